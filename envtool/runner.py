@@ -1,0 +1,149 @@
+"""The only module that starts subprocesses.
+
+Argument lists only (never a shell string), a timeout on every call, output decoded with
+``errors="replace"``, and the whole process group killed on timeout so that a hung child
+holding our pipes cannot hang us too.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from envtool.errors import CommandTimeoutError, ExternalError, ToolNotFoundError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int | None  # None when it timed out
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    @property
+    def signal(self) -> int | None:
+        """The signal that killed the process, if one did."""
+        if self.returncode is not None and self.returncode < 0:
+            return -self.returncode
+        return None
+
+    def describe_failure(self, tail_lines: int = 15) -> str:
+        cmd = " ".join(self.argv)
+        if self.timed_out:
+            return f"`{cmd}` did not finish within its timeout ({self.duration_s:.0f} s)"
+        if self.signal is not None:
+            try:
+                name = signal.Signals(self.signal).name
+            except ValueError:
+                name = f"signal {self.signal}"
+            what = f"was killed by {name}"
+        else:
+            what = f"exited with code {self.returncode}"
+        tail = "\n".join((self.stderr or self.stdout).strip().splitlines()[-tail_lines:])
+        return f"`{cmd}` {what}" + (f":\n{tail}" if tail else "")
+
+
+def which(program: str, path: str | None = None) -> str | None:
+    """Resolve a program on PATH (or the given search path)."""
+    return shutil.which(program, path=path)
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError, OSError):
+        try:
+            proc.kill()
+        except OSError:
+            pass
+
+
+def capture(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    input_text: str | None = None,
+) -> Completed:
+    """Run ``argv`` and capture its output. Never raises for a failing or hanging command.
+
+    Raises ``ToolNotFoundError`` when the program cannot be resolved, so callers that probe
+    can record "not installed" apart from "failed".
+    """
+    if not argv:
+        raise ValueError("empty argv")
+    program = argv[0]
+    resolved = program if os.sep in program else which(program, path=(env or os.environ).get("PATH"))
+    if resolved is None or not os.path.exists(resolved):
+        raise ToolNotFoundError(program)
+    full = [resolved, *argv[1:]]
+    start = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            full,
+            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,  # own process group: a timeout kills the children too
+        )
+    except PermissionError as exc:
+        raise ExternalError(f"cannot execute {resolved}: {exc.strerror}") from exc
+    except OSError as exc:
+        raise ExternalError(f"cannot start {resolved}: {exc}") from exc
+    timed_out = False
+    try:
+        out, err = proc.communicate(
+            input=input_text.encode() if input_text is not None else None, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        try:
+            out, err = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:  # pipes held open by an unkillable grandchild
+            out, err = b"", b""
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    else:
+        # The leader exited; make sure nothing it left behind keeps running.
+        if proc.returncode is not None:
+            try:
+                os.killpg(proc.pid, 0)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+            else:
+                _kill_group(proc)
+    return Completed(
+        argv=tuple(full),
+        returncode=None if timed_out else proc.returncode,
+        stdout=(out or b"").decode("utf-8", errors="replace"),
+        stderr=(err or b"").decode("utf-8", errors="replace"),
+        duration_s=time.monotonic() - start,
+        timed_out=timed_out,
+    )
+
+
+def run_checked(argv: Sequence[str], *, timeout: float, **kwargs: object) -> Completed:
+    """Like ``capture`` but raise ``ExternalError`` (exit 3) on failure or timeout."""
+    done = capture(argv, timeout=timeout, **kwargs)  # type: ignore[arg-type]
+    if done.timed_out:
+        raise CommandTimeoutError(done.describe_failure())
+    if done.returncode != 0:
+        raise ExternalError(done.describe_failure())
+    return done
