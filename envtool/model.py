@@ -335,3 +335,24 @@ def _coerce(tp: Any, value: Any) -> Any:
     if tp in (int, float, str, bool) and value is not None and not isinstance(value, tp):
         raise TypeError(f"expected {tp.__name__}, got {type(value).__name__}")
     return value
+
+
+def facts_to_data(facts: HostFacts) -> dict[str, Any]:
+    """The JSON layout of facts in ``detect``'s ``data``: GPUs as a top-level list."""
+    data = to_jsonable(facts)
+    data["gpus"] = data["nvidia"].pop("gpus")
+    data["env_vars"] = dict(facts.env_vars)
+    return data
+
+
+def facts_from_data(data: dict[str, Any]) -> HostFacts:
+    """Inverse of ``facts_to_data`` (lenient: missing keys are unknown)."""
+    data = dict(data)
+    nvidia = dict(data.get("nvidia") or {})
+    if "gpus" in data:
+        nvidia["gpus"] = data.pop("gpus")
+    data["nvidia"] = nvidia
+    env = data.get("env_vars")
+    if isinstance(env, dict):
+        data["env_vars"] = [[k, v] for k, v in env.items()]
+    return from_jsonable(HostFacts, data)
