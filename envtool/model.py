@@ -356,3 +356,22 @@ def facts_from_data(data: dict[str, Any]) -> HostFacts:
     if isinstance(env, dict):
         data["env_vars"] = [[k, v] for k, v in env.items()]
     return from_jsonable(HostFacts, data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    """A hardware profile from ``profiles/*.toml`` (after inheritance is resolved)."""
+
+    name: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    python: str | None = None
+    torch: str | None = None  # exact torch version, "2.13.0"
+    variant: str = "cpu"  # the torch wheel variant: "cpu", "cu118", "cu128", ...
+    cuda: str | None = None  # the CUDA line of the build, "12.8"; None for cpu
+    torch_index: str | None = None  # None: the installer's configured default index
+    path: str | None = None  # the file it came from
+
+    @property
+    def is_gpu(self) -> bool:
+        return self.cuda is not None
