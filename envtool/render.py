@@ -1,0 +1,158 @@
+"""Rich renderings of command results for people. Builds renderables; the CLI decides where they go."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from envtool.model import CommandResult, Severity
+
+_SEV_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
+_SEV_MARK = {"error": "FAIL", "warn": "WARN", "info": "info"}
+GIB = 1024**3
+
+
+def _gib(n: Any) -> str:
+    return f"{n / GIB:.1f} GiB" if isinstance(n, (int, float)) else "?"
+
+
+def _v(x: Any) -> str:
+    if x is None or x == "" or x == []:
+        return "[dim]unknown[/dim]"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    return str(x)
+
+
+def _kv_table(rows: list[tuple[str, Any]]):  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold", no_wrap=True)
+    t.add_column()
+    for k, v in rows:
+        t.add_row(k, v if isinstance(v, str) else _v(v))
+    return t
+
+
+def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
+    from rich.table import Table
+
+    s = data.get("system") or {}
+    nv = data.get("nvidia") or {}
+    tk = data.get("toolkit") or {}
+    py = data.get("python") or {}
+    out: list[Any] = []
+    where = s.get("container") or ("WSL" + str(s["wsl"]) if s.get("wsl") else "bare metal or VM")
+    disks = ", ".join(f"{d['path']} {_gib(d.get('free_bytes'))} free" for d in s.get("disks") or []) or None
+    cores = f"{s.get('physical_cores') or '?'} physical / {s.get('logical_cores') or '?'} logical"
+    out.append(("System", _kv_table([
+        ("OS", f"{_v(s.get('os_pretty'))} ({_v(s.get('arch'))}, kernel {_v(s.get('kernel'))}, glibc {_v(s.get('glibc'))})"),
+        ("Runs in", where),
+        ("CPU", f"{_v(s.get('cpu_model'))}, {cores}"),
+        ("CPU flags", " ".join(s.get("cpu_flags") or []) or None),
+        ("RAM", f"{_gib(s.get('ram_total_bytes'))} ({_gib(s.get('ram_available_bytes'))} available)"),
+        ("Disk", disks),
+        ("/dev/shm", _gib(s.get("shm_bytes")) if s.get("shm_bytes") is not None else None),
+    ])))
+    gpus = data.get("gpus") or []
+    if nv.get("driver_version"):
+        driver = f"{nv['driver_version']} (max CUDA {_v(nv.get('cuda_driver_version'))}, via {_v(nv.get('source'))})"
+    else:
+        why = "; ".join(f"{n['probe']}: {n.get('reason') or n['status']}" for n in data.get("probes") or [] if n["probe"] in ("nvml", "nvidia-smi") and n["status"] != "ok")
+        driver = "none found" + (f" ({why})" if why else "")
+    if nv.get("error"):
+        driver += f" [red]{nv['error']}[/red]"
+    if gpus:
+        t = Table(show_edge=False, pad_edge=False)
+        for col in ("#", "GPU", "sm", "memory", "PCIe now/max", "MIG", "notes"):
+            t.add_column(col)
+        for g in gpus:
+            pcie = f"gen{g.get('pcie_gen_current') or '?'}x{g.get('pcie_width_current') or '?'} / gen{g.get('pcie_gen_max') or '?'}x{g.get('pcie_width_max') or '?'}"
+            notes = g.get("error") or ", ".join(g.get("throttle_reasons") or []) or ""
+            t.add_row(str(g.get("index")), _v(g.get("name")), _v(g.get("compute_capability")), _gib(g.get("memory_total_bytes")), pcie, _v(g.get("mig_mode")), notes)
+        out.append((f"NVIDIA: driver {driver}", t))
+    else:
+        hw = nv.get("hardware_present")
+        out.append(("NVIDIA", _kv_table([("Driver", driver), ("GPUs", "none found" + (" (but an NVIDIA device is on the PCI bus)" if hw else ""))])))
+    out.append(("CUDA toolkit (nvcc; torch wheels do not need it)", _kv_table([
+        ("nvcc", f"{_v(tk.get('nvcc_version'))} at {_v(tk.get('nvcc_path'))}"),
+        ("CUDA_HOME", f"{_v(tk.get('cuda_home'))}" + (f" (from {tk['cuda_home_source']})" if tk.get("cuda_home_source") else "")),
+    ])))
+    torch = py.get("torch")
+    torch_s = f"{torch['version']} ({'CUDA ' + torch['cuda'] if torch.get('cuda') else 'ROCm ' + torch['hip'] if torch.get('hip') else 'CPU build'})" if torch else "not installed"
+    tools = ", ".join(f"{t['name']} {t.get('version') or ''}".strip() for t in py.get("tools") or [] if t.get("path")) or "none"
+    env_label = py.get("env_kind") or "?"
+    if py.get("conda_env_name"):
+        env_label += f" '{py['conda_env_name']}'"
+    out.append(("Python", _kv_table([
+        ("Interpreter", f"{_v(py.get('version'))} at {_v(py.get('executable'))} ({env_label})"),
+        ("Installers", tools),
+        ("torch", torch_s),
+        ("transformers", py.get("transformers") or "not installed"),
+        ("nvidia-* wheels", ", ".join(f"{d['name']} {d['version']}" for d in py.get("nvidia_wheels") or []) or "none"),
+    ])))
+    rt = data.get("torch_runtime")
+    if rt:
+        devs = "; ".join(f"{d['device']} {d.get('name') or ''}: {'ok' if d.get('ok') else 'FAILED ' + str(d.get('error'))}" for d in rt.get("devices") or [])
+        out.append(("torch, imported (deep probe)", _kv_table([
+            ("Outcome", rt.get("outcome") + (f": {rt['error']}" if rt.get("error") else "")),
+            ("Build", f"torch {_v(rt.get('version'))}, CUDA {_v(rt.get('cuda'))}, cuDNN {_v(rt.get('cudnn'))}, NCCL {_v(rt.get('nccl'))}"),
+            ("Archs", " ".join(rt.get("arch_list") or []) or None),
+            ("Kernels", devs or None),
+            ("Loaded libs", str(len(rt.get("loaded_libraries") or [])) + " CUDA/torch libraries" if rt.get("loaded_libraries") else None),
+        ])))
+    env = data.get("env_vars") or {}
+    if env:
+        out.append(("Environment", _kv_table([(k, v) for k, v in env.items()])))
+    return out
+
+
+def _findings(result: CommandResult):  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    t = Table.grid(padding=(0, 1))
+    t.add_column(no_wrap=True)
+    t.add_column()
+    for f in result.findings:
+        sev = f.severity.value if isinstance(f.severity, Severity) else str(f.severity)
+        t.add_row(f"[{_SEV_STYLE[sev]}]{_SEV_MARK[sev]}[/]", f"[bold]{f.id}[/bold]: {f.message}")
+        if f.fix:
+            t.add_row("", f"[dim]fix:[/dim] {f.fix}")
+    return t
+
+
+def print_result(result: CommandResult, out: TextIO) -> None:
+    from rich.console import Console
+    from rich.rule import Rule
+
+    console = Console(file=out, highlight=False, soft_wrap=False)
+    data = result.data
+    if result.command in ("detect", "diagnose"):
+        if result.command == "diagnose":
+            console.print(f"[bold]Report:[/bold] {data.get('input')} ({data.get('source')})")
+        for title, body in _facts_sections(data):
+            console.print(Rule(f"[bold]{title}[/bold]", align="left"))
+            console.print(body)
+    if result.command == "profiles":
+        from rich.table import Table
+
+        t = Table(show_edge=False)
+        for col in ("profile", "aliases", "torch", "build", "fits here", "why not"):
+            t.add_column(col)
+        for p in data.get("profiles", []):
+            fits = "[green]yes[/green]" + (" (recommended)" if p.get("recommended") else "") if p["fits"] else "[red]no[/red]"
+            t.add_row(p["name"], ", ".join(p.get("aliases") or []), _v(p.get("torch")), p.get("variant") or "cpu", fits, "; ".join(p.get("why_not") or []))
+        console.print(t)
+    if result.findings:
+        console.print(Rule("[bold]Findings[/bold]", align="left"))
+        console.print(_findings(result))
+    rec = data.get("recommended_profile")
+    if rec and result.command != "profiles":
+        console.print(Rule(f"[bold]Recommended profile: {rec['name']}[/bold]", align="left"))
+        for i, r in enumerate(rec.get("reasons") or [], 1):
+            console.print(f"  {i}. {r}")
+    status = str(result.status).upper()
+    style = {"PASS": "green", "WARN": "yellow", "FAIL": "red"}.get(status, "")
+    console.print(f"[{style}]{status}[/]: {sum(1 for f in result.findings if f.severity == Severity.ERROR)} error(s), "
+                  f"{sum(1 for f in result.findings if f.severity == Severity.WARN)} warning(s)")
