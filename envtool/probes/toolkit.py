@@ -35,11 +35,13 @@ def find_cuda_home(env: Mapping[str, str], default_dirs: tuple[str, ...] = ("/us
     return None, None
 
 
-def probe_toolkit(env: Mapping[str, str] | None = None, *, timeout: float = 5.0) -> tuple[ToolkitFacts, ProbeNote]:
+def probe_toolkit(
+    env: Mapping[str, str] | None = None, *, timeout: float = 5.0, default_dirs: tuple[str, ...] = ("/usr/local/cuda",)
+) -> tuple[ToolkitFacts, ProbeNote]:
     """nvcc on PATH (or under CUDA_HOME/bin) and its release. Never raises."""
     start = time.monotonic()
     env = os.environ if env is None else env
-    home, home_source = find_cuda_home(env)
+    home, home_source = find_cuda_home(env, default_dirs)
     nvcc = runner.which("nvcc", path=env.get("PATH", ""))
     if nvcc is None and home:
         candidate = os.path.join(home, "bin", "nvcc")
