@@ -1,21 +1,22 @@
-"""The command line: argparse subcommands, each a short adapter into the core.
+"""The command line: argparse subcommands (``envtool/commands/``), and the only module that prints.
 
-This is the only module that prints. Commands return a ``CommandResult``; ``--json`` puts
-exactly one envelope on stdout, otherwise ``envtool.render`` builds rich text for people.
+Commands return a ``CommandResult``. With ``--json`` exactly one envelope goes to stdout and
+everything else to stderr; otherwise rich renderables are printed for people. While a
+command runs it talks to the person only through the ``Ui`` given to it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
-from envtool import SCHEMA, __version__
+from envtool import SCHEMA, __version__, commands
 from envtool.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInputError, EnvtoolError
-from envtool.model import CommandResult, Finding, Severity, facts_to_data, to_jsonable
+from envtool.model import CommandResult, to_jsonable
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,91 +33,68 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="envtool", description="Survey, provision and benchmark a deep-learning machine.", parents=[common])
     parser.add_argument("--version", action="version", version=f"envtool {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    p = sub.add_parser("detect", parents=[common], help="what this machine is, what is wrong with it, which profile fits")
-    p.add_argument("--deep", action="store_true", help="also import torch in a subprocess and run a tiny kernel on each device")
-    p.add_argument("--python", metavar="PATH", help="the target interpreter (default: the one running envtool)")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S", help="per-probe timeout in seconds (default 5)")
-    p.add_argument("--deep-timeout", type=float, default=90.0, metavar="S", help="timeout of the deep probe (default 90)")
-    p.add_argument("--profiles-dir", metavar="DIR", help="a lab's own profiles, overriding the built-in ones")
-
-    p = sub.add_parser("diagnose", parents=[common], help="read a pasted collect_env dump or an envtool JSON report and diagnose it")
-    p.add_argument("file", metavar="FILE", help="the report file, or - for standard input")
-    p.add_argument("--profiles-dir", metavar="DIR", help="a lab's own profiles, overriding the built-in ones")
-
-    p = sub.add_parser("profiles", parents=[common], help="list the profiles and whether each fits this machine")
-    p.add_argument("--profiles-dir", metavar="DIR", help="a lab's own profiles, overriding the built-in ones")
+    for name in commands.NAMES:
+        mod = commands.load(name)
+        p = sub.add_parser(name, parents=[common], help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
     return parser
 
 
-# --------------------------------------------------------------------------- commands
+class Ui:
+    """How a running command talks to the person: status lines, progress, a yes/no question.
 
+    Everything goes to stderr, so ``--json`` output on stdout stays one object. With
+    ``quiet`` (JSON mode) status lines are dropped; errors and questions are not.
+    """
 
-def _exit_for(findings: Sequence[Finding]) -> int:
-    return 1 if any(f.severity == Severity.ERROR for f in findings) else 0
+    def __init__(self, err: TextIO, *, quiet: bool = False, interactive: bool | None = None) -> None:
+        self.err = err
+        self.quiet = quiet
+        self.interactive = sys.stdin.isatty() if interactive is None else interactive
+        self._console: Any = None
 
+    @property
+    def console(self) -> Any:
+        if self._console is None:
+            from rich.console import Console
 
-def cmd_detect(args: argparse.Namespace) -> CommandResult:
-    from envtool import profiles, rules
-    from envtool.detect import collect_facts
+            self._console = Console(file=self.err, highlight=False)
+        return self._console
 
-    if args.python and not os.path.exists(args.python):
-        raise BadInputError(f"--python {args.python}: no such file; give the path of a Python interpreter")
-    facts = collect_facts(python=args.python, deep=args.deep, probe_timeout=args.timeout, deep_timeout=args.deep_timeout)
-    findings = rules.evaluate(facts)
-    rec = rules.recommend(facts, profiles.load_profiles(args.profiles_dir))
-    data = facts_to_data(facts)
-    data["recommended_profile"] = {"name": rec.name, "reasons": list(rec.reasons)}
-    return CommandResult(command="detect", data=data, findings=tuple(findings), exit_code=_exit_for(findings))
+    def status(self, message: str) -> None:
+        """One line of progress (dropped in --json mode)."""
+        if not self.quiet:
+            self.console.print(message)
 
+    def line(self, text: str) -> None:
+        """A raw line of a child process's output (not markup-interpreted)."""
+        if not self.quiet:
+            self.console.out(text, highlight=False)
 
-def cmd_diagnose(args: argparse.Namespace) -> CommandResult:
-    from envtool import collect_env, profiles, rules
+    @contextmanager
+    def progress(self, description: str, total: float | None = None) -> Iterator[Any]:
+        """A rich progress bar on stderr; yields ``advance(n=1, description=None)``."""
+        if self.quiet or not self.err.isatty():
+            yield lambda n=1, description=None: None
+            return
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    if args.file == "-":
-        text, name = sys.stdin.buffer.read().decode("utf-8", errors="replace"), "<stdin>"
-    else:
-        try:
-            with open(args.file, "rb") as fh:
-                text = fh.read().decode("utf-8", errors="replace")
-        except OSError as exc:
-            raise BadInputError(f"{args.file}: cannot read ({exc.strerror or exc}); give the path of a collect_env dump or an envtool JSON report") from exc
-        name = args.file
-    facts = collect_env.load_report(text, name)
-    findings = rules.evaluate(facts)
-    rec = rules.recommend(facts, profiles.load_profiles(args.profiles_dir))
-    data = facts_to_data(facts)
-    data["input"] = name
-    data["recommended_profile"] = {"name": rec.name, "reasons": list(rec.reasons)}
-    return CommandResult(command="diagnose", data=data, findings=tuple(findings), exit_code=_exit_for(findings))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=self.console, transient=True) as prog:
+            task = prog.add_task(description, total=total)
 
+            def advance(n: float = 1, description: str | None = None) -> None:
+                prog.update(task, advance=n, **({"description": description} if description else {}))
 
-def cmd_profiles(args: argparse.Namespace) -> CommandResult:
-    from envtool import profiles, rules
-    from envtool.detect import collect_facts
+            yield advance
 
-    profs = profiles.load_profiles(args.profiles_dir)
-    facts = collect_facts()
-    rec = rules.recommend(facts, profs)
-    rows = []
-    for p in profs:
-        misfits = rules.profile_fit(p, facts)
-        rows.append(
-            {
-                **to_jsonable(p),
-                "cuda": p.cuda,
-                "fits": not misfits,
-                "why_not": [m.message for m in misfits],
-                "recommended": p.name == rec.name,
-            }
-        )
-    return CommandResult(command="profiles", data={"profiles": rows, "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)}})
-
-
-COMMANDS = {"detect": cmd_detect, "diagnose": cmd_diagnose, "profiles": cmd_profiles}
-
-
-# --------------------------------------------------------------------------- output
+    def confirm(self, question: str) -> bool:
+        """Ask yes/no on the terminal; without one, the answer is no (use --yes)."""
+        if not self.interactive:
+            return False
+        self.err.write(f"{question} [y/N] ")
+        self.err.flush()
+        answer = sys.stdin.readline().strip().lower()
+        return answer in ("y", "yes")
 
 
 def envelope(result: CommandResult) -> dict[str, Any]:
@@ -137,13 +115,19 @@ def _emit(result: CommandResult, as_json: bool, out: TextIO, err: TextIO) -> Non
         out.write(json.dumps(envelope(result), indent=2, ensure_ascii=False) + "\n")
         out.flush()
         return
-    if result.errors and not result.data:
-        for e in result.errors:
-            err.write(f"envtool: error: {e}\n")
+    for e in result.errors:
+        err.write(f"envtool: error: {e}\n")
+    if not result.data and not result.findings:
         return
+    from rich.console import Console
+
     from envtool import render
 
-    render.print_result(result, out)
+    mod = commands.load(result.command) if result.command in commands.NAMES else None
+    items = mod.render(result) if mod is not None and hasattr(mod, "render") else render.renderables(result)
+    console = Console(file=out, highlight=False)
+    for item in items:
+        console.print(item)
 
 
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
@@ -153,7 +137,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in argv
     debug = "--debug" in argv
-    command = next((a for a in argv if a in COMMANDS), "envtool")
+    command = next((a for a in argv if a in commands.NAMES), "envtool")
     try:
         parser = build_parser()
         try:
@@ -163,10 +147,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if not args.command:
             parser.print_help(out)
             return EXIT_BAD_INPUT
-        result = COMMANDS[args.command](args)
+        ui = Ui(err, quiet=as_json)
+        result = commands.load(args.command).run(args, ui)
     except KeyboardInterrupt:
         err.write("envtool: interrupted\n")
-        return EXIT_INTERRUPTED
+        result = CommandResult(command=command, errors=("interrupted",), exit_code=EXIT_INTERRUPTED)
+        if not as_json:
+            return EXIT_INTERRUPTED
     except EnvtoolError as exc:
         if debug:
             import traceback

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import Any
 
 from envtool.model import CommandResult, Severity
 
@@ -18,7 +18,7 @@ def _gib(n: Any) -> str:
 
 def _v(x: Any) -> str:
     if x is None or x == "" or x == []:
-        return "[dim]unknown[/dim]"
+        return "unknown"
     if isinstance(x, bool):
         return "yes" if x else "no"
     return str(x)
@@ -26,17 +26,20 @@ def _v(x: Any) -> str:
 
 def _kv_table(rows: list[tuple[str, Any]]):  # type: ignore[no-untyped-def]
     from rich.table import Table
+    from rich.text import Text
 
     t = Table.grid(padding=(0, 2))
     t.add_column(style="bold", no_wrap=True)
     t.add_column()
     for k, v in rows:
-        t.add_row(k, v if isinstance(v, str) else _v(v))
+        # Values come from the machine or a pasted report: never interpret them as markup.
+        t.add_row(Text(k), Text(v if isinstance(v, str) else _v(v)))
     return t
 
 
 def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
     from rich.table import Table
+    from rich.text import Text
 
     s = data.get("system") or {}
     nv = data.get("nvidia") or {}
@@ -62,7 +65,7 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
         why = "; ".join(f"{n['probe']}: {n.get('reason') or n['status']}" for n in data.get("probes") or [] if n["probe"] in ("nvml", "nvidia-smi") and n["status"] != "ok")
         driver = "none found" + (f" ({why})" if why else "")
     if nv.get("error"):
-        driver += f" [red]{nv['error']}[/red]"
+        driver += f" ({nv['error']})"
     if gpus:
         t = Table(show_edge=False, pad_edge=False)
         for col in ("#", "GPU", "sm", "memory", "PCIe now/max", "MIG", "notes"):
@@ -70,7 +73,8 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
         for g in gpus:
             pcie = f"gen{g.get('pcie_gen_current') or '?'}x{g.get('pcie_width_current') or '?'} / gen{g.get('pcie_gen_max') or '?'}x{g.get('pcie_width_max') or '?'}"
             notes = g.get("error") or ", ".join(g.get("throttle_reasons") or []) or ""
-            t.add_row(str(g.get("index")), _v(g.get("name")), _v(g.get("compute_capability")), _gib(g.get("memory_total_bytes")), pcie, _v(g.get("mig_mode")), notes)
+            cells = (str(g.get("index")), _v(g.get("name")), _v(g.get("compute_capability")), _gib(g.get("memory_total_bytes")), pcie, _v(g.get("mig_mode")), notes)
+            t.add_row(*(Text(c) for c in cells))
         out.append((f"NVIDIA: driver {driver}", t))
     else:
         hw = nv.get("hardware_present")
@@ -110,30 +114,32 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
 
 def _findings(result: CommandResult):  # type: ignore[no-untyped-def]
     from rich.table import Table
+    from rich.text import Text
 
     t = Table.grid(padding=(0, 1))
     t.add_column(no_wrap=True)
     t.add_column()
     for f in result.findings:
         sev = f.severity.value if isinstance(f.severity, Severity) else str(f.severity)
-        t.add_row(f"[{_SEV_STYLE[sev]}]{_SEV_MARK[sev]}[/]", f"[bold]{f.id}[/bold]: {f.message}")
+        t.add_row(Text(_SEV_MARK[sev], style=_SEV_STYLE[sev]), Text.assemble((f.id, "bold"), ": ", f.message))
         if f.fix:
-            t.add_row("", f"[dim]fix:[/dim] {f.fix}")
+            t.add_row("", Text.assemble(("fix: ", "dim"), f.fix))
     return t
 
 
-def print_result(result: CommandResult, out: TextIO) -> None:
-    from rich.console import Console
+def renderables(result: CommandResult) -> list[Any]:
+    """The default rendering: facts (detect/diagnose), profiles, findings, recommendation, status."""
     from rich.rule import Rule
+    from rich.text import Text
 
-    console = Console(file=out, highlight=False, soft_wrap=False)
+    items: list[Any] = []
     data = result.data
     if result.command in ("detect", "diagnose"):
         if result.command == "diagnose":
-            console.print(f"[bold]Report:[/bold] {data.get('input')} ({data.get('source')})")
+            items.append(Text.assemble(("Report: ", "bold"), f"{data.get('input')} ({data.get('source')})"))
         for title, body in _facts_sections(data):
-            console.print(Rule(f"[bold]{title}[/bold]", align="left"))
-            console.print(body)
+            items.append(Rule(Text(title, style="bold"), align="left"))
+            items.append(body)
     if result.command == "profiles":
         from rich.table import Table
 
@@ -141,18 +147,30 @@ def print_result(result: CommandResult, out: TextIO) -> None:
         for col in ("profile", "aliases", "torch", "build", "fits here", "why not"):
             t.add_column(col)
         for p in data.get("profiles", []):
-            fits = "[green]yes[/green]" + (" (recommended)" if p.get("recommended") else "") if p["fits"] else "[red]no[/red]"
-            t.add_row(p["name"], ", ".join(p.get("aliases") or []), _v(p.get("torch")), p.get("variant") or "cpu", fits, "; ".join(p.get("why_not") or []))
-        console.print(t)
-    if result.findings:
-        console.print(Rule("[bold]Findings[/bold]", align="left"))
-        console.print(_findings(result))
+            fits = ("[green]yes[/green]" + (" (recommended)" if p.get("recommended") else "")) if p["fits"] else "[red]no[/red]"
+            t.add_row(Text(p["name"]), Text(", ".join(p.get("aliases") or [])), Text(_v(p.get("torch"))), Text(p.get("variant") or "cpu"), fits, Text("; ".join(p.get("why_not") or [])))
+        items.append(t)
+    items += findings_block(result)
     rec = data.get("recommended_profile")
     if rec and result.command != "profiles":
-        console.print(Rule(f"[bold]Recommended profile: {rec['name']}[/bold]", align="left"))
+        items.append(Rule(Text(f"Recommended profile: {rec['name']}", style="bold"), align="left"))
         for i, r in enumerate(rec.get("reasons") or [], 1):
-            console.print(f"  {i}. {r}")
+            items.append(Text(f"  {i}. {r}"))
+    items.append(status_line(result))
+    return items
+
+
+def findings_block(result: CommandResult) -> list[Any]:
+    from rich.rule import Rule
+
+    if not result.findings:
+        return []
+    return [Rule("[bold]Findings[/bold]", align="left"), _findings(result)]
+
+
+def status_line(result: CommandResult) -> str:
     status = str(result.status).upper()
     style = {"PASS": "green", "WARN": "yellow", "FAIL": "red"}.get(status, "")
-    console.print(f"[{style}]{status}[/]: {sum(1 for f in result.findings if f.severity == Severity.ERROR)} error(s), "
-                  f"{sum(1 for f in result.findings if f.severity == Severity.WARN)} warning(s)")
+    errors = sum(1 for f in result.findings if f.severity == Severity.ERROR)
+    warns = sum(1 for f in result.findings if f.severity == Severity.WARN)
+    return f"[{style}]{status}[/]: {errors} error(s), {warns} warning(s)"

@@ -1,0 +1,48 @@
+"""`envtool diagnose FILE|-`: a pasted collect_env dump or an envtool JSON report, diagnosed."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from envtool.commands._common import add_profiles_dir, exit_for
+from envtool.errors import BadInputError
+from envtool.model import CommandResult, facts_to_data
+
+NAME = "diagnose"
+HELP = "read a pasted collect_env dump or an envtool JSON report and diagnose it"
+MAX_BYTES = 200 * 2**20  # a pasted report is kilobytes; refuse to read a disk image
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FILE", help="the report file, or - for standard input")
+    add_profiles_dir(p)
+
+
+def _read(path: str) -> tuple[str, str]:
+    if path == "-":
+        raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+        name = "<stdin>"
+    else:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise BadInputError(f"{path}: cannot read ({exc.strerror or exc}); give the path of a collect_env dump or an envtool JSON report") from exc
+        name = path
+    if len(raw) > MAX_BYTES:
+        raise BadInputError(f"{name}: larger than {MAX_BYTES // 2**20} MiB; give the report itself, not a whole log")
+    return raw.decode("utf-8", errors="replace"), name
+
+
+def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
+    from envtool import collect_env, profiles, rules
+
+    text, name = _read(args.file)
+    facts = collect_env.load_report(text, name)
+    findings = rules.evaluate(facts)
+    rec = rules.recommend(facts, profiles.load_profiles(args.profiles_dir))
+    data = facts_to_data(facts)
+    data["input"] = name
+    data["recommended_profile"] = {"name": rec.name, "reasons": list(rec.reasons)}
+    return CommandResult(command=NAME, data=data, findings=tuple(findings), exit_code=exit_for(findings))
