@@ -375,3 +375,15 @@ class Profile:
     @property
     def is_gpu(self) -> bool:
         return self.cuda is not None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckResult:
+    """One item of the onboarding checklist."""
+
+    id: str
+    title: str
+    status: Status
+    seen: str = ""  # what was observed
+    fix: str = ""  # what to do when it is not PASS
+    duration_s: float = 0.0
