@@ -304,7 +304,8 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
     os_name = facts.system.os_name
     if has_gpu(facts) is False:
         return [_f("no_gpu", f"profile {profile.name} needs an NVIDIA GPU and this machine has none", "use `--profile cpu`", severity=Severity.ERROR)]
-    if nv.error or (nv.hardware_present and not nv.driver_version):
+    driver_known = bool(nv.driver_version or nv.cuda_driver_version)
+    if nv.error or (facts.source == "detect" and nv.hardware_present and not driver_known):
         return [_f("no_driver", f"profile {profile.name} needs a working NVIDIA driver: {nv.error or 'none found'}", _driver_fix(profile.cuda or "12.0", os_name))]
     out = []
     if nv.driver_version or nv.cuda_driver_version:
@@ -320,11 +321,22 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
     return out
 
 
+def _sass_covers_all(profile: Profile, facts: HostFacts) -> bool:
+    """Minor-version compatibility cannot JIT PTX: every GPU needs real SASS in the build."""
+    tv = knowledge.torch_variant(profile.variant, profile.torch)
+    if tv is None:
+        return True
+    caps = [gpu_capability(g) for g in facts.nvidia.gpus]
+    return all(knowledge.arch_covered(cc, tv.sass, ()) for cc in caps if cc)
+
+
 def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
     """The profile that fits this machine best, with the reasoning step by step.
 
-    Preference: the newest CUDA line the driver supports natively whose build covers every
-    GPU; then one that runs through CUDA minor-version compatibility; else ``cpu``.
+    Among the CUDA profiles whose build covers every GPU and whose CUDA line the driver runs
+    (natively, or through CUDA minor-version compatibility when the build has real SASS for
+    every GPU, since that path cannot JIT PTX), the newest CUDA line wins: it comes with the
+    newest torch. No fit means ``cpu``, with what to change.
     """
     reasons: list[str] = []
     cpu = next((p for p in profiles if not p.is_gpu), None)
@@ -332,34 +344,47 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
     nv = facts.nvidia
     gpu = has_gpu(facts)
     if not gpu:
-        where = f" ({nv.error})" if nv.error else ""
-        reasons.append(f"no NVIDIA GPU found{where}" if gpu is False else "no NVIDIA GPU is known from this report")
+        if gpu is False:
+            reasons.append("no NVIDIA GPU found" + (f" ({nv.error})" if nv.error else ""))
+        else:
+            reasons.append("this report does not show an NVIDIA GPU (it may be cut short)")
         return Recommendation(name=cpu_name, reasons=tuple(reasons + [f"{cpu_name}: the CPU build of torch"]))
     names = ", ".join(f"{g.index}: {g.name} (sm {gpu_capability(g) or '?'})" for g in nv.gpus) or "on the PCI bus"
     reasons.append(f"NVIDIA GPU(s) found: {names}")
-    if nv.error or not (nv.driver_version or nv.cuda_driver_version):
+    driver_known = bool(nv.driver_version or nv.cuda_driver_version)
+    if nv.error or (not driver_known and facts.source == "detect"):
         reasons.append(f"no working NVIDIA driver ({nv.error or 'neither NVML nor nvidia-smi answered'}): no CUDA profile can run until one is installed")
         return Recommendation(name=cpu_name, reasons=tuple(reasons + [f"{cpu_name}: until a driver is installed"]))
     max_cuda = driver_max_cuda(facts)
-    reasons.append(f"driver {nv.driver_version or '?'} supports CUDA up to {max_cuda or '?'}")
-    gpu_profiles = sorted((p for p in profiles if p.is_gpu), key=lambda p: _ver(p.cuda), reverse=True)
-    native: list[Profile] = []
-    compat: list[Profile] = []
-    for p in gpu_profiles:
+    if driver_known:
+        reasons.append(f"driver {nv.driver_version or '?'} supports CUDA up to {max_cuda or '?'}")
+    else:
+        reasons.append("the report does not give the driver version: judging by the GPUs only (check the driver against the profile's minimum)")
+    os_name = facts.system.os_name or "Linux"
+    chosen: Profile | None = None
+    for p in sorted((p for p in profiles if p.is_gpu), key=lambda p: _ver(p.cuda), reverse=True):
         misfits = profile_fit(p, facts)
         if misfits:
-            reasons.append(f"{p.name}: no — " + "; ".join(m.message.split(": ", 1)[-1] if m.id != "driver_too_old" else f"needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', facts.system.os_name or 'Linux')}" for m in misfits))
+            why = "; ".join(
+                f"needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}" if m.id == "driver_too_old" else m.message.split(") has no kernels for ", 1)[-1].replace("GPU", "no kernels for GPU", 1) if m.id == "arch_unsupported" else m.message
+                for m in misfits
+            )
+            reasons.append(f"{p.name}: no, {why}")
             continue
-        if max_cuda and _ver(p.cuda) > _ver(max_cuda):
-            compat.append(p)
-            reasons.append(f"{p.name}: fits through CUDA minor-version compatibility (CUDA {p.cuda} > driver's {max_cuda}, same major)")
+        compat = bool(max_cuda and _ver(p.cuda) > _ver(max_cuda))
+        if compat and not _sass_covers_all(p, facts):
+            reasons.append(f"{p.name}: no, CUDA {p.cuda} is newer than the driver's {max_cuda} and the build has only PTX for a GPU, which minor-version compatibility cannot run")
+            continue
+        if compat:
+            reasons.append(f"{p.name}: fits through CUDA minor-version compatibility (CUDA {p.cuda} > the driver's {max_cuda}, same major, driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)})")
+        elif driver_known:
+            reasons.append(f"{p.name}: fits (CUDA {p.cuda} <= {max_cuda or '?'}, the build covers every GPU)")
         else:
-            native.append(p)
-            reasons.append(f"{p.name}: fits (CUDA {p.cuda} <= {max_cuda or '?'}, build covers every GPU)")
-    chosen = (native or compat or [None])[0]
+            reasons.append(f"{p.name}: the build covers every GPU; needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}")
+        chosen = p
+        break
     if chosen is None:
         reasons.append(f"no CUDA profile fits: {cpu_name} until the driver is updated or a matching profile is added")
         return Recommendation(name=cpu_name, reasons=tuple(reasons))
-    why = "the newest CUDA line the driver supports natively" if native else "the only fit, through minor-version compatibility"
-    reasons.append(f"chosen: {chosen.name} ({why})")
+    reasons.append(f"chosen: {chosen.name} (torch {chosen.torch}, the newest CUDA line that fits)")
     return Recommendation(name=chosen.name, reasons=tuple(reasons))

@@ -1,0 +1,86 @@
+"""`envtool diagnose` end to end on real pasted reports and on torch's own messages."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from envtool.cli import main
+
+
+def diagnose(*argv: str, stdin: str | None = None) -> tuple[int, dict]:
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        old = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    try:
+        code = main(["diagnose", *argv, "--json"], stdout=out, stderr=err)
+    finally:
+        if stdin is not None:
+            sys.stdin = old
+    return code, json.loads(out.getvalue())
+
+
+def test_every_real_dump_is_diagnosed(collect_env_fixtures: Path) -> None:
+    files = sorted(collect_env_fixtures.glob("*.txt"))
+    assert len(files) >= 10
+    for f in files:
+        code, env = diagnose(str(f))
+        assert env["errors"] == [], f.name
+        assert code == env["exit_code"] and code in (0, 1), f.name
+        assert env["data"]["source"] == "collect_env"
+        assert env["data"]["recommended_profile"]["reasons"], f.name
+
+
+def test_cpu_wheel_on_a_gpu_box(collect_env_fixtures: Path) -> None:
+    code, env = diagnose(str(next(collect_env_fixtures.glob("15-*.txt"))))
+    assert code == 1
+    assert "cpu_build_on_gpu" in [f["id"] for f in env["findings"]]
+    assert env["data"]["recommended_profile"]["name"] != "cpu"
+
+
+def test_recent_driver_with_cu121_is_not_an_alarm(collect_env_fixtures: Path) -> None:
+    # 8x RTX 3090 on driver 535 with torch 2.4.0+cu121: minor-version compatibility, no error
+    code, env = diagnose(str(next(collect_env_fixtures.glob("13-*.txt"))))
+    assert code == 0, env["findings"]
+    assert not [f for f in env["findings"] if f["severity"] == "error"]
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("RuntimeError: The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver by downloading and installing a new version from the URL: http://www.nvidia.com/Download/index.aspx", "driver_too_old"),
+        ("UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\nThe current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.", "arch_unsupported"),
+        ("RuntimeError: CUDA error: no kernel image is available for execution on the device", "arch_unsupported"),
+        ("AssertionError: Torch not compiled with CUDA enabled", "cpu_build_on_gpu"),
+    ],
+)
+def test_torch_messages_alone(text: str, expected: str) -> None:
+    code, env = diagnose("-", stdin=text)
+    assert expected in [f["id"] for f in env["findings"]]
+    assert code == 1
+
+
+def test_no_report_is_exit_2(tmp_path: Path) -> None:
+    f = tmp_path / "notes.txt"
+    f.write_text("Hi, my training is slow, any idea?\n")
+    code, env = diagnose(str(f))
+    assert code == 2 and str(f) in env["errors"][0]
+    code, env = diagnose(str(tmp_path / "missing.txt"))
+    assert code == 2 and "missing.txt" in env["errors"][0]
+
+
+def test_envtool_report_round_trip(tmp_path: Path) -> None:
+    out = io.StringIO()
+    main(["detect", "--json"], stdout=out)
+    report = tmp_path / "detect.json"
+    report.write_text(out.getvalue())
+    code, env = diagnose(str(report))
+    original = json.loads(out.getvalue())
+    assert [f["id"] for f in env["findings"]] == [f["id"] for f in original["findings"]]
+    assert env["data"]["recommended_profile"] == original["data"]["recommended_profile"]
+    assert env["data"]["system"] == original["data"]["system"]
