@@ -401,6 +401,11 @@ def _gpu_table() -> tuple[tuple[tuple[re.Pattern[str], ...], GpuSpec], ...]:
     return tuple(rows)
 
 
+def gpu_specs() -> tuple[GpuSpec, ...]:
+    """Every GPU model in the table (for generated tests and listings)."""
+    return tuple(spec for _, spec in _gpu_table())
+
+
 def gpu_spec(name: str) -> GpuSpec | None:
     """The table entry for a GPU name as NVML/nvidia-smi/collect_env print it, or ``None``.
 

@@ -1,0 +1,149 @@
+"""`envtool bench`: time a real BERT fine-tuning step in the target environment and judge it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+from envtool.errors import EXIT_BAD_INPUT, EXIT_EXTERNAL, EXIT_FAILED, BadInputError
+from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
+
+NAME = "bench"
+HELP = "time a real BERT fine-tuning step (forward, backward, AdamW) and judge it against what the device should reach"
+
+# How a failed workload maps onto envtool's exit codes.
+_EXIT_FOR_KIND = {
+    "model_not_found": EXIT_BAD_INPUT,
+    "bad_argument": EXIT_BAD_INPUT,
+    "device_unavailable": EXIT_BAD_INPUT,
+    "crashed": EXIT_EXTERNAL,
+    "timeout": EXIT_EXTERNAL,
+    "missing_dependency": EXIT_EXTERNAL,
+    "import_error": EXIT_EXTERNAL,
+}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--python", metavar="PATH", help="the target environment's python (default: the one running envtool)")
+    where.add_argument("--prefix", metavar="DIR", help="the target environment's directory (uses DIR/bin/python)")
+    p.add_argument("--model", default=None, help="auto (default), tiny, mini, small, base, large, or a local Hugging Face BERT folder")
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default=None)
+    p.add_argument("--batch-size", type=int, default=None, metavar="N")
+    p.add_argument("--seq-len", type=int, default=None, metavar="N")
+    p.add_argument("--steps", type=int, default=None, metavar="N")
+    p.add_argument("--warmup", type=int, default=None, metavar="N")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="stop the workload after S seconds (default 600)")
+    p.add_argument("--compare", metavar="FILE|last", help="show the change against an earlier run (a kept run or a --json output)")
+    p.add_argument("--no-save", action="store_true", help="do not keep this run in the cache directory")
+
+
+def target_python(args: argparse.Namespace) -> str:
+    if args.prefix:
+        for cand in (os.path.join(args.prefix, "bin", "python"), os.path.join(args.prefix, "Scripts", "python.exe"), os.path.join(args.prefix, "python.exe")):
+            if os.path.exists(cand):
+                return cand
+        raise BadInputError(f"--prefix {args.prefix}: no python in it (looked for bin/python); give an environment's directory")
+    if args.python:
+        if not os.path.exists(args.python):
+            raise BadInputError(f"--python {args.python}: no such file; give the path of a Python interpreter")
+        return args.python
+    return sys.executable
+
+
+def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
+    from envtool import bench
+    from envtool.detect import collect_facts
+
+    python = target_python(args)
+    if args.model and os.sep in args.model and not os.path.isdir(args.model):
+        raise BadInputError(f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)")
+    previous = bench.load_previous(args.compare) if args.compare else None
+    facts = collect_facts(python=python)
+    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile")}
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = bench.run_workload(python, options, timeout=args.timeout)
+        except BaseException as exc:  # handed back to this thread below
+            box["exc"] = exc
+
+    start = time.monotonic()
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    if ui is not None:
+        with ui.progress(f"BERT fine-tune steps in {python}") as advance:
+            while worker.is_alive():
+                worker.join(0.2)
+                advance(0)
+    worker.join()
+    if "exc" in box:
+        raise box["exc"]
+    result = box["result"]
+    verdict = bench.judge(result, facts)
+    data: dict[str, Any] = {
+        "python": python,
+        "wall_s": time.monotonic() - start,
+        "result": result,
+        "verdict": to_jsonable(verdict),
+    }
+    if previous is not None:
+        data["compare"] = {"against": previous[1], **bench.compare(result, previous[0]["result"])}
+    if not args.no_save and result.get("ok"):
+        data["saved_to"] = str(bench.save_result({**data, "facts": facts_to_data(facts)}))
+    if not result.get("ok"):
+        code = _EXIT_FOR_KIND.get((result.get("error") or {}).get("kind", ""), EXIT_FAILED)
+        return CommandResult(command=NAME, data=data, errors=(verdict.reasons[0],), exit_code=code)
+    return CommandResult(command=NAME, data=data, exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0)
+
+
+def render(result: CommandResult) -> list[Any]:
+    from rich.rule import Rule
+    from rich.table import Table
+    from rich.text import Text
+
+    data = result.data
+    r = data.get("result") or {}
+    v = data.get("verdict") or {}
+    items: list[Any] = []
+    if r.get("ok"):
+        m = r.get("model") or {}
+        st = r.get("step_time_s") or {}
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold")
+        t.add_column()
+        rows = [
+            ("Device", f"{r.get('device_name')} ({r.get('device')}), {r.get('threads')} threads" if str(r.get("device")) == "cpu" else f"{r.get('device_name')} ({r.get('device')})"),
+            ("Model", f"BERT {m.get('name')}: {m.get('num_hidden_layers')} layers, hidden {m.get('hidden_size')}, {m.get('parameters', 0) / 1e6:.1f} M parameters ({m.get('source')})"),
+            ("Shape", f"batch {r.get('batch_size')} x seq {r.get('seq_len')}, {r.get('precision')} ({r.get('precision_reason')}), {r.get('attention')} attention, {r.get('optimizer')}"),
+            ("Step time", f"median {st.get('median', 0) * 1000:.1f} ms (p10 {st.get('p10', 0) * 1000:.1f}, p90 {st.get('p90', 0) * 1000:.1f}) over {r.get('steps')} steps after {r.get('warmup')} warm-up"),
+            ("Throughput", f"{r.get('samples_per_s', 0):.1f} samples/s, {r.get('tokens_per_s', 0):.0f} tokens/s"),
+            ("Compute", f"{r.get('tflops', 0):.3g} TFLOP/s" + (f", MFU {v['mfu']:.1%}" if v.get("mfu") is not None else "") + (f", GEMM ceiling {r['gemm_tflops']:.3g} TFLOP/s" if r.get("gemm_tflops") else "")),
+            ("Loss", " ".join(f"{x:.3f}" for x in (r.get("losses") or [])[:12])),
+        ]
+        for k, val in rows:
+            t.add_row(Text(k), Text(str(val)))
+        items += [Rule(Text("BERT fine-tune benchmark", style="bold"), align="left"), t]
+    style = {"pass": "green", "warn": "yellow", "fail": "red"}.get(str(v.get("status")), "")
+    items.append(Rule(Text(f"Verdict: {str(v.get('status', '?')).upper()}", style=f"bold {style}"), align="left"))
+    for reason in v.get("reasons") or []:
+        items.append(Text(f"  - {reason}"))
+    cmp_ = data.get("compare")
+    if cmp_:
+        items.append(Rule(Text(f"Against {cmp_['against']}", style="bold"), align="left"))
+        for key in ("samples_per_s", "tflops"):
+            if key in cmp_:
+                c = cmp_[key]
+                items.append(Text(f"  {key}: {c['before']:.2f} -> {c['now']:.2f} ({c['change']:+.1%})"))
+        if not cmp_.get("comparable"):
+            items.append(Text("  (different shape, precision or device: not like for like)"))
+    if data.get("saved_to"):
+        items.append(Text(f"kept as {data['saved_to']}", style="dim"))
+    return items
