@@ -371,6 +371,15 @@ class Profile:
     cuda: str | None = None  # the CUDA line of the build, "12.8"; None for cpu
     torch_index: str | None = None  # None: the installer's configured default index
     path: str | None = None  # the file it came from
+    # Added by the provisioning issue (all defaulted, so older callers keep working):
+    torch_packages: tuple[str, ...] = ()  # exact pins installed from torch's index with torch ("torchvision==0.28.0")
+    torch_index_platforms: tuple[str, ...] = ()  # sys.platform values where torch_index applies; () = everywhere
+    packages: tuple[str, ...] = ()  # requirements from the default index ("transformers==5.24.0")
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()  # optional groups: (name, requirements)
+    index: str | None = None  # the default package index (a mirror); None: the installer's configured default
+    conda_channels: tuple[str, ...] = ()
+    min_driver: str | None = None  # Linux driver floor of the CUDA line, from the knowledge tables
+    archs: tuple[str, ...] = ()  # GPU archs compiled in ("sm_80", "compute_90"), from the knowledge tables
 
     @property
     def is_gpu(self) -> bool:

@@ -12,7 +12,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from envtool.errors import CommandTimeoutError, ExternalError, ToolNotFoundError
@@ -147,3 +147,121 @@ def run_checked(argv: Sequence[str], *, timeout: float, **kwargs: object) -> Com
     if done.returncode != 0:
         raise ExternalError(done.describe_failure())
     return done
+
+
+def _echo(argv: Sequence[str]) -> str:
+    import shlex
+
+    return "+ " + " ".join(shlex.quote(a) for a in argv)
+
+
+def stream(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    on_line: Callable[[str], None] | None = None,
+    log_file: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: str | None = None,
+    tail_lines: int = 200,
+) -> Completed:
+    """Run ``argv`` with its output (stderr merged into stdout) streamed line by line.
+
+    Echoes ``+ cmd`` first. Every line goes to ``on_line`` and, in full, to ``log_file``
+    (appended). ``Completed.stdout`` keeps only the last ``tail_lines`` lines. Like ``capture``
+    it never raises for a failing or hanging command (the process group is killed on timeout)
+    and raises ``ToolNotFoundError`` for a missing program; on ``KeyboardInterrupt`` (Ctrl-C,
+    or SIGTERM turned into one by the caller) the process group is killed and it re-raises.
+    """
+    import collections
+    import queue
+    import threading
+
+    if not argv:
+        raise ValueError("empty argv")
+    program = argv[0]
+    resolved = program if os.sep in program else which(program, path=(env or os.environ).get("PATH"))
+    if resolved is None or not os.path.exists(resolved):
+        raise ToolNotFoundError(program)
+    full = [resolved, *argv[1:]]
+    log = open(log_file, "a", encoding="utf-8", errors="replace") if log_file is not None else None  # noqa: SIM115
+    tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
+
+    def emit(line: str) -> None:
+        tail.append(line)
+        if log is not None:
+            log.write(line + "\n")
+            log.flush()
+        if on_line is not None:
+            on_line(line)
+
+    start = time.monotonic()
+    try:
+        emit(_echo(argv))
+        try:
+            proc = subprocess.Popen(
+                full,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=dict(env) if env is not None else None,
+                cwd=cwd,
+                start_new_session=True,  # own group: Ctrl-C/timeouts kill pip's children too
+            )
+        except PermissionError as exc:
+            raise ExternalError(f"cannot execute {resolved}: {exc.strerror}") from exc
+        except OSError as exc:
+            raise ExternalError(f"cannot start {resolved}: {exc}") from exc
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def pump() -> None:
+            assert proc.stdout is not None
+            for raw in iter(proc.stdout.readline, b""):
+                lines.put(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+            lines.put(None)
+
+        # A thread reads the pipe so the main thread can keep the deadline and take Ctrl-C.
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        timed_out = False
+        try:
+            while True:
+                left = start + timeout - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    _kill_group(proc)
+                    break
+                try:
+                    item = lines.get(timeout=min(left, 0.2))
+                except queue.Empty:
+                    continue
+                if item is None:
+                    break
+                emit(item)
+        except BaseException:
+            _kill_group(proc)
+            proc.wait()
+            raise
+        proc.wait()
+        reader.join(timeout=5)
+        while not lines.empty():  # what arrived between the kill and the end of the pipe
+            item = lines.get_nowait()
+            if item is not None:
+                emit(item)
+        try:
+            os.killpg(proc.pid, 0)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+        else:
+            _kill_group(proc)  # nothing the command left behind keeps running
+        return Completed(
+            argv=tuple(full),
+            returncode=None if timed_out else proc.returncode,
+            stdout="\n".join(tail),
+            stderr="",
+            duration_s=time.monotonic() - start,
+            timed_out=timed_out,
+        )
+    finally:
+        if log is not None:
+            log.close()
