@@ -1,0 +1,659 @@
+"""Timed BERT fine-tune steps on one device -> one JSON object.
+
+Run as ``python -m finetune_smoke.bench --json`` (or by file path) inside the environment
+under test. Stdout holds exactly one JSON object with ``--json``; progress goes to stderr.
+
+Result keys (schema ``finetune_smoke.bench/1``): ``ok``, ``model`` {name, source,
+num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, vocab_size, parameters},
+``batch_size``, ``seq_len``, ``precision``, ``precision_reason``, ``device``, ``device_name``,
+``attention``, ``optimizer``, ``compile``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
+{median, p10, p90}, ``samples_per_s``, ``tokens_per_s``, ``flops_per_step``, ``tflops``,
+``peak_tflops``, ``peak_source``, ``mfu``, ``gemm_tflops``, ``gemm_shape``, ``mfu_vs_gemm``,
+``peak_memory_bytes``, ``peak_memory_kind``, ``losses``, ``final_loss``, ``threads``,
+``versions``. A failure is ``{"ok": false, "error": {"kind": ..., "message": ...}}`` with exit
+code 1 (the workload failed) or 2 (bad input).
+
+Hidden test hook: ``--inject-nan N`` (or env ``FINETUNE_SMOKE_INJECT_NAN=N``) multiplies the
+loss of step N (1-based, warm-up included) by NaN so the NaN path can be exercised for real.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import math
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run by file path: make the package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from finetune_smoke._util import (
+    EXIT_BAD_INPUT,
+    EXIT_FAILED,
+    EXIT_OK,
+    JsonArgumentParser,
+    SmokeError,
+    emit,
+    log,
+    quiet_transformers,
+    wants_debug,
+    wants_json,
+)
+from finetune_smoke.flops import (
+    bert_train_flops,
+    cpu_peak_tflops,
+    gpu_peak_tflops,
+    parse_cpuinfo,
+    step_stats,
+)
+
+SCHEMA = "finetune_smoke.bench/1"
+
+# (layers, hidden, heads, intermediate). tiny/mini/small/medium: the BERT miniatures of
+# google-research/bert README.md ("BERT-Tiny L=2 H=128, Mini L=4 H=256, Small L=4 H=512,
+# Medium L=8 H=512", heads = H/64, feed-forward 4H). base/large: Devlin et al. 2018, "BERT:
+# Pre-training of Deep Bidirectional Transformers", sec. 3 (L=12 H=768 A=12; L=24 H=1024 A=16).
+SIZES: dict[str, tuple[int, int, int, int]] = {
+    "tiny": (2, 128, 2, 512),
+    "mini": (4, 256, 4, 1024),
+    "small": (4, 512, 8, 2048),
+    "medium": (8, 512, 8, 2048),
+    "base": (12, 768, 12, 3072),
+    "large": (24, 1024, 16, 4096),
+}
+# bert-base-uncased's WordPiece vocabulary size (google-research/bert, uncased_L-12_H-768_A-12
+# bert_config.json "vocab_size": 30522).
+BERT_VOCAB = 30522
+
+# CPU auto shape: BERT-small at B=16, S=128 is ~0.16 TFLOP per step, a few seconds per step on a
+# 2-core AVX-512 VM, so warm-up + 8 steps + the GEMM probe stay well under a minute.
+CPU_AUTO = {"model": "small", "batch_size": 16, "steps": 8, "warmup": 2}
+# GPU auto shape: BERT-base at S=128, starting at B=256 and halving on OOM ("fills the GPU").
+GPU_AUTO = {"model": "base", "batch_size": 256, "steps": 30, "warmup": 5}
+
+
+@dataclass(kw_only=True)
+class BenchConfig:
+    """The resolved request (after ``auto`` choices)."""
+
+    model: str = "auto"
+    precision: str = "auto"
+    batch_size: int | None = None
+    seq_len: int = 128
+    steps: int | None = None
+    warmup: int | None = None
+    compile: bool = False
+    device: str = "auto"
+    peak_tflops: float | None = None
+    inject_nan: int | None = None
+    lr: float = 1e-4
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------
+# Pure decisions (no torch): unit-testable.
+# ------------------------------------------------------------------------------------------
+
+
+def choose_precision(
+    requested: str, *, device_type: str, capability: tuple[int, int] | None, cpu_flags: frozenset[str]
+) -> tuple[str, str]:
+    """Pick the compute precision for ``auto`` the way a speed-minded user would; say why.
+
+    GPUs: bf16 autocast from compute capability 8.0 (Ampere tensor cores do BF16), fp16 with a
+    grad scaler on 7.x (Volta/Turing tensor cores do FP16 only), fp32 below. CPUs: bf16 only
+    with AMX-BF16. AVX512-BF16 alone was measured slower than fp32 here (2-core Xeon VM, torch
+    2.13 + oneDNN 3.12: a 2048^2 GEMM ran 0.18 TFLOP/s in bf16 vs 0.30 in fp32, and a BERT step
+    ~1.5x slower under bf16 autocast), so it stays fp32.
+    """
+    if requested != "auto":
+        return requested, "requested"
+    if device_type == "cuda":
+        if capability is not None and capability >= (8, 0):
+            return "bf16", f"compute capability {capability[0]}.{capability[1]} >= 8.0: bf16 tensor cores"
+        if capability is not None and capability >= (7, 0):
+            return "fp16", f"compute capability {capability[0]}.{capability[1]}: fp16 tensor cores only"
+        return "fp32", "no tensor cores below compute capability 7.0"
+    if "amx_bf16" in cpu_flags:
+        return "bf16", "CPU has AMX-BF16"
+    if "avx512_bf16" in cpu_flags:
+        return "fp32", "AVX512-BF16 without AMX: bf16 matmuls measured slower than fp32"
+    return "fp32", "no bf16 matrix unit on this CPU"
+
+
+def resolve_model_spec(model: str, device_type: str) -> tuple[str, tuple[int, int, int, int] | None, Path | None]:
+    """Map ``--model`` to (name, size tuple or None, folder or None)."""
+    if model == "auto":
+        name = GPU_AUTO["model"] if device_type == "cuda" else CPU_AUTO["model"]
+        return name, SIZES[name], None
+    if model in SIZES:
+        return model, SIZES[model], None
+    folder = Path(model).expanduser()
+    if not folder.is_dir():
+        raise SmokeError(
+            "model_not_found",
+            f"model {model!r} is neither a size ({', '.join(SIZES)}) nor an existing folder",
+            exit_code=EXIT_BAD_INPUT,
+        )
+    if not (folder / "config.json").is_file():
+        raise SmokeError(
+            "model_not_found",
+            f"folder {str(folder)!r} has no config.json: not a Hugging Face model folder",
+            exit_code=EXIT_BAD_INPUT,
+        )
+    return folder.name, None, folder
+
+
+def inject_nan_step(cli_value: int | None, env: dict[str, str]) -> int | None:
+    """The step to poison with NaN (test hook), from the flag or FINETUNE_SMOKE_INJECT_NAN."""
+    if cli_value is not None:
+        return cli_value
+    raw = env.get("FINETUNE_SMOKE_INJECT_NAN", "").strip()
+    return int(raw) if raw.isdigit() else None
+
+
+def read_cpu_info() -> Any:
+    """Read /proc/cpuinfo (and the cpufreq ceiling); an empty CpuInfo off Linux."""
+    text = ""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        pass
+    max_freq: str | None = None
+    try:
+        max_freq = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()
+    except OSError:
+        pass
+    info = parse_cpuinfo(text, max_freq_khz=max_freq)
+    if info.model_name == "unknown CPU" and platform.processor():
+        info = type(info)(
+            model_name=platform.processor(), flags=info.flags, mhz=info.mhz, threads_per_core=info.threads_per_core
+        )
+    return info
+
+
+def logical_cpus() -> int:
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+# ------------------------------------------------------------------------------------------
+# The torch side.
+# ------------------------------------------------------------------------------------------
+
+
+def _import_torch() -> Any:
+    try:
+        import torch  # noqa: PLC0415 - imported late so that --help and errors work without it
+    except ImportError as exc:
+        raise SmokeError("import_error", f"torch is not importable in {sys.executable}: {exc}") from exc
+    return torch
+
+
+def _is_oom(torch: Any, exc: BaseException) -> bool:
+    if isinstance(exc, getattr(torch, "OutOfMemoryError", ())) or isinstance(
+        exc, getattr(torch.cuda, "OutOfMemoryError", ())
+    ):
+        return True
+    text = str(exc)
+    # CPU allocations fail as a plain RuntimeError from c10's DefaultCPUAllocator.
+    return isinstance(exc, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)
+
+
+def resolve_device(torch: Any, requested: str) -> Any:
+    """``auto`` -> cuda:0 when CUDA works, else cpu; a named but absent device is bad input."""
+    if requested == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(requested)
+    except (RuntimeError, ValueError) as exc:
+        raise SmokeError("bad_argument", f"--device {requested!r}: {exc}", exit_code=EXIT_BAD_INPUT) from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            built = getattr(torch.version, "cuda", None)
+            why = "this torch is a CPU-only build" if not built else "no CUDA device is visible to this torch"
+            raise SmokeError("device_unavailable", f"--device {requested}: {why}", exit_code=EXIT_BAD_INPUT)
+        index = device.index or 0
+        if index >= torch.cuda.device_count():
+            raise SmokeError(
+                "device_unavailable",
+                f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) visible",
+                exit_code=EXIT_BAD_INPUT,
+            )
+        return torch.device("cuda", index)
+    if device.type != "cpu":
+        raise SmokeError("bad_argument", f"--device {requested!r}: use auto, cpu or cuda:N", exit_code=EXIT_BAD_INPUT)
+    return device
+
+
+def build_model(torch: Any, size: tuple[int, int, int, int] | None, folder: Path | None, *, seed: int) -> Any:
+    """A BertForSequenceClassification: random init of a named size, or loaded from a folder.
+
+    Random init does the same compute as the pretrained weights, and needs no download.
+    """
+    from transformers import BertConfig, BertForSequenceClassification  # noqa: PLC0415
+
+    torch.manual_seed(seed)
+    if folder is not None:
+        try:
+            return BertForSequenceClassification.from_pretrained(
+                str(folder), num_labels=2, attn_implementation="sdpa"
+            )
+        except (OSError, ValueError) as exc:
+            raise SmokeError("model_not_found", f"cannot load a BERT from {str(folder)!r}: {exc}", exit_code=EXIT_BAD_INPUT) from exc
+    assert size is not None
+    layers, hidden, heads, inter = size
+    config = BertConfig(
+        vocab_size=BERT_VOCAB,
+        num_hidden_layers=layers,
+        hidden_size=hidden,
+        num_attention_heads=heads,
+        intermediate_size=inter,
+        num_labels=2,
+        attn_implementation="sdpa",
+    )
+    return BertForSequenceClassification(config)
+
+
+def make_optimizer(torch: Any, params: Sequence[Any], *, lr: float, device_type: str) -> tuple[Any, str]:
+    """AdamW, fused where this torch has a fused kernel for the device, else foreach."""
+    params = list(params)
+    try:
+        return torch.optim.AdamW(params, lr=lr, fused=True), "AdamW(fused)"
+    except (RuntimeError, TypeError, ValueError):
+        # torch < 2.4 has no fused CPU AdamW; foreach is the next-best multi-tensor path.
+        return torch.optim.AdamW(params, lr=lr, foreach=True), "AdamW(foreach)"
+
+
+def synthetic_batches(torch: Any, *, batch: int, seq_len: int, vocab: int, device: Any, count: int, seed: int) -> list[dict[str, Any]]:
+    """Token batches made before timing, on the device: no tokenizer or host copy in the loop."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(count):
+        ids = torch.randint(1000, vocab, (batch, seq_len), generator=gen)  # skip [PAD]/[CLS] ids
+        labels = torch.randint(0, 2, (batch,), generator=gen)
+        out.append(
+            {
+                "input_ids": ids.to(device),
+                "attention_mask": torch.ones(batch, seq_len, dtype=torch.long).to(device),
+                "labels": labels.to(device),
+            }
+        )
+    return out
+
+
+@dataclass(kw_only=True)
+class Stepper:
+    """One training step with the chosen precision policy."""
+
+    torch: Any
+    model: Any
+    optimizer: Any
+    device: Any
+    precision: str
+    scaler: Any = None
+
+    def __post_init__(self) -> None:
+        if self.precision == "fp16":
+            self.scaler = self.torch.amp.GradScaler(self.device.type)
+
+    def step(self, batch: dict[str, Any], *, poison: bool = False) -> Any:
+        """Forward, backward, AdamW; returns the detached loss tensor (no host sync)."""
+        torch = self.torch
+        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.precision)
+        with torch.autocast(self.device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            loss = self.model(**batch).loss
+        if poison:
+            loss = loss * float("nan")
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            loss.backward()
+            self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return loss.detach()
+
+
+def _free(torch: Any, device: Any) -> None:
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def largest_fitting_batch(torch: Any, stepper: Stepper, *, start: int, seq_len: int, vocab: int, seed: int) -> int:
+    """Halve ``start`` until one step fits in memory; 0 if not even batch 1 fits."""
+    batch = start
+    while batch >= 1:
+        try:
+            data = synthetic_batches(torch, batch=batch, seq_len=seq_len, vocab=vocab, device=stepper.device, count=1, seed=seed)
+            stepper.step(data[0])
+            return batch
+        except Exception as exc:  # noqa: BLE001 - only OOM is expected; anything else re-raises
+            if not _is_oom(torch, exc):
+                raise
+            stepper.optimizer.zero_grad(set_to_none=True)
+            _free(torch, stepper.device)
+            batch //= 2
+    return 0
+
+
+def measure_gemm(torch: Any, *, m: int, k: int, n: int, precision: str, device: Any, budget_s: float = 0.6) -> float:
+    """Best TFLOP/s of an (m x k) @ (k x n) matmul in the step's compute dtype: the practical ceiling.
+
+    The shape is the model's own largest GEMM (tokens x hidden @ hidden x intermediate), so the
+    ceiling speaks for this workload, not for an idealised square matrix.
+    """
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randn(m, k, generator=gen).to(device=device, dtype=dtype)
+    b = torch.randn(k, n, generator=gen).to(device=device, dtype=dtype)
+    flops = 2.0 * m * k * n
+    best = 0.0
+    torch.matmul(a, b)  # warm-up: library init and kernel selection
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    deadline = time.perf_counter() + budget_s
+    reps = 0
+    while reps < 3 or (time.perf_counter() < deadline and reps < 50):
+        if device.type == "cuda":
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            for _ in range(10):
+                torch.matmul(a, b)
+            end.record()
+            end.synchronize()
+            dt = start.elapsed_time(end) / 1000.0 / 10
+        else:
+            t0 = time.perf_counter()
+            torch.matmul(a, b)
+            dt = time.perf_counter() - t0
+        best = max(best, flops / dt / 1e12)
+        reps += 1
+    del a, b
+    return best
+
+
+def run(cfg: BenchConfig) -> dict[str, Any]:
+    """Run the benchmark described by ``cfg``; returns the ok result or raises SmokeError."""
+    torch = _import_torch()
+    quiet_transformers()
+    try:
+        import transformers  # noqa: PLC0415
+    except ImportError as exc:
+        raise SmokeError("import_error", f"transformers is not importable in {sys.executable}: {exc}") from exc
+
+    device = resolve_device(torch, cfg.device)
+    auto = GPU_AUTO if device.type == "cuda" else CPU_AUTO
+    cpu = read_cpu_info()
+    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    precision, precision_reason = choose_precision(
+        cfg.precision, device_type=device.type, capability=capability, cpu_flags=cpu.flags
+    )
+    name, size, folder = resolve_model_spec(cfg.model, device.type)
+    steps = cfg.steps if cfg.steps is not None else auto["steps"]
+    warmup = cfg.warmup if cfg.warmup is not None else auto["warmup"]
+    if steps < 1 or warmup < 0 or cfg.seq_len < 1 or (cfg.batch_size is not None and cfg.batch_size < 1):
+        raise SmokeError("bad_argument", "steps and seq-len must be >= 1, warmup >= 0, batch-size >= 1", exit_code=EXIT_BAD_INPUT)
+
+    tf32 = False
+    if device.type == "cuda" and capability is not None and capability >= (8, 0):
+        # TF32 for whatever still runs in fp32 (and for all matmuls under --precision fp32).
+        torch.set_float32_matmul_precision("high")
+        torch.backends.cudnn.allow_tf32 = True
+        tf32 = True
+
+    model = build_model(torch, size, folder, seed=cfg.seed).to(device)
+    model.train()
+    mc = model.config
+    if cfg.seq_len > mc.max_position_embeddings:
+        raise SmokeError(
+            "bad_argument",
+            f"--seq-len {cfg.seq_len} exceeds the model's max_position_embeddings {mc.max_position_embeddings}",
+            exit_code=EXIT_BAD_INPUT,
+        )
+    optimizer, opt_name = make_optimizer(torch, model.parameters(), lr=cfg.lr, device_type=device.type)
+    runnable = torch.compile(model) if cfg.compile else model
+    stepper = Stepper(torch=torch, model=runnable, optimizer=optimizer, device=device, precision=precision)
+
+    batch = cfg.batch_size or auto["batch_size"]
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    try:
+        fits = largest_fitting_batch(torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed)
+    except SmokeError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        if cfg.compile:
+            raise SmokeError("compile_failed", f"torch.compile failed: {type(exc).__name__}: {exc}") from exc
+        raise
+    if fits == 0:
+        raise SmokeError("oom", f"not even batch 1 at seq-len {cfg.seq_len} fits on {device}", max_batch_fit=0)
+    if fits < batch and cfg.batch_size is not None:
+        raise SmokeError(
+            "oom",
+            f"batch {batch} at seq-len {cfg.seq_len} runs out of memory on {device}; batch {fits} fits",
+            max_batch_fit=fits,
+            batch_size=batch,
+        )
+    batch = fits
+    # That probe step also counts as warm-up in effect; the timed loop still runs its own.
+
+    data = synthetic_batches(torch, batch=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=cfg.seed + 1)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+
+    losses: list[Any] = []
+    times: list[float] = []
+    events: list[tuple[Any, Any]] = []
+    total = warmup + steps
+    log(f"bench: {name} B={batch} S={cfg.seq_len} {precision} on {device}: {warmup} warm-up + {steps} timed steps")
+    try:
+        for i in range(total):
+            poison = cfg.inject_nan is not None and i + 1 == cfg.inject_nan
+            if device.type == "cuda":
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                losses.append(stepper.step(data[i % len(data)], poison=poison))
+                end.record()
+                if i >= warmup:
+                    events.append((start, end))
+            else:
+                t0 = time.perf_counter()
+                losses.append(stepper.step(data[i % len(data)], poison=poison))
+                if i >= warmup:
+                    times.append(time.perf_counter() - t0)
+    except Exception as exc:  # noqa: BLE001
+        if _is_oom(torch, exc):
+            raise SmokeError("oom", f"out of memory during the timed steps at batch {batch}", max_batch_fit=batch // 2) from exc
+        raise
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+        times = [s.elapsed_time(e) / 1000.0 for s, e in events]
+    loss_values = [float(x) for x in torch.stack([x.float() for x in losses]).cpu().tolist()]
+    bad = [i + 1 for i, v in enumerate(loss_values) if not math.isfinite(v)]
+    if bad:
+        raise SmokeError(
+            "nan_loss",
+            f"loss became {loss_values[bad[0] - 1]} at step {bad[0]} (1-based, warm-up included)",
+            step=bad[0],
+            losses=[v if math.isfinite(v) else str(v) for v in loss_values],
+        )
+
+    if device.type == "cuda":
+        peak_mem, peak_kind = int(torch.cuda.max_memory_allocated(device)), "cuda_max_allocated"
+        device_name = torch.cuda.get_device_name(device)
+    else:
+        import resource  # noqa: PLC0415 - POSIX only, and only needed here
+
+        # ru_maxrss is KiB on Linux: the process's peak resident set, weights and Python included.
+        peak_mem, peak_kind = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process_max_rss"
+        device_name = cpu.model_name
+
+    stats = step_stats(times)
+    flops_step = bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size)
+    tflops = flops_step / stats["median"] / 1e12
+
+    if cfg.peak_tflops:
+        peak, peak_source = cfg.peak_tflops, "given by --peak-tflops"
+    elif device.type == "cuda":
+        peak = gpu_peak_tflops(device_name, precision=precision, tf32=tf32)
+        peak_source = "GPU peak table (finetune_smoke/flops.py)" if peak else f"{device_name!r} not in the GPU peak table"
+    else:
+        peak, peak_source = cpu_peak_tflops(cpu, logical_cpus=logical_cpus(), precision=precision)
+
+    gemm_shape = (batch * cfg.seq_len, mc.hidden_size, mc.intermediate_size)
+    gemm = measure_gemm(torch, m=gemm_shape[0], k=gemm_shape[1], n=gemm_shape[2], precision=precision, device=device)
+
+    n_params = sum(p.numel() for p in model.parameters())
+    return {
+        "schema": SCHEMA,
+        "ok": True,
+        "model": {
+            "name": name,
+            "source": "folder" if folder is not None else "random_init",
+            "num_hidden_layers": mc.num_hidden_layers,
+            "hidden_size": mc.hidden_size,
+            "num_attention_heads": mc.num_attention_heads,
+            "intermediate_size": mc.intermediate_size,
+            "vocab_size": mc.vocab_size,
+            "parameters": n_params,
+        },
+        "batch_size": batch,
+        "seq_len": cfg.seq_len,
+        "precision": precision,
+        "precision_reason": precision_reason,
+        "device": str(device),
+        "device_name": device_name,
+        "attention": getattr(mc, "_attn_implementation", None),
+        "optimizer": opt_name,
+        "compile": cfg.compile,
+        "tf32": tf32,
+        "steps": steps,
+        "warmup": warmup,
+        "step_time_s": stats,
+        "samples_per_s": batch / stats["median"],
+        "tokens_per_s": batch * cfg.seq_len / stats["median"],
+        "flops_per_step": flops_step,
+        "tflops": tflops,
+        "peak_tflops": peak,
+        "peak_source": peak_source,
+        "mfu": (tflops / peak) if peak else None,
+        "gemm_tflops": gemm,
+        "gemm_shape": list(gemm_shape),
+        "mfu_vs_gemm": (tflops / gemm) if gemm else None,
+        "peak_memory_bytes": peak_mem,
+        "peak_memory_kind": peak_kind,
+        "losses": loss_values,
+        "final_loss": loss_values[-1],
+        "threads": torch.get_num_threads(),
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+            "cuda": getattr(torch.version, "cuda", None),
+        },
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m finetune_smoke.bench``."""
+    p = JsonArgumentParser(prog="finetune_smoke.bench", description="Timed BERT fine-tune steps -> throughput, TFLOP/s, MFU.")
+    p.add_argument("--model", default="auto", help=f"auto, {', '.join(SIZES)}, or a local Hugging Face BERT folder")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument("--batch-size", type=int, default=None, help="default: auto (fills the GPU; a small batch on CPU)")
+    p.add_argument("--seq-len", type=int, default=128)
+    p.add_argument("--steps", type=int, default=None, help="timed steps (default 30 on GPU, 8 on CPU)")
+    p.add_argument("--warmup", type=int, default=None, help="untimed warm-up steps (default 5 on GPU, 2 on CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
+    p.add_argument("--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
+    p.add_argument("--debug", action="store_true", help="show tracebacks instead of clean errors")
+    # For tests only: poison the loss of step N with NaN to exercise the nan_loss path.
+    p.add_argument("--inject-nan", type=int, default=None, help=argparse.SUPPRESS)
+    return p
+
+
+def _human(result: dict[str, Any]) -> str:
+    if not result["ok"]:
+        err = result["error"]
+        return f"error ({err['kind']}): {err['message']}"
+    m = result["model"]
+    st = result["step_time_s"]
+    mfu = f"{result['mfu']:.1%}" if result["mfu"] is not None else "n/a"
+    return "\n".join(
+        [
+            f"model      {m['name']} (L={m['num_hidden_layers']} H={m['hidden_size']} A={m['num_attention_heads']}, {m['parameters'] / 1e6:.1f} M params)",
+            f"shape      batch {result['batch_size']} x seq {result['seq_len']}, {result['precision']} ({result['precision_reason']})",
+            f"device     {result['device']} - {result['device_name']}; {result['optimizer']}, attention {result['attention']}",
+            f"step       median {st['median'] * 1e3:.1f} ms (p10 {st['p10'] * 1e3:.1f}, p90 {st['p90'] * 1e3:.1f})",
+            f"throughput {result['samples_per_s']:.1f} samples/s, {result['tokens_per_s']:.0f} tokens/s",
+            f"compute    {result['tflops']:.3f} TFLOP/s; MFU {mfu} of {result['peak_tflops'] or 'n/a'} ({result['peak_source']}); "
+            f"{result['mfu_vs_gemm']:.1%} of the measured GEMM ({result['gemm_tflops']:.3f} TFLOP/s)",
+            f"memory     {result['peak_memory_bytes'] / 2**20:.0f} MiB ({result['peak_memory_kind']})",
+            f"loss       {result['losses'][0]:.4f} -> {result['final_loss']:.4f}",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (0 ok, 1 the workload failed, 2 bad input)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    as_json, debug = wants_json(args_list), wants_debug(args_list)
+    try:
+        ns = build_parser().parse_args(args_list)
+        cfg = BenchConfig(
+            model=ns.model,
+            precision=ns.precision,
+            batch_size=ns.batch_size,
+            seq_len=ns.seq_len,
+            steps=ns.steps,
+            warmup=ns.warmup,
+            compile=ns.compile,
+            device=ns.device,
+            peak_tflops=ns.peak_tflops,
+            inject_nan=inject_nan_step(ns.inject_nan, dict(os.environ)),
+            seed=ns.seed,
+        )
+        result = run(cfg)
+        code = EXIT_OK
+    except SmokeError as exc:
+        if debug:
+            raise
+        result = {"schema": SCHEMA, "ok": False, "error": exc.to_json()}
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        result = {"schema": SCHEMA, "ok": False, "error": {"kind": "interrupted", "message": "interrupted"}}
+        code = 130
+    except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen torch failure: still one clean object
+        if debug:
+            raise
+        tail = traceback.format_exc().strip().splitlines()[-3:]
+        result = {
+            "schema": SCHEMA,
+            "ok": False,
+            "error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}", "where": tail},
+        }
+        code = EXIT_FAILED
+    emit(result, as_json=as_json, human=_human(result))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
