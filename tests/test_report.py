@@ -354,3 +354,26 @@ def test_fleet_report_in_chromium(tmp_path: Path) -> None:
     dom = _chromium(tmp_path, page, "--dump-dom").stdout
     # The inline script ran: it un-hid the status filter.
     assert '<div class="controls" id="controls">' in dom
+
+
+# --------------------------------------------------------------------------- bench section
+
+
+def test_bench_chart_prefers_step_times_then_losses() -> None:
+    env = envelope()
+    bench = env["data"]["bench"]
+    assert report.bench_series(bench) == ("loss", bench["losses"])
+    bench["step_time_s"]["times"] = [0.52, 0.5, 0.49]
+    assert report.bench_series(bench) == ("step time (s)", [0.52, 0.5, 0.49])
+    page = report.render_html(env)
+    assert page.count("<circle") == 3 and "step 3: step time (s)" in page
+
+
+def test_failed_or_missing_bench() -> None:
+    env = envelope()
+    env["data"]["bench"] = {"ok": False, "error": {"kind": "oom", "message": "not even batch 1 | fits"}}
+    md = report.render_markdown(env)
+    assert "failed (oom): not even batch 1 \\| fits" in md
+    assert "<svg" not in report.render_html(env)
+    env["data"]["bench"] = None
+    assert "## Bench\n\nNot run.\n" in report.render_markdown(env)
