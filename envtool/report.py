@@ -362,8 +362,10 @@ footer{color:var(--muted);font-size:.85rem;margin-top:32px}
 # The fleet table must stay light with 1,000 machines: one short text node per check cell,
 # colour from a one-letter class, no nested elements.
 _FLEET_CSS = """
+main{max-width:1800px}
 table.fleet{font-size:13px}
-table.fleet td,table.fleet th{padding:3px 6px}
+table.fleet td,table.fleet th{padding:3px 6px;white-space:nowrap}
+table.fleet td.w{white-space:normal;min-width:12em}
 table.fleet th.c{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;vertical-align:bottom;font-weight:500;padding:6px 2px;max-height:14em}
 table.fleet td.c{text-align:center;font-weight:700;padding:3px 2px}
 table.fleet td.P{color:var(--pass)}table.fleet td.W{color:#5c3d00;background:#f5d76e}table.fleet td.F{color:#fff;background:var(--fail)}
@@ -512,9 +514,13 @@ def render_fleet_html(envelope: Envelope) -> str:
         + "".join(f'<label><input type="checkbox" data-s="{s}" checked> {s} ({counts.get(s, 0)})</label>' for s in ("fail", "warn", "pass"))
         + ' <span><span id="shown">' + str(len(machines)) + "</span> shown; click a column to sort</span></div>\n",
     ]
-    head = [("status", "s"), ("machine", "t"), ("envtool", "t"), ("GPUs", "t"), ("driver", "t"), ("profile", "t"), ("torch", "t"), ("samples/s", "n"), ("bench", "t"), ("first problem", "t"), ("fix", "t")]
-    ths = "".join(f'<th data-k="{k}"{" class=num" if k == "n" else ""}>{_h(t)}</th>' for t, k in head)
+    # Status, machine and the reason first, then the check matrix, then the details: what an
+    # admin needs to act on stays on screen even when the details scroll off to the right.
+    head = [("status", "s"), ("machine", "t"), ("first problem", "t"), ("fix", "t")]
+    tail = [("envtool", "t"), ("GPUs", "t"), ("driver", "t"), ("profile", "t"), ("torch", "t"), ("samples/s", "n"), ("bench", "t")]
+    ths = "".join(f'<th data-k="{k}">{_h(t)}</th>' for t, k in head)
     ths += "".join(f'<th class="c" data-k="c" title="{_h(c.get("id"))}">{_h(c.get("title") or c.get("id"))}</th>' for c in check_cols)
+    ths += "".join(f'<th data-k="{k}"{" class=num" if k == "n" else ""}>{_h(t)}</th>' for t, k in tail)
     body: list[str] = []
     for m in machines:
         st = m["status"]
@@ -523,11 +529,7 @@ def render_fleet_html(envelope: Envelope) -> str:
         cells = [
             f'<td data-v="{_RANK[st]}">{_badge(st)}</td>',
             f'<td title="{_h(m.get("file") or "")}"><strong>{_h(m["label"])}</strong></td>',
-            f"<td>{_h(_s(m.get('envtool_version')))}</td>",
-            f"<td>{_h(m['gpus'])}</td><td>{_h(m['driver'])}</td><td>{_h(m['profile'])}</td><td>{_h(m['torch'])}</td>",
-            f'<td class="num" data-v="{sps if sps is not None else -1}">{_fmt_rate(sps) if sps is not None else ""}</td>',
-            f"<td>{_h(m.get('bench_verdict') or '')}</td>",
-            f"<td>{_h(prob.get('title', ''))}</td><td class=\"fix\">{_h(prob.get('fix', ''))}</td>",
+            f"<td class=\"w\">{_h(prob.get('title', ''))}</td><td class=\"w fix\">{_h(prob.get('fix', ''))}</td>",
         ]
         for c in check_cols:
             cs = m["checks"].get(c["id"])
@@ -536,6 +538,12 @@ def render_fleet_html(envelope: Envelope) -> str:
             else:
                 cls, mark = _CELL[_status(cs)]
                 cells.append(f'<td class="c {cls}" data-v="{_RANK[_status(cs)]}">{mark}</td>')
+        cells += [
+            f"<td>{_h(_s(m.get('envtool_version')))}</td>",
+            f"<td>{_h(m['gpus'])}</td><td>{_h(m['driver'])}</td><td>{_h(m['profile'])}</td><td>{_h(m['torch'])}</td>",
+            f'<td class="num" data-v="{sps if sps is not None else -1}">{_fmt_rate(sps) if sps is not None else ""}</td>',
+            f"<td>{_h(m.get('bench_verdict') or '')}</td>",
+        ]
         body.append(f'<tr data-s="{st}" class="{st}">{"".join(cells)}</tr>\n')
     parts.append(f'<div class="scroll"><table class="fleet" id="fleet"><thead><tr>{ths}</tr></thead><tbody>\n{"".join(body)}</tbody></table></div>\n')
     parts.append("<p class=\"meta\">Check cells: \u2713 pass, ! warn, \u2717 fail, \u2013 skip, \u2014 not in that machine's report.</p>\n")
