@@ -475,6 +475,7 @@ def render_html(envelope: Envelope) -> str:
 
 # Sort by the clicked column (numbers numerically, text otherwise; data-v overrides the text),
 # and hide rows whose status is unticked. Without JS the table is already sorted failing-first.
+# A link can carry the view: #sort=COLUMN_INDEX[&desc=1][&show=fail,warn].
 _FLEET_JS = r"""
 (function(){var t=document.getElementById('fleet');if(!t)return;var tb=t.tBodies[0];
 var rows=Array.prototype.slice.call(tb.rows);
@@ -490,7 +491,10 @@ var boxes=document.querySelectorAll('#controls input[data-s]');
 function filt(){var on={};Array.prototype.forEach.call(boxes,function(b){on[b.getAttribute('data-s')]=b.checked;});
 var shown=0;rows.forEach(function(r){var v=on[r.getAttribute('data-s')]!==false;r.hidden=!v;if(v)shown++;});
 document.getElementById('shown').textContent=shown;}
-Array.prototype.forEach.call(boxes,function(b){b.addEventListener('change',filt);});})();
+Array.prototype.forEach.call(boxes,function(b){b.addEventListener('change',filt);});
+var h={};location.hash.replace(/^#/,'').split('&').forEach(function(kv){var p=kv.split('=');if(p[0])h[p[0]]=decodeURIComponent(p[1]||'');});
+if(h.sort){var th=t.tHead.rows[0].cells[parseInt(h.sort,10)];if(th){th.click();if(h.desc)th.click();}}
+if(h.show){var want=h.show.split(',');Array.prototype.forEach.call(boxes,function(b){b.checked=want.indexOf(b.getAttribute('data-s'))>=0;});filt();}})();
 """
 
 

@@ -267,13 +267,15 @@ CHROMIUM = shutil.which("chromium")
 chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium; apt-get install -y chromium)")
 
 
-def _chromium(tmp_path: Path, page: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    argv = [
+def _argv(tmp_path: Path) -> list[str]:
+    return [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", *extra, page.as_uri(),
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
     ]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def _chromium(tmp_path: Path, page: Path, *extra: str, fragment: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*_argv(tmp_path), *extra, page.as_uri() + fragment], capture_output=True, text=True, timeout=60, check=False)
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -377,3 +379,23 @@ def test_failed_or_missing_bench() -> None:
     assert "<svg" not in report.render_html(env)
     env["data"]["bench"] = None
     assert "## Bench\n\nNot run.\n" in report.render_markdown(env)
+
+
+@chromium
+def test_fleet_sort_and_filter_run_in_chromium(tmp_path: Path) -> None:
+    import re
+
+    page = tmp_path / "fleet.html"
+    page.write_text(report.render_html(report.merge_reports(fleet_files(tmp_path))), encoding="utf-8")
+
+    def rows(fragment: str) -> list[tuple[str, bool]]:
+        r = _chromium(tmp_path, page, "--dump-dom", fragment=fragment)
+        assert r.returncode == 0, r.stderr[-2000:]
+        return [(m.group(2), "hidden" in m.group(1)) for m in re.finditer(r'<tr data-s="\w+" class="\w+"([^>]*)>.*?<strong>([^<]+)</strong>', r.stdout)]
+
+    # Sorted by machine name (column 1), the fleet's failing-first order is replaced.
+    assert [label for label, _ in rows("#sort=1")] == ["node-bad", "node-ok (dup1.json)", "node-ok (ok.json)", "node-old"]
+    assert [label for label, _ in rows("#sort=1&desc=1")] == ["node-old", "node-ok (ok.json)", "node-ok (dup1.json)", "node-bad"]
+    # Only failing machines shown.
+    assert [label for label, hidden in rows("#show=fail") if not hidden] == ["node-bad"]
+
