@@ -37,11 +37,14 @@ GPUS = [
     ("NVIDIA RTX A5000", "590.44.01", "13.1", 24564),  # rtx-a5000-x2-driver590.xml
     ("NVIDIA H100 80GB HBM3", "590.48.01", "13.1", 81559),  # h100-80gb-mig-driver590-capture.txt
 ]
+# The ids and titles of envtool/checklist.py's CHECKS (copied, so this script runs on its own).
 CHECKS = [
-    ("python_version", "Python version"), ("installers", "pip/uv present"), ("disk", "free disk"), ("shm", "/dev/shm size"),
-    ("driver", "NVIDIA driver"), ("gpus_visible", "GPUs visible"), ("torch_installed", "torch installed"),
-    ("torch_imports", "torch imports"), ("cuda_available", "CUDA available"), ("arch_supported", "GPU arch in torch build"),
-    ("gpu_kernel", "kernel runs on every GPU"), ("bench_smoke", "BERT bench"),
+    ("os", "OS and architecture supported"), ("python", "Python version"), ("disk", "Free disk"), ("ram", "RAM"),
+    ("shm", "/dev/shm size"), ("driver", "NVIDIA driver present"), ("profile", "Driver and GPUs fit the profile"),
+    ("env", "Target environment exists"), ("torch_imports", "torch imports"),
+    ("torch_build", "torch's CUDA build fits the driver and GPUs"), ("gpu_kernel", "A tiny kernel runs on each GPU"),
+    ("transformers", "transformers imports and builds a BERT"), ("train_step", "A fine-tune step runs with a finite, falling loss"),
+    ("bench", "BERT fine-tune speed (bench verdict)"), ("smoke_train", "Sentiment smoke fine-tune accuracy"),
 ]
 
 

@@ -366,7 +366,8 @@ main{max-width:1800px}
 table.fleet{font-size:13px}
 table.fleet td,table.fleet th{padding:3px 6px;white-space:nowrap}
 table.fleet td.w{white-space:normal;min-width:12em}
-table.fleet th.c{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;vertical-align:bottom;font-weight:500;padding:6px 2px;max-height:14em}
+table.fleet th.c{vertical-align:bottom;font-weight:500;padding:6px 2px;white-space:normal}
+table.fleet th.c span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:11em;line-height:1.15;font-size:12px}
 table.fleet td.c{text-align:center;font-weight:700;padding:3px 2px}
 table.fleet td.P{color:var(--pass)}table.fleet td.W{color:#5c3d00;background:#f5d76e}table.fleet td.F{color:#fff;background:var(--fail)}
 table.fleet td.S{color:var(--skip)}table.fleet td.M{color:#99a}
@@ -523,7 +524,7 @@ def render_fleet_html(envelope: Envelope) -> str:
     head = [("status", "s"), ("machine", "t"), ("first problem", "t"), ("fix", "t")]
     tail = [("envtool", "t"), ("GPUs", "t"), ("driver", "t"), ("profile", "t"), ("torch", "t"), ("samples/s", "n"), ("bench", "t")]
     ths = "".join(f'<th data-k="{k}">{_h(t)}</th>' for t, k in head)
-    ths += "".join(f'<th class="c" data-k="c" title="{_h(c.get("id"))}">{_h(c.get("title") or c.get("id"))}</th>' for c in check_cols)
+    ths += "".join(f'<th class="c" data-k="c" title="{_h(c.get("id"))}"><span>{_h(c.get("title") or c.get("id"))}</span></th>' for c in check_cols)
     ths += "".join(f'<th data-k="{k}"{" class=num" if k == "n" else ""}>{_h(t)}</th>' for t, k in tail)
     body: list[str] = []
     for m in machines:
