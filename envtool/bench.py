@@ -192,36 +192,47 @@ def bench_argv(python: str, options: Mapping[str, Any]) -> list[str]:
     return argv
 
 
-def run_workload(python: str, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Run the workload in ``python`` and return its JSON (``ok: false`` results included).
+def run_smoke(python: str, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None, with_data: bool = False) -> runner.Completed:
+    """Run ``<python> -m finetune_smoke.<argv>`` with envtool's copy of the workload.
 
     The package is copied into a private folder put first on PYTHONPATH, so the target runs
     envtool's copy of the workload without seeing anything else of envtool's environment.
     """
     base = dict(os.environ if env is None else env)
-    with tempfile.TemporaryDirectory(prefix="envtool-bench-") as tmp:
-        shutil.copytree(workload_dir(), Path(tmp) / "finetune_smoke", ignore=shutil.ignore_patterns("__pycache__", "data"))
+    ignore = shutil.ignore_patterns("__pycache__", *(() if with_data else ("data",)))
+    with tempfile.TemporaryDirectory(prefix="envtool-smoke-") as tmp:
+        shutil.copytree(workload_dir(), Path(tmp) / "finetune_smoke", ignore=ignore)
         base["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, base.get("PYTHONPATH", "")) if p)
         base.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            done = runner.capture(bench_argv(python, options), timeout=timeout, env=base)
+            return runner.capture([python, "-m", *argv], timeout=timeout, env=base)
         except ExternalError as exc:
             raise BadInputError(f"--python {python}: {exc}") from exc
+
+
+def result_of(done: runner.Completed, python: str, timeout: float) -> dict[str, Any]:
+    """The workload's JSON, or an ``ok: false`` result saying how the process ended."""
     if done.timed_out:
         return {"ok": False, "error": {"kind": "timeout", "message": f"the workload did not finish within {timeout:.0f} s"}}
-    try:
-        result = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else None
-    except ValueError:
-        result = None
-    if isinstance(result, dict) and "ok" in result:
+    result = None
+    for line in reversed(done.stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                result = json.loads(line)
+            except ValueError:
+                result = None
+            break
+    if isinstance(result, dict) and ("ok" in result or "test" in result):
         return result
-    if done.signal is not None:
-        kind, message = "crashed", done.describe_failure(8)
-    elif "No module named 'torch'" in done.stderr or "No module named 'transformers'" in done.stderr:
-        kind, message = "missing_dependency", f"{python} lacks torch or transformers: " + done.stderr.strip().splitlines()[-1]
-    else:
-        kind, message = "crashed", done.describe_failure(8)
-    return {"ok": False, "error": {"kind": kind, "message": message}}
+    if done.signal is None and ("No module named 'torch'" in done.stderr or "No module named 'transformers'" in done.stderr):
+        return {"ok": False, "error": {"kind": "missing_dependency", "message": f"{python} lacks torch or transformers: " + done.stderr.strip().splitlines()[-1]}}
+    return {"ok": False, "error": {"kind": "crashed", "message": done.describe_failure(8)}}
+
+
+def run_workload(python: str, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Run the bench workload in ``python`` and return its JSON (``ok: false`` results included)."""
+    done = run_smoke(python, bench_argv(python, options)[2:], timeout=timeout, env=env)
+    return result_of(done, python, timeout)
 
 
 # --------------------------------------------------------------------------- kept results

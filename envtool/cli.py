@@ -14,9 +14,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from envtool import SCHEMA, __version__, commands
+from envtool import __version__, commands
 from envtool.errors import EXIT_BAD_INPUT, EXIT_INTERRUPTED, BadInputError, EnvtoolError
-from envtool.model import CommandResult, to_jsonable
+from envtool.model import CommandResult, envelope
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,19 +95,6 @@ class Ui:
         self.err.flush()
         answer = sys.stdin.readline().strip().lower()
         return answer in ("y", "yes")
-
-
-def envelope(result: CommandResult) -> dict[str, Any]:
-    """The JSON contract (``envtool/1``): these keys, always, in this order."""
-    return {
-        "schema": SCHEMA,
-        "command": result.command,
-        "status": str(result.status),
-        "exit_code": result.exit_code,
-        "data": {**to_jsonable(result.data), "envtool_version": __version__},
-        "findings": [to_jsonable(f) for f in result.findings],
-        "errors": list(result.errors),
-    }
 
 
 def _emit(result: CommandResult, as_json: bool, out: TextIO, err: TextIO) -> None:

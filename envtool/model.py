@@ -396,3 +396,18 @@ class CheckResult:
     seen: str = ""  # what was observed
     fix: str = ""  # what to do when it is not PASS
     duration_s: float = 0.0
+
+
+def envelope(result: CommandResult) -> dict[str, Any]:
+    """The JSON contract (``envtool/1``): these keys, always, in this order."""
+    from envtool import SCHEMA, __version__
+
+    return {
+        "schema": SCHEMA,
+        "command": result.command,
+        "status": str(result.status),
+        "exit_code": result.exit_code,
+        "data": {**to_jsonable(result.data), "envtool_version": __version__},
+        "findings": [to_jsonable(f) for f in result.findings],
+        "errors": list(result.errors),
+    }

@@ -7,7 +7,7 @@ Result keys (schema ``finetune_smoke.bench/1``): ``ok``, ``model`` {name, source
 num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, vocab_size, parameters},
 ``batch_size``, ``seq_len``, ``precision``, ``precision_reason``, ``device``, ``device_name``,
 ``attention``, ``optimizer``, ``compile``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
-{median, p10, p90}, ``samples_per_s``, ``tokens_per_s``, ``flops_per_step``, ``tflops``,
+{median, p10, p90, times}, ``samples_per_s``, ``tokens_per_s``, ``flops_per_step``, ``tflops``,
 ``peak_tflops``, ``peak_source``, ``mfu``, ``gemm_tflops``, ``gemm_shape``, ``mfu_vs_gemm``,
 ``peak_memory_bytes``, ``peak_memory_kind``, ``losses``, ``final_loss``, ``threads``,
 ``versions``. A failure is ``{"ok": false, "error": {"kind": ..., "message": ...}}`` with exit
@@ -504,7 +504,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         peak_mem, peak_kind = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process_max_rss"
         device_name = cpu.model_name
 
-    stats = step_stats(times)
+    stats = {**step_stats(times), "times": list(times)}
     flops_step = bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size)
     tflops = flops_step / stats["median"] / 1e12
 

@@ -202,7 +202,8 @@ def test_bench_subprocess_emits_one_json_object_with_all_keys() -> None:
     assert MODEL_KEYS <= result["model"].keys()
     assert result["ok"] is True and result["device"] == "cpu"
     assert result["model"]["num_hidden_layers"] == 2 and result["model"]["parameters"] > 1_000_000
-    assert set(result["step_time_s"]) == {"median", "p10", "p90"}
+    assert set(result["step_time_s"]) == {"median", "p10", "p90", "times"}
+    assert len(result["step_time_s"]["times"]) == result["steps"]
     assert result["step_time_s"]["p10"] <= result["step_time_s"]["median"] <= result["step_time_s"]["p90"]
     assert len(result["losses"]) == 4 and all(isinstance(x, float) for x in result["losses"])
     assert result["tokens_per_s"] == pytest.approx(result["samples_per_s"] * result["seq_len"])

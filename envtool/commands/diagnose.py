@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from envtool.commands._common import add_profiles_dir, exit_for
@@ -20,16 +21,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _read(path: str) -> tuple[str, str]:
+    """The whole input, refused past MAX_BYTES (read at its real size, not at the limit)."""
     if path == "-":
-        raw = sys.stdin.buffer.read(MAX_BYTES + 1)
-        name = "<stdin>"
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = sys.stdin.buffer.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        raw, name = b"".join(chunks), "<stdin>"
     else:
         try:
-            with open(path, "rb") as fh:
-                raw = fh.read(MAX_BYTES + 1)
+            too_big = os.path.getsize(path) > MAX_BYTES
+            raw = b""
+            if not too_big:
+                with open(path, "rb") as fh:
+                    raw = fh.read()
         except OSError as exc:
             raise BadInputError(f"{path}: cannot read ({exc.strerror or exc}); give the path of a collect_env dump or an envtool JSON report") from exc
         name = path
+        if too_big:
+            raise BadInputError(f"{name}: larger than {MAX_BYTES // 2**20} MiB; give the report itself, not a whole log")
     if len(raw) > MAX_BYTES:
         raise BadInputError(f"{name}: larger than {MAX_BYTES // 2**20} MiB; give the report itself, not a whole log")
     return raw.decode("utf-8", errors="replace"), name

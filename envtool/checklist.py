@@ -1,0 +1,466 @@
+"""The lab onboarding checklist: ordered checks -> ``CheckResult`` list.
+
+Each check is a function of a ``Context`` (what is known so far) and returns a result; a
+check whose prerequisite did not pass is SKIP with that reason, never a fake PASS. The
+things that touch the machine (the deep torch probe, a transformers import, the workload)
+are fields of the context, so tests can give their own; by default they run the target
+python through ``envtool.runner``.
+
+A lab tunes the checklist with a TOML file (thresholds, which checks, its own commands).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envtool import rules
+from envtool.errors import BadInputError, EnvtoolError
+from envtool.model import CheckResult, Finding, HostFacts, Profile, Severity, Status, TorchRuntime
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib  # type: ignore[no-redef]
+
+GIB = 1024**3
+_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+# --------------------------------------------------------------------------- the checklist file
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommandCheck:
+    """A lab's own check: an argv list run with a timeout; never a shell string."""
+
+    id: str
+    title: str
+    argv: tuple[str, ...]
+    expect_exit: int = 0
+    timeout: float = 30.0
+    fix: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChecklistConfig:
+    min_python: str = "3.10"
+    min_disk_gib: float = 20.0
+    min_ram_gib: float = 8.0
+    min_shm_gib: float = 1.0
+    min_driver: str | None = None
+    expected_profile: str | None = None
+    min_accuracy: float = 0.85
+    skip: tuple[str, ...] = ()
+    train: bool = False  # the sentiment smoke fine-tune takes minutes: opt in
+    bench_options: Mapping[str, Any] = field(default_factory=dict)
+    commands: tuple[CommandCheck, ...] = ()
+    source: str | None = None
+
+
+_THRESHOLDS = {"min_python": str, "min_disk_gib": (int, float), "min_ram_gib": (int, float), "min_shm_gib": (int, float), "min_driver": str, "expected_profile": str, "min_accuracy": (int, float)}
+_CHECKS = {"skip": list, "train": bool}
+_BENCH = {"model": str, "precision": str, "batch_size": int, "seq_len": int, "steps": int, "warmup": int, "device": str}
+_COMMAND = {"id": str, "title": str, "argv": list, "expect_exit": int, "timeout": (int, float), "fix": str}
+_TOP = {"thresholds": dict, "checks": dict, "bench": dict, "command": list}
+
+
+def _type_name(t: Any) -> str:
+    return " or ".join(x.__name__ for x in t) if isinstance(t, tuple) else t.__name__
+
+
+def _validate(path: str, table: Mapping[str, Any], schema: Mapping[str, Any], prefix: str) -> None:
+    for key, value in table.items():
+        where = f"{prefix}{key}"
+        if key not in schema:
+            close = difflib.get_close_matches(key, list(schema), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(sorted(schema))}"
+            raise BadInputError(f"{path}: unknown key '{where}'; {hint}")
+        want = schema[key]
+        if isinstance(value, bool) and want in (int, float, (int, float)):
+            raise BadInputError(f"{path}: key '{where}' must be a {_type_name(want)}, not a boolean")
+        if not isinstance(value, want):
+            raise BadInputError(f"{path}: key '{where}' must be a {_type_name(want)}, not {type(value).__name__} ({value!r})")
+
+
+def load_config(path: str | None) -> ChecklistConfig:
+    """Read and validate a checklist TOML file (None: the defaults). Errors are exit 2."""
+    if path is None:
+        return ChecklistConfig()
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read the checklist file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
+    _validate(path, raw, _TOP, "")
+    th = raw.get("thresholds", {})
+    _validate(path, th, _THRESHOLDS, "thresholds.")
+    ch = raw.get("checks", {})
+    _validate(path, ch, _CHECKS, "checks.")
+    be = raw.get("bench", {})
+    _validate(path, be, _BENCH, "bench.")
+    for key in ("min_disk_gib", "min_ram_gib", "min_shm_gib"):
+        if key in th and th[key] < 0:
+            raise BadInputError(f"{path}: key 'thresholds.{key}' must be >= 0")
+    if "min_accuracy" in th and not 0 <= th["min_accuracy"] <= 1:
+        raise BadInputError(f"{path}: key 'thresholds.min_accuracy' must be between 0 and 1")
+    for key in ("min_python", "min_driver"):
+        if key in th and not re.fullmatch(r"\d+(\.\d+){0,3}", th[key]):
+            raise BadInputError(f"{path}: key 'thresholds.{key}' must be a version like '3.10' or '535.104.05', not {th[key]!r}")
+    known = set(CHECK_IDS)
+    for sid in ch.get("skip", []):
+        if not isinstance(sid, str) or sid not in known:
+            close = difflib.get_close_matches(str(sid), sorted(known), n=1)
+            raise BadInputError(f"{path}: 'checks.skip' names {sid!r}, which is not a check" + (f"; did you mean '{close[0]}'?" if close else ""))
+    commands = []
+    seen = set(known)
+    for i, cmd in enumerate(raw.get("command", [])):
+        if not isinstance(cmd, dict):
+            raise BadInputError(f"{path}: [[command]] #{i + 1} must be a table")
+        _validate(path, cmd, _COMMAND, f"command[{i}].")
+        for req in ("id", "argv"):
+            if req not in cmd:
+                raise BadInputError(f"{path}: [[command]] #{i + 1} needs '{req}'")
+        if not _ID.match(cmd["id"]) or cmd["id"] in seen:
+            raise BadInputError(f"{path}: command[{i}].id {cmd['id']!r} must be a new plain name (lowercase letters, digits, '_', '-', '.')")
+        seen.add(cmd["id"])
+        argv = cmd["argv"]
+        if not argv or not all(isinstance(a, str) for a in argv):
+            raise BadInputError(f"{path}: command[{i}].argv must be a non-empty list of strings (an argv list, never a shell string)")
+        if cmd.get("timeout", 30.0) <= 0:
+            raise BadInputError(f"{path}: command[{i}].timeout must be > 0 seconds")
+        commands.append(CommandCheck(id=cmd["id"], title=cmd.get("title", cmd["id"]), argv=tuple(argv), expect_exit=cmd.get("expect_exit", 0), timeout=float(cmd.get("timeout", 30.0)), fix=cmd.get("fix", "")))
+    return ChecklistConfig(
+        min_python=th.get("min_python", "3.10"),
+        min_disk_gib=float(th.get("min_disk_gib", 20.0)),
+        min_ram_gib=float(th.get("min_ram_gib", 8.0)),
+        min_shm_gib=float(th.get("min_shm_gib", 1.0)),
+        min_driver=th.get("min_driver"),
+        expected_profile=th.get("expected_profile"),
+        min_accuracy=float(th.get("min_accuracy", 0.85)),
+        skip=tuple(ch.get("skip", ())),
+        train=bool(ch.get("train", False)),
+        bench_options=dict(be),
+        commands=tuple(commands),
+        source=path,
+    )
+
+
+# --------------------------------------------------------------------------- context
+
+
+@dataclass(kw_only=True)
+class Context:
+    """What the checks see. The callables are the only things that touch the machine."""
+
+    facts: HostFacts
+    python: str
+    python_exists: bool
+    config: ChecklistConfig
+    profile: Profile | None
+    profile_note: str
+    deep_probe: Callable[[], TorchRuntime]
+    transformers_probe: Callable[[], dict[str, Any]]
+    workload: Callable[[Mapping[str, Any]], dict[str, Any]]
+    train: Callable[[], dict[str, Any]]
+    command: Callable[[CommandCheck], tuple[int | None, str]]
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def runtime(self) -> TorchRuntime:
+        if "runtime" not in self.cache:
+            self.cache["runtime"] = self.deep_probe()
+        return self.cache["runtime"]
+
+    def passed(self, cid: str) -> bool:
+        r = self.results.get(cid)
+        return r is not None and r.status in (Status.PASS, Status.WARN)
+
+
+def _r(cid: str, status: Status, seen: str, fix: str = "") -> CheckResult:
+    return CheckResult(id=cid, title=TITLES[cid], status=status, seen=seen, fix=fix if status != Status.PASS else "")
+
+
+def _skip(cid: str, why: str) -> CheckResult:
+    return CheckResult(id=cid, title=TITLES.get(cid, cid), status=Status.SKIP, seen=why)
+
+
+def _vtuple(v: str | None) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v or ""))
+
+
+def _findings_of(facts: HostFacts, ids: Sequence[str]) -> list[Finding]:
+    return [f for f in rules.evaluate(facts) if f.id in ids]
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def check_os(ctx: Context) -> CheckResult:
+    s = ctx.facts.system
+    what = f"{s.os_pretty or s.os_name or '?'} on {s.arch or '?'}" + (f" (WSL{s.wsl})" if s.wsl else "") + (f", in {s.container}" if s.container else "")
+    if s.os_name == "Linux" and s.arch in ("x86_64", "aarch64"):
+        return _r("os", Status.PASS, what)
+    if s.os_name in ("Windows", "Darwin") or (s.os_name == "Linux" and s.arch):
+        return _r("os", Status.WARN, what, "PyTorch's CUDA wheels and envtool's profiles target Linux x86_64/aarch64; on Windows use WSL2, on macOS expect the CPU/MPS build")
+    return _r("os", Status.FAIL, what, "use a Linux x86_64 or aarch64 machine")
+
+
+def check_python(ctx: Context) -> CheckResult:
+    v = ctx.facts.python.version
+    if not ctx.python_exists or v is None:
+        return _r("python", Status.FAIL, f"cannot run {ctx.python}", "give an existing interpreter with --python, or create an environment with `envtool install`")
+    if _vtuple(v) >= _vtuple(ctx.config.min_python):
+        return _r("python", Status.PASS, f"Python {v} ({ctx.python})")
+    return _r("python", Status.FAIL, f"Python {v} is older than {ctx.config.min_python}", f"create an environment with a newer Python: `envtool install --profile auto`")
+
+
+def check_disk(ctx: Context) -> CheckResult:
+    disks = [d for d in ctx.facts.system.disks if d.free_bytes is not None]
+    if not disks:
+        return _skip("disk", "free disk could not be read")
+    low = min(disks, key=lambda d: d.free_bytes or 0)
+    seen = ", ".join(f"{d.path}: {d.free_bytes / GIB:.1f} GiB free" for d in disks)  # type: ignore[operator]
+    need = ctx.config.min_disk_gib * GIB
+    if (low.free_bytes or 0) >= need:
+        return _r("disk", Status.PASS, seen)
+    status = Status.FAIL if (low.free_bytes or 0) < need / 4 else Status.WARN
+    return _r("disk", status, seen + f" (want {ctx.config.min_disk_gib:g} GiB)", f"free space at {low.path}, or put environments and HF_HOME on a larger disk")
+
+
+def check_ram(ctx: Context) -> CheckResult:
+    total = ctx.facts.system.ram_total_bytes
+    if total is None:
+        return _skip("ram", "RAM could not be read")
+    seen = f"{total / GIB:.1f} GiB"
+    if total >= ctx.config.min_ram_gib * GIB:
+        return _r("ram", Status.PASS, seen)
+    return _r("ram", Status.WARN, seen + f" (want {ctx.config.min_ram_gib:g} GiB)", "use smaller batches, or a machine with more memory")
+
+
+def check_shm(ctx: Context) -> CheckResult:
+    shm = ctx.facts.system.shm_bytes
+    if ctx.facts.system.os_name != "Linux" or shm is None:
+        return _skip("shm", "/dev/shm exists only on Linux" if ctx.facts.system.os_name != "Linux" else "/dev/shm could not be read")
+    seen = f"{shm / GIB:.2f} GiB"
+    if shm >= ctx.config.min_shm_gib * GIB:
+        return _r("shm", Status.PASS, seen)
+    return _r("shm", Status.WARN, seen + f" (want {ctx.config.min_shm_gib:g} GiB)", "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`")
+
+
+def check_driver(ctx: Context) -> CheckResult:
+    nv = ctx.facts.nvidia
+    if rules.has_gpu(ctx.facts) is False:
+        return _skip("driver", "no NVIDIA GPU on this machine")
+    if nv.error or not nv.driver_version:
+        return _r("driver", Status.FAIL, nv.error or "an NVIDIA GPU is on the PCI bus but no driver answers", "install the NVIDIA driver (`sudo ubuntu-drivers install`), then reboot")
+    seen = f"driver {nv.driver_version} (CUDA {nv.cuda_driver_version or '?'}), {len(nv.gpus)} GPU(s): " + ", ".join(sorted({g.name or '?' for g in nv.gpus}))
+    if ctx.config.min_driver and _vtuple(nv.driver_version) < _vtuple(ctx.config.min_driver):
+        return _r("driver", Status.FAIL, seen + f"; the lab wants >= {ctx.config.min_driver}", f"update the NVIDIA driver to >= {ctx.config.min_driver}")
+    return _r("driver", Status.PASS, seen)
+
+
+def check_profile(ctx: Context) -> CheckResult:
+    if ctx.profile is None:
+        return _r("profile", Status.FAIL, ctx.profile_note, "name an existing profile (see `envtool profiles`)")
+    misfits = rules.profile_fit(ctx.profile, ctx.facts)
+    if not misfits:
+        return _r("profile", Status.PASS, f"{ctx.profile.name} ({ctx.profile_note}) fits this machine")
+    return _r("profile", Status.FAIL, "; ".join(m.message for m in misfits), misfits[0].fix)
+
+
+def check_env(ctx: Context) -> CheckResult:
+    py = ctx.facts.python
+    if not ctx.python_exists or py.version is None:
+        return _r("env", Status.FAIL, f"{ctx.python} does not run", "create the environment: `envtool install --profile auto --prefix DIR`")
+    return _r("env", Status.PASS, f"{py.env_kind or '?'} at {py.env_prefix or '?'}")
+
+
+def check_torch_imports(ctx: Context) -> CheckResult:
+    if not ctx.passed("env"):
+        return _skip("torch_imports", "the target environment does not run")
+    if ctx.facts.python.torch is None:
+        return _r("torch_imports", Status.FAIL, "torch is not installed in the target environment", "`envtool install --profile auto`")
+    rt = ctx.runtime()
+    if rt.outcome != "ok":
+        return _r("torch_imports", Status.FAIL, f"{rt.outcome}: {rt.error}", "reinstall torch into a fresh environment: `envtool install --profile auto`")
+    return _r("torch_imports", Status.PASS, f"torch {rt.version} ({'CUDA ' + rt.cuda if rt.cuda else 'CPU build'}) in {rt.duration_s or 0:.1f} s")
+
+
+def check_torch_build(ctx: Context) -> CheckResult:
+    if not ctx.passed("torch_imports"):
+        return _skip("torch_build", "torch does not import")
+    facts = dataclasses.replace(ctx.facts, torch_runtime=ctx.runtime())
+    bad = _findings_of(facts, ("driver_too_old", "arch_unsupported", "cpu_build_on_gpu", "conflicting_installs"))
+    errors = [f for f in bad if f.severity == Severity.ERROR]
+    rt = ctx.runtime()
+    seen = f"torch {rt.version}, CUDA {rt.cuda or 'none'}" + (f", archs {' '.join(rt.arch_list)}" if rt.arch_list else "")
+    if errors:
+        return _r("torch_build", Status.FAIL, "; ".join(f.message for f in errors), errors[0].fix)
+    if bad:
+        return _r("torch_build", Status.WARN, "; ".join(f.message for f in bad), bad[0].fix)
+    return _r("torch_build", Status.PASS, seen + " fits the driver and every GPU" if ctx.facts.nvidia.gpus else seen)
+
+
+def check_gpu_kernel(ctx: Context) -> CheckResult:
+    if not ctx.facts.nvidia.gpus:
+        return _skip("gpu_kernel", "no NVIDIA GPU on this machine")
+    if not ctx.passed("torch_imports"):
+        return _skip("gpu_kernel", "torch does not import")
+    rt = ctx.runtime()
+    runs = [d for d in rt.devices if d.device.startswith("cuda")]
+    if not runs:
+        return _r("gpu_kernel", Status.FAIL, f"torch sees no GPU (cuda available: {rt.cuda_available})", "check the driver, CUDA_VISIBLE_DEVICES and the torch build (`envtool detect --deep`)")
+    bad = [d for d in runs if not d.ok]
+    seen = ", ".join(f"{d.device} {d.name}: {'ok' if d.ok else d.error}" for d in runs)
+    if bad or len(runs) < len(ctx.facts.nvidia.gpus):
+        return _r("gpu_kernel", Status.FAIL, seen + (f" ({len(runs)} of {len(ctx.facts.nvidia.gpus)} GPUs visible)" if len(runs) < len(ctx.facts.nvidia.gpus) else ""), "see `envtool detect --deep --debug`")
+    return _r("gpu_kernel", Status.PASS, seen)
+
+
+def check_transformers(ctx: Context) -> CheckResult:
+    if not ctx.passed("torch_imports"):
+        return _skip("transformers", "torch does not import")
+    out = ctx.transformers_probe()
+    if not out.get("ok"):
+        return _r("transformers", Status.FAIL, str(out.get("error")), "install transformers into the environment (`pip install transformers`), or recreate it with `envtool install`")
+    return _r("transformers", Status.PASS, f"transformers {out.get('version')} built a BERT ({out.get('parameters')} parameters)")
+
+
+def check_train_step(ctx: Context) -> CheckResult:
+    if not ctx.passed("transformers"):
+        return _skip("train_step", "transformers does not build a BERT")
+    res = ctx.workload({"model": "tiny", "batch_size": 8, "seq_len": 64, "steps": 6, "warmup": 0, "device": "cpu" if not ctx.facts.nvidia.gpus else None})
+    if not res.get("ok"):
+        err = res.get("error") or {}
+        return _r("train_step", Status.FAIL, f"{err.get('kind')}: {err.get('message')}", "see `envtool bench --model tiny --debug`")
+    losses = [float(x) for x in res.get("losses") or []]
+    if not losses or not all(math.isfinite(x) for x in losses):
+        return _r("train_step", Status.FAIL, f"losses {losses}", "a non-finite loss: check the torch build and precision")
+    seen = "losses " + " ".join(f"{x:.3f}" for x in losses)
+    head, tail = sum(losses[:2]) / len(losses[:2]), sum(losses[-2:]) / len(losses[-2:])
+    if tail < head:
+        return _r("train_step", Status.PASS, seen + " (falling)")
+    return _r("train_step", Status.FAIL, seen + " (not falling)", "the optimizer does not learn on a fixed batch: check the torch install")
+
+
+def check_bench(ctx: Context) -> CheckResult:
+    if not ctx.passed("train_step"):
+        return _skip("bench", "one fine-tune step does not run")
+    from envtool import bench
+
+    res = ctx.workload(dict(ctx.config.bench_options))
+    verdict = bench.judge(res, ctx.facts)
+    ctx.cache["bench"] = {**res, "verdict": {"status": str(verdict.status), "reasons": list(verdict.reasons), "mfu": verdict.mfu}}
+    if not res.get("ok"):
+        return _r("bench", Status.FAIL, verdict.reasons[0], "see `envtool bench --debug`")
+    seen = f"{res.get('samples_per_s', 0):.1f} samples/s, {res.get('tflops', 0):.3g} TFLOP/s on {res.get('device_name')} ({res.get('precision')}): " + "; ".join(verdict.reasons[:2])
+    status = {Status.PASS: Status.PASS, Status.WARN: Status.WARN}.get(verdict.status, Status.FAIL)
+    return _r("bench", status, seen, "see `envtool bench` for what explains it")
+
+
+def check_smoke_train(ctx: Context) -> CheckResult:
+    if not ctx.config.train:
+        return _skip("smoke_train", "not asked for (set checks.train = true in the checklist file, or --train)")
+    if not ctx.passed("train_step"):
+        return _skip("smoke_train", "one fine-tune step does not run")
+    res = ctx.train()
+    if not res.get("ok", True) or "test" not in res:
+        return _r("smoke_train", Status.FAIL, str(res.get("error") or res), "see `python -m finetune_smoke.train`")
+    acc = float(res["test"]["accuracy"])
+    seen = f"test accuracy {acc:.3f} with {res.get('model', {}).get('source', res.get('model'))}"
+    if acc >= ctx.config.min_accuracy:
+        return _r("smoke_train", Status.PASS, seen)
+    return _r("smoke_train", Status.FAIL, seen + f" (want >= {ctx.config.min_accuracy})", "check the model folder and the environment")
+
+
+CHECKS: tuple[tuple[str, str, Callable[[Context], CheckResult]], ...] = (
+    ("os", "OS and architecture supported", check_os),
+    ("python", "Python version", check_python),
+    ("disk", "Free disk", check_disk),
+    ("ram", "RAM", check_ram),
+    ("shm", "/dev/shm size", check_shm),
+    ("driver", "NVIDIA driver present", check_driver),
+    ("profile", "Driver and GPUs fit the profile", check_profile),
+    ("env", "Target environment exists", check_env),
+    ("torch_imports", "torch imports", check_torch_imports),
+    ("torch_build", "torch's CUDA build fits the driver and GPUs", check_torch_build),
+    ("gpu_kernel", "A tiny kernel runs on each GPU", check_gpu_kernel),
+    ("transformers", "transformers imports and builds a BERT", check_transformers),
+    ("train_step", "A fine-tune step runs with a finite, falling loss", check_train_step),
+    ("bench", "BERT fine-tune speed (bench verdict)", check_bench),
+    ("smoke_train", "Sentiment smoke fine-tune accuracy", check_smoke_train),
+)
+TITLES = {cid: title for cid, title, _ in CHECKS}
+CHECK_IDS = tuple(TITLES)
+
+
+def _command_check(ctx: Context, cmd: CommandCheck) -> CheckResult:
+    code, output = ctx.command(cmd)
+    tail = output.strip().splitlines()[-1][:200] if output.strip() else ""
+    if code is None:
+        return CheckResult(id=cmd.id, title=cmd.title, status=Status.FAIL, seen=f"`{' '.join(cmd.argv)}` did not finish within {cmd.timeout:g} s", fix=cmd.fix)
+    if code == cmd.expect_exit:
+        return CheckResult(id=cmd.id, title=cmd.title, status=Status.PASS, seen=f"exit {code}" + (f": {tail}" if tail else ""))
+    return CheckResult(id=cmd.id, title=cmd.title, status=Status.FAIL, seen=f"exit {code}, expected {cmd.expect_exit}" + (f": {tail}" if tail else ""), fix=cmd.fix)
+
+
+def run_checks(ctx: Context) -> Iterator[CheckResult]:
+    """Run every check in order, yielding each result as it finishes (with its duration)."""
+    for cid, _, fn in CHECKS:
+        start = time.monotonic()
+        if cid in ctx.config.skip:
+            res = _skip(cid, f"left out by {ctx.config.source or 'the checklist file'}")
+        else:
+            try:
+                res = fn(ctx)
+            except EnvtoolError as exc:
+                res = _r(cid, Status.FAIL, str(exc), "see the message")
+        res = dataclasses.replace(res, duration_s=time.monotonic() - start)
+        ctx.results[cid] = res
+        yield res
+    for cmd in ctx.config.commands:
+        start = time.monotonic()
+        res = dataclasses.replace(_command_check(ctx, cmd), duration_s=time.monotonic() - start)
+        ctx.results[cmd.id] = res
+        yield res
+
+
+# --------------------------------------------------------------------------- default probes (the target python)
+
+TRANSFORMERS_PROBE = """
+import json
+try:
+    import torch, transformers
+    from transformers import BertConfig, BertForSequenceClassification
+    cfg = BertConfig(vocab_size=512, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+    model = BertForSequenceClassification(cfg)
+    out = model(input_ids=torch.randint(0, 512, (2, 8)), labels=torch.tensor([0, 1]))
+    ok = bool(torch.isfinite(out.loss).item())
+    print(json.dumps({"ok": ok, "version": transformers.__version__, "parameters": sum(p.numel() for p in model.parameters()), "error": None if ok else "non-finite loss"}))
+except BaseException as exc:
+    print(json.dumps({"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}))
+"""
+
+
+def parse_last_json(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                return None
+            return obj if isinstance(obj, dict) else None
+    return None
