@@ -268,8 +268,11 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
     for key in _MIRROR_KEYS:
         value = env.get(f"ENVTOOL_MIRROR_{key.upper()}")
         if value:
+            if key == "pytorch" and value == "default":
+                mirrors[key] = value  # torch from the installer's configured default index
+                continue
             if not value.startswith(("https://", "file://")):
-                raise BadInputError(f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), not {value!r}")
+                raise BadInputError(f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), or 'default' for pytorch, not {value!r}")
             mirrors[key] = value
     return mirrors
 
@@ -278,12 +281,16 @@ def apply_mirrors(profile: Profile, mirrors: Mapping[str, str]) -> Profile:
     """Rewrite one profile's indexes and channels for a lab behind a firewall.
 
     ``pytorch``: replaces the ``https://download.pytorch.org/whl`` prefix of torch's index
-    (``.../whl/cu126`` -> ``MIRROR/cu126``). ``index``: the default package index (also used for
+    (``.../whl/cu126`` -> ``MIRROR/cu126``); ``default`` (environment variable only) takes torch
+    from the installer's configured default index instead. ``index``: the default package index (also used for
     torch when the profile names no torch index). ``conda``: channel base URL
     (``conda-forge`` -> ``MIRROR/conda-forge``).
     """
     changes: dict[str, Any] = {}
-    if mirrors.get("pytorch") and profile.torch_index and profile.torch_index.startswith(PYTORCH_INDEX):
+    if mirrors.get("pytorch") == "default" and profile.torch_index and profile.torch_index.startswith(PYTORCH_INDEX):
+        # A lab whose default index (a proxy, a devpi) also carries PyTorch's wheels.
+        changes["torch_index"] = None
+    elif mirrors.get("pytorch") and profile.torch_index and profile.torch_index.startswith(PYTORCH_INDEX):
         changes["torch_index"] = mirrors["pytorch"].rstrip("/") + profile.torch_index[len(PYTORCH_INDEX):]
     if mirrors.get("index"):
         changes["index"] = mirrors["index"]

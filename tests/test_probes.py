@@ -230,3 +230,12 @@ def test_runtime_from_probe_keeps_what_came_before_a_hang() -> None:
 def test_probe_output_ignores_chatter() -> None:
     out = "hello\n@@envtool {\"stage\": \"import\", \"ok\": true}\n@@envtool {broken\n"
     assert torch_runtime.parse_probe_output(out) == [{"stage": "import", "ok": True}]
+
+
+@pytest.mark.integration
+def test_a_venv_made_from_this_python_is_inspected_as_itself(tmp_path: Path) -> None:
+    # its bin/python is a symlink to the interpreter running the tests, yet another environment
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(tmp_path / "v")
+    facts, notes = python_env.probe_python(str(tmp_path / "v" / "bin" / "python"))
+    assert facts.env_prefix == str(tmp_path / "v")
+    assert facts.torch is None

@@ -31,3 +31,15 @@ def test_torch_is_pinned_where_tests_install_it() -> None:
     # An unpinned torch would pull a multi-GB CUDA build on a CPU machine.
     tests = _setup_commands()[1]
     assert re.search(r"torch==\d", tests)
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(p.parent.relative_to(REPO).parts)
+        for top in ("envtool", "finetune_smoke")
+        for p in (REPO / top).rglob("__init__.py")
+    }
+    assert on_disk <= listed, on_disk - listed

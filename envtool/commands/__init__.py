@@ -16,7 +16,7 @@ import importlib
 from types import ModuleType
 
 # The order is the order of `envtool --help`.
-NAMES = ("detect", "diagnose", "profiles", "bench", "report", "plan", "install", "checklist")
+NAMES = ("detect", "diagnose", "profiles", "bench", "report", "plan", "install", "checklist", "onboard")
 
 
 def load(name: str) -> ModuleType:

@@ -9,6 +9,7 @@ import threading
 import time
 from typing import Any
 
+from envtool.commands._common import add_target, env_python
 from envtool.errors import EXIT_BAD_INPUT, EXIT_EXTERNAL, EXIT_FAILED, BadInputError
 from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
 
@@ -28,9 +29,7 @@ _EXIT_FOR_KIND = {
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--python", metavar="PATH", help="the target environment's python (default: the one running envtool)")
-    where.add_argument("--prefix", metavar="DIR", help="the target environment's directory (uses DIR/bin/python)")
+    add_target(p, "the environment to bench")
     p.add_argument("--model", default=None, help="auto (default), tiny, mini, small, base, large, or a local Hugging Face BERT folder")
     p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default=None)
     p.add_argument("--batch-size", type=int, default=None, metavar="N")
@@ -46,9 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def target_python(args: argparse.Namespace) -> str:
     if args.prefix:
-        for cand in (os.path.join(args.prefix, "bin", "python"), os.path.join(args.prefix, "Scripts", "python.exe"), os.path.join(args.prefix, "python.exe")):
-            if os.path.exists(cand):
-                return cand
+        found = env_python(args.prefix)
+        if found:
+            return found
         raise BadInputError(f"--prefix {args.prefix}: no python in it (looked for bin/python); give an environment's directory")
     if args.python:
         if not os.path.exists(args.python):

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from envtool.commands._common import add_profiles_dir
+from envtool.commands._common import add_profiles_dir, add_target, env_python
 from envtool.errors import BadInputError
 from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
 
@@ -21,9 +21,7 @@ _FORMATS = ("text", "md", "html", "json")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--python", metavar="PATH", help="the environment to check, by its python (default: the one running envtool)")
-    where.add_argument("--prefix", metavar="DIR", help="the environment to check, by its directory")
+    add_target(p, "the environment to check")
     p.add_argument("--profile", metavar="NAME", help="the profile the machine should fit (default: the checklist file's, else the recommended one)")
     p.add_argument("--checklist", metavar="FILE", help="a lab's checklist TOML: thresholds, which checks, its own commands")
     p.add_argument("--format", choices=_FORMATS, default="text", help="what goes to the screen (default text)")
@@ -34,10 +32,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _target(args: argparse.Namespace) -> str:
     if args.prefix:
-        for cand in (os.path.join(args.prefix, "bin", "python"), os.path.join(args.prefix, "Scripts", "python.exe")):
-            if os.path.exists(cand):
-                return cand
-        return os.path.join(args.prefix, "bin", "python")  # the env check reports it missing
+        # a missing one is reported by the "env" check, not refused here
+        return env_python(args.prefix) or os.path.join(args.prefix, "bin", "python")
     return args.python or sys.executable
 
 

@@ -85,7 +85,9 @@ def _cudnn_from_dists(dists: list[DistInfo]) -> str | None:
 def inspect_python(python: str | None, *, timeout: float = 10.0) -> tuple[dict[str, Any] | None, ProbeNote]:
     """Inspect the given interpreter (None: this one)."""
     start = time.monotonic()
-    if python is None or _same_path(python, sys.executable):
+    # Compare the paths as given, not resolved: a venv's python is a symlink to its base
+    # interpreter, and the same binary runs another environment from another path.
+    if python is None or os.path.abspath(python) == os.path.abspath(sys.executable):
         try:
             raw = _pyinspect.inspect()
         except Exception as exc:  # never let the survey crash the report
