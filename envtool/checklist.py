@@ -103,6 +103,8 @@ def load_config(path: str | None) -> ChecklistConfig:
         raise BadInputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays/tables recursively
+        raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
     _validate(path, raw, _TOP, "")
     th = raw.get("thresholds", {})
     _validate(path, th, _THRESHOLDS, "thresholds.")

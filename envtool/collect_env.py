@@ -1157,6 +1157,8 @@ def load_report(text: str, name: str) -> HostFacts:
             obj = json.loads(body)
         except json.JSONDecodeError as exc:
             raise BadInputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
+        except RecursionError:  # json decodes nested arrays/objects recursively
+            raise BadInputError(f"{name}: not an envtool report: JSON nested too deeply") from None
         try:
             return facts_from_envtool_report(obj)
         except BadInputError as exc:

@@ -147,6 +147,8 @@ def read_raw(path: Path) -> dict[str, Any]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
+    except RecursionError:  # tomllib parses nested arrays/tables recursively
+        raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
     _check_table(path, text, raw, _TOP_KEYS)
     torch = raw.get("torch", {})
     _check_table(path, text, torch, _TORCH_KEYS, "torch.")
@@ -259,6 +261,8 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
+        except RecursionError:  # tomllib parses nested arrays/tables recursively
+            raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
         _check_table(path, text, raw, {"mirrors": dict})
         table = raw.get("mirrors", {})
         _check_table(path, text, table, _MIRROR_KEYS, "mirrors.")

@@ -590,6 +590,8 @@ def read_report(path: str) -> dict[str, Any]:
         raise BadInputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB; not a checklist report")
     try:
         obj = json.loads(raw.decode("utf-8", errors="replace"))
+    except RecursionError:  # json decodes nested arrays/objects recursively
+        raise BadInputError(f"{path}: not a checklist report: JSON nested too deeply") from None
     except ValueError as exc:
         raise BadInputError(f"{path}: not JSON ({exc}); give the JSON written by `envtool checklist --format json`") from exc
     return validate_report(obj, path)
