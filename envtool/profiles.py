@@ -256,7 +256,10 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
         path = d / MIRRORS_FILE
         if not path.is_file():
             continue
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInputError(f"{path}: cannot read the mirrors file ({exc})") from exc
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
