@@ -118,7 +118,8 @@ def load_config(path: str | None) -> ChecklistConfig:
     if "min_accuracy" in th and not 0 <= th["min_accuracy"] <= 1:
         raise BadInputError(f"{path}: key 'thresholds.min_accuracy' must be between 0 and 1")
     for key in ("min_python", "min_driver"):
-        if key in th and not re.fullmatch(r"\d+(\.\d+){0,3}", th[key]):
+        # Bounded digits: _vtuple's int() refuses numbers of more than 4300 digits.
+        if key in th and not re.fullmatch(r"\d{1,9}(\.\d{1,9}){0,3}", th[key]):
             raise BadInputError(f"{path}: key 'thresholds.{key}' must be a version like '3.10' or '535.104.05', not {th[key]!r}")
     known = set(CHECK_IDS)
     for sid in ch.get("skip", []):

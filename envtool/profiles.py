@@ -133,7 +133,7 @@ def _check_pins(path: Path, text: str, key: str, items: list[Any]) -> None:
 def _check_version(path: Path, text: str, key: str, value: str) -> None:
     try:
         Version(value)
-    except InvalidVersion as exc:
+    except (InvalidVersion, ValueError) as exc:  # ValueError: int() refuses > 4300 digits
         raise BadInputError(f"{_where(path, text, key)}: key '{key}' = {value!r} is not a version") from exc
 
 
