@@ -641,7 +641,7 @@ def run_distributed(python: str, launch: Launch, options: Mapping[str, Any], *, 
         note = None if agg["complete"] else f"this node holds ranks {[r['rank'] for r in agg['ranks']]}; node 0 reports the whole job"
         return {**head, **common, **agg, "ok": True, "note": note, "wall_s": done.duration_s}
     error = classify_failure(text, timed_out=done.timed_out, returncode=done.returncode, rank_errors=files, timeout=timeout, launch=launch)
-    return {**head, "error": error, "wall_s": done.duration_s, "log_tail": "\n".join(text.strip().splitlines()[-12:])}
+    return {**head, "error": error, "wall_s": done.duration_s, "log_tail": "\n".join(text.strip().splitlines()[-30:])}
 
 
 # --------------------------------------------------------------------------- the verdict

@@ -25,7 +25,8 @@ the max over ranks of the mean time per call, from which the launching side comp
 algbw and busbw.
 
 Hidden test hooks: ``--fail-rank N`` (or env ``FINETUNE_SMOKE_DIST_FAIL_RANK=N``) makes rank N
-fail right after the process group is up; ``--hang-rank N`` makes rank N sleep forever there.
+fail right after the process group is up; ``--hang-rank N`` (or ``FINETUNE_SMOKE_DIST_HANG_RANK``)
+makes rank N sleep forever there.
 """
 
 from __future__ import annotations
@@ -153,6 +154,37 @@ def allreduce_sweep(torch: Any, dist: Any, *, sizes: Sequence[int], device: Any,
     return out
 
 
+def die_with_parent() -> None:
+    """End this rank when its launcher dies, even by SIGKILL.
+
+    torchrun starts every worker in a session of its own, so a caller that kills torchrun's
+    process group (envtool's timeout does) would not reach the workers. Linux: the kernel sends
+    SIGKILL when the parent goes (prctl PR_SET_PDEATHSIG = 1, linux/prctl.h). Elsewhere, and as
+    a second line, a daemon thread exits the process once the parent pid changes (reparenting).
+    """
+    import signal
+    import threading
+
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent or parent == 1:  # the launcher is already gone
+        os._exit(EXIT_FAILED)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(EXIT_FAILED)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     """This rank's part; returns rank 0's gathered result (other ranks: their own)."""
     torch = _import_torch()
@@ -200,7 +232,9 @@ def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         fail_rank = ns.fail_rank if ns.fail_rank is not None else _env_int(env, "FINETUNE_SMOKE_DIST_FAIL_RANK")
         if fail_rank == rank:
             raise SmokeError("injected_failure", f"rank {rank} failed on purpose (test hook)")
-        if ns.hang_rank == rank:
+        hang_rank = ns.hang_rank if ns.hang_rank is not None else _env_int(env, "FINETUNE_SMOKE_DIST_HANG_RANK")
+        if hang_rank == rank:
+            log(f"dist_bench rank {rank}: hanging on purpose (test hook)")
             time.sleep(10**6)
         return _bench(torch, dist, transformers, ns, rank=rank, local_rank=local_rank, world=world, device=device, backend=backend)
     finally:
@@ -351,6 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = dict(os.environ)
     rank = _env_int(env, "RANK", 0) or 0
     out_dir: Path | None = None
+    if "TORCHELASTIC_RUN_ID" in env or "LOCAL_RANK" in env:  # under torchrun, not run by hand
+        die_with_parent()
     try:
         ns = build_parser().parse_args(args_list)
         out_dir = Path(ns.out_dir) if ns.out_dir else None
