@@ -269,6 +269,9 @@ def check_driver(ctx: Context) -> CheckResult:
     if nv.error or not nv.driver_version:
         return _r("driver", Status.FAIL, nv.error or "an NVIDIA GPU is on the PCI bus but no driver answers", "install the NVIDIA driver (`sudo ubuntu-drivers install`), then reboot")
     seen = f"driver {nv.driver_version} (CUDA {nv.cuda_driver_version or '?'}), {len(nv.gpus)} GPU(s): " + ", ".join(sorted({g.name or '?' for g in nv.gpus}))
+    lost = _findings_of(ctx.facts, ("gpu_error",))
+    if lost:  # the driver answers but cannot read a GPU (lost, fallen off the bus): not ready
+        return _r("driver", Status.FAIL, seen + "; " + "; ".join(f.message for f in lost), lost[0].fix)
     if ctx.config.min_driver and _vtuple(nv.driver_version) < _vtuple(ctx.config.min_driver):
         return _r("driver", Status.FAIL, seen + f"; the lab wants >= {ctx.config.min_driver}", f"update the NVIDIA driver to >= {ctx.config.min_driver}")
     return _r("driver", Status.PASS, seen)
