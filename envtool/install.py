@@ -31,6 +31,7 @@ from envtool.model import Status, to_jsonable
 from envtool.plan import Plan, plan_to_data
 
 LOCK_SUFFIX = ".envtool.lock"
+PARTIAL_SUFFIX = ".envtool.partial"  # beside a target this run creates, until it is finished
 LOCK_FILE = "envtool-lock.json"  # written into the new environment
 
 
@@ -107,6 +108,43 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------- execute
+
+
+def partial_marker(target: str | os.PathLike[str]) -> Path:
+    """``<target>.envtool.partial``: present while an install is creating ``target``."""
+    t = Path(target)
+    return t.with_name(t.name + PARTIAL_SUFFIX)
+
+
+def mark_partial(target: Path) -> Path:
+    """Record (our pid) that this run is creating ``target``, which does not exist yet.
+
+    Removed once the environment is complete (``envtool-lock.json`` written) or rolled back.
+    A run killed outright (SIGKILL, power loss) cannot roll back; the marker tells the next
+    run that the directory is its own half-made environment, not the user's.
+    """
+    path = partial_marker(target)
+    path.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    return path
+
+
+def recover_interrupted(target: Path) -> str:
+    """Remove what a killed install left at ``target`` (its marker says it made it); '' if nothing.
+
+    Call it holding ``target_lock``: then the process that wrote the marker is gone, since a
+    live one would still hold the lock.
+    """
+    marker = partial_marker(target)
+    if not marker.is_file():
+        return ""
+    holder = marker.read_text(encoding="utf-8", errors="replace").strip()
+    removed = target.exists()
+    if removed:
+        shutil.rmtree(target)
+    marker.unlink()
+    if not removed:
+        return ""
+    return f"removed the half-made environment {target} left by an interrupted install (process {holder or '?'})"
 
 
 def is_environment(path: Path) -> bool:

@@ -55,6 +55,12 @@ def _check_tool(plan: Any) -> None:
         raise ToolNotFoundError(plan.tool, "install conda, mamba or micromamba, or use --backend venv")
 
 
+def _settle(partial: Path, target: Path, keep_failed: bool) -> None:
+    """After a failed run: drop the marker once nothing is left, or when the user keeps the env."""
+    if keep_failed or not target.exists():
+        partial.unlink(missing_ok=True)
+
+
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     from envtool import install, plan as planmod, rules
     from envtool.detect import collect_facts
@@ -82,9 +88,14 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     log_file = target.with_name(target.name + ".envtool.log")
     data["log"] = str(log_file)
     with install.target_lock(target), install.sigterm_as_interrupt():
+        recovered = install.recover_interrupted(target)  # a killed run's half-made environment
+        if recovered:
+            ui.status(recovered)
+            data["recovered"] = recovered
         install.prepare_target(target, force_recreate=args.force_recreate)
         target.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_text("", encoding="utf-8")
+        partial = install.mark_partial(target)
         with ui.progress(f"installing {profile.name}", total=len(p.steps)) as advance:
             state = {"step": 0}
 
@@ -98,12 +109,17 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
                 steps = install.execute(p, target, log_file=log_file, on_line=ui.line, on_step=on_step, keep_failed=args.keep_failed, step_timeout=args.step_timeout)
             except KeyboardInterrupt:
                 ui.status(f"interrupted; {'kept' if args.keep_failed else 'rolled back'} {target}; log: {log_file}")
+                _settle(partial, target, args.keep_failed)
+                raise
+            except BaseException:
+                _settle(partial, target, args.keep_failed)
                 raise
             advance(1)
         ui.status("verifying the new environment ...")
         python = p.python if p.prefix else planmod.env_python(str(target), p.platform)
         checks, dists = install.verify(p, python, bert=not args.no_bert)
         lock = install.write_lock(target, p, dists, checks, steps)
+        partial.unlink(missing_ok=True)
     ok = install.verification_ok(checks)
     data.update({"target": str(target), "python": python, "steps": steps, "verification": checks, "lock_file": str(lock), "activate": install.activation_hint(p)})
     errors = () if ok else ("verification failed: " + "; ".join(f"{c['check']}: {c['detail']}" for c in checks if c["status"] == "fail"),)
