@@ -46,6 +46,15 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     "ecc_errors": (Severity.WARN, "a GPU reports uncorrected ECC errors"),
     "gpu_throttled": (Severity.WARN, "a GPU is slowed by a thermal or hardware slowdown"),
     "probe_failed": (Severity.WARN, "a probe failed or timed out; the report is partial"),
+    # `envtool bench --nproc N` (envtool/bench.py judges these)
+    "dist_port_in_use": (Severity.ERROR, "the master port is taken (checked before launching)"),
+    "dist_rendezvous_timeout": (Severity.ERROR, "a node did not join the rendezvous in time"),
+    "dist_rank_failed": (Severity.ERROR, "a distributed worker exited with an error"),
+    "dist_timeout": (Severity.ERROR, "the distributed run did not finish within --timeout; its workers were killed"),
+    "dist_failed": (Severity.ERROR, "the distributed run failed otherwise"),
+    "dist_low_scaling": (Severity.WARN, "N ranks reach too little of N times one rank's throughput (error when far below)"),
+    "dist_low_busbw": (Severity.WARN, "all-reduce bus bandwidth far below the link's (error when very low)"),
+    "dist_no_p2p": (Severity.WARN, "NVML says two GPUs in use cannot talk peer-to-peer"),
 }
 
 # Throttle reasons that slow real work (idle, application clocks and sw power cap at idle are normal).
