@@ -268,8 +268,8 @@ def load_previous(which: str, env: Mapping[str, str] | None = None) -> tuple[dic
         path = Path(which)
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BadInputError(f"--compare {which}: cannot read {path} as JSON ({exc})") from exc
+    except (OSError, ValueError, RecursionError) as exc:
+        raise BadInputError(f"--compare {which}: cannot read {path} as JSON ({type(exc).__name__})") from exc
     data = obj.get("data", obj) if isinstance(obj, dict) else None
     if not isinstance(data, dict) or not isinstance(data.get("result"), dict):
         raise BadInputError(f"--compare {which}: {path} is not an envtool bench result (expected a 'result' object)")

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,6 +53,28 @@ class Completed:
             what = f"exited with code {self.returncode}"
         tail = "\n".join((self.stderr or self.stdout).strip().splitlines()[-tail_lines:])
         return f"`{cmd}` {what}" + (f":\n{tail}" if tail else "")
+
+
+# Run by this interpreter in front of a long-lived child (an installer): ask Linux to SIGKILL the
+# child when envtool dies, even by SIGKILL, then exec the real program. The signal survives exec;
+# a wrapper is used rather than preexec_fn, which is unsafe with threads (rich's progress has one).
+_DIE_WITH_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG\n"
+    "except Exception:\n"
+    "    pass\n"
+    "if os.getppid() != int(sys.argv[1]):\n"
+    "    os._exit(137)  # envtool died before the signal was armed\n"
+    "os.execv(sys.argv[2], sys.argv[2:])\n"
+)
+
+
+def die_with_parent(argv: Sequence[str]) -> list[str]:
+    """``argv`` behind the parent-death wrapper on Linux; unchanged elsewhere."""
+    if not sys.platform.startswith("linux") or not sys.executable:
+        return list(argv)
+    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
 
 
 def which(program: str, path: str | None = None) -> str | None:
@@ -200,7 +223,7 @@ def stream(
         emit(_echo(argv))
         try:
             proc = subprocess.Popen(
-                full,
+                die_with_parent(full),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,

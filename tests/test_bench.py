@@ -151,3 +151,10 @@ def test_a_python_without_torch(tmp_path: Path) -> None:
     code, out = cli("bench", "--prefix", str(tmp_path / "v"), "--no-save")
     assert code == 3
     assert out["data"]["result"]["error"]["kind"] in ("import_error", "missing_dependency")
+
+
+def test_compare_with_a_hostile_file_is_bad_input(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
+    code, out = cli("bench", "--compare", str(deep), "--no-save")
+    assert code == 2 and "deep.json" in out["errors"][0]
