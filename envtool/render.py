@@ -144,12 +144,23 @@ def renderables(result: CommandResult) -> list[Any]:
         from rich.table import Table
 
         t = Table(show_edge=False)
-        for col in ("profile", "aliases", "torch", "build", "fits here", "why not"):
-            t.add_column(col)
+        for col in ("profile (aliases)", "torch", "CUDA", "driver >=", "GPU archs", "fits"):
+            t.add_column(col, no_wrap=True)
+        why: list[Any] = []
         for p in data.get("profiles", []):
-            fits = ("[green]yes[/green]" + (" (recommended)" if p.get("recommended") else "")) if p["fits"] else "[red]no[/red]"
-            t.add_row(Text(p["name"]), Text(", ".join(p.get("aliases") or [])), Text(_v(p.get("torch"))), Text(p.get("variant") or "cpu"), fits, Text("; ".join(p.get("why_not") or [])))
+            fits = ("[green]yes[/green]" + (" *" if p.get("recommended") else "")) if p["fits"] else "[red]no[/red]"
+            sm = [a for a in p.get("archs") or [] if a.startswith("sm_")]
+            ptx = any(a.startswith("compute_") for a in p.get("archs") or [])
+            span = (f"{sm[0]}-{sm[-1]}" if len(sm) > 1 else (sm[0] if sm else "any CPU")) + ("+PTX" if ptx else "")
+            aliases = ", ".join(p.get("aliases") or [])
+            cells = (p["name"] + (f" ({aliases})" if aliases else ""), _v(p.get("torch")) + f" {p.get('variant') or 'cpu'}", p.get("cuda") or "-", p.get("min_driver") or "-", span)
+            t.add_row(*(Text(c) for c in cells), fits)
+            for reason in p.get("why_not") or []:
+                why.append(Text(f"  {p['name']}: {reason}"))
         items.append(t)
+        rec = data.get("recommended_profile") or {}
+        items.append(Text(f"* recommended for this machine: {rec.get('name')}"))
+        items += why
     items += findings_block(result)
     rec = data.get("recommended_profile")
     if rec and result.command != "profiles":
