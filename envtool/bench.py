@@ -206,7 +206,7 @@ def run_smoke(python: str, argv: Sequence[str], *, timeout: float, env: Mapping[
         base["PYTHONPATH"] = os.pathsep.join(p for p in (tmp, base.get("PYTHONPATH", "")) if p)
         base.setdefault("HF_HUB_OFFLINE", "1")
         try:
-            return runner.capture([python, "-m", *argv], timeout=timeout, env=base)
+            return runner.capture([python, "-m", *argv], timeout=timeout, env=base, tie_to_parent=True)
         except ExternalError as exc:
             raise BadInputError(f"--python {python}: {exc}") from exc
 

@@ -306,7 +306,7 @@ def check_bert(python: str, *, timeout: float, env: Mapping[str, str]) -> dict[s
     child_env = dict(env)
     child_env["PYTHONPATH"] = str(parent) + (os.pathsep + child_env["PYTHONPATH"] if child_env.get("PYTHONPATH") else "")
     child_env.setdefault("HF_HUB_OFFLINE", "1")  # the tiny model is built from a config, nothing to fetch
-    done = runner.capture([python, "-m", "finetune_smoke.bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--json"], timeout=timeout, env=child_env)
+    done = runner.capture([python, "-m", "finetune_smoke.bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--json"], timeout=timeout, env=child_env, tie_to_parent=True)
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
     except ValueError:

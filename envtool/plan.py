@@ -2,7 +2,7 @@
 
 Nothing here runs anything or reads the machine: the caller passes the platform, the base
 interpreter and the conda tool. Torch always comes from the profile's torch index through
-``--index-url`` (uv: the same option, its explicit default index), never ``--extra-index-url``:
+``--index-url`` (uv: the same option, its explicit default index), never a second, extra index:
 with two indexes pip takes the highest version from either, which is how the December 2022
 ``torchtriton`` package on PyPI shadowed PyTorch's nightly dependency
 (https://pytorch.org/blog/compromised-nightly-dependency/). So torch and the other packages
@@ -146,7 +146,7 @@ def build_plan(
             pip = ["uv", "pip", "install", "--python", python]
     if torch_reqs:
         src = t_index or "the installer's configured default index"
-        steps.append(Step(argv=(*pip, *torch_reqs, *index_args(t_index)), reason=f"torch {profile.torch} ({profile.variant}) from {src} only (--index-url, never --extra-index-url)", stage="torch"))
+        steps.append(Step(argv=(*pip, *torch_reqs, *index_args(t_index)), reason=f"torch {profile.torch} ({profile.variant}) from {src} only (--index-url: one index, never an extra one)", stage="torch"))
     if reqs:
         src = profile.index or "the installer's configured default index"
         what = "the profile's packages" + (f" and group(s) {', '.join(groups)}" if groups else "")
@@ -205,7 +205,7 @@ def _torch_note(plan: Plan, prefix: str) -> list[str]:
     cmd = shlex.join(["pip", "install", *plan.torch_requirements, *index_args(plan.torch_index)])
     return [
         f"{prefix}torch comes from its own index, and one requirements list can name only one index",
-        f"{prefix}(--extra-index-url would let another index shadow it: dependency confusion). Install it first:",
+        f"{prefix}(an extra index would let another one shadow it: dependency confusion). Install it first:",
         f"{prefix}  {cmd}",
     ]
 

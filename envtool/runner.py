@@ -99,11 +99,13 @@ def capture(
     env: Mapping[str, str] | None = None,
     cwd: str | None = None,
     input_text: str | None = None,
+    tie_to_parent: bool = False,
 ) -> Completed:
     """Run ``argv`` and capture its output. Never raises for a failing or hanging command.
 
     Raises ``ToolNotFoundError`` when the program cannot be resolved, so callers that probe
-    can record "not installed" apart from "failed".
+    can record "not installed" apart from "failed". ``tie_to_parent``: the child is killed when
+    envtool dies (for long runs such as torch probes and the workload; costs a few ms).
     """
     if not argv:
         raise ValueError("empty argv")
@@ -115,7 +117,7 @@ def capture(
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
-            full,
+            die_with_parent(full) if tie_to_parent else full,
             stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -86,7 +86,7 @@ def test_environment_yml_exact() -> None:
     assert plan.to_environment_yml(p) == (
         "# envtool profile cpu\n"
         "# torch comes from its own index, and one requirements list can name only one index\n"
-        "# (--extra-index-url would let another index shadow it: dependency confusion). Install it first:\n"
+        "# (an extra index would let another one shadow it: dependency confusion). Install it first:\n"
         "#   pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu\n"
         'prefix: "/envs/dl"\n'
         "channels:\n"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from envtool.model import Finding, Severity
+
+T = TypeVar("T")
 
 
 def exit_for(findings: Sequence[Finding]) -> int:
@@ -32,3 +35,28 @@ def env_python(prefix: str) -> str | None:
         if os.path.exists(cand):
             return cand
     return None
+
+
+def run_with_progress(ui: Any, description: str, fn: Callable[[], T]) -> T:
+    """Run ``fn`` in a worker thread while the person sees a live progress line; its result or its error."""
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # handed back to the calling thread below
+            box["exc"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    if ui is not None:
+        with ui.progress(description) as advance:
+            while worker.is_alive():
+                worker.join(0.2)
+                advance(0)
+    worker.join()
+    if "exc" in box:
+        raise box["exc"]
+    return box["result"]  # type: ignore[no-any-return]

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import threading
 import time
 from typing import Any
 
-from envtool.commands._common import add_target, env_python
+from envtool.commands._common import add_target, env_python, run_with_progress
 from envtool.errors import EXIT_BAD_INPUT, EXIT_EXTERNAL, EXIT_FAILED, BadInputError
 from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
 
@@ -75,26 +74,8 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     previous = bench.load_previous(args.compare) if args.compare else None
     facts = collect_facts(python=python)
     options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile")}
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["result"] = bench.run_workload(python, options, timeout=args.timeout)
-        except BaseException as exc:  # handed back to this thread below
-            box["exc"] = exc
-
     start = time.monotonic()
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    if ui is not None:
-        with ui.progress(f"BERT fine-tune steps in {python}") as advance:
-            while worker.is_alive():
-                worker.join(0.2)
-                advance(0)
-    worker.join()
-    if "exc" in box:
-        raise box["exc"]
-    result = box["result"]
+    result = run_with_progress(ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout))
     verdict = bench.judge(result, facts)
     data: dict[str, Any] = {
         "python": python,
@@ -136,26 +117,8 @@ def run_distributed(args: argparse.Namespace, python: str, ui: Any = None) -> Co
     )
     facts = collect_facts(python=python)
     options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device")}
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["result"] = bench.run_distributed(python, launch, options, timeout=args.timeout)
-        except BaseException as exc:  # handed back to this thread below
-            box["exc"] = exc
-
     start = time.monotonic()
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    if ui is not None:
-        with ui.progress(f"{launch.world_size} ranks of DDP BERT steps + all-reduce in {python}") as advance:
-            while worker.is_alive():
-                worker.join(0.2)
-                advance(0)
-    worker.join()
-    if "exc" in box:
-        raise box["exc"]
-    result = box["result"]
+    result = run_with_progress(ui, f"{launch.world_size} ranks of DDP BERT steps + all-reduce in {python}", lambda: bench.run_distributed(python, launch, options, timeout=args.timeout))
     topology = None
     if result.get("ok") and str((result.get("ranks") or [{}])[0].get("device", "")).startswith("cuda"):
         from envtool.probes.nvml import probe_topology

@@ -69,7 +69,7 @@ def _context(args: argparse.Namespace, python: str, config: Any) -> Any:
         profile, note = None, str(exc)
 
     def transformers_probe() -> dict[str, Any]:
-        done = runner.capture([python, "-c", checklist.TRANSFORMERS_PROBE], timeout=180, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+        done = runner.capture([python, "-c", checklist.TRANSFORMERS_PROBE], timeout=180, env={**os.environ, "HF_HUB_OFFLINE": "1"}, tie_to_parent=True)
         return checklist.parse_last_json(done.stdout) or {"ok": False, "error": done.describe_failure(5)}
 
     def train() -> dict[str, Any]:

@@ -124,7 +124,7 @@ def probe_torch_runtime(
     # Passed with -c, not by path: a script's own folder would go first on sys.path.
     source = Path(_torch_probe.__file__).read_text(encoding="utf-8")
     try:
-        done = runner.capture([python, "-c", source], timeout=timeout, env=env)
+        done = runner.capture([python, "-c", source], timeout=timeout, env=env, tie_to_parent=True)
     except EnvtoolError as exc:
         rt = TorchRuntime(python=python, outcome="import_error", error=str(exc))
         return rt, ProbeNote(probe="torch_runtime", status="unavailable", reason=str(exc))
