@@ -1,16 +1,24 @@
 """The seed article's training loop against finetune_smoke.bench's step, same shape, one run.
 
 Seed loop, as the article wrote it (with its bugs fixed only as far as needed to run): fp32,
-eager mode, eager attention (the article predates SDPA in transformers' BERT), the for-loop
-``torch.optim.AdamW`` (neither fused nor foreach), ``loss.item()`` every step, no autocast.
-Ours: ``finetune_smoke.bench.Stepper`` with the precision ``auto`` picks on this device, SDPA
-attention, fused AdamW, optionally ``torch.compile``.
+eager mode, the attention transformers picks by default (SDPA in transformers 5.x; pass
+``--seed-attention eager`` for the article's era), the for-loop ``torch.optim.AdamW`` (neither
+fused nor foreach), ``loss.item()`` every step, no autocast.
+Ours: ``finetune_smoke.bench.Stepper`` with the precision and compile choices that
+``finetune_smoke.bench`` makes by default on this device (``--compile``/``--no-compile`` force
+one), SDPA attention, fused AdamW. The compile happens in the untimed warm-up step: it is a
+one-off cost, reported separately.
 
 Both start from the same random init and train on the same synthetic batches; the two are
-timed alternately, round by round, so drift in the machine's speed hits both alike.
+timed alternately, step by step by default, so drift in the machine's speed hits both alike;
+the ratio of medians is the headline, and the ratio of each side's fastest step (the step least
+disturbed by other load on a shared machine) is printed beside it. Agreement
+is checked twice with dropout off (eval mode): the loss of both models at the shared init, and
+again after both trained on the same batches.
 
     python benchmarks/bench_vs_seed.py [--model small] [--batch-size 16] [--seq-len 128]
-        [--rounds 4] [--steps 3] [--compile] [--device auto]
+        [--rounds 4] [--steps 3] [--compile | --no-compile] [--seed-attention default|eager]
+        [--device auto]
 """
 
 from __future__ import annotations
@@ -26,11 +34,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from finetune_smoke._util import quiet_transformers  # noqa: E402
+from finetune_smoke.flops import bert_train_flops  # noqa: E402
 from finetune_smoke.bench import (  # noqa: E402
     SIZES,
     Stepper,
     build_model,
+    choose_compile,
     choose_precision,
+    compile_model,
     make_optimizer,
     read_cpu_info,
     resolve_device,
@@ -49,9 +60,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="small", choices=list(SIZES))
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seq-len", type=int, default=128)
-    p.add_argument("--rounds", type=int, default=4, help="alternations of seed and ours")
-    p.add_argument("--steps", type=int, default=3, help="timed steps per side per round")
-    p.add_argument("--compile", action="store_true", help="torch.compile our side")
+    p.add_argument("--rounds", type=int, default=12, help="alternations of seed and ours")
+    p.add_argument("--steps", type=int, default=1, help="timed steps per side per round")
+    p.add_argument("--compile", dest="compile", action="store_const", const=True, default=None, help="torch.compile our side")
+    p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="our side eager")
+    p.add_argument(
+        "--seed-attention", default="default", choices=["default", "eager"],
+        help="the seed's attention: transformers' default (sdpa in 5.x) or the article-era eager",
+    )
     p.add_argument("--device", default="auto")
     ns = p.parse_args(argv)
 
@@ -64,19 +80,42 @@ def main(argv: list[str] | None = None) -> int:
 
     ours_model = build_model(torch, SIZES[ns.model], None, seed=0).to(device)
     seed_model = copy.deepcopy(ours_model)
-    # The seed article's BERT ran the eager (manual softmax) attention.
-    seed_model.config._attn_implementation = "eager"
-    for module in seed_model.modules():
-        if hasattr(module, "config") and module is not seed_model:
-            module.config._attn_implementation = "eager"
+    if ns.seed_attention == "eager":
+        # The seed article's era: BERT ran the eager (manual softmax) attention.
+        seed_model.config._attn_implementation = "eager"
+        for module in seed_model.modules():
+            if hasattr(module, "config") and module is not seed_model:
+                module.config._attn_implementation = "eager"
+    seed_attention = seed_model.config._attn_implementation
     seed_model.train()
     ours_model.train()
 
     seed_opt = torch.optim.AdamW(seed_model.parameters(), lr=1e-4, foreach=False, fused=False)
     ours_opt, opt_name = make_optimizer(torch, ours_model.parameters(), lr=1e-4, device_type=device.type)
-    runnable = torch.compile(ours_model) if ns.compile else ours_model
+    mc = ours_model.config
+    compiled, compile_why = choose_compile(
+        ns.compile,
+        device_type=device.type,
+        flops_per_step=bert_train_flops(batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
+    )
+    runnable = ours_model
+    if compiled:  # the way finetune_smoke.bench compiles (regional: one BERT layer, reused)
+        runnable, how = compile_model(torch, ours_model)
+        compile_why += f"; {how}"
     stepper = Stepper(torch=torch, model=runnable, optimizer=ours_opt, device=device, precision=precision)
-    data = synthetic_batches(torch, batch=ns.batch_size, seq_len=ns.seq_len, vocab=ours_model.config.vocab_size, device=device, count=2, seed=1)
+    data = synthetic_batches(torch, batch=ns.batch_size, seq_len=ns.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=1)
+
+    def eval_losses() -> tuple[float, float]:
+        """Both models' mean loss over the two batches with dropout off: the same function?"""
+        out = []
+        for model in (seed_model, ours_model):  # ours_model holds the weights the compiled step trains
+            model.eval()
+            with torch.no_grad():
+                out.append(sum(float(model(**b).loss) for b in data) / len(data))
+            model.train()
+        return out[0], out[1]
+
+    init_eval = eval_losses()
 
     def seed_step(batch: dict[str, Any]) -> float:
         outputs = seed_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
@@ -93,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(123)
     seed_losses.append(seed_step(data[0]))
     torch.manual_seed(123)
+    t0 = time.perf_counter()
     ours_losses.append(stepper.step(data[0]))
     _sync(torch, device)
+    ours_first_s = time.perf_counter() - t0
 
     seed_times: list[float] = []
     ours_times: list[float] = []
@@ -118,16 +159,21 @@ def main(argv: list[str] | None = None) -> int:
             ours_times.append(time.perf_counter() - t0)
             step_i += 1
     ours_loss_values = [float(x) for x in ours_losses]
+    final_eval = eval_losses()
 
+    print(f"step times (s), seed: {[round(x, 2) for x in seed_times]}\nstep times (s), ours: {[round(x, 2) for x in ours_times]}")
     seed_sps = ns.batch_size / statistics.median(seed_times)
     ours_sps = ns.batch_size / statistics.median(ours_times)
     print(f"device {device} ({'cpu' if device.type == 'cpu' else torch.cuda.get_device_name(device)}), torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"shape: BERT-{ns.model} {SIZES[ns.model]}, batch {ns.batch_size}, seq {ns.seq_len}; {ns.rounds} rounds x {ns.steps} steps per side")
-    print(f"seed : fp32 eager, eager attention, for-loop AdamW, .item() per step: {seed_sps:7.2f} samples/s (median step {statistics.median(seed_times) * 1e3:.0f} ms)")
-    print(f"ours : {precision} ({why}), sdpa, {opt_name}{', compiled' if ns.compile else ''}: {ours_sps:7.2f} samples/s (median step {statistics.median(ours_times) * 1e3:.0f} ms)")
-    print(f"ratio ours/seed: {ours_sps / seed_sps:.2f}x")
+    print(f"seed : fp32 eager, {seed_attention} attention, for-loop AdamW, .item() per step: {seed_sps:7.2f} samples/s (median step {statistics.median(seed_times) * 1e3:.0f} ms)")
+    print(f"ours : {precision} ({why}), sdpa, {opt_name}, {'compiled' if compiled else 'eager'} ({compile_why}): {ours_sps:7.2f} samples/s (median step {statistics.median(ours_times) * 1e3:.0f} ms)")
+    print(f"ours : untimed first step (compile and warm-up) {ours_first_s:.1f} s")
+    print(f"ratio ours/seed: {ours_sps / seed_sps:.2f}x (medians); {min(seed_times) / min(ours_times):.2f}x (fastest steps: {min(seed_times) * 1e3:.0f} vs {min(ours_times) * 1e3:.0f} ms)")
     print(f"first-step loss (same init, same batch, same dropout seed): seed {seed_losses[0]:.4f}, ours {ours_loss_values[0]:.4f}")
-    print(f"last loss: seed {seed_losses[-1]:.4f}, ours {ours_loss_values[-1]:.4f}")
+    print(f"last training loss: seed {seed_losses[-1]:.4f}, ours {ours_loss_values[-1]:.4f}")
+    print(f"eval loss (dropout off) at the shared init: seed {init_eval[0]:.5f}, ours {init_eval[1]:.5f}")
+    print(f"eval loss (dropout off) after {1 + ns.rounds * ns.steps} steps on the same batches: seed {final_eval[0]:.4f}, ours {final_eval[1]:.4f}")
     return 0
 
 

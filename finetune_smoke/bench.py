@@ -6,7 +6,7 @@ under test. Stdout holds exactly one JSON object with ``--json``; progress goes 
 Result keys (schema ``finetune_smoke.bench/1``): ``ok``, ``model`` {name, source,
 num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, vocab_size, parameters},
 ``batch_size``, ``seq_len``, ``precision``, ``precision_reason``, ``device``, ``device_name``,
-``attention``, ``optimizer``, ``compile``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
+``attention``, ``optimizer``, ``compile``, ``compile_reason``, ``first_step_s``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
 {median, p10, p90, times}, ``samples_per_s``, ``tokens_per_s``, ``flops_per_step``, ``tflops``,
 ``peak_tflops``, ``peak_source``, ``mfu``, ``gemm_tflops``, ``gemm_shape``, ``mfu_vs_gemm``,
 ``peak_memory_bytes``, ``peak_memory_kind``, ``losses``, ``final_loss``, ``threads``,
@@ -90,7 +90,7 @@ class BenchConfig:
     seq_len: int = 128
     steps: int | None = None
     warmup: int | None = None
-    compile: bool = False
+    compile: bool | None = None  # None: auto (see choose_compile)
     device: str = "auto"
     peak_tflops: float | None = None
     inject_nan: int | None = None
@@ -128,6 +128,64 @@ def choose_precision(
     if "avx512_bf16" in cpu_flags:
         return "fp32", "AVX512-BF16 without AMX: bf16 matmuls measured slower than fp32"
     return "fp32", "no bf16 matrix unit on this CPU"
+
+
+# Auto-compile threshold: a training step of at least this many FLOPs. BERT-small at B=16, S=128
+# is ~1.6e11; BERT-tiny/mini test shapes are far below. Measured on the 2-core AVX-512 VM (torch
+# 2.13, benchmarks/bench_vs_seed.py): the compiled BERT-small step ran ~1.5-2x faster than eager,
+# because Inductor fuses dropout, GELU, layer norm and bias/residual adds that eager runs as
+# separate memory-bound passes; the one-off compile (~30-50 s cold, seconds from Inductor's cache)
+# is warm-up, not step time. On tiny shapes the compile would cost far more than the run.
+CPU_COMPILE_MIN_FLOPS = 5e10
+
+
+def choose_compile(requested: bool | None, *, device_type: str, flops_per_step: float) -> tuple[bool, str]:
+    """Decide whether to ``torch.compile`` the model; say why.
+
+    ``requested`` True/False is the user's explicit ``--compile``/``--no-compile``. ``None``
+    (auto) compiles on CPU for steps of at least ``CPU_COMPILE_MIN_FLOPS``; on CUDA auto stays
+    eager, because no GPU measurement backs a default there yet.
+    """
+    if requested is not None:
+        return requested, "requested" if requested else "disabled by --no-compile"
+    if device_type != "cpu":
+        return False, "auto: eager on GPU (pass --compile to compile)"
+    if flops_per_step >= CPU_COMPILE_MIN_FLOPS:
+        return True, f"auto: CPU step of {flops_per_step / 1e9:.0f} GFLOP, Inductor fuses its memory-bound ops"
+    return False, f"auto: CPU step of {flops_per_step / 1e9:.1f} GFLOP is too small to repay the compile"
+
+
+def _short(exc: BaseException, limit: int = 300) -> str:
+    """One line of an exception (Inductor's can run to pages): type and first line, capped."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    text = f"{type(exc).__name__}: {first}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def compile_model(torch: Any, model: Any) -> tuple[Any, str]:
+    """Compile the model in place; returns (the callable to step, how it was compiled).
+
+    Regional compilation: each BERT layer is compiled on its own (``nn.Module.compile``), and
+    since the layers are identical, Dynamo/Inductor compile one and reuse it for the rest. That
+    halved the cold compile here (39 s vs 80 s for the whole model, 2-core VM under load) at
+    about the same step time; embeddings, pooler and loss stay eager. Anything that is not a
+    HF BERT layout gets the whole-model ``torch.compile``.
+    """
+    layers = getattr(getattr(getattr(model, "bert", None), "encoder", None), "layer", None)
+    if layers is not None and len(layers) > 0:
+        for layer in layers:
+            layer.compile()
+        return model, "regional (per encoder layer)"
+    return torch.compile(model), "whole model"
+
+
+def uncompile_model(torch: Any, model: Any) -> None:
+    """Undo ``compile_model`` after a failure, so the same module runs eager."""
+    torch._dynamo.reset()
+    for module in model.modules():
+        # nn.Module.compile stores the compiled forward here; None restores the plain call.
+        if getattr(module, "_compiled_call_impl", None) is not None:
+            module._compiled_call_impl = None
 
 
 def resolve_model_spec(model: str, device_type: str) -> tuple[str, tuple[int, int, int, int] | None, Path | None]:
@@ -426,20 +484,42 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
             exit_code=EXIT_BAD_INPUT,
         )
     optimizer, opt_name = make_optimizer(torch, model.parameters(), lr=cfg.lr, device_type=device.type)
-    runnable = torch.compile(model) if cfg.compile else model
+    batch = cfg.batch_size or auto["batch_size"]
+    compiled, compile_reason = choose_compile(
+        cfg.compile,
+        device_type=device.type,
+        flops_per_step=bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
+    )
+    runnable = model
+    if compiled:
+        try:
+            runnable, how = compile_model(torch, model)
+            compile_reason += f"; {how}"
+        except Exception as exc:  # noqa: BLE001 - e.g. a torch without dynamo support for this Python
+            uncompile_model(torch, model)
+            runnable, compiled, compile_reason = model, False, f"torch.compile failed, ran eager: {_short(exc)}"
     stepper = Stepper(torch=torch, model=runnable, optimizer=optimizer, device=device, precision=precision)
 
-    batch = cfg.batch_size or auto["batch_size"]
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    t_first = time.perf_counter()
     try:
         fits = largest_fitting_batch(torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed)
     except SmokeError:
         raise
     except Exception as exc:  # noqa: BLE001
-        if cfg.compile:
-            raise SmokeError("compile_failed", f"torch.compile failed: {type(exc).__name__}: {exc}") from exc
-        raise
+        if not compiled:
+            raise
+        # Compilation happens on this first call (no C++ compiler, an Inductor bug...). It fails
+        # before the optimizer steps, so the weights are untouched: carry on eager, and say so.
+        log(f"bench: torch.compile failed, falling back to eager: {_short(exc)}")
+        uncompile_model(torch, model)
+        optimizer.zero_grad(set_to_none=True)
+        compiled, compile_reason = False, f"torch.compile failed, ran eager: {_short(exc)}"
+        stepper = Stepper(torch=torch, model=model, optimizer=optimizer, device=device, precision=precision)
+        fits = largest_fitting_batch(torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed)
+    # The first step carries the one-off costs (compilation, oneDNN/MKL kernel set-up).
+    first_step_s = time.perf_counter() - t_first
     if fits == 0:
         raise SmokeError("oom", f"not even batch 1 at seq-len {cfg.seq_len} fits on {device}", max_batch_fit=0)
     if fits < batch and cfg.batch_size is not None:
@@ -461,7 +541,10 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     times: list[float] = []
     events: list[tuple[Any, Any]] = []
     total = warmup + steps
-    log(f"bench: {name} B={batch} S={cfg.seq_len} {precision} on {device}: {warmup} warm-up + {steps} timed steps")
+    log(
+        f"bench: {name} B={batch} S={cfg.seq_len} {precision}{' compiled' if compiled else ''} on {device}: "
+        f"{warmup} warm-up + {steps} timed steps (first step {first_step_s:.1f} s)"
+    )
     try:
         for i in range(total):
             poison = cfg.inject_nan is not None and i + 1 == cfg.inject_nan
@@ -541,7 +624,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         "device_name": device_name,
         "attention": getattr(mc, "_attn_implementation", None),
         "optimizer": opt_name,
-        "compile": cfg.compile,
+        "compile": compiled,
+        "compile_reason": compile_reason,
+        "first_step_s": first_step_s,
         "tf32": tf32,
         "steps": steps,
         "warmup": warmup,
@@ -579,7 +664,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--steps", type=int, default=None, help="timed steps (default 30 on GPU, 8 on CPU)")
     p.add_argument("--warmup", type=int, default=None, help="untimed warm-up steps (default 5 on GPU, 2 on CPU)")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    p.add_argument(
+        "--compile", dest="compile", action="store_const", const=True, default=None,
+        help="torch.compile the model (default: auto, on for CPU steps of BERT-small size and up)",
+    )
+    p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="run eager")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
     p.add_argument("--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better")
     p.add_argument("--seed", type=int, default=0)
@@ -602,6 +691,7 @@ def _human(result: dict[str, Any]) -> str:
             f"model      {m['name']} (L={m['num_hidden_layers']} H={m['hidden_size']} A={m['num_attention_heads']}, {m['parameters'] / 1e6:.1f} M params)",
             f"shape      batch {result['batch_size']} x seq {result['seq_len']}, {result['precision']} ({result['precision_reason']})",
             f"device     {result['device']} - {result['device_name']}; {result['optimizer']}, attention {result['attention']}",
+            f"compile    {'on' if result['compile'] else 'off'} ({result['compile_reason']}); first step {result['first_step_s']:.1f} s",
             f"step       median {st['median'] * 1e3:.1f} ms (p10 {st['p10'] * 1e3:.1f}, p90 {st['p90'] * 1e3:.1f})",
             f"throughput {result['samples_per_s']:.1f} samples/s, {result['tokens_per_s']:.0f} tokens/s",
             f"compute    {result['tflops']:.3f} TFLOP/s; MFU {mfu} of {result['peak_tflops'] or 'n/a'} ({result['peak_source']}); "

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from finetune_smoke import dataset, flops, metrics
-from finetune_smoke.bench import choose_precision, inject_nan_step, resolve_model_spec
+from finetune_smoke.bench import choose_compile, choose_precision, inject_nan_step, resolve_model_spec
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -23,7 +23,7 @@ BENCH_KEYS = {
     "device_name", "attention", "optimizer", "compile", "tf32", "steps", "warmup", "step_time_s",
     "samples_per_s", "tokens_per_s", "flops_per_step", "tflops", "peak_tflops", "peak_source", "mfu",
     "gemm_tflops", "gemm_shape", "mfu_vs_gemm", "peak_memory_bytes", "peak_memory_kind", "losses",
-    "final_loss", "threads", "versions",
+    "final_loss", "threads", "versions", "compile_reason", "first_step_s",
 }
 MODEL_KEYS = {"num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size", "parameters"}
 
@@ -136,6 +136,16 @@ def test_precision_policy() -> None:
     assert choose_precision("fp16", device_type="cpu", capability=None, cpu_flags=none) == ("fp16", "requested")
 
 
+def test_compile_policy() -> None:
+    small = flops.bert_train_flops(batch=16, seq_len=128, layers=4, hidden=512)
+    tiny = flops.bert_train_flops(batch=16, seq_len=128, layers=2, hidden=128)
+    assert choose_compile(None, device_type="cpu", flops_per_step=small)[0] is True
+    assert choose_compile(None, device_type="cpu", flops_per_step=tiny)[0] is False
+    assert choose_compile(None, device_type="cuda", flops_per_step=small)[0] is False
+    assert choose_compile(True, device_type="cpu", flops_per_step=tiny) == (True, "requested")
+    assert choose_compile(False, device_type="cpu", flops_per_step=small)[0] is False
+
+
 def test_model_spec_and_nan_hook(tmp_path: Path) -> None:
     assert resolve_model_spec("auto", "cuda")[0] == "base"
     assert resolve_model_spec("tiny", "cpu")[1] == (2, 128, 2, 512)
@@ -208,6 +218,24 @@ def test_bench_subprocess_emits_one_json_object_with_all_keys() -> None:
     assert len(result["losses"]) == 4 and all(isinstance(x, float) for x in result["losses"])
     assert result["tokens_per_s"] == pytest.approx(result["samples_per_s"] * result["seq_len"])
     assert result["gemm_tflops"] > 0 and result["attention"] == "sdpa"
+    # The tiny shape is below the auto-compile threshold: eager, and the JSON says why.
+    assert result["compile"] is False and "auto" in result["compile_reason"]
+    assert result["first_step_s"] > 0
+
+
+@pytest.mark.integration
+def test_compile_failure_falls_back_to_eager(tmp_path: Path) -> None:
+    """A machine without a C++ compiler: Inductor fails for real, the run carries on eager."""
+    proc = run_module(
+        "finetune_smoke.bench", "--model", "tiny", "--compile", "--steps", "1", "--warmup", "0", "--seq-len", "32", "--json",
+        # A fresh Inductor cache, so that no cached kernel spares the compiler call.
+        env_extra={"CXX": str(tmp_path / "no-such-g++"), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    result = one_json_object(proc.stdout)
+    assert result["ok"] is True and result["compile"] is False
+    assert result["compile_reason"].startswith("torch.compile failed, ran eager") and "compiler" in result["compile_reason"]
+    assert len(result["losses"]) == 1 and all(isinstance(x, float) for x in result["losses"])
 
 
 @pytest.mark.integration
