@@ -131,11 +131,13 @@ def choose_precision(
 
 
 # Auto-compile threshold: a training step of at least this many FLOPs. BERT-small at B=16, S=128
-# is ~1.6e11; BERT-tiny/mini test shapes are far below. Measured on the 2-core AVX-512 VM (torch
-# 2.13, benchmarks/bench_vs_seed.py): the compiled BERT-small step ran ~1.5-2x faster than eager,
-# because Inductor fuses dropout, GELU, layer norm and bias/residual adds that eager runs as
-# separate memory-bound passes; the one-off compile (~30-50 s cold, seconds from Inductor's cache)
-# is warm-up, not step time. On tiny shapes the compile would cost far more than the run.
+# is ~1.6e11; BERT-tiny/mini test shapes are far below. Measured on a shared 2-core AVX-512 VM
+# (torch 2.13, steps alternated in one process): compiled ~0.80-0.85 s vs eager ~0.90-1.0 s per
+# step when the machine was quiet (~10-15%), and 2-4x when other processes loaded the cores,
+# because Inductor fuses dropout, GELU, layer norm and bias/residual adds into a few kernels, so
+# far fewer OpenMP barriers wait on a descheduled thread. The one-off compile (~27-40 s cold, a
+# few seconds from Inductor's cache) is warm-up, not step time; on tiny shapes it would cost far
+# more than the run.
 CPU_COMPILE_MIN_FLOPS = 5e10
 
 
