@@ -26,17 +26,18 @@ class _Parser(argparse.ArgumentParser):
         raise BadInputError(f"{self.prog}: {message} (see `{self.prog} --help`)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``only``, just that command's options are built (and its module imported)."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print one JSON object on stdout, everything else on stderr")
     common.add_argument("--debug", action="store_true", help="show tracebacks")
     parser = _Parser(prog="envtool", description="Survey, provision and benchmark a deep-learning machine.", parents=[common])
     parser.add_argument("--version", action="version", version=f"envtool {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in commands.NAMES:
-        mod = commands.load(name)
-        p = sub.add_parser(name, parents=[common], help=mod.HELP, description=mod.HELP)
-        mod.add_arguments(p)
+    for name, text in commands.HELPS.items():
+        p = sub.add_parser(name, parents=[common], help=text, description=text)
+        if only is None or name == only:
+            commands.load(name).add_arguments(p)
     return parser
 
 
@@ -126,7 +127,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
     debug = "--debug" in argv
     command = next((a for a in argv if a in commands.NAMES), "envtool")
     try:
-        parser = build_parser()
+        parser = build_parser(only=command if command in commands.NAMES else None)
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help and --version

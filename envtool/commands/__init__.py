@@ -15,8 +15,20 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-# The order is the order of `envtool --help`.
-NAMES = ("detect", "diagnose", "profiles", "bench", "report", "plan", "install", "checklist", "onboard")
+# Each command and its one-line help, in the order of `envtool --help`. The help lives here so
+# that building the parser imports only the command being run (detect must start fast).
+HELPS: dict[str, str] = {
+    "detect": "what this machine is, what is wrong with it, which profile fits",
+    "diagnose": "read a pasted collect_env dump or an envtool JSON report and diagnose it",
+    "profiles": "list the profiles and whether each fits this machine",
+    "bench": "time a real BERT fine-tuning step (forward, backward, AdamW) and judge it against what the device should reach",
+    "report": "merge checklist JSON reports of many machines into one HTML, Markdown or JSON fleet report",
+    "plan": "print the steps that would install a profile into a new environment (runs nothing)",
+    "install": "install a profile into a NEW environment and verify it (torch, transformers, GPUs, a BERT step)",
+    "checklist": "the lab onboarding checklist: every check in order, pass/warn/fail with the fix, as a report",
+    "onboard": "provision an environment (profile auto), verify and bench it, and write the checklist report",
+}
+NAMES = tuple(HELPS)
 
 
 def load(name: str) -> ModuleType:

@@ -8,12 +8,13 @@ import sys
 import time
 from typing import Any
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_target, env_python, run_with_progress
 from envtool.errors import EXIT_BAD_INPUT, EXIT_EXTERNAL, EXIT_FAILED, BadInputError
 from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
 
 NAME = "bench"
-HELP = "time a real BERT fine-tuning step (forward, backward, AdamW) and judge it against what the device should reach"
+HELP = HELPS[NAME]
 
 # How a failed workload maps onto envtool's exit codes.
 _EXIT_FOR_KIND = {

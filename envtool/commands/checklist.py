@@ -10,12 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, add_target, env_python
 from envtool.errors import BadInputError
 from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
 
 NAME = "checklist"
-HELP = "the lab onboarding checklist: every check in order, pass/warn/fail with the fix, as a report"
+HELP = HELPS[NAME]
 _MARK = {"pass": ("PASS", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "bold red"), "skip": ("SKIP", "dim")}
 _FORMATS = ("text", "md", "html", "json")
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, exit_for
 from envtool.errors import BadInputError
 from envtool.model import CommandResult, facts_to_data
 
 NAME = "detect"
-HELP = "what this machine is, what is wrong with it, which profile fits"
+HELP = HELPS[NAME]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

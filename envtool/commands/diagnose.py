@@ -6,12 +6,13 @@ import argparse
 import os
 import sys
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, exit_for
 from envtool.errors import BadInputError
 from envtool.model import CommandResult, facts_to_data
 
 NAME = "diagnose"
-HELP = "read a pasted collect_env dump or an envtool JSON report and diagnose it"
+HELP = HELPS[NAME]
 MAX_BYTES = 200 * 2**20  # a pasted report is kilobytes; refuse to read a disk image
 
 

@@ -12,12 +12,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from envtool.commands import HELPS
 from envtool.commands.plan import add_target_arguments, plan_from_args, planmod_name_ok, resolve_profile
 from envtool.errors import EXIT_FAILED, BadInputError, ExternalError, ToolNotFoundError
 from envtool.model import CommandResult, Finding, Severity
 
 NAME = "install"
-HELP = "install a profile into a NEW environment and verify it (torch, transformers, GPUs, a BERT step)"
+HELP = HELPS[NAME]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

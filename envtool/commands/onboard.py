@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, env_python
 from envtool.model import CommandResult
 
 NAME = "onboard"
-HELP = "provision an environment (profile auto), verify and bench it, and write the checklist report"
+HELP = HELPS[NAME]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir
 from envtool.errors import BadInputError
 from envtool.model import CommandResult, Profile
 
 NAME = "plan"
-HELP = "print the steps that would install a profile into a new environment (runs nothing)"
+HELP = HELPS[NAME]
 
 
 def add_target_arguments(p: argparse.ArgumentParser) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir
 from envtool.model import CommandResult, to_jsonable
 
 NAME = "profiles"
-HELP = "list the profiles and whether each fits this machine"
+HELP = HELPS[NAME]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -6,11 +6,12 @@ import argparse
 import os
 from typing import Any
 
+from envtool.commands import HELPS
 from envtool.errors import BadInputError
 from envtool.model import CommandResult
 
 NAME = "report"
-HELP = "merge checklist JSON reports of many machines into one HTML, Markdown or JSON fleet report"
+HELP = HELPS[NAME]
 _SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
