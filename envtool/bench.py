@@ -190,6 +190,8 @@ def bench_argv(python: str, options: Mapping[str, Any]) -> list[str]:
             argv += [f"--{key.replace('_', '-')}", str(value)]
     if options.get("compile"):
         argv.append("--compile")
+    if options.get("no_compile"):
+        argv.append("--no-compile")
     return argv
 
 

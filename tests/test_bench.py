@@ -158,3 +158,9 @@ def test_compare_with_a_hostile_file_is_bad_input(tmp_path: Path) -> None:
     deep.write_text("[" * 100000 + "]" * 100000)
     code, out = cli("bench", "--compare", str(deep), "--no-save")
     assert code == 2 and "deep.json" in out["errors"][0]
+
+
+def test_compile_flags_reach_the_workload() -> None:
+    assert "--compile" in bench.bench_argv("py", {"compile": True})
+    argv = bench.bench_argv("py", {"no_compile": True, "model": "tiny"})
+    assert "--no-compile" in argv and "--compile" not in argv and argv[argv.index("--model") + 1] == "tiny"

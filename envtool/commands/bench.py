@@ -36,7 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seq-len", type=int, default=None, metavar="N")
     p.add_argument("--steps", type=int, default=None, metavar="N")
     p.add_argument("--warmup", type=int, default=None, metavar="N")
-    p.add_argument("--compile", action="store_true", help="torch.compile the model")
+    comp = p.add_mutually_exclusive_group()
+    comp.add_argument("--compile", action="store_true", help="torch.compile the model (default: auto, on a CPU for BERT-small and larger)")
+    comp.add_argument("--no-compile", action="store_true", help="never torch.compile")
     p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="stop the workload after S seconds (default 600)")
     p.add_argument("--compare", metavar="FILE|last", help="show the change against an earlier run (a kept run or a --json output)")
@@ -74,7 +76,7 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         raise BadInputError(f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)")
     previous = bench.load_previous(args.compare) if args.compare else None
     facts = collect_facts(python=python)
-    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile")}
+    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile", "no_compile")}
     start = time.monotonic()
     result = run_with_progress(ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout))
     verdict = bench.judge(result, facts)
