@@ -226,7 +226,7 @@ def check_python(ctx: Context) -> CheckResult:
         return _r("python", Status.FAIL, f"cannot run {ctx.python}", "give an existing interpreter with --python, or create an environment with `envtool install`")
     if _vtuple(v) >= _vtuple(ctx.config.min_python):
         return _r("python", Status.PASS, f"Python {v} ({ctx.python})")
-    return _r("python", Status.FAIL, f"Python {v} is older than {ctx.config.min_python}", f"create an environment with a newer Python: `envtool install --profile auto`")
+    return _r("python", Status.FAIL, f"Python {v} is older than {ctx.config.min_python}", "create an environment with a newer Python: `envtool install --profile auto`")
 
 
 def check_disk(ctx: Context) -> CheckResult:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from envtool import bench, knowledge
-from envtool.cli import main
 from envtool.model import GpuInfo, HostFacts, NvidiaFacts, PythonFacts, Status, SystemFacts, TorchBuild
+from envtool_cli import cli_json
 
 
 def gpu_result(name: str, tflops: float, precision: str = "bf16") -> dict:
@@ -93,30 +90,19 @@ def test_compare() -> None:
 # --------------------------------------------------------------------------- real runs
 
 
-def cli(*argv: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
-    out = io.StringIO()
-    old = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        code = main(list(argv) + ["--json"], stdout=out, stderr=io.StringIO())
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    return code, json.loads(out.getvalue())
-
 
 @pytest.mark.integration
 def test_real_bench_on_cpu_is_kept_and_compared(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     env = {"XDG_CACHE_HOME": str(tmp_path)}
-    code, out = cli("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "4", env=env)
+    code, out = cli_json("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "4", env=env)
     r = out["data"]["result"]
     assert r["ok"] and r["device"] == "cpu" and len(r["losses"]) == 3
     assert out["data"]["verdict"]["status"] in ("pass", "warn", "fail")
     assert code == (1 if out["data"]["verdict"]["status"] == "fail" else 0)
     saved = Path(out["data"]["saved_to"])
     assert saved.parent == tmp_path / "envtool" / "bench" and json.loads(saved.read_text())["facts"]["system"]
-    code, out2 = cli("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "4", "--compare", "last", env=env)
+    code, out2 = cli_json("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "4", "--compare", "last", env=env)
     assert out2["data"]["compare"]["comparable"] is True
     assert "samples_per_s" in out2["data"]["compare"]
 
@@ -124,14 +110,14 @@ def test_real_bench_on_cpu_is_kept_and_compared(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_nan_loss_is_a_clean_failure(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    code, out = cli("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "2", "--no-save", env={"FINETUNE_SMOKE_INJECT_NAN": "2"})
+    code, out = cli_json("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "2", "--no-save", env={"FINETUNE_SMOKE_INJECT_NAN": "2"})
     assert code == 1
     assert out["data"]["result"]["error"]["kind"] == "nan_loss"
     assert out["data"]["verdict"]["status"] == "fail"
 
 
 def test_missing_model_folder_is_bad_input(tmp_path: Path) -> None:
-    code, out = cli("bench", "--model", str(tmp_path / "no-such-model"), "--no-save")
+    code, out = cli_json("bench", "--model", str(tmp_path / "no-such-model"), "--no-save")
     assert code == 2 and "no-such-model" in out["errors"][0]
 
 
@@ -139,7 +125,7 @@ def test_a_crashing_target_python_is_a_clean_result(tmp_path: Path) -> None:
     fake = tmp_path / "python"
     fake.write_text("#!/bin/sh\nkill -SEGV $$\n")
     fake.chmod(0o755)
-    code, out = cli("bench", "--python", str(fake), "--no-save")
+    code, out = cli_json("bench", "--python", str(fake), "--no-save")
     assert code == 3
     assert out["data"]["result"]["error"]["kind"] == "crashed" and "SIGSEGV" in out["data"]["result"]["error"]["message"]
 
@@ -148,7 +134,7 @@ def test_a_python_without_torch(tmp_path: Path) -> None:
     import venv
 
     venv.EnvBuilder(with_pip=False).create(tmp_path / "v")
-    code, out = cli("bench", "--prefix", str(tmp_path / "v"), "--no-save")
+    code, out = cli_json("bench", "--prefix", str(tmp_path / "v"), "--no-save")
     assert code == 3
     assert out["data"]["result"]["error"]["kind"] in ("import_error", "missing_dependency")
 
@@ -156,7 +142,7 @@ def test_a_python_without_torch(tmp_path: Path) -> None:
 def test_compare_with_a_hostile_file_is_bad_input(tmp_path: Path) -> None:
     deep = tmp_path / "deep.json"
     deep.write_text("[" * 100000 + "]" * 100000)
-    code, out = cli("bench", "--compare", str(deep), "--no-save")
+    code, out = cli_json("bench", "--compare", str(deep), "--no-save")
     assert code == 2 and "deep.json" in out["errors"][0]
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import subprocess
 import sys
 import venv
@@ -12,14 +10,9 @@ from pathlib import Path
 import pytest
 
 from envtool import checklist
-from envtool.cli import main
 from envtool.errors import BadInputError
+from envtool_cli import cli_json
 
-
-def run_cli(*argv: str) -> tuple[int, dict]:
-    out = io.StringIO()
-    code = main(list(argv) + ["--json"], stdout=out, stderr=io.StringIO())
-    return code, json.loads(out.getvalue())
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -107,7 +100,7 @@ timeout = 1
 id = "absent"
 argv = ["no-such-program-xyz"]
 """)
-    code, env = run_cli("checklist", "--checklist", path)
+    code, env = cli_json("checklist", "--checklist", path)
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert checks["passes"]["status"] == "pass"
     assert checks["fails"]["status"] == "fail" and "exit 3" in checks["fails"]["seen"] and "mount missing" in checks["fails"]["seen"] and checks["fails"]["fix"] == "ask IT"
@@ -127,7 +120,7 @@ def test_broken_torch_skips_what_depends_on_it(tmp_path: Path) -> None:
     (site / "torch").mkdir()
     (site / "torch" / "version.py").write_text("__version__ = '2.13.0+cpu'\ncuda = None\nhip = None\n")
     (site / "torch" / "__init__.py").write_text("raise ImportError('libtorch_cpu.so: cannot open shared object file')\n")
-    code, env = run_cli("checklist", "--prefix", str(tmp_path / "env"))
+    code, env = cli_json("checklist", "--prefix", str(tmp_path / "env"))
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert checks["env"]["status"] == "pass"
     assert checks["torch_imports"]["status"] == "fail" and "libtorch_cpu.so" in checks["torch_imports"]["seen"]
@@ -139,7 +132,7 @@ def test_broken_torch_skips_what_depends_on_it(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_missing_environment(tmp_path: Path) -> None:
-    code, env = run_cli("checklist", "--prefix", str(tmp_path / "nope"), "--checklist", write(tmp_path, FAST))
+    code, env = cli_json("checklist", "--prefix", str(tmp_path / "nope"), "--checklist", write(tmp_path, FAST))
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert checks["env"]["status"] == "fail" and checks["torch_imports"]["status"] == "skip"
     assert code == 1
@@ -150,7 +143,7 @@ def test_full_checklist_on_this_machine_with_reports(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     cfg = write(tmp_path, "[bench]\nmodel = 'tiny'\nsteps = 2\nwarmup = 1\nbatch_size = 4\n")
     html = tmp_path / "report.html"
-    code, env = run_cli("checklist", "--checklist", cfg, "--output", str(html))
+    code, env = cli_json("checklist", "--checklist", cfg, "--output", str(html))
     checks = {c["id"]: c for c in env["data"]["checks"]}
     for cid in ("os", "python", "env", "torch_imports", "torch_build", "transformers", "train_step"):
         assert checks[cid]["status"] == "pass", (cid, checks[cid])
@@ -164,6 +157,6 @@ def test_full_checklist_on_this_machine_with_reports(tmp_path: Path) -> None:
 
 
 def test_output_name_must_say_its_format(tmp_path: Path) -> None:
-    code, env = run_cli("checklist", "--output", str(tmp_path / "report.txt"))
+    code, env = cli_json("checklist", "--output", str(tmp_path / "report.txt"))
     assert code == 2 and "report.txt" in env["errors"][0]
     assert not (tmp_path / "report.txt").exists()

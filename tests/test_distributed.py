@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import os
 import socket
 import threading
@@ -13,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from envtool import bench
-from envtool.cli import main
 from envtool.model import Status
 from envtool.probes import nvml
+from envtool_cli import cli_json
 
 PYTHON = os.environ.get("ENVTOOL_TEST_PYTHON") or __import__("sys").executable
 WORKER = "finetune_smoke.dist_bench"
@@ -225,23 +223,12 @@ def test_classify_failure_texts_torchrun_prints() -> None:
 # --------------------------------------------------------------------------- real torchrun runs (gloo, CPU)
 
 
-def cli(*argv: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
-    out = io.StringIO()
-    old = dict(os.environ)
-    os.environ.update(env or {})
-    try:
-        code = main(list(argv) + ["--json"], stdout=out, stderr=io.StringIO())
-    finally:
-        os.environ.clear()
-        os.environ.update(old)
-    return code, json.loads(out.getvalue())
-
 
 @pytest.mark.integration
 def test_two_process_gloo_run_through_torchrun(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     port = free_port()
-    code, out = cli("bench", "--nproc", "2", "--master-port", str(port), "--model", "tiny", "--batch-size", "4", "--seq-len", "64", "--steps", "2", "--warmup", "1", "--no-save")
+    code, out = cli_json("bench", "--nproc", "2", "--master-port", str(port), "--model", "tiny", "--batch-size", "4", "--seq-len", "64", "--steps", "2", "--warmup", "1", "--no-save")
     r = out["data"]["result"]
     assert r["ok"], r.get("error")
     assert r["world_size"] == 2 and r["backend"] == "gloo" and r["complete"]
@@ -282,7 +269,7 @@ def test_two_nodes_on_loopback(tmp_path: Path) -> None:
 def test_a_failing_rank_ends_the_run_with_a_finding(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     start = time.monotonic()
-    code, out = cli("bench", "--nproc", "2", "--master-port", str(free_port()), "--model", "tiny", "--batch-size", "2", "--seq-len", "32", "--steps", "1", "--warmup", "0", "--timeout", "120", "--no-save", env={"FINETUNE_SMOKE_DIST_FAIL_RANK": "1"})
+    code, out = cli_json("bench", "--nproc", "2", "--master-port", str(free_port()), "--model", "tiny", "--batch-size", "2", "--seq-len", "32", "--steps", "1", "--warmup", "0", "--timeout", "120", "--no-save", env={"FINETUNE_SMOKE_DIST_FAIL_RANK": "1"})
     assert time.monotonic() - start < 120
     err = out["data"]["result"]["error"]
     assert err["kind"] == "rank_failed" and err["rank"] == 1 and err["rank_error_kind"] == "injected_failure"
@@ -322,7 +309,7 @@ def test_a_port_in_use_is_found_before_launching() -> None:
     holder.listen()
     port = holder.getsockname()[1]
     try:
-        code, out = cli("bench", "--nproc", "2", "--master-port", str(port), "--no-save")
+        code, out = cli_json("bench", "--nproc", "2", "--master-port", str(port), "--no-save")
     finally:
         holder.close()
     assert code == 2 and out["data"]["result"]["error"]["kind"] == "port_in_use"

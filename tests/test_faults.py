@@ -10,7 +10,6 @@ loses nothing. NVML faults go through the fake pynvml built from captured nvidia
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import signal
@@ -26,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from envtool import install
-from envtool.cli import main
+from envtool_cli import cli_json
 
 try:  # `python -m pytest` from the repository root
     from tests.fakes import fake_pynvml as fp
@@ -39,12 +38,6 @@ posix_only = pytest.mark.skipif(os.name != "posix", reason="fake tools are shell
 # A checklist file that leaves out the slow workload checks, so a fault test stays short.
 LEAN = '[checks]\nskip = ["transformers", "train_step", "bench", "smoke_train"]\n'
 
-
-def cli_json(*argv: str) -> tuple[int, dict]:
-    """``envtool ARGV --json`` in this process: (exit code, the one envelope on stdout)."""
-    out = io.StringIO()
-    code = main([*argv, "--json"], stdout=out, stderr=io.StringIO())
-    return code, json.loads(out.getvalue())
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:

@@ -5,28 +5,18 @@ HTML and Markdown, and planted secrets absent from every output and every writte
 from __future__ import annotations
 
 import ast
-import io
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from envtool.cli import main
+from envtool_cli import cli_json, cli_text
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = REPO / "envtool"
 
 
-def cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdout=out, stderr=err)
-    return code, out.getvalue(), err.getvalue()
-
-
-def cli_json(*argv: str) -> tuple[int, dict]:
-    code, out, _ = cli(*argv, "--json")
-    return code, json.loads(out)
 
 
 # =========================================================================== the code itself
@@ -213,7 +203,7 @@ def test_planted_secrets_appear_in_no_output_and_no_file(tmp_path: Path, monkeyp
     texts: dict[str, str] = {}
 
     def run(label: str, *argv: str) -> str:
-        code, out, err = cli(*argv)
+        code, out, err = cli_text(*argv)
         texts[label] = out + err
         return out
 

@@ -1,0 +1,28 @@
+"""Run envtool's CLI in this process, as the tests call it (``main(argv)`` returns the exit code)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+from envtool.cli import main
+
+
+def cli_text(*argv: str) -> tuple[int, str, str]:
+    """``envtool ARGV``: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def cli_json(*argv: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
+    """``envtool ARGV --json`` with extra environment variables: (exit code, the one envelope)."""
+    old = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        code, out, _ = cli_text(*argv, "--json")
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return code, json.loads(out)
