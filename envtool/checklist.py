@@ -19,17 +19,12 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from envtool import rules
 from envtool.errors import BadInputError, EnvtoolError
 from envtool.model import CheckResult, Finding, HostFacts, Profile, Severity, Status, TorchRuntime
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+from envtool.tomlfile import read_toml
 
 GIB = 1024**3
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -95,16 +90,7 @@ def load_config(path: str | None) -> ChecklistConfig:
     """Read and validate a checklist TOML file (None: the defaults). Errors are exit 2."""
     if path is None:
         return ChecklistConfig()
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot read the checklist file ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise BadInputError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
-    except RecursionError:  # tomllib parses nested arrays/tables recursively
-        raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
+    _, raw = read_toml(path, "checklist file")
     _validate(path, raw, _TOP, "")
     th = raw.get("thresholds", {})
     _validate(path, th, _THRESHOLDS, "thresholds.")

@@ -25,11 +25,8 @@ from packaging.version import InvalidVersion, Version
 from envtool import knowledge
 from envtool.errors import BadInputError
 from envtool.model import Profile
+from envtool.tomlfile import read_toml
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TOP_KEYS: dict[str, type] = {
@@ -153,16 +150,7 @@ def _check_version(path: Path, text: str, key: str, value: str) -> None:
 
 def read_raw(path: Path) -> dict[str, Any]:
     """Parse one profile file and check its keys, types and values (no inheritance yet)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"{path}: cannot read profile ({exc})") from exc
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
-    except RecursionError:  # tomllib parses nested arrays/tables recursively
-        raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
+    text, raw = read_toml(path, "profile")
     _check_table(path, text, raw, _TOP_KEYS)
     torch = raw.get("torch", {})
     _check_table(path, text, torch, _TORCH_KEYS, "torch.")
@@ -270,16 +258,7 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
         path = d / MIRRORS_FILE
         if not path.is_file():
             continue
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInputError(f"{path}: cannot read the mirrors file ({exc})") from exc
-        try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
-        except RecursionError:  # tomllib parses nested arrays/tables recursively
-            raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
+        text, raw = read_toml(path, "mirrors file")
         _check_table(path, text, raw, {"mirrors": dict})
         table = raw.get("mirrors", {})
         _check_table(path, text, table, _MIRROR_KEYS, "mirrors.")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -351,29 +351,20 @@ def arch_covered(cc: str, sass: Iterable[str], ptx: Iterable[str] = ()) -> bool:
             return major == d_major and minor <= d_minor
         return None
 
-    for a in sass:
-        p = _arch(a)
-        if p is None:
-            continue
-        special = suffixed_ok(*p)
-        if special is not None:
-            if special:
+    def any_runs(archs: Iterable[str], plain_ok: Callable[[int, int], bool]) -> bool:
+        for a in archs:
+            p = _arch(a)
+            if p is None:
+                continue
+            special = suffixed_ok(*p)
+            if special if special is not None else plain_ok(p[0], p[1]):
                 return True
-            continue
-        if p[0] == d_major and p[1] <= d_minor:
-            return True
-    for a in ptx:
-        p = _arch(a)
-        if p is None:
-            continue
-        special = suffixed_ok(*p)
-        if special is not None:
-            if special:
-                return True
-            continue
-        if (p[0], p[1]) <= (d_major, d_minor):
-            return True
-    return False
+        return False
+
+    # SASS runs on the same major at the same or a higher minor; PTX on anything at or above it
+    return any_runs(sass, lambda major, minor: major == d_major and minor <= d_minor) or any_runs(
+        ptx, lambda major, minor: (major, minor) <= (d_major, d_minor)
+    )
 
 
 # --------------------------------------------------------------------------- GPUs
