@@ -105,6 +105,10 @@ def _emit(result: CommandResult, as_json: bool, out: TextIO, err: TextIO) -> Non
         return
     for e in result.errors:
         err.write(f"envtool: error: {e}\n")
+    if result.text is not None:  # an export: byte for byte, never wrapped by a console
+        out.write(result.text if result.text.endswith("\n") else result.text + "\n")
+        out.flush()
+        return
     if not result.data and not result.findings:
         return
     from rich.console import Console

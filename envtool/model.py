@@ -266,6 +266,7 @@ class CommandResult:
     findings: tuple[Finding, ...] = ()
     errors: tuple[str, ...] = ()
     exit_code: int = 0
+    text: str | None = None  # stdout, already rendered (an export or a --format other than text); not in JSON
 
     @property
     def status(self) -> Status:

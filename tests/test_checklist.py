@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import venv
@@ -11,7 +12,7 @@ import pytest
 
 from envtool import checklist
 from envtool.errors import BadInputError
-from envtool_cli import cli_json
+from envtool_cli import cli_json, cli_text
 
 
 
@@ -160,3 +161,18 @@ def test_output_name_must_say_its_format(tmp_path: Path) -> None:
     code, env = cli_json("checklist", "--output", str(tmp_path / "report.txt"))
     assert code == 2 and "report.txt" in env["errors"][0]
     assert not (tmp_path / "report.txt").exists()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("fmt", ["md", "html", "json"])
+def test_report_formats_on_stdout(tmp_path: Path, fmt: str) -> None:
+    cfg = write(tmp_path, FAST)
+    code, out, err = cli_text("checklist", "--checklist", cfg, "--format", fmt)
+    assert "internal error" not in err
+    if fmt == "md":
+        assert out.startswith("# envtool checklist") and "| status | check |" in out
+    elif fmt == "html":
+        assert out.lstrip().lower().startswith("<!doctype html")
+    else:
+        env = json.loads(out)
+        assert env["command"] == "checklist" and [c["id"] for c in env["data"]["checks"]][:2] == ["os", "python"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as _dt
 import os
 import socket
@@ -55,8 +56,6 @@ def _context(args: argparse.Namespace, python: str, config: Any) -> Any:
     exists = os.path.exists(python)
     facts = collect_facts(python=python if exists else None)
     if not exists:
-        import dataclasses
-
         from envtool.model import PythonFacts
 
         facts = dataclasses.replace(facts, python=PythonFacts(executable=python))
@@ -104,8 +103,6 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
 
     config = checklist.load_config(args.checklist)
     if args.train:
-        import dataclasses
-
         config = dataclasses.replace(config, train=True)
     out_fmt = _output_format(args.output) if args.output else None
     python = _target(args)
@@ -121,18 +118,22 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "target": {"python": python, "profile": ctx.profile.name if ctx.profile else None},
         "checks": [to_jsonable(r) for r in results],
-        "facts": facts_to_data(ctx.facts if "runtime" not in ctx.cache else __import__("dataclasses").replace(ctx.facts, torch_runtime=ctx.cache["runtime"])),
+        "facts": facts_to_data(ctx.facts if "runtime" not in ctx.cache else dataclasses.replace(ctx.facts, torch_runtime=ctx.cache["runtime"])),
         "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)},
         "bench": ctx.cache.get("bench"),
     }
     failed = any(r.status == Status.FAIL for r in results)
     result = CommandResult(command=NAME, data=data, exit_code=1 if failed else 0)
+    if args.format != "text":
+        from envtool import report
+        from envtool.model import envelope
+
+        result = dataclasses.replace(result, text=report.render(envelope(result), args.format))
     if args.output:
         from envtool import report
         from envtool.model import envelope
 
-        env = envelope(result)
-        text = {"html": report.render_html, "md": report.render_markdown, "json": report.render_json}[out_fmt](env)  # type: ignore[index]
+        text = report.render(envelope(result), out_fmt)  # type: ignore[arg-type]
         path = Path(args.output)
         tmp = path.with_name(path.name + ".tmp")
         try:

@@ -100,36 +100,14 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
         raise BadInputError(f"--name {args.name!r} must be a plain name (letters, digits, '.', '_', '-')")
     profile, reasons = resolve_profile(args.profile, args.profiles_dir)
     p = plan_from_args(args, profile, args.platform)
-    data = {"plan": planmod.plan_to_data(p), "format": args.format, "rendered": planmod.render(p, args.format)}
+    rendered = planmod.render(p, args.format)
+    data = {"plan": planmod.plan_to_data(p), "format": args.format, "rendered": rendered}
     if reasons:
         data["recommended_profile"] = {"name": profile.name, "reasons": reasons}
-    return CommandResult(command=NAME, data=data)
+    return CommandResult(command=NAME, data=data, text=rendered)
 
 
 def planmod_name_ok(name: str) -> bool:
     import re
 
     return re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", name) is not None
-
-
-def render(result: CommandResult) -> list[Any]:
-    """The chosen format, verbatim (never wrapped: exports must load as they are)."""
-    return [_Verbatim(str(result.data.get("rendered", "")))]
-
-
-class _Verbatim:
-    """Text printed as is: rich's Text would wrap long lines and break the exports."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        from rich.segment import Segment
-
-        lines = self.text.rstrip("\n").split("\n")
-        # Console.print crops every line at the console's width after rendering; widen this
-        # (throwaway) console so an environment.yml or a script comes out byte for byte.
-        console.width = max(console.width, *(len(line) + 1 for line in lines))
-        for line in lines:
-            yield Segment(line)
-            yield Segment.line()
