@@ -636,11 +636,17 @@ def run_distributed(python: str, launch: Launch, options: Mapping[str, Any], *, 
         done = run_smoke(python, argv[2:], timeout=timeout, env=base)
         gathered, files = read_rank_files(Path(out))
     text = done.stdout + "\n" + done.stderr
-    if done.ok and (gathered or files):
+    # Rank 0 wrote the whole job's result before tearing down: a crash after that (a gloo rank
+    # aborting while its peer closes sockets) does not undo the measurement, but is said.
+    teardown = None
+    if not done.ok and not done.timed_out and gathered and gathered.get("ok") and len(gathered.get("ranks") or ()) == launch.world_size:
+        teardown = f"the run completed, then the launcher exited with {done.returncode} while the ranks shut down"
+    if (done.ok or teardown) and (gathered or files):
         raw = gathered or {**(files[0] if files else {}), "ranks": [f["self"] for f in files if f.get("ok") and f.get("self")]}
         agg = aggregate(raw, world_size=launch.world_size)
         common = {k: raw.get(k) for k in ("backend", "model", "seq_len", "precision", "precision_reason", "tf32", "optimizer", "steps", "warmup", "versions")}
         note = None if agg["complete"] else f"this node holds ranks {[r['rank'] for r in agg['ranks']]}; node 0 reports the whole job"
+        note = "; ".join(n for n in (note, teardown) if n) or None
         return {**head, **common, **agg, "ok": True, "note": note, "wall_s": done.duration_s}
     error = classify_failure(text, timed_out=done.timed_out, returncode=done.returncode, rank_errors=files, timeout=timeout, launch=launch)
     return {**head, "error": error, "wall_s": done.duration_s, "log_tail": "\n".join(text.strip().splitlines()[-30:])}

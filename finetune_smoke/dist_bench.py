@@ -236,7 +236,16 @@ def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         if hang_rank == rank:
             log(f"dist_bench rank {rank}: hanging on purpose (test hook)")
             time.sleep(10**6)
-        return _bench(torch, dist, transformers, ns, rank=rank, local_rank=local_rank, world=world, device=device, backend=backend)
+        result = _bench(torch, dist, transformers, ns, rank=rank, local_rank=local_rank, world=world, device=device, backend=backend)
+        # Every rank is past the gather before any tears its group down, and the result is on
+        # disk before the teardown: a peer closing its sockets first has been seen to abort a
+        # gloo rank (SIGABRT) after the work was done.
+        dist.barrier()
+        if ns.out_dir:
+            _persist(Path(ns.out_dir), rank, result)
+        if _env_int(env, "FINETUNE_SMOKE_DIST_ABORT_AT_EXIT") == rank:  # test hook: a crash in teardown
+            os.abort()
+        return result
     finally:
         try:
             dist.destroy_process_group()
@@ -378,6 +387,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _persist(out_dir: Path, rank: int, result: dict[str, Any]) -> None:
+    """This rank's file, and on rank 0 the gathered result, for the launching side to read."""
+    try:
+        _write(out_dir / f"rank-{rank}.json", {k: v for k, v in result.items() if k != "ranks"})
+        if rank == 0 and result.get("ok"):
+            _write(out_dir / "result.json", {k: v for k, v in result.items() if k not in ("self", "rank")})
+    except OSError as exc:
+        log(f"dist_bench rank {rank}: cannot write to {out_dir}: {exc}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of one rank; returns its exit code (0 ok, 1 failed, 2 bad input)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -407,13 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = {"schema": SCHEMA, "ok": False, "rank": rank, "error": {"kind": "internal", "message": f"rank {rank}: {type(exc).__name__}: {exc}", "where": tail}}
         code = EXIT_FAILED
     if out_dir is not None:
-        try:
-            own = {k: v for k, v in result.items() if k != "ranks"}
-            _write(out_dir / f"rank-{rank}.json", own)
-            if rank == 0 and result.get("ok"):
-                _write(out_dir / "result.json", {k: v for k, v in result.items() if k not in ("self", "rank")})
-        except OSError as exc:
-            log(f"dist_bench rank {rank}: cannot write to {out_dir}: {exc}")
+        _persist(out_dir, rank, result)
     if rank == 0 or not result.get("ok"):
         shown = {k: v for k, v in result.items() if k not in ("self",)}
         emit(shown, as_json=as_json, human=json.dumps(shown, indent=1))

@@ -314,3 +314,14 @@ def test_a_port_in_use_is_found_before_launching() -> None:
         holder.close()
     assert code == 2 and out["data"]["result"]["error"]["kind"] == "port_in_use"
     assert [f["id"] for f in out["findings"]] == ["dist_port_in_use"] and "launcher" not in out["data"]["result"]
+
+
+@pytest.mark.integration
+def test_a_crash_after_the_work_keeps_the_result_and_says_so(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    launch = bench.Launch(nproc=2, nnodes=1, master_addr="127.0.0.1", master_port=free_port(), rdzv_timeout=120)
+    env = {**os.environ, "FINETUNE_SMOKE_DIST_ABORT_AT_EXIT": "1", "OMP_NUM_THREADS": "1"}
+    r = bench.run_distributed(PYTHON, launch, TINY, timeout=240, env=env)
+    assert r["ok"] and r["world_size"] == 2 and len(r["ranks"]) == 2
+    assert "completed, then the launcher exited" in r["note"]
+    assert_no_leftovers()
