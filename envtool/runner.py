@@ -82,6 +82,17 @@ def which(program: str, path: str | None = None) -> str | None:
     return shutil.which(program, path=path)
 
 
+def resolve(argv: Sequence[str], env: Mapping[str, str] | None = None) -> list[str]:
+    """``argv`` with its program resolved on PATH; ``ToolNotFoundError`` names a missing one."""
+    if not argv:
+        raise ValueError("empty argv")
+    program = argv[0]
+    resolved = program if os.sep in program else which(program, path=(env or os.environ).get("PATH"))
+    if resolved is None or not os.path.exists(resolved):
+        raise ToolNotFoundError(program)
+    return [resolved, *argv[1:]]
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -107,13 +118,7 @@ def capture(
     can record "not installed" apart from "failed". ``tie_to_parent``: the child is killed when
     envtool dies (for long runs such as torch probes and the workload; costs a few ms).
     """
-    if not argv:
-        raise ValueError("empty argv")
-    program = argv[0]
-    resolved = program if os.sep in program else which(program, path=(env or os.environ).get("PATH"))
-    if resolved is None or not os.path.exists(resolved):
-        raise ToolNotFoundError(program)
-    full = [resolved, *argv[1:]]
+    full = resolve(argv, env)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(
@@ -126,9 +131,9 @@ def capture(
             start_new_session=True,  # own process group: a timeout kills the children too
         )
     except PermissionError as exc:
-        raise ExternalError(f"cannot execute {resolved}: {exc.strerror}") from exc
+        raise ExternalError(f"cannot execute {full[0]}: {exc.strerror}") from exc
     except OSError as exc:
-        raise ExternalError(f"cannot start {resolved}: {exc}") from exc
+        raise ExternalError(f"cannot start {full[0]}: {exc}") from exc
     timed_out = False
     try:
         out, err = proc.communicate(
@@ -202,13 +207,7 @@ def stream(
     import queue
     import threading
 
-    if not argv:
-        raise ValueError("empty argv")
-    program = argv[0]
-    resolved = program if os.sep in program else which(program, path=(env or os.environ).get("PATH"))
-    if resolved is None or not os.path.exists(resolved):
-        raise ToolNotFoundError(program)
-    full = [resolved, *argv[1:]]
+    full = resolve(argv, env)
     log = open(log_file, "a", encoding="utf-8", errors="replace") if log_file is not None else None  # noqa: SIM115
     tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
 
@@ -234,9 +233,9 @@ def stream(
                 start_new_session=True,  # own group: Ctrl-C/timeouts kill pip's children too
             )
         except PermissionError as exc:
-            raise ExternalError(f"cannot execute {resolved}: {exc.strerror}") from exc
+            raise ExternalError(f"cannot execute {full[0]}: {exc.strerror}") from exc
         except OSError as exc:
-            raise ExternalError(f"cannot start {resolved}: {exc}") from exc
+            raise ExternalError(f"cannot start {full[0]}: {exc}") from exc
         lines: queue.Queue[str | None] = queue.Queue()
 
         def pump() -> None:
