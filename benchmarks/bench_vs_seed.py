@@ -4,21 +4,25 @@ Seed loop, as the article wrote it (with its bugs fixed only as far as needed to
 eager mode, the attention transformers picks by default (SDPA in transformers 5.x; pass
 ``--seed-attention eager`` for the article's era), the for-loop ``torch.optim.AdamW`` (neither
 fused nor foreach), ``loss.item()`` every step, no autocast.
-Ours: ``finetune_smoke.bench.Stepper`` with the precision and compile choices that
-``finetune_smoke.bench`` makes by default on this device (``--compile``/``--no-compile`` force
-one), SDPA attention, fused AdamW. The compile happens in the untimed warm-up step: it is a
-one-off cost, reported separately.
+Ours: ``finetune_smoke.bench.Stepper`` with the precision, compile and dropout choices that
+``finetune_smoke.bench`` makes by default on this device (``--compile``/``--no-compile`` and
+``--dropout torch|hash`` force one), SDPA attention (or, with the hash dropout, the same
+softmax attention with its dropout drawn by ``finetune_smoke.hashdrop``), fused AdamW. The
+compile happens in untimed steps: a one-off cost, reported separately.
 
 Both start from the same random init and train on the same synthetic batches; the two are
 timed alternately, step by step by default, so drift in the machine's speed hits both alike;
 the ratio of medians is the headline, and the ratio of each side's fastest step (the step least
-disturbed by other load on a shared machine) is printed beside it. Agreement
-is checked twice with dropout off (eval mode): the loss of both models at the shared init, and
-again after both trained on the same batches.
+disturbed by other load on a shared machine) is printed beside it. Agreement is checked
+three ways: the eval loss of both at the shared init; the training losses of the first
+``--agree-steps`` steps with every dropout probability set to 0 (same batches, same init:
+they must match up to float rounding, whatever generator draws the masks); and the eval loss
+after the timed steps (close, not equal: the dropout masks differed). A GEMM floor measured in
+the same run says how far any loop could go at this shape.
 
-    python benchmarks/bench_vs_seed.py [--model small] [--batch-size 16] [--seq-len 128]
-        [--rounds 4] [--steps 3] [--compile | --no-compile] [--seed-attention default|eager]
-        [--device auto]
+    python benchmarks/bench_vs_seed.py [--model base] [--batch-size 16] [--seq-len 128]
+        [--rounds 8] [--steps 1] [--agree-steps 3] [--compile | --no-compile] [--dropout auto|torch|hash]
+        [--seed-attention default|eager] [--device auto]
 """
 
 from __future__ import annotations
@@ -40,9 +44,11 @@ from finetune_smoke.bench import (  # noqa: E402
     Stepper,
     build_model,
     choose_compile,
+    choose_dropout,
     choose_precision,
     compile_model,
     make_optimizer,
+    measure_gemm,
     read_cpu_info,
     resolve_device,
     synthetic_batches,
@@ -57,10 +63,10 @@ def _sync(torch: Any, device: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and print throughputs, their ratio and both losses."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="small", choices=list(SIZES))
+    p.add_argument("--model", default="base", choices=list(SIZES), help="default base: the BERT the seed article fine-tunes")
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seq-len", type=int, default=128)
-    p.add_argument("--rounds", type=int, default=12, help="alternations of seed and ours")
+    p.add_argument("--rounds", type=int, default=8, help="alternations of seed and ours")
     p.add_argument("--steps", type=int, default=1, help="timed steps per side per round")
     p.add_argument("--compile", dest="compile", action="store_const", const=True, default=None, help="torch.compile our side")
     p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="our side eager")
@@ -68,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-attention", default="default", choices=["default", "eager"],
         help="the seed's attention: transformers' default (sdpa in 5.x) or the article-era eager",
     )
+    p.add_argument("--dropout", default="auto", choices=["auto", "torch", "hash"], help="our side's dropout masks (as finetune_smoke.bench)")
+    p.add_argument("--agree-steps", type=int, default=3, help="untimed steps with dropout off whose losses must agree")
     p.add_argument("--device", default="auto")
     ns = p.parse_args(argv)
 
@@ -98,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         device_type=device.type,
         flops_per_step=bert_train_flops(batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
     )
+    dropout, dropout_why = choose_dropout(ns.dropout, device_type=device.type, compiled=compiled)
+    if dropout == "hash":
+        from finetune_smoke import hashdrop  # noqa: PLC0415
+
+        encoder = ours_model.bert.encoder if compiled else None
+        hashdrop.install(ours_model, within=encoder)
     runnable = ours_model
     if compiled:  # the way finetune_smoke.bench compiles (regional: one BERT layer, reused)
         runnable, how = compile_model(torch, ours_model)
@@ -125,14 +139,32 @@ def main(argv: list[str] | None = None) -> int:
         seed_opt.zero_grad()
         return loss.item()  # the article's per-step host sync
 
+    def set_dropout(p: float | None) -> dict[Any, float]:
+        """Set every dropout probability of both models to ``p`` (None: restore); returns the old ones."""
+        old = {}
+        for model in (seed_model, ours_model):
+            for module in model.modules():
+                if hasattr(module, "p") and isinstance(module, torch.nn.Module) and "Dropout" in type(module).__name__:
+                    old[module] = module.p
+                    if p is not None:
+                        module.p = p
+        return old
+
+    # Agreement with dropout off: from the shared init, both train on the same batches, so
+    # their losses must agree up to float reassociation (the dropout masks, drawn by different
+    # generators when ours uses the hash, cannot differ when nothing is dropped). The first of
+    # these steps also compiles ours for that graph: untimed.
+    saved = set_dropout(0.0)
+    agree: list[tuple[float, float]] = []
+    t0 = time.perf_counter()
+    for i in range(ns.agree_steps):
+        agree.append((seed_step(data[i % 2]), float(stepper.step(data[i % 2]))))
+    for module, p_old in saved.items():
+        module.p = p_old
     seed_losses: list[float] = []
     ours_losses: list[Any] = []
-    # Warm-up both (and compile ours) on the same first batch with the same dropout RNG state,
-    # so their first losses are comparable.
-    torch.manual_seed(123)
+    # Warm-up both with dropout back on (ours compiles that graph here): untimed.
     seed_losses.append(seed_step(data[0]))
-    torch.manual_seed(123)
-    t0 = time.perf_counter()
     ours_losses.append(stepper.step(data[0]))
     _sync(torch, device)
     ours_first_s = time.perf_counter() - t0
@@ -167,13 +199,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device {device} ({'cpu' if device.type == 'cpu' else torch.cuda.get_device_name(device)}), torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(f"shape: BERT-{ns.model} {SIZES[ns.model]}, batch {ns.batch_size}, seq {ns.seq_len}; {ns.rounds} rounds x {ns.steps} steps per side")
     print(f"seed : fp32 eager, {seed_attention} attention, for-loop AdamW, .item() per step: {seed_sps:7.2f} samples/s (median step {statistics.median(seed_times) * 1e3:.0f} ms)")
-    print(f"ours : {precision} ({why}), sdpa, {opt_name}, {'compiled' if compiled else 'eager'} ({compile_why}): {ours_sps:7.2f} samples/s (median step {statistics.median(ours_times) * 1e3:.0f} ms)")
-    print(f"ours : untimed first step (compile and warm-up) {ours_first_s:.1f} s")
+    print(
+        f"ours : {precision} ({why}), {ours_model.config._attn_implementation} attention, {opt_name}, "
+        f"{'compiled' if compiled else 'eager'} ({compile_why}), {dropout} dropout ({dropout_why}): "
+        f"{ours_sps:7.2f} samples/s (median step {statistics.median(ours_times) * 1e3:.0f} ms)"
+    )
+    print(f"untimed: {ns.agree_steps} agreement steps and one warm-up step per side, ours compiling: {ours_first_s:.1f} s")
+    # The floor no training loop can beat in this precision: the step's FLOPs at the best rate
+    # of its own largest GEMM, measured now. It bounds the ratio any loop could reach.
+    flops_step = bert_train_flops(batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size)
+    gemm = measure_gemm(torch, m=ns.batch_size * ns.seq_len, k=mc.hidden_size, n=mc.intermediate_size, precision=precision, device=device)
+    floor_s = flops_step / (gemm * 1e12)
+    seed_med, ours_med = statistics.median(seed_times), statistics.median(ours_times)
+    print(
+        f"GEMM floor: {flops_step / 1e9:.0f} GFLOP per step at the measured {gemm:.3f} TFLOP/s of its largest GEMM = {floor_s * 1e3:.0f} ms; "
+        f"seed runs at {floor_s / seed_med:.0%} of it, ours at {floor_s / ours_med:.0%}; no loop could beat the seed by more than {seed_med / floor_s:.2f}x here"
+    )
     print(f"ratio ours/seed: {ours_sps / seed_sps:.2f}x (medians); {min(seed_times) / min(ours_times):.2f}x (fastest steps: {min(seed_times) * 1e3:.0f} vs {min(ours_times) * 1e3:.0f} ms)")
-    print(f"first-step loss (same init, same batch, same dropout seed): seed {seed_losses[0]:.4f}, ours {ours_loss_values[0]:.4f}")
+    worst = max(abs(a - b) / max(abs(a), 1e-12) for a, b in agree) if agree else float("nan")
+    print(
+        f"losses with dropout off, {len(agree)} steps from the shared init on the same batches: "
+        + ", ".join(f"seed {a:.6f} / ours {b:.6f}" for a, b in agree)
+        + f"; largest relative difference {worst:.1e}"
+    )
     print(f"last training loss: seed {seed_losses[-1]:.4f}, ours {ours_loss_values[-1]:.4f}")
     print(f"eval loss (dropout off) at the shared init: seed {init_eval[0]:.5f}, ours {init_eval[1]:.5f}")
-    print(f"eval loss (dropout off) after {1 + ns.rounds * ns.steps} steps on the same batches: seed {final_eval[0]:.4f}, ours {final_eval[1]:.4f}")
+    print(f"eval loss (dropout off) after {ns.agree_steps + 1 + ns.rounds * ns.steps} steps on the same batches: seed {final_eval[0]:.4f}, ours {final_eval[1]:.4f}")
     return 0
 
 

@@ -184,7 +184,7 @@ def workload_dir() -> Path:
 def bench_argv(python: str, options: Mapping[str, Any]) -> list[str]:
     """``<python> -m finetune_smoke.bench --json`` with the workload's own options."""
     argv = [python, "-m", "finetune_smoke.bench", "--json"]
-    for key in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device"):
+    for key in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "dropout"):
         value = options.get(key)
         if value is not None:
             argv += [f"--{key.replace('_', '-')}", str(value)]

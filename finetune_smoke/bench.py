@@ -6,7 +6,7 @@ under test. Stdout holds exactly one JSON object with ``--json``; progress goes 
 Result keys (schema ``finetune_smoke.bench/1``): ``ok``, ``model`` {name, source,
 num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, vocab_size, parameters},
 ``batch_size``, ``seq_len``, ``precision``, ``precision_reason``, ``device``, ``device_name``,
-``attention``, ``optimizer``, ``compile``, ``compile_reason``, ``first_step_s``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
+``attention``, ``optimizer``, ``compile``, ``compile_reason``, ``dropout``, ``dropout_reason``, ``first_step_s``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
 {median, p10, p90, times}, ``samples_per_s``, ``tokens_per_s``, ``flops_per_step``, ``tflops``,
 ``peak_tflops``, ``peak_source``, ``mfu``, ``gemm_tflops``, ``gemm_shape``, ``mfu_vs_gemm``,
 ``peak_memory_bytes``, ``peak_memory_kind``, ``losses``, ``final_loss``, ``threads``,
@@ -91,6 +91,7 @@ class BenchConfig:
     steps: int | None = None
     warmup: int | None = None
     compile: bool | None = None  # None: auto (see choose_compile)
+    dropout: str = "auto"  # auto, torch or hash (see choose_dropout)
     device: str = "auto"
     peak_tflops: float | None = None
     inject_nan: int | None = None
@@ -157,6 +158,30 @@ def choose_compile(requested: bool | None, *, device_type: str, flops_per_step: 
     return False, f"auto: CPU step of {flops_per_step / 1e9:.1f} GFLOP is too small to repay the compile"
 
 
+DROPOUTS = ("auto", "torch", "hash")
+
+
+def choose_dropout(requested: str, *, device_type: str, compiled: bool) -> tuple[str, str]:
+    """Pick how dropout draws its masks: torch's own ``nn.Dropout`` or ``hashdrop``; say why.
+
+    ``auto`` takes the counter-hash dropout only where it was measured to pay: a model that
+    Inductor compiles for the CPU, where Inductor's own dropout draws each element with a scalar
+    Philox call (~14 ns per element here, a quarter of a BERT-small step) and the hash fuses at
+    ~1 ns. Eager and GPU runs keep ``nn.Dropout`` (cuRAND's Philox is fast; the hash in eager
+    mode is not faster than ``bernoulli_``). Either way each element is kept with probability
+    1 - p and scaled by 1/(1-p).
+    """
+    if requested not in DROPOUTS:
+        raise SmokeError("bad_argument", f"--dropout {requested!r}: use one of {', '.join(DROPOUTS)}", exit_code=EXIT_BAD_INPUT)
+    if requested != "auto":
+        return requested, "requested"
+    if device_type == "cpu" and compiled:
+        return "hash", "auto: compiled on CPU, where Inductor's per-element Philox dominated dropout; the counter hash fuses and vectorizes"
+    if device_type == "cpu":
+        return "torch", "auto: eager run, nn.Dropout's bernoulli_ is as fast as the hash here"
+    return "torch", "auto: nn.Dropout (fast Philox on the GPU)"
+
+
 def _short(exc: BaseException, limit: int = 300) -> str:
     """One line of an exception (Inductor's can run to pages): type and first line, capped."""
     first = (str(exc).strip().splitlines() or [""])[0]
@@ -179,6 +204,16 @@ def compile_model(torch: Any, model: Any) -> tuple[Any, str]:
             layer.compile()
         return model, "regional (per encoder layer)"
     return torch.compile(model), "whole model"
+
+
+def _eager_dropout(model: Any, requested: str, dropout: str, reason: str, device_type: str) -> tuple[str, str]:
+    """After a failed compile: an ``auto`` hash dropout goes back to ``nn.Dropout``."""
+    if dropout != "hash" or requested != "auto":
+        return dropout, reason
+    from finetune_smoke import hashdrop  # noqa: PLC0415
+
+    hashdrop.uninstall(model)
+    return choose_dropout("auto", device_type=device_type, compiled=False)
 
 
 def uncompile_model(torch: Any, model: Any) -> None:
@@ -492,6 +527,15 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         device_type=device.type,
         flops_per_step=bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
     )
+    dropout, dropout_reason = choose_dropout(cfg.dropout, device_type=device.type, compiled=compiled)
+    if dropout == "hash":
+        from finetune_smoke import hashdrop  # noqa: PLC0415 - imports torch
+
+        # Only where Inductor will fuse it: in eager mode (embeddings, classifier) the hash
+        # costs more than bernoulli_ (embeddings fwd+bwd 56 ms vs 36 ms here).
+        encoder = getattr(getattr(model, "bert", None), "encoder", None) if compiled else None
+        swapped = hashdrop.install(model, within=encoder)
+        dropout_reason += f"; {swapped} dropout modules{' of the encoder' if encoder is not None else ''} and the attention dropout"
     runnable = model
     if compiled:
         try:
@@ -500,6 +544,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - e.g. a torch without dynamo support for this Python
             uncompile_model(torch, model)
             runnable, compiled, compile_reason = model, False, f"torch.compile failed, ran eager: {_short(exc)}"
+            dropout, dropout_reason = _eager_dropout(model, cfg.dropout, dropout, dropout_reason, device.type)
     stepper = Stepper(torch=torch, model=runnable, optimizer=optimizer, device=device, precision=precision)
 
     if device.type == "cuda":
@@ -518,6 +563,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         uncompile_model(torch, model)
         optimizer.zero_grad(set_to_none=True)
         compiled, compile_reason = False, f"torch.compile failed, ran eager: {_short(exc)}"
+        dropout, dropout_reason = _eager_dropout(model, cfg.dropout, dropout, dropout_reason, device.type)
         stepper = Stepper(torch=torch, model=model, optimizer=optimizer, device=device, precision=precision)
         fits = largest_fitting_batch(torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed)
     # The first step carries the one-off costs (compilation, oneDNN/MKL kernel set-up).
@@ -628,6 +674,8 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         "optimizer": opt_name,
         "compile": compiled,
         "compile_reason": compile_reason,
+        "dropout": dropout,
+        "dropout_reason": dropout_reason,
         "first_step_s": first_step_s,
         "tf32": tf32,
         "steps": steps,
@@ -671,6 +719,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="torch.compile the model (default: auto, on for CPU steps of BERT-small size and up)",
     )
     p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="run eager")
+    p.add_argument(
+        "--dropout", default="auto", choices=list(DROPOUTS),
+        help="dropout masks: torch (nn.Dropout) or hash (counter hash Inductor fuses; default auto: hash when compiled on CPU)",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
     p.add_argument("--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better")
     p.add_argument("--seed", type=int, default=0)
@@ -694,6 +746,7 @@ def _human(result: dict[str, Any]) -> str:
             f"shape      batch {result['batch_size']} x seq {result['seq_len']}, {result['precision']} ({result['precision_reason']})",
             f"device     {result['device']} - {result['device_name']}; {result['optimizer']}, attention {result['attention']}",
             f"compile    {'on' if result['compile'] else 'off'} ({result['compile_reason']}); first step {result['first_step_s']:.1f} s",
+            f"dropout    {result['dropout']} ({result['dropout_reason']})",
             f"step       median {st['median'] * 1e3:.1f} ms (p10 {st['p10'] * 1e3:.1f}, p90 {st['p90'] * 1e3:.1f})",
             f"throughput {result['samples_per_s']:.1f} samples/s, {result['tokens_per_s']:.0f} tokens/s",
             f"compute    {result['tflops']:.3f} TFLOP/s; MFU {mfu} of {result['peak_tflops'] or 'n/a'} ({result['peak_source']}); "
@@ -718,6 +771,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps=ns.steps,
             warmup=ns.warmup,
             compile=ns.compile,
+            dropout=ns.dropout,
             device=ns.device,
             peak_tflops=ns.peak_tflops,
             inject_nan=inject_nan_step(ns.inject_nan, dict(os.environ)),

@@ -150,3 +150,5 @@ def test_compile_flags_reach_the_workload() -> None:
     assert "--compile" in bench.bench_argv("py", {"compile": True})
     argv = bench.bench_argv("py", {"no_compile": True, "model": "tiny"})
     assert "--no-compile" in argv and "--compile" not in argv and argv[argv.index("--model") + 1] == "tiny"
+    argv = bench.bench_argv("py", {"dropout": "hash"})
+    assert argv[argv.index("--dropout") + 1] == "hash" and "--dropout" not in bench.bench_argv("py", {})

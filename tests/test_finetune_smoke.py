@@ -23,7 +23,7 @@ BENCH_KEYS = {
     "device_name", "attention", "optimizer", "compile", "tf32", "steps", "warmup", "step_time_s",
     "samples_per_s", "tokens_per_s", "flops_per_step", "tflops", "peak_tflops", "peak_source", "mfu",
     "gemm_tflops", "gemm_shape", "mfu_vs_gemm", "peak_memory_bytes", "peak_memory_kind", "losses",
-    "final_loss", "threads", "versions", "compile_reason", "first_step_s",
+    "final_loss", "threads", "versions", "compile_reason", "first_step_s", "dropout", "dropout_reason",
 }
 MODEL_KEYS = {"num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size", "parameters"}
 
@@ -220,7 +220,19 @@ def test_bench_subprocess_emits_one_json_object_with_all_keys() -> None:
     assert result["gemm_tflops"] > 0 and result["attention"] == "sdpa"
     # The tiny shape is below the auto-compile threshold: eager, and the JSON says why.
     assert result["compile"] is False and "auto" in result["compile_reason"]
+    assert result["dropout"] == "torch" and result["dropout_reason"].startswith("auto")
     assert result["first_step_s"] > 0
+
+
+@pytest.mark.integration
+def test_compiled_cpu_bench_uses_the_hash_dropout() -> None:
+    proc = run_module("finetune_smoke.bench", "--model", "tiny", "--compile", "--steps", "2", "--warmup", "1", "--seq-len", "32", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = one_json_object(proc.stdout)
+    assert result["ok"] is True and result["compile"] is True
+    assert result["dropout"] == "hash" and "dropout modules of the encoder" in result["dropout_reason"]
+    assert result["attention"] == "envtool_hash_dropout"
+    assert len(result["losses"]) == 3 and all(isinstance(x, float) for x in result["losses"])
 
 
 @pytest.mark.integration
@@ -235,6 +247,8 @@ def test_compile_failure_falls_back_to_eager(tmp_path: Path) -> None:
     result = one_json_object(proc.stdout)
     assert result["ok"] is True and result["compile"] is False
     assert result["compile_reason"].startswith("torch.compile failed, ran eager") and "compiler" in result["compile_reason"]
+    # The auto hash dropout was meant for the compiled graph: the eager fallback is nn.Dropout again.
+    assert result["dropout"] == "torch" and result["attention"] == "sdpa"
     assert len(result["losses"]) == 1 and all(isinstance(x, float) for x in result["losses"])
 
 

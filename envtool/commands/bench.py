@@ -39,6 +39,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     comp = p.add_mutually_exclusive_group()
     comp.add_argument("--compile", action="store_true", help="torch.compile the model (default: auto, on a CPU for BERT-small and larger)")
     comp.add_argument("--no-compile", action="store_true", help="never torch.compile")
+    p.add_argument(
+        "--dropout", choices=["auto", "torch", "hash"], default=None,
+        help="dropout masks: torch's nn.Dropout or a counter hash that Inductor fuses (default auto: hash when compiled on a CPU)",
+    )
     p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
     p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="stop the workload after S seconds (default 600)")
     p.add_argument("--compare", metavar="FILE|last", help="show the change against an earlier run (a kept run or a --json output)")
@@ -76,7 +80,7 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         raise BadInputError(f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)")
     previous = bench.load_previous(args.compare) if args.compare else None
     facts = collect_facts(python=python)
-    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile", "no_compile")}
+    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile", "no_compile", "dropout")}
     start = time.monotonic()
     result = run_with_progress(ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout))
     verdict = bench.judge(result, facts)
@@ -208,6 +212,7 @@ def render(result: CommandResult) -> list[Any]:
             ("Device", f"{r.get('device_name')} ({r.get('device')}), {r.get('threads')} threads" if str(r.get("device")) == "cpu" else f"{r.get('device_name')} ({r.get('device')})"),
             ("Model", f"BERT {m.get('name')}: {m.get('num_hidden_layers')} layers, hidden {m.get('hidden_size')}, {m.get('parameters', 0) / 1e6:.1f} M parameters ({m.get('source')})"),
             ("Shape", f"batch {r.get('batch_size')} x seq {r.get('seq_len')}, {r.get('precision')} ({r.get('precision_reason')}), {r.get('attention')} attention, {r.get('optimizer')}"),
+            ("Compile", ("on" if r.get("compile") else "off") + f" ({r.get('compile_reason')})" + (f"; dropout {r['dropout']} ({r.get('dropout_reason')})" if r.get("dropout") else "")),
             ("Step time", f"median {st.get('median', 0) * 1000:.1f} ms (p10 {st.get('p10', 0) * 1000:.1f}, p90 {st.get('p90', 0) * 1000:.1f}) over {r.get('steps')} steps after {r.get('warmup')} warm-up"),
             ("Throughput", f"{r.get('samples_per_s', 0):.1f} samples/s, {r.get('tokens_per_s', 0):.0f} tokens/s"),
             ("Compute", f"{r.get('tflops', 0):.3g} TFLOP/s" + (f", MFU {v['mfu']:.1%}" if v.get("mfu") is not None else "") + (f", GEMM ceiling {r['gemm_tflops']:.3g} TFLOP/s" if r.get("gemm_tflops") else "")),
