@@ -155,7 +155,8 @@ def test_fuzz_report_merge(tmp_path_factory: pytest.TempPathFactory, reports: li
     assert report.render(merged, fmt)
     out = io.StringIO()
     code = main(["report", "merge", *paths, "--output", str(d / f"fleet.{fmt}"), "--json"], stdout=out, stderr=io.StringIO())
-    assert code == 0 and json.loads(out.getvalue())["exit_code"] == 0
+    want = 1 if merged["data"]["fleet_status"] == "fail" else 0
+    assert code == want and json.loads(out.getvalue())["exit_code"] == want
 
 
 @settings(max_examples=25, deadline=5000, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -216,7 +216,7 @@ def test_cli_merge_writes_each_format(tmp_path: Path) -> None:
     files = fleet_files(tmp_path)
     for fmt in ("html", "md", "json"):
         out = tmp_path / f"fleet.{fmt}"
-        assert main(["report", "merge", *files, "--output", str(out)]) == 0
+        assert main(["report", "merge", *files, "--output", str(out)]) == 1  # node-bad fails
         text = out.read_text(encoding="utf-8")
         assert "node-bad" in text
     data = json.loads((tmp_path / "fleet.json").read_text(encoding="utf-8"))
@@ -226,9 +226,10 @@ def test_cli_merge_writes_each_format(tmp_path: Path) -> None:
 
 def test_cli_merge_json_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "f.html"
-    assert main(["report", "merge", *fleet_files(tmp_path), "--format", "html", "-o", str(out), "--json"]) == 0
+    assert main(["report", "merge", *fleet_files(tmp_path), "--format", "html", "-o", str(out), "--json"]) == 1
     env = json.loads(capsys.readouterr().out)
     assert env["command"] == "report" and env["data"]["machines"] == 4 and env["data"]["fleet_status"] == "fail"
+    assert env["exit_code"] == 1 and out.exists()  # a failing machine fails the merge, and the report is still written
     assert env["data"]["not_ready"][0]["machine"] == "node-bad"
 
 
@@ -351,7 +352,7 @@ def test_single_report_in_chromium(tmp_path: Path) -> None:
 def test_fleet_report_in_chromium(tmp_path: Path) -> None:
     files = fleet_files(tmp_path)
     page = tmp_path / "fleet.html"
-    assert main(["report", "merge", *files, "--output", str(page)]) == 0
+    assert main(["report", "merge", *files, "--output", str(page)]) == 1  # node-bad fails; the page is written
     _check_in_browser(tmp_path, page, [c["title"] for c in CHECKS] + ["legacy check"])
     dom = _chromium(tmp_path, page, "--dump-dom").stdout
     # The inline script ran: it un-hid the status filter.

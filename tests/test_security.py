@@ -134,7 +134,7 @@ def test_custom_checks_run_argv_only_from_the_named_file_never_a_shell(tmp_path:
     obj["data"]["checks"].append({"id": "evil", "title": "evil", "status": "fail", "seen": "", "fix": f"touch {marker}", "argv": ["touch", str(marker)]})
     hostile = tmp_path / "hostile.json"
     hostile.write_text(json.dumps(obj))
-    assert cli_json("report", "merge", str(hostile), "--output", str(tmp_path / "fleet.html"))[0] == 0
+    assert cli_json("report", "merge", str(hostile), "--output", str(tmp_path / "fleet.html"))[0] == 1  # its "evil" check fails
     cli_json("diagnose", str(hostile))
     cli_json("checklist", "--checklist", str(hostile))  # not TOML: refused, nothing run
     assert not marker.exists()
@@ -167,7 +167,8 @@ def test_script_in_a_gpu_name_from_the_driver_renders_as_text(tmp_path: Path, nv
         outputs[ext] = (tmp_path / f"r.{ext}").read_text(encoding="utf-8")
     assert env["data"]["facts"]["gpus"][0]["name"] == XSS  # the fact is kept as it was
     for fmt in ("html", "md"):
-        assert cli_json("report", "merge", str(tmp_path / "r.json"), "--output", str(tmp_path / f"fleet.{fmt}"))[0] == 0
+        code, merged = cli_json("report", "merge", str(tmp_path / "r.json"), "--output", str(tmp_path / f"fleet.{fmt}"))
+        assert code == (1 if merged["data"]["fleet_status"] == "fail" else 0) == merged["exit_code"]
         outputs["fleet." + fmt] = (tmp_path / f"fleet.{fmt}").read_text(encoding="utf-8")
     for name in ("html", "fleet.html"):
         assert "<script>alert" not in outputs[name] and "&lt;script&gt;alert(1)&lt;/script&gt;" in outputs[name], name

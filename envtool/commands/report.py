@@ -51,7 +51,9 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         "fleet_status": d["fleet_status"],
         "not_ready": not_ready,
     }
-    return CommandResult(command=NAME, data=data)
+    # Like every other command: 1 when a check failed, here on any machine of the fleet, so a
+    # lab's CI can gate on the merged report. Warnings alone are 0. The report is written either way.
+    return CommandResult(command=NAME, data=data, exit_code=1 if d["fleet_status"] == "fail" else 0)
 
 
 def render(result: CommandResult) -> list[Any]:
