@@ -441,6 +441,9 @@ def largest_fitting_batch(torch: Any, stepper: Stepper, *, start: int, seq_len: 
             if not _is_oom(torch, exc):
                 raise
             stepper.optimizer.zero_grad(set_to_none=True)
+            # An OOM inside optimizer.step can leave a parameter's state half made ("step" set,
+            # "exp_avg" missing: a KeyError on the retry). Nothing has been timed yet: start clean.
+            stepper.optimizer.state.clear()
             _free(torch, stepper.device)
             batch //= 2
     return 0

@@ -184,6 +184,8 @@ def test_oom_halving_finds_largest_batch() -> None:
     from finetune_smoke.bench import largest_fitting_batch
 
     class FakeOpt:
+        state: dict = {}
+
         def zero_grad(self, set_to_none: bool = True) -> None:
             pass
 
@@ -198,6 +200,32 @@ def test_oom_halving_finds_largest_batch() -> None:
                 raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1 bytes")
 
     assert largest_fitting_batch(torch, LimitedStepper(), start=32, seq_len=4, vocab=2000, seed=0) == 4
+
+
+def test_oom_inside_the_optimizer_step_leaves_no_half_made_state() -> None:
+    """A real AdamW whose first step runs out of memory after making one parameter's state (as a
+    CPU under an address-space limit did): the halved retry must not trip over that state."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    from finetune_smoke.bench import SIZES, Stepper, build_model, largest_fitting_batch
+
+    model = build_model(torch, SIZES["tiny"], None, seed=0)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, foreach=False)
+    real_step = opt.step
+    calls = {"n": 0}
+
+    def step_that_runs_out(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            first = next(p for p in model.parameters() if p.grad is not None)
+            opt.state[first]["step"] = torch.tensor(0.0)  # what AdamW sets before allocating exp_avg
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 123 bytes")
+        return real_step(*args, **kwargs)
+
+    opt.step = step_that_runs_out  # type: ignore[method-assign]
+    stepper = Stepper(torch=torch, model=model, optimizer=opt, device=torch.device("cpu"), precision="fp32")
+    assert largest_fitting_batch(torch, stepper, start=8, seq_len=16, vocab=model.config.vocab_size, seed=0) == 4
+    assert calls["n"] == 2 and all("exp_avg" in st for st in opt.state.values())
 
 
 # ---------------------------------------------------------------------------- command lines
