@@ -131,7 +131,8 @@ def judge(result: Mapping[str, Any], facts: HostFacts | None = None) -> Verdict:
             reasons.append(f"{tflops:.3g} TFLOP/s is {ratio:.0%} of a {precision} GEMM measured in the same run ({float(gemm):.3g} TFLOP/s; pass >= {CPU_GEMM_PASS:.0%}, warn >= {CPU_GEMM_WARN:.0%})")
         if result.get("mfu") is not None:
             mfu, peak, peak_source = float(result["mfu"]), result.get("peak_tflops"), result.get("peak_source")
-            reasons.append(f"{mfu:.0%} of the CPU's theoretical {precision} peak ({peak_source})")
+            what = "peak" if str(peak_source or "").startswith("the measured GEMM") else "theoretical peak"
+            reasons.append(f"{mfu:.0%} of the CPU's {precision} {what} ({peak_source})")
         if not statuses:
             statuses.append(Status.WARN)
             reasons.append("no GEMM ceiling was measured: nothing to judge against")

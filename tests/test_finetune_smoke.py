@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from finetune_smoke import dataset, flops, metrics
-from finetune_smoke.bench import choose_compile, choose_precision, inject_nan_step, resolve_model_spec
+from finetune_smoke.bench import choose_compile, choose_precision, inject_nan_step, reconcile_cpu_peak, resolve_model_spec
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -103,6 +103,14 @@ def _fixture_gpu_names(nvidia_smi_fixtures: Path) -> set[str]:
         names |= set(re.findall(r"<product_name>([^<]+)</product_name>", text))
         names |= set(re.findall(r"(NVIDIA H100 80GB HBM3)", text))
     return names
+
+
+def test_a_measured_gemm_above_the_listed_clock_peak_replaces_it() -> None:
+    source = "2 cores x 2.30 GHz x AVX-512 2xFMA 64 FP32 FLOP/cycle"
+    assert reconcile_cpu_peak(0.294, source, 0.25) == (0.294, source)
+    peak, why = reconcile_cpu_peak(0.294, source, 0.429)
+    assert peak == 0.429 and "above the 0.294" in why and "2.30 GHz" in why
+    assert reconcile_cpu_peak(None, "clock unknown", 0.4) == (None, "clock unknown")
 
 
 def test_gpu_peak_table_on_real_product_names(nvidia_smi_fixtures: Path) -> None:
