@@ -409,3 +409,19 @@ def test_classification_report_matches_hand_counts() -> None:
     assert "macro avg" in text and "weighted avg" in text and "0.600" in text
     # A class never predicted has precision 0, not a division error.
     assert metrics.classification_report([0, 1], [0, 0], ["a", "b"])["classes"]["b"]["precision"] == 0.0
+
+
+@pytest.mark.integration
+def test_bench_vs_seed_runs_and_the_losses_agree_with_dropout_off() -> None:
+    """The benchmark script itself, at a tiny compiled shape: it must run, use the hash dropout
+    on our side, and show both loops computing the same training losses when nothing is dropped."""
+    proc = subprocess.run(
+        [PYTHON, str(REPO / "benchmarks" / "bench_vs_seed.py"), "--model", "tiny", "--batch-size", "4", "--seq-len", "32", "--rounds", "2", "--compile"],
+        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert "hash dropout" in out and re.search(r"^ratio ours/seed: [\d.]+x", out, re.M), out
+    worst = float(re.search(r"largest relative difference (\S+)$", out, re.M).group(1))
+    assert worst < 1e-5, out
+    assert re.search(r"^GEMM floor: .* no loop could beat the seed by more than [\d.]+x here$", out, re.M), out
