@@ -78,8 +78,15 @@ def die_with_parent(argv: Sequence[str]) -> list[str]:
 
 
 def which(program: str, path: str | None = None) -> str | None:
-    """Resolve a program on PATH (or the given search path)."""
-    return shutil.which(program, path=path)
+    """Resolve a program on PATH (or the given search path), else beside the running python.
+
+    The second place is envtool's own environment's scripts folder: ``pip install uv`` puts uv
+    there, and ``.venv/bin/envtool`` run without activating the venv does not have it on PATH.
+    """
+    found = shutil.which(program, path=path)
+    if found is None and sys.executable and os.sep not in program:
+        found = shutil.which(program, path=os.path.dirname(sys.executable))
+    return found
 
 
 def resolve(argv: Sequence[str], env: Mapping[str, str] | None = None) -> list[str]:

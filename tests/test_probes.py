@@ -239,3 +239,18 @@ def test_a_venv_made_from_this_python_is_inspected_as_itself(tmp_path: Path) -> 
     facts, notes = python_env.probe_python(str(tmp_path / "v" / "bin" / "python"))
     assert facts.env_prefix == str(tmp_path / "v")
     assert facts.torch is None
+
+
+def test_a_tool_beside_the_running_python_is_found_without_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``.venv/bin/envtool`` without an activated venv: uv installed into that venv still counts."""
+    bindir = tmp_path / "venv-bin"
+    bindir.mkdir()
+    uv = bindir / "uv"
+    uv.write_text("#!/bin/sh\necho 'uv 0.9.7'\n")
+    uv.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(bindir / "python"))
+    assert runner.which("uv", path=str(tmp_path / "empty")) == str(uv)
+    assert runner.resolve(["uv", "--version"], env={"PATH": str(tmp_path / "empty")})[0] == str(uv)
+    tools, _ = python_env.probe_tools({"PATH": str(tmp_path / "empty")})
+    assert {t.name: t.path for t in tools}["uv"] == str(uv)
+    assert runner.which("no-such-tool-xyz", path=str(tmp_path / "empty")) is None
