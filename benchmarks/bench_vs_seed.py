@@ -47,6 +47,7 @@ from finetune_smoke.bench import (  # noqa: E402
     choose_dropout,
     choose_precision,
     compile_model,
+    install_dropout,
     make_optimizer,
     measure_gemm,
     read_cpu_info,
@@ -107,11 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         flops_per_step=bert_train_flops(batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
     )
     dropout, dropout_why = choose_dropout(ns.dropout, device_type=device.type, compiled=compiled)
-    if dropout == "hash":
-        from finetune_smoke import hashdrop  # noqa: PLC0415
-
-        encoder = ours_model.bert.encoder if compiled else None
-        hashdrop.install(ours_model, within=encoder)
+    dropout_why += install_dropout(ours_model, dropout, compiled=compiled)
     runnable = ours_model
     if compiled:  # the way finetune_smoke.bench compiles (regional: one BERT layer, reused)
         runnable, how = compile_model(torch, ours_model)

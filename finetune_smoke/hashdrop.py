@@ -55,10 +55,17 @@ def _hash(shape: torch.Size | tuple[int, ...], seed: torch.Tensor, device: Any) 
     return z ^ _lshr(z, 31)
 
 
+def _top_bits(shape: torch.Size | tuple[int, ...], seed: torch.Tensor, device: Any) -> torch.Tensor:
+    return _lshr(_hash(shape, seed, device), 64 - _BITS)
+
+
+def _threshold(p: float) -> int:
+    return round(p * (1 << _BITS))
+
+
 def keep_mask(shape: torch.Size | tuple[int, ...], p: float, seed: torch.Tensor, device: Any) -> torch.Tensor:
     """Boolean mask of ``shape``: True with probability 1 - p, from counter hashes at ``seed``."""
-    z = _hash(shape, seed, device)
-    return _lshr(z, 64 - _BITS) >= round(p * (1 << _BITS))
+    return _top_bits(shape, seed, device) >= _threshold(p)
 
 
 def keep_scale(shape: torch.Size | tuple[int, ...], p: float, seed: torch.Tensor, device: Any, dtype: torch.dtype) -> torch.Tensor:
@@ -67,8 +74,7 @@ def keep_scale(shape: torch.Size | tuple[int, ...], p: float, seed: torch.Tensor
     Computed without a boolean: (top - threshold + 1) clamped to [0, 1] is the same 0/1, and
     Inductor stores or fuses it as a number (a bool store from int64 lanes ran ~5x slower).
     """
-    z = _hash(shape, seed, device)
-    keep = (_lshr(z, 64 - _BITS) - (round(p * (1 << _BITS)) - 1)).clamp(0, 1)
+    keep = (_top_bits(shape, seed, device) - (_threshold(p) - 1)).clamp(0, 1)
     return keep.to(dtype) * (1.0 / (1.0 - p))
 
 
@@ -84,8 +90,8 @@ def _apply(x: torch.Tensor, p: float, seed: torch.Tensor) -> torch.Tensor:
 class _HashDropoutFn(torch.autograd.Function):
     """Dropout that saves only its seed and recomputes the mask in backward.
 
-    Saving the boolean mask made Inductor store it from the int64 hash lanes, which ran ~8x
-    slower than the hash itself; recomputing fuses the hash into the gradient kernel instead.
+    Saving the mask made Inductor store it as a bool from the int64 hash lanes (~5x slower
+    than a float store); recomputing fuses the hash into the gradient kernel instead.
     """
 
     @staticmethod
@@ -188,43 +194,40 @@ def _module_device(module: nn.Module) -> torch.device:
     return torch.device("cpu")
 
 
+def _swap(root: nn.Module, old: type[nn.Module], make: Any) -> int:
+    """Replace every child of type ``old`` under ``root`` by ``make(child)``, keeping its mode."""
+    swapped = 0
+    for parent in list(root.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is old:
+                replacement = make(child).to(_module_device(parent))
+                replacement.train(child.training)
+                setattr(parent, name, replacement)
+                swapped += 1
+    return swapped
+
+
+def _set_attention(model: nn.Module, name: str) -> None:
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation(name)
+    else:  # pragma: no cover - older transformers
+        model.config._attn_implementation = name
+
+
 def install(model: nn.Module, *, within: nn.Module | None = None) -> int:
     """Swap every ``nn.Dropout`` in ``within`` (default: all of ``model``) for ``HashDropout``
     and route the model's attention through ``hash_dropout_attention``; returns how many
     dropout modules were swapped."""
     register_attention()
-    swapped = 0
-    for parent in list((within if within is not None else model).modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) is nn.Dropout:
-                replacement = HashDropout(child.p)
-                replacement.train(child.training)
-                replacement.to(_module_device(parent))
-                setattr(parent, name, replacement)
-                swapped += 1
-    config = getattr(model, "config", None)
-    if config is not None:
-        if hasattr(model, "set_attn_implementation"):
-            model.set_attn_implementation(ATTENTION_NAME)
-        else:  # pragma: no cover - older transformers
-            config._attn_implementation = ATTENTION_NAME
+    swapped = _swap(within if within is not None else model, nn.Dropout, lambda d: HashDropout(d.p))
+    if getattr(model, "config", None) is not None:
+        _set_attention(model, ATTENTION_NAME)
     return swapped
 
 
 def uninstall(model: nn.Module, attention: str = "sdpa") -> int:
     """Undo ``install``: ``HashDropout`` back to ``nn.Dropout``, attention back to ``attention``."""
-    swapped = 0
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) is HashDropout:
-                replacement = nn.Dropout(child.p)
-                replacement.train(child.training)
-                setattr(parent, name, replacement)
-                swapped += 1
-    config = getattr(model, "config", None)
-    if config is not None and getattr(config, "_attn_implementation", None) == ATTENTION_NAME:
-        if hasattr(model, "set_attn_implementation"):
-            model.set_attn_implementation(attention)
-        else:  # pragma: no cover - older transformers
-            config._attn_implementation = attention
+    swapped = _swap(model, HashDropout, lambda d: nn.Dropout(d.p))
+    if getattr(getattr(model, "config", None), "_attn_implementation", None) == ATTENTION_NAME:
+        _set_attention(model, attention)
     return swapped
