@@ -38,7 +38,6 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from finetune_smoke._util import quiet_transformers  # noqa: E402
-from finetune_smoke.flops import bert_train_flops  # noqa: E402
 from finetune_smoke.bench import (  # noqa: E402
     SIZES,
     Stepper,
@@ -54,6 +53,7 @@ from finetune_smoke.bench import (  # noqa: E402
     resolve_device,
     synthetic_batches,
 )
+from finetune_smoke.flops import bert_train_flops  # noqa: E402
 
 
 def _sync(torch: Any, device: Any) -> None:
@@ -64,18 +64,29 @@ def _sync(torch: Any, device: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and print throughputs, their ratio and both losses."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", default="base", choices=list(SIZES), help="default base: the BERT the seed article fine-tunes")
+    p.add_argument(
+        "--model", default="base", choices=list(SIZES), help="default base: the BERT the seed article fine-tunes"
+    )
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--rounds", type=int, default=8, help="alternations of seed and ours")
     p.add_argument("--steps", type=int, default=1, help="timed steps per side per round")
-    p.add_argument("--compile", dest="compile", action="store_const", const=True, default=None, help="torch.compile our side")
+    p.add_argument(
+        "--compile", dest="compile", action="store_const", const=True, default=None, help="torch.compile our side"
+    )
     p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="our side eager")
     p.add_argument(
-        "--seed-attention", default="default", choices=["default", "eager"],
+        "--seed-attention",
+        default="default",
+        choices=["default", "eager"],
         help="the seed's attention: transformers' default (sdpa in 5.x) or the article-era eager",
     )
-    p.add_argument("--dropout", default="auto", choices=["auto", "torch", "hash"], help="our side's dropout masks (as finetune_smoke.bench)")
+    p.add_argument(
+        "--dropout",
+        default="auto",
+        choices=["auto", "torch", "hash"],
+        help="our side's dropout masks (as finetune_smoke.bench)",
+    )
     p.add_argument("--agree-steps", type=int, default=3, help="untimed steps with dropout off whose losses must agree")
     p.add_argument("--device", default="auto")
     ns = p.parse_args(argv)
@@ -85,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     quiet_transformers()
     device = resolve_device(torch, ns.device)
     capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision, why = choose_precision("auto", device_type=device.type, capability=capability, cpu_flags=read_cpu_info().flags)
+    precision, why = choose_precision(
+        "auto", device_type=device.type, capability=capability, cpu_flags=read_cpu_info().flags
+    )
 
     ours_model = build_model(torch, SIZES[ns.model], None, seed=0).to(device)
     seed_model = copy.deepcopy(ours_model)
@@ -105,7 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     compiled, compile_why = choose_compile(
         ns.compile,
         device_type=device.type,
-        flops_per_step=bert_train_flops(batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
+        flops_per_step=bert_train_flops(
+            batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size
+        ),
     )
     dropout, dropout_why = choose_dropout(ns.dropout, device_type=device.type, compiled=compiled)
     dropout_why += install_dropout(ours_model, dropout, compiled=compiled)
@@ -114,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         runnable, how = compile_model(torch, ours_model)
         compile_why += f"; {how}"
     stepper = Stepper(torch=torch, model=runnable, optimizer=ours_opt, device=device, precision=precision)
-    data = synthetic_batches(torch, batch=ns.batch_size, seq_len=ns.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=1)
+    data = synthetic_batches(
+        torch, batch=ns.batch_size, seq_len=ns.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=1
+    )
 
     def eval_losses() -> tuple[float, float]:
         """Both models' mean loss over the two batches with dropout off: the same function?"""
@@ -129,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     init_eval = eval_losses()
 
     def seed_step(batch: dict[str, Any]) -> float:
-        outputs = seed_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        outputs = seed_model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]
+        )
         loss = outputs.loss
         loss.backward()
         seed_opt.step()
@@ -195,28 +214,42 @@ def main(argv: list[str] | None = None) -> int:
     ours_loss_values = [float(x) for x in ours_losses]
     final_eval = eval_losses()
 
-    print(f"step times (s), seed: {[round(x, 2) for x in seed_times]}\nstep times (s), ours: {[round(x, 2) for x in ours_times]}")
+    print(
+        f"step times (s), seed: {[round(x, 2) for x in seed_times]}\nstep times (s), ours: {[round(x, 2) for x in ours_times]}"
+    )
     seed_sps = ns.batch_size / statistics.median(seed_times)
     ours_sps = ns.batch_size / statistics.median(ours_times)
-    print(f"device {device} ({'cpu' if device.type == 'cpu' else torch.cuda.get_device_name(device)}), torch {torch.__version__}, threads {torch.get_num_threads()}")
-    print(f"shape: BERT-{ns.model} {SIZES[ns.model]}, batch {ns.batch_size}, seq {ns.seq_len}; {ns.rounds} rounds x {ns.steps} steps per side")
-    print(f"seed : fp32 eager, {seed_attention} attention, for-loop AdamW, .item() per step: {seed_sps:7.2f} samples/s (median step {statistics.median(seed_times) * 1e3:.0f} ms)")
+    print(
+        f"device {device} ({'cpu' if device.type == 'cpu' else torch.cuda.get_device_name(device)}), torch {torch.__version__}, threads {torch.get_num_threads()}"
+    )
+    print(
+        f"shape: BERT-{ns.model} {SIZES[ns.model]}, batch {ns.batch_size}, seq {ns.seq_len}; {ns.rounds} rounds x {ns.steps} steps per side"
+    )
+    print(
+        f"seed : fp32 eager, {seed_attention} attention, for-loop AdamW, .item() per step: {seed_sps:7.2f} samples/s (median step {statistics.median(seed_times) * 1e3:.0f} ms)"
+    )
     print(
         f"ours : {precision} ({why}), {ours_model.config._attn_implementation} attention, {opt_name}, "
         f"{'compiled' if compiled else 'eager'} ({compile_why}), {dropout} dropout ({dropout_why}): "
         f"{ours_sps:7.2f} samples/s (median step {statistics.median(ours_times) * 1e3:.0f} ms)"
     )
-    print(f"untimed: {ns.agree_steps} agreement steps and one warm-up step per side, ours compiling: {ours_first_s:.1f} s")
+    print(
+        f"untimed: {ns.agree_steps} agreement steps and one warm-up step per side, ours compiling: {ours_first_s:.1f} s"
+    )
     # The floor no training loop can beat in this precision: the step's FLOPs at the best rate
     # of its own largest GEMM, measured in every round. It bounds the ratio any loop could reach.
-    flops_step = bert_train_flops(batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size)
+    flops_step = bert_train_flops(
+        batch=ns.batch_size, seq_len=ns.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size
+    )
     floor_s = flops_step / (gemm * 1e12)
     seed_med, ours_med = statistics.median(seed_times), statistics.median(ours_times)
     print(
         f"GEMM floor: {flops_step / 1e9:.0f} GFLOP per step at the best measured {gemm:.3f} TFLOP/s of its largest GEMM = {floor_s * 1e3:.0f} ms; "
         f"seed runs at {floor_s / seed_med:.0%} of it, ours at {floor_s / ours_med:.0%}; no loop could beat the seed by more than {seed_med / floor_s:.2f}x here"
     )
-    print(f"ratio ours/seed: {ours_sps / seed_sps:.2f}x (medians); {min(seed_times) / min(ours_times):.2f}x (fastest steps: {min(seed_times) * 1e3:.0f} vs {min(ours_times) * 1e3:.0f} ms)")
+    print(
+        f"ratio ours/seed: {ours_sps / seed_sps:.2f}x (medians); {min(seed_times) / min(ours_times):.2f}x (fastest steps: {min(seed_times) * 1e3:.0f} vs {min(ours_times) * 1e3:.0f} ms)"
+    )
     worst = max(abs(a - b) / max(abs(a), 1e-12) for a, b in agree) if agree else float("nan")
     print(
         f"losses with dropout off, {len(agree)} steps from the shared init on the same batches: "
@@ -225,7 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"last training loss: seed {seed_losses[-1]:.4f}, ours {ours_loss_values[-1]:.4f}")
     print(f"eval loss (dropout off) at the shared init: seed {init_eval[0]:.5f}, ours {init_eval[1]:.5f}")
-    print(f"eval loss (dropout off) after {ns.agree_steps + 1 + ns.rounds * ns.steps} steps on the same batches: seed {final_eval[0]:.4f}, ours {final_eval[1]:.4f}")
+    print(
+        f"eval loss (dropout off) after {ns.agree_steps + 1 + ns.rounds * ns.steps} steps on the same batches: seed {final_eval[0]:.4f}, ours {final_eval[1]:.4f}"
+    )
     return 0
 
 

@@ -54,8 +54,12 @@ def main() -> int:
     d_m, c_m = max(mems["detect"]), max(mems["collect_env"])
     fields = len(json.dumps(json.loads(run_once(detect)[3])["data"]).split('":')) - 1
     print(f"rounds: {args.rounds}, python: {args.python}")
-    print(f"envtool detect --json        median {d_t * 1000:7.0f} ms   peak RSS {d_m:6.1f} MiB   ({fields} JSON fields)")
-    print(f"python -m torch.utils.collect_env  median {c_t * 1000:7.0f} ms   peak RSS {c_m:6.1f} MiB   ({sizes['collect_env']} bytes of text)")
+    print(
+        f"envtool detect --json        median {d_t * 1000:7.0f} ms   peak RSS {d_m:6.1f} MiB   ({fields} JSON fields)"
+    )
+    print(
+        f"python -m torch.utils.collect_env  median {c_t * 1000:7.0f} ms   peak RSS {c_m:6.1f} MiB   ({sizes['collect_env']} bytes of text)"
+    )
     print(f"speed-up: {c_t / d_t:.1f}x   memory: {c_m / d_m:.1f}x less")
     return 0
 

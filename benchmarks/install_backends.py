@@ -38,12 +38,34 @@ def main() -> int:
         d = Path(tmp) / "profiles"
         d.mkdir()
         (d / "bench.toml").write_text(f'extends = "cpu"\npackages = [{pins}]\n[torch]\ninstall = false\n')
-        plan_t = [timed([sys.executable, "-m", "envtool", "plan", "--profile", "cuda12", "--prefix", str(Path(tmp) / "p")]) for _ in range(3)]
+        plan_t = [
+            timed([sys.executable, "-m", "envtool", "plan", "--profile", "cuda12", "--prefix", str(Path(tmp) / "p")])
+            for _ in range(3)
+        ]
         times: dict[str, list[float]] = {"venv": [], "uv": []}
         for i in range(args.repeat):
             for backend in times:
                 target = Path(tmp) / f"{backend}-{i}"
-                times[backend].append(timed([sys.executable, "-m", "envtool", "install", "--yes", "--json", "--backend", backend, "--profile", "bench", "--profiles-dir", str(d), "--prefix", str(target)]))
+                times[backend].append(
+                    timed(
+                        [
+                            sys.executable,
+                            "-m",
+                            "envtool",
+                            "install",
+                            "--yes",
+                            "--json",
+                            "--backend",
+                            backend,
+                            "--profile",
+                            "bench",
+                            "--profiles-dir",
+                            str(d),
+                            "--prefix",
+                            str(target),
+                        ]
+                    )
+                )
     v, u = statistics.median(times["venv"]), statistics.median(times["uv"])
     print(f"envtool plan (process start to exit), median of 3: {statistics.median(plan_t):.2f} s")
     print(f"install {args.packages} (create + install + verify), median of {args.repeat}:")

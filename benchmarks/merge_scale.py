@@ -39,12 +39,21 @@ GPUS = [
 ]
 # The ids and titles of envtool/checklist.py's CHECKS (copied, so this script runs on its own).
 CHECKS = [
-    ("os", "OS and architecture supported"), ("python", "Python version"), ("disk", "Free disk"), ("ram", "RAM"),
-    ("shm", "/dev/shm size"), ("driver", "NVIDIA driver present"), ("profile", "Driver and GPUs fit the profile"),
-    ("env", "Target environment exists"), ("torch_imports", "torch imports"),
-    ("torch_build", "torch's CUDA build fits the driver and GPUs"), ("gpu_kernel", "A tiny kernel runs on each GPU"),
-    ("transformers", "transformers imports and builds a BERT"), ("train_step", "A fine-tune step runs with a finite, falling loss"),
-    ("bench", "BERT fine-tune speed (bench verdict)"), ("smoke_train", "Sentiment smoke fine-tune accuracy"),
+    ("os", "OS and architecture supported"),
+    ("python", "Python version"),
+    ("disk", "Free disk"),
+    ("ram", "RAM"),
+    ("shm", "/dev/shm size"),
+    ("driver", "NVIDIA driver present"),
+    ("profile", "Driver and GPUs fit the profile"),
+    ("env", "Target environment exists"),
+    ("torch_imports", "torch imports"),
+    ("torch_build", "torch's CUDA build fits the driver and GPUs"),
+    ("gpu_kernel", "A tiny kernel runs on each GPU"),
+    ("transformers", "transformers imports and builds a BERT"),
+    ("train_step", "A fine-tune step runs with a finite, falling loss"),
+    ("bench", "BERT fine-tune speed (bench verdict)"),
+    ("smoke_train", "Sentiment smoke fine-tune accuracy"),
 ]
 
 
@@ -52,35 +61,88 @@ def make_report(i: int, rng: random.Random) -> dict:
     """One checklist envelope of a made-up machine; the shapes are those of `facts_to_data`."""
     name, driver, cuda, mib = GPUS[i % len(GPUS)]
     n_gpu = rng.choice((1, 2, 4, 8))
-    gpus = tuple(GpuInfo(index=k, name=name, uuid=f"GPU-{i:08x}-{k:04x}", memory_total_bytes=mib * 2**20, compute_capability=None) for k in range(n_gpu))
+    gpus = tuple(
+        GpuInfo(
+            index=k, name=name, uuid=f"GPU-{i:08x}-{k:04x}", memory_total_bytes=mib * 2**20, compute_capability=None
+        )
+        for k in range(n_gpu)
+    )
     hf = HostFacts(
-        system=SystemFacts(hostname=f"gpu-node-{i:04d}", os_name="Linux", os_pretty="Ubuntu 22.04.4 LTS", kernel="5.15.0-105-generic", arch="x86_64",
-                           cpu_model="AMD EPYC 7763 64-Core Processor", physical_cores=64, logical_cores=128, ram_total_bytes=512 * 2**30,
-                           ram_available_bytes=480 * 2**30, disks=(DiskInfo(path="/home/user", free_bytes=900 * 2**30),)),
+        system=SystemFacts(
+            hostname=f"gpu-node-{i:04d}",
+            os_name="Linux",
+            os_pretty="Ubuntu 22.04.4 LTS",
+            kernel="5.15.0-105-generic",
+            arch="x86_64",
+            cpu_model="AMD EPYC 7763 64-Core Processor",
+            physical_cores=64,
+            logical_cores=128,
+            ram_total_bytes=512 * 2**30,
+            ram_available_bytes=480 * 2**30,
+            disks=(DiskInfo(path="/home/user", free_bytes=900 * 2**30),),
+        ),
         nvidia=NvidiaFacts(source="nvml", driver_version=driver, cuda_driver_version=cuda, gpus=gpus),
-        python=PythonFacts(executable="/opt/venv/bin/python", version="3.11.9", env_kind="venv", torch=TorchBuild(version="2.13.0+cu126", cuda="12.6")),
+        python=PythonFacts(
+            executable="/opt/venv/bin/python",
+            version="3.11.9",
+            env_kind="venv",
+            torch=TorchBuild(version="2.13.0+cu126", cuda="12.6"),
+        ),
         env_vars=(("CUDA_VISIBLE_DEVICES", ",".join(map(str, range(n_gpu)))), ("HF_TOKEN", "****")),
     )
     checks = []
     for cid, title in CHECKS[: len(CHECKS) - (i % 7 == 0)]:  # some older reports lack the bench check
         r = rng.random()
         status = "fail" if r < 0.01 else "warn" if r < 0.04 else "skip" if r < 0.06 else "pass"
-        checks.append({"id": cid, "title": title, "status": status, "seen": f"{title}: observed value {rng.randint(0, 999)}",
-                       "fix": "envtool install --profile auto" if status in ("fail", "warn") else "", "duration_s": round(rng.random() * 2, 3)})
+        checks.append(
+            {
+                "id": cid,
+                "title": title,
+                "status": status,
+                "seen": f"{title}: observed value {rng.randint(0, 999)}",
+                "fix": "envtool install --profile auto" if status in ("fail", "warn") else "",
+                "duration_s": round(rng.random() * 2, 3),
+            }
+        )
     sps = rng.uniform(50, 900)
-    bench = None if i % 5 == 0 else {
-        "ok": True, "model": {"name": "base", "num_hidden_layers": 12, "hidden_size": 768}, "batch_size": 64, "seq_len": 128,
-        "precision": "bf16", "device_name": name, "step_time_s": {"median": 64 / sps, "p10": 60 / sps, "p90": 70 / sps},
-        "samples_per_s": sps, "tokens_per_s": sps * 128, "tflops": sps * 67e9 / 1e12, "mfu": None,
-        "losses": [0.7 - 0.01 * k for k in range(30)], "verdict": {"status": rng.choice(("pass", "pass", "warn")), "reasons": []},
-    }
+    bench = (
+        None
+        if i % 5 == 0
+        else {
+            "ok": True,
+            "model": {"name": "base", "num_hidden_layers": 12, "hidden_size": 768},
+            "batch_size": 64,
+            "seq_len": 128,
+            "precision": "bf16",
+            "device_name": name,
+            "step_time_s": {"median": 64 / sps, "p10": 60 / sps, "p90": 70 / sps},
+            "samples_per_s": sps,
+            "tokens_per_s": sps * 128,
+            "tflops": sps * 67e9 / 1e12,
+            "mfu": None,
+            "losses": [0.7 - 0.01 * k for k in range(30)],
+            "verdict": {"status": rng.choice(("pass", "pass", "warn")), "reasons": []},
+        }
+    )
     data = {
-        "host": f"gpu-node-{i:04d}", "generated_at": "2026-11-29T18:40:00+00:00",
-        "target": {"python": "/opt/venv/bin/python", "profile": None}, "checks": checks, "facts": facts_to_data(hf),
-        "recommended_profile": {"name": "cuda12.9", "reasons": ["newest CUDA line the driver runs"]}, "bench": bench,
+        "host": f"gpu-node-{i:04d}",
+        "generated_at": "2026-11-29T18:40:00+00:00",
+        "target": {"python": "/opt/venv/bin/python", "profile": None},
+        "checks": checks,
+        "facts": facts_to_data(hf),
+        "recommended_profile": {"name": "cuda12.9", "reasons": ["newest CUDA line the driver runs"]},
+        "bench": bench,
         "envtool_version": "0.1.0" if i % 10 else "0.0.9",
     }
-    return {"schema": SCHEMA, "command": "checklist", "status": "pass", "exit_code": 0, "data": data, "findings": [], "errors": []}
+    return {
+        "schema": SCHEMA,
+        "command": "checklist",
+        "status": "pass",
+        "exit_code": 0,
+        "data": data,
+        "findings": [],
+        "errors": [],
+    }
 
 
 def generate(folder: Path, n: int, seed: int = 0) -> list[str]:
@@ -115,8 +177,12 @@ def cli_once(paths: list[str], out: Path, fmt: str) -> tuple[float, float, int]:
     """Wall seconds, max RSS (MiB) and exit code of `envtool report merge` as a fresh process."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "envtool", "report", "merge", *paths, "--format", fmt, "--output", str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "envtool", "report", "merge", *paths, "--format", fmt, "--output", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
     err = proc.stderr.read() if proc.stderr else b""
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
@@ -142,14 +208,20 @@ def main() -> int:
             peak = peak_traced(paths, args.format)
             rows.append((n, wall, peak, in_bytes, out_len))
         base_n, base_t, base_m = rows[0][0], rows[0][1], rows[0][2]
-        print(f"{'reports':>8} {'input MiB':>10} {'output KiB':>11} {'merge+render s':>15} {'ms/report':>10} {'peak MiB':>9} {'KiB/report':>11} {'time/report vs first':>21} {'mem/report vs first':>20}")
+        print(
+            f"{'reports':>8} {'input MiB':>10} {'output KiB':>11} {'merge+render s':>15} {'ms/report':>10} {'peak MiB':>9} {'KiB/report':>11} {'time/report vs first':>21} {'mem/report vs first':>20}"
+        )
         for n, wall, peak, in_bytes, out_len in rows:
-            print(f"{n:>8} {in_bytes / 2**20:>10.1f} {out_len / 1024:>11.0f} {wall:>15.3f} {1000 * wall / n:>10.2f} {peak / 2**20:>9.1f} {peak / 1024 / n:>11.1f}"
-                  f" {(wall / n) / (base_t / base_n):>21.2f} {(peak / n) / (base_m / base_n):>20.2f}")
+            print(
+                f"{n:>8} {in_bytes / 2**20:>10.1f} {out_len / 1024:>11.0f} {wall:>15.3f} {1000 * wall / n:>10.2f} {peak / 2**20:>9.1f} {peak / 1024 / n:>11.1f}"
+                f" {(wall / n) / (base_t / base_n):>21.2f} {(peak / n) / (base_m / base_n):>20.2f}"
+            )
         big = max(sizes)
         paths = [str(Path(tmp) / str(big) / f"report-{i:04d}.json") for i in range(big)]
         wall, rss, code = cli_once(paths, Path(tmp) / f"fleet.{args.format}", args.format)
-        print(f"CLI `envtool report merge` of {big} reports ({args.format}): {wall:.2f} s wall, max RSS {rss:.0f} MiB, exit {code}")
+        print(
+            f"CLI `envtool report merge` of {big} reports ({args.format}): {wall:.2f} s wall, max RSS {rss:.0f} MiB, exit {code}"
+        )
     return 0 if code == 0 else 1
 
 

@@ -70,7 +70,10 @@ def gpu_peak(name: str | None, precision: str, tf32: bool) -> tuple[float | None
         value = spec.fp16_tflops or spec.bf16_tflops
     else:
         value = spec.tf32_tflops if tf32 and spec.tf32_tflops else spec.fp32_tflops
-    return value, f"{spec.model} {precision}{' (TF32)' if precision == 'fp32' and tf32 else ''} dense peak, envtool knowledge table"
+    return (
+        value,
+        f"{spec.model} {precision}{' (TF32)' if precision == 'fp32' and tf32 else ''} dense peak, envtool knowledge table",
+    )
 
 
 def reference_tflops(name: str | None) -> tuple[float | None, str | None]:
@@ -80,7 +83,10 @@ def reference_tflops(name: str | None) -> tuple[float | None, str | None]:
         return None, None
     layers, hidden = REF_SHAPES["base"]
     tflops = spec.bert_base_seq_per_s * _flops_per_seq(layers, hidden, REF_SEQ_LEN) / 1e12
-    return tflops, f"NVIDIA BERT-base SQuAD fine-tune on {spec.model}: {spec.bert_base_seq_per_s:g} seq/s at S={REF_SEQ_LEN} = {tflops:.1f} TFLOP/s"
+    return (
+        tflops,
+        f"NVIDIA BERT-base SQuAD fine-tune on {spec.model}: {spec.bert_base_seq_per_s:g} seq/s at S={REF_SEQ_LEN} = {tflops:.1f} TFLOP/s",
+    )
 
 
 def _band(value: float, pass_at: float, warn_at: float) -> Status:
@@ -96,11 +102,16 @@ def judge(result: Mapping[str, Any], facts: HostFacts | None = None) -> Verdict:
     """PASS / WARN / FAIL for a workload result, with the reasons and what explains a low figure."""
     if not result.get("ok"):
         err = result.get("error") or {}
-        return Verdict(status=Status.FAIL, reasons=(f"the workload failed ({err.get('kind', 'error')}): {err.get('message', '')}".strip(),))
+        return Verdict(
+            status=Status.FAIL,
+            reasons=(f"the workload failed ({err.get('kind', 'error')}): {err.get('message', '')}".strip(),),
+        )
     reasons: list[str] = []
     statuses: list[Status] = []
     losses = [x for x in result.get("losses") or [] if x is not None]
-    if not losses or any(not isinstance(x, (int, float)) or x != x or x in (float("inf"), float("-inf")) for x in losses):
+    if not losses or any(
+        not isinstance(x, (int, float)) or x != x or x in (float("inf"), float("-inf")) for x in losses
+    ):
         return Verdict(status=Status.FAIL, reasons=("the loss is not finite",))
     device = str(result.get("device", "cpu"))
     precision = str(result.get("precision", "fp32"))
@@ -114,7 +125,9 @@ def judge(result: Mapping[str, Any], facts: HostFacts | None = None) -> Verdict:
         if peak:
             mfu = tflops / peak
             statuses.append(_band(mfu, GPU_MFU_PASS, GPU_MFU_WARN))
-            reasons.append(f"{tflops:.3g} TFLOP/s is {mfu:.0%} of the {peak:g} TFLOP/s peak (pass >= {GPU_MFU_PASS:.0%}, warn >= {GPU_MFU_WARN:.0%})")
+            reasons.append(
+                f"{tflops:.3g} TFLOP/s is {mfu:.0%} of the {peak:g} TFLOP/s peak (pass >= {GPU_MFU_PASS:.0%}, warn >= {GPU_MFU_WARN:.0%})"
+            )
         ref, ref_source = reference_tflops(result.get("device_name"))
         if ref:
             ref_ratio = tflops / ref
@@ -128,7 +141,9 @@ def judge(result: Mapping[str, Any], facts: HostFacts | None = None) -> Verdict:
         if gemm:
             ratio = tflops / float(gemm)
             statuses.append(_band(ratio, CPU_GEMM_PASS, CPU_GEMM_WARN))
-            reasons.append(f"{tflops:.3g} TFLOP/s is {ratio:.0%} of a {precision} GEMM measured in the same run ({float(gemm):.3g} TFLOP/s; pass >= {CPU_GEMM_PASS:.0%}, warn >= {CPU_GEMM_WARN:.0%})")
+            reasons.append(
+                f"{tflops:.3g} TFLOP/s is {ratio:.0%} of a {precision} GEMM measured in the same run ({float(gemm):.3g} TFLOP/s; pass >= {CPU_GEMM_PASS:.0%}, warn >= {CPU_GEMM_WARN:.0%})"
+            )
         if result.get("mfu") is not None:
             mfu, peak, peak_source = float(result["mfu"]), result.get("peak_tflops"), result.get("peak_source")
             what = "peak" if str(peak_source or "").startswith("the measured GEMM") else "theoretical peak"
@@ -139,7 +154,14 @@ def judge(result: Mapping[str, Any], facts: HostFacts | None = None) -> Verdict:
     reasons += explain(result, facts)
     if facts is not None and facts.nvidia.gpus and not device.startswith("cuda"):
         statuses.append(Status.FAIL)
-    return Verdict(status=_worst(statuses), reasons=tuple(reasons), mfu=mfu, peak_tflops=peak, peak_source=peak_source, reference_ratio=ref_ratio)
+    return Verdict(
+        status=_worst(statuses),
+        reasons=tuple(reasons),
+        mfu=mfu,
+        peak_tflops=peak,
+        peak_source=peak_source,
+        reference_ratio=ref_ratio,
+    )
 
 
 def explain(result: Mapping[str, Any], facts: HostFacts | None) -> list[str]:
@@ -150,7 +172,10 @@ def explain(result: Mapping[str, Any], facts: HostFacts | None) -> list[str]:
     if facts is not None:
         if facts.nvidia.gpus and not device.startswith("cuda"):
             torch = facts.python.torch
-            out.append("this machine has an NVIDIA GPU but the workload ran on the CPU" + (" (a CPU-only torch)" if torch and not torch.cuda else ""))
+            out.append(
+                "this machine has an NVIDIA GPU but the workload ran on the CPU"
+                + (" (a CPU-only torch)" if torch and not torch.cuda else "")
+            )
         idx = _cuda_index(device)
         gpu = next((g for g in facts.nvidia.gpus if g.index == idx), None) if idx is not None else None
         if gpu is not None:
@@ -196,7 +221,9 @@ def bench_argv(python: str, options: Mapping[str, Any]) -> list[str]:
     return argv
 
 
-def run_smoke(python: str, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None, with_data: bool = False) -> runner.Completed:
+def run_smoke(
+    python: str, argv: Sequence[str], *, timeout: float, env: Mapping[str, str] | None = None, with_data: bool = False
+) -> runner.Completed:
     """Run ``<python> -m finetune_smoke.<argv>`` with envtool's copy of the workload.
 
     The package is copied into a private folder put first on PYTHONPATH, so the target runs
@@ -217,7 +244,10 @@ def run_smoke(python: str, argv: Sequence[str], *, timeout: float, env: Mapping[
 def result_of(done: runner.Completed, python: str, timeout: float) -> dict[str, Any]:
     """The workload's JSON, or an ``ok: false`` result saying how the process ended."""
     if done.timed_out:
-        return {"ok": False, "error": {"kind": "timeout", "message": f"the workload did not finish within {timeout:.0f} s"}}
+        return {
+            "ok": False,
+            "error": {"kind": "timeout", "message": f"the workload did not finish within {timeout:.0f} s"},
+        }
     result = None
     for line in reversed(done.stdout.strip().splitlines()):
         if line.startswith("{"):
@@ -228,12 +258,22 @@ def result_of(done: runner.Completed, python: str, timeout: float) -> dict[str, 
             break
     if isinstance(result, dict) and ("ok" in result or "test" in result):
         return result
-    if done.signal is None and ("No module named 'torch'" in done.stderr or "No module named 'transformers'" in done.stderr):
-        return {"ok": False, "error": {"kind": "missing_dependency", "message": f"{python} lacks torch or transformers: " + done.stderr.strip().splitlines()[-1]}}
+    if done.signal is None and (
+        "No module named 'torch'" in done.stderr or "No module named 'transformers'" in done.stderr
+    ):
+        return {
+            "ok": False,
+            "error": {
+                "kind": "missing_dependency",
+                "message": f"{python} lacks torch or transformers: " + done.stderr.strip().splitlines()[-1],
+            },
+        }
     return {"ok": False, "error": {"kind": "crashed", "message": done.describe_failure(8)}}
 
 
-def run_workload(python: str, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run_workload(
+    python: str, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Run the bench workload in ``python`` and return its JSON (``ok: false`` results included)."""
     done = run_smoke(python, bench_argv(python, options)[2:], timeout=timeout, env=env)
     return result_of(done, python, timeout)
@@ -265,7 +305,9 @@ def load_previous(which: str, env: Mapping[str, str] | None = None) -> tuple[dic
     if which == "last":
         files = sorted(results_dir(env).glob("*.json"))
         if not files:
-            raise BadInputError(f"--compare last: no earlier run is kept in {results_dir(env)}; run `envtool bench` once first")
+            raise BadInputError(
+                f"--compare last: no earlier run is kept in {results_dir(env)}; run `envtool bench` once first"
+            )
         path = files[-1]
     else:
         path = Path(which)
@@ -286,7 +328,9 @@ def compare(now: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]
         a, b = now.get(key), before.get(key)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
             out[key] = {"before": b, "now": a, "change": a / b - 1.0}
-    same = all(now.get(k) == before.get(k) for k in ("batch_size", "seq_len", "precision", "device_name")) and (now.get("model") or {}).get("hidden_size") == (before.get("model") or {}).get("hidden_size")
+    same = all(now.get(k) == before.get(k) for k in ("batch_size", "seq_len", "precision", "device_name")) and (
+        now.get("model") or {}
+    ).get("hidden_size") == (before.get("model") or {}).get("hidden_size")
     out["comparable"] = same
     return out
 
@@ -453,10 +497,20 @@ def launch_from_env(
         else:
             master_port = DEFAULT_MASTER_PORT
     if nproc < 1 or nnodes < 1 or not 0 <= node_rank < nnodes:
-        raise BadInputError(f"--nproc {nproc} --nnodes {nnodes} --node-rank {node_rank}: need nproc >= 1, nnodes >= 1 and 0 <= node-rank < nnodes")
+        raise BadInputError(
+            f"--nproc {nproc} --nnodes {nnodes} --node-rank {node_rank}: need nproc >= 1, nnodes >= 1 and 0 <= node-rank < nnodes"
+        )
     if not 0 < master_port < 65536:
         raise BadInputError(f"--master-port {master_port}: not a TCP port (1-65535)")
-    return Launch(nproc=nproc, nnodes=nnodes, node_rank=node_rank, master_addr=master_addr, master_port=master_port, rdzv_timeout=rdzv_timeout, source="slurm" if used_slurm else "arguments")
+    return Launch(
+        nproc=nproc,
+        nnodes=nnodes,
+        node_rank=node_rank,
+        master_addr=master_addr,
+        master_port=master_port,
+        rdzv_timeout=rdzv_timeout,
+        source="slurm" if used_slurm else "arguments",
+    )
 
 
 def dist_argv(python: str, launch: Launch, options: Mapping[str, Any], out_dir: str) -> list[str]:
@@ -468,17 +522,42 @@ def dist_argv(python: str, launch: Launch, options: Mapping[str, Any], out_dir: 
     """
     t = max(1, int(round(launch.rdzv_timeout)))
     argv = [
-        python, "-m", "torch.distributed.run",
-        "--nproc-per-node", str(launch.nproc),
-        "--nnodes", str(launch.nnodes),
-        "--node-rank", str(launch.node_rank),
-        "--master-addr", launch.master_addr,
-        "--master-port", str(launch.master_port),
-        "--max-restarts", "0",
-        "--rdzv-conf", f"timeout={t}",
-        "-m", "finetune_smoke.dist_bench", "--json", "--out-dir", out_dir, "--timeout", str(t),
+        python,
+        "-m",
+        "torch.distributed.run",
+        "--nproc-per-node",
+        str(launch.nproc),
+        "--nnodes",
+        str(launch.nnodes),
+        "--node-rank",
+        str(launch.node_rank),
+        "--master-addr",
+        launch.master_addr,
+        "--master-port",
+        str(launch.master_port),
+        "--max-restarts",
+        "0",
+        "--rdzv-conf",
+        f"timeout={t}",
+        "-m",
+        "finetune_smoke.dist_bench",
+        "--json",
+        "--out-dir",
+        out_dir,
+        "--timeout",
+        str(t),
     ]
-    for key in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "allreduce_max_bytes", "allreduce_min_bytes", "allreduce_iters"):
+    for key in (
+        "model",
+        "precision",
+        "batch_size",
+        "seq_len",
+        "steps",
+        "warmup",
+        "allreduce_max_bytes",
+        "allreduce_min_bytes",
+        "allreduce_iters",
+    ):
         value = options.get(key)
         if value is not None:
             argv += [f"--{key.replace('_', '-')}", str(value)]
@@ -539,29 +618,57 @@ def read_rank_files(out_dir: Path) -> tuple[dict[str, Any] | None, list[dict[str
 # this project's runs): a store port already taken, peers that never came, a client that never
 # reached the store, and the elastic agent's summary of a failed child.
 _PORT_IN_USE = re.compile(r"EADDRINUSE|address already in use", re.I)
-_RDZV_TIMEOUT = re.compile(r"waiting for clients|client socket has timed out|RendezvousTimeoutError|Timed out after \d+ seconds", re.I)
+_RDZV_TIMEOUT = re.compile(
+    r"waiting for clients|client socket has timed out|RendezvousTimeoutError|Timed out after \d+ seconds", re.I
+)
 _ROOT_CAUSE = re.compile(r"Root Cause.*?rank\s*:\s*(\d+).*?exitcode\s*:\s*(-?\d+)", re.S)
 
 
-def classify_failure(done_text: str, *, timed_out: bool, returncode: int | None, rank_errors: Sequence[Mapping[str, Any]], timeout: float, launch: Launch) -> dict[str, Any]:
+def classify_failure(
+    done_text: str,
+    *,
+    timed_out: bool,
+    returncode: int | None,
+    rank_errors: Sequence[Mapping[str, Any]],
+    timeout: float,
+    launch: Launch,
+) -> dict[str, Any]:
     """Pure: how a distributed run failed, from torchrun's output and the ranks' error files."""
     if timed_out:
-        return {"kind": "timeout", "message": f"the distributed run did not finish within {timeout:.0f} s; every worker was killed"}
+        return {
+            "kind": "timeout",
+            "message": f"the distributed run did not finish within {timeout:.0f} s; every worker was killed",
+        }
     failed = [e for e in rank_errors if not e.get("ok")]
     # A rank that failed on its own (not one that saw its peer vanish) is the root cause.
     own = [e for e in failed if (e.get("error") or {}).get("kind") != "internal"] or failed
     if own:
         first = own[0]
         err = first.get("error") or {}
-        return {"kind": "rank_failed", "rank": first.get("rank"), "rank_error_kind": err.get("kind"), "message": f"rank {first.get('rank')} failed ({err.get('kind')}): {err.get('message', '')}"}
+        return {
+            "kind": "rank_failed",
+            "rank": first.get("rank"),
+            "rank_error_kind": err.get("kind"),
+            "message": f"rank {first.get('rank')} failed ({err.get('kind')}): {err.get('message', '')}",
+        }
     if _PORT_IN_USE.search(done_text):
-        return {"kind": "port_in_use", "message": f"port {launch.master_port} on {launch.master_addr} is already in use: torchrun could not start its rendezvous store"}
+        return {
+            "kind": "port_in_use",
+            "message": f"port {launch.master_port} on {launch.master_addr} is already in use: torchrun could not start its rendezvous store",
+        }
     if _RDZV_TIMEOUT.search(done_text):
         line = next((ln.strip() for ln in done_text.splitlines() if _RDZV_TIMEOUT.search(ln)), "")
-        return {"kind": "rendezvous_timeout", "message": f"not every node joined the rendezvous at {launch.master_addr}:{launch.master_port} within {launch.rdzv_timeout:.0f} s ({launch.nnodes} node(s) expected): {line}"}
+        return {
+            "kind": "rendezvous_timeout",
+            "message": f"not every node joined the rendezvous at {launch.master_addr}:{launch.master_port} within {launch.rdzv_timeout:.0f} s ({launch.nnodes} node(s) expected): {line}",
+        }
     m = _ROOT_CAUSE.search(done_text)
     if m:
-        return {"kind": "rank_failed", "rank": int(m.group(1)), "message": f"rank {m.group(1)} exited with code {m.group(2)}"}
+        return {
+            "kind": "rank_failed",
+            "rank": int(m.group(1)),
+            "message": f"rank {m.group(1)} exited with code {m.group(2)}",
+        }
     if "No module named 'torch'" in done_text or "No module named 'transformers'" in done_text:
         return {"kind": "missing_dependency", "message": "the target python lacks torch or transformers"}
     tail = "\n".join(done_text.strip().splitlines()[-6:])
@@ -582,17 +689,23 @@ def aggregate(raw: Mapping[str, Any], *, world_size: int | None = None) -> dict[
     per = []
     for r in ranks:
         ddp, local = r.get("ddp") or {}, r.get("local") or {}
-        per.append({
-            "rank": r.get("rank"), "local_rank": r.get("local_rank"), "host": r.get("host"),
-            "device": r.get("device"), "device_name": r.get("device_name"), "threads": r.get("threads"),
-            "batch_size": r.get("batch_size"),
-            "samples_per_s": ddp.get("samples_per_s", r.get("samples_per_s")),
-            "local_samples_per_s": local.get("samples_per_s"),
-            "step_time_s": (ddp.get("step_time_s") or {}).get("median"),
-            "local_step_time_s": (local.get("step_time_s") or {}).get("median"),
-            "tflops": r.get("tflops"),
-            "losses": r.get("losses"),
-        })
+        per.append(
+            {
+                "rank": r.get("rank"),
+                "local_rank": r.get("local_rank"),
+                "host": r.get("host"),
+                "device": r.get("device"),
+                "device_name": r.get("device_name"),
+                "threads": r.get("threads"),
+                "batch_size": r.get("batch_size"),
+                "samples_per_s": ddp.get("samples_per_s", r.get("samples_per_s")),
+                "local_samples_per_s": local.get("samples_per_s"),
+                "step_time_s": (ddp.get("step_time_s") or {}).get("median"),
+                "local_step_time_s": (local.get("step_time_s") or {}).get("median"),
+                "tflops": r.get("tflops"),
+                "losses": r.get("losses"),
+            }
+        )
     complete = len(per) == n and n > 0
     total = sum(float(p["samples_per_s"] or 0.0) for p in per)
     locals_ = [float(p["local_samples_per_s"]) for p in per if p["local_samples_per_s"]]
@@ -602,7 +715,12 @@ def aggregate(raw: Mapping[str, Any], *, world_size: int | None = None) -> dict[
     sizes = sorted({int(e["bytes"]) for r in ranks for e in r.get("allreduce") or []})
     factor = 2.0 * (n - 1) / n
     for size in sizes:
-        times = [float(e["time_s"]) for r in ranks for e in r.get("allreduce") or [] if int(e["bytes"]) == size and e.get("time_s")]
+        times = [
+            float(e["time_s"])
+            for r in ranks
+            for e in r.get("allreduce") or []
+            if int(e["bytes"]) == size and e.get("time_s")
+        ]
         if not times:
             continue
         t = max(times)
@@ -620,13 +738,31 @@ def aggregate(raw: Mapping[str, Any], *, world_size: int | None = None) -> dict[
     }
 
 
-def run_distributed(python: str, launch: Launch, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def run_distributed(
+    python: str, launch: Launch, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Launch this node's share of the distributed bench with torchrun; the aggregated result (``ok: false`` included)."""
     base = dict(os.environ if env is None else env)
-    head = {"ok": False, "mode": "distributed", "schema": DIST_SCHEMA, "nproc_per_node": launch.nproc, "nnodes": launch.nnodes, "node_rank": launch.node_rank, "master_addr": launch.master_addr, "master_port": launch.master_port, "launch_source": launch.source}
+    head = {
+        "ok": False,
+        "mode": "distributed",
+        "schema": DIST_SCHEMA,
+        "nproc_per_node": launch.nproc,
+        "nnodes": launch.nnodes,
+        "node_rank": launch.node_rank,
+        "master_addr": launch.master_addr,
+        "master_port": launch.master_port,
+        "launch_source": launch.source,
+    }
     # Node 0 hosts torchrun's store: a taken port there is found before anything starts.
     if launch.node_rank == 0 and is_local_address(launch.master_addr) and port_in_use(launch.master_port):
-        return {**head, "error": {"kind": "port_in_use", "message": f"port {launch.master_port} on {launch.master_addr} is already in use (by another job, or a leftover run)"}}
+        return {
+            **head,
+            "error": {
+                "kind": "port_in_use",
+                "message": f"port {launch.master_port} on {launch.master_addr} is already in use (by another job, or a leftover run)",
+            },
+        }
     if "OMP_NUM_THREADS" not in base:
         # torchrun would force 1 thread per rank; a fair CPU share per rank is cores / nproc.
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -640,16 +776,45 @@ def run_distributed(python: str, launch: Launch, options: Mapping[str, Any], *, 
     # Rank 0 wrote the whole job's result before tearing down: a crash after that (a gloo rank
     # aborting while its peer closes sockets) does not undo the measurement, but is said.
     teardown = None
-    if not done.ok and not done.timed_out and gathered and gathered.get("ok") and len(gathered.get("ranks") or ()) == launch.world_size:
+    if (
+        not done.ok
+        and not done.timed_out
+        and gathered
+        and gathered.get("ok")
+        and len(gathered.get("ranks") or ()) == launch.world_size
+    ):
         teardown = f"the run completed, then the launcher exited with {done.returncode} while the ranks shut down"
     if (done.ok or teardown) and (gathered or files):
-        raw = gathered or {**(files[0] if files else {}), "ranks": [f["self"] for f in files if f.get("ok") and f.get("self")]}
+        raw = gathered or {
+            **(files[0] if files else {}),
+            "ranks": [f["self"] for f in files if f.get("ok") and f.get("self")],
+        }
         agg = aggregate(raw, world_size=launch.world_size)
-        common = {k: raw.get(k) for k in ("backend", "model", "seq_len", "precision", "precision_reason", "tf32", "optimizer", "steps", "warmup", "versions")}
-        note = None if agg["complete"] else f"this node holds ranks {[r['rank'] for r in agg['ranks']]}; node 0 reports the whole job"
+        common = {
+            k: raw.get(k)
+            for k in (
+                "backend",
+                "model",
+                "seq_len",
+                "precision",
+                "precision_reason",
+                "tf32",
+                "optimizer",
+                "steps",
+                "warmup",
+                "versions",
+            )
+        }
+        note = (
+            None
+            if agg["complete"]
+            else f"this node holds ranks {[r['rank'] for r in agg['ranks']]}; node 0 reports the whole job"
+        )
         note = "; ".join(n for n in (note, teardown) if n) or None
         return {**head, **common, **agg, "ok": True, "note": note, "wall_s": done.duration_s}
-    error = classify_failure(text, timed_out=done.timed_out, returncode=done.returncode, rank_errors=files, timeout=timeout, launch=launch)
+    error = classify_failure(
+        text, timed_out=done.timed_out, returncode=done.returncode, rank_errors=files, timeout=timeout, launch=launch
+    )
     return {**head, "error": error, "wall_s": done.duration_s, "log_tail": "\n".join(text.strip().splitlines()[-30:])}
 
 
@@ -682,7 +847,9 @@ def used_links(topology: Any, gpus: Sequence[int]) -> list[tuple[int, int, str]]
 def _link_kind(result: Mapping[str, Any], links: Sequence[tuple[int, int, str]]) -> str:
     from envtool.probes.nvml import link_class
 
-    if result.get("backend") == "gloo" or not str((result.get("ranks") or [{}])[0].get("device", "")).startswith("cuda"):
+    if result.get("backend") == "gloo" or not str((result.get("ranks") or [{}])[0].get("device", "")).startswith(
+        "cuda"
+    ):
         return "cpu"
     if int(result.get("nnodes") or 1) > 1:
         return "network"
@@ -693,7 +860,9 @@ def _link_kind(result: Mapping[str, Any], links: Sequence[tuple[int, int, str]])
     return "unknown"
 
 
-def expected_busbw(kind: str, links: Sequence[tuple[int, int, str]], gpus: Sequence[Any], capability: str | None) -> tuple[float | None, str]:
+def expected_busbw(
+    kind: str, links: Sequence[tuple[int, int, str]], gpus: Sequence[Any], capability: str | None
+) -> tuple[float | None, str]:
     """The theoretical per-direction peak of the slowest link the ranks use, GB/s, and how it was got."""
     from envtool.probes.nvml import nvlink_count
 
@@ -736,7 +905,10 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
     kind = _link_kind(result, links)
     eff = result.get("scaling_efficiency")
     n = int(result.get("world_size") or 1)
-    reasons.append(f"{n} rank(s) over {result.get('nnodes', 1)} node(s), {result.get('backend')}; link: {kind}" + (f" ({', '.join(f'GPU{a}-GPU{b} {c}' for a, b, c in links[:6])})" if links else ""))
+    reasons.append(
+        f"{n} rank(s) over {result.get('nnodes', 1)} node(s), {result.get('backend')}; link: {kind}"
+        + (f" ({', '.join(f'GPU{a}-GPU{b} {c}' for a, b, c in links[:6])})" if links else "")
+    )
     if not result.get("complete"):
         reasons.append(result.get("note") or "not every rank's numbers are here")
         return DistVerdict(status=Status.PASS, reasons=tuple(reasons), link=kind)
@@ -746,10 +918,18 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
         statuses.append(st)
         reasons.append(
             f"scaling efficiency {eff:.0%}: {result.get('samples_per_s', 0):.1f} samples/s over {n} x {result.get('single_process_samples_per_s') or 0:.1f} "
-            f"(pass >= {pass_at:.0%}" + (f", warn >= {warn_at:.0%})" if warn_at is not None else ", informational on CPU)")
+            f"(pass >= {pass_at:.0%}"
+            + (f", warn >= {warn_at:.0%})" if warn_at is not None else ", informational on CPU)")
         )
         if st != Status.PASS:
-            findings.append(Finding(id="dist_low_scaling", severity=Severity.WARN if st == Status.WARN else Severity.ERROR, message=f"{n} ranks reach {eff:.0%} of {n}x one rank's throughput over {kind}", fix="see the topology and all-reduce table; a larger --batch-size per rank hides more of the gradient all-reduce"))
+            findings.append(
+                Finding(
+                    id="dist_low_scaling",
+                    severity=Severity.WARN if st == Status.WARN else Severity.ERROR,
+                    message=f"{n} ranks reach {eff:.0%} of {n}x one rank's throughput over {kind}",
+                    fix="see the topology and all-reduce table; a larger --batch-size per rank hides more of the gradient all-reduce",
+                )
+            )
     capability = None
     gpus: list[Any] = []
     if facts is not None:
@@ -763,50 +943,93 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
         ratio = best / peak
         st = _band(ratio, BUSBW_PASS, BUSBW_WARN)
         statuses.append(st)
-        reasons.append(f"all-reduce busbw {best:.1f} GB/s is {ratio:.0%} of {how} (pass >= {BUSBW_PASS:.0%}, warn >= {BUSBW_WARN:.0%})")
+        reasons.append(
+            f"all-reduce busbw {best:.1f} GB/s is {ratio:.0%} of {how} (pass >= {BUSBW_PASS:.0%}, warn >= {BUSBW_WARN:.0%})"
+        )
         if st != Status.PASS:
-            findings.append(Finding(id="dist_low_busbw", severity=Severity.WARN if st == Status.WARN else Severity.ERROR, message=f"all-reduce bus bandwidth {best:.1f} GB/s is {ratio:.0%} of the {kind} link's {peak:.1f} GB/s", fix="run with NCCL_DEBUG=INFO to see the transport NCCL chose (P2P/SHM/NET); check `nvidia-smi topo -m` and ACS/IOMMU settings"))
+            findings.append(
+                Finding(
+                    id="dist_low_busbw",
+                    severity=Severity.WARN if st == Status.WARN else Severity.ERROR,
+                    message=f"all-reduce bus bandwidth {best:.1f} GB/s is {ratio:.0%} of the {kind} link's {peak:.1f} GB/s",
+                    fix="run with NCCL_DEBUG=INFO to see the transport NCCL chose (P2P/SHM/NET); check `nvidia-smi topo -m` and ACS/IOMMU settings",
+                )
+            )
     elif result.get("allreduce"):
         top = max(result["allreduce"], key=lambda e: e["bytes"])
         reasons.append(f"all-reduce of {top['bytes'] / 2**20:.0f} MiB: busbw {top['busbw_gbs']:.2f} GB/s ({how})")
     reasons += explain_distributed(result, topology, links, kind, facts)
     for a, b, status in _topo_get(topology, "p2p") or []:
         if a in local_gpus and b in local_gpus and status != "ok":
-            findings.append(Finding(id="dist_no_p2p", severity=Severity.WARN, message=f"NVML: peer-to-peer between GPU {a} and GPU {b} is {status}: NCCL goes through host memory", fix="check the BIOS (ACS, IOMMU) and that both GPUs sit under one PCIe root; NCCL_P2P_LEVEL cannot enable what the platform forbids"))
+            findings.append(
+                Finding(
+                    id="dist_no_p2p",
+                    severity=Severity.WARN,
+                    message=f"NVML: peer-to-peer between GPU {a} and GPU {b} is {status}: NCCL goes through host memory",
+                    fix="check the BIOS (ACS, IOMMU) and that both GPUs sit under one PCIe root; NCCL_P2P_LEVEL cannot enable what the platform forbids",
+                )
+            )
     if kind != "cpu" and str((ranks or [{}])[0].get("device", "")).startswith("cuda") and n == 1:
         reasons.append("one GPU: no inter-GPU path was measured")
-    return DistVerdict(status=_worst(statuses), reasons=tuple(reasons), findings=tuple(findings), link=kind, scaling_efficiency=eff, expected_busbw_gbs=peak, busbw_ratio=ratio)
+    return DistVerdict(
+        status=_worst(statuses),
+        reasons=tuple(reasons),
+        findings=tuple(findings),
+        link=kind,
+        scaling_efficiency=eff,
+        expected_busbw_gbs=peak,
+        busbw_ratio=ratio,
+    )
 
 
-def explain_distributed(result: Mapping[str, Any], topology: Any, links: Sequence[tuple[int, int, str]], kind: str, facts: HostFacts | None) -> list[str]:
+def explain_distributed(
+    result: Mapping[str, Any], topology: Any, links: Sequence[tuple[int, int, str]], kind: str, facts: HostFacts | None
+) -> list[str]:
     """What the topology and the machine show that would explain a low figure."""
     from envtool.probes.nvml import link_class
 
     out: list[str] = []
     host = [f"GPU{a}-GPU{b} ({c})" for a, b, c in links if link_class(c) == "pcie_host"]
     if host:
-        out.append("these GPU pairs talk through the CPU's host bridge or across sockets, the slowest intra-node path: " + ", ".join(host[:6]))
+        out.append(
+            "these GPU pairs talk through the CPU's host bridge or across sockets, the slowest intra-node path: "
+            + ", ".join(host[:6])
+        )
     numa = dict(_topo_get(topology, "numa_affinity") or [])
     used = sorted({int(r["local_rank"]) for r in result.get("ranks") or [] if r.get("local_rank") is not None})
     nodes = {numa.get(g) for g in used if numa.get(g) is not None}
     if len(nodes) > 1:
-        out.append(f"the ranks' GPUs sit on {len(nodes)} NUMA nodes ({', '.join(sorted(map(str, nodes)))}): traffic crosses the CPU interconnect")
+        out.append(
+            f"the ranks' GPUs sit on {len(nodes)} NUMA nodes ({', '.join(sorted(map(str, nodes)))}): traffic crosses the CPU interconnect"
+        )
     if facts is not None:
         for g in facts.nvidia.gpus:
-            if g.index in used and g.pcie_width_current and g.pcie_width_max and g.pcie_width_current < g.pcie_width_max:
+            if (
+                g.index in used
+                and g.pcie_width_current
+                and g.pcie_width_max
+                and g.pcie_width_current < g.pcie_width_max
+            ):
                 out.append(f"GPU {g.index}'s PCIe link runs at x{g.pcie_width_current} of x{g.pcie_width_max}")
     if kind == "cpu":
         threads = [r.get("threads") for r in result.get("ranks") or []]
-        out.append(f"gloo on CPU: the ranks share this machine's cores ({threads} threads per rank) and memory bus, so part of the loss is compute sharing, not communication")
+        out.append(
+            f"gloo on CPU: the ranks share this machine's cores ({threads} threads per rank) and memory bus, so part of the loss is compute sharing, not communication"
+        )
     if kind == "network":
-        out.append("between nodes the network sets the pace: NCCL_DEBUG=INFO shows whether NCCL uses InfiniBand/RoCE (NET/IB) or plain TCP sockets (NET/Socket)")
+        out.append(
+            "between nodes the network sets the pace: NCCL_DEBUG=INFO shows whether NCCL uses InfiniBand/RoCE (NET/IB) or plain TCP sockets (NET/Socket)"
+        )
     return out
 
 
 # What each failure means for the user, and the finding it becomes.
 _FAILURE_FINDINGS = {
     "port_in_use": ("dist_port_in_use", "pick a free --master-port (or stop the job that holds it)"),
-    "rendezvous_timeout": ("dist_rendezvous_timeout", "start the same command on every node (each with its --node-rank) within --rdzv-timeout; check that --master-addr is reachable from every node and the port is open"),
+    "rendezvous_timeout": (
+        "dist_rendezvous_timeout",
+        "start the same command on every node (each with its --node-rank) within --rdzv-timeout; check that --master-addr is reachable from every node and the port is open",
+    ),
     "rank_failed": ("dist_rank_failed", "read the failing rank's error above; rerun with --nproc 1 to see it alone"),
     "timeout": ("dist_timeout", "raise --timeout, or look for a rank stuck in a collective (NCCL_DEBUG=INFO)"),
 }
@@ -816,6 +1039,10 @@ def _judge_failure(result: Mapping[str, Any]) -> DistVerdict:
     err = result.get("error") or {}
     kind = str(err.get("kind", "crashed"))
     message = str(err.get("message", ""))
-    fid, fix = _FAILURE_FINDINGS.get(kind, ("dist_failed", "run `envtool bench` (single process) first to check the environment itself"))
+    fid, fix = _FAILURE_FINDINGS.get(
+        kind, ("dist_failed", "run `envtool bench` (single process) first to check the environment itself")
+    )
     finding = Finding(id=fid, severity=Severity.ERROR, message=message, fix=fix)
-    return DistVerdict(status=Status.FAIL, reasons=(f"the distributed run failed ({kind}): {message}",), findings=(finding,))
+    return DistVerdict(
+        status=Status.FAIL, reasons=(f"the distributed run failed ({kind}): {message}",), findings=(finding,)
+    )

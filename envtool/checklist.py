@@ -61,7 +61,15 @@ class ChecklistConfig:
     source: str | None = None
 
 
-_THRESHOLDS = {"min_python": str, "min_disk_gib": (int, float), "min_ram_gib": (int, float), "min_shm_gib": (int, float), "min_driver": str, "expected_profile": str, "min_accuracy": (int, float)}
+_THRESHOLDS = {
+    "min_python": str,
+    "min_disk_gib": (int, float),
+    "min_ram_gib": (int, float),
+    "min_shm_gib": (int, float),
+    "min_driver": str,
+    "expected_profile": str,
+    "min_accuracy": (int, float),
+}
 _CHECKS = {"skip": list, "train": bool}
 _BENCH = {"model": str, "precision": str, "batch_size": int, "seq_len": int, "steps": int, "warmup": int, "device": str}
 _COMMAND = {"id": str, "title": str, "argv": list, "expect_exit": int, "timeout": (int, float), "fix": str}
@@ -83,7 +91,9 @@ def _validate(path: str, table: Mapping[str, Any], schema: Mapping[str, Any], pr
         if isinstance(value, bool) and want in (int, float, (int, float)):
             raise BadInputError(f"{path}: key '{where}' must be a {_type_name(want)}, not a boolean")
         if not isinstance(value, want):
-            raise BadInputError(f"{path}: key '{where}' must be a {_type_name(want)}, not {type(value).__name__} ({value!r})")
+            raise BadInputError(
+                f"{path}: key '{where}' must be a {_type_name(want)}, not {type(value).__name__} ({value!r})"
+            )
 
 
 def load_config(path: str | None) -> ChecklistConfig:
@@ -106,12 +116,17 @@ def load_config(path: str | None) -> ChecklistConfig:
     for key in ("min_python", "min_driver"):
         # Bounded digits: _vtuple's int() refuses numbers of more than 4300 digits.
         if key in th and not re.fullmatch(r"\d{1,9}(\.\d{1,9}){0,3}", th[key]):
-            raise BadInputError(f"{path}: key 'thresholds.{key}' must be a version like '3.10' or '535.104.05', not {th[key]!r}")
+            raise BadInputError(
+                f"{path}: key 'thresholds.{key}' must be a version like '3.10' or '535.104.05', not {th[key]!r}"
+            )
     known = set(CHECK_IDS)
     for sid in ch.get("skip", []):
         if not isinstance(sid, str) or sid not in known:
             close = difflib.get_close_matches(str(sid), sorted(known), n=1)
-            raise BadInputError(f"{path}: 'checks.skip' names {sid!r}, which is not a check" + (f"; did you mean '{close[0]}'?" if close else ""))
+            raise BadInputError(
+                f"{path}: 'checks.skip' names {sid!r}, which is not a check"
+                + (f"; did you mean '{close[0]}'?" if close else "")
+            )
     commands = []
     seen = set(known)
     for i, cmd in enumerate(raw.get("command", [])):
@@ -122,14 +137,27 @@ def load_config(path: str | None) -> ChecklistConfig:
             if req not in cmd:
                 raise BadInputError(f"{path}: [[command]] #{i + 1} needs '{req}'")
         if not _ID.match(cmd["id"]) or cmd["id"] in seen:
-            raise BadInputError(f"{path}: command[{i}].id {cmd['id']!r} must be a new plain name (lowercase letters, digits, '_', '-', '.')")
+            raise BadInputError(
+                f"{path}: command[{i}].id {cmd['id']!r} must be a new plain name (lowercase letters, digits, '_', '-', '.')"
+            )
         seen.add(cmd["id"])
         argv = cmd["argv"]
         if not argv or not all(isinstance(a, str) for a in argv):
-            raise BadInputError(f"{path}: command[{i}].argv must be a non-empty list of strings (an argv list, never a shell string)")
+            raise BadInputError(
+                f"{path}: command[{i}].argv must be a non-empty list of strings (an argv list, never a shell string)"
+            )
         if cmd.get("timeout", 30.0) <= 0:
             raise BadInputError(f"{path}: command[{i}].timeout must be > 0 seconds")
-        commands.append(CommandCheck(id=cmd["id"], title=cmd.get("title", cmd["id"]), argv=tuple(argv), expect_exit=cmd.get("expect_exit", 0), timeout=float(cmd.get("timeout", 30.0)), fix=cmd.get("fix", "")))
+        commands.append(
+            CommandCheck(
+                id=cmd["id"],
+                title=cmd.get("title", cmd["id"]),
+                argv=tuple(argv),
+                expect_exit=cmd.get("expect_exit", 0),
+                timeout=float(cmd.get("timeout", 30.0)),
+                fix=cmd.get("fix", ""),
+            )
+        )
     return ChecklistConfig(
         min_python=th.get("min_python", "3.10"),
         min_disk_gib=float(th.get("min_disk_gib", 20.0)),
@@ -198,21 +226,40 @@ def _findings_of(facts: HostFacts, ids: Sequence[str]) -> list[Finding]:
 
 def check_os(ctx: Context) -> CheckResult:
     s = ctx.facts.system
-    what = f"{s.os_pretty or s.os_name or '?'} on {s.arch or '?'}" + (f" (WSL{s.wsl})" if s.wsl else "") + (f", in {s.container}" if s.container else "")
+    what = (
+        f"{s.os_pretty or s.os_name or '?'} on {s.arch or '?'}"
+        + (f" (WSL{s.wsl})" if s.wsl else "")
+        + (f", in {s.container}" if s.container else "")
+    )
     if s.os_name == "Linux" and s.arch in ("x86_64", "aarch64"):
         return _r("os", Status.PASS, what)
     if s.os_name in ("Windows", "Darwin") or (s.os_name == "Linux" and s.arch):
-        return _r("os", Status.WARN, what, "PyTorch's CUDA wheels and envtool's profiles target Linux x86_64/aarch64; on Windows use WSL2, on macOS expect the CPU/MPS build")
+        return _r(
+            "os",
+            Status.WARN,
+            what,
+            "PyTorch's CUDA wheels and envtool's profiles target Linux x86_64/aarch64; on Windows use WSL2, on macOS expect the CPU/MPS build",
+        )
     return _r("os", Status.FAIL, what, "use a Linux x86_64 or aarch64 machine")
 
 
 def check_python(ctx: Context) -> CheckResult:
     v = ctx.facts.python.version
     if not ctx.python_exists or v is None:
-        return _r("python", Status.FAIL, f"cannot run {ctx.python}", "give an existing interpreter with --python, or create an environment with `envtool install`")
+        return _r(
+            "python",
+            Status.FAIL,
+            f"cannot run {ctx.python}",
+            "give an existing interpreter with --python, or create an environment with `envtool install`",
+        )
     if _vtuple(v) >= _vtuple(ctx.config.min_python):
         return _r("python", Status.PASS, f"Python {v} ({ctx.python})")
-    return _r("python", Status.FAIL, f"Python {v} is older than {ctx.config.min_python}", "create an environment with a newer Python: `envtool install --profile auto`")
+    return _r(
+        "python",
+        Status.FAIL,
+        f"Python {v} is older than {ctx.config.min_python}",
+        "create an environment with a newer Python: `envtool install --profile auto`",
+    )
 
 
 def check_disk(ctx: Context) -> CheckResult:
@@ -225,7 +272,12 @@ def check_disk(ctx: Context) -> CheckResult:
     if (low.free_bytes or 0) >= need:
         return _r("disk", Status.PASS, seen)
     status = Status.FAIL if (low.free_bytes or 0) < need / 4 else Status.WARN
-    return _r("disk", status, seen + f" (want {ctx.config.min_disk_gib:g} GiB)", f"free space at {low.path}, or put environments and HF_HOME on a larger disk")
+    return _r(
+        "disk",
+        status,
+        seen + f" (want {ctx.config.min_disk_gib:g} GiB)",
+        f"free space at {low.path}, or put environments and HF_HOME on a larger disk",
+    )
 
 
 def check_ram(ctx: Context) -> CheckResult:
@@ -235,17 +287,30 @@ def check_ram(ctx: Context) -> CheckResult:
     seen = f"{total / GIB:.1f} GiB"
     if total >= ctx.config.min_ram_gib * GIB:
         return _r("ram", Status.PASS, seen)
-    return _r("ram", Status.WARN, seen + f" (want {ctx.config.min_ram_gib:g} GiB)", "use smaller batches, or a machine with more memory")
+    return _r(
+        "ram",
+        Status.WARN,
+        seen + f" (want {ctx.config.min_ram_gib:g} GiB)",
+        "use smaller batches, or a machine with more memory",
+    )
 
 
 def check_shm(ctx: Context) -> CheckResult:
     shm = ctx.facts.system.shm_bytes
     if ctx.facts.system.os_name != "Linux" or shm is None:
-        return _skip("shm", "/dev/shm exists only on Linux" if ctx.facts.system.os_name != "Linux" else "/dev/shm could not be read")
+        return _skip(
+            "shm",
+            "/dev/shm exists only on Linux" if ctx.facts.system.os_name != "Linux" else "/dev/shm could not be read",
+        )
     seen = f"{shm / GIB:.2f} GiB"
     if shm >= ctx.config.min_shm_gib * GIB:
         return _r("shm", Status.PASS, seen)
-    return _r("shm", Status.WARN, seen + f" (want {ctx.config.min_shm_gib:g} GiB)", "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`")
+    return _r(
+        "shm",
+        Status.WARN,
+        seen + f" (want {ctx.config.min_shm_gib:g} GiB)",
+        "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`",
+    )
 
 
 def check_driver(ctx: Context) -> CheckResult:
@@ -253,13 +318,25 @@ def check_driver(ctx: Context) -> CheckResult:
     if rules.has_gpu(ctx.facts) is False:
         return _skip("driver", "no NVIDIA GPU on this machine")
     if nv.error or not nv.driver_version:
-        return _r("driver", Status.FAIL, nv.error or "an NVIDIA GPU is on the PCI bus but no driver answers", "install the NVIDIA driver (`sudo ubuntu-drivers install`), then reboot")
-    seen = f"driver {nv.driver_version} (CUDA {nv.cuda_driver_version or '?'}), {len(nv.gpus)} GPU(s): " + ", ".join(sorted({g.name or '?' for g in nv.gpus}))
+        return _r(
+            "driver",
+            Status.FAIL,
+            nv.error or "an NVIDIA GPU is on the PCI bus but no driver answers",
+            "install the NVIDIA driver (`sudo ubuntu-drivers install`), then reboot",
+        )
+    seen = f"driver {nv.driver_version} (CUDA {nv.cuda_driver_version or '?'}), {len(nv.gpus)} GPU(s): " + ", ".join(
+        sorted({g.name or "?" for g in nv.gpus})
+    )
     lost = _findings_of(ctx.facts, ("gpu_error",))
     if lost:  # the driver answers but cannot read a GPU (lost, fallen off the bus): not ready
         return _r("driver", Status.FAIL, seen + "; " + "; ".join(f.message for f in lost), lost[0].fix)
     if ctx.config.min_driver and _vtuple(nv.driver_version) < _vtuple(ctx.config.min_driver):
-        return _r("driver", Status.FAIL, seen + f"; the lab wants >= {ctx.config.min_driver}", f"update the NVIDIA driver to >= {ctx.config.min_driver}")
+        return _r(
+            "driver",
+            Status.FAIL,
+            seen + f"; the lab wants >= {ctx.config.min_driver}",
+            f"update the NVIDIA driver to >= {ctx.config.min_driver}",
+        )
     return _r("driver", Status.PASS, seen)
 
 
@@ -275,7 +352,12 @@ def check_profile(ctx: Context) -> CheckResult:
 def check_env(ctx: Context) -> CheckResult:
     py = ctx.facts.python
     if not ctx.python_exists or py.version is None:
-        return _r("env", Status.FAIL, f"{ctx.python} does not run", "create the environment: `envtool install --profile auto --prefix DIR`")
+        return _r(
+            "env",
+            Status.FAIL,
+            f"{ctx.python} does not run",
+            "create the environment: `envtool install --profile auto --prefix DIR`",
+        )
     return _r("env", Status.PASS, f"{py.env_kind or '?'} at {py.env_prefix or '?'}")
 
 
@@ -283,11 +365,25 @@ def check_torch_imports(ctx: Context) -> CheckResult:
     if not ctx.passed("env"):
         return _skip("torch_imports", "the target environment does not run")
     if ctx.facts.python.torch is None:
-        return _r("torch_imports", Status.FAIL, "torch is not installed in the target environment", "`envtool install --profile auto`")
+        return _r(
+            "torch_imports",
+            Status.FAIL,
+            "torch is not installed in the target environment",
+            "`envtool install --profile auto`",
+        )
     rt = ctx.runtime()
     if rt.outcome != "ok":
-        return _r("torch_imports", Status.FAIL, f"{rt.outcome}: {rt.error}", "reinstall torch into a fresh environment: `envtool install --profile auto`")
-    return _r("torch_imports", Status.PASS, f"torch {rt.version} ({'CUDA ' + rt.cuda if rt.cuda else 'CPU build'}) in {rt.duration_s or 0:.1f} s")
+        return _r(
+            "torch_imports",
+            Status.FAIL,
+            f"{rt.outcome}: {rt.error}",
+            "reinstall torch into a fresh environment: `envtool install --profile auto`",
+        )
+    return _r(
+        "torch_imports",
+        Status.PASS,
+        f"torch {rt.version} ({'CUDA ' + rt.cuda if rt.cuda else 'CPU build'}) in {rt.duration_s or 0:.1f} s",
+    )
 
 
 def check_torch_build(ctx: Context) -> CheckResult:
@@ -297,7 +393,9 @@ def check_torch_build(ctx: Context) -> CheckResult:
     bad = _findings_of(facts, ("driver_too_old", "arch_unsupported", "cpu_build_on_gpu", "conflicting_installs"))
     errors = [f for f in bad if f.severity == Severity.ERROR]
     rt = ctx.runtime()
-    seen = f"torch {rt.version}, CUDA {rt.cuda or 'none'}" + (f", archs {' '.join(rt.arch_list)}" if rt.arch_list else "")
+    seen = f"torch {rt.version}, CUDA {rt.cuda or 'none'}" + (
+        f", archs {' '.join(rt.arch_list)}" if rt.arch_list else ""
+    )
     if errors:
         return _r("torch_build", Status.FAIL, "; ".join(f.message for f in errors), errors[0].fix)
     if bad:
@@ -313,11 +411,26 @@ def check_gpu_kernel(ctx: Context) -> CheckResult:
     rt = ctx.runtime()
     runs = [d for d in rt.devices if d.device.startswith("cuda")]
     if not runs:
-        return _r("gpu_kernel", Status.FAIL, f"torch sees no GPU (cuda available: {rt.cuda_available})", "check the driver, CUDA_VISIBLE_DEVICES and the torch build (`envtool detect --deep`)")
+        return _r(
+            "gpu_kernel",
+            Status.FAIL,
+            f"torch sees no GPU (cuda available: {rt.cuda_available})",
+            "check the driver, CUDA_VISIBLE_DEVICES and the torch build (`envtool detect --deep`)",
+        )
     bad = [d for d in runs if not d.ok]
     seen = ", ".join(f"{d.device} {d.name}: {'ok' if d.ok else d.error}" for d in runs)
     if bad or len(runs) < len(ctx.facts.nvidia.gpus):
-        return _r("gpu_kernel", Status.FAIL, seen + (f" ({len(runs)} of {len(ctx.facts.nvidia.gpus)} GPUs visible)" if len(runs) < len(ctx.facts.nvidia.gpus) else ""), "see `envtool detect --deep --debug`")
+        return _r(
+            "gpu_kernel",
+            Status.FAIL,
+            seen
+            + (
+                f" ({len(runs)} of {len(ctx.facts.nvidia.gpus)} GPUs visible)"
+                if len(runs) < len(ctx.facts.nvidia.gpus)
+                else ""
+            ),
+            "see `envtool detect --deep --debug`",
+        )
     return _r("gpu_kernel", Status.PASS, seen)
 
 
@@ -326,25 +439,55 @@ def check_transformers(ctx: Context) -> CheckResult:
         return _skip("transformers", "torch does not import")
     out = ctx.transformers_probe()
     if not out.get("ok"):
-        return _r("transformers", Status.FAIL, str(out.get("error")), "install transformers into the environment (`pip install transformers`), or recreate it with `envtool install`")
-    return _r("transformers", Status.PASS, f"transformers {out.get('version')} built a BERT ({out.get('parameters')} parameters)")
+        return _r(
+            "transformers",
+            Status.FAIL,
+            str(out.get("error")),
+            "install transformers into the environment (`pip install transformers`), or recreate it with `envtool install`",
+        )
+    return _r(
+        "transformers",
+        Status.PASS,
+        f"transformers {out.get('version')} built a BERT ({out.get('parameters')} parameters)",
+    )
 
 
 def check_train_step(ctx: Context) -> CheckResult:
     if not ctx.passed("transformers"):
         return _skip("train_step", "transformers does not build a BERT")
-    res = ctx.workload({"model": "tiny", "batch_size": 8, "seq_len": 64, "steps": 6, "warmup": 0, "device": "cpu" if not ctx.facts.nvidia.gpus else None})
+    res = ctx.workload(
+        {
+            "model": "tiny",
+            "batch_size": 8,
+            "seq_len": 64,
+            "steps": 6,
+            "warmup": 0,
+            "device": "cpu" if not ctx.facts.nvidia.gpus else None,
+        }
+    )
     if not res.get("ok"):
         err = res.get("error") or {}
-        return _r("train_step", Status.FAIL, f"{err.get('kind')}: {err.get('message')}", "see `envtool bench --model tiny --debug`")
+        return _r(
+            "train_step",
+            Status.FAIL,
+            f"{err.get('kind')}: {err.get('message')}",
+            "see `envtool bench --model tiny --debug`",
+        )
     losses = [float(x) for x in res.get("losses") or []]
     if not losses or not all(math.isfinite(x) for x in losses):
-        return _r("train_step", Status.FAIL, f"losses {losses}", "a non-finite loss: check the torch build and precision")
+        return _r(
+            "train_step", Status.FAIL, f"losses {losses}", "a non-finite loss: check the torch build and precision"
+        )
     seen = "losses " + " ".join(f"{x:.3f}" for x in losses)
     head, tail = sum(losses[:2]) / len(losses[:2]), sum(losses[-2:]) / len(losses[-2:])
     if tail < head:
         return _r("train_step", Status.PASS, seen + " (falling)")
-    return _r("train_step", Status.FAIL, seen + " (not falling)", "the optimizer does not learn on a fixed batch: check the torch install")
+    return _r(
+        "train_step",
+        Status.FAIL,
+        seen + " (not falling)",
+        "the optimizer does not learn on a fixed batch: check the torch install",
+    )
 
 
 def check_bench(ctx: Context) -> CheckResult:
@@ -354,10 +497,16 @@ def check_bench(ctx: Context) -> CheckResult:
 
     res = ctx.workload(dict(ctx.config.bench_options))
     verdict = bench.judge(res, ctx.facts)
-    ctx.cache["bench"] = {**res, "verdict": {"status": str(verdict.status), "reasons": list(verdict.reasons), "mfu": verdict.mfu}}
+    ctx.cache["bench"] = {
+        **res,
+        "verdict": {"status": str(verdict.status), "reasons": list(verdict.reasons), "mfu": verdict.mfu},
+    }
     if not res.get("ok"):
         return _r("bench", Status.FAIL, verdict.reasons[0], "see `envtool bench --debug`")
-    seen = f"{res.get('samples_per_s', 0):.1f} samples/s, {res.get('tflops', 0):.3g} TFLOP/s on {res.get('device_name')} ({res.get('precision')}): " + "; ".join(verdict.reasons[:2])
+    seen = (
+        f"{res.get('samples_per_s', 0):.1f} samples/s, {res.get('tflops', 0):.3g} TFLOP/s on {res.get('device_name')} ({res.get('precision')}): "
+        + "; ".join(verdict.reasons[:2])
+    )
     status = {Status.PASS: Status.PASS, Status.WARN: Status.WARN}.get(verdict.status, Status.FAIL)
     return _r("bench", status, seen, "see `envtool bench` for what explains it")
 
@@ -374,7 +523,12 @@ def check_smoke_train(ctx: Context) -> CheckResult:
     seen = f"test accuracy {acc:.3f} with {res.get('model', {}).get('source', res.get('model'))}"
     if acc >= ctx.config.min_accuracy:
         return _r("smoke_train", Status.PASS, seen)
-    return _r("smoke_train", Status.FAIL, seen + f" (want >= {ctx.config.min_accuracy})", "check the model folder and the environment")
+    return _r(
+        "smoke_train",
+        Status.FAIL,
+        seen + f" (want >= {ctx.config.min_accuracy})",
+        "check the model folder and the environment",
+    )
 
 
 CHECKS: tuple[tuple[str, str, Callable[[Context], CheckResult]], ...] = (
@@ -402,10 +556,24 @@ def _command_check(ctx: Context, cmd: CommandCheck) -> CheckResult:
     code, output = ctx.command(cmd)
     tail = output.strip().splitlines()[-1][:200] if output.strip() else ""
     if code is None:
-        return CheckResult(id=cmd.id, title=cmd.title, status=Status.FAIL, seen=f"`{' '.join(cmd.argv)}` did not finish within {cmd.timeout:g} s", fix=cmd.fix)
+        return CheckResult(
+            id=cmd.id,
+            title=cmd.title,
+            status=Status.FAIL,
+            seen=f"`{' '.join(cmd.argv)}` did not finish within {cmd.timeout:g} s",
+            fix=cmd.fix,
+        )
     if code == cmd.expect_exit:
-        return CheckResult(id=cmd.id, title=cmd.title, status=Status.PASS, seen=f"exit {code}" + (f": {tail}" if tail else ""))
-    return CheckResult(id=cmd.id, title=cmd.title, status=Status.FAIL, seen=f"exit {code}, expected {cmd.expect_exit}" + (f": {tail}" if tail else ""), fix=cmd.fix)
+        return CheckResult(
+            id=cmd.id, title=cmd.title, status=Status.PASS, seen=f"exit {code}" + (f": {tail}" if tail else "")
+        )
+    return CheckResult(
+        id=cmd.id,
+        title=cmd.title,
+        status=Status.FAIL,
+        seen=f"exit {code}, expected {cmd.expect_exit}" + (f": {tail}" if tail else ""),
+        fix=cmd.fix,
+    )
 
 
 def run_checks(ctx: Context) -> Iterator[CheckResult]:

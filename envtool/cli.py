@@ -29,9 +29,13 @@ class _Parser(argparse.ArgumentParser):
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, just that command's options are built (and its module imported)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print one JSON object on stdout, everything else on stderr")
+    common.add_argument(
+        "--json", action="store_true", help="print one JSON object on stdout, everything else on stderr"
+    )
     common.add_argument("--debug", action="store_true", help="show tracebacks")
-    parser = _Parser(prog="envtool", description="Survey, provision and benchmark a deep-learning machine.", parents=[common])
+    parser = _Parser(
+        prog="envtool", description="Survey, provision and benchmark a deep-learning machine.", parents=[common]
+    )
     parser.add_argument("--version", action="version", version=f"envtool {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, text in commands.HELPS.items():
@@ -80,7 +84,14 @@ class Ui:
             return
         from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=self.console, transient=True) as prog:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=True,
+        ) as prog:
             task = prog.add_task(description, total=total)
 
             def advance(n: float = 1, description: str | None = None) -> None:

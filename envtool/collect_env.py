@@ -405,7 +405,9 @@ def _ends_message(line: str, kind: _Kind) -> bool:
 # --------------------------------------------------------------------------- message readers
 
 _TOO_OLD = re.compile(r"too old \(found version (\d+)\)")
-_INCOMPAT = re.compile(r"(?:^|\s)(?:(?P<name>\S.{0,200}?)\s+)?with CUDA capability sm_(?P<cc>\d+)\w*\s+is not compatible")
+_INCOMPAT = re.compile(
+    r"(?:^|\s)(?:(?P<name>\S.{0,200}?)\s+)?with CUDA capability sm_(?P<cc>\d+)\w*\s+is not compatible"
+)
 _SUPPORTS = re.compile(r"supports CUDA capabilities\s+(?P<list>(?:(?:sm|compute)_\d+[a-z]?[\s,]*)+)")
 _ARCH_TOKEN = re.compile(r"(?:sm|compute)_\d+[a-z]?")
 _FOUND_GPU = re.compile(
@@ -503,7 +505,7 @@ def _clean_lines(text: str) -> list[str]:
             m = _HEADER.match(s)
             if m:
                 out.append(s[: m.end()])
-                rest = s[m.end():].strip()
+                rest = s[m.end() :].strip()
                 if rest:
                     out.append(rest)
                 continue
@@ -520,7 +522,7 @@ def _unquote(line: str) -> str:
     if ">" not in line[:1] and ">" not in line[: len(line) - len(line.lstrip()) + 1]:
         return line
     m = _QUOTE.match(line)
-    return line[m.end():] if m else line
+    return line[m.end() :] if m else line
 
 
 _QUOTE = re.compile(r"[ \t]*>(?:[ \t]*>)*[ ]?")
@@ -535,11 +537,11 @@ def _drop_html_tags(line: str) -> str:
         if close < 0:
             break
         tag = s[: close + 1].lower()
-        s = s[close + 1:].lstrip()
+        s = s[close + 1 :].lstrip()
         if tag.startswith("<summary"):
             # The summary's own text is a caption, not report content.
             end = s.lower().find("</summary>")
-            s = s[end + len("</summary>"):].lstrip() if end >= 0 else ""
+            s = s[end + len("</summary>") :].lstrip() if end >= 0 else ""
     return s
 
 
@@ -559,7 +561,7 @@ def _key_of(s: str) -> str | None:
 
 
 def _value_of(s: str) -> str:
-    return s[s.find(":") + 1:].strip().strip("`").strip()
+    return s[s.find(":") + 1 :].strip().strip("`").strip()
 
 
 # --------------------------------------------------------------------------- the report parser
@@ -710,7 +712,7 @@ def _read_cpu_line(s: str, rep: _Report) -> bool:
     if sep > 0:
         # lscpu "Model name:   ...", the Windows block "Name: ...", wmic's "Name=...".
         key = " ".join(s[:sep].split()).lower()
-        rep.cpu.setdefault(key, s[sep + 1:].strip())
+        rep.cpu.setdefault(key, s[sep + 1 :].strip())
         return True
     if not rep.cpu and not rep.cpu_bare:
         rep.cpu_bare.append(s)  # macOS prints the brand string alone ("Apple M2 Max")
@@ -756,9 +758,7 @@ def _facts_from_report(rep: _Report, messages: tuple[str, ...]) -> HostFacts:
     cuda_build = _major_minor(_collected(f.get("cuda_build")))
     hip_build = _major_minor(_collected(f.get("hip_build")))
     debug = _bool(f.get("debug"))
-    primary = (
-        TorchBuild(version=torch_version, cuda=cuda_build, hip=hip_build, debug=debug) if torch_version else None
-    )
+    primary = TorchBuild(version=torch_version, cuda=cuda_build, hip=hip_build, debug=debug) if torch_version else None
     installs = _torch_installs(primary, rep)
 
     system = _system_facts(rep)
@@ -1065,7 +1065,7 @@ def _system_facts(rep: _Report) -> SystemFacts:
 
     glibc = None
     if libc and libc.startswith("glibc-"):
-        glibc = libc[len("glibc-"):] or None
+        glibc = libc[len("glibc-") :] or None
     elif "-with-glibc" in platform_:
         glibc = platform_.rsplit("-with-glibc", 1)[1] or None
 
@@ -1131,15 +1131,19 @@ def facts_from_envtool_report(obj: dict[str, Any]) -> HostFacts:
     Raises :class:`~envtool.errors.BadInputError` for any other JSON.
     """
     if not isinstance(obj, dict):
-        raise BadInputError(f"expected an envtool JSON report (an object with \"schema\": \"{REPORT_SCHEMA}\"), got a JSON {type(obj).__name__}")
+        raise BadInputError(
+            f'expected an envtool JSON report (an object with "schema": "{REPORT_SCHEMA}"), got a JSON {type(obj).__name__}'
+        )
     schema = obj.get("schema")
     if schema != REPORT_SCHEMA:
-        got = f"schema {schema!r}" if schema is not None else "no \"schema\" key"
-        raise BadInputError(f"not an envtool report: expected \"schema\": \"{REPORT_SCHEMA}\", found {got}")
+        got = f"schema {schema!r}" if schema is not None else 'no "schema" key'
+        raise BadInputError(f'not an envtool report: expected "schema": "{REPORT_SCHEMA}", found {got}')
     data = obj.get("data")
     if not isinstance(data, dict) or not any(k in data for k in ("system", "nvidia", "gpus", "python", "toolkit")):
         command = obj.get("command") or "?"
-        raise BadInputError(f"the envtool report (command {command!r}) holds no host facts; use the JSON of `envtool detect --json` or `envtool diagnose --json`")
+        raise BadInputError(
+            f"the envtool report (command {command!r}) holds no host facts; use the JSON of `envtool detect --json` or `envtool diagnose --json`"
+        )
     try:
         return facts_from_data(data)
     except (TypeError, ValueError, KeyError, AttributeError) as exc:

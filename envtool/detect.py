@@ -16,7 +16,9 @@ from envtool.probes import nvml, python_env, system, toolkit, torch_runtime
 def _fill_capabilities(nv: NvidiaFacts) -> NvidiaFacts:
     """nvidia-smi's XML has no compute capability: take it from the knowledge table by name."""
     gpus = tuple(
-        g if g.compute_capability or not g.name else dataclasses.replace(g, compute_capability=knowledge.compute_capability(g.name))
+        g
+        if g.compute_capability or not g.name
+        else dataclasses.replace(g, compute_capability=knowledge.compute_capability(g.name))
         for g in nv.gpus
     )
     return dataclasses.replace(nv, gpus=gpus)

@@ -76,7 +76,9 @@ def target_lock(target: str | os.PathLike[str]) -> Iterator[Path]:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
             alive = holder.isdigit() and _pid_alive(int(holder))
             who = f"process {holder}" if alive else "another process"
-            raise TargetBusyError(f"{target} is being installed by {who} (lock {path}); wait for it to finish") from None
+            raise TargetBusyError(
+                f"{target} is being installed by {who} (lock {path}); wait for it to finish"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
@@ -157,9 +159,13 @@ def prepare_target(target: Path, *, force_recreate: bool) -> None:
     if not target.exists():
         return
     if not force_recreate:
-        raise BadInputError(f"{target} already exists; envtool only installs into a NEW environment (use --force-recreate to replace it, or another --prefix/--name)")
+        raise BadInputError(
+            f"{target} already exists; envtool only installs into a NEW environment (use --force-recreate to replace it, or another --prefix/--name)"
+        )
     if not is_environment(target):
-        raise BadInputError(f"{target} exists and is not a Python environment (no pyvenv.cfg or conda-meta); refusing to delete it")
+        raise BadInputError(
+            f"{target} exists and is not a Python environment (no pyvenv.cfg or conda-meta); refusing to delete it"
+        )
     shutil.rmtree(target)
 
 
@@ -203,11 +209,20 @@ def execute(
             if on_step:
                 on_step(i, step.reason)
             done = runner.stream(step.argv, timeout=step_timeout, on_line=on_line, log_file=log_file, env=env)
-            records.append({"argv": list(step.argv), "stage": step.stage, "returncode": done.returncode, "seconds": round(done.duration_s, 2)})
+            records.append(
+                {
+                    "argv": list(step.argv),
+                    "stage": step.stage,
+                    "returncode": done.returncode,
+                    "seconds": round(done.duration_s, 2),
+                }
+            )
             if not done.ok:
                 what = "timed out" if done.timed_out else f"exited with code {done.returncode}"
                 undone = rollback()
-                raise ExternalError(f"step {i} ({step.stage}) {what}: `{' '.join(step.argv[:4])} ...`; {undone + '; ' if undone else ''}log: {log_file}\n{tail_of(log_file)}")
+                raise ExternalError(
+                    f"step {i} ({step.stage}) {what}: `{' '.join(step.argv[:4])} ...`; {undone + '; ' if undone else ''}log: {log_file}\n{tail_of(log_file)}"
+                )
     except KeyboardInterrupt:
         rollback()
         raise
@@ -260,7 +275,9 @@ def check_pins(pins: Sequence[str], dists: Mapping[str, str]) -> list[dict[str, 
         req = Requirement(pin)
         got = have.get(canonicalize_name(req.name))
         if got is None:
-            out.append(_check(f"installed {req.name}", Status.FAIL, f"{req.name} is not installed (wanted {req.specifier})"))
+            out.append(
+                _check(f"installed {req.name}", Status.FAIL, f"{req.name} is not installed (wanted {req.specifier})")
+            )
         elif req.specifier.contains(got, prereleases=True):
             out.append(_check(f"installed {req.name}", Status.PASS, f"{req.name} {got}"))
         else:
@@ -276,16 +293,34 @@ def check_torch(plan: Plan, rt: Any) -> list[dict[str, Any]]:
     out = [_check("import torch", Status.PASS, f"torch {rt.version}")]
     ok = _base(rt.version) == p.torch
     out.append(_check("torch version", Status.PASS if ok else Status.FAIL, f"{rt.version} (profile: {p.torch})"))
-    ok = (rt.cuda or None) == p.cuda or (rt.cuda is not None and p.cuda is not None and rt.cuda.split(".")[:2] == p.cuda.split(".")[:2])
-    out.append(_check("torch CUDA build", Status.PASS if ok else Status.FAIL, f"{'CUDA ' + rt.cuda if rt.cuda else 'CPU build'} (profile: {p.variant})"))
+    ok = (rt.cuda or None) == p.cuda or (
+        rt.cuda is not None and p.cuda is not None and rt.cuda.split(".")[:2] == p.cuda.split(".")[:2]
+    )
+    out.append(
+        _check(
+            "torch CUDA build",
+            Status.PASS if ok else Status.FAIL,
+            f"{'CUDA ' + rt.cuda if rt.cuda else 'CPU build'} (profile: {p.variant})",
+        )
+    )
     if p.is_gpu:
-        out.append(_check("CUDA available", Status.PASS if rt.cuda_available else Status.FAIL, f"torch.cuda.is_available() = {rt.cuda_available}, {rt.device_count or 0} device(s)"))
+        out.append(
+            _check(
+                "CUDA available",
+                Status.PASS if rt.cuda_available else Status.FAIL,
+                f"torch.cuda.is_available() = {rt.cuda_available}, {rt.device_count or 0} device(s)",
+            )
+        )
     runs = list(rt.devices)
     gpu_runs = [d for d in runs if d.device.startswith("cuda")]
     if p.is_gpu and not gpu_runs:
         out.append(_check("kernel on each GPU", Status.FAIL, "no GPU ran the test kernel"))
     for d in runs:
-        out.append(_check(f"kernel on {d.device}", Status.PASS if d.ok else Status.FAIL, d.error or f"{d.name or d.device}: ok"))
+        out.append(
+            _check(
+                f"kernel on {d.device}", Status.PASS if d.ok else Status.FAIL, d.error or f"{d.name or d.device}: ok"
+            )
+        )
     return out
 
 
@@ -304,22 +339,38 @@ def check_bert(python: str, *, timeout: float, env: Mapping[str, str]) -> dict[s
     if parent is None:
         return _check("BERT training step", Status.SKIP, "the finetune_smoke workload was not found beside envtool")
     child_env = dict(env)
-    child_env["PYTHONPATH"] = str(parent) + (os.pathsep + child_env["PYTHONPATH"] if child_env.get("PYTHONPATH") else "")
+    child_env["PYTHONPATH"] = str(parent) + (
+        os.pathsep + child_env["PYTHONPATH"] if child_env.get("PYTHONPATH") else ""
+    )
     child_env.setdefault("HF_HUB_OFFLINE", "1")  # the tiny model is built from a config, nothing to fetch
-    done = runner.capture([python, "-m", "finetune_smoke.bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--json"], timeout=timeout, env=child_env, tie_to_parent=True)
+    done = runner.capture(
+        [python, "-m", "finetune_smoke.bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--json"],
+        timeout=timeout,
+        env=child_env,
+        tie_to_parent=True,
+    )
     try:
         result = json.loads(done.stdout.strip().splitlines()[-1]) if done.stdout.strip() else {}
     except ValueError:
         result = {}
     if done.ok and result.get("ok", True) is not False and result:
-        speed = next((f"{result[k]:.1f} {k}" for k in ("samples_per_s", "seq_per_s", "sequences_per_s") if isinstance(result.get(k), (int, float))), "ok")
+        speed = next(
+            (
+                f"{result[k]:.1f} {k}"
+                for k in ("samples_per_s", "seq_per_s", "sequences_per_s")
+                if isinstance(result.get(k), (int, float))
+            ),
+            "ok",
+        )
         return _check("BERT training step", Status.PASS, f"finetune_smoke tiny, 2 steps: {speed}")
     err = result.get("error") if isinstance(result.get("error"), dict) else None
     why = err.get("message") if err else done.describe_failure(5)
     return _check("BERT training step", Status.FAIL, str(why))
 
 
-def verify(plan: Plan, python: str, *, timeout: float = 300.0, env: Mapping[str, str] | None = None, bert: bool = True) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def verify(
+    plan: Plan, python: str, *, timeout: float = 300.0, env: Mapping[str, str] | None = None, bert: bool = True
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
     """Check the new environment from its own ``python``. Returns (checks, installed dists)."""
     from envtool.probes.torch_runtime import probe_torch_runtime
 
@@ -336,7 +387,11 @@ def verify(plan: Plan, python: str, *, timeout: float = 300.0, env: Mapping[str,
     dists: dict[str, str] = info.get("dists", {})
     want_py = plan.profile.python
     ok = not want_py or info.get("python", "").startswith(want_py + ".")
-    checks.append(_check("python version", Status.PASS if ok else Status.FAIL, f"{info.get('python')} (profile: {want_py or 'any'})"))
+    checks.append(
+        _check(
+            "python version", Status.PASS if ok else Status.FAIL, f"{info.get('python')} (profile: {want_py or 'any'})"
+        )
+    )
     checks += check_pins([*plan.torch_requirements, *plan.requirements], dists)
     if "transformers" in info:
         checks.append(_check("import transformers", Status.PASS, f"transformers {info['transformers']}"))
@@ -362,7 +417,13 @@ def verification_ok(checks: Sequence[Mapping[str, Any]]) -> bool:
     return all(c["status"] != str(Status.FAIL) for c in checks)
 
 
-def write_lock(target: Path, plan: Plan, dists: Mapping[str, str], checks: Sequence[Mapping[str, Any]], steps: Sequence[Mapping[str, Any]]) -> Path:
+def write_lock(
+    target: Path,
+    plan: Plan,
+    dists: Mapping[str, str],
+    checks: Sequence[Mapping[str, Any]],
+    steps: Sequence[Mapping[str, Any]],
+) -> Path:
     """``envtool-lock.json`` in the environment: the plan, exact versions, the verification."""
     from envtool import __version__
 

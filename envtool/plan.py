@@ -118,7 +118,9 @@ def build_plan(
         name = profile.name
     if backend != "conda" and prefix is None:
         if not envs_dir:
-            raise BadInputError("--name needs a directory for named environments (ENVTOOL_ENVS_DIR); or give --prefix DIR")
+            raise BadInputError(
+                "--name needs a directory for named environments (ENVTOOL_ENVS_DIR); or give --prefix DIR"
+            )
         prefix = str(PurePosixPath(envs_dir) / name) if platform != "win32" else str(PureWindowsPath(envs_dir) / name)  # type: ignore[operator]
     pyver = profile.python or "3"
     torch_reqs, reqs = requirements_for(profile, groups)
@@ -129,7 +131,13 @@ def build_plan(
         where = ["--prefix", prefix] if prefix else ["--name", name or ""]
         channels = [a for ch in (profile.conda_channels or ("conda-forge",)) for a in ("-c", ch)]
         tool = conda_tool
-        steps.append(Step(argv=(tool, "create", "--yes", *where, "--override-channels", *channels, f"python={pyver}", "pip"), reason=f"a new conda environment with Python {pyver} and pip from {', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)", stage="create"))
+        steps.append(
+            Step(
+                argv=(tool, "create", "--yes", *where, "--override-channels", *channels, f"python={pyver}", "pip"),
+                reason=f"a new conda environment with Python {pyver} and pip from {', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)",
+                stage="create",
+            )
+        )
         capture = [] if tool == "micromamba" else ["--no-capture-output"]  # stream pip's output live
         pip = [tool, "run", *where, *capture, "python", "-m", "pip", "install", "--no-input"]
         python = env_python(prefix, platform) if prefix else "python"
@@ -138,19 +146,39 @@ def build_plan(
         python = env_python(prefix, platform)
         if backend == "venv":
             tool = base_python or f"python{pyver}"
-            steps.append(Step(argv=(tool, "-m", "venv", prefix), reason=f"a new virtual environment with Python {pyver} (stdlib venv; pip comes with it)", stage="create"))
+            steps.append(
+                Step(
+                    argv=(tool, "-m", "venv", prefix),
+                    reason=f"a new virtual environment with Python {pyver} (stdlib venv; pip comes with it)",
+                    stage="create",
+                )
+            )
             pip = [python, "-m", "pip", "install", "--no-input"]
         else:
             tool = "uv"
-            steps.append(Step(argv=("uv", "venv", "--python", base_python or pyver, prefix), reason=f"a new virtual environment with Python {pyver} (uv)", stage="create"))
+            steps.append(
+                Step(
+                    argv=("uv", "venv", "--python", base_python or pyver, prefix),
+                    reason=f"a new virtual environment with Python {pyver} (uv)",
+                    stage="create",
+                )
+            )
             pip = ["uv", "pip", "install", "--python", python]
     if torch_reqs:
         src = t_index or "the installer's configured default index"
-        steps.append(Step(argv=(*pip, *torch_reqs, *index_args(t_index)), reason=f"torch {profile.torch} ({profile.variant}) from {src} only (--index-url: one index, never an extra one)", stage="torch"))
+        steps.append(
+            Step(
+                argv=(*pip, *torch_reqs, *index_args(t_index)),
+                reason=f"torch {profile.torch} ({profile.variant}) from {src} only (--index-url: one index, never an extra one)",
+                stage="torch",
+            )
+        )
     if reqs:
         src = profile.index or "the installer's configured default index"
         what = "the profile's packages" + (f" and group(s) {', '.join(groups)}" if groups else "")
-        steps.append(Step(argv=(*pip, *reqs, *index_args(profile.index)), reason=f"{what} from {src}", stage="packages"))
+        steps.append(
+            Step(argv=(*pip, *reqs, *index_args(profile.index)), reason=f"{what} from {src}", stage="packages")
+        )
     return Plan(
         profile=profile,
         backend=backend,

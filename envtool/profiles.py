@@ -27,7 +27,6 @@ from envtool.errors import BadInputError
 from envtool.model import Profile
 from envtool.tomlfile import read_toml
 
-
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _TOP_KEYS: dict[str, type] = {
     "description": str,
@@ -72,7 +71,9 @@ def search_dirs(profiles_dir: str | None = None, env: Mapping[str, str] | None =
         if extra:
             p = Path(extra)
             if not p.is_dir():
-                raise BadInputError(f"profiles directory {extra} does not exist; fix the path given by --profiles-dir or ENVTOOL_PROFILES_DIR")
+                raise BadInputError(
+                    f"profiles directory {extra} does not exist; fix the path given by --profiles-dir or ENVTOOL_PROFILES_DIR"
+                )
             dirs.append(p)
     return dirs
 
@@ -86,7 +87,9 @@ def _line_of(text: str, key: str) -> str:
     """' (line N)' for the first line assigning ``key`` (its last dotted part), or ''."""
     leaf = key.rsplit(".", 1)[-1]
     for n, line in enumerate(text.splitlines(), 1):
-        if re.match(rf"\s*[\"']?{re.escape(leaf)}[\"']?\s*=", line) or re.match(rf"\s*\[\s*{re.escape(key)}\s*\]", line):
+        if re.match(rf"\s*[\"']?{re.escape(leaf)}[\"']?\s*=", line) or re.match(
+            rf"\s*\[\s*{re.escape(key)}\s*\]", line
+        ):
             return f" (line {n})"
     return ""
 
@@ -102,14 +105,18 @@ def _check_table(path: Path, text: str, table: Mapping[str, Any], schema: Mappin
             raise BadInputError(f"{_where(path, text, full)}: unknown key '{full}'{_did_you_mean(key, list(schema))}")
         if not isinstance(value, schema[key]):
             want = {"str": "string", "list": "list", "dict": "table", "bool": "boolean"}[schema[key].__name__]
-            raise BadInputError(f"{_where(path, text, full)}: key '{full}' must be a {want}, not {type(value).__name__} ({value!r})")
+            raise BadInputError(
+                f"{_where(path, text, full)}: key '{full}' must be a {want}, not {type(value).__name__} ({value!r})"
+            )
 
 
 def _check_url(path: Path, text: str, key: str, url: str, *, allow_default: bool = False) -> None:
     if allow_default and url == DEFAULT:
         return
     if not url.startswith(("https://", "file://")):
-        raise BadInputError(f"{_where(path, text, key)}: key '{key}' must be an https:// URL (or file:// for a local wheelhouse), not {url!r}")
+        raise BadInputError(
+            f"{_where(path, text, key)}: key '{key}' must be an https:// URL (or file:// for a local wheelhouse), not {url!r}"
+        )
 
 
 # A plain ``name==version`` pin (PEP 508 name): checked with packaging.version alone, since
@@ -121,7 +128,9 @@ def _check_pins(path: Path, text: str, key: str, items: list[Any]) -> None:
     """Every item an exact pin (``name==version``), parsed by packaging."""
     for item in items:
         if not isinstance(item, str):
-            raise BadInputError(f"{_where(path, text, key)}: key '{key}' must be a list of requirement strings, not {item!r}")
+            raise BadInputError(
+                f"{_where(path, text, key)}: key '{key}' must be a list of requirement strings, not {item!r}"
+            )
         plain = _PLAIN_PIN.match(item)
         if plain:
             try:
@@ -135,10 +144,14 @@ def _check_pins(path: Path, text: str, key: str, items: list[Any]) -> None:
         try:
             req = Requirement(item)
         except InvalidRequirement as exc:
-            raise BadInputError(f"{_where(path, text, key)}: key '{key}': {item!r} is not a valid requirement ({exc})") from exc
+            raise BadInputError(
+                f"{_where(path, text, key)}: key '{key}': {item!r} is not a valid requirement ({exc})"
+            ) from exc
         specs = list(req.specifier)
         if req.url or len(specs) != 1 or specs[0].operator not in ("==", "===") or specs[0].version.endswith(".*"):
-            raise BadInputError(f"{_where(path, text, key)}: key '{key}': {item!r} must be an exact pin like '{req.name}==1.2.3'")
+            raise BadInputError(
+                f"{_where(path, text, key)}: key '{key}': {item!r} must be an exact pin like '{req.name}==1.2.3'"
+            )
 
 
 def _check_version(path: Path, text: str, key: str, value: str) -> None:
@@ -156,16 +169,22 @@ def read_raw(path: Path) -> dict[str, Any]:
     _check_table(path, text, torch, _TORCH_KEYS, "torch.")
     aliases = raw.get("aliases", [])
     if not all(isinstance(a, str) and _NAME.match(a) for a in aliases):
-        raise BadInputError(f"{_where(path, text, 'aliases')}: key 'aliases' must be a list of plain names (letters, digits, '.', '_', '-')")
+        raise BadInputError(
+            f"{_where(path, text, 'aliases')}: key 'aliases' must be a list of plain names (letters, digits, '.', '_', '-')"
+        )
     if "extends" in raw and not _NAME.match(raw["extends"]):
-        raise BadInputError(f"{_where(path, text, 'extends')}: key 'extends' must be a plain profile name, not {raw['extends']!r}")
+        raise BadInputError(
+            f"{_where(path, text, 'extends')}: key 'extends' must be a plain profile name, not {raw['extends']!r}"
+        )
     if "index" in torch:
         _check_url(path, text, "torch.index", torch["index"], allow_default=True)
     if "index" in raw:
         _check_url(path, text, "index", raw["index"], allow_default=True)
     if "python" in raw:
         if not re.fullmatch(r"3\.\d+", raw["python"]):
-            raise BadInputError(f"{_where(path, text, 'python')}: key 'python' must be a Python minor version like '3.11', not {raw['python']!r}")
+            raise BadInputError(
+                f"{_where(path, text, 'python')}: key 'python' must be a Python minor version like '3.11', not {raw['python']!r}"
+            )
     if "version" in torch:
         _check_version(path, text, "torch.version", torch["version"])
     for key, items in (("packages", raw.get("packages", [])), ("torch.packages", torch.get("packages", []))):
@@ -174,13 +193,19 @@ def read_raw(path: Path) -> dict[str, Any]:
         if not _NAME.match(gname):
             raise BadInputError(f"{_where(path, text, 'groups')}: group name {gname!r} must be a plain name")
         if not isinstance(items, list):
-            raise BadInputError(f"{_where(path, text, gname)}: key 'groups.{gname}' must be a list of requirement strings")
+            raise BadInputError(
+                f"{_where(path, text, gname)}: key 'groups.{gname}' must be a list of requirement strings"
+            )
         _check_pins(path, text, f"groups.{gname}", items)
     for ch in raw.get("conda_channels", []):
         if not isinstance(ch, str) or not (_NAME.match(ch) or ch.startswith(("https://", "file://"))):
-            raise BadInputError(f"{_where(path, text, 'conda_channels')}: key 'conda_channels' must list channel names or https:// / file:// URLs, not {ch!r}")
+            raise BadInputError(
+                f"{_where(path, text, 'conda_channels')}: key 'conda_channels' must list channel names or https:// / file:// URLs, not {ch!r}"
+            )
     if not all(isinstance(p, str) and p for p in torch.get("index_platforms", [])):
-        raise BadInputError(f"{_where(path, text, 'index_platforms')}: key 'torch.index_platforms' must be a list of sys.platform names ('linux', 'win32', 'darwin')")
+        raise BadInputError(
+            f"{_where(path, text, 'index_platforms')}: key 'torch.index_platforms' must be a list of sys.platform names ('linux', 'win32', 'darwin')"
+        )
     return raw
 
 
@@ -202,7 +227,9 @@ def _resolve(name: str, raws: Mapping[str, tuple[Path, dict[str, Any]]], chain: 
     if parent in chain or parent == name:
         raise BadInputError(f"{path}: key 'extends' makes a cycle: {' -> '.join((*chain, name, parent))}")
     if parent not in raws:
-        raise BadInputError(f"{path}: key 'extends' names profile '{parent}', which does not exist{_did_you_mean(parent, list(raws))}")
+        raise BadInputError(
+            f"{path}: key 'extends' names profile '{parent}', which does not exist{_did_you_mean(parent, list(raws))}"
+        )
     return _merge(_resolve(parent, raws, (*chain, name)), raw)
 
 
@@ -221,7 +248,11 @@ def _build(name: str, path: Path, raw: Mapping[str, Any]) -> Profile:
         tv = knowledge.torch_variant(variant, version)
         if tv is None or not tv.cuda:
             known = [v.name for v in knowledge.torch_variants()]
-            hint = _did_you_mean(variant, known) if knowledge.torch_variant(variant) is None else f"; torch {version} was not published for {variant}"
+            hint = (
+                _did_you_mean(variant, known)
+                if knowledge.torch_variant(variant) is None
+                else f"; torch {version} was not published for {variant}"
+            )
             raise BadInputError(f"{path}: key 'torch.variant' = {variant!r} is not a known torch wheel variant{hint}")
         cuda = tv.cuda
         min_driver = knowledge.min_driver_for_cuda(tv.cuda, "Linux")
@@ -272,7 +303,9 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
                 mirrors[key] = value  # torch from the installer's configured default index
                 continue
             if not value.startswith(("https://", "file://")):
-                raise BadInputError(f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), or 'default' for pytorch, not {value!r}")
+                raise BadInputError(
+                    f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), or 'default' for pytorch, not {value!r}"
+                )
             mirrors[key] = value
     return mirrors
 
@@ -291,7 +324,7 @@ def apply_mirrors(profile: Profile, mirrors: Mapping[str, str]) -> Profile:
         # A lab whose default index (a proxy, a devpi) also carries PyTorch's wheels.
         changes["torch_index"] = None
     elif mirrors.get("pytorch") and profile.torch_index and profile.torch_index.startswith(PYTORCH_INDEX):
-        changes["torch_index"] = mirrors["pytorch"].rstrip("/") + profile.torch_index[len(PYTORCH_INDEX):]
+        changes["torch_index"] = mirrors["pytorch"].rstrip("/") + profile.torch_index[len(PYTORCH_INDEX) :]
     if mirrors.get("index"):
         changes["index"] = mirrors["index"]
     if mirrors.get("conda"):
@@ -319,7 +352,9 @@ def load_profiles(profiles_dir: str | None = None, env: Mapping[str, str] | None
     for p in profiles:
         for alias in p.aliases:
             if alias in seen and seen[alias] != p.name:
-                raise BadInputError(f"{p.path}: alias '{alias}' is already the name or alias of profile '{seen[alias]}'")
+                raise BadInputError(
+                    f"{p.path}: alias '{alias}' is already the name or alias of profile '{seen[alias]}'"
+                )
             seen[alias] = p.name
     return profiles
 
@@ -327,7 +362,9 @@ def load_profiles(profiles_dir: str | None = None, env: Mapping[str, str] | None
 def find_profile(name: str, profiles: Sequence[Profile]) -> Profile:
     """A profile by name or alias (``auto`` is resolved by the caller)."""
     if not _NAME.match(name):
-        raise BadInputError(f"profile name {name!r} is not a plain name; use one of: {', '.join(p.name for p in profiles)}")
+        raise BadInputError(
+            f"profile name {name!r} is not a plain name; use one of: {', '.join(p.name for p in profiles)}"
+        )
     for p in profiles:
         if p.name == name or name in p.aliases:
             return p

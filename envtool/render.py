@@ -49,20 +49,34 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
     where = s.get("container") or ("WSL" + str(s["wsl"]) if s.get("wsl") else "bare metal or VM")
     disks = ", ".join(f"{d['path']} {_gib(d.get('free_bytes'))} free" for d in s.get("disks") or []) or None
     cores = f"{s.get('physical_cores') or '?'} physical / {s.get('logical_cores') or '?'} logical"
-    out.append(("System", _kv_table([
-        ("OS", f"{_v(s.get('os_pretty'))} ({_v(s.get('arch'))}, kernel {_v(s.get('kernel'))}, glibc {_v(s.get('glibc'))})"),
-        ("Runs in", where),
-        ("CPU", f"{_v(s.get('cpu_model'))}, {cores}"),
-        ("CPU flags", " ".join(s.get("cpu_flags") or []) or None),
-        ("RAM", f"{_gib(s.get('ram_total_bytes'))} ({_gib(s.get('ram_available_bytes'))} available)"),
-        ("Disk", disks),
-        ("/dev/shm", _gib(s.get("shm_bytes")) if s.get("shm_bytes") is not None else None),
-    ])))
+    out.append(
+        (
+            "System",
+            _kv_table(
+                [
+                    (
+                        "OS",
+                        f"{_v(s.get('os_pretty'))} ({_v(s.get('arch'))}, kernel {_v(s.get('kernel'))}, glibc {_v(s.get('glibc'))})",
+                    ),
+                    ("Runs in", where),
+                    ("CPU", f"{_v(s.get('cpu_model'))}, {cores}"),
+                    ("CPU flags", " ".join(s.get("cpu_flags") or []) or None),
+                    ("RAM", f"{_gib(s.get('ram_total_bytes'))} ({_gib(s.get('ram_available_bytes'))} available)"),
+                    ("Disk", disks),
+                    ("/dev/shm", _gib(s.get("shm_bytes")) if s.get("shm_bytes") is not None else None),
+                ]
+            ),
+        )
+    )
     gpus = data.get("gpus") or []
     if nv.get("driver_version"):
         driver = f"{nv['driver_version']} (max CUDA {_v(nv.get('cuda_driver_version'))}, via {_v(nv.get('source'))})"
     else:
-        why = "; ".join(f"{n['probe']}: {n.get('reason') or n['status']}" for n in data.get("probes") or [] if n["probe"] in ("nvml", "nvidia-smi") and n["status"] != "ok")
+        why = "; ".join(
+            f"{n['probe']}: {n.get('reason') or n['status']}"
+            for n in data.get("probes") or []
+            if n["probe"] in ("nvml", "nvidia-smi") and n["status"] != "ok"
+        )
         driver = "none found" + (f" ({why})" if why else "")
     if nv.get("error"):
         driver += f" ({nv['error']})"
@@ -73,39 +87,103 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
         for g in gpus:
             pcie = f"gen{g.get('pcie_gen_current') or '?'}x{g.get('pcie_width_current') or '?'} / gen{g.get('pcie_gen_max') or '?'}x{g.get('pcie_width_max') or '?'}"
             notes = g.get("error") or ", ".join(g.get("throttle_reasons") or []) or ""
-            cells = (str(g.get("index")), _v(g.get("name")), _v(g.get("compute_capability")), _gib(g.get("memory_total_bytes")), pcie, _v(g.get("mig_mode")), notes)
+            cells = (
+                str(g.get("index")),
+                _v(g.get("name")),
+                _v(g.get("compute_capability")),
+                _gib(g.get("memory_total_bytes")),
+                pcie,
+                _v(g.get("mig_mode")),
+                notes,
+            )
             t.add_row(*(Text(c) for c in cells))
         out.append((f"NVIDIA: driver {driver}", t))
     else:
         hw = nv.get("hardware_present")
-        out.append(("NVIDIA", _kv_table([("Driver", driver), ("GPUs", "none found" + (" (but an NVIDIA device is on the PCI bus)" if hw else ""))])))
-    out.append(("CUDA toolkit (nvcc; torch wheels do not need it)", _kv_table([
-        ("nvcc", f"{_v(tk.get('nvcc_version'))} at {_v(tk.get('nvcc_path'))}"),
-        ("CUDA_HOME", f"{_v(tk.get('cuda_home'))}" + (f" (from {tk['cuda_home_source']})" if tk.get("cuda_home_source") else "")),
-    ])))
+        out.append(
+            (
+                "NVIDIA",
+                _kv_table(
+                    [
+                        ("Driver", driver),
+                        ("GPUs", "none found" + (" (but an NVIDIA device is on the PCI bus)" if hw else "")),
+                    ]
+                ),
+            )
+        )
+    out.append(
+        (
+            "CUDA toolkit (nvcc; torch wheels do not need it)",
+            _kv_table(
+                [
+                    ("nvcc", f"{_v(tk.get('nvcc_version'))} at {_v(tk.get('nvcc_path'))}"),
+                    (
+                        "CUDA_HOME",
+                        f"{_v(tk.get('cuda_home'))}"
+                        + (f" (from {tk['cuda_home_source']})" if tk.get("cuda_home_source") else ""),
+                    ),
+                ]
+            ),
+        )
+    )
     torch = py.get("torch")
-    torch_s = f"{torch['version']} ({'CUDA ' + torch['cuda'] if torch.get('cuda') else 'ROCm ' + torch['hip'] if torch.get('hip') else 'CPU build'})" if torch else "not installed"
-    tools = ", ".join(f"{t['name']} {t.get('version') or ''}".strip() for t in py.get("tools") or [] if t.get("path")) or "none"
+    torch_s = (
+        f"{torch['version']} ({'CUDA ' + torch['cuda'] if torch.get('cuda') else 'ROCm ' + torch['hip'] if torch.get('hip') else 'CPU build'})"
+        if torch
+        else "not installed"
+    )
+    tools = (
+        ", ".join(f"{t['name']} {t.get('version') or ''}".strip() for t in py.get("tools") or [] if t.get("path"))
+        or "none"
+    )
     env_label = py.get("env_kind") or "?"
     if py.get("conda_env_name"):
         env_label += f" '{py['conda_env_name']}'"
-    out.append(("Python", _kv_table([
-        ("Interpreter", f"{_v(py.get('version'))} at {_v(py.get('executable'))} ({env_label})"),
-        ("Installers", tools),
-        ("torch", torch_s),
-        ("transformers", py.get("transformers") or "not installed"),
-        ("nvidia-* wheels", ", ".join(f"{d['name']} {d['version']}" for d in py.get("nvidia_wheels") or []) or "none"),
-    ])))
+    out.append(
+        (
+            "Python",
+            _kv_table(
+                [
+                    ("Interpreter", f"{_v(py.get('version'))} at {_v(py.get('executable'))} ({env_label})"),
+                    ("Installers", tools),
+                    ("torch", torch_s),
+                    ("transformers", py.get("transformers") or "not installed"),
+                    (
+                        "nvidia-* wheels",
+                        ", ".join(f"{d['name']} {d['version']}" for d in py.get("nvidia_wheels") or []) or "none",
+                    ),
+                ]
+            ),
+        )
+    )
     rt = data.get("torch_runtime")
     if rt:
-        devs = "; ".join(f"{d['device']} {d.get('name') or ''}: {'ok' if d.get('ok') else 'FAILED ' + str(d.get('error'))}" for d in rt.get("devices") or [])
-        out.append(("torch, imported (deep probe)", _kv_table([
-            ("Outcome", rt.get("outcome") + (f": {rt['error']}" if rt.get("error") else "")),
-            ("Build", f"torch {_v(rt.get('version'))}, CUDA {_v(rt.get('cuda'))}, cuDNN {_v(rt.get('cudnn'))}, NCCL {_v(rt.get('nccl'))}"),
-            ("Archs", " ".join(rt.get("arch_list") or []) or None),
-            ("Kernels", devs or None),
-            ("Loaded libs", str(len(rt.get("loaded_libraries") or [])) + " CUDA/torch libraries" if rt.get("loaded_libraries") else None),
-        ])))
+        devs = "; ".join(
+            f"{d['device']} {d.get('name') or ''}: {'ok' if d.get('ok') else 'FAILED ' + str(d.get('error'))}"
+            for d in rt.get("devices") or []
+        )
+        out.append(
+            (
+                "torch, imported (deep probe)",
+                _kv_table(
+                    [
+                        ("Outcome", rt.get("outcome") + (f": {rt['error']}" if rt.get("error") else "")),
+                        (
+                            "Build",
+                            f"torch {_v(rt.get('version'))}, CUDA {_v(rt.get('cuda'))}, cuDNN {_v(rt.get('cudnn'))}, NCCL {_v(rt.get('nccl'))}",
+                        ),
+                        ("Archs", " ".join(rt.get("arch_list") or []) or None),
+                        ("Kernels", devs or None),
+                        (
+                            "Loaded libs",
+                            str(len(rt.get("loaded_libraries") or [])) + " CUDA/torch libraries"
+                            if rt.get("loaded_libraries")
+                            else None,
+                        ),
+                    ]
+                ),
+            )
+        )
     env = data.get("env_vars") or {}
     if env:
         out.append(("Environment", _kv_table([(k, v) for k, v in env.items()])))
@@ -153,7 +231,13 @@ def renderables(result: CommandResult) -> list[Any]:
             ptx = any(a.startswith("compute_") for a in p.get("archs") or [])
             span = (f"{sm[0]}-{sm[-1]}" if len(sm) > 1 else (sm[0] if sm else "any CPU")) + ("+PTX" if ptx else "")
             aliases = ", ".join(p.get("aliases") or [])
-            cells = (p["name"] + (f" ({aliases})" if aliases else ""), _v(p.get("torch")) + f" {p.get('variant') or 'cpu'}", p.get("cuda") or "-", p.get("min_driver") or "-", span)
+            cells = (
+                p["name"] + (f" ({aliases})" if aliases else ""),
+                _v(p.get("torch")) + f" {p.get('variant') or 'cpu'}",
+                p.get("cuda") or "-",
+                p.get("min_driver") or "-",
+                span,
+            )
             t.add_row(*(Text(c) for c in cells), fits)
             for reason in p.get("why_not") or []:
                 why.append(Text(f"  {p['name']}: {reason}"))

@@ -135,7 +135,9 @@ def facts_rows(data: Mapping[str, Any]) -> list[tuple[str, str]]:
     os_text = f"{_s(s.get('os_pretty') or s.get('os_name'))} ({_s(s.get('arch'))}, kernel {_s(s.get('kernel'))})"
     if s.get("container"):
         os_text += f", in {s['container']}"
-    cpu = f"{_s(s.get('cpu_model'))}, {_s(s.get('physical_cores'))} physical / {_s(s.get('logical_cores'))} logical cores"
+    cpu = (
+        f"{_s(s.get('cpu_model'))}, {_s(s.get('physical_cores'))} physical / {_s(s.get('logical_cores'))} logical cores"
+    )
     ram = f"{_gib(s.get('ram_total_bytes'))} ({_gib(s.get('ram_available_bytes'))} available)"
     gpus = facts.get("gpus") if isinstance(facts.get("gpus"), list) else []
     gpu_lines = []
@@ -192,8 +194,14 @@ def bench_rows(bench: Any) -> list[tuple[str, str]]:
         ("Model", model),
         ("Device", _s(bench.get("device_name"))),
         ("Setup", f"{_s(bench.get('precision'))}, batch {_s(bench.get('batch_size'))}, seq {_s(bench.get('seq_len'))}"),
-        ("Step time", f"median {_fmt_seconds(st.get('median')) or 'unknown'} (p10 {_fmt_seconds(st.get('p10')) or '?'}, p90 {_fmt_seconds(st.get('p90')) or '?'})"),
-        ("Throughput", f"{_fmt_rate(bench.get('samples_per_s'))} samples/s, {_fmt_rate(bench.get('tokens_per_s'))} tokens/s"),
+        (
+            "Step time",
+            f"median {_fmt_seconds(st.get('median')) or 'unknown'} (p10 {_fmt_seconds(st.get('p10')) or '?'}, p90 {_fmt_seconds(st.get('p90')) or '?'})",
+        ),
+        (
+            "Throughput",
+            f"{_fmt_rate(bench.get('samples_per_s'))} samples/s, {_fmt_rate(bench.get('tokens_per_s'))} tokens/s",
+        ),
     ]
     tf = _num(bench.get("tflops"))
     mfu = _num(bench.get("mfu"))
@@ -202,7 +210,12 @@ def bench_rows(bench: Any) -> list[tuple[str, str]]:
     v = _d(bench.get("verdict"))
     if v:
         reasons = v.get("reasons") if isinstance(v.get("reasons"), list) else []
-        rows.append(("Verdict", _status(v.get("status")).upper() + (": " + "; ".join(str(r) for r in reasons) if reasons else "")))
+        rows.append(
+            (
+                "Verdict",
+                _status(v.get("status")).upper() + (": " + "; ".join(str(r) for r in reasons) if reasons else ""),
+            )
+        )
     return rows
 
 
@@ -268,7 +281,13 @@ def render_markdown(envelope: Envelope) -> str:
         lines += _md_table(
             ("status", "check", "seen", "fix", "time"),
             (
-                (f"**{_status(c.get('status')).upper()}**", e(c.get("title") or c.get("id") or ""), e(c.get("seen") or ""), e(c.get("fix") or ""), _fmt_seconds(c.get("duration_s")))
+                (
+                    f"**{_status(c.get('status')).upper()}**",
+                    e(c.get("title") or c.get("id") or ""),
+                    e(c.get("seen") or ""),
+                    e(c.get("fix") or ""),
+                    _fmt_seconds(c.get("duration_s")),
+                )
                 for c in checks
             ),
         )
@@ -296,20 +315,43 @@ def render_fleet_markdown(envelope: Envelope) -> str:
         f"# envtool fleet report: {len(machines)} machine(s)",
         "",
         f"Merged {e(_s(data.get('merged_at')))} by envtool {e(_s(data.get('envtool_version')))}; reports from envtool "
-        + e(", ".join(f"{v} ({n})" for v, n in _d(data.get("envtool_versions")).items()) or "unknown") + ".",
+        + e(", ".join(f"{v} ({n})" for v, n in _d(data.get("envtool_versions")).items()) or "unknown")
+        + ".",
         "",
-        f"**{_s(data.get('fleet_status')).upper()}**: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass")) + " machine(s)",
+        f"**{_s(data.get('fleet_status')).upper()}**: "
+        + ", ".join(f"{counts.get(s, 0)} {s}" for s in ("fail", "warn", "pass"))
+        + " machine(s)",
         "",
         "## Machines",
         "",
     ]
     lines += _md_table(
-        ("status", "machine", "envtool", "GPUs", "driver", "profile", "torch", "samples/s", "bench", "first problem", "fix"),
+        (
+            "status",
+            "machine",
+            "envtool",
+            "GPUs",
+            "driver",
+            "profile",
+            "torch",
+            "samples/s",
+            "bench",
+            "first problem",
+            "fix",
+        ),
         (
             (
-                f"**{m['status'].upper()}**", e(m["label"]), e(_s(m.get("envtool_version"))), e(m["gpus"]), e(m["driver"]),
-                e(m["profile"]), e(m["torch"]), _fmt_rate(m.get("samples_per_s")) if m.get("samples_per_s") is not None else "",
-                e(m.get("bench_verdict") or ""), e((m.get("problem") or {}).get("title", "")), e((m.get("problem") or {}).get("fix", "")),
+                f"**{m['status'].upper()}**",
+                e(m["label"]),
+                e(_s(m.get("envtool_version"))),
+                e(m["gpus"]),
+                e(m["driver"]),
+                e(m["profile"]),
+                e(m["torch"]),
+                _fmt_rate(m.get("samples_per_s")) if m.get("samples_per_s") is not None else "",
+                e(m.get("bench_verdict") or ""),
+                e((m.get("problem") or {}).get("title", "")),
+                e((m.get("problem") or {}).get("fix", "")),
             )
             for m in machines
         ),
@@ -383,8 +425,8 @@ _CELL = {"pass": ("P", "\u2713"), "warn": ("W", "!"), "fail": ("F", "\u2717"), "
 
 def _page(title: str, body: str, extra_css: str = "", script: str = "") -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{_h(title)}</title>\n<style>{_CSS}{extra_css}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
         + (f"<script>{script}</script>\n" if script else "")
         + "</body>\n</html>\n"
@@ -397,7 +439,7 @@ def _badge(status: str) -> str:
 
 
 def _kv_html(rows: Sequence[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><td class=\"k\">{_h(k)}</td><td>{_h(v)}</td></tr>" for k, v in rows)
+    body = "".join(f'<tr><td class="k">{_h(k)}</td><td>{_h(v)}</td></tr>' for k, v in rows)
     return f'<div class="scroll"><table>{body}</table></div>\n'
 
 
@@ -419,7 +461,9 @@ def svg_chart(values: Sequence[float], label: str, width: int = 640, height: int
         return pad_t + h * (1 - (v - lo) / (hi - lo))
 
     pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-    dots = "".join(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5"/>' for i, v in enumerate(values)) if n <= 60 else ""
+    dots = (
+        "".join(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.5"/>' for i, v in enumerate(values)) if n <= 60 else ""
+    )
     return (
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{_h(label)} per step" xmlns="http://www.w3.org/2000/svg">'
         f'<rect x="{pad_l}" y="{pad_t}" width="{w}" height="{h}" fill="#f6f8fa" stroke="#d9dee7"/>'
@@ -447,7 +491,7 @@ def render_html(envelope: Envelope) -> str:
     if first_bad:
         banner_msg += f": {first_bad.get('title') or first_bad.get('id')}"
     parts = [
-        f"<h1>envtool checklist: {_h(host)}</h1>\n<p class=\"meta\">{meta}</p>\n",
+        f'<h1>envtool checklist: {_h(host)}</h1>\n<p class="meta">{meta}</p>\n',
         f'<div class="banner {overall}"><strong>{overall.upper()}</strong>{_h(banner_msg)}<br><span>{_h(_counts_text(counts))}</span></div>\n',
         "<h2>Checklist</h2>\n",
     ]
@@ -457,7 +501,9 @@ def render_html(envelope: Envelope) -> str:
             f'<td>{_h(c.get("seen") or "")}</td><td class="fix">{_h(c.get("fix") or "")}</td><td class="num">{_h(_fmt_seconds(c.get("duration_s")))}</td></tr>'
             for c in checks
         )
-        parts.append(f'<div class="scroll"><table><thead><tr><th>status</th><th>check</th><th>seen</th><th>fix</th><th class="num">time</th></tr></thead><tbody>{rows}</tbody></table></div>\n')
+        parts.append(
+            f'<div class="scroll"><table><thead><tr><th>status</th><th>check</th><th>seen</th><th>fix</th><th class="num">time</th></tr></thead><tbody>{rows}</tbody></table></div>\n'
+        )
     else:
         parts.append("<p>No checks were run.</p>\n")
     parts += ["<h2>Machine</h2>\n", _kv_html(facts_rows(data)), "<h2>Bench</h2>\n"]
@@ -470,7 +516,9 @@ def render_html(envelope: Envelope) -> str:
             parts.append(svg_chart(series, label))
     else:
         parts.append("<p>Not run.</p>\n")
-    parts.append(f"<footer>{_h(host)} \u00b7 {_h(_s(data.get('generated_at')))} \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n")
+    parts.append(
+        f"<footer>{_h(host)} \u00b7 {_h(_s(data.get('generated_at')))} \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n"
+    )
     return _page(f"envtool checklist: {host} ({overall.upper()})", "".join(parts))
 
 
@@ -511,20 +559,40 @@ def render_fleet_html(envelope: Envelope) -> str:
     parts = [
         f"<h1>envtool fleet report: {len(machines)} machine(s)</h1>\n",
         f'<p class="meta">Merged {_h(_s(data.get("merged_at")))} by envtool {_h(_s(data.get("envtool_version")))}'
-        + (f" \u00b7 reports from envtool {_h(', '.join(f'{v} ({n})' for v, n in versions.items()))}" if versions else "")
+        + (
+            f" \u00b7 reports from envtool {_h(', '.join(f'{v} ({n})' for v, n in versions.items()))}"
+            if versions
+            else ""
+        )
         + "</p>\n",
         f'<div class="banner {"pass" if fleet == "skip" else fleet}"><strong>{_h(_FLEET_BANNER[fleet])}</strong>'
-        f'{counts.get("fail", 0)} failing, {counts.get("warn", 0)} with warnings, {counts.get("pass", 0)} ready</div>\n',
+        f"{counts.get('fail', 0)} failing, {counts.get('warn', 0)} with warnings, {counts.get('pass', 0)} ready</div>\n",
         '<div class="controls" id="controls" hidden>Show: '
-        + "".join(f'<label><input type="checkbox" data-s="{s}" checked> {s} ({counts.get(s, 0)})</label>' for s in ("fail", "warn", "pass"))
-        + ' <span><span id="shown">' + str(len(machines)) + "</span> shown; click a column to sort</span></div>\n",
+        + "".join(
+            f'<label><input type="checkbox" data-s="{s}" checked> {s} ({counts.get(s, 0)})</label>'
+            for s in ("fail", "warn", "pass")
+        )
+        + ' <span><span id="shown">'
+        + str(len(machines))
+        + "</span> shown; click a column to sort</span></div>\n",
     ]
     # Status, machine and the reason first, then the check matrix, then the details: what an
     # admin needs to act on stays on screen even when the details scroll off to the right.
     head = [("status", "s"), ("machine", "t"), ("first problem", "t"), ("fix", "t")]
-    tail = [("envtool", "t"), ("GPUs", "t"), ("driver", "t"), ("profile", "t"), ("torch", "t"), ("samples/s", "n"), ("bench", "t")]
+    tail = [
+        ("envtool", "t"),
+        ("GPUs", "t"),
+        ("driver", "t"),
+        ("profile", "t"),
+        ("torch", "t"),
+        ("samples/s", "n"),
+        ("bench", "t"),
+    ]
     ths = "".join(f'<th data-k="{k}">{_h(t)}</th>' for t, k in head)
-    ths += "".join(f'<th class="c" data-k="c" title="{_h(c.get("id"))}"><span>{_h(c.get("title") or c.get("id"))}</span></th>' for c in check_cols)
+    ths += "".join(
+        f'<th class="c" data-k="c" title="{_h(c.get("id"))}"><span>{_h(c.get("title") or c.get("id"))}</span></th>'
+        for c in check_cols
+    )
     ths += "".join(f'<th data-k="{k}"{" class=num" if k == "n" else ""}>{_h(t)}</th>' for t, k in tail)
     body: list[str] = []
     for m in machines:
@@ -534,7 +602,7 @@ def render_fleet_html(envelope: Envelope) -> str:
         cells = [
             f'<td data-v="{_RANK[st]}">{_badge(st)}</td>',
             f'<td title="{_h(m.get("file") or "")}"><strong>{_h(m["label"])}</strong></td>',
-            f"<td class=\"w\">{_h(prob.get('title', ''))}</td><td class=\"w fix\">{_h(prob.get('fix', ''))}</td>",
+            f'<td class="w">{_h(prob.get("title", ""))}</td><td class="w fix">{_h(prob.get("fix", ""))}</td>',
         ]
         for c in check_cols:
             cs = m["checks"].get(c["id"])
@@ -550,9 +618,15 @@ def render_fleet_html(envelope: Envelope) -> str:
             f"<td>{_h(m.get('bench_verdict') or '')}</td>",
         ]
         body.append(f'<tr data-s="{st}" class="{st}">{"".join(cells)}</tr>\n')
-    parts.append(f'<div class="scroll"><table class="fleet" id="fleet"><thead><tr>{ths}</tr></thead><tbody>\n{"".join(body)}</tbody></table></div>\n')
-    parts.append("<p class=\"meta\">Check cells: \u2713 pass, ! warn, \u2717 fail, \u2013 skip, \u2014 not in that machine's report.</p>\n")
-    parts.append(f"<footer>fleet of {len(machines)} \u00b7 {_h(_s(data.get('merged_at')))} \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n")
+    parts.append(
+        f'<div class="scroll"><table class="fleet" id="fleet"><thead><tr>{ths}</tr></thead><tbody>\n{"".join(body)}</tbody></table></div>\n'
+    )
+    parts.append(
+        '<p class="meta">Check cells: \u2713 pass, ! warn, \u2717 fail, \u2013 skip, \u2014 not in that machine\'s report.</p>\n'
+    )
+    parts.append(
+        f"<footer>fleet of {len(machines)} \u00b7 {_h(_s(data.get('merged_at')))} \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n"
+    )
     return _page(f"envtool fleet report: {summary}", "".join(parts), _FLEET_CSS, _FLEET_JS)
 
 
@@ -565,7 +639,9 @@ def validate_report(obj: Any, name: str) -> dict[str, Any]:
     if not isinstance(obj, dict):
         raise BadInputError(f"{name}: not an envtool report (the JSON is not an object); {hint}")
     if obj.get("schema") != SCHEMA:
-        raise BadInputError(f"{name}: not an envtool report (schema is {obj.get('schema')!r}, expected {SCHEMA!r}); {hint}")
+        raise BadInputError(
+            f"{name}: not an envtool report (schema is {obj.get('schema')!r}, expected {SCHEMA!r}); {hint}"
+        )
     if obj.get("command") != "checklist":
         raise BadInputError(f"{name}: an envtool {obj.get('command')!r} report, not a checklist; {hint}")
     data = obj.get("data")
@@ -585,7 +661,9 @@ def read_report(path: str) -> dict[str, Any]:
             too_big = os.fstat(fh.fileno()).st_size > MAX_REPORT_BYTES
             raw = b"" if too_big else fh.read()
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot read ({exc.strerror or exc}); give the path of a checklist JSON report") from exc
+        raise BadInputError(
+            f"{path}: cannot read ({exc.strerror or exc}); give the path of a checklist JSON report"
+        ) from exc
     if too_big:
         raise BadInputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB; not a checklist report")
     try:
@@ -593,7 +671,9 @@ def read_report(path: str) -> dict[str, Any]:
     except RecursionError:  # json decodes nested arrays/objects recursively
         raise BadInputError(f"{path}: not a checklist report: JSON nested too deeply") from None
     except ValueError as exc:
-        raise BadInputError(f"{path}: not JSON ({exc}); give the JSON written by `envtool checklist --format json`") from exc
+        raise BadInputError(
+            f"{path}: not JSON ({exc}); give the JSON written by `envtool checklist --format json`"
+        ) from exc
     return validate_report(obj, path)
 
 
@@ -604,7 +684,9 @@ def summarize(report: Mapping[str, Any], file: str) -> dict[str, Any]:
     checks = _checks(data)
     statuses = {str(c["id"]): _status(c.get("status")) for c in checks}
     status = worst_status(statuses.values()) if checks else _status(report.get("status"))
-    bad = next((c for c in checks if _status(c.get("status")) == "fail"), None) or next((c for c in checks if _status(c.get("status")) == "warn"), None)
+    bad = next((c for c in checks if _status(c.get("status")) == "fail"), None) or next(
+        (c for c in checks if _status(c.get("status")) == "warn"), None
+    )
     bench = data.get("bench") if isinstance(data.get("bench"), dict) else None
     verdict = ""
     sps = None
@@ -625,7 +707,14 @@ def summarize(report: Mapping[str, Any], file: str) -> dict[str, Any]:
         "generated_at": data.get("generated_at"),
         "counts": _counts(statuses.values()),
         "checks": statuses,
-        "problem": {"id": str(bad.get("id")), "title": str(bad.get("title") or bad.get("id")), "fix": str(bad.get("fix") or ""), "seen": str(bad.get("seen") or "")} if bad else None,
+        "problem": {
+            "id": str(bad.get("id")),
+            "title": str(bad.get("title") or bad.get("id")),
+            "fix": str(bad.get("fix") or ""),
+            "seen": str(bad.get("seen") or ""),
+        }
+        if bad
+        else None,
         "gpus": gpu_summary(facts.get("gpus")),
         "driver": _d(facts.get("nvidia")).get("driver_version") or "none",
         "profile": _s(_d(data.get("recommended_profile")).get("name")),
@@ -669,7 +758,15 @@ def merge_reports(paths: Sequence[str], *, now: datetime | None = None) -> dict[
         "machines": machines,
         "envtool_version": __version__,
     }
-    return {"schema": SCHEMA, "command": MERGE_COMMAND, "status": "pass", "exit_code": 0, "data": data, "findings": [], "errors": []}
+    return {
+        "schema": SCHEMA,
+        "command": MERGE_COMMAND,
+        "status": "pass",
+        "exit_code": 0,
+        "data": data,
+        "findings": [],
+        "errors": [],
+    }
 
 
 RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json}

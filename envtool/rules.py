@@ -28,19 +28,31 @@ class Thresholds:
 # (and a test checks that every id here has a test and a README row).
 VOCABULARY: dict[str, tuple[Severity, str]] = {
     "no_gpu": (Severity.INFO, "no NVIDIA GPU; an error when a CUDA profile or check asked for one"),
-    "no_driver": (Severity.ERROR, "NVIDIA GPU hardware is present but no working driver (or a driver/library mismatch)"),
+    "no_driver": (
+        Severity.ERROR,
+        "NVIDIA GPU hardware is present but no working driver (or a driver/library mismatch)",
+    ),
     "driver_too_old": (Severity.ERROR, "torch's CUDA build (or the chosen profile) needs a newer driver"),
     "arch_unsupported": (Severity.ERROR, "a GPU's compute capability is not compiled into the torch build"),
     "cpu_build_on_gpu": (Severity.ERROR, "a CPU-only torch on a machine with an NVIDIA GPU"),
-    "conflicting_installs": (Severity.WARN, "two torch installs, user-site shadowing, nvidia-* wheels of two CUDA majors, or pynvml beside nvidia-ml-py"),
-    "toolkit_mismatch": (Severity.WARN, "nvcc's CUDA major differs from torch's; matters only when building extensions"),
+    "conflicting_installs": (
+        Severity.WARN,
+        "two torch installs, user-site shadowing, nvidia-* wheels of two CUDA majors, or pynvml beside nvidia-ml-py",
+    ),
+    "toolkit_mismatch": (
+        Severity.WARN,
+        "nvcc's CUDA major differs from torch's; matters only when building extensions",
+    ),
     "shm_small": (Severity.WARN, "/dev/shm is too small for DataLoader workers"),
     "low_disk": (Severity.WARN, "little free disk in the working directory or home (error when very low)"),
     "low_ram": (Severity.WARN, "little RAM for fine-tuning"),
     "cuda_visible_devices_hides_all": (Severity.WARN, "CUDA_VISIBLE_DEVICES hides every GPU"),
     "torch_missing": (Severity.INFO, "torch is not installed in the target environment"),
     "torch_import_failed": (Severity.ERROR, "torch fails to import, hangs or crashes (deep probe)"),
-    "cuda_unavailable": (Severity.ERROR, "torch has a CUDA build and there are GPUs, but torch.cuda.is_available() is False"),
+    "cuda_unavailable": (
+        Severity.ERROR,
+        "torch has a CUDA build and there are GPUs, but torch.cuda.is_available() is False",
+    ),
     "kernel_failed": (Severity.ERROR, "a tiny matmul failed on a device (deep probe)"),
     "gpu_error": (Severity.ERROR, "the driver lists a GPU it cannot read (lost, fallen off the bus)"),
     "ecc_errors": (Severity.WARN, "a GPU reports uncorrected ECC errors"),
@@ -52,7 +64,10 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     "dist_rank_failed": (Severity.ERROR, "a distributed worker exited with an error"),
     "dist_timeout": (Severity.ERROR, "the distributed run did not finish within --timeout; its workers were killed"),
     "dist_failed": (Severity.ERROR, "the distributed run failed otherwise"),
-    "dist_low_scaling": (Severity.WARN, "N ranks reach too little of N times one rank's throughput (error when far below)"),
+    "dist_low_scaling": (
+        Severity.WARN,
+        "N ranks reach too little of N times one rank's throughput (error when far below)",
+    ),
     "dist_low_busbw": (Severity.WARN, "all-reduce bus bandwidth far below the link's (error when very low)"),
     "dist_no_p2p": (Severity.WARN, "NVML says two GPUs in use cannot talk peer-to-peer"),
 }
@@ -122,8 +137,12 @@ def _driver_fix(cuda: str, os_name: str | None) -> str:
 _TOO_OLD = re.compile(r"driver on your system is too old \(found version (\d+)\)", re.I)
 _INCOMPAT = re.compile(r"with CUDA capability sm_(\d+) is not compatible", re.I)
 _NO_KERNEL = re.compile(r"no kernel image is available", re.I)
-_NO_DRIVER = re.compile(r"Found no NVIDIA driver|couldn't communicate with the NVIDIA driver|Driver/library version mismatch", re.I)
-_FOUND_CC = re.compile(r"Found GPU\s*(\d+)\s+(.+?)\s+which is of (?:cuda|compute) capability (?:\(CC\) )?(\d+)\.(\d+)", re.I)
+_NO_DRIVER = re.compile(
+    r"Found no NVIDIA driver|couldn't communicate with the NVIDIA driver|Driver/library version mismatch", re.I
+)
+_FOUND_CC = re.compile(
+    r"Found GPU\s*(\d+)\s+(.+?)\s+which is of (?:cuda|compute) capability (?:\(CC\) )?(\d+)\.(\d+)", re.I
+)
 
 
 def _cuda_from_code(code: str) -> str:
@@ -144,15 +163,41 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
     for msg in messages:
         if m := _TOO_OLD.search(msg):
             cuda = _cuda_from_code(m.group(1))
-            add(_f("driver_too_old", f"torch says the NVIDIA driver is too old: it supports CUDA {cuda} at most, less than torch's CUDA build needs", _driver_fix("12.0" if cuda.startswith("11") else cuda, os_name) + ", or install a torch built for CUDA <= " + cuda))
+            add(
+                _f(
+                    "driver_too_old",
+                    f"torch says the NVIDIA driver is too old: it supports CUDA {cuda} at most, less than torch's CUDA build needs",
+                    _driver_fix("12.0" if cuda.startswith("11") else cuda, os_name)
+                    + ", or install a torch built for CUDA <= "
+                    + cuda,
+                )
+            )
         if (m := _INCOMPAT.search(msg)) or _NO_KERNEL.search(msg):
             cc = f"{m.group(1)[:-1]}.{m.group(1)[-1]}" if m else None
             what = f"a GPU of compute capability {cc}" if cc else "this GPU"
-            add(_f("arch_unsupported", f"torch says its build has no kernels for {what} ('{msg.strip()[:160]}')", "install a torch build that covers this GPU: run `envtool detect` for the profile that does, then `envtool install --profile auto`"))
+            add(
+                _f(
+                    "arch_unsupported",
+                    f"torch says its build has no kernels for {what} ('{msg.strip()[:160]}')",
+                    "install a torch build that covers this GPU: run `envtool detect` for the profile that does, then `envtool install --profile auto`",
+                )
+            )
         if _NO_DRIVER.search(msg):
-            add(_f("no_driver", f"torch cannot reach the NVIDIA driver ('{msg.strip()[:160]}')", "install or repair the NVIDIA driver (reboot after a driver update to clear a driver/library mismatch)"))
+            add(
+                _f(
+                    "no_driver",
+                    f"torch cannot reach the NVIDIA driver ('{msg.strip()[:160]}')",
+                    "install or repair the NVIDIA driver (reboot after a driver update to clear a driver/library mismatch)",
+                )
+            )
         if "not compiled with CUDA enabled" in msg:
-            add(_f("cpu_build_on_gpu", "torch is a CPU-only build ('Torch not compiled with CUDA enabled')", "install a CUDA build of torch: `envtool install --profile auto`"))
+            add(
+                _f(
+                    "cpu_build_on_gpu",
+                    "torch is a CPU-only build ('Torch not compiled with CUDA enabled')",
+                    "install a CUDA build of torch: `envtool install --profile auto`",
+                )
+            )
     return out
 
 
@@ -171,72 +216,178 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
     # probes that failed: the report is partial, say so
     for note in facts.probes:
         if note.status in ("timeout", "error"):
-            out.append(_f("probe_failed", f"the {note.probe} probe {'timed out' if note.status == 'timeout' else 'failed'}: {note.reason or 'no detail'}", "the rest of the report stands; rerun with --debug for details"))
+            out.append(
+                _f(
+                    "probe_failed",
+                    f"the {note.probe} probe {'timed out' if note.status == 'timeout' else 'failed'}: {note.reason or 'no detail'}",
+                    "the rest of the report stands; rerun with --debug for details",
+                )
+            )
 
     # GPUs and driver
     if gpu is False:
-        out.append(_f("no_gpu", "no NVIDIA GPU was found; the cpu profile fits this machine", "nothing to do for CPU work; for GPU work use a machine with an NVIDIA GPU"))
+        out.append(
+            _f(
+                "no_gpu",
+                "no NVIDIA GPU was found; the cpu profile fits this machine",
+                "nothing to do for CPU work; for GPU work use a machine with an NVIDIA GPU",
+            )
+        )
     if nv.error or (nv.hardware_present and not nv.gpus and not nv.driver_version):
         detail = nv.error or "the PCI bus shows an NVIDIA GPU but neither NVML nor nvidia-smi could talk to a driver"
-        out.append(_f("no_driver", f"NVIDIA GPU hardware found but no working driver: {detail}", "install the NVIDIA driver (`sudo ubuntu-drivers install` or your distribution's nvidia-driver package); after a driver update, reboot to clear a driver/library version mismatch"))
+        out.append(
+            _f(
+                "no_driver",
+                f"NVIDIA GPU hardware found but no working driver: {detail}",
+                "install the NVIDIA driver (`sudo ubuntu-drivers install` or your distribution's nvidia-driver package); after a driver update, reboot to clear a driver/library version mismatch",
+            )
+        )
     for g in nv.gpus:
         label = f"GPU {g.index} ({g.name or 'unknown'})"
         if g.error:
-            out.append(_f("gpu_error", f"{label} is listed but cannot be read: {g.error}", "check `nvidia-smi` and `sudo dmesg | grep -i xid`; a lost GPU needs a reset (`nvidia-smi -r -i {0}`) or a reboot".format(g.index)))
+            out.append(
+                _f(
+                    "gpu_error",
+                    f"{label} is listed but cannot be read: {g.error}",
+                    f"check `nvidia-smi` and `sudo dmesg | grep -i xid`; a lost GPU needs a reset (`nvidia-smi -r -i {g.index}`) or a reboot",
+                )
+            )
         if g.ecc_uncorrected:
-            out.append(_f("ecc_errors", f"{label} reports {g.ecc_uncorrected} uncorrected ECC errors", f"drain the GPU and reset it (`sudo nvidia-smi -r -i {g.index}`); persistent errors mean RMA"))
+            out.append(
+                _f(
+                    "ecc_errors",
+                    f"{label} reports {g.ecc_uncorrected} uncorrected ECC errors",
+                    f"drain the GPU and reset it (`sudo nvidia-smi -r -i {g.index}`); persistent errors mean RMA",
+                )
+            )
         bad = sorted(set(g.throttle_reasons) & _BAD_THROTTLE)
         if bad:
-            out.append(_f("gpu_throttled", f"{label} is slowed by: {', '.join(bad)}", "check cooling and power (`nvidia-smi -q -d PERFORMANCE,TEMPERATURE,POWER`)"))
+            out.append(
+                _f(
+                    "gpu_throttled",
+                    f"{label} is slowed by: {', '.join(bad)}",
+                    "check cooling and power (`nvidia-smi -q -d PERFORMANCE,TEMPERATURE,POWER`)",
+                )
+            )
 
     cvd = dict(facts.env_vars).get("CUDA_VISIBLE_DEVICES")
     if cvd is not None and nv.gpus and _hides_all(cvd, nv.gpus):
-        out.append(_f("cuda_visible_devices_hides_all", f"CUDA_VISIBLE_DEVICES={cvd!r} hides all {len(nv.gpus)} GPU(s) from torch", "unset CUDA_VISIBLE_DEVICES or list valid indices/UUIDs, e.g. `export CUDA_VISIBLE_DEVICES=0`"))
+        out.append(
+            _f(
+                "cuda_visible_devices_hides_all",
+                f"CUDA_VISIBLE_DEVICES={cvd!r} hides all {len(nv.gpus)} GPU(s) from torch",
+                "unset CUDA_VISIBLE_DEVICES or list valid indices/UUIDs, e.g. `export CUDA_VISIBLE_DEVICES=0`",
+            )
+        )
 
     # torch against the driver and the GPUs
     if torch is None and (rt is None or not rt.version):
         if facts.source == "detect":
-            out.append(_f("torch_missing", "torch is not installed in this Python environment", "create an environment with `envtool install --profile auto`"))
+            out.append(
+                _f(
+                    "torch_missing",
+                    "torch is not installed in this Python environment",
+                    "create an environment with `envtool install --profile auto`",
+                )
+            )
     else:
         build_cuda = (rt.cuda if rt and rt.version else None) or (torch.cuda if torch else None)
         build_hip = (rt.hip if rt and rt.version else None) or (torch.hip if torch else None)
         version = (torch.version if torch else None) or (rt.version if rt else None)
         if gpu and not build_cuda and not build_hip and version:
-            out.append(_f("cpu_build_on_gpu", f"torch {version} is a CPU-only build, but this machine has an NVIDIA GPU", "install a CUDA build: `envtool install --profile auto` (or see `envtool detect` for the matching profile)"))
+            out.append(
+                _f(
+                    "cpu_build_on_gpu",
+                    f"torch {version} is a CPU-only build, but this machine has an NVIDIA GPU",
+                    "install a CUDA build: `envtool install --profile auto` (or see `envtool detect` for the matching profile)",
+                )
+            )
         if build_cuda and (nv.driver_version or nv.cuda_driver_version):
-            ok = knowledge.driver_supports_cuda(nv.driver_version, nv.cuda_driver_version, build_cuda, os_name or "Linux")
+            ok = knowledge.driver_supports_cuda(
+                nv.driver_version, nv.cuda_driver_version, build_cuda, os_name or "Linux"
+            )
             if ok is False:
-                out.append(_f("driver_too_old", f"torch {version} is built for CUDA {build_cuda}, but driver {nv.driver_version or '?'} supports CUDA {driver_max_cuda(facts) or '?'} at most", _driver_fix(build_cuda, os_name) + f", or install a torch built for CUDA <= {driver_max_cuda(facts) or 'the driver'}'s (`envtool install --profile auto`)"))
+                out.append(
+                    _f(
+                        "driver_too_old",
+                        f"torch {version} is built for CUDA {build_cuda}, but driver {nv.driver_version or '?'} supports CUDA {driver_max_cuda(facts) or '?'} at most",
+                        _driver_fix(build_cuda, os_name)
+                        + f", or install a torch built for CUDA <= {driver_max_cuda(facts) or 'the driver'}'s (`envtool install --profile auto`)",
+                    )
+                )
         if build_cuda:
             out.extend(_arch_findings(facts, version, build_cuda))
         if build_cuda and facts.toolkit.nvcc_version and _major(facts.toolkit.nvcc_version) != _major(build_cuda):
-            out.append(_f("toolkit_mismatch", f"the CUDA toolkit (nvcc {facts.toolkit.nvcc_version}) differs in major version from torch's CUDA build ({build_cuda}); this matters only when compiling CUDA extensions", f"only if you build extensions: install the CUDA {build_cuda.split('.')[0]}.x toolkit and point CUDA_HOME at it"))
+            out.append(
+                _f(
+                    "toolkit_mismatch",
+                    f"the CUDA toolkit (nvcc {facts.toolkit.nvcc_version}) differs in major version from torch's CUDA build ({build_cuda}); this matters only when compiling CUDA extensions",
+                    f"only if you build extensions: install the CUDA {build_cuda.split('.')[0]}.x toolkit and point CUDA_HOME at it",
+                )
+            )
 
     out.extend(_conflicts(facts))
 
     # the deep probe
     if rt is not None:
         if rt.outcome in ("import_error", "timeout", "crashed"):
-            out.append(_f("torch_import_failed", f"torch could not be used from {rt.python or 'the target python'}: {rt.error}", "reinstall torch into a fresh environment: `envtool install --profile auto`"))
+            out.append(
+                _f(
+                    "torch_import_failed",
+                    f"torch could not be used from {rt.python or 'the target python'}: {rt.error}",
+                    "reinstall torch into a fresh environment: `envtool install --profile auto`",
+                )
+            )
         if rt.outcome == "ok" and rt.cuda and rt.cuda_available is False and nv.gpus:
-            out.append(_f("cuda_unavailable", f"torch {rt.version} (CUDA {rt.cuda}) sees no usable GPU although the driver lists {len(nv.gpus)}", "check the driver (`nvidia-smi`), CUDA_VISIBLE_DEVICES, and container GPU flags (`--gpus all`)"))
+            out.append(
+                _f(
+                    "cuda_unavailable",
+                    f"torch {rt.version} (CUDA {rt.cuda}) sees no usable GPU although the driver lists {len(nv.gpus)}",
+                    "check the driver (`nvidia-smi`), CUDA_VISIBLE_DEVICES, and container GPU flags (`--gpus all`)",
+                )
+            )
         for d in rt.devices:
             if not d.ok:
-                out.append(_f("kernel_failed", f"a tiny matmul failed on {d.device} ({d.name or '?'}): {d.error}", "see the error; `envtool detect --deep --debug` shows torch's full output"))
+                out.append(
+                    _f(
+                        "kernel_failed",
+                        f"a tiny matmul failed on {d.device} ({d.name or '?'}): {d.error}",
+                        "see the error; `envtool detect --deep --debug` shows torch's full output",
+                    )
+                )
         out.extend(f for f in findings_from_messages(rt.messages, os_name) if f.id not in {x.id for x in out})
 
     # the host
     sysf = facts.system
     if sysf.os_name == "Linux" and sysf.shm_bytes is not None and sysf.shm_bytes < thresholds.shm_min_bytes:
-        out.append(_f("shm_small", f"/dev/shm is {sysf.shm_bytes / 2**20:.0f} MiB; DataLoader workers need more", "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`"))
+        out.append(
+            _f(
+                "shm_small",
+                f"/dev/shm is {sysf.shm_bytes / 2**20:.0f} MiB; DataLoader workers need more",
+                "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`",
+            )
+        )
     for d in sysf.disks:
         if d.free_bytes is None:
             continue
         if d.free_bytes < thresholds.disk_warn_bytes:
             sev = Severity.ERROR if d.free_bytes < thresholds.disk_error_bytes else Severity.WARN
-            out.append(_f("low_disk", f"only {d.free_bytes / GIB:.1f} GiB free at {d.path}; a CUDA torch environment and a model cache need 20 GiB or more", "free space or point HF_HOME / the environment prefix at a larger disk", severity=sev))
+            out.append(
+                _f(
+                    "low_disk",
+                    f"only {d.free_bytes / GIB:.1f} GiB free at {d.path}; a CUDA torch environment and a model cache need 20 GiB or more",
+                    "free space or point HF_HOME / the environment prefix at a larger disk",
+                    severity=sev,
+                )
+            )
     if sysf.ram_total_bytes is not None and sysf.ram_total_bytes < thresholds.ram_warn_bytes:
-        out.append(_f("low_ram", f"{sysf.ram_total_bytes / GIB:.1f} GiB of RAM; fine-tuning BERT-base wants 8 GiB or more", "use a smaller batch or a machine with more memory"))
+        out.append(
+            _f(
+                "low_ram",
+                f"{sysf.ram_total_bytes / GIB:.1f} GiB of RAM; fine-tuning BERT-base wants 8 GiB or more",
+                "use a smaller batch or a machine with more memory",
+            )
+        )
 
     order = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     return sorted(out, key=lambda f: order[f.severity])
@@ -272,8 +423,16 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
     for g in facts.nvidia.gpus:
         cc = gpu_capability(g)
         if cc and not knowledge.arch_covered(cc, sass, ptx):
-            archs = " ".join(f"sm_{a.replace('.', '')}" for a in sass) + "".join(f" compute_{a.replace('.', '')}" for a in ptx)
-            out.append(_f("arch_unsupported", f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by {source}: {archs}", "install a torch build that covers it: `envtool detect` names the profile, `envtool install --profile auto` installs it"))
+            archs = " ".join(f"sm_{a.replace('.', '')}" for a in sass) + "".join(
+                f" compute_{a.replace('.', '')}" for a in ptx
+            )
+            out.append(
+                _f(
+                    "arch_unsupported",
+                    f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by {source}: {archs}",
+                    "install a torch build that covers it: `envtool detect` names the profile, `envtool install --profile auto` installs it",
+                )
+            )
     return out
 
 
@@ -290,15 +449,40 @@ def _conflicts(facts: HostFacts) -> list[Finding]:
     versions = {(t.version, t.location) for t in py.torch_installs}
     if len(py.torch_installs) > 1:
         where = "; ".join(f"{t.version} at {t.location or '?'}" for t in py.torch_installs)
-        out.append(_f("conflicting_installs", f"{len(py.torch_installs)} torch installs are visible ({where}); the first one wins", "remove the extra ones (`pip uninstall torch` in the user site or the shadowing path), or use a fresh environment", severity=Severity.ERROR if len({v for v, _ in versions}) > 1 else Severity.WARN))
+        out.append(
+            _f(
+                "conflicting_installs",
+                f"{len(py.torch_installs)} torch installs are visible ({where}); the first one wins",
+                "remove the extra ones (`pip uninstall torch` in the user site or the shadowing path), or use a fresh environment",
+                severity=Severity.ERROR if len({v for v, _ in versions}) > 1 else Severity.WARN,
+            )
+        )
     elif py.user_site_torch:
-        out.append(_f("conflicting_installs", "a torch in the user site-packages shadows the environment's", "`python -m pip uninstall torch` outside the environment, or set PYTHONNOUSERSITE=1"))
+        out.append(
+            _f(
+                "conflicting_installs",
+                "a torch in the user site-packages shadows the environment's",
+                "`python -m pip uninstall torch` outside the environment, or set PYTHONNOUSERSITE=1",
+            )
+        )
     majors = {m.group(1) for d in py.nvidia_wheels if (m := re.search(r"-cu(\d+)$", d.name))}
     if len(majors) > 1:
-        out.append(_f("conflicting_installs", f"nvidia-* CUDA wheels of {len(majors)} CUDA majors are installed together (cu{', cu'.join(sorted(majors))})", "uninstall the wheels of the CUDA major torch does not use, or recreate the environment"))
+        out.append(
+            _f(
+                "conflicting_installs",
+                f"nvidia-* CUDA wheels of {len(majors)} CUDA majors are installed together (cu{', cu'.join(sorted(majors))})",
+                "uninstall the wheels of the CUDA major torch does not use, or recreate the environment",
+            )
+        )
     names = {d.name for d in py.pynvml_dists}
     if {"pynvml", "nvidia-ml-py"} <= names:
-        out.append(_f("conflicting_installs", "both pynvml and nvidia-ml-py are installed; both provide the `pynvml` module and overwrite each other", "`pip uninstall -y pynvml && pip install --force-reinstall nvidia-ml-py`"))
+        out.append(
+            _f(
+                "conflicting_installs",
+                "both pynvml and nvidia-ml-py are installed; both provide the `pynvml` module and overwrite each other",
+                "`pip uninstall -y pynvml && pip install --force-reinstall nvidia-ml-py`",
+            )
+        )
     return out
 
 
@@ -312,21 +496,48 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
     nv = facts.nvidia
     os_name = facts.system.os_name
     if has_gpu(facts) is False:
-        return [_f("no_gpu", f"profile {profile.name} needs an NVIDIA GPU and this machine has none", "use `--profile cpu`", severity=Severity.ERROR)]
+        return [
+            _f(
+                "no_gpu",
+                f"profile {profile.name} needs an NVIDIA GPU and this machine has none",
+                "use `--profile cpu`",
+                severity=Severity.ERROR,
+            )
+        ]
     driver_known = bool(nv.driver_version or nv.cuda_driver_version)
     if nv.error or (facts.source == "detect" and nv.hardware_present and not driver_known):
-        return [_f("no_driver", f"profile {profile.name} needs a working NVIDIA driver: {nv.error or 'none found'}", _driver_fix(profile.cuda or "12.0", os_name))]
+        return [
+            _f(
+                "no_driver",
+                f"profile {profile.name} needs a working NVIDIA driver: {nv.error or 'none found'}",
+                _driver_fix(profile.cuda or "12.0", os_name),
+            )
+        ]
     out = []
     if nv.driver_version or nv.cuda_driver_version:
-        ok = knowledge.driver_supports_cuda(nv.driver_version, nv.cuda_driver_version, profile.cuda or "", os_name or "Linux")
+        ok = knowledge.driver_supports_cuda(
+            nv.driver_version, nv.cuda_driver_version, profile.cuda or "", os_name or "Linux"
+        )
         if ok is False:
-            out.append(_f("driver_too_old", f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {knowledge.min_driver_for_cuda(profile.cuda or '', os_name or 'Linux') or '?'}; this one is {nv.driver_version or '?'} (CUDA {driver_max_cuda(facts) or '?'})", _driver_fix(profile.cuda or "", os_name)))
+            out.append(
+                _f(
+                    "driver_too_old",
+                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {knowledge.min_driver_for_cuda(profile.cuda or '', os_name or 'Linux') or '?'}; this one is {nv.driver_version or '?'} (CUDA {driver_max_cuda(facts) or '?'})",
+                    _driver_fix(profile.cuda or "", os_name),
+                )
+            )
     tv = knowledge.torch_variant(profile.variant, profile.torch)
     if tv is not None:
         for g in nv.gpus:
             cc = gpu_capability(g)
             if cc and not knowledge.arch_covered(cc, tv.sass, tv.ptx):
-                out.append(_f("arch_unsupported", f"profile {profile.name} (torch {profile.torch} {profile.variant}) has no kernels for GPU {g.index} ({g.name}, compute capability {cc})", "pick a profile whose build covers it (see `envtool profiles`)"))
+                out.append(
+                    _f(
+                        "arch_unsupported",
+                        f"profile {profile.name} (torch {profile.torch} {profile.variant}) has no kernels for GPU {g.index} ({g.name}, compute capability {cc})",
+                        "pick a profile whose build covers it (see `envtool profiles`)",
+                    )
+                )
     return out
 
 
@@ -362,34 +573,48 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
     reasons.append(f"NVIDIA GPU(s) found: {names}")
     driver_known = bool(nv.driver_version or nv.cuda_driver_version)
     if nv.error or (not driver_known and facts.source == "detect"):
-        reasons.append(f"no working NVIDIA driver ({nv.error or 'neither NVML nor nvidia-smi answered'}): no CUDA profile can run until one is installed")
+        reasons.append(
+            f"no working NVIDIA driver ({nv.error or 'neither NVML nor nvidia-smi answered'}): no CUDA profile can run until one is installed"
+        )
         return Recommendation(name=cpu_name, reasons=tuple(reasons + [f"{cpu_name}: until a driver is installed"]))
     max_cuda = driver_max_cuda(facts)
     if driver_known:
         reasons.append(f"driver {nv.driver_version or '?'} supports CUDA up to {max_cuda or '?'}")
     else:
-        reasons.append("the report does not give the driver version: judging by the GPUs only (check the driver against the profile's minimum)")
+        reasons.append(
+            "the report does not give the driver version: judging by the GPUs only (check the driver against the profile's minimum)"
+        )
     os_name = facts.system.os_name or "Linux"
     chosen: Profile | None = None
     for p in sorted((p for p in profiles if p.is_gpu), key=lambda p: _ver(p.cuda), reverse=True):
         misfits = profile_fit(p, facts)
         if misfits:
             why = "; ".join(
-                f"needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}" if m.id == "driver_too_old" else m.message.split(") has no kernels for ", 1)[-1].replace("GPU", "no kernels for GPU", 1) if m.id == "arch_unsupported" else m.message
+                f"needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}"
+                if m.id == "driver_too_old"
+                else m.message.split(") has no kernels for ", 1)[-1].replace("GPU", "no kernels for GPU", 1)
+                if m.id == "arch_unsupported"
+                else m.message
                 for m in misfits
             )
             reasons.append(f"{p.name}: no, {why}")
             continue
         compat = bool(max_cuda and _ver(p.cuda) > _ver(max_cuda))
         if compat and not _sass_covers_all(p, facts):
-            reasons.append(f"{p.name}: no, CUDA {p.cuda} is newer than the driver's {max_cuda} and the build has only PTX for a GPU, which minor-version compatibility cannot run")
+            reasons.append(
+                f"{p.name}: no, CUDA {p.cuda} is newer than the driver's {max_cuda} and the build has only PTX for a GPU, which minor-version compatibility cannot run"
+            )
             continue
         if compat:
-            reasons.append(f"{p.name}: fits through CUDA minor-version compatibility (CUDA {p.cuda} > the driver's {max_cuda}, same major, driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)})")
+            reasons.append(
+                f"{p.name}: fits through CUDA minor-version compatibility (CUDA {p.cuda} > the driver's {max_cuda}, same major, driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)})"
+            )
         elif driver_known:
             reasons.append(f"{p.name}: fits (CUDA {p.cuda} <= {max_cuda or '?'}, the build covers every GPU)")
         else:
-            reasons.append(f"{p.name}: the build covers every GPU; needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}")
+            reasons.append(
+                f"{p.name}: the build covers every GPU; needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}"
+            )
         chosen = p
         break
     if chosen is None:

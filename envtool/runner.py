@@ -143,9 +143,7 @@ def capture(
         raise ExternalError(f"cannot start {full[0]}: {exc}") from exc
     timed_out = False
     try:
-        out, err = proc.communicate(
-            input=input_text.encode() if input_text is not None else None, timeout=timeout
-        )
+        out, err = proc.communicate(input=input_text.encode() if input_text is not None else None, timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         _kill_group(proc)

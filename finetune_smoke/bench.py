@@ -172,11 +172,16 @@ def choose_dropout(requested: str, *, device_type: str, compiled: bool) -> tuple
     1 - p and scaled by 1/(1-p).
     """
     if requested not in DROPOUTS:
-        raise SmokeError("bad_argument", f"--dropout {requested!r}: use one of {', '.join(DROPOUTS)}", exit_code=EXIT_BAD_INPUT)
+        raise SmokeError(
+            "bad_argument", f"--dropout {requested!r}: use one of {', '.join(DROPOUTS)}", exit_code=EXIT_BAD_INPUT
+        )
     if requested != "auto":
         return requested, "requested"
     if device_type == "cpu" and compiled:
-        return "hash", "auto: compiled on CPU, where Inductor's per-element Philox dominated dropout; the counter hash fuses and vectorizes"
+        return (
+            "hash",
+            "auto: compiled on CPU, where Inductor's per-element Philox dominated dropout; the counter hash fuses and vectorizes",
+        )
     if device_type == "cpu":
         return "torch", "auto: eager run, nn.Dropout's bernoulli_ is as fast as the hash here"
     return "torch", "auto: nn.Dropout (fast Philox on the GPU)"
@@ -359,11 +364,11 @@ def build_model(torch: Any, size: tuple[int, int, int, int] | None, folder: Path
     torch.manual_seed(seed)
     if folder is not None:
         try:
-            return BertForSequenceClassification.from_pretrained(
-                str(folder), num_labels=2, attn_implementation="sdpa"
-            )
+            return BertForSequenceClassification.from_pretrained(str(folder), num_labels=2, attn_implementation="sdpa")
         except (OSError, ValueError) as exc:
-            raise SmokeError("model_not_found", f"cannot load a BERT from {str(folder)!r}: {exc}", exit_code=EXIT_BAD_INPUT) from exc
+            raise SmokeError(
+                "model_not_found", f"cannot load a BERT from {str(folder)!r}: {exc}", exit_code=EXIT_BAD_INPUT
+            ) from exc
     assert size is not None
     layers, hidden, heads, inter = size
     config = BertConfig(
@@ -388,7 +393,9 @@ def make_optimizer(torch: Any, params: Sequence[Any], *, lr: float, device_type:
         return torch.optim.AdamW(params, lr=lr, foreach=True), "AdamW(foreach)"
 
 
-def synthetic_batches(torch: Any, *, batch: int, seq_len: int, vocab: int, device: Any, count: int, seed: int) -> list[dict[str, Any]]:
+def synthetic_batches(
+    torch: Any, *, batch: int, seq_len: int, vocab: int, device: Any, count: int, seed: int
+) -> list[dict[str, Any]]:
     """Token batches made before timing, on the device: no tokenizer or host copy in the loop."""
     gen = torch.Generator().manual_seed(seed)
     out = []
@@ -450,7 +457,9 @@ def largest_fitting_batch(torch: Any, stepper: Stepper, *, start: int, seq_len: 
     batch = start
     while batch >= 1:
         try:
-            data = synthetic_batches(torch, batch=batch, seq_len=seq_len, vocab=vocab, device=stepper.device, count=1, seed=seed)
+            data = synthetic_batches(
+                torch, batch=batch, seq_len=seq_len, vocab=vocab, device=stepper.device, count=1, seed=seed
+            )
             stepper.step(data[0])
             return batch
         except Exception as exc:  # noqa: BLE001 - only OOM is expected; anything else re-raises
@@ -537,7 +546,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     steps = cfg.steps if cfg.steps is not None else auto["steps"]
     warmup = cfg.warmup if cfg.warmup is not None else auto["warmup"]
     if steps < 1 or warmup < 0 or cfg.seq_len < 1 or (cfg.batch_size is not None and cfg.batch_size < 1):
-        raise SmokeError("bad_argument", "steps and seq-len must be >= 1, warmup >= 0, batch-size >= 1", exit_code=EXIT_BAD_INPUT)
+        raise SmokeError(
+            "bad_argument", "steps and seq-len must be >= 1, warmup >= 0, batch-size >= 1", exit_code=EXIT_BAD_INPUT
+        )
 
     tf32 = False
     if device.type == "cuda" and capability is not None and capability >= (8, 0):
@@ -560,7 +571,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     compiled, compile_reason = choose_compile(
         cfg.compile,
         device_type=device.type,
-        flops_per_step=bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size),
+        flops_per_step=bert_train_flops(
+            batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size
+        ),
     )
     dropout, dropout_reason = choose_dropout(cfg.dropout, device_type=device.type, compiled=compiled)
     dropout_reason += install_dropout(model, dropout, compiled=compiled)
@@ -579,7 +592,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         torch.cuda.reset_peak_memory_stats(device)
     t_first = time.perf_counter()
     try:
-        fits = largest_fitting_batch(torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed)
+        fits = largest_fitting_batch(
+            torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed
+        )
     except SmokeError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -593,7 +608,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         compiled, compile_reason = False, f"torch.compile failed, ran eager: {_short(exc)}"
         dropout, dropout_reason = _eager_dropout(model, cfg.dropout, dropout, dropout_reason, device.type)
         stepper = Stepper(torch=torch, model=model, optimizer=optimizer, device=device, precision=precision)
-        fits = largest_fitting_batch(torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed)
+        fits = largest_fitting_batch(
+            torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed
+        )
     # The first step carries the one-off costs (compilation, oneDNN/MKL kernel set-up).
     first_step_s = time.perf_counter() - t_first
     if fits == 0:
@@ -608,7 +625,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     batch = fits
     # That probe step also counts as warm-up in effect; the timed loop still runs its own.
 
-    data = synthetic_batches(torch, batch=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=cfg.seed + 1)
+    data = synthetic_batches(
+        torch, batch=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=cfg.seed + 1
+    )
     if device.type == "cuda":
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
@@ -638,7 +657,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
                     times.append(time.perf_counter() - t0)
     except Exception as exc:  # noqa: BLE001
         if _is_oom(torch, exc):
-            raise SmokeError("oom", f"out of memory during the timed steps at batch {batch}", max_batch_fit=batch // 2) from exc
+            raise SmokeError(
+                "oom", f"out of memory during the timed steps at batch {batch}", max_batch_fit=batch // 2
+            ) from exc
         raise
     if device.type == "cuda":
         torch.cuda.synchronize(device)
@@ -671,7 +692,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         peak, peak_source = cfg.peak_tflops, "given by --peak-tflops"
     elif device.type == "cuda":
         peak = gpu_peak_tflops(device_name, precision=precision, tf32=tf32)
-        peak_source = "GPU peak table (finetune_smoke/flops.py)" if peak else f"{device_name!r} not in the GPU peak table"
+        peak_source = (
+            "GPU peak table (finetune_smoke/flops.py)" if peak else f"{device_name!r} not in the GPU peak table"
+        )
     else:
         peak, peak_source = cpu_peak_tflops(cpu, logical_cpus=logical_cpus(), precision=precision)
 
@@ -738,7 +761,9 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m finetune_smoke.bench``."""
-    p = JsonArgumentParser(prog="finetune_smoke.bench", description="Timed BERT fine-tune steps -> throughput, TFLOP/s, MFU.")
+    p = JsonArgumentParser(
+        prog="finetune_smoke.bench", description="Timed BERT fine-tune steps -> throughput, TFLOP/s, MFU."
+    )
     p.add_argument("--model", default="auto", help=f"auto, {', '.join(SIZES)}, or a local Hugging Face BERT folder")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument("--batch-size", type=int, default=None, help="default: auto (fills the GPU; a small batch on CPU)")
@@ -746,16 +771,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="timed steps (default 30 on GPU, 8 on CPU)")
     p.add_argument("--warmup", type=int, default=None, help="untimed warm-up steps (default 5 on GPU, 2 on CPU)")
     p.add_argument(
-        "--compile", dest="compile", action="store_const", const=True, default=None,
+        "--compile",
+        dest="compile",
+        action="store_const",
+        const=True,
+        default=None,
         help="torch.compile the model (default: auto, on for CPU steps of BERT-small size and up)",
     )
     p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="run eager")
     p.add_argument(
-        "--dropout", default="auto", choices=list(DROPOUTS),
+        "--dropout",
+        default="auto",
+        choices=list(DROPOUTS),
         help="dropout masks: torch (nn.Dropout) or hash (counter hash Inductor fuses; default auto: hash when compiled on CPU)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
-    p.add_argument("--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better")
+    p.add_argument(
+        "--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of clean errors")

@@ -95,7 +95,9 @@ def sweep_sizes(min_bytes: int | None, max_bytes: int | None, *, on_gpu: bool) -
     lo = min_bytes if min_bytes is not None else default[0]
     hi = max_bytes if max_bytes is not None else default[-1]
     if lo < 4 or hi < lo:
-        raise SmokeError("bad_argument", f"all-reduce sizes: need 4 <= min ({lo}) <= max ({hi})", exit_code=EXIT_BAD_INPUT)
+        raise SmokeError(
+            "bad_argument", f"all-reduce sizes: need 4 <= min ({lo}) <= max ({hi})", exit_code=EXIT_BAD_INPUT
+        )
     out, size = [], lo
     while size <= hi:
         out.append(size - size % 4)
@@ -115,7 +117,9 @@ def _sync(torch: Any, device: Any) -> None:
         torch.cuda.synchronize(device)
 
 
-def _timed_steps(torch: Any, stepper: Stepper, data: list[dict[str, Any]], *, count: int, device: Any, ctx: Any = None) -> tuple[list[float], list[Any]]:
+def _timed_steps(
+    torch: Any, stepper: Stepper, data: list[dict[str, Any]], *, count: int, device: Any, ctx: Any = None
+) -> tuple[list[float], list[Any]]:
     """Run ``count`` steps; wall time per step (the host waits for the device each step).
 
     The host syncs per step on a GPU too: a DDP step ends with the gradient all-reduce, and a
@@ -135,7 +139,9 @@ def _timed_steps(torch: Any, stepper: Stepper, data: list[dict[str, Any]], *, co
     return times, losses
 
 
-def allreduce_sweep(torch: Any, dist: Any, *, sizes: Sequence[int], device: Any, iters: int, warmup: int) -> list[dict[str, Any]]:
+def allreduce_sweep(
+    torch: Any, dist: Any, *, sizes: Sequence[int], device: Any, iters: int, warmup: int
+) -> list[dict[str, Any]]:
     """Mean seconds per ``all_reduce`` of each size on this rank, between barriers."""
     out = []
     for size in sizes:
@@ -201,7 +207,9 @@ def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
     world = _env_int(env, "WORLD_SIZE", 1) or 1
     want_gpu = ns.device in ("auto", "cuda") and torch.cuda.is_available()
     if ns.device == "cuda" and not torch.cuda.is_available():
-        raise SmokeError("device_unavailable", "--device cuda: no CUDA device is visible to this torch", exit_code=EXIT_BAD_INPUT)
+        raise SmokeError(
+            "device_unavailable", "--device cuda: no CUDA device is visible to this torch", exit_code=EXIT_BAD_INPUT
+        )
     if want_gpu:
         if local_rank >= torch.cuda.device_count():
             raise SmokeError(
@@ -236,7 +244,9 @@ def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
         if hang_rank == rank:
             log(f"dist_bench rank {rank}: hanging on purpose (test hook)")
             time.sleep(10**6)
-        result = _bench(torch, dist, transformers, ns, rank=rank, local_rank=local_rank, world=world, device=device, backend=backend)
+        result = _bench(
+            torch, dist, transformers, ns, rank=rank, local_rank=local_rank, world=world, device=device, backend=backend
+        )
         # Every rank is past the gather before any tears its group down, and the result is on
         # disk before the teardown: a peer closing its sockets first has been seen to abort a
         # gloo rank (SIGABRT) after the work was done.
@@ -253,20 +263,35 @@ def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
             pass
 
 
-def _bench(torch: Any, dist: Any, transformers: Any, ns: argparse.Namespace, *, rank: int, local_rank: int, world: int, device: Any, backend: str) -> dict[str, Any]:
+def _bench(
+    torch: Any,
+    dist: Any,
+    transformers: Any,
+    ns: argparse.Namespace,
+    *,
+    rank: int,
+    local_rank: int,
+    world: int,
+    device: Any,
+    backend: str,
+) -> dict[str, Any]:
     from torch.nn.parallel import DistributedDataParallel as DDP  # noqa: PLC0415
 
     auto = GPU_AUTO if device.type == "cuda" else CPU_AUTO
     cpu = read_cpu_info()
     capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision, precision_reason = choose_precision(ns.precision, device_type=device.type, capability=capability, cpu_flags=cpu.flags)
+    precision, precision_reason = choose_precision(
+        ns.precision, device_type=device.type, capability=capability, cpu_flags=cpu.flags
+    )
     model_arg = auto["model"] if ns.model == "auto" else ns.model
     name, size, folder = resolve_model_spec(model_arg, device.type)
     steps = ns.steps if ns.steps is not None else auto["steps"]
     warmup = ns.warmup if ns.warmup is not None else auto["warmup"]
     batch = ns.batch_size if ns.batch_size is not None else auto["batch_size"]
     if steps < 1 or warmup < 0 or batch < 1 or ns.seq_len < 1:
-        raise SmokeError("bad_argument", "steps, batch-size and seq-len must be >= 1, warmup >= 0", exit_code=EXIT_BAD_INPUT)
+        raise SmokeError(
+            "bad_argument", "steps, batch-size and seq-len must be >= 1, warmup >= 0", exit_code=EXIT_BAD_INPUT
+        )
     tf32 = False
     if device.type == "cuda" and capability is not None and capability >= (8, 0):
         torch.set_float32_matmul_precision("high")
@@ -280,7 +305,9 @@ def _bench(torch: Any, dist: Any, transformers: Any, ns: argparse.Namespace, *, 
     ddp = DDP(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimizer, opt_name = make_optimizer(torch, ddp.parameters(), lr=1e-4, device_type=device.type)
     stepper = Stepper(torch=torch, model=ddp, optimizer=optimizer, device=device, precision=precision)
-    data = synthetic_batches(torch, batch=batch, seq_len=ns.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=ns.seed + 1 + rank)
+    data = synthetic_batches(
+        torch, batch=batch, seq_len=ns.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=ns.seed + 1 + rank
+    )
 
     log(f"dist_bench rank {rank}/{world}: {name} B={batch} S={ns.seq_len} {precision} on {device} ({backend})")
     try:
@@ -294,7 +321,10 @@ def _bench(torch: Any, dist: Any, transformers: Any, ns: argparse.Namespace, *, 
         dist.barrier()
     except Exception as exc:  # noqa: BLE001
         if _is_oom(torch, exc):
-            raise SmokeError("oom", f"rank {rank}: batch {batch} at seq-len {ns.seq_len} runs out of memory on {device}; give a smaller --batch-size") from exc
+            raise SmokeError(
+                "oom",
+                f"rank {rank}: batch {batch} at seq-len {ns.seq_len} runs out of memory on {device}; give a smaller --batch-size",
+            ) from exc
         raise
     losses = [float(x) for x in torch.stack([x.float() for x in ddp_losses + local_losses]).cpu().tolist()]
     bad = [i + 1 for i, v in enumerate(losses) if not math.isfinite(v)]
@@ -365,14 +395,22 @@ def _write(path: Path, obj: dict[str, Any]) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m finetune_smoke.dist_bench`` (one rank)."""
-    p = JsonArgumentParser(prog="finetune_smoke.dist_bench", description="One rank of the DDP BERT bench and all-reduce sweep (run under torchrun).")
+    p = JsonArgumentParser(
+        prog="finetune_smoke.dist_bench",
+        description="One rank of the DDP BERT bench and all-reduce sweep (run under torchrun).",
+    )
     p.add_argument("--model", default="auto", help=f"auto, {', '.join(SIZES)}, or a local Hugging Face BERT folder")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument("--batch-size", type=int, default=None, help="per rank (default 64 on GPU, 8 on CPU)")
     p.add_argument("--seq-len", type=int, default=128)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--warmup", type=int, default=None)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="cuda: one GPU per local rank (NCCL); cpu: gloo")
+    p.add_argument(
+        "--device",
+        default="auto",
+        choices=["auto", "cpu", "cuda"],
+        help="cuda: one GPU per local rank (NCCL); cpu: gloo",
+    )
     p.add_argument("--allreduce-min-bytes", type=int, default=None)
     p.add_argument("--allreduce-max-bytes", type=int, default=None)
     p.add_argument("--allreduce-iters", type=int, default=None)
@@ -417,13 +455,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = {"schema": SCHEMA, "ok": False, "rank": rank, "error": exc.to_json()}
         code = exc.exit_code
     except KeyboardInterrupt:
-        result = {"schema": SCHEMA, "ok": False, "rank": rank, "error": {"kind": "interrupted", "message": "interrupted"}}
+        result = {
+            "schema": SCHEMA,
+            "ok": False,
+            "rank": rank,
+            "error": {"kind": "interrupted", "message": "interrupted"},
+        }
         code = 130
     except Exception as exc:  # noqa: BLE001 - a collective that timed out or a peer that vanished lands here too
         if debug:
             raise
         tail = traceback.format_exc().strip().splitlines()[-3:]
-        result = {"schema": SCHEMA, "ok": False, "rank": rank, "error": {"kind": "internal", "message": f"rank {rank}: {type(exc).__name__}: {exc}", "where": tail}}
+        result = {
+            "schema": SCHEMA,
+            "ok": False,
+            "rank": rank,
+            "error": {"kind": "internal", "message": f"rank {rank}: {type(exc).__name__}: {exc}", "where": tail},
+        }
         code = EXIT_FAILED
     if out_dir is not None:
         _persist(out_dir, rank, result)

@@ -68,7 +68,9 @@ def keep_mask(shape: torch.Size | tuple[int, ...], p: float, seed: torch.Tensor,
     return _top_bits(shape, seed, device) >= _threshold(p)
 
 
-def keep_scale(shape: torch.Size | tuple[int, ...], p: float, seed: torch.Tensor, device: Any, dtype: torch.dtype) -> torch.Tensor:
+def keep_scale(
+    shape: torch.Size | tuple[int, ...], p: float, seed: torch.Tensor, device: Any, dtype: torch.dtype
+) -> torch.Tensor:
     """``keep_mask`` as the dropout multiplier: 1/(1-p) where kept, 0 where dropped.
 
     Computed without a boolean: (top - threshold + 1) clamped to [0, 1] is the same 0/1, and

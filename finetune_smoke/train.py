@@ -113,7 +113,16 @@ def batches(examples: Sequence[Example], size: int, *, rng: Any | None = None) -
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-def evaluate(torch: Any, model: Any, encoder: Encoder, examples: Sequence[Example], *, device: Any, precision: str, batch_size: int) -> tuple[dict[str, Any], float]:
+def evaluate(
+    torch: Any,
+    model: Any,
+    encoder: Encoder,
+    examples: Sequence[Example],
+    *,
+    device: Any,
+    precision: str,
+    batch_size: int,
+) -> tuple[dict[str, Any], float]:
     """Classification report and mean loss over ``examples`` (eval mode, no grad)."""
     model.eval()
     y_true: list[int] = []
@@ -142,17 +151,19 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
     except ImportError as exc:
         raise SmokeError("import_error", f"torch is not importable in {sys.executable}: {exc}") from exc
     quiet_transformers()
+    import random  # noqa: PLC0415
+
     from transformers import BertConfig, BertForSequenceClassification  # noqa: PLC0415
 
     from finetune_smoke.bench import choose_precision, make_optimizer, read_cpu_info, resolve_device  # noqa: PLC0415
-
-    import random  # noqa: PLC0415
 
     random.seed(ns.seed)
     torch.manual_seed(ns.seed)
     device = resolve_device(torch, ns.device)
     capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision, _why = choose_precision("auto", device_type=device.type, capability=capability, cpu_flags=read_cpu_info().flags)
+    precision, _why = choose_precision(
+        "auto", device_type=device.type, capability=capability, cpu_flags=read_cpu_info().flags
+    )
 
     parts = split(load_examples(), seed=DEFAULT_SEED)
     if ns.limit:
@@ -166,7 +177,11 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
     else:
         folder = Path(ns.model).expanduser()
         if not (folder / "config.json").is_file():
-            raise SmokeError("model_not_found", f"{ns.model!r} is not a Hugging Face model folder (no config.json)", exit_code=EXIT_BAD_INPUT)
+            raise SmokeError(
+                "model_not_found",
+                f"{ns.model!r} is not a Hugging Face model folder (no config.json)",
+                exit_code=EXIT_BAD_INPUT,
+            )
     defaults = PRETRAINED_DEFAULTS if folder is not None else RANDOM_DEFAULTS
     epochs = ns.epochs or defaults["epochs"]
     lr = ns.lr or defaults["lr"]
@@ -174,7 +189,9 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
     if folder is not None:
         encoder = hf_encoder(torch, folder, ns.max_len)
-        model = BertForSequenceClassification.from_pretrained(str(folder), num_labels=len(LABELS), attn_implementation="sdpa")
+        model = BertForSequenceClassification.from_pretrained(
+            str(folder), num_labels=len(LABELS), attn_implementation="sdpa"
+        )
         model_desc = {"source": "pretrained", "name": folder.parent.name if folder.name == "model" else folder.name}
     else:
         encoder = wordpiece_encoder(torch, [e.text for e in parts["train"]], ns.max_len)
@@ -234,14 +251,20 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
         train_loss = sum(losses) / len(losses)
         if not math.isfinite(train_loss):
             raise SmokeError("nan_loss", f"training loss became {train_loss} in epoch {epoch}", epoch=epoch)
-        dev_report, dev_loss = evaluate(torch, model, encoder, parts["dev"], device=device, precision=precision, batch_size=64)
-        history.append({"epoch": epoch, "train_loss": train_loss, "dev_loss": dev_loss, "dev_accuracy": dev_report["accuracy"]})
+        dev_report, dev_loss = evaluate(
+            torch, model, encoder, parts["dev"], device=device, precision=precision, batch_size=64
+        )
+        history.append(
+            {"epoch": epoch, "train_loss": train_loss, "dev_loss": dev_loss, "dev_accuracy": dev_report["accuracy"]}
+        )
         line = f"epoch {epoch}/{epochs}: train loss {train_loss:.4f}, dev loss {dev_loss:.4f}, dev accuracy {dev_report['accuracy']:.3f}"
         log(line)
         lines.append(line)
     train_s = time.perf_counter() - t_train
     lines += ["", "dev report (last epoch):", format_report(dev_report)]
-    test_report, test_loss = evaluate(torch, model, encoder, parts["test"], device=device, precision=precision, batch_size=64)
+    test_report, test_loss = evaluate(
+        torch, model, encoder, parts["test"], device=device, precision=precision, batch_size=64
+    )
     lines += ["", "test report:", format_report(test_report)]
     wall_s = time.perf_counter() - t_start
     lines.append(f"\ntrain {train_s:.1f} s, wall {wall_s:.1f} s")
@@ -271,7 +294,11 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m finetune_smoke.train``."""
     p = JsonArgumentParser(prog="finetune_smoke.train", description="Sentiment fine-tune with train/dev/test reports.")
-    p.add_argument("--model", default="auto", help="auto (pretrained MiniLM if installed, else random), random, or a HF BERT folder")
+    p.add_argument(
+        "--model",
+        default="auto",
+        help="auto (pretrained MiniLM if installed, else random), random, or a HF BERT folder",
+    )
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--lr", type=float, default=None)
@@ -304,7 +331,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         tail = traceback.format_exc().strip().splitlines()[-3:]
-        result = {"schema": SCHEMA, "ok": False, "error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}", "where": tail}}
+        result = {
+            "schema": SCHEMA,
+            "ok": False,
+            "error": {"kind": "internal", "message": f"{type(exc).__name__}: {exc}", "where": tail},
+        }
         code, human = EXIT_FAILED, f"error (internal): {type(exc).__name__}: {exc}"
     emit(result, as_json=as_json, human=human)
     return code

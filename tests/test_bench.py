@@ -6,14 +6,22 @@ import json
 from pathlib import Path
 
 import pytest
+from envtool_cli import cli_json
 
 from envtool import bench, knowledge
 from envtool.model import GpuInfo, HostFacts, NvidiaFacts, PythonFacts, Status, SystemFacts, TorchBuild
-from envtool_cli import cli_json
 
 
 def gpu_result(name: str, tflops: float, precision: str = "bf16") -> dict:
-    return {"ok": True, "device": "cuda:0", "device_name": name, "precision": precision, "tf32": True, "tflops": tflops, "losses": [0.7, 0.69, 0.68]}
+    return {
+        "ok": True,
+        "device": "cuda:0",
+        "device_name": name,
+        "precision": precision,
+        "tf32": True,
+        "tflops": tflops,
+        "losses": [0.7, 0.69, 0.68],
+    }
 
 
 def _gpus_with_peaks() -> list:
@@ -60,7 +68,9 @@ def test_unknown_gpu_is_a_warning_not_a_guess() -> None:
 
 def test_failed_and_nan_results_fail() -> None:
     assert bench.judge({"ok": False, "error": {"kind": "oom", "message": "x"}}).status == Status.FAIL
-    assert bench.judge({"ok": True, "device": "cpu", "losses": [0.7, float("nan")], "tflops": 1.0}).status == Status.FAIL
+    assert (
+        bench.judge({"ok": True, "device": "cpu", "losses": [0.7, float("nan")], "tflops": 1.0}).status == Status.FAIL
+    )
 
 
 def test_cpu_bands_use_the_gemm_measured_in_the_same_run() -> None:
@@ -71,24 +81,46 @@ def test_cpu_bands_use_the_gemm_measured_in_the_same_run() -> None:
 
 
 def test_explanations_for_a_low_figure() -> None:
-    gpu = GpuInfo(index=0, name="NVIDIA A100-SXM4-80GB", throttle_reasons=("hw_slowdown", "gpu_idle"), pcie_width_current=8, pcie_width_max=16)
-    facts = HostFacts(nvidia=NvidiaFacts(gpus=(gpu,)), python=PythonFacts(torch=TorchBuild(version="2.9.1+cu128", cuda="12.8")))
+    gpu = GpuInfo(
+        index=0,
+        name="NVIDIA A100-SXM4-80GB",
+        throttle_reasons=("hw_slowdown", "gpu_idle"),
+        pcie_width_current=8,
+        pcie_width_max=16,
+    )
+    facts = HostFacts(
+        nvidia=NvidiaFacts(gpus=(gpu,)), python=PythonFacts(torch=TorchBuild(version="2.9.1+cu128", cuda="12.8"))
+    )
     reasons = " ".join(bench.judge(gpu_result("NVIDIA A100-SXM4-80GB", 10.0), facts).reasons)
     assert "hw_slowdown" in reasons and "gpu_idle" not in reasons and "x8 of x16" in reasons
-    cpu_facts = HostFacts(nvidia=NvidiaFacts(gpus=(gpu,)), python=PythonFacts(torch=TorchBuild(version="2.13.0+cpu")), system=SystemFacts())
-    v = bench.judge({"ok": True, "device": "cpu", "precision": "fp32", "losses": [0.7], "gemm_tflops": 1.0, "tflops": 0.5}, cpu_facts)
+    cpu_facts = HostFacts(
+        nvidia=NvidiaFacts(gpus=(gpu,)),
+        python=PythonFacts(torch=TorchBuild(version="2.13.0+cpu")),
+        system=SystemFacts(),
+    )
+    v = bench.judge(
+        {"ok": True, "device": "cpu", "precision": "fp32", "losses": [0.7], "gemm_tflops": 1.0, "tflops": 0.5},
+        cpu_facts,
+    )
     assert v.status == Status.FAIL and any("CPU-only torch" in r for r in v.reasons)
 
 
 def test_compare() -> None:
-    before = {"samples_per_s": 100.0, "tflops": 10.0, "batch_size": 8, "seq_len": 128, "precision": "bf16", "device_name": "x", "model": {"hidden_size": 768}}
+    before = {
+        "samples_per_s": 100.0,
+        "tflops": 10.0,
+        "batch_size": 8,
+        "seq_len": 128,
+        "precision": "bf16",
+        "device_name": "x",
+        "model": {"hidden_size": 768},
+    }
     c = bench.compare({**before, "samples_per_s": 110.0, "tflops": 11.0}, before)
     assert c["samples_per_s"]["change"] == pytest.approx(0.10) and c["comparable"]
     assert not bench.compare({**before, "seq_len": 256}, before)["comparable"]
 
 
 # --------------------------------------------------------------------------- real runs
-
 
 
 @pytest.mark.integration
@@ -102,7 +134,9 @@ def test_real_bench_on_cpu_is_kept_and_compared(tmp_path: Path) -> None:
     assert code == (1 if out["data"]["verdict"]["status"] == "fail" else 0)
     saved = Path(out["data"]["saved_to"])
     assert saved.parent == tmp_path / "envtool" / "bench" and json.loads(saved.read_text())["facts"]["system"]
-    code, out2 = cli_json("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "4", "--compare", "last", env=env)
+    code, out2 = cli_json(
+        "bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "4", "--compare", "last", env=env
+    )
     assert out2["data"]["compare"]["comparable"] is True
     assert "samples_per_s" in out2["data"]["compare"]
 
@@ -110,7 +144,19 @@ def test_real_bench_on_cpu_is_kept_and_compared(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_nan_loss_is_a_clean_failure(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    code, out = cli_json("bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--batch-size", "2", "--no-save", env={"FINETUNE_SMOKE_INJECT_NAN": "2"})
+    code, out = cli_json(
+        "bench",
+        "--model",
+        "tiny",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--batch-size",
+        "2",
+        "--no-save",
+        env={"FINETUNE_SMOKE_INJECT_NAN": "2"},
+    )
     assert code == 1
     assert out["data"]["result"]["error"]["kind"] == "nan_loss"
     assert out["data"]["verdict"]["status"] == "fail"
@@ -127,7 +173,9 @@ def test_a_crashing_target_python_is_a_clean_result(tmp_path: Path) -> None:
     fake.chmod(0o755)
     code, out = cli_json("bench", "--python", str(fake), "--no-save")
     assert code == 3
-    assert out["data"]["result"]["error"]["kind"] == "crashed" and "SIGSEGV" in out["data"]["result"]["error"]["message"]
+    assert (
+        out["data"]["result"]["error"]["kind"] == "crashed" and "SIGSEGV" in out["data"]["result"]["error"]["message"]
+    )
 
 
 def test_a_python_without_torch(tmp_path: Path) -> None:

@@ -9,11 +9,10 @@ import venv
 from pathlib import Path
 
 import pytest
+from envtool_cli import cli_json, cli_text
 
 from envtool import checklist
 from envtool.errors import BadInputError
-from envtool_cli import cli_json, cli_text
-
 
 
 def write(tmp_path: Path, text: str) -> str:
@@ -27,7 +26,10 @@ def write(tmp_path: Path, text: str) -> str:
 
 def test_defaults_and_a_full_file(tmp_path: Path) -> None:
     assert checklist.load_config(None).min_python == "3.10"
-    cfg = checklist.load_config(write(tmp_path, """
+    cfg = checklist.load_config(
+        write(
+            tmp_path,
+            """
 [thresholds]
 min_python = "3.11"
 min_disk_gib = 50
@@ -43,7 +45,9 @@ id = "has_true"
 title = "true runs"
 argv = ["true"]
 timeout = 5
-"""))
+""",
+        )
+    )
     assert cfg.min_python == "3.11" and cfg.min_disk_gib == 50 and cfg.skip == ("bench",) and cfg.train
     assert cfg.commands[0].argv == ("true",) and cfg.bench_options == {"model": "tiny", "steps": 2}
 
@@ -72,7 +76,13 @@ def test_bad_files_name_file_key_and_fix(tmp_path: Path, text: str, needle: str)
 
 def test_bad_file_is_exit_2_without_traceback(tmp_path: Path) -> None:
     path = write(tmp_path, "[thresholds]\nmin_pyton = '3.10'\n")
-    done = subprocess.run([sys.executable, "-m", "envtool", "checklist", "--checklist", path], capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "envtool", "checklist", "--checklist", path],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parents[1],
+        timeout=60,
+    )
     assert done.returncode == 2 and "Traceback" not in done.stderr and path in done.stderr
 
 
@@ -84,7 +94,10 @@ FAST = "[checks]\nskip = ['bench', 'train_step', 'transformers']\n"
 
 @pytest.mark.integration
 def test_custom_command_checks_fail_time_out_and_pass(tmp_path: Path) -> None:
-    path = write(tmp_path, FAST + """
+    path = write(
+        tmp_path,
+        FAST
+        + """
 [[command]]
 id = "passes"
 argv = ["true"]
@@ -100,12 +113,22 @@ timeout = 1
 [[command]]
 id = "absent"
 argv = ["no-such-program-xyz"]
-""")
+""",
+    )
     code, env = cli_json("checklist", "--checklist", path)
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert checks["passes"]["status"] == "pass"
-    assert checks["fails"]["status"] == "fail" and "exit 3" in checks["fails"]["seen"] and "mount missing" in checks["fails"]["seen"] and checks["fails"]["fix"] == "ask IT"
-    assert checks["hangs"]["status"] == "fail" and "did not finish" in checks["hangs"]["seen"] and checks["hangs"]["duration_s"] < 15
+    assert (
+        checks["fails"]["status"] == "fail"
+        and "exit 3" in checks["fails"]["seen"]
+        and "mount missing" in checks["fails"]["seen"]
+        and checks["fails"]["fix"] == "ask IT"
+    )
+    assert (
+        checks["hangs"]["status"] == "fail"
+        and "did not finish" in checks["hangs"]["seen"]
+        and checks["hangs"]["duration_s"] < 15
+    )
     assert checks["absent"]["status"] == "fail"
     assert code == 1
     assert [c["id"] for c in env["data"]["checks"]][:3] == ["os", "python", "disk"]
@@ -117,10 +140,19 @@ argv = ["no-such-program-xyz"]
 def test_broken_torch_skips_what_depends_on_it(tmp_path: Path) -> None:
     venv.EnvBuilder(with_pip=False).create(tmp_path / "env")
     py = tmp_path / "env" / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     (site / "torch").mkdir()
     (site / "torch" / "version.py").write_text("__version__ = '2.13.0+cpu'\ncuda = None\nhip = None\n")
-    (site / "torch" / "__init__.py").write_text("raise ImportError('libtorch_cpu.so: cannot open shared object file')\n")
+    (site / "torch" / "__init__.py").write_text(
+        "raise ImportError('libtorch_cpu.so: cannot open shared object file')\n"
+    )
     code, env = cli_json("checklist", "--prefix", str(tmp_path / "env"))
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert checks["env"]["status"] == "pass"
@@ -153,7 +185,9 @@ def test_full_checklist_on_this_machine_with_reports(tmp_path: Path) -> None:
     assert checks["smoke_train"]["status"] == "skip"
     assert code == (1 if any(c["status"] == "fail" for c in checks.values()) else 0)
     text = html.read_text()
-    assert "<html" in text.lower() and all(c["title"].replace("'", "&#x27;") in text or c["title"] in text for c in checks.values())
+    assert "<html" in text.lower() and all(
+        c["title"].replace("'", "&#x27;") in text or c["title"] in text for c in checks.values()
+    )
     assert env["data"]["report_file"] == str(html)
 
 

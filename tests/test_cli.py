@@ -28,7 +28,9 @@ def run_main(*argv: str) -> tuple[int, str, str]:
 def run_cli(*argv: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), (env or {}).get("PYTHONPATH", "")) if p)
-    return subprocess.run([sys.executable, "-m", "envtool", *argv], capture_output=True, text=True, env=full_env, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "envtool", *argv], capture_output=True, text=True, env=full_env, timeout=timeout
+    )
 
 
 def test_detect_json_envelope_contract() -> None:
@@ -115,7 +117,11 @@ def _fake_torch(tmp_path: Path, body: str) -> Path:
 @pytest.mark.parametrize(
     "body,outcome,needle",
     [
-        ("raise ImportError('libcudnn.so.9: cannot open shared object file: No such file or directory')\n", "import_error", "libcudnn.so.9"),
+        (
+            "raise ImportError('libcudnn.so.9: cannot open shared object file: No such file or directory')\n",
+            "import_error",
+            "libcudnn.so.9",
+        ),
         ("import time\ntime.sleep(60)\n", "timeout", "did not finish"),
         ("import os\nos.abort()\n", "crashed", "SIGABRT"),
     ],

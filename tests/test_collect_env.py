@@ -73,46 +73,210 @@ def gpu_names(facts: HostFacts) -> list[str | None]:
 # Values read off each captured report by hand. Keys: python.torch.version / .cuda / .hip,
 # torch_runtime fields, nvidia driver + GPU names, toolkit nvcc, system fields.
 EXPECTED: dict[str, dict[str, object]] = {
-    "01": dict(torch="1.0.0.dev20181022", cuda="9.0", debug=False, available=True, driver="396.37",
-               gpus=["GeForce GTX 1070"], cudnn=None, os_pretty="Ubuntu 16.04.3 LTS", os_name="Linux",
-               python="3.5", nvcc="9.2"),
-    "02": dict(torch="1.0.0", cuda="9.0", available=True, driver="398.36", gpus=["GeForce GTX 1050"],
-               os_pretty="Microsoft Windows 10 Enterprise", os_name="Windows", python="3.7", nvcc=None,
-               installs=[("1.0.0", "9.0")]),
-    "03": dict(torch="1.5.0+cu101", cuda="10.1", available=True, driver="442.92", gpus=["TITAN RTX", "TITAN RTX"],
-               cudnn="7", os_pretty="Microsoft Windows Server 2019 Standard", os_name="Windows", nvcc="10.1"),
-    "04": dict(torch="1.3.1", cuda="10.1", available=False, driver=None, gpus=[], cudnn=None, nvcc=None,
-               os_pretty="Red Hat Enterprise Linux Server 7.6 (Maipo)", os_name="Linux", installs=[("1.3.1", "10.1")]),
-    "05": dict(torch="1.7.0+cu101", cuda="10.1", hip=None, debug=True, available=True, driver="418.67",
-               gpus=["Tesla T4"], os_pretty="Ubuntu 18.04.5 LTS", arch="x86_64", python="3.6", nvcc="10.1"),
-    "06": dict(torch=None, cuda=None, available=None, driver="510.47.03", gpus=["Tesla T4"], cudnn="8.0.5",
-               glibc="2.27", kernel="5.4.0-1068-aws", python="3.9.12", arch="x86_64", nvcc=None),
-    "07": dict(torch="2.7.0.dev20250123+rocm6.3", cuda=None, hip="6.3", available=True, driver=None, gpus=[],
-               os_pretty="Gentoo Linux", os_name="Linux", glibc="2.40", python="3.12.8", note="AMD Radeon RX 5700 XT"),
-    "08": dict(torch="2.12.0a0+rocm7.13.0a20260313", cuda=None, hip="7.2", available=True, driver=None, gpus=[],
-               os_pretty="Microsoft Windows 11 Pro (10.0.26200 64-Bit)", os_name="Windows", arch="x86_64",
-               cpu_model="AMD RYZEN AI MAX 385 w/ Radeon 8050S", python="3.12.10",
-               installs=[("2.12.0a0+rocm7.13.0a20260313", None)]),
-    "09": dict(torch="2.10.0.dev20251008", cuda=None, hip=None, available=False, driver=None, gpus=[], cudnn=None,
-               os_pretty="macOS 13.7.4", os_name="Darwin", arch="arm64", cpu_model="Apple M2 Max", python="3.11.9"),
-    "10": dict(torch="2.9.0.dev20250701+cu128", cuda="12.8", available=True, nvcc=None, os_name="Windows",
-               os_pretty="Microsoft Windows 11 \u5c08\u696d\u7248 (10.0.26100 64 \u4f4d\u5143)", python="3.12.10"),
-    "11": dict(torch="2.13.0.dev20260530+cu132", cuda="13.2", available=True, driver=None,
-               gpus=["NVIDIA GeForce RTX 5090"], nvcc="13.3", os_pretty="Microsoft Windows 11 Home (10.0.26200 64-bit)"),
-    "12": dict(torch="2.5.1+cu118", cuda="11.8", available=True, gpus=["Tesla V100S-PCIE-32GB"] * 3, nvcc="11.8",
-               glibc="2.31", messages=()),
-    "13": dict(torch="2.4.0+cu121", cuda="12.1", available=True, driver="535.183.01",
-               gpus=["NVIDIA GeForce RTX 3090"] * 8, nvcc="12.6", arch="x86_64", messages=()),
-    "14": dict(torch="2.5.1+cu124", cuda="12.4", hip=None, debug=False, os_pretty="Red Hat Enterprise Linux release 8.3 (Ootpa)",
-               glibc="2.28", python="3.10.16", gpus=[], note="vllm-sectioned"),
-    "15": dict(torch="2.4.0+cpu", cuda=None, available=False, driver="560.35.03", gpus=["NVIDIA GeForce RTX 4090"] * 2,
-               cudnn="8.9.7", nvcc="12.1", installs=[("2.4.0+cpu", None)]),
-    "16": dict(torch="2.5.1+cu124", cuda="12.4", available=False, driver=None, gpus=[], cudnn=None,
-               cpu_model="Intel(R) Xeon(R) 6960P", note="HPU devices=8x HL-325L"),
-    "17": dict(torch="2.5.0.dev20240720+cu121", cuda="12.1", gpus=["NVIDIA H100 80GB HBM3"] * 6, os_pretty="SYS-121C-TN2R",
-               os_name="Linux", kernel="5.14.0-284.30.1.el9_2.x86_64", glibc="2.34", nvcc="12.1"),
-    "18": dict(torch="1.8.0.dev20201117", cuda=None, available=False, gpus=[], os_pretty="Mac OSX 11.0", os_name="Darwin",
-               arch="x86_64", python="3.8", installs=[("1.8.0.dev20201117", None)]),
+    "01": dict(
+        torch="1.0.0.dev20181022",
+        cuda="9.0",
+        debug=False,
+        available=True,
+        driver="396.37",
+        gpus=["GeForce GTX 1070"],
+        cudnn=None,
+        os_pretty="Ubuntu 16.04.3 LTS",
+        os_name="Linux",
+        python="3.5",
+        nvcc="9.2",
+    ),
+    "02": dict(
+        torch="1.0.0",
+        cuda="9.0",
+        available=True,
+        driver="398.36",
+        gpus=["GeForce GTX 1050"],
+        os_pretty="Microsoft Windows 10 Enterprise",
+        os_name="Windows",
+        python="3.7",
+        nvcc=None,
+        installs=[("1.0.0", "9.0")],
+    ),
+    "03": dict(
+        torch="1.5.0+cu101",
+        cuda="10.1",
+        available=True,
+        driver="442.92",
+        gpus=["TITAN RTX", "TITAN RTX"],
+        cudnn="7",
+        os_pretty="Microsoft Windows Server 2019 Standard",
+        os_name="Windows",
+        nvcc="10.1",
+    ),
+    "04": dict(
+        torch="1.3.1",
+        cuda="10.1",
+        available=False,
+        driver=None,
+        gpus=[],
+        cudnn=None,
+        nvcc=None,
+        os_pretty="Red Hat Enterprise Linux Server 7.6 (Maipo)",
+        os_name="Linux",
+        installs=[("1.3.1", "10.1")],
+    ),
+    "05": dict(
+        torch="1.7.0+cu101",
+        cuda="10.1",
+        hip=None,
+        debug=True,
+        available=True,
+        driver="418.67",
+        gpus=["Tesla T4"],
+        os_pretty="Ubuntu 18.04.5 LTS",
+        arch="x86_64",
+        python="3.6",
+        nvcc="10.1",
+    ),
+    "06": dict(
+        torch=None,
+        cuda=None,
+        available=None,
+        driver="510.47.03",
+        gpus=["Tesla T4"],
+        cudnn="8.0.5",
+        glibc="2.27",
+        kernel="5.4.0-1068-aws",
+        python="3.9.12",
+        arch="x86_64",
+        nvcc=None,
+    ),
+    "07": dict(
+        torch="2.7.0.dev20250123+rocm6.3",
+        cuda=None,
+        hip="6.3",
+        available=True,
+        driver=None,
+        gpus=[],
+        os_pretty="Gentoo Linux",
+        os_name="Linux",
+        glibc="2.40",
+        python="3.12.8",
+        note="AMD Radeon RX 5700 XT",
+    ),
+    "08": dict(
+        torch="2.12.0a0+rocm7.13.0a20260313",
+        cuda=None,
+        hip="7.2",
+        available=True,
+        driver=None,
+        gpus=[],
+        os_pretty="Microsoft Windows 11 Pro (10.0.26200 64-Bit)",
+        os_name="Windows",
+        arch="x86_64",
+        cpu_model="AMD RYZEN AI MAX 385 w/ Radeon 8050S",
+        python="3.12.10",
+        installs=[("2.12.0a0+rocm7.13.0a20260313", None)],
+    ),
+    "09": dict(
+        torch="2.10.0.dev20251008",
+        cuda=None,
+        hip=None,
+        available=False,
+        driver=None,
+        gpus=[],
+        cudnn=None,
+        os_pretty="macOS 13.7.4",
+        os_name="Darwin",
+        arch="arm64",
+        cpu_model="Apple M2 Max",
+        python="3.11.9",
+    ),
+    "10": dict(
+        torch="2.9.0.dev20250701+cu128",
+        cuda="12.8",
+        available=True,
+        nvcc=None,
+        os_name="Windows",
+        os_pretty="Microsoft Windows 11 \u5c08\u696d\u7248 (10.0.26100 64 \u4f4d\u5143)",
+        python="3.12.10",
+    ),
+    "11": dict(
+        torch="2.13.0.dev20260530+cu132",
+        cuda="13.2",
+        available=True,
+        driver=None,
+        gpus=["NVIDIA GeForce RTX 5090"],
+        nvcc="13.3",
+        os_pretty="Microsoft Windows 11 Home (10.0.26200 64-bit)",
+    ),
+    "12": dict(
+        torch="2.5.1+cu118",
+        cuda="11.8",
+        available=True,
+        gpus=["Tesla V100S-PCIE-32GB"] * 3,
+        nvcc="11.8",
+        glibc="2.31",
+        messages=(),
+    ),
+    "13": dict(
+        torch="2.4.0+cu121",
+        cuda="12.1",
+        available=True,
+        driver="535.183.01",
+        gpus=["NVIDIA GeForce RTX 3090"] * 8,
+        nvcc="12.6",
+        arch="x86_64",
+        messages=(),
+    ),
+    "14": dict(
+        torch="2.5.1+cu124",
+        cuda="12.4",
+        hip=None,
+        debug=False,
+        os_pretty="Red Hat Enterprise Linux release 8.3 (Ootpa)",
+        glibc="2.28",
+        python="3.10.16",
+        gpus=[],
+        note="vllm-sectioned",
+    ),
+    "15": dict(
+        torch="2.4.0+cpu",
+        cuda=None,
+        available=False,
+        driver="560.35.03",
+        gpus=["NVIDIA GeForce RTX 4090"] * 2,
+        cudnn="8.9.7",
+        nvcc="12.1",
+        installs=[("2.4.0+cpu", None)],
+    ),
+    "16": dict(
+        torch="2.5.1+cu124",
+        cuda="12.4",
+        available=False,
+        driver=None,
+        gpus=[],
+        cudnn=None,
+        cpu_model="Intel(R) Xeon(R) 6960P",
+        note="HPU devices=8x HL-325L",
+    ),
+    "17": dict(
+        torch="2.5.0.dev20240720+cu121",
+        cuda="12.1",
+        gpus=["NVIDIA H100 80GB HBM3"] * 6,
+        os_pretty="SYS-121C-TN2R",
+        os_name="Linux",
+        kernel="5.14.0-284.30.1.el9_2.x86_64",
+        glibc="2.34",
+        nvcc="12.1",
+    ),
+    "18": dict(
+        torch="1.8.0.dev20201117",
+        cuda=None,
+        available=False,
+        gpus=[],
+        os_pretty="Mac OSX 11.0",
+        os_name="Darwin",
+        arch="x86_64",
+        python="3.8",
+        installs=[("1.8.0.dev20201117", None)],
+    ),
 }
 
 
@@ -178,7 +342,11 @@ def test_not_collected_values_stay_unknown(collect_env_fixtures: Path) -> None:
     facts = parse_collect_env(report_body(fixture(collect_env_fixtures, "06")))
     assert facts.python.torch is None and facts.python.torch_installs == ()
     assert facts.torch_runtime is not None
-    assert (facts.torch_runtime.version, facts.torch_runtime.cuda, facts.torch_runtime.cuda_available) == (None, None, None)
+    assert (facts.torch_runtime.version, facts.torch_runtime.cuda, facts.torch_runtime.cuda_available) == (
+        None,
+        None,
+        None,
+    )
     # 04: "No CUDA" everywhere is no evidence of GPUs either way.
     facts = parse_collect_env(report_body(fixture(collect_env_fixtures, "04")))
     assert facts.nvidia.gpus == () and facts.nvidia.hardware_present is None and facts.nvidia.driver_version is None
@@ -382,20 +550,56 @@ ImportError: libcudnn.so.8: cannot open shared object file: No such file or dire
 NVML_MISMATCH = "moscardo@jupyter-moscardo:/$ nvidia-smi\nFailed to initialize NVML: Driver/library version mismatch\n"  # YoshitakaMo/localcolabfold#127
 
 MESSAGE_CASES = [
-    (DRIVER_TOO_OLD_WARNING, "CUDA initialization: The NVIDIA driver on your system is too old (found version 11000).", "(Triggered internally at /opt/pytorch/pytorch/c10/cuda/CUDAFunctions.cpp:108.)"),
-    (DRIVER_TOO_OLD_WRAPPED, "The NVIDIA driver on your system is too old (found version 9000).", "with your version of the CUDA driver."),
-    (INCOMPATIBLE_SM86, "NVIDIA GeForce RTX 3080 Laptop GPU with CUDA capability sm_86", "https://pytorch.org/get-started/locally/"),
-    (OLD_GPU, "Found GPU0 GeForce GTX 660 Ti which is of cuda capability 3.0.", "The minimum cuda capability that we support is 3.5."),
+    (
+        DRIVER_TOO_OLD_WARNING,
+        "CUDA initialization: The NVIDIA driver on your system is too old (found version 11000).",
+        "(Triggered internally at /opt/pytorch/pytorch/c10/cuda/CUDAFunctions.cpp:108.)",
+    ),
+    (
+        DRIVER_TOO_OLD_WRAPPED,
+        "The NVIDIA driver on your system is too old (found version 9000).",
+        "with your version of the CUDA driver.",
+    ),
+    (
+        INCOMPATIBLE_SM86,
+        "NVIDIA GeForce RTX 3080 Laptop GPU with CUDA capability sm_86",
+        "https://pytorch.org/get-started/locally/",
+    ),
+    (
+        OLD_GPU,
+        "Found GPU0 GeForce GTX 660 Ti which is of cuda capability 3.0.",
+        "The minimum cuda capability that we support is 3.5.",
+    ),
     (OLD_GPU_37, "Found GPU0 NVIDIA GTX TITAN Black", "supported by this library is 3.7."),
-    (UNSUPPORTED_CODE, "Found GPU0 Tesla V100-PCIE-32GB which is of compute capability (CC) 7.0.", "one of these CUDA versions: 12.6, 12.8"),
+    (
+        UNSUPPORTED_CODE,
+        "Found GPU0 Tesla V100-PCIE-32GB which is of compute capability (CC) 7.0.",
+        "one of these CUDA versions: 12.6, 12.8",
+    ),
     (NO_KERNEL, "CUDA error: no kernel image is available for execution on the device", "execution on the device"),
     (NOT_COMPILED, "Torch not compiled with CUDA enabled", "Torch not compiled with CUDA enabled"),
     (NO_DRIVER, "Found no NVIDIA driver on your system.", "index.aspx"),
-    (NO_DRIVER_WRAPPED, "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU", "index.aspx"),
-    (INIT_FAILED, "CUDA initialization: CUDA driver initialization failed, you might not have a CUDA gpu.", "CUDAFunctions.cpp:115.)"),
+    (
+        NO_DRIVER_WRAPPED,
+        "Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU",
+        "index.aspx",
+    ),
+    (
+        INIT_FAILED,
+        "CUDA initialization: CUDA driver initialization failed, you might not have a CUDA gpu.",
+        "CUDAFunctions.cpp:115.)",
+    ),
     (FORWARD_COMPAT, "CUDA initialization: Unexpected error from cudaGetDeviceCount().", "CUDAFunctions.cpp:109.)"),
-    (FORWARD_COMPAT_WRAPPED, "Unexpected error from cudaGetDeviceCount().", "Error 804: forward compatibility was attempted on non supported HW"),
-    (UNDEFINED_SYMBOL, "/home/anaconda3/envs/mol/lib/python3.9/site-packages/torch/lib/libtorch_cuda.so: undefined symbol:", "version libcudart.so.11.0"),
+    (
+        FORWARD_COMPAT_WRAPPED,
+        "Unexpected error from cudaGetDeviceCount().",
+        "Error 804: forward compatibility was attempted on non supported HW",
+    ),
+    (
+        UNDEFINED_SYMBOL,
+        "/home/anaconda3/envs/mol/lib/python3.9/site-packages/torch/lib/libtorch_cuda.so: undefined symbol:",
+        "version libcudart.so.11.0",
+    ),
     (MISSING_CUDNN, "libcudnn.so.8: cannot open shared object file", "No such file or directory"),
     (NVML_MISMATCH, "Failed to initialize NVML: Driver/library version mismatch", "version mismatch"),
 ]
@@ -478,7 +682,9 @@ def test_readers() -> None:
 
 def test_messages_inside_a_dump_fill_runtime_and_gpus(collect_env_fixtures: Path) -> None:
     body = report_body(fixture(collect_env_fixtures, "11"))
-    warning = INCOMPATIBLE_SM86.replace("NVIDIA GeForce RTX 3080 Laptop GPU", "NVIDIA GeForce RTX 5090").replace("sm_86", "sm_120")
+    warning = INCOMPATIBLE_SM86.replace("NVIDIA GeForce RTX 3080 Laptop GPU", "NVIDIA GeForce RTX 5090").replace(
+        "sm_86", "sm_120"
+    )
     lines = body.splitlines(keepends=True)
     text = lines[0] + warning + "".join(lines[1:])  # between the header and the first field
     facts = parse_collect_env(text)
@@ -595,7 +801,11 @@ def _sample_facts() -> HostFacts:
             source="nvml",
             driver_version="560.35.03",
             cuda_driver_version="12.6",
-            gpus=(GpuInfo(index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.9", throttle_reasons=("sw_thermal",)),),
+            gpus=(
+                GpuInfo(
+                    index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.9", throttle_reasons=("sw_thermal",)
+                ),
+            ),
         ),
         python=PythonFacts(
             version="3.10.12",
@@ -612,7 +822,15 @@ def test_envtool_report_round_trips(tmp_path: Path) -> None:
     facts = _sample_facts()
     data = facts_to_data(facts)
     data["recommended_profile"] = {"name": "cpu", "reasons": []}
-    envelope = {"schema": "envtool/1", "command": "detect", "status": "warn", "exit_code": 0, "data": data, "findings": [], "errors": []}
+    envelope = {
+        "schema": "envtool/1",
+        "command": "detect",
+        "status": "warn",
+        "exit_code": 0,
+        "data": data,
+        "findings": [],
+        "errors": [],
+    }
     path = tmp_path / "report.json"
     path.write_text(json.dumps(envelope, indent=2), encoding="utf-8")
     assert load_report("\n  " + path.read_text(encoding="utf-8"), str(path)) == facts

@@ -53,8 +53,14 @@ def test_recent_driver_with_cu121_is_not_an_alarm(collect_env_fixtures: Path) ->
 @pytest.mark.parametrize(
     "text,expected",
     [
-        ("RuntimeError: The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver by downloading and installing a new version from the URL: http://www.nvidia.com/Download/index.aspx", "driver_too_old"),
-        ("UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\nThe current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.", "arch_unsupported"),
+        (
+            "RuntimeError: The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver by downloading and installing a new version from the URL: http://www.nvidia.com/Download/index.aspx",
+            "driver_too_old",
+        ),
+        (
+            "UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\nThe current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.",
+            "arch_unsupported",
+        ),
         ("RuntimeError: CUDA error: no kernel image is available for execution on the device", "arch_unsupported"),
         ("AssertionError: Torch not compiled with CUDA enabled", "cpu_build_on_gpu"),
     ],

@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 
 import pytest
+from envtool_cli import cli_json
 
 from envtool import bench
 from envtool.model import Status
 from envtool.probes import nvml
-from envtool_cli import cli_json
 
 PYTHON = os.environ.get("ENVTOOL_TEST_PYTHON") or __import__("sys").executable
 WORKER = "finetune_smoke.dist_bench"
@@ -104,7 +104,13 @@ def test_launch_reads_slurm_unless_given() -> None:
     given = bench.launch_from_env(env, nproc=8, nnodes=2, node_rank=0, master_addr="10.0.0.1", master_port=29400)
     assert (given.nnodes, given.node_rank, given.master_addr, given.master_port) == (2, 0, "10.0.0.1", 29400)
     plain = bench.launch_from_env({}, nproc=2)
-    assert (plain.nnodes, plain.node_rank, plain.master_addr, plain.master_port, plain.source) == (1, 0, "127.0.0.1", 29500, "arguments")
+    assert (plain.nnodes, plain.node_rank, plain.master_addr, plain.master_port, plain.source) == (
+        1,
+        0,
+        "127.0.0.1",
+        29500,
+        "arguments",
+    )
     with pytest.raises(Exception, match="node-rank"):
         bench.launch_from_env({}, nproc=2, nnodes=2, node_rank=2)
 
@@ -114,7 +120,18 @@ def test_torchrun_command_line() -> None:
     argv = bench.dist_argv("/env/bin/python", launch, {"model": "base", "batch_size": 32, "device": "cuda:0"}, "/out")
     assert argv[:3] == ["/env/bin/python", "-m", "torch.distributed.run"]
     joined = " ".join(argv)
-    for part in ("--nproc-per-node 4", "--nnodes 2", "--node-rank 1", "--master-addr n1", "--master-port 29400", "--max-restarts 0", "--rdzv-conf timeout=30", f"-m {WORKER} --json --out-dir /out --timeout 30", "--batch-size 32", "--device cuda"):
+    for part in (
+        "--nproc-per-node 4",
+        "--nnodes 2",
+        "--node-rank 1",
+        "--master-addr n1",
+        "--master-port 29400",
+        "--max-restarts 0",
+        "--rdzv-conf timeout=30",
+        f"-m {WORKER} --json --out-dir /out --timeout 30",
+        "--batch-size 32",
+        "--device cuda",
+    ):
         assert part in joined, part
 
 
@@ -135,7 +152,14 @@ def test_topo_parser_on_multi_gpu_matrices() -> None:
     sys2 = nvml.parse_nvidia_smi_topo(SYS_X2_TOPO)
     assert sys2 is not None and sys2.links == ((0, 1, "SYS"),) and sys2.nics == ("mlx5_0", "mlx5_1")
     assert nvml.parse_nvidia_smi_topo("No devices were found\n") is None
-    assert [nvml.link_class(c) for c in ("NV12", "PIX", "PXB", "PHB", "NODE", "SYS")] == ["nvlink", "pcie", "pcie", "pcie_host", "pcie_host", "pcie_host"]
+    assert [nvml.link_class(c) for c in ("NV12", "PIX", "PXB", "PHB", "NODE", "SYS")] == [
+        "nvlink",
+        "pcie",
+        "pcie",
+        "pcie_host",
+        "pcie_host",
+        "pcie_host",
+    ]
 
 
 def test_topology_from_nvml_answers() -> None:
@@ -146,7 +170,16 @@ def test_topology_from_nvml_answers() -> None:
 
 
 def rank(r: int, samples: float, local: float, ar: list[tuple[int, float]], device: str = "cuda:0") -> dict:
-    return {"rank": r, "local_rank": r, "device": device, "batch_size": 64, "ddp": {"samples_per_s": samples, "step_time_s": {"median": 64 / samples}}, "local": {"samples_per_s": local, "step_time_s": {"median": 64 / local}}, "losses": [0.7, 0.69], "allreduce": [{"bytes": b, "time_s": t} for b, t in ar]}
+    return {
+        "rank": r,
+        "local_rank": r,
+        "device": device,
+        "batch_size": 64,
+        "ddp": {"samples_per_s": samples, "step_time_s": {"median": 64 / samples}},
+        "local": {"samples_per_s": local, "step_time_s": {"median": 64 / local}},
+        "losses": [0.7, 0.69],
+        "allreduce": [{"bytes": b, "time_s": t} for b, t in ar],
+    }
 
 
 def test_aggregate_uses_the_nccl_tests_definitions() -> None:
@@ -165,17 +198,34 @@ def test_aggregate_uses_the_nccl_tests_definitions() -> None:
 
 def gpu_result(eff: float, busbw_gbs: float, n: int = 2) -> dict:
     single = 100.0
-    return {"ok": True, "backend": "nccl", "nnodes": 1, "world_size": n, "complete": True, "ranks": [rank(i, single * eff, single, []) for i in range(n)], "samples_per_s": n * single * eff, "single_process_samples_per_s": single, "scaling_efficiency": eff, "allreduce": [{"bytes": 1 << 30, "time_s": 0.01, "algbw_gbs": busbw_gbs, "busbw_gbs": busbw_gbs}]}
+    return {
+        "ok": True,
+        "backend": "nccl",
+        "nnodes": 1,
+        "world_size": n,
+        "complete": True,
+        "ranks": [rank(i, single * eff, single, []) for i in range(n)],
+        "samples_per_s": n * single * eff,
+        "single_process_samples_per_s": single,
+        "scaling_efficiency": eff,
+        "allreduce": [{"bytes": 1 << 30, "time_s": 0.01, "algbw_gbs": busbw_gbs, "busbw_gbs": busbw_gbs}],
+    }
 
 
 def test_verdict_nvlink_bands() -> None:
     topo = nvml.parse_nvidia_smi_topo(A100_X4_TOPO)
     from envtool.model import GpuInfo, HostFacts, NvidiaFacts
 
-    facts = HostFacts(nvidia=NvidiaFacts(gpus=tuple(GpuInfo(index=i, name="NVIDIA A100-SXM4-80GB", compute_capability="8.0") for i in range(4))))
+    facts = HostFacts(
+        nvidia=NvidiaFacts(
+            gpus=tuple(GpuInfo(index=i, name="NVIDIA A100-SXM4-80GB", compute_capability="8.0") for i in range(4))
+        )
+    )
     peak = 12 * bench.NVLINK_GBS_PER_LINK["8.0"]
     good = bench.judge_distributed(gpu_result(0.95, peak * 0.8), topo, facts)
-    assert good.status == Status.PASS and good.link == "nvlink" and good.expected_busbw_gbs == peak and not good.findings
+    assert (
+        good.status == Status.PASS and good.link == "nvlink" and good.expected_busbw_gbs == peak and not good.findings
+    )
     slow = bench.judge_distributed(gpu_result(0.80, peak * 0.4), topo, facts)
     assert slow.status == Status.WARN and {f.id for f in slow.findings} == {"dist_low_scaling", "dist_low_busbw"}
     bad = bench.judge_distributed(gpu_result(0.5, peak * 0.1), topo, facts)
@@ -184,7 +234,9 @@ def test_verdict_nvlink_bands() -> None:
 
 def test_verdict_pcie_from_captured_xml_explains_the_sys_path(nvidia_smi_fixtures: Path) -> None:
     # Two real RTX A5000s (their PCIe generation and width from the captured nvidia-smi -q -x).
-    facts_nv = nvml.parse_nvidia_smi_xml((nvidia_smi_fixtures / "rtx-a5000-x2-driver590.xml").read_text(encoding="utf-8"))
+    facts_nv = nvml.parse_nvidia_smi_xml(
+        (nvidia_smi_fixtures / "rtx-a5000-x2-driver590.xml").read_text(encoding="utf-8")
+    )
     from envtool.model import HostFacts
 
     facts = HostFacts(nvidia=facts_nv)
@@ -214,28 +266,59 @@ def test_classify_failure_texts_torchrun_prints() -> None:
     inuse = "torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address. port: 29612, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"
     client = "torch.distributed.DistNetworkError: The client socket has timed out after 8000ms while trying to connect to (127.0.0.1, 29613)."
     server = "torch.distributed.DistStoreError: Timed out after 9 seconds waiting for clients. 1/2 clients joined."
-    assert bench.classify_failure(inuse, timed_out=False, returncode=1, rank_errors=[], timeout=60, launch=launch)["kind"] == "port_in_use"
+    assert (
+        bench.classify_failure(inuse, timed_out=False, returncode=1, rank_errors=[], timeout=60, launch=launch)["kind"]
+        == "port_in_use"
+    )
     for text in (client, server):
-        assert bench.classify_failure(text, timed_out=False, returncode=1, rank_errors=[], timeout=60, launch=launch)["kind"] == "rendezvous_timeout"
-    assert bench.classify_failure("", timed_out=True, returncode=None, rank_errors=[], timeout=60, launch=launch)["kind"] == "timeout"
+        assert (
+            bench.classify_failure(text, timed_out=False, returncode=1, rank_errors=[], timeout=60, launch=launch)[
+                "kind"
+            ]
+            == "rendezvous_timeout"
+        )
+    assert (
+        bench.classify_failure("", timed_out=True, returncode=None, rank_errors=[], timeout=60, launch=launch)["kind"]
+        == "timeout"
+    )
 
 
 # --------------------------------------------------------------------------- real torchrun runs (gloo, CPU)
-
 
 
 @pytest.mark.integration
 def test_two_process_gloo_run_through_torchrun(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     port = free_port()
-    code, out = cli_json("bench", "--nproc", "2", "--master-port", str(port), "--model", "tiny", "--batch-size", "4", "--seq-len", "64", "--steps", "2", "--warmup", "1", "--no-save")
+    code, out = cli_json(
+        "bench",
+        "--nproc",
+        "2",
+        "--master-port",
+        str(port),
+        "--model",
+        "tiny",
+        "--batch-size",
+        "4",
+        "--seq-len",
+        "64",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--no-save",
+    )
     r = out["data"]["result"]
     assert r["ok"], r.get("error")
     assert r["world_size"] == 2 and r["backend"] == "gloo" and r["complete"]
-    assert [x["rank"] for x in r["ranks"]] == [0, 1] and all(x["samples_per_s"] > 0 and x["local_samples_per_s"] > 0 for x in r["ranks"])
+    assert [x["rank"] for x in r["ranks"]] == [0, 1] and all(
+        x["samples_per_s"] > 0 and x["local_samples_per_s"] > 0 for x in r["ranks"]
+    )
     assert r["samples_per_s"] == pytest.approx(sum(x["samples_per_s"] for x in r["ranks"]))
     assert r["scaling_efficiency"] == pytest.approx(r["samples_per_s"] / (2 * r["single_process_samples_per_s"]))
-    assert r["allreduce"] and all(e["busbw_gbs"] == pytest.approx(e["algbw_gbs"]) for e in r["allreduce"])  # 2(n-1)/n = 1 at n=2
+    assert r["allreduce"] and all(
+        e["busbw_gbs"] == pytest.approx(e["algbw_gbs"]) for e in r["allreduce"]
+    )  # 2(n-1)/n = 1 at n=2
     assert r["launcher"][1:3] == ["-m", "torch.distributed.run"]
     assert out["data"]["verdict"]["link"] == "cpu" and code in (0, 1)
     assert_no_leftovers()
@@ -248,8 +331,12 @@ def test_two_nodes_on_loopback(tmp_path: Path) -> None:
     results: dict[int, dict] = {}
 
     def node(r: int) -> None:
-        launch = bench.Launch(nproc=1, nnodes=2, node_rank=r, master_addr="127.0.0.1", master_port=port, rdzv_timeout=60)
-        results[r] = bench.run_distributed(PYTHON, launch, TINY, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"})
+        launch = bench.Launch(
+            nproc=1, nnodes=2, node_rank=r, master_addr="127.0.0.1", master_port=port, rdzv_timeout=60
+        )
+        results[r] = bench.run_distributed(
+            PYTHON, launch, TINY, timeout=240, env={**os.environ, "OMP_NUM_THREADS": "1"}
+        )
 
     threads = [threading.Thread(target=node, args=(r,)) for r in (0, 1)]
     for t in threads:
@@ -269,7 +356,27 @@ def test_two_nodes_on_loopback(tmp_path: Path) -> None:
 def test_a_failing_rank_ends_the_run_with_a_finding(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     start = time.monotonic()
-    code, out = cli_json("bench", "--nproc", "2", "--master-port", str(free_port()), "--model", "tiny", "--batch-size", "2", "--seq-len", "32", "--steps", "1", "--warmup", "0", "--timeout", "120", "--no-save", env={"FINETUNE_SMOKE_DIST_FAIL_RANK": "1"})
+    code, out = cli_json(
+        "bench",
+        "--nproc",
+        "2",
+        "--master-port",
+        str(free_port()),
+        "--model",
+        "tiny",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "32",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--timeout",
+        "120",
+        "--no-save",
+        env={"FINETUNE_SMOKE_DIST_FAIL_RANK": "1"},
+    )
     assert time.monotonic() - start < 120
     err = out["data"]["result"]["error"]
     assert err["kind"] == "rank_failed" and err["rank"] == 1 and err["rank_error_kind"] == "injected_failure"
@@ -280,7 +387,9 @@ def test_a_failing_rank_ends_the_run_with_a_finding(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_a_missing_peer_times_out_the_rendezvous(tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    launch = bench.Launch(nproc=1, nnodes=2, node_rank=0, master_addr="127.0.0.1", master_port=free_port(), rdzv_timeout=5)
+    launch = bench.Launch(
+        nproc=1, nnodes=2, node_rank=0, master_addr="127.0.0.1", master_port=free_port(), rdzv_timeout=5
+    )
     start = time.monotonic()
     r = bench.run_distributed(PYTHON, launch, TINY, timeout=90, env=dict(os.environ))
     assert time.monotonic() - start < 90

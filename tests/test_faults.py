@@ -23,9 +23,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from envtool_cli import cli_json
 
 from envtool import install
-from envtool_cli import cli_json
 
 try:  # `python -m pytest` from the repository root
     from tests.fakes import fake_pynvml as fp
@@ -33,11 +33,12 @@ except ImportError:  # plain `pytest`: the tests folder itself is on sys.path
     from fakes import fake_pynvml as fp  # type: ignore[no-redef]
 
 REPO = Path(__file__).resolve().parents[1]
-posix_only = pytest.mark.skipif(os.name != "posix", reason="fake tools are shell scripts; signals and rlimits are POSIX")
+posix_only = pytest.mark.skipif(
+    os.name != "posix", reason="fake tools are shell scripts; signals and rlimits are POSIX"
+)
 
 # A checklist file that leaves out the slow workload checks, so a fault test stays short.
 LEAN = '[checks]\nskip = ["transformers", "train_step", "bench", "smoke_train"]\n'
-
 
 
 def subprocess_env(**extra: str) -> dict[str, str]:
@@ -48,7 +49,9 @@ def subprocess_env(**extra: str) -> dict[str, str]:
 
 def cli_proc(*argv: str, env: dict[str, str], timeout: float = 120) -> tuple[int, dict]:
     """``python -m envtool ARGV --json`` as a real process (its own signals, limits, PATH)."""
-    done = subprocess.run([sys.executable, "-m", "envtool", *argv, "--json"], capture_output=True, text=True, env=env, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-m", "envtool", *argv, "--json"], capture_output=True, text=True, env=env, timeout=timeout
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -85,7 +88,9 @@ def fake_smi(tmp_path: Path, body: str) -> dict[str, str]:
 
 
 def _smi_note(envelope: dict) -> dict:
-    notes = [n for n in envelope["data"].get("probes") or envelope["data"]["facts"]["probes"] if n["probe"] == "nvidia-smi"]
+    notes = [
+        n for n in envelope["data"].get("probes") or envelope["data"]["facts"]["probes"] if n["probe"] == "nvidia-smi"
+    ]
     assert len(notes) == 1, notes
     return notes[0]
 
@@ -109,7 +114,9 @@ def test_detect_survives_a_broken_nvidia_smi(tmp_path: Path, fault: str) -> None
 @pytest.mark.integration
 def test_checklist_survives_a_hanging_nvidia_smi(tmp_path: Path) -> None:
     # checklist's probes use their default 5 s timeout: bounded, so the test is too
-    code, env = cli_proc("checklist", "--checklist", lean_checklist(tmp_path), env=fake_smi(tmp_path, "sleep 60"), timeout=180)
+    code, env = cli_proc(
+        "checklist", "--checklist", lean_checklist(tmp_path), env=fake_smi(tmp_path, "sleep 60"), timeout=180
+    )
     assert _smi_note(env)["status"] == "timeout"
     checks = {c["id"]: c["status"] for c in env["data"]["checks"]}
     assert checks["os"] == "pass" and checks["torch_imports"] in ("pass", "fail")
@@ -120,7 +127,13 @@ def test_checklist_survives_a_hanging_nvidia_smi(tmp_path: Path) -> None:
 @posix_only
 @pytest.mark.integration
 def test_checklist_reports_the_device_handle_error(tmp_path: Path) -> None:
-    code, env = cli_proc("checklist", "--checklist", lean_checklist(tmp_path), env=fake_smi(tmp_path, SMI_FAULTS["device_handle"][0]), timeout=180)
+    code, env = cli_proc(
+        "checklist",
+        "--checklist",
+        lean_checklist(tmp_path),
+        env=fake_smi(tmp_path, SMI_FAULTS["device_handle"][0]),
+        timeout=180,
+    )
     assert DEVICE_HANDLE in _smi_note(env)["reason"]
     assert code == env["exit_code"] and env["data"]["checks"]
 
@@ -140,10 +153,15 @@ def a5000(nvidia_smi_fixtures: Path, **kwargs: object):  # type: ignore[no-untyp
 @pytest.fixture
 def no_smi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No nvidia-smi to fall back on: NVML is the only source, as the fault needs."""
-    monkeypatch.setenv("PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "nvidia-smi").exists()))
+    monkeypatch.setenv(
+        "PATH",
+        os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "nvidia-smi").exists()),
+    )
 
 
-def test_nvml_library_missing_is_a_note_not_a_crash(nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None) -> None:
+def test_nvml_library_missing_is_a_note_not_a_crash(
+    nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None
+) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", a5000(nvidia_smi_fixtures, init_error="NVMLError_LibraryNotFound"))
     code, env = cli_json("detect")
     nvml_note = next(n for n in env["data"]["probes"] if n["probe"] == "nvml")
@@ -153,7 +171,9 @@ def test_nvml_library_missing_is_a_note_not_a_crash(nvidia_smi_fixtures: Path, m
 
 
 @pytest.mark.parametrize("call", ["nvmlDeviceGetHandleByIndex", "nvmlDeviceGetMemoryInfo"])
-def test_one_lost_gpu_of_two_is_a_finding_and_the_other_is_read(nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None, call: str) -> None:
+def test_one_lost_gpu_of_two_is_a_finding_and_the_other_is_read(
+    nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None, call: str
+) -> None:
     monkeypatch.setitem(sys.modules, "pynvml", a5000(nvidia_smi_fixtures, fail={(1, call): "NVMLError_GpuIsLost"}))
     code, env = cli_json("detect")
     g0, g1 = env["data"]["gpus"]
@@ -164,8 +184,13 @@ def test_one_lost_gpu_of_two_is_a_finding_and_the_other_is_read(nvidia_smi_fixtu
     assert code == 1 == env["exit_code"]
 
 
-def test_not_supported_on_one_gpu_is_no_error(nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None) -> None:
-    fail = {(0, "nvmlDeviceGetPowerManagementLimit"): "NVMLError_NotSupported", (0, "nvmlDeviceGetTotalEccErrors"): "NVMLError_NotSupported"}
+def test_not_supported_on_one_gpu_is_no_error(
+    nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None
+) -> None:
+    fail = {
+        (0, "nvmlDeviceGetPowerManagementLimit"): "NVMLError_NotSupported",
+        (0, "nvmlDeviceGetTotalEccErrors"): "NVMLError_NotSupported",
+    }
     monkeypatch.setitem(sys.modules, "pynvml", a5000(nvidia_smi_fixtures, fail=fail))
     code, env = cli_json("detect")
     g0, g1 = env["data"]["gpus"]
@@ -174,10 +199,18 @@ def test_not_supported_on_one_gpu_is_no_error(nvidia_smi_fixtures: Path, monkeyp
     assert "gpu_error" not in ids(env) and "probe_failed" not in ids(env)
 
 
-def test_checklist_with_a_lost_gpu_finishes_and_fails(tmp_path: Path, nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None) -> None:
-    monkeypatch.setitem(sys.modules, "pynvml", a5000(nvidia_smi_fixtures, fail={(1, "nvmlDeviceGetHandleByIndex"): "NVMLError_GpuIsLost"}))
+def test_checklist_with_a_lost_gpu_finishes_and_fails(
+    tmp_path: Path, nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch, no_smi: None
+) -> None:
+    monkeypatch.setitem(
+        sys.modules,
+        "pynvml",
+        a5000(nvidia_smi_fixtures, fail={(1, "nvmlDeviceGetHandleByIndex"): "NVMLError_GpuIsLost"}),
+    )
     checklist = tmp_path / "c.toml"
-    checklist.write_text('[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n')
+    checklist.write_text(
+        '[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n'
+    )
     code, env = cli_json("checklist", "--checklist", str(checklist), "--output", str(tmp_path / "r.html"))
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert checks["driver"]["status"] == "fail" and "590.44.01" in checks["driver"]["seen"]
@@ -199,7 +232,15 @@ def venv_with_torch(tmp_path: Path, body: str) -> Path:
     """A real venv whose torch package runs ``body`` on import (its version.py is honest)."""
     venv.EnvBuilder(with_pip=False).create(tmp_path / "env")
     py = tmp_path / "env" / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True, timeout=60).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout.strip()
+    )
     (site / "torch").mkdir()
     (site / "torch" / "version.py").write_text("__version__ = '2.13.0+cpu'\ncuda = None\nhip = None\ndebug = False\n")
     (site / "torch" / "__init__.py").write_text(body)
@@ -222,8 +263,17 @@ def test_checklist_with_a_broken_torch(tmp_path: Path, fault: str) -> None:
         raise AssertionError("a check that depends on torch ran although torch does not import")
 
     ctx = checklist.Context(
-        facts=collect_facts(python=py), python=py, python_exists=True, config=checklist.ChecklistConfig(), profile=None, profile_note="none",
-        deep_probe=lambda: probe_torch_runtime(py, timeout=4)[0], transformers_probe=never, workload=never, train=never, command=lambda c: (0, ""),
+        facts=collect_facts(python=py),
+        python=py,
+        python_exists=True,
+        config=checklist.ChecklistConfig(),
+        profile=None,
+        profile_note="none",
+        deep_probe=lambda: probe_torch_runtime(py, timeout=4)[0],
+        transformers_probe=never,
+        workload=never,
+        train=never,
+        command=lambda c: (0, ""),
     )
     results = {r.id: r for r in checklist.run_checks(ctx)}
     assert ctx.runtime().outcome == outcome
@@ -236,7 +286,9 @@ def test_checklist_with_a_broken_torch(tmp_path: Path, fault: str) -> None:
 def test_checklist_cli_with_an_aborting_torch_exits_1_with_a_report(tmp_path: Path) -> None:
     py = venv_with_torch(tmp_path, TORCH_FAULTS["aborts"][0])
     report = tmp_path / "report.json"
-    code, env = cli_json("checklist", "--python", str(py), "--checklist", lean_checklist(tmp_path), "--output", str(report))
+    code, env = cli_json(
+        "checklist", "--python", str(py), "--checklist", lean_checklist(tmp_path), "--output", str(report)
+    )
     checks = {c["id"]: c for c in env["data"]["checks"]}
     assert code == 1 and checks["torch_imports"]["status"] == "fail" and "SIGABRT" in checks["torch_imports"]["seen"]
     assert json.loads(report.read_text())["data"]["checks"] == env["data"]["checks"]
@@ -244,7 +296,9 @@ def test_checklist_cli_with_an_aborting_torch_exits_1_with_a_report(tmp_path: Pa
 
 # =========================================================================== installs
 
-SMALL = 'description = "test: small real packages"\nextends = "cpu"\npackages = ["six==1.17.0"]\n[torch]\ninstall = false\n'
+SMALL = (
+    'description = "test: small real packages"\nextends = "cpu"\npackages = ["six==1.17.0"]\n[torch]\ninstall = false\n'
+)
 
 
 def profiles_dir(tmp_path: Path, text: str = SMALL) -> Path:
@@ -315,7 +369,13 @@ def closed_port() -> int:
 
 def index_env(monkeypatch: pytest.MonkeyPatch | None, url: str, timeout: str = "5") -> dict[str, str]:
     """pip pointed at ``url`` only (no config file, no find-links, no retries)."""
-    extra = {"PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": "", "PIP_INDEX_URL": url, "PIP_RETRIES": "0", "PIP_DEFAULT_TIMEOUT": timeout}
+    extra = {
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_FIND_LINKS": "",
+        "PIP_INDEX_URL": url,
+        "PIP_RETRIES": "0",
+        "PIP_DEFAULT_TIMEOUT": timeout,
+    }
     if monkeypatch is not None:
         for k, v in extra.items():
             monkeypatch.setenv(k, v)
@@ -331,7 +391,9 @@ def assert_clean(target: Path) -> None:
 
 def rerun_succeeds(tmp_path: Path, target: Path) -> dict:
     """A plain rerun (the machine's own index) makes a verified environment at the same place."""
-    code, env = cli_json("install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = cli_json(
+        "install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
+    )
     assert code == 0, env["errors"]
     assert json.loads((target / install.LOCK_FILE).read_text())["installed"]["six"] == "1.17.0"
     assert not install.lock_path(target).exists() and not install.partial_marker(target).exists()
@@ -343,7 +405,9 @@ def rerun_succeeds(tmp_path: Path, target: Path) -> dict:
 def test_index_that_refuses_connections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sibling: Path) -> None:
     index_env(monkeypatch, f"http://127.0.0.1:{closed_port()}/simple")
     target = tmp_path / "env"
-    code, env = cli_json("install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = cli_json(
+        "install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
+    )
     assert code == 3 and "step 2" in env["errors"][0] and "log:" in env["errors"][0]
     assert_clean(target)
     assert "six" in (tmp_path / "env.envtool.log").read_text()  # the log says what pip tried
@@ -351,10 +415,23 @@ def test_index_that_refuses_connections(tmp_path: Path, monkeypatch: pytest.Monk
 
 @posix_only
 @pytest.mark.integration
-def test_index_that_never_answers_is_cut_by_the_step_timeout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, silent_index: str, sibling: Path) -> None:
+def test_index_that_never_answers_is_cut_by_the_step_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, silent_index: str, sibling: Path
+) -> None:
     index_env(monkeypatch, silent_index, timeout="600")  # pip would wait 10 minutes per try
     target = tmp_path / "env"
-    code, env = cli_json("install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target), "--step-timeout", "15")
+    code, env = cli_json(
+        "install",
+        "--yes",
+        "--profile",
+        "small",
+        "--profiles-dir",
+        str(profiles_dir(tmp_path)),
+        "--prefix",
+        str(target),
+        "--step-timeout",
+        "15",
+    )
     assert code == 3 and "timed out" in env["errors"][0]
     assert_clean(target)
 
@@ -369,9 +446,21 @@ def test_write_failure_part_way_rolls_back(tmp_path: Path, sibling: Path) -> Non
     then pip fails writing numpy's large shared library (EFBIG; Python ignores SIGXFSZ)."""
     limit = 8 * 2**20
     target = tmp_path / "env"
-    argv = ["install", "--yes", "--json", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path, NUMPY)), "--prefix", str(target)]
+    argv = [
+        "install",
+        "--yes",
+        "--json",
+        "--profile",
+        "small",
+        "--profiles-dir",
+        str(profiles_dir(tmp_path, NUMPY)),
+        "--prefix",
+        str(target),
+    ]
     code = f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); os.execv(sys.executable, [sys.executable, '-m', 'envtool', *sys.argv[1:]])"
-    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=subprocess_env(), timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], capture_output=True, text=True, env=subprocess_env(), timeout=300
+    )
     env = json.loads(done.stdout)
     assert done.returncode == 3, env["errors"]
     assert "step 2" in env["errors"][0] and "numpy" in (tmp_path / "env.envtool.log").read_text()
@@ -393,8 +482,25 @@ def _pids_using(target: Path) -> list[int]:
 
 
 def _start_install_against(tmp_path: Path, target: Path, url: str) -> subprocess.Popen[str]:
-    proc = subprocess.Popen([sys.executable, "-m", "envtool", "install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=index_env(None, url, timeout="600"), text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "envtool",
+            "install",
+            "--yes",
+            "--profile",
+            "small",
+            "--profiles-dir",
+            str(profiles_dir(tmp_path)),
+            "--prefix",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=index_env(None, url, timeout="600"),
+        text=True,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:  # wait until pip is running against the silent index
         if line.startswith("+ ") and "pip install" in line:
@@ -407,7 +513,9 @@ def _start_install_against(tmp_path: Path, target: Path, url: str) -> subprocess
 @posix_only
 @pytest.mark.integration
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_sigint_or_sigterm_mid_install_rolls_back_then_a_rerun_succeeds(tmp_path: Path, silent_index: str, sibling: Path, sig: signal.Signals) -> None:
+def test_sigint_or_sigterm_mid_install_rolls_back_then_a_rerun_succeeds(
+    tmp_path: Path, silent_index: str, sibling: Path, sig: signal.Signals
+) -> None:
     target = tmp_path / "env"
     proc = _start_install_against(tmp_path, target, silent_index)
     try:
@@ -424,7 +532,9 @@ def test_sigint_or_sigterm_mid_install_rolls_back_then_a_rerun_succeeds(tmp_path
 
 @posix_only
 @pytest.mark.integration
-def test_sigkill_mid_install_then_a_rerun_cleans_up_and_succeeds(tmp_path: Path, silent_index: str, sibling: Path) -> None:
+def test_sigkill_mid_install_then_a_rerun_cleans_up_and_succeeds(
+    tmp_path: Path, silent_index: str, sibling: Path
+) -> None:
     target = tmp_path / "env"
     proc = _start_install_against(tmp_path, target, silent_index)
     proc.kill()  # SIGKILL: no handler runs, nothing is rolled back
@@ -454,7 +564,16 @@ def test_sigkill_mid_install_leaves_no_installer_running(tmp_path: Path, silent_
 def test_a_second_install_is_refused_while_the_first_holds_the_lock(tmp_path: Path, sibling: Path) -> None:
     target = tmp_path / "env"
     with install.target_lock(target):
-        code, env = cli_json("install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+        code, env = cli_json(
+            "install",
+            "--yes",
+            "--profile",
+            "small",
+            "--profiles-dir",
+            str(profiles_dir(tmp_path)),
+            "--prefix",
+            str(target),
+        )
         assert code == 1 and "being installed" in env["errors"][0]
         assert not target.exists() and not install.partial_marker(target).exists()
 
@@ -464,7 +583,9 @@ def test_a_users_own_directory_is_never_taken_for_a_half_made_env(tmp_path: Path
     target.mkdir()
     (target / "data.txt").write_text("precious\n")
     install.lock_path(target).write_text("999999999\n")  # a stale lock, but no partial marker
-    code, env = cli_json("install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = cli_json(
+        "install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
+    )
     assert code == 2 and "already exists" in env["errors"][0]
     assert (target / "data.txt").read_text() == "precious\n"
 

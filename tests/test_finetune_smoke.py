@@ -13,22 +13,68 @@ from pathlib import Path
 import pytest
 
 from finetune_smoke import dataset, flops, metrics
-from finetune_smoke.bench import choose_compile, choose_precision, inject_nan_step, reconcile_cpu_peak, resolve_model_spec
+from finetune_smoke.bench import (
+    choose_compile,
+    choose_precision,
+    inject_nan_step,
+    reconcile_cpu_peak,
+    resolve_model_spec,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 
 BENCH_KEYS = {
-    "schema", "ok", "model", "batch_size", "seq_len", "precision", "precision_reason", "device",
-    "device_name", "attention", "optimizer", "compile", "tf32", "steps", "warmup", "step_time_s",
-    "samples_per_s", "tokens_per_s", "flops_per_step", "tflops", "peak_tflops", "peak_source", "mfu",
-    "gemm_tflops", "gemm_shape", "mfu_vs_gemm", "peak_memory_bytes", "peak_memory_kind", "losses",
-    "final_loss", "threads", "versions", "compile_reason", "first_step_s", "dropout", "dropout_reason",
+    "schema",
+    "ok",
+    "model",
+    "batch_size",
+    "seq_len",
+    "precision",
+    "precision_reason",
+    "device",
+    "device_name",
+    "attention",
+    "optimizer",
+    "compile",
+    "tf32",
+    "steps",
+    "warmup",
+    "step_time_s",
+    "samples_per_s",
+    "tokens_per_s",
+    "flops_per_step",
+    "tflops",
+    "peak_tflops",
+    "peak_source",
+    "mfu",
+    "gemm_tflops",
+    "gemm_shape",
+    "mfu_vs_gemm",
+    "peak_memory_bytes",
+    "peak_memory_kind",
+    "losses",
+    "final_loss",
+    "threads",
+    "versions",
+    "compile_reason",
+    "first_step_s",
+    "dropout",
+    "dropout_reason",
 }
-MODEL_KEYS = {"num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size", "parameters"}
+MODEL_KEYS = {
+    "num_hidden_layers",
+    "hidden_size",
+    "num_attention_heads",
+    "intermediate_size",
+    "vocab_size",
+    "parameters",
+}
 
 
-def run_module(module: str, *args: str, env_extra: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def run_module(
+    module: str, *args: str, env_extra: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m module`` from the repo root as a real subprocess."""
     env = dict(os.environ)
     env.update(env_extra or {})
@@ -140,7 +186,9 @@ def test_precision_policy() -> None:
     assert choose_precision("auto", device_type="cuda", capability=(7, 5), cpu_flags=none)[0] == "fp16"
     assert choose_precision("auto", device_type="cuda", capability=(6, 1), cpu_flags=none)[0] == "fp32"
     assert choose_precision("auto", device_type="cpu", capability=None, cpu_flags=frozenset({"amx_bf16"}))[0] == "bf16"
-    assert choose_precision("auto", device_type="cpu", capability=None, cpu_flags=frozenset({"avx512_bf16"}))[0] == "fp32"
+    assert (
+        choose_precision("auto", device_type="cpu", capability=None, cpu_flags=frozenset({"avx512_bf16"}))[0] == "fp32"
+    )
     assert choose_precision("fp16", device_type="cpu", capability=None, cpu_flags=none) == ("fp16", "requested")
 
 
@@ -180,7 +228,9 @@ def test_real_cpu_steps_loss_finite_and_falling() -> None:
     opt, name = make_optimizer(torch, model.parameters(), lr=1e-3, device_type="cpu")
     assert name.startswith("AdamW(")
     stepper = Stepper(torch=torch, model=model, optimizer=opt, device=torch.device("cpu"), precision="fp32")
-    batch = synthetic_batches(torch, batch=8, seq_len=32, vocab=model.config.vocab_size, device=torch.device("cpu"), count=1, seed=0)[0]
+    batch = synthetic_batches(
+        torch, batch=8, seq_len=32, vocab=model.config.vocab_size, device=torch.device("cpu"), count=1, seed=0
+    )[0]
     losses = [float(stepper.step(batch)) for _ in range(8)]
     assert all(torch.isfinite(torch.tensor(losses)))
     # Memorising one fixed batch: the last losses sit clearly below the first.
@@ -244,8 +294,8 @@ def test_bench_subprocess_emits_one_json_object_with_all_keys() -> None:
     proc = run_module("finetune_smoke.bench", "--model", "tiny", "--steps", "3", "--warmup", "1", "--json")
     assert proc.returncode == 0, proc.stderr
     result = one_json_object(proc.stdout)
-    assert BENCH_KEYS <= result.keys(), BENCH_KEYS - result.keys()
-    assert MODEL_KEYS <= result["model"].keys()
+    assert result.keys() >= BENCH_KEYS, BENCH_KEYS - result.keys()
+    assert result["model"].keys() >= MODEL_KEYS
     assert result["ok"] is True and result["device"] == "cpu"
     assert result["model"]["num_hidden_layers"] == 2 and result["model"]["parameters"] > 1_000_000
     assert set(result["step_time_s"]) == {"median", "p10", "p90", "times"}
@@ -262,7 +312,19 @@ def test_bench_subprocess_emits_one_json_object_with_all_keys() -> None:
 
 @pytest.mark.integration
 def test_compiled_cpu_bench_uses_the_hash_dropout() -> None:
-    proc = run_module("finetune_smoke.bench", "--model", "tiny", "--compile", "--steps", "2", "--warmup", "1", "--seq-len", "32", "--json")
+    proc = run_module(
+        "finetune_smoke.bench",
+        "--model",
+        "tiny",
+        "--compile",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--seq-len",
+        "32",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     result = one_json_object(proc.stdout)
     assert result["ok"] is True and result["compile"] is True
@@ -275,14 +337,27 @@ def test_compiled_cpu_bench_uses_the_hash_dropout() -> None:
 def test_compile_failure_falls_back_to_eager(tmp_path: Path) -> None:
     """A machine without a C++ compiler: Inductor fails for real, the run carries on eager."""
     proc = run_module(
-        "finetune_smoke.bench", "--model", "tiny", "--compile", "--steps", "1", "--warmup", "0", "--seq-len", "32", "--json",
+        "finetune_smoke.bench",
+        "--model",
+        "tiny",
+        "--compile",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--seq-len",
+        "32",
+        "--json",
         # A fresh Inductor cache, so that no cached kernel spares the compiler call.
         env_extra={"CXX": str(tmp_path / "no-such-g++"), "TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "inductor")},
     )
     assert proc.returncode == 0, proc.stderr
     result = one_json_object(proc.stdout)
     assert result["ok"] is True and result["compile"] is False
-    assert result["compile_reason"].startswith("torch.compile failed, ran eager") and "compiler" in result["compile_reason"]
+    assert (
+        result["compile_reason"].startswith("torch.compile failed, ran eager")
+        and "compiler" in result["compile_reason"]
+    )
     # The auto hash dropout was meant for the compiled graph: the eager fallback is nn.Dropout again.
     assert result["dropout"] == "torch" and result["attention"] == "sdpa"
     assert len(result["losses"]) == 1 and all(isinstance(x, float) for x in result["losses"])
@@ -291,7 +366,16 @@ def test_compile_failure_falls_back_to_eager(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_injected_nan_is_a_clean_nan_loss_result() -> None:
     proc = run_module(
-        "finetune_smoke.bench", "--model", "tiny", "--steps", "2", "--warmup", "1", "--seq-len", "32", "--json",
+        "finetune_smoke.bench",
+        "--model",
+        "tiny",
+        "--steps",
+        "2",
+        "--warmup",
+        "1",
+        "--seq-len",
+        "32",
+        "--json",
         env_extra={"FINETUNE_SMOKE_INJECT_NAN": "2"},
     )
     assert proc.returncode == 1
@@ -416,8 +500,24 @@ def test_bench_vs_seed_runs_and_the_losses_agree_with_dropout_off() -> None:
     """The benchmark script itself, at a tiny compiled shape: it must run, use the hash dropout
     on our side, and show both loops computing the same training losses when nothing is dropped."""
     proc = subprocess.run(
-        [PYTHON, str(REPO / "benchmarks" / "bench_vs_seed.py"), "--model", "tiny", "--batch-size", "4", "--seq-len", "32", "--rounds", "2", "--compile"],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
+        [
+            PYTHON,
+            str(REPO / "benchmarks" / "bench_vs_seed.py"),
+            "--model",
+            "tiny",
+            "--batch-size",
+            "4",
+            "--seq-len",
+            "32",
+            "--rounds",
+            "2",
+            "--compile",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout

@@ -21,12 +21,36 @@ from envtool.cli import main
 from envtool.errors import BadInputError
 
 REPO = Path(__file__).resolve().parents[1]
-FUZZ = settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 # --------------------------------------------------------------------------- TOML made from the schemas
 
-_scalar = st.one_of(st.text(max_size=20), st.integers(min_value=-(2**63), max_value=2**63 - 1), st.booleans(), st.floats(allow_nan=True), st.sampled_from(["2.13.0", "cu126", "https://x.example/simple", "file:///w", "default", "3.11", "six==1.17.0", "../../etc", "cpu"]))
-_value = st.recursive(_scalar, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=3), max_leaves=8)
+_scalar = st.one_of(
+    st.text(max_size=20),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.sampled_from(
+        [
+            "2.13.0",
+            "cu126",
+            "https://x.example/simple",
+            "file:///w",
+            "default",
+            "3.11",
+            "six==1.17.0",
+            "../../etc",
+            "cpu",
+        ]
+    ),
+)
+_value = st.recursive(
+    _scalar,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(min_size=1, max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
 
 
 def _toml_str(s: str) -> str:
@@ -73,9 +97,32 @@ def profile_docs(draw: st.DrawFn) -> dict[str, Any]:
 def checklist_docs(draw: st.DrawFn) -> dict[str, Any]:
     doc = draw(_doc(CHECKLIST_KEYS))
     if draw(st.booleans()):
-        doc["thresholds"] = draw(st.dictionaries(st.sampled_from(["min_python", "min_disk_gib", "min_ram_gib", "min_shm_gib", "min_driver", "expected_profile", "min_accuracy"]), _value, max_size=4))
+        doc["thresholds"] = draw(
+            st.dictionaries(
+                st.sampled_from(
+                    [
+                        "min_python",
+                        "min_disk_gib",
+                        "min_ram_gib",
+                        "min_shm_gib",
+                        "min_driver",
+                        "expected_profile",
+                        "min_accuracy",
+                    ]
+                ),
+                _value,
+                max_size=4,
+            )
+        )
     if draw(st.booleans()):
-        doc["command"] = draw(st.lists(st.dictionaries(st.sampled_from(["id", "title", "argv", "expect_exit", "timeout", "fix"]), _value, max_size=6), max_size=3))
+        doc["command"] = draw(
+            st.lists(
+                st.dictionaries(
+                    st.sampled_from(["id", "title", "argv", "expect_exit", "timeout", "fix"]), _value, max_size=6
+                ),
+                max_size=3,
+            )
+        )
     return doc
 
 
@@ -109,11 +156,29 @@ def test_fuzz_checklist_file(tmp_path_factory: pytest.TempPathFactory, doc: dict
 
 # --------------------------------------------------------------------------- pasted reports
 
-_LINES = ["PyTorch version: 2.5.1+cu124", "Is CUDA available: True", "CUDA used to build PyTorch: 12.4", "GPU models and configuration:", "GPU 0: NVIDIA A100-SXM4-80GB",
-          "Nvidia driver version: 535.104.05", "OS: Ubuntu 22.04.4 LTS (x86_64)", "[pip3] torch==2.5.1", "[conda] torch 2.5.1 py3.11_cuda12.4_cudnn9.1.0_0 pytorch",
-          "Versions of relevant libraries:", "CPU:", "Python version: 3.11.9 (main) [GCC 11.2.0] (64-bit runtime)", "Is debug build: False",
-          "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.",
-          "The NVIDIA driver on your system is too old (found version 11040).", "```", "> ", "<details>", "\ufeff", "\x00", "\r"]
+_LINES = [
+    "PyTorch version: 2.5.1+cu124",
+    "Is CUDA available: True",
+    "CUDA used to build PyTorch: 12.4",
+    "GPU models and configuration:",
+    "GPU 0: NVIDIA A100-SXM4-80GB",
+    "Nvidia driver version: 535.104.05",
+    "OS: Ubuntu 22.04.4 LTS (x86_64)",
+    "[pip3] torch==2.5.1",
+    "[conda] torch 2.5.1 py3.11_cuda12.4_cudnn9.1.0_0 pytorch",
+    "Versions of relevant libraries:",
+    "CPU:",
+    "Python version: 3.11.9 (main) [GCC 11.2.0] (64-bit runtime)",
+    "Is debug build: False",
+    "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.",
+    "The NVIDIA driver on your system is too old (found version 11040).",
+    "```",
+    "> ",
+    "<details>",
+    "\ufeff",
+    "\x00",
+    "\r",
+]
 
 
 @FUZZ
@@ -122,8 +187,11 @@ def test_fuzz_collect_env_text(lines: list[str]) -> None:
     _returns_or_bad_input(collect_env.load_report, "\n".join(lines), "fuzz.txt")
 
 
-_json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 _FACT_KEYS = ["system", "nvidia", "gpus", "python", "toolkit", "torch_runtime", "env_vars", "probes", "source"]
 
 
@@ -134,8 +202,21 @@ def test_fuzz_envtool_json_report(data: dict[str, Any]) -> None:
     _returns_or_bad_input(collect_env.load_report, text, "fuzz.json")
 
 
-_check = st.fixed_dictionaries({"id": st.text(max_size=8), "status": st.sampled_from(["pass", "warn", "fail", "skip"])}, optional={"title": _json, "seen": _json, "fix": _json, "duration_s": _json})
-_checklist_data = st.fixed_dictionaries({"checks": st.lists(_check, max_size=5)}, optional={"host": _json, "facts": st.dictionaries(st.sampled_from(_FACT_KEYS), _json, max_size=4), "bench": _json, "recommended_profile": _json, "generated_at": _json, "envtool_version": _json})
+_check = st.fixed_dictionaries(
+    {"id": st.text(max_size=8), "status": st.sampled_from(["pass", "warn", "fail", "skip"])},
+    optional={"title": _json, "seen": _json, "fix": _json, "duration_s": _json},
+)
+_checklist_data = st.fixed_dictionaries(
+    {"checks": st.lists(_check, max_size=5)},
+    optional={
+        "host": _json,
+        "facts": st.dictionaries(st.sampled_from(_FACT_KEYS), _json, max_size=4),
+        "bench": _json,
+        "recommended_profile": _json,
+        "generated_at": _json,
+        "envtool_version": _json,
+    },
+)
 
 
 @FUZZ
@@ -145,7 +226,11 @@ def test_fuzz_report_merge(tmp_path_factory: pytest.TempPathFactory, reports: li
     paths = []
     for i, data in enumerate(reports):
         p = d / f"r{i}.json"
-        obj = {"schema": "envtool/1", "command": "checklist", "status": "pass", "data": data} if isinstance(data, dict) and "checks" in data else data
+        obj = (
+            {"schema": "envtool/1", "command": "checklist", "status": "pass", "data": data}
+            if isinstance(data, dict) and "checks" in data
+            else data
+        )
         p.write_text(json.dumps(obj), encoding="utf-8")
         paths.append(str(p))
     try:
@@ -154,7 +239,9 @@ def test_fuzz_report_merge(tmp_path_factory: pytest.TempPathFactory, reports: li
         return
     assert report.render(merged, fmt)
     out = io.StringIO()
-    code = main(["report", "merge", *paths, "--output", str(d / f"fleet.{fmt}"), "--json"], stdout=out, stderr=io.StringIO())
+    code = main(
+        ["report", "merge", *paths, "--output", str(d / f"fleet.{fmt}"), "--json"], stdout=out, stderr=io.StringIO()
+    )
     want = 1 if merged["data"]["fleet_status"] == "fail" else 0
     assert code == want and json.loads(out.getvalue())["exit_code"] == want
 
@@ -221,19 +308,31 @@ LOG_LINE = "2024-05-01 12:00:00 INFO step 1234 loss 0.1234 lr 1e-4 a training lo
 
 def _peak_rss_of(argv: list[str]) -> tuple[int, dict, int]:
     """Run ``envtool ARGV --json`` in a child; (exit code, envelope, the child's peak RSS in bytes)."""
-    code = ("import io, json, resource, sys; from envtool.cli import main; out = io.StringIO(); "
-            "c = main(sys.argv[1:], stdout=out, stderr=io.StringIO()); "
-            "print(json.dumps({'code': c, 'env': json.loads(out.getvalue()), 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))")
-    done = subprocess.run([sys.executable, "-c", code, *argv, "--json"], capture_output=True, text=True, cwd=REPO, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import io, json, resource, sys; from envtool.cli import main; out = io.StringIO(); "
+        "c = main(sys.argv[1:], stdout=out, stderr=io.StringIO()); "
+        "print(json.dumps({'code': c, 'env': json.loads(out.getvalue()), 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout.strip().splitlines()[-1])
     return got["code"], got["env"], got["rss"]
 
 
 @pytest.mark.integration
-def test_100mb_log_around_a_real_dump_is_diagnosed_in_bounded_memory(tmp_path: Path, collect_env_fixtures: Path) -> None:
-    dump = (collect_env_fixtures / "15-cpu-wheel-on-2x-rtx4090-warnings-after-header.txt").read_text(encoding="utf-8", errors="replace")
+def test_100mb_log_around_a_real_dump_is_diagnosed_in_bounded_memory(
+    tmp_path: Path, collect_env_fixtures: Path
+) -> None:
+    dump = (collect_env_fixtures / "15-cpu-wheel-on-2x-rtx4090-warnings-after-header.txt").read_text(
+        encoding="utf-8", errors="replace"
+    )
     half = LOG_LINE * (HUNDRED_MB // len(LOG_LINE) // 2)
     big = tmp_path / "big.txt"
     big.write_text(half + dump + half, encoding="utf-8")

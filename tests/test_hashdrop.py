@@ -126,7 +126,9 @@ def test_install_swaps_dropouts_and_attention_without_changing_the_function() ->
     assert not any(type(m) is torch.nn.Dropout for m in hashed.modules())
     assert hashed.config._attn_implementation == hashdrop.ATTENTION_NAME
     # Padding in the batch: the boolean mask path of the attention must match SDPA's.
-    batch = synthetic_batches(torch, batch=3, seq_len=16, vocab=plain.config.vocab_size, device="cpu", count=1, seed=0)[0]
+    batch = synthetic_batches(torch, batch=3, seq_len=16, vocab=plain.config.vocab_size, device="cpu", count=1, seed=0)[
+        0
+    ]
     batch["attention_mask"][1, 9:] = 0
     batch["attention_mask"][2, 3:] = 0
     plain.eval(), hashed.eval()
@@ -144,7 +146,9 @@ def test_training_steps_with_hash_dropout_learn() -> None:
     hashdrop.install(model)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    batch = synthetic_batches(torch, batch=8, seq_len=16, vocab=model.config.vocab_size, device="cpu", count=1, seed=1)[0]
+    batch = synthetic_batches(torch, batch=8, seq_len=16, vocab=model.config.vocab_size, device="cpu", count=1, seed=1)[
+        0
+    ]
     losses = []
     for _ in range(12):
         loss = model(**batch).loss

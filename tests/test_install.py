@@ -21,7 +21,9 @@ from envtool import install, runner
 from envtool.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-SMALL = 'description = "test: small real packages"\nextends = "cpu"\npackages = ["six==1.17.0"]\n[torch]\ninstall = false\n'
+SMALL = (
+    'description = "test: small real packages"\nextends = "cpu"\npackages = ["six==1.17.0"]\n[torch]\ninstall = false\n'
+)
 
 
 def profiles_dir(tmp_path: Path, text: str = SMALL, name: str = "small") -> Path:
@@ -43,14 +45,23 @@ def run_install(*args: str) -> tuple[int, dict]:
 def test_stream_echoes_logs_and_keeps_exit_code(tmp_path: Path) -> None:
     seen: list[str] = []
     log = tmp_path / "log"
-    done = runner.stream([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(4)"], timeout=30, on_line=seen.append, log_file=log)
+    done = runner.stream(
+        [sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(4)"],
+        timeout=30,
+        on_line=seen.append,
+        log_file=log,
+    )
     assert done.returncode == 4 and not done.ok
     assert seen[0].startswith("+ ") and "out" in seen and "err" in seen
     assert log.read_text().splitlines() == seen
 
 
 def test_stream_timeout_kills_the_group(tmp_path: Path) -> None:
-    done = runner.stream([sys.executable, "-c", "import time; print('x', flush=True); time.sleep(60)"], timeout=1, log_file=tmp_path / "log")
+    done = runner.stream(
+        [sys.executable, "-c", "import time; print('x', flush=True); time.sleep(60)"],
+        timeout=1,
+        log_file=tmp_path / "log",
+    )
     assert done.timed_out and done.returncode is None
 
 
@@ -60,7 +71,9 @@ def test_stream_timeout_kills_the_group(tmp_path: Path) -> None:
 @pytest.mark.integration
 def test_small_venv_install_succeeds_and_verifies(tmp_path: Path) -> None:
     target = tmp_path / "env"
-    code, env = run_install("--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = run_install(
+        "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
+    )
     assert code == 0, env["errors"]
     checks = {c["check"]: c["status"] for c in env["data"]["verification"]}
     assert checks["installed six"] == "pass" and checks["python version"] == "pass" and checks["torch"] == "skip"
@@ -68,7 +81,9 @@ def test_small_venv_install_succeeds_and_verifies(tmp_path: Path) -> None:
     assert lock["installed"]["six"] == "1.17.0" and lock["verification"]["ok"] is True
     assert not install.lock_path(target).exists()  # released
     # a second install into the same target is refused: always a NEW environment
-    code, env = run_install("--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = run_install(
+        "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
+    )
     assert code == 2 and "already exists" in env["errors"][0]
     assert (target / install.LOCK_FILE).exists()  # and it was left alone
 
@@ -92,7 +107,9 @@ def test_locked_target_is_refused_and_a_dead_holder_is_recovered(tmp_path: Path)
     assert code == 1 and f"process {os.getpid()}" in env["errors"][0]
     assert not target.exists()
     # a lock file left by a dead process (no flock held) is taken over
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     install.lock_path(target).write_text(dead + "\n")
     with install.target_lock(target) as path:
         assert path.read_text().strip() == str(os.getpid())
@@ -125,10 +142,33 @@ def test_sigint_mid_install_rolls_back(tmp_path: Path) -> None:
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     target = tmp_path / "env"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": "", "PIP_DEFAULT_TIMEOUT": "60",
-           "PIP_INDEX_URL": f"http://127.0.0.1:{server.server_address[1]}/simple"}
-    proc = subprocess.Popen([sys.executable, "-m", "envtool", "install", "--yes", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_FIND_LINKS": "",
+        "PIP_DEFAULT_TIMEOUT": "60",
+        "PIP_INDEX_URL": f"http://127.0.0.1:{server.server_address[1]}/simple",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "envtool",
+            "install",
+            "--yes",
+            "--profile",
+            "small",
+            "--profiles-dir",
+            str(profiles_dir(tmp_path)),
+            "--prefix",
+            str(target),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         for line in proc.stdout:  # wait until pip is running against the hanging index
@@ -177,13 +217,33 @@ def test_conda_backend_against_a_recording_stand_in(tmp_path: Path, monkeypatch:
     monkeypatch.setenv("STANDIN_LOG", str(log))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     target = tmp_path / "env"
-    code, env = run_install("--backend", "conda", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = run_install(
+        "--backend",
+        "conda",
+        "--profile",
+        "small",
+        "--profiles-dir",
+        str(profiles_dir(tmp_path)),
+        "--prefix",
+        str(target),
+    )
     assert code == 0, env["errors"]
     # detect's python-env probe asks the stand-in for its version; the rest is the plan
     calls = [c for c in (json.loads(line) for line in log.read_text().splitlines()) if c != ["--version"]]
     assert calls == [
         ["create", "--yes", "--prefix", str(target), "--override-channels", "-c", "conda-forge", "python=3.11", "pip"],
-        ["run", "--prefix", str(target), "--no-capture-output", "python", "-m", "pip", "install", "--no-input", "six==1.17.0"],
+        [
+            "run",
+            "--prefix",
+            str(target),
+            "--no-capture-output",
+            "python",
+            "-m",
+            "pip",
+            "install",
+            "--no-input",
+            "six==1.17.0",
+        ],
     ]
     assert (target / install.LOCK_FILE).exists()
     assert env["data"]["activate"] == f"conda activate {target}"
@@ -193,7 +253,9 @@ def _uv() -> str:
     found = runner.which("uv") or runner.which("uv", str(Path(sys.executable).parent))
     if found:
         return found
-    done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "uv"], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "uv"], capture_output=True, text=True, timeout=300
+    )
     if done.returncode != 0:
         pytest.skip(f"uv is not installed and could not be installed from PyPI: {done.stderr.strip()[-200:]}")
     return str(Path(sys.executable).parent / "uv")
@@ -204,7 +266,9 @@ def test_uv_backend_real_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     uv = _uv()
     monkeypatch.setenv("PATH", f"{Path(uv).parent}{os.pathsep}{os.environ['PATH']}")
     target = tmp_path / "env"
-    code, env = run_install("--backend", "uv", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target))
+    code, env = run_install(
+        "--backend", "uv", "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
+    )
     assert code == 0, env["errors"]
     assert env["data"]["steps"][0]["argv"][:2] == ["uv", "venv"]
     assert json.loads((target / install.LOCK_FILE).read_text())["installed"]["six"] == "1.17.0"
@@ -224,10 +288,19 @@ index = "default"
 def test_end_to_end_torch_install_verifies(tmp_path: Path) -> None:
     """torch 2.13.0 from the installer's default (here served from local disk), then every check."""
     target = tmp_path / "env"
-    code, env = run_install("--profile", "e2e", "--profiles-dir", str(profiles_dir(tmp_path, E2E, "e2e")), "--prefix", str(target))
+    code, env = run_install(
+        "--profile", "e2e", "--profiles-dir", str(profiles_dir(tmp_path, E2E, "e2e")), "--prefix", str(target)
+    )
     checks = {c["check"]: c for c in env["data"].get("verification", [])}
     assert code == 0, (env["errors"], checks)
-    for name in ("import torch", "torch version", "torch CUDA build", "kernel on cpu", "import transformers", "installed transformers"):
+    for name in (
+        "import torch",
+        "torch version",
+        "torch CUDA build",
+        "kernel on cpu",
+        "import transformers",
+        "installed transformers",
+    ):
         assert checks[name]["status"] == "pass", checks[name]
     bert = checks["BERT training step"]
     assert bert["status"] == ("pass" if install.find_finetune_smoke() else "skip"), bert

@@ -149,9 +149,7 @@ def test_minor_compat_floor_is_the_edge(major: str) -> None:
     floors = kn._load("cuda_drivers.toml")["minor_compat"][major]
     for os_name in ("Linux", "Windows"):
         floor = floors[os_name.lower()]
-        newest_minor = max(
-            (r["cuda"] for r in _release_rows() if r["cuda"].split(".")[0] == major), key=kn._cuda_tuple
-        )
+        newest_minor = max((r["cuda"] for r in _release_rows() if r["cuda"].split(".")[0] == major), key=kn._cuda_tuple)
         # A driver of the same major that reports only X.0 runs X.newest through minor compat...
         assert kn.driver_supports_cuda(floor, f"{major}.0", newest_minor, os_name) is True
         # ...but not one step below the floor.
@@ -302,7 +300,15 @@ def test_gpu_name_matching(name: str, model: str | None) -> None:
 
 
 def test_gpu_table_is_consistent() -> None:
-    arch_by_major = {"3": "Kepler", "6": "Pascal", "7": None, "8": None, "9": "Hopper", "10": "Blackwell", "12": "Blackwell"}
+    arch_by_major = {
+        "3": "Kepler",
+        "6": "Pascal",
+        "7": None,
+        "8": None,
+        "9": "Hopper",
+        "10": "Blackwell",
+        "12": "Blackwell",
+    }
     for pats, spec in kn._gpu_table():
         assert pats and re.fullmatch(r"\d+\.\d", spec.compute_capability), spec
         expected = arch_by_major.get(spec.compute_capability.split(".")[0])
@@ -321,7 +327,12 @@ def test_design_numbers_appear_as_stated() -> None:
     h100 = kn.gpu_spec("NVIDIA H100 PCIe")
     assert (h100.fp32_tflops, h100.tf32_tflops, h100.bf16_tflops) == (51.0, 378.0, 756.0)
     a100 = kn.gpu_spec("NVIDIA A100-SXM4-80GB")
-    assert (a100.fp32_tflops, a100.tf32_tflops, a100.bf16_tflops, a100.bert_base_seq_per_s) == (19.5, 156.0, 312.0, 443.0)
+    assert (a100.fp32_tflops, a100.tf32_tflops, a100.bf16_tflops, a100.bert_base_seq_per_s) == (
+        19.5,
+        156.0,
+        312.0,
+        443.0,
+    )
     assert kn.gpu_spec("Tesla T4").bf16_tflops is None  # Turing has no BF16 tensor cores
     assert kn.gpu_spec("Tesla T4").fp16_tflops == 65.0
     assert kn.gpu_spec("NVIDIA L40S").bf16_tflops == 362.0

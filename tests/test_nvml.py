@@ -25,6 +25,7 @@ from envtool.probes.nvml import (
     read_nvml,
     throttle_reasons_from_mask,
 )
+
 try:  # `python -m pytest` from the repository root
     from tests.fakes import fake_pynvml as fp
 except ImportError:  # plain `pytest`: the tests folder itself is on sys.path
@@ -62,7 +63,7 @@ def split_capture_sections(text: str) -> list[tuple[str, str | None, str]]:
             body.append(lines[k])
             k += 1
         title = header[0].lstrip("# ").strip() if header else ""
-        command = next((h[len("# $ "):].strip() for h in header if h.startswith("# $ ")), None)
+        command = next((h[len("# $ ") :].strip() for h in header if h.startswith("# $ ")), None)
         sections.append((title, command, "\n".join(body)))
         i = k
     return sections
@@ -532,9 +533,7 @@ def test_nvml_h100_mig_from_capture_csv(nvidia_smi_fixtures: Path, install) -> N
     capture = nvidia_smi_fixtures / "h100-80gb-mig-driver590-capture.txt"
     (_, idle_body), _ = query_gpu_sections(capture)
     gpus = fp.gpus_from_query_csv(parse_nvidia_smi_query_csv(idle_body))
-    version = dict(
-        re.findall(r"^(NVML version|DRIVER version|CUDA Version)\s+: (\S+)$", read(capture), re.M)
-    )
+    version = dict(re.findall(r"^(NVML version|DRIVER version|CUDA Version)\s+: (\S+)$", read(capture), re.M))
     assert version == {"NVML version": "590.48", "DRIVER version": "590.48.01", "CUDA Version": "13.1"}
     install(
         fp.make_fake_pynvml(

@@ -21,10 +21,22 @@ def prof(name: str) -> profiles.Profile:
 
 
 def test_venv_plan_exact() -> None:
-    p = plan.build_plan(prof("cuda12"), backend="venv", prefix="/envs/dl", base_python="/usr/bin/python3.11", platform="linux")
+    p = plan.build_plan(
+        prof("cuda12"), backend="venv", prefix="/envs/dl", base_python="/usr/bin/python3.11", platform="linux"
+    )
     assert [s.argv for s in p.steps] == [
         ("/usr/bin/python3.11", "-m", "venv", "/envs/dl"),
-        ("/envs/dl/bin/python", "-m", "pip", "install", "--no-input", "torch==2.13.0", "torchvision==0.28.0", "--index-url", "https://download.pytorch.org/whl/cu129"),
+        (
+            "/envs/dl/bin/python",
+            "-m",
+            "pip",
+            "install",
+            "--no-input",
+            "torch==2.13.0",
+            "torchvision==0.28.0",
+            "--index-url",
+            "https://download.pytorch.org/whl/cu129",
+        ),
         ("/envs/dl/bin/python", "-m", "pip", "install", "--no-input", "transformers==5.24.0"),
     ]
     assert all(s.reason for s in p.steps)
@@ -34,7 +46,16 @@ def test_uv_plan_exact() -> None:
     p = plan.build_plan(prof("cpu"), backend="uv", prefix="/envs/dl", platform="linux")
     assert [s.argv for s in p.steps] == [
         ("uv", "venv", "--python", "3.11", "/envs/dl"),
-        ("uv", "pip", "install", "--python", "/envs/dl/bin/python", "torch==2.13.0", "--index-url", "https://download.pytorch.org/whl/cpu"),
+        (
+            "uv",
+            "pip",
+            "install",
+            "--python",
+            "/envs/dl/bin/python",
+            "torch==2.13.0",
+            "--index-url",
+            "https://download.pytorch.org/whl/cpu",
+        ),
         ("uv", "pip", "install", "--python", "/envs/dl/bin/python", "transformers==5.24.0"),
     ]
 
@@ -43,8 +64,36 @@ def test_conda_plan_exact_by_name() -> None:
     p = plan.build_plan(prof("cuda11"), backend="conda", name="dl", platform="linux", conda_tool="mamba")
     assert [s.argv for s in p.steps] == [
         ("mamba", "create", "--yes", "--name", "dl", "--override-channels", "-c", "conda-forge", "python=3.11", "pip"),
-        ("mamba", "run", "--name", "dl", "--no-capture-output", "python", "-m", "pip", "install", "--no-input", "torch==2.7.1", "torchvision==0.22.1", "torchaudio==2.7.1", "--index-url", "https://download.pytorch.org/whl/cu118"),
-        ("mamba", "run", "--name", "dl", "--no-capture-output", "python", "-m", "pip", "install", "--no-input", "transformers==5.24.0"),
+        (
+            "mamba",
+            "run",
+            "--name",
+            "dl",
+            "--no-capture-output",
+            "python",
+            "-m",
+            "pip",
+            "install",
+            "--no-input",
+            "torch==2.7.1",
+            "torchvision==0.22.1",
+            "torchaudio==2.7.1",
+            "--index-url",
+            "https://download.pytorch.org/whl/cu118",
+        ),
+        (
+            "mamba",
+            "run",
+            "--name",
+            "dl",
+            "--no-capture-output",
+            "python",
+            "-m",
+            "pip",
+            "install",
+            "--no-input",
+            "transformers==5.24.0",
+        ),
     ]
 
 
@@ -72,7 +121,9 @@ def test_groups_and_unknown_group() -> None:
 
 
 def test_mirrors_and_local_wheelhouse(tmp_path: Path) -> None:
-    (tmp_path / "mirrors.toml").write_text('[mirrors]\npytorch = "file:///srv/wheelhouse"\nindex = "https://mirror.lab/simple"\n')
+    (tmp_path / "mirrors.toml").write_text(
+        '[mirrors]\npytorch = "file:///srv/wheelhouse"\nindex = "https://mirror.lab/simple"\n'
+    )
     ps = profiles.load_profiles(str(tmp_path), env={})
     p = plan.build_plan(profiles.find_profile("cuda12.6", ps), prefix="/e", base_python="py")
     assert p.steps[1].argv[-3:] == ("--no-index", "--find-links", "file:///srv/wheelhouse/cu126")
@@ -131,13 +182,31 @@ def test_bad_combinations() -> None:
 
 def test_cli_plan_formats(tmp_path: Path) -> None:
     out = io.StringIO()
-    assert main(["plan", "--profile", "cpu", "--prefix", str(tmp_path / "e"), "--format", "sh", "--platform", "linux"], stdout=out, stderr=io.StringIO()) == 0
+    assert (
+        main(
+            ["plan", "--profile", "cpu", "--prefix", str(tmp_path / "e"), "--format", "sh", "--platform", "linux"],
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+        == 0
+    )
     lines = out.getvalue().splitlines()
     assert lines[:3] == ["#!/bin/sh", "# envtool plan: profile cpu, backend venv", "set -eu"]
     assert any(line.endswith("--index-url https://download.pytorch.org/whl/cpu") for line in lines)  # not wrapped
     out = io.StringIO()
-    assert main(["plan", "--profile", "cuda13", "--backend", "conda", "--name", "x", "--json"], stdout=out, stderr=io.StringIO()) == 0
+    assert (
+        main(
+            ["plan", "--profile", "cuda13", "--backend", "conda", "--name", "x", "--json"],
+            stdout=out,
+            stderr=io.StringIO(),
+        )
+        == 0
+    )
     data = json.loads(out.getvalue())["data"]
-    assert data["plan"]["profile"] == "cuda13.0" and [s["stage"] for s in data["plan"]["steps"]] == ["create", "torch", "packages"]
+    assert data["plan"]["profile"] == "cuda13.0" and [s["stage"] for s in data["plan"]["steps"]] == [
+        "create",
+        "torch",
+        "packages",
+    ]
     assert main(["plan", "--profile", "nope"], stdout=io.StringIO(), stderr=io.StringIO()) == 2
     assert main(["plan", "--profile", "cpu", "--name", "../x"], stdout=io.StringIO(), stderr=io.StringIO()) == 2

@@ -19,13 +19,17 @@ from envtool.probes import _pyinspect, python_env, system, toolkit, torch_runtim
 
 
 def test_runner_captures_a_real_process() -> None:
-    done = runner.capture([sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"], timeout=30)
+    done = runner.capture(
+        [sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)"], timeout=30
+    )
     assert done.returncode == 3 and done.stdout.strip() == "out" and done.stderr.strip() == "err"
     assert "exited with code 3" in done.describe_failure()
 
 
 def test_runner_decodes_garbage_bytes() -> None:
-    done = runner.capture([sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'\\xff\\xfe ok \\x80')"], timeout=30)
+    done = runner.capture(
+        [sys.executable, "-c", "import sys; sys.stdout.buffer.write(b'\\xff\\xfe ok \\x80')"], timeout=30
+    )
     assert "ok" in done.stdout and "\ufffd" in done.stdout
 
 
@@ -74,7 +78,8 @@ def test_only_the_runner_starts_subprocesses() -> None:
     offenders = [
         p.name
         for p in pkg.rglob("*.py")
-        if p.name not in ("runner.py",) and ("subprocess." in p.read_text(encoding="utf-8") or "os.system(" in p.read_text(encoding="utf-8"))
+        if p.name not in ("runner.py",)
+        and ("subprocess." in p.read_text(encoding="utf-8") or "os.system(" in p.read_text(encoding="utf-8"))
     ]
     assert offenders == []
 
@@ -124,7 +129,13 @@ def test_container_and_wsl_detection(tmp_path: Path) -> None:
 
 
 def test_relevant_env_masks_secrets() -> None:
-    env = {"HF_TOKEN": "hf_x", "NCCL_DEBUG": "INFO", "HOME": "/h", "PIP_INDEX_URL": "https://u:p@m.example/simple", "WANDB_API_KEY": "k"}
+    env = {
+        "HF_TOKEN": "hf_x",
+        "NCCL_DEBUG": "INFO",
+        "HOME": "/h",
+        "PIP_INDEX_URL": "https://u:p@m.example/simple",
+        "WANDB_API_KEY": "k",
+    }
     got = dict(system.relevant_env(env))
     assert got == {"HF_TOKEN": "****", "NCCL_DEBUG": "INFO", "PIP_INDEX_URL": "https://****@m.example/simple"}
 
@@ -143,13 +154,21 @@ def test_probe_system_here() -> None:
 
 def test_parse_torch_version_py() -> None:
     text = "from typing import Optional\n__version__ = '2.5.1+cu124'\ndebug = False\ncuda: Optional[str] = '12.4'\ngit_version = 'abc'\nhip: Optional[str] = None\n"
-    assert _pyinspect.parse_torch_version_py(text) == {"__version__": "2.5.1+cu124", "debug": False, "cuda": "12.4", "git_version": "abc", "hip": None}
+    assert _pyinspect.parse_torch_version_py(text) == {
+        "__version__": "2.5.1+cu124",
+        "debug": False,
+        "cuda": "12.4",
+        "git_version": "abc",
+        "hip": None,
+    }
 
 
 def _make_torch(site: Path, version: str, cuda: str | None) -> None:
     (site / "torch").mkdir(parents=True)
     (site / "torch" / "__init__.py").write_text("raise ImportError('never imported by the survey')\n")
-    (site / "torch" / "version.py").write_text(f"__version__ = {version!r}\ncuda = {cuda!r}\nhip = None\ndebug = False\n")
+    (site / "torch" / "version.py").write_text(
+        f"__version__ = {version!r}\ncuda = {cuda!r}\nhip = None\ndebug = False\n"
+    )
     (site / f"torch-{version.split('+')[0]}.dist-info").mkdir()
 
 
@@ -157,7 +176,14 @@ def _make_torch(site: Path, version: str, cuda: str | None) -> None:
 def test_a_real_venv_with_two_torches_and_mixed_cuda_wheels(tmp_path: Path) -> None:
     venv.EnvBuilder(with_pip=False).create(tmp_path / "env")
     py = tmp_path / "env" / "bin" / "python"
-    site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     _make_torch(site, "2.5.1+cu124", "12.4")
     (site / "nvidia_cublas_cu12-12.4.5.8.dist-info").mkdir()
     (site / "nvidia_cublas_cu11-11.11.3.6.dist-info").mkdir()
@@ -209,7 +235,9 @@ def test_toolkit_probe_with_a_fake_nvcc(tmp_path: Path) -> None:
     nvcc.write_text("#!/bin/sh\necho 'Cuda compilation tools, release 11.8, V11.8.89'\n")
     nvcc.chmod(0o755)
     facts, note = toolkit.probe_toolkit({"PATH": str(tmp_path), "CUDA_HOME": "/opt/cuda-11.8"})
-    assert facts.nvcc_version == "11.8" and facts.cuda_home == "/opt/cuda-11.8" and facts.cuda_home_source == "CUDA_HOME"
+    assert (
+        facts.nvcc_version == "11.8" and facts.cuda_home == "/opt/cuda-11.8" and facts.cuda_home_source == "CUDA_HOME"
+    )
     facts, note = toolkit.probe_toolkit({"PATH": str(tmp_path / "none")}, default_dirs=())
     assert facts.nvcc_version is None and note.status == "unavailable"
 
@@ -218,17 +246,30 @@ def test_toolkit_probe_with_a_fake_nvcc(tmp_path: Path) -> None:
 
 
 def test_runtime_from_probe_keeps_what_came_before_a_hang() -> None:
-    stages = [{"stage": "import", "ok": True, "version": "2.5.1+cu124", "cuda": "12.4", "cuda_available": True, "device_count": 2, "arch_list": ["sm_80", "sm_90"], "messages": []},
-              {"stage": "device", "device": "cuda:0", "name": "NVIDIA H100", "capability": "9.0", "ok": True, "seconds": 0.1}]
+    stages = [
+        {
+            "stage": "import",
+            "ok": True,
+            "version": "2.5.1+cu124",
+            "cuda": "12.4",
+            "cuda_available": True,
+            "device_count": 2,
+            "arch_list": ["sm_80", "sm_90"],
+            "messages": [],
+        },
+        {"stage": "device", "device": "cuda:0", "name": "NVIDIA H100", "capability": "9.0", "ok": True, "seconds": 0.1},
+    ]
     rt = torch_runtime.runtime_from_probe("py", stages, returncode=None, timed_out=True, stderr="", duration=5.0)
     assert rt.outcome == "timeout" and "running a kernel" in rt.error
     assert rt.version == "2.5.1+cu124" and rt.arch_list == ("sm_80", "sm_90") and len(rt.devices) == 1
-    rt = torch_runtime.runtime_from_probe("py", [], returncode=-11, timed_out=False, stderr="Segmentation fault", duration=1.0)
+    rt = torch_runtime.runtime_from_probe(
+        "py", [], returncode=-11, timed_out=False, stderr="Segmentation fault", duration=1.0
+    )
     assert rt.outcome == "crashed" and "SIGSEGV" in rt.error
 
 
 def test_probe_output_ignores_chatter() -> None:
-    out = "hello\n@@envtool {\"stage\": \"import\", \"ok\": true}\n@@envtool {broken\n"
+    out = 'hello\n@@envtool {"stage": "import", "ok": true}\n@@envtool {broken\n'
     assert torch_runtime.parse_probe_output(out) == [{"stage": "import", "ok": True}]
 
 
@@ -241,7 +282,9 @@ def test_a_venv_made_from_this_python_is_inspected_as_itself(tmp_path: Path) -> 
     assert facts.torch is None
 
 
-def test_a_tool_beside_the_running_python_is_found_without_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_tool_beside_the_running_python_is_found_without_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``.venv/bin/envtool`` without an activated venv: uv installed into that venv still counts."""
     bindir = tmp_path / "venv-bin"
     bindir.mkdir()

@@ -58,7 +58,11 @@ def test_cpu_profile_uses_pytorch_cpu_index_only_on_linux_and_windows() -> None:
 
 
 def test_inheritance_overrides_and_index_default(tmp_path: Path) -> None:
-    write(tmp_path, "lab", 'extends = "cpu"\npackages = ["six==1.17.0"]\n[torch]\nindex = "default"\n[groups]\nextra = ["idna==3.10"]\n')
+    write(
+        tmp_path,
+        "lab",
+        'extends = "cpu"\npackages = ["six==1.17.0"]\n[torch]\nindex = "default"\n[groups]\nextra = ["idna==3.10"]\n',
+    )
     p = load(tmp_path)["lab"]
     assert p.torch == "2.13.0" and p.python == "3.11"  # inherited
     assert p.packages == ("six==1.17.0",)  # replaced
@@ -78,7 +82,9 @@ def test_torch_install_false_means_no_torch(tmp_path: Path) -> None:
 
 
 def test_mirrors_file_and_env_rewrite_every_index(tmp_path: Path) -> None:
-    (tmp_path / "mirrors.toml").write_text('[mirrors]\npytorch = "https://mirror.lab/torch"\nindex = "https://mirror.lab/pypi/simple"\nconda = "https://mirror.lab/conda"\n')
+    (tmp_path / "mirrors.toml").write_text(
+        '[mirrors]\npytorch = "https://mirror.lab/torch"\nindex = "https://mirror.lab/pypi/simple"\nconda = "https://mirror.lab/conda"\n'
+    )
     ps = load(tmp_path)
     assert "mirrors" not in ps
     assert ps["cuda12.6"].torch_index == "https://mirror.lab/torch/cu126"

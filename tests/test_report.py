@@ -32,41 +32,112 @@ T4_NVIDIA = NvidiaFacts(
     cuda_driver_version="11.7",
     gpus=(
         GpuInfo(
-            index=0, name="Tesla T4", uuid="GPU-d37e67a5-91dd-3774-a5cb-99096249601a", pci_bus_id="00000000:00:1E.0",
-            memory_total_bytes=16106127360, persistence_mode=False, ecc_uncorrected=0, power_limit_w=70.0,
-            pcie_gen_current=3, pcie_gen_max=3, pcie_width_current=8, pcie_width_max=16, unsupported=("mig_mode",),
+            index=0,
+            name="Tesla T4",
+            uuid="GPU-d37e67a5-91dd-3774-a5cb-99096249601a",
+            pci_bus_id="00000000:00:1E.0",
+            memory_total_bytes=16106127360,
+            persistence_mode=False,
+            ecc_uncorrected=0,
+            power_limit_w=70.0,
+            pcie_gen_current=3,
+            pcie_gen_max=3,
+            pcie_width_current=8,
+            pcie_width_max=16,
+            unsupported=("mig_mode",),
         ),
     ),
 )
 
 CHECKS = [
-    {"id": "python_version", "title": "Python version", "status": "pass", "seen": "3.11.7", "fix": "", "duration_s": 0.01},
-    {"id": "torch_imports", "title": "torch imports", "status": "pass", "seen": "torch 2.13.0+cu126", "fix": "", "duration_s": 1.23},
-    {"id": "cuda_available", "title": "CUDA available", "status": "warn", "seen": "1 GPU | driver 515 (CUDA 11.7 max)", "fix": "update the driver to >= 525.60.13 for cu126 natively", "duration_s": 0.4},
-    {"id": "gpu_kernel", "title": "kernel runs on every GPU", "status": "fail", "seen": "cuda:0: no kernel image is available", "fix": "envtool install --profile auto", "duration_s": 2.5},
-    {"id": "shm", "title": "/dev/shm size", "status": "skip", "seen": "not checked in a container", "fix": "", "duration_s": 0.0},
+    {
+        "id": "python_version",
+        "title": "Python version",
+        "status": "pass",
+        "seen": "3.11.7",
+        "fix": "",
+        "duration_s": 0.01,
+    },
+    {
+        "id": "torch_imports",
+        "title": "torch imports",
+        "status": "pass",
+        "seen": "torch 2.13.0+cu126",
+        "fix": "",
+        "duration_s": 1.23,
+    },
+    {
+        "id": "cuda_available",
+        "title": "CUDA available",
+        "status": "warn",
+        "seen": "1 GPU | driver 515 (CUDA 11.7 max)",
+        "fix": "update the driver to >= 525.60.13 for cu126 natively",
+        "duration_s": 0.4,
+    },
+    {
+        "id": "gpu_kernel",
+        "title": "kernel runs on every GPU",
+        "status": "fail",
+        "seen": "cuda:0: no kernel image is available",
+        "fix": "envtool install --profile auto",
+        "duration_s": 2.5,
+    },
+    {
+        "id": "shm",
+        "title": "/dev/shm size",
+        "status": "skip",
+        "seen": "not checked in a container",
+        "fix": "",
+        "duration_s": 0.0,
+    },
 ]
 
 
 def facts(gpu_name: str | None = None) -> dict[str, Any]:
     nv = T4_NVIDIA
     if gpu_name is not None:
-        nv = NvidiaFacts(source=nv.source, driver_version=nv.driver_version, cuda_driver_version=nv.cuda_driver_version,
-                         gpus=(GpuInfo(**{**{f: getattr(nv.gpus[0], f) for f in nv.gpus[0].__dataclass_fields__}, "name": gpu_name}),))
+        nv = NvidiaFacts(
+            source=nv.source,
+            driver_version=nv.driver_version,
+            cuda_driver_version=nv.cuda_driver_version,
+            gpus=(
+                GpuInfo(**{**{f: getattr(nv.gpus[0], f) for f in nv.gpus[0].__dataclass_fields__}, "name": gpu_name}),
+            ),
+        )
     hf = HostFacts(
-        system=SystemFacts(hostname="gpu-node-07", os_name="Linux", os_pretty="Ubuntu 22.04.4 LTS", kernel="5.15.0-105-generic", arch="x86_64",
-                           cpu_model="Intel(R) Xeon(R) CPU @ 2.20GHz", physical_cores=4, logical_cores=8,
-                           ram_total_bytes=32 * 1024**3, ram_available_bytes=30 * 1024**3, disks=(DiskInfo(path="/home/ana", free_bytes=50 * 1024**3),)),
+        system=SystemFacts(
+            hostname="gpu-node-07",
+            os_name="Linux",
+            os_pretty="Ubuntu 22.04.4 LTS",
+            kernel="5.15.0-105-generic",
+            arch="x86_64",
+            cpu_model="Intel(R) Xeon(R) CPU @ 2.20GHz",
+            physical_cores=4,
+            logical_cores=8,
+            ram_total_bytes=32 * 1024**3,
+            ram_available_bytes=30 * 1024**3,
+            disks=(DiskInfo(path="/home/ana", free_bytes=50 * 1024**3),),
+        ),
         nvidia=nv,
-        python=PythonFacts(executable="/home/ana/.venv/bin/python", version="3.11.7", env_kind="venv",
-                           torch=TorchBuild(version="2.13.0+cu126", cuda="12.6")),
+        python=PythonFacts(
+            executable="/home/ana/.venv/bin/python",
+            version="3.11.7",
+            env_kind="venv",
+            torch=TorchBuild(version="2.13.0+cu126", cuda="12.6"),
+        ),
         env_vars=(("HF_TOKEN", "****"), ("CUDA_VISIBLE_DEVICES", "0")),
     )
     return facts_to_data(hf)
 
 
-def envelope(*, host: str = "gpu-node-07", checks: list[dict[str, Any]] | None = None, version: str = "0.1.0",
-             gpu_name: str | None = None, bench: bool = True) -> dict[str, Any]:
+def envelope(
+    *,
+    host: str = "gpu-node-07",
+    checks: list[dict[str, Any]] | None = None,
+    version: str = "0.1.0",
+    gpu_name: str | None = None,
+    bench: bool = True,
+) -> dict[str, Any]:
     """A checklist envelope as `envtool checklist --format json` writes it (cli.envelope's keys)."""
     checks = copy.deepcopy(CHECKS if checks is None else checks)
     worst = report.worst_status(c["status"] for c in checks)
@@ -76,22 +147,48 @@ def envelope(*, host: str = "gpu-node-07", checks: list[dict[str, Any]] | None =
         "target": {"python": "/home/ana/.venv/bin/python", "profile": "cuda12.6"},
         "checks": checks,
         "facts": facts(gpu_name),
-        "recommended_profile": {"name": "cuda11.8", "reasons": ["driver 515.105.01 runs CUDA up to 11.7", "cuda11.8: minor-version compatibility"]},
+        "recommended_profile": {
+            "name": "cuda11.8",
+            "reasons": ["driver 515.105.01 runs CUDA up to 11.7", "cuda11.8: minor-version compatibility"],
+        },
         "bench": None,
         "envtool_version": version,
     }
     if bench:
         data["bench"] = {
             "ok": True,
-            "model": {"name": "base", "source": "random_init", "num_hidden_layers": 12, "hidden_size": 768, "num_attention_heads": 12, "intermediate_size": 3072, "vocab_size": 30522, "parameters": 109_483_778},
-            "batch_size": 32, "seq_len": 128, "precision": "fp16", "device_name": gpu_name or "Tesla T4",
+            "model": {
+                "name": "base",
+                "source": "random_init",
+                "num_hidden_layers": 12,
+                "hidden_size": 768,
+                "num_attention_heads": 12,
+                "intermediate_size": 3072,
+                "vocab_size": 30522,
+                "parameters": 109_483_778,
+            },
+            "batch_size": 32,
+            "seq_len": 128,
+            "precision": "fp16",
+            "device_name": gpu_name or "Tesla T4",
             "step_time_s": {"median": 0.5, "p10": 0.48, "p90": 0.55},
-            "samples_per_s": 64.0, "tokens_per_s": 8192.0, "tflops": 4.29, "mfu": 0.066,
+            "samples_per_s": 64.0,
+            "tokens_per_s": 8192.0,
+            "tflops": 4.29,
+            "mfu": 0.066,
             "losses": [0.71, 0.69, 0.70, 0.66, 0.62, 0.60, 0.55, 0.51],
             "verdict": {"status": "warn", "reasons": ["MFU 6.6% is low for fp16 on a T4"]},
         }
     status = {"pass": "pass", "warn": "warn", "fail": "fail"}[worst]
-    return {"schema": "envtool/1", "command": "checklist", "status": status, "exit_code": 1 if worst == "fail" else 0, "data": data, "findings": [], "errors": []}
+    return {
+        "schema": "envtool/1",
+        "command": "checklist",
+        "status": status,
+        "exit_code": 1 if worst == "fail" else 0,
+        "data": data,
+        "findings": [],
+        "errors": [],
+    }
 
 
 def write(path: Path, obj: Any) -> str:
@@ -106,7 +203,11 @@ def test_t4_fake_matches_capture(nvidia_smi_fixtures: Path) -> None:
     from envtool.probes.nvml import parse_nvidia_smi_xml
 
     real = parse_nvidia_smi_xml((nvidia_smi_fixtures / "tesla-t4-driver515.xml").read_text(encoding="utf-8"))
-    assert (real.driver_version, real.cuda_driver_version, real.source) == (T4_NVIDIA.driver_version, T4_NVIDIA.cuda_driver_version, T4_NVIDIA.source)
+    assert (real.driver_version, real.cuda_driver_version, real.source) == (
+        T4_NVIDIA.driver_version,
+        T4_NVIDIA.cuda_driver_version,
+        T4_NVIDIA.source,
+    )
     assert real.gpus == T4_NVIDIA.gpus
 
 
@@ -123,7 +224,10 @@ def test_single_report_golden(fmt: str, golden: str) -> None:
 
 
 def test_fleet_golden(tmp_path: Path) -> None:
-    files = [write(tmp_path / "a.json", envelope(host="node-a")), write(tmp_path / "b.json", envelope(host="node-b", checks=CHECKS[:2], version="0.0.9"))]
+    files = [
+        write(tmp_path / "a.json", envelope(host="node-a")),
+        write(tmp_path / "b.json", envelope(host="node-b", checks=CHECKS[:2], version="0.0.9")),
+    ]
     merged = report.merge_reports(files, now=datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc))
     # File paths differ per run; the golden holds the base names.
     for m in merged["data"]["machines"]:
@@ -167,7 +271,9 @@ def test_renderers_do_not_reexpose_masked_secret(tmp_path: Path, monkeypatch: py
     env = envelope()
     assert env["data"]["facts"]["env_vars"]["HF_TOKEN"] == "****"
     merged = report.merge_reports([write(tmp_path / "a.json", env)])
-    outputs = [report.render(env, f) for f in ("md", "html", "json")] + [report.render(merged, f) for f in ("md", "html", "json")]
+    outputs = [report.render(env, f) for f in ("md", "html", "json")] + [
+        report.render(merged, f) for f in ("md", "html", "json")
+    ]
     for text in outputs:
         assert SECRET not in text
     # Markdown and HTML show only the facts they name, never the environment.
@@ -183,7 +289,15 @@ def fleet_files(tmp_path: Path) -> list[str]:
     return [
         write(tmp_path / "ok.json", envelope(host="node-ok", checks=ok)),
         write(tmp_path / "bad.json", envelope(host="node-bad")),
-        write(tmp_path / "old.json", envelope(host="node-old", checks=[dict(c, status="pass") for c in CHECKS[:3]] + [dict(CHECKS[2], id="legacy_check", title="legacy check", status="warn")], version="0.0.9")),
+        write(
+            tmp_path / "old.json",
+            envelope(
+                host="node-old",
+                checks=[dict(c, status="pass") for c in CHECKS[:3]]
+                + [dict(CHECKS[2], id="legacy_check", title="legacy check", status="warn")],
+                version="0.0.9",
+            ),
+        ),
         write(tmp_path / "dup1.json", envelope(host="node-ok", checks=ok)),
     ]
 
@@ -201,7 +315,14 @@ def test_merge_orders_failing_first_and_shows_versions(tmp_path: Path) -> None:
     assert sorted(m["label"] for m in ms[2:]) == ["node-ok (dup1.json)", "node-ok (ok.json)"]
     assert merged["data"]["counts"] == {"fail": 1, "warn": 1, "pass": 2}
     assert merged["data"]["envtool_versions"] == {"0.0.9": 1, "0.1.0": 3}
-    assert [c["id"] for c in merged["data"]["checks"]] == ["python_version", "torch_imports", "cuda_available", "gpu_kernel", "shm", "legacy_check"]
+    assert [c["id"] for c in merged["data"]["checks"]] == [
+        "python_version",
+        "torch_imports",
+        "cuda_available",
+        "gpu_kernel",
+        "shm",
+        "legacy_check",
+    ]
     md = report.render_markdown(merged)
     rows = [line for line in md.split("## Checks")[1].splitlines() if line.startswith("| node-")]
     assert rows[0].startswith("| node-bad |") and rows[1].startswith("| node-old |")
@@ -234,7 +355,9 @@ def test_cli_merge_json_envelope(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.parametrize("kind", ["foreign", "not_json", "missing", "detect_report", "bad_checks"])
-def test_cli_merge_bad_input_is_exit_2_and_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+def test_cli_merge_bad_input_is_exit_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     good = write(tmp_path / "good.json", envelope())
     bad = tmp_path / f"{kind}.json"
     if kind == "foreign":
@@ -252,7 +375,9 @@ def test_cli_merge_bad_input_is_exit_2_and_writes_nothing(tmp_path: Path, capsys
     assert main(["report", "merge", good, str(bad), "--output", str(out)]) == 2
     assert str(bad) in capsys.readouterr().err
     assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["good.json"] + ([] if kind == "missing" else [bad.name]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["good.json"] + ([] if kind == "missing" else [bad.name])
+    )
 
 
 def test_cli_merge_bad_input_keeps_old_output(tmp_path: Path) -> None:
@@ -265,18 +390,30 @@ def test_cli_merge_bad_input_keeps_old_output(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- real Chromium
 
 CHROMIUM = shutil.which("chromium")
-chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium; apt-get install -y chromium)")
+chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (CI installs Debian's chromium; apt-get install -y chromium)"
+)
 
 
 def _argv(tmp_path: Path) -> list[str]:
     return [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
     ]
 
 
 def _chromium(tmp_path: Path, page: Path, *extra: str, fragment: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*_argv(tmp_path), *extra, page.as_uri() + fragment], capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [*_argv(tmp_path), *extra, page.as_uri() + fragment], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
@@ -284,8 +421,8 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     pos, idat, width = 8, b"", 0
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind, body = data[pos + 4:pos + 8], data[pos + 8:pos + 8 + length]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
             width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
             assert depth == 8 and color in (2, 6) and interlace == 0
@@ -299,7 +436,7 @@ def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
     prev = bytearray(stride)
     for y in range(height):
         f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        line = bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b = prev[i]
@@ -324,7 +461,7 @@ def _check_in_browser(tmp_path: Path, page: Path, titles: list[str]) -> None:
     r = _chromium(tmp_path, page, f"--screenshot={shot}", "--window-size=1280,2000")
     assert shot.exists(), r.stderr[-2000:]
     width, bpp, rows = png_pixels(shot.read_bytes())
-    colours = {row[i:i + 3] for row in rows[::7] for i in range(0, width * bpp, bpp * 5)}
+    colours = {row[i : i + 3] for row in rows[::7] for i in range(0, width * bpp, bpp * 5)}
     assert len(colours) > 20, "the screenshot is blank"
     dom = _chromium(tmp_path, page, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
@@ -392,11 +529,23 @@ def test_fleet_sort_and_filter_run_in_chromium(tmp_path: Path) -> None:
     def rows(fragment: str) -> list[tuple[str, bool]]:
         r = _chromium(tmp_path, page, "--dump-dom", fragment=fragment)
         assert r.returncode == 0, r.stderr[-2000:]
-        return [(m.group(2), "hidden" in m.group(1)) for m in re.finditer(r'<tr data-s="\w+" class="\w+"([^>]*)>.*?<strong>([^<]+)</strong>', r.stdout)]
+        return [
+            (m.group(2), "hidden" in m.group(1))
+            for m in re.finditer(r'<tr data-s="\w+" class="\w+"([^>]*)>.*?<strong>([^<]+)</strong>', r.stdout)
+        ]
 
     # Sorted by machine name (column 1), the fleet's failing-first order is replaced.
-    assert [label for label, _ in rows("#sort=1")] == ["node-bad", "node-ok (dup1.json)", "node-ok (ok.json)", "node-old"]
-    assert [label for label, _ in rows("#sort=1&desc=1")] == ["node-old", "node-ok (ok.json)", "node-ok (dup1.json)", "node-bad"]
+    assert [label for label, _ in rows("#sort=1")] == [
+        "node-bad",
+        "node-ok (dup1.json)",
+        "node-ok (ok.json)",
+        "node-old",
+    ]
+    assert [label for label, _ in rows("#sort=1&desc=1")] == [
+        "node-old",
+        "node-ok (ok.json)",
+        "node-ok (dup1.json)",
+        "node-bad",
+    ]
     # Only failing machines shown.
     assert [label for label, hidden in rows("#show=fail") if not hidden] == ["node-bad"]
-

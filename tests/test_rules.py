@@ -9,8 +9,8 @@ import pytest
 
 from envtool import knowledge, profiles, rules
 from envtool.model import (
-    DistInfo,
     DiskInfo,
+    DistInfo,
     GpuInfo,
     HostFacts,
     NvidiaFacts,
@@ -37,7 +37,15 @@ def host(nv: NvidiaFacts, torch: TorchBuild | None = None, **kw) -> HostFacts:  
     return HostFacts(
         nvidia=_fill_capabilities(nv),
         python=kw.pop("python", py),
-        system=kw.pop("system", SystemFacts(os_name="Linux", shm_bytes=8 * GIB, disks=(DiskInfo(path="/", free_bytes=100 * GIB),), ram_total_bytes=64 * GIB)),
+        system=kw.pop(
+            "system",
+            SystemFacts(
+                os_name="Linux",
+                shm_bytes=8 * GIB,
+                disks=(DiskInfo(path="/", free_bytes=100 * GIB),),
+                ram_total_bytes=64 * GIB,
+            ),
+        ),
         **kw,
     )
 
@@ -131,7 +139,9 @@ def test_two_gpus_of_different_archs(nvidia_smi_fixtures: Path, profs) -> None: 
     # cu126 covers sm_61 and no cu126 covers sm_120, so no CUDA profile fits both.
     pascal = smi(nvidia_smi_fixtures, "gtx1070-x6-driver384.xml").gpus[0]
     black = smi(nvidia_smi_fixtures, "rtx-pro-6000-blackwell-maxq-driver590.xml")
-    nv = dataclasses.replace(black, gpus=(dataclasses.replace(pascal, index=0), dataclasses.replace(black.gpus[0], index=1)))
+    nv = dataclasses.replace(
+        black, gpus=(dataclasses.replace(pascal, index=0), dataclasses.replace(black.gpus[0], index=1))
+    )
     rec = rules.recommend(host(nv), profs)
     fitting = [p.name for p in profs if p.is_gpu and not rules.profile_fit(p, host(nv))]
     if not fitting:
@@ -174,10 +184,19 @@ def test_conflicting_installs() -> None:
     t1 = TorchBuild(version="2.5.1+cu124", cuda="12.4", location="/env/site-packages")
     t2 = TorchBuild(version="2.3.0+cu121", cuda="12.1", location="/home/u/.local/site-packages")
     nv = NvidiaFacts(hardware_present=False)
-    assert "conflicting_installs" in ids(rules.evaluate(host(nv, python=PythonFacts(torch=t1, torch_installs=(t1, t2)))))
-    py = PythonFacts(nvidia_wheels=(DistInfo(name="nvidia-cublas-cu11", version="11.11"), DistInfo(name="nvidia-cublas-cu12", version="12.4")))
+    assert "conflicting_installs" in ids(
+        rules.evaluate(host(nv, python=PythonFacts(torch=t1, torch_installs=(t1, t2))))
+    )
+    py = PythonFacts(
+        nvidia_wheels=(
+            DistInfo(name="nvidia-cublas-cu11", version="11.11"),
+            DistInfo(name="nvidia-cublas-cu12", version="12.4"),
+        )
+    )
     assert "conflicting_installs" in ids(rules.evaluate(host(nv, python=py)))
-    py = PythonFacts(pynvml_dists=(DistInfo(name="pynvml", version="11.5"), DistInfo(name="nvidia-ml-py", version="12.5")))
+    py = PythonFacts(
+        pynvml_dists=(DistInfo(name="pynvml", version="11.5"), DistInfo(name="nvidia-ml-py", version="12.5"))
+    )
     assert "conflicting_installs" in ids(rules.evaluate(host(nv, python=py)))
     py = PythonFacts(pynvml_dists=(DistInfo(name="nvidia-ml-py", version="12.5"),))
     assert "conflicting_installs" not in ids(rules.evaluate(host(nv, python=py)))
@@ -193,7 +212,9 @@ def test_toolkit_mismatch_only_on_major() -> None:
 
 def test_shm_disk_ram_thresholds() -> None:
     nv = NvidiaFacts(hardware_present=False)
-    small = SystemFacts(os_name="Linux", shm_bytes=64 * 2**20, disks=(DiskInfo(path="/w", free_bytes=2 * GIB),), ram_total_bytes=4 * GIB)
+    small = SystemFacts(
+        os_name="Linux", shm_bytes=64 * 2**20, disks=(DiskInfo(path="/w", free_bytes=2 * GIB),), ram_total_bytes=4 * GIB
+    )
     found = rules.evaluate(host(nv, system=small))
     assert {"shm_small", "low_disk", "low_ram"} <= set(ids(found))
     assert next(f for f in found if f.id == "low_disk").severity.value == "error"
@@ -201,15 +222,25 @@ def test_shm_disk_ram_thresholds() -> None:
     assert not {"shm_small", "low_disk", "low_ram"} & set(ids(rules.evaluate(host(nv, system=unknown))))
 
 
-@pytest.mark.parametrize("value,hides", [("", True), ("-1", True), ("2", True), ("0", False), ("1,0", False), ("GPU-deadbeef", True)])
+@pytest.mark.parametrize(
+    "value,hides", [("", True), ("-1", True), ("2", True), ("0", False), ("1,0", False), ("GPU-deadbeef", True)]
+)
 def test_cuda_visible_devices(value: str, hides: bool) -> None:
-    nv = NvidiaFacts(source="nvml", driver_version="590.44.01", cuda_driver_version="13.1", gpus=(GpuInfo(index=0, uuid="GPU-1234"), GpuInfo(index=1, uuid="GPU-5678")))
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="590.44.01",
+        cuda_driver_version="13.1",
+        gpus=(GpuInfo(index=0, uuid="GPU-1234"), GpuInfo(index=1, uuid="GPU-5678")),
+    )
     found = ids(rules.evaluate(host(nv, env_vars=(("CUDA_VISIBLE_DEVICES", value),))))
     assert ("cuda_visible_devices_hides_all" in found) is hides
 
 
 def test_failed_probe_is_reported() -> None:
-    facts = host(NvidiaFacts(hardware_present=False), probes=(ProbeNote(probe="nvidia-smi", status="timeout", reason="no answer in 2 s"),))
+    facts = host(
+        NvidiaFacts(hardware_present=False),
+        probes=(ProbeNote(probe="nvidia-smi", status="timeout", reason="no answer in 2 s"),),
+    )
     assert "probe_failed" in ids(rules.evaluate(facts))
 
 
@@ -218,17 +249,28 @@ def test_torch_messages_become_findings() -> None:
         "The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver",
         "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.",
     )
-    found = rules.evaluate(HostFacts(source="collect_env", torch_runtime=TorchRuntime(version="2.6.0+cu124", cuda="12.4", messages=msgs)))
+    found = rules.evaluate(
+        HostFacts(source="collect_env", torch_runtime=TorchRuntime(version="2.6.0+cu124", cuda="12.4", messages=msgs))
+    )
     assert {"driver_too_old", "arch_unsupported"} <= set(ids(found))
     assert "11.4" in next(f for f in found if f.id == "driver_too_old").message
 
 
 def test_deep_probe_failures() -> None:
-    nv = NvidiaFacts(source="nvml", driver_version="590.44.01", cuda_driver_version="13.1", gpus=(GpuInfo(index=0, name="NVIDIA H100 80GB HBM3", compute_capability="9.0"),))
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="590.44.01",
+        cuda_driver_version="13.1",
+        gpus=(GpuInfo(index=0, name="NVIDIA H100 80GB HBM3", compute_capability="9.0"),),
+    )
     rt = TorchRuntime(outcome="ok", version="2.9.1+cu128", cuda="12.8", cuda_available=False)
-    assert "cuda_unavailable" in ids(rules.evaluate(host(nv, TorchBuild(version="2.9.1+cu128", cuda="12.8"), torch_runtime=rt)))
+    assert "cuda_unavailable" in ids(
+        rules.evaluate(host(nv, TorchBuild(version="2.9.1+cu128", cuda="12.8"), torch_runtime=rt))
+    )
     rt = TorchRuntime(outcome="crashed", error="killed by SIGSEGV")
-    assert "torch_import_failed" in ids(rules.evaluate(host(nv, TorchBuild(version="2.9.1+cu128", cuda="12.8"), torch_runtime=rt)))
+    assert "torch_import_failed" in ids(
+        rules.evaluate(host(nv, TorchBuild(version="2.9.1+cu128", cuda="12.8"), torch_runtime=rt))
+    )
 
 
 def test_unknown_facts_raise_no_alarm() -> None:
@@ -252,7 +294,12 @@ def _gpu_variants() -> list:
 
 @pytest.mark.parametrize("variant", _gpu_variants(), ids=lambda v: v.name)
 def test_newest_driver_passes_every_build(variant) -> None:  # type: ignore[no-untyped-def]
-    nv = NvidiaFacts(source="nvml", driver_version="999.99.99", cuda_driver_version="99.9", gpus=(GpuInfo(index=0, name="x", compute_capability=variant.sass[-1]),))
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="999.99.99",
+        cuda_driver_version="99.9",
+        gpus=(GpuInfo(index=0, name="x", compute_capability=variant.sass[-1]),),
+    )
     torch = TorchBuild(version=f"{variant.last_torch or variant.first_torch}+{variant.name}", cuda=variant.cuda)
     assert "driver_too_old" not in ids(rules.evaluate(host(nv, torch)))
 
@@ -261,7 +308,9 @@ def test_newest_driver_passes_every_build(variant) -> None:  # type: ignore[no-u
 def test_outdated_driver_fails_every_build(variant) -> None:  # type: ignore[no-untyped-def]
     floor = knowledge.min_driver_for_cuda(variant.cuda, "Linux")
     below = f"{knowledge.driver_version_tuple(floor)[0] - 1}.99"
-    nv = NvidiaFacts(source="nvml", driver_version=below, gpus=(GpuInfo(index=0, name="x", compute_capability=variant.sass[-1]),))
+    nv = NvidiaFacts(
+        source="nvml", driver_version=below, gpus=(GpuInfo(index=0, name="x", compute_capability=variant.sass[-1]),)
+    )
     torch = TorchBuild(version=f"{variant.last_torch or variant.first_torch}+{variant.name}", cuda=variant.cuda)
     assert "driver_too_old" in ids(rules.evaluate(host(nv, torch)))
 
@@ -272,6 +321,11 @@ def test_arch_rule_follows_the_table(variant) -> None:  # type: ignore[no-untype
     torch = TorchBuild(version=f"{version}+{variant.name}", cuda=variant.cuda)
     tv = knowledge.torch_variant(variant.name, version)
     for cc in ("3.5", "3.7", "5.0", "6.1", "7.0", "7.5", "8.6", "8.9", "9.0", "10.0", "12.0"):
-        nv = NvidiaFacts(source="nvml", driver_version="999.99.99", cuda_driver_version="99.9", gpus=(GpuInfo(index=0, name="x", compute_capability=cc),))
+        nv = NvidiaFacts(
+            source="nvml",
+            driver_version="999.99.99",
+            cuda_driver_version="99.9",
+            gpus=(GpuInfo(index=0, name="x", compute_capability=cc),),
+        )
         expected = not knowledge.arch_covered(cc, tv.sass, tv.ptx)
         assert ("arch_unsupported" in ids(rules.evaluate(host(nv, torch)))) is expected, cc

@@ -10,13 +10,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from envtool_cli import cli_json, cli_text
 
 REPO = Path(__file__).resolve().parents[1]
 PKG = REPO / "envtool"
-
-
 
 
 # =========================================================================== the code itself
@@ -37,13 +34,19 @@ def test_no_shell_true_and_every_subprocess_has_a_timeout() -> None:
         for name, call in _calls(path):
             kw = {k.arg: k.value for k in call.keywords}
             if "shell" in kw:
-                assert isinstance(kw["shell"], ast.Constant) and kw["shell"].value is False, f"shell= in {path}:{call.lineno}"
-            assert name not in ("os.system", "os.popen") and not name.startswith(("os.spawn", "os.exec")), f"{name} in {path}:{call.lineno}"
+                assert isinstance(kw["shell"], ast.Constant) and kw["shell"].value is False, (
+                    f"shell= in {path}:{call.lineno}"
+                )
+            assert name not in ("os.system", "os.popen") and not name.startswith(("os.spawn", "os.exec")), (
+                f"{name} in {path}:{call.lineno}"
+            )
             leaf = name.rsplit(".", 1)[-1]
             if name.startswith("subprocess.") and leaf in ("run", "call", "check_call", "check_output"):
                 assert "timeout" in kw, f"{name} without timeout in {path}:{call.lineno}"
             if name.startswith("runner.") and leaf in ("capture", "stream", "run_checked"):
-                assert "timeout" in kw or any(isinstance(k, ast.keyword) and k.arg is None for k in call.keywords), f"{name} without timeout in {path}:{call.lineno}"
+                assert "timeout" in kw or any(isinstance(k, ast.keyword) and k.arg is None for k in call.keywords), (
+                    f"{name} without timeout in {path}:{call.lineno}"
+                )
                 checked += 1
             if name == "subprocess.Popen":
                 # only the runner starts processes, and it waits with a timeout on each
@@ -64,8 +67,14 @@ def test_extra_index_url_appears_nowhere_that_installs() -> None:
                 tree_text = path.read_text(encoding="utf-8")
                 if path.suffix == ".py":
                     # docstrings and comments may explain why it is never used; code may not use it
-                    strings = [n.value for n in ast.walk(ast.parse(tree_text)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
-                    assert not any(s.strip() == "--extra-index-url" or s.startswith("--extra-index-url") for s in strings), path
+                    strings = [
+                        n.value
+                        for n in ast.walk(ast.parse(tree_text))
+                        if isinstance(n, ast.Constant) and isinstance(n.value, str)
+                    ]
+                    assert not any(
+                        s.strip() == "--extra-index-url" or s.startswith("--extra-index-url") for s in strings
+                    ), path
                 else:
                     assert "extra-index-url" not in tree_text and "extra_index_url" not in tree_text, path
 
@@ -93,7 +102,10 @@ def test_torch_comes_only_through_index_url(tmp_path: Path, backend: str) -> Non
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "/etc/passwd", "..", "cpu/../../x", "a\x00b", "-rf"])
 def test_profile_names_cannot_escape(tmp_path: Path, name: str) -> None:
-    for argv in (("plan", "--profile", name), ("install", "--profile", name, "--dry-run", "--prefix", str(tmp_path / "e"))):
+    for argv in (
+        ("plan", "--profile", name),
+        ("install", "--profile", name, "--dry-run", "--prefix", str(tmp_path / "e")),
+    ):
         code, env = cli_json(*argv)
         assert code == 2 and env["errors"], (argv, env)
     code, env = cli_json("install", "--profile", "cpu", "--name", name, "--dry-run")
@@ -109,13 +121,17 @@ def test_names_inside_files_cannot_escape(tmp_path: Path) -> None:
     code, env = cli_json("profiles", "--profiles-dir", str(d))
     assert code == 2 and "extends" in env["errors"][0]
     c = tmp_path / "c.toml"
-    c.write_text('[thresholds]\nexpected_profile = "../evil"\n[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n')
+    c.write_text(
+        '[thresholds]\nexpected_profile = "../evil"\n[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n'
+    )
     code, env = cli_json("checklist", "--checklist", str(c))
     prof = next(x for x in env["data"]["checks"] if x["id"] == "profile")
     assert prof["status"] == "fail" and "not a plain name" in prof["seen"]
 
 
-def test_custom_checks_run_argv_only_from_the_named_file_never_a_shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_custom_checks_run_argv_only_from_the_named_file_never_a_shell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     marker = tmp_path / "pwned"
     literal = str(tmp_path / "a b; touch pwned")  # a shell would also run `touch pwned` in the cwd
     monkeypatch.chdir(tmp_path)
@@ -131,10 +147,21 @@ def test_custom_checks_run_argv_only_from_the_named_file_never_a_shell(tmp_path:
     obj = json.loads(report.read_text())
     obj["data"]["command"] = [{"id": "x", "argv": ["touch", str(marker)]}]
     obj["data"]["commands"] = obj["data"]["command"]
-    obj["data"]["checks"].append({"id": "evil", "title": "evil", "status": "fail", "seen": "", "fix": f"touch {marker}", "argv": ["touch", str(marker)]})
+    obj["data"]["checks"].append(
+        {
+            "id": "evil",
+            "title": "evil",
+            "status": "fail",
+            "seen": "",
+            "fix": f"touch {marker}",
+            "argv": ["touch", str(marker)],
+        }
+    )
     hostile = tmp_path / "hostile.json"
     hostile.write_text(json.dumps(obj))
-    assert cli_json("report", "merge", str(hostile), "--output", str(tmp_path / "fleet.html"))[0] == 1  # its "evil" check fails
+    assert (
+        cli_json("report", "merge", str(hostile), "--output", str(tmp_path / "fleet.html"))[0] == 1
+    )  # its "evil" check fails
     cli_json("diagnose", str(hostile))
     cli_json("checklist", "--checklist", str(hostile))  # not TOML: refused, nothing run
     assert not marker.exists()
@@ -145,7 +172,9 @@ def test_custom_checks_run_argv_only_from_the_named_file_never_a_shell(tmp_path:
 XSS = "<script>alert(1)</script>"
 
 
-def test_script_in_a_gpu_name_from_the_driver_renders_as_text(tmp_path: Path, nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_script_in_a_gpu_name_from_the_driver_renders_as_text(
+    tmp_path: Path, nvidia_smi_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """nvidia-smi's real XML (escaped, as nvidia-smi escapes) with a hostile product name."""
     from xml.sax.saxutils import escape
 
@@ -153,14 +182,18 @@ def test_script_in_a_gpu_name_from_the_driver_renders_as_text(tmp_path: Path, nv
     assert "<product_name>Tesla T4</product_name>" in text
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "smi.xml").write_text(text.replace("<product_name>Tesla T4</product_name>", f"<product_name>{escape(XSS)}</product_name>"))
+    (bin_dir / "smi.xml").write_text(
+        text.replace("<product_name>Tesla T4</product_name>", f"<product_name>{escape(XSS)}</product_name>")
+    )
     (bin_dir / "nvidia-smi").write_text(f"#!/bin/sh\ncat '{bin_dir / 'smi.xml'}'\n")
     (bin_dir / "nvidia-smi").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setitem(__import__("sys").modules, "pynvml", None)  # NVML absent: nvidia-smi is the source
     monkeypatch.setenv("NCCL_DEBUG", f"INFO{XSS}")  # an environment value shown in the facts
     c = tmp_path / "c.toml"
-    c.write_text('[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n')
+    c.write_text(
+        '[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n'
+    )
     outputs = {}
     for ext in ("html", "md", "json"):
         code, env = cli_json("checklist", "--checklist", str(c), "--output", str(tmp_path / f"r.{ext}"))
@@ -217,11 +250,33 @@ def test_planted_secrets_appear_in_no_output_and_no_file(tmp_path: Path, monkeyp
         run(f"checklist {ext}", "checklist", "--checklist", str(c), "--output", str(tmp_path / f"r.{ext}"), "--json")
     run("checklist text", "checklist", "--checklist", str(c))
     for fmt in ("html", "md", "json"):
-        run(f"merge {fmt}", "report", "merge", str(tmp_path / "r.json"), "--output", str(tmp_path / f"fleet.{fmt}"), "--json")
+        run(
+            f"merge {fmt}",
+            "report",
+            "merge",
+            str(tmp_path / "r.json"),
+            "--output",
+            str(tmp_path / f"fleet.{fmt}"),
+            "--json",
+        )
     run("plan", "plan", "--profile", "cpu", "--prefix", str(tmp_path / "e"), "--format", "json")
     run("plan sh", "plan", "--profile", "cpu", "--prefix", str(tmp_path / "e"), "--format", "sh")
     run("install --dry-run", "install", "--profile", "cpu", "--prefix", str(tmp_path / "e"), "--dry-run", "--json")
-    out = run("bench --json", "bench", "--model", "tiny", "--steps", "1", "--warmup", "0", "--batch-size", "2", "--seq-len", "16", "--json")
+    out = run(
+        "bench --json",
+        "bench",
+        "--model",
+        "tiny",
+        "--steps",
+        "1",
+        "--warmup",
+        "0",
+        "--batch-size",
+        "2",
+        "--seq-len",
+        "16",
+        "--json",
+    )
     assert json.loads(out)["data"]["result"].get("ok") is not None
     assert json.loads(detect_json)["data"]["env_vars"].get("HF_TOKEN") == "****"  # it was seen, and masked
     for label, text in texts.items():

@@ -17,7 +17,11 @@ def exit_for(findings: Sequence[Finding]) -> int:
 
 
 def add_profiles_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--profiles-dir", metavar="DIR", help="a lab's own profiles, overriding the built-in ones (also ENVTOOL_PROFILES_DIR)")
+    p.add_argument(
+        "--profiles-dir",
+        metavar="DIR",
+        help="a lab's own profiles, overriding the built-in ones (also ENVTOOL_PROFILES_DIR)",
+    )
 
 
 def add_target(p: argparse.ArgumentParser, what: str) -> None:
@@ -31,7 +35,11 @@ def env_python(prefix: str) -> str | None:
     """The interpreter of an environment directory (venv or conda, POSIX or Windows), if any."""
     import os
 
-    for cand in (os.path.join(prefix, "bin", "python"), os.path.join(prefix, "Scripts", "python.exe"), os.path.join(prefix, "python.exe")):
+    for cand in (
+        os.path.join(prefix, "bin", "python"),
+        os.path.join(prefix, "Scripts", "python.exe"),
+        os.path.join(prefix, "python.exe"),
+    ):
         if os.path.exists(cand):
             return cand
     return None

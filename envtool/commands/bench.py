@@ -30,30 +30,75 @@ _EXIT_FOR_KIND = {
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_target(p, "the environment to bench")
-    p.add_argument("--model", default=None, help="auto (default), tiny, mini, small, base, large, or a local Hugging Face BERT folder")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="auto (default), tiny, mini, small, base, large, or a local Hugging Face BERT folder",
+    )
     p.add_argument("--precision", choices=["auto", "fp32", "bf16", "fp16"], default=None)
     p.add_argument("--batch-size", type=int, default=None, metavar="N")
     p.add_argument("--seq-len", type=int, default=None, metavar="N")
     p.add_argument("--steps", type=int, default=None, metavar="N")
     p.add_argument("--warmup", type=int, default=None, metavar="N")
     comp = p.add_mutually_exclusive_group()
-    comp.add_argument("--compile", action="store_true", help="torch.compile the model (default: auto, on a CPU for BERT-small and larger)")
+    comp.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the model (default: auto, on a CPU for BERT-small and larger)",
+    )
     comp.add_argument("--no-compile", action="store_true", help="never torch.compile")
     p.add_argument(
-        "--dropout", choices=["auto", "torch", "hash"], default=None,
+        "--dropout",
+        choices=["auto", "torch", "hash"],
+        default=None,
         help="dropout masks: torch's nn.Dropout or a counter hash that Inductor fuses (default auto: hash when compiled on a CPU)",
     )
     p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S", help="stop the workload after S seconds (default 600)")
-    p.add_argument("--compare", metavar="FILE|last", help="show the change against an earlier run (a kept run or a --json output)")
+    p.add_argument(
+        "--timeout", type=float, default=600.0, metavar="S", help="stop the workload after S seconds (default 600)"
+    )
+    p.add_argument(
+        "--compare", metavar="FILE|last", help="show the change against an earlier run (a kept run or a --json output)"
+    )
     p.add_argument("--no-save", action="store_true", help="do not keep this run in the cache directory")
     d = p.add_argument_group("multi-GPU and multi-node (torchrun in the target python)")
-    d.add_argument("--nproc", type=int, default=None, metavar="N", help="workers per node (one GPU each; gloo on CPU); turns on the distributed bench")
-    d.add_argument("--nnodes", type=int, default=None, metavar="M", help="nodes in the job (default 1, or SLURM_NNODES under srun)")
-    d.add_argument("--node-rank", type=int, default=None, metavar="R", help="this node's rank, 0 hosts the rendezvous (default 0, or SLURM_NODEID)")
-    d.add_argument("--master-addr", default=None, metavar="HOST", help="node 0's address (default 127.0.0.1, or the first host of SLURM_JOB_NODELIST)")
-    d.add_argument("--master-port", type=int, default=None, metavar="P", help="rendezvous port on node 0 (default 29500, or derived from SLURM_JOB_ID)")
-    d.add_argument("--rdzv-timeout", type=float, default=60.0, metavar="S", help="how long to wait for every node, and for a stuck collective (default 60)")
+    d.add_argument(
+        "--nproc",
+        type=int,
+        default=None,
+        metavar="N",
+        help="workers per node (one GPU each; gloo on CPU); turns on the distributed bench",
+    )
+    d.add_argument(
+        "--nnodes", type=int, default=None, metavar="M", help="nodes in the job (default 1, or SLURM_NNODES under srun)"
+    )
+    d.add_argument(
+        "--node-rank",
+        type=int,
+        default=None,
+        metavar="R",
+        help="this node's rank, 0 hosts the rendezvous (default 0, or SLURM_NODEID)",
+    )
+    d.add_argument(
+        "--master-addr",
+        default=None,
+        metavar="HOST",
+        help="node 0's address (default 127.0.0.1, or the first host of SLURM_JOB_NODELIST)",
+    )
+    d.add_argument(
+        "--master-port",
+        type=int,
+        default=None,
+        metavar="P",
+        help="rendezvous port on node 0 (default 29500, or derived from SLURM_JOB_ID)",
+    )
+    d.add_argument(
+        "--rdzv-timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="how long to wait for every node, and for a stuck collective (default 60)",
+    )
 
 
 def target_python(args: argparse.Namespace) -> str:
@@ -61,7 +106,9 @@ def target_python(args: argparse.Namespace) -> str:
         found = env_python(args.prefix)
         if found:
             return found
-        raise BadInputError(f"--prefix {args.prefix}: no python in it (looked for bin/python); give an environment's directory")
+        raise BadInputError(
+            f"--prefix {args.prefix}: no python in it (looked for bin/python); give an environment's directory"
+        )
     if args.python:
         if not os.path.exists(args.python):
             raise BadInputError(f"--python {args.python}: no such file; give the path of a Python interpreter")
@@ -77,12 +124,30 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     if getattr(args, "nproc", None) is not None or getattr(args, "nnodes", None) is not None:
         return run_distributed(args, python, ui)
     if args.model and os.sep in args.model and not os.path.isdir(args.model):
-        raise BadInputError(f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)")
+        raise BadInputError(
+            f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)"
+        )
     previous = bench.load_previous(args.compare) if args.compare else None
     facts = collect_facts(python=python)
-    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device", "compile", "no_compile", "dropout")}
+    options = {
+        k: getattr(args, k)
+        for k in (
+            "model",
+            "precision",
+            "batch_size",
+            "seq_len",
+            "steps",
+            "warmup",
+            "device",
+            "compile",
+            "no_compile",
+            "dropout",
+        )
+    }
     start = time.monotonic()
-    result = run_with_progress(ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout))
+    result = run_with_progress(
+        ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout)
+    )
     verdict = bench.judge(result, facts)
     data: dict[str, Any] = {
         "python": python,
@@ -117,35 +182,67 @@ def run_distributed(args: argparse.Namespace, python: str, ui: Any = None) -> Co
     if args.compare:
         raise BadInputError("--compare works with the single-process bench only")
     if args.model and os.sep in args.model and not os.path.isdir(args.model):
-        raise BadInputError(f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)")
+        raise BadInputError(
+            f"--model {args.model}: no such folder; give a local Hugging Face BERT folder or a size (tiny ... large)"
+        )
     launch = bench.launch_from_env(
-        os.environ, nproc=args.nproc or 1, nnodes=args.nnodes, node_rank=args.node_rank,
-        master_addr=args.master_addr, master_port=args.master_port, rdzv_timeout=args.rdzv_timeout,
+        os.environ,
+        nproc=args.nproc or 1,
+        nnodes=args.nnodes,
+        node_rank=args.node_rank,
+        master_addr=args.master_addr,
+        master_port=args.master_port,
+        rdzv_timeout=args.rdzv_timeout,
     )
     facts = collect_facts(python=python)
-    options = {k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device")}
+    options = {
+        k: getattr(args, k) for k in ("model", "precision", "batch_size", "seq_len", "steps", "warmup", "device")
+    }
     start = time.monotonic()
-    result = run_with_progress(ui, f"{launch.world_size} ranks of DDP BERT steps + all-reduce in {python}", lambda: bench.run_distributed(python, launch, options, timeout=args.timeout))
+    result = run_with_progress(
+        ui,
+        f"{launch.world_size} ranks of DDP BERT steps + all-reduce in {python}",
+        lambda: bench.run_distributed(python, launch, options, timeout=args.timeout),
+    )
     topology = None
     if result.get("ok") and str((result.get("ranks") or [{}])[0].get("device", "")).startswith("cuda"):
         from envtool.probes.nvml import probe_topology
 
         topo, notes = probe_topology(timeout=10.0)
         topology = to_jsonable(topo) if topo is not None else None
-        result["topology"] = topology if topology is not None else {"source": None, "reason": "; ".join(n.reason for n in notes if n.reason)}
+        result["topology"] = (
+            topology
+            if topology is not None
+            else {"source": None, "reason": "; ".join(n.reason for n in notes if n.reason)}
+        )
     else:
         result["topology"] = None
     verdict = bench.judge_distributed(result, topology, facts)
-    data: dict[str, Any] = {"python": python, "wall_s": time.monotonic() - start, "result": result, "verdict": to_jsonable(verdict)}
+    data: dict[str, Any] = {
+        "python": python,
+        "wall_s": time.monotonic() - start,
+        "result": result,
+        "verdict": to_jsonable(verdict),
+    }
     if not args.no_save and result.get("ok"):
         data["saved_to"] = str(bench.save_result({**data, "facts": facts_to_data(facts)}))
     if not result.get("ok"):
         err = result.get("error") or {}
         code = _EXIT_FOR_DIST_KIND.get(str(err.get("kind")), EXIT_FAILED)
         if err.get("kind") == "rank_failed":
-            code = _EXIT_FOR_KIND.get(str(err.get("rank_error_kind")), EXIT_FAILED if err.get("rank_error_kind") in ("oom", "nan_loss", "injected_failure") else EXIT_EXTERNAL)
-        return CommandResult(command=NAME, data=data, findings=verdict.findings, errors=(verdict.reasons[0],), exit_code=code)
-    return CommandResult(command=NAME, data=data, findings=verdict.findings, exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0)
+            code = _EXIT_FOR_KIND.get(
+                str(err.get("rank_error_kind")),
+                EXIT_FAILED if err.get("rank_error_kind") in ("oom", "nan_loss", "injected_failure") else EXIT_EXTERNAL,
+            )
+        return CommandResult(
+            command=NAME, data=data, findings=verdict.findings, errors=(verdict.reasons[0],), exit_code=code
+        )
+    return CommandResult(
+        command=NAME,
+        data=data,
+        findings=verdict.findings,
+        exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0,
+    )
 
 
 def _render_distributed(data: dict[str, Any]) -> list[Any]:
@@ -158,16 +255,28 @@ def _render_distributed(data: dict[str, Any]) -> list[Any]:
     if not r.get("ok"):
         return items
     m = r.get("model") or {}
-    items.append(Rule(Text(f"Distributed BERT fine-tune: {r.get('world_size')} ranks, {r.get('backend')}", style="bold"), align="left"))
+    items.append(
+        Rule(
+            Text(f"Distributed BERT fine-tune: {r.get('world_size')} ranks, {r.get('backend')}", style="bold"),
+            align="left",
+        )
+    )
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
     eff = r.get("scaling_efficiency")
     single = r.get("single_process_samples_per_s")
     for k, val in (
-        ("Launch", f"{r.get('nnodes')} node(s) x {r.get('nproc_per_node')} per node, this is node {r.get('node_rank')}, rendezvous {r.get('master_addr')}:{r.get('master_port')} ({r.get('launch_source')})"),
+        (
+            "Launch",
+            f"{r.get('nnodes')} node(s) x {r.get('nproc_per_node')} per node, this is node {r.get('node_rank')}, rendezvous {r.get('master_addr')}:{r.get('master_port')} ({r.get('launch_source')})",
+        ),
         ("Model", f"BERT {m.get('name')}, seq {r.get('seq_len')}, {r.get('precision')}"),
-        ("Throughput", f"{r.get('samples_per_s', 0):.1f} samples/s in all" + (f"; one rank without all-reduce {single:.1f}" if single else "")),
+        (
+            "Throughput",
+            f"{r.get('samples_per_s', 0):.1f} samples/s in all"
+            + (f"; one rank without all-reduce {single:.1f}" if single else ""),
+        ),
         ("Scaling", f"{eff:.0%} efficiency" if eff is not None else (r.get("note") or "n/a")),
     ):
         head.add_row(Text(k), Text(str(val)))
@@ -176,18 +285,38 @@ def _render_distributed(data: dict[str, Any]) -> list[Any]:
     for col in ("rank", "host", "device", "batch", "samples/s", "no-sync samples/s", "step ms"):
         t.add_column(col, justify="right" if col not in ("host", "device") else "left")
     for p in r.get("ranks") or []:
-        t.add_row(str(p.get("rank")), str(p.get("host")), f"{p.get('device')} {p.get('device_name') or ''}".strip(), str(p.get("batch_size")), f"{p.get('samples_per_s') or 0:.1f}", f"{p.get('local_samples_per_s') or 0:.1f}", f"{(p.get('step_time_s') or 0) * 1000:.1f}")
+        t.add_row(
+            str(p.get("rank")),
+            str(p.get("host")),
+            f"{p.get('device')} {p.get('device_name') or ''}".strip(),
+            str(p.get("batch_size")),
+            f"{p.get('samples_per_s') or 0:.1f}",
+            f"{p.get('local_samples_per_s') or 0:.1f}",
+            f"{(p.get('step_time_s') or 0) * 1000:.1f}",
+        )
     items.append(t)
     if r.get("allreduce"):
         a = Table(title="all-reduce (float32, sum)", title_justify="left")
         for col in ("size", "time us", "algbw GB/s", "busbw GB/s"):
             a.add_column(col, justify="right")
         for e in r["allreduce"]:
-            a.add_row(f"{e['bytes'] / 2**20:g} MiB" if e["bytes"] >= 2**20 else f"{e['bytes'] / 1024:g} KiB", f"{e['time_s'] * 1e6:.0f}", f"{e['algbw_gbs']:.2f}", f"{e['busbw_gbs']:.2f}")
+            a.add_row(
+                f"{e['bytes'] / 2**20:g} MiB" if e["bytes"] >= 2**20 else f"{e['bytes'] / 1024:g} KiB",
+                f"{e['time_s'] * 1e6:.0f}",
+                f"{e['algbw_gbs']:.2f}",
+                f"{e['busbw_gbs']:.2f}",
+            )
         items.append(a)
     topo = r.get("topology")
     if isinstance(topo, dict) and topo.get("links"):
-        items.append(Text("topology (" + str(topo.get("source")) + "): " + ", ".join(f"GPU{x}-GPU{y} {c}" for x, y, c in topo["links"][:12])))
+        items.append(
+            Text(
+                "topology ("
+                + str(topo.get("source"))
+                + "): "
+                + ", ".join(f"GPU{x}-GPU{y} {c}" for x, y, c in topo["links"][:12])
+            )
+        )
     return items
 
 
@@ -209,13 +338,37 @@ def render(result: CommandResult) -> list[Any]:
         t.add_column(style="bold")
         t.add_column()
         rows = [
-            ("Device", f"{r.get('device_name')} ({r.get('device')}), {r.get('threads')} threads" if str(r.get("device")) == "cpu" else f"{r.get('device_name')} ({r.get('device')})"),
-            ("Model", f"BERT {m.get('name')}: {m.get('num_hidden_layers')} layers, hidden {m.get('hidden_size')}, {m.get('parameters', 0) / 1e6:.1f} M parameters ({m.get('source')})"),
-            ("Shape", f"batch {r.get('batch_size')} x seq {r.get('seq_len')}, {r.get('precision')} ({r.get('precision_reason')}), {r.get('attention')} attention, {r.get('optimizer')}"),
-            ("Compile", ("on" if r.get("compile") else "off") + f" ({r.get('compile_reason')})" + (f"; dropout {r['dropout']} ({r.get('dropout_reason')})" if r.get("dropout") else "")),
-            ("Step time", f"median {st.get('median', 0) * 1000:.1f} ms (p10 {st.get('p10', 0) * 1000:.1f}, p90 {st.get('p90', 0) * 1000:.1f}) over {r.get('steps')} steps after {r.get('warmup')} warm-up"),
+            (
+                "Device",
+                f"{r.get('device_name')} ({r.get('device')}), {r.get('threads')} threads"
+                if str(r.get("device")) == "cpu"
+                else f"{r.get('device_name')} ({r.get('device')})",
+            ),
+            (
+                "Model",
+                f"BERT {m.get('name')}: {m.get('num_hidden_layers')} layers, hidden {m.get('hidden_size')}, {m.get('parameters', 0) / 1e6:.1f} M parameters ({m.get('source')})",
+            ),
+            (
+                "Shape",
+                f"batch {r.get('batch_size')} x seq {r.get('seq_len')}, {r.get('precision')} ({r.get('precision_reason')}), {r.get('attention')} attention, {r.get('optimizer')}",
+            ),
+            (
+                "Compile",
+                ("on" if r.get("compile") else "off")
+                + f" ({r.get('compile_reason')})"
+                + (f"; dropout {r['dropout']} ({r.get('dropout_reason')})" if r.get("dropout") else ""),
+            ),
+            (
+                "Step time",
+                f"median {st.get('median', 0) * 1000:.1f} ms (p10 {st.get('p10', 0) * 1000:.1f}, p90 {st.get('p90', 0) * 1000:.1f}) over {r.get('steps')} steps after {r.get('warmup')} warm-up",
+            ),
             ("Throughput", f"{r.get('samples_per_s', 0):.1f} samples/s, {r.get('tokens_per_s', 0):.0f} tokens/s"),
-            ("Compute", f"{r.get('tflops', 0):.3g} TFLOP/s" + (f", MFU {v['mfu']:.1%}" if v.get("mfu") is not None else "") + (f", GEMM ceiling {r['gemm_tflops']:.3g} TFLOP/s" if r.get("gemm_tflops") else "")),
+            (
+                "Compute",
+                f"{r.get('tflops', 0):.3g} TFLOP/s"
+                + (f", MFU {v['mfu']:.1%}" if v.get("mfu") is not None else "")
+                + (f", GEMM ceiling {r['gemm_tflops']:.3g} TFLOP/s" if r.get("gemm_tflops") else ""),
+            ),
             ("Loss", " ".join(f"{x:.3f}" for x in (r.get("losses") or [])[:12])),
         ]
         for k, val in rows:

@@ -24,10 +24,18 @@ _FORMATS = ("text", "md", "html", "json")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_target(p, "the environment to check")
-    p.add_argument("--profile", metavar="NAME", help="the profile the machine should fit (default: the checklist file's, else the recommended one)")
-    p.add_argument("--checklist", metavar="FILE", help="a lab's checklist TOML: thresholds, which checks, its own commands")
+    p.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="the profile the machine should fit (default: the checklist file's, else the recommended one)",
+    )
+    p.add_argument(
+        "--checklist", metavar="FILE", help="a lab's checklist TOML: thresholds, which checks, its own commands"
+    )
     p.add_argument("--format", choices=_FORMATS, default="text", help="what goes to the screen (default text)")
-    p.add_argument("--output", metavar="FILE", help="also write the report to FILE (.html, .md or .json by its extension)")
+    p.add_argument(
+        "--output", metavar="FILE", help="also write the report to FILE (.html, .md or .json by its extension)"
+    )
     p.add_argument("--train", action="store_true", help="also run the sentiment smoke fine-tune (minutes)")
     add_profiles_dir(p)
 
@@ -62,14 +70,23 @@ def _context(args: argparse.Namespace, python: str, config: Any) -> Any:
     profs = profiles.load_profiles(args.profiles_dir)
     rec = rules.recommend(facts, profs)
     name = args.profile or config.expected_profile
-    note = "asked for" if args.profile else (f"expected by {config.source}" if config.expected_profile else "recommended by detect")
+    note = (
+        "asked for"
+        if args.profile
+        else (f"expected by {config.source}" if config.expected_profile else "recommended by detect")
+    )
     try:
         profile = profiles.find_profile(name or rec.name, profs)
     except BadInputError as exc:
         profile, note = None, str(exc)
 
     def transformers_probe() -> dict[str, Any]:
-        done = runner.capture([python, "-c", checklist.TRANSFORMERS_PROBE], timeout=180, env={**os.environ, "HF_HUB_OFFLINE": "1"}, tie_to_parent=True)
+        done = runner.capture(
+            [python, "-c", checklist.TRANSFORMERS_PROBE],
+            timeout=180,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+            tie_to_parent=True,
+        )
         return checklist.parse_last_json(done.stdout) or {"ok": False, "error": done.describe_failure(5)}
 
     def train() -> dict[str, Any]:
@@ -118,7 +135,11 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "target": {"python": python, "profile": ctx.profile.name if ctx.profile else None},
         "checks": [to_jsonable(r) for r in results],
-        "facts": facts_to_data(ctx.facts if "runtime" not in ctx.cache else dataclasses.replace(ctx.facts, torch_runtime=ctx.cache["runtime"])),
+        "facts": facts_to_data(
+            ctx.facts
+            if "runtime" not in ctx.cache
+            else dataclasses.replace(ctx.facts, torch_runtime=ctx.cache["runtime"])
+        ),
         "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)},
         "bench": ctx.cache.get("bench"),
     }
@@ -165,7 +186,12 @@ def render(result: CommandResult) -> list[Any]:
         if c.get("fix"):
             t.add_row("", Text.assemble(("fix: ", "dim"), c["fix"]), "")
     summary = ", ".join(f"{counts.get(s, 0)} {s}" for s in ("pass", "warn", "fail", "skip"))
-    items: list[Any] = [Rule(Text(f"Onboarding checklist: {data.get('host')} ({data.get('generated_at')})", style="bold"), align="left"), t]
+    items: list[Any] = [
+        Rule(
+            Text(f"Onboarding checklist: {data.get('host')} ({data.get('generated_at')})", style="bold"), align="left"
+        ),
+        t,
+    ]
     status = "FAIL" if counts.get("fail") else "PASS"
     items.append(Text(f"{status}: {summary}", style="bold green" if status == "PASS" else "bold red"))
     if data.get("report_file"):

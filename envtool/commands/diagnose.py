@@ -40,10 +40,14 @@ def _read(path: str) -> tuple[str, str]:
                 with open(path, "rb") as fh:
                     raw = fh.read()
         except OSError as exc:
-            raise BadInputError(f"{path}: cannot read ({exc.strerror or exc}); give the path of a collect_env dump or an envtool JSON report") from exc
+            raise BadInputError(
+                f"{path}: cannot read ({exc.strerror or exc}); give the path of a collect_env dump or an envtool JSON report"
+            ) from exc
         name = path
         if too_big:
-            raise BadInputError(f"{name}: larger than {MAX_BYTES // 2**20} MiB; give the report itself, not a whole log")
+            raise BadInputError(
+                f"{name}: larger than {MAX_BYTES // 2**20} MiB; give the report itself, not a whole log"
+            )
     if len(raw) > MAX_BYTES:
         raise BadInputError(f"{name}: larger than {MAX_BYTES // 2**20} MiB; give the report itself, not a whole log")
     return raw.decode("utf-8", errors="replace"), name

@@ -27,9 +27,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before installing")
     p.add_argument("--force", action="store_true", help="install even when the profile does not fit this machine")
     p.add_argument("--force-recreate", action="store_true", help="replace an existing environment at the target")
-    p.add_argument("--keep-failed", action="store_true", help="keep a half-made environment after a failure (for debugging)")
+    p.add_argument(
+        "--keep-failed", action="store_true", help="keep a half-made environment after a failure (for debugging)"
+    )
     p.add_argument("--no-bert", action="store_true", help="skip the BERT training step of the verification")
-    p.add_argument("--step-timeout", type=float, default=3600.0, metavar="S", help="timeout of each install step (default 3600)")
+    p.add_argument(
+        "--step-timeout", type=float, default=3600.0, metavar="S", help="timeout of each install step (default 3600)"
+    )
 
 
 def _conda_env_dir(tool: str, name: str) -> Path:
@@ -43,7 +47,9 @@ def _conda_env_dir(tool: str, name: str) -> Path:
     except ValueError:
         dirs = []
     if not done.ok or not dirs:
-        raise ExternalError(f"could not read the envs directory from `{tool} info --json`; use --prefix DIR instead of --name")
+        raise ExternalError(
+            f"could not read the envs directory from `{tool} info --json`; use --prefix DIR instead of --name"
+        )
     return Path(dirs[0]) / name
 
 
@@ -63,7 +69,8 @@ def _settle(partial: Path, target: Path, keep_failed: bool) -> None:
 
 
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
-    from envtool import install, plan as planmod, rules
+    from envtool import install, rules
+    from envtool import plan as planmod
     from envtool.detect import collect_facts
 
     if args.name is not None and not planmod_name_ok(args.name):
@@ -76,8 +83,19 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     if reasons:
         data["recommended_profile"] = {"name": profile.name, "reasons": reasons}
     if misfits and not args.force:
-        return CommandResult(command=NAME, data=data, findings=tuple(misfits), errors=(f"profile {profile.name} does not fit this machine; pick another (`envtool profiles`) or use --force",), exit_code=EXIT_FAILED)
-    forced = tuple(Finding(id=m.id, severity=Severity.WARN, message=m.message + " (installing anyway: --force)", fix=m.fix) for m in misfits)
+        return CommandResult(
+            command=NAME,
+            data=data,
+            findings=tuple(misfits),
+            errors=(
+                f"profile {profile.name} does not fit this machine; pick another (`envtool profiles`) or use --force",
+            ),
+            exit_code=EXIT_FAILED,
+        )
+    forced = tuple(
+        Finding(id=m.id, severity=Severity.WARN, message=m.message + " (installing anyway: --force)", fix=m.fix)
+        for m in misfits
+    )
     ui.status(planmod.to_text(p).rstrip())
     if args.dry_run:
         data["dry_run"] = True
@@ -85,7 +103,13 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     _check_tool(p)
     target = Path(p.prefix) if p.prefix else _conda_env_dir(p.tool, p.name or profile.name)
     if not args.yes and not ui.confirm(f"Create a new environment at {target}?"):
-        return CommandResult(command=NAME, data=data, findings=forced, errors=("not confirmed; rerun with --yes to install without asking",), exit_code=EXIT_FAILED)
+        return CommandResult(
+            command=NAME,
+            data=data,
+            findings=forced,
+            errors=("not confirmed; rerun with --yes to install without asking",),
+            exit_code=EXIT_FAILED,
+        )
     log_file = target.with_name(target.name + ".envtool.log")
     data["log"] = str(log_file)
     with install.target_lock(target), install.sigterm_as_interrupt():
@@ -107,7 +131,15 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
                 ui.status(f"[bold]step {i}/{len(p.steps)}[/bold]: {reason}")
 
             try:
-                steps = install.execute(p, target, log_file=log_file, on_line=ui.line, on_step=on_step, keep_failed=args.keep_failed, step_timeout=args.step_timeout)
+                steps = install.execute(
+                    p,
+                    target,
+                    log_file=log_file,
+                    on_line=ui.line,
+                    on_step=on_step,
+                    keep_failed=args.keep_failed,
+                    step_timeout=args.step_timeout,
+                )
             except KeyboardInterrupt:
                 ui.status(f"interrupted; {'kept' if args.keep_failed else 'rolled back'} {target}; log: {log_file}")
                 _settle(partial, target, args.keep_failed)
@@ -122,8 +154,24 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         lock = install.write_lock(target, p, dists, checks, steps)
         partial.unlink(missing_ok=True)
     ok = install.verification_ok(checks)
-    data.update({"target": str(target), "python": python, "steps": steps, "verification": checks, "lock_file": str(lock), "activate": install.activation_hint(p)})
-    errors = () if ok else ("verification failed: " + "; ".join(f"{c['check']}: {c['detail']}" for c in checks if c["status"] == "fail"),)
+    data.update(
+        {
+            "target": str(target),
+            "python": python,
+            "steps": steps,
+            "verification": checks,
+            "lock_file": str(lock),
+            "activate": install.activation_hint(p),
+        }
+    )
+    errors = (
+        ()
+        if ok
+        else (
+            "verification failed: "
+            + "; ".join(f"{c['check']}: {c['detail']}" for c in checks if c["status"] == "fail"),
+        )
+    )
     return CommandResult(command=NAME, data=data, findings=forced, errors=errors, exit_code=0 if ok else EXIT_FAILED)
 
 

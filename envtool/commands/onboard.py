@@ -19,10 +19,22 @@ HELP = HELPS[NAME]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--prefix", required=True, metavar="DIR", help="the environment: created when missing, checked when it exists")
-    p.add_argument("--profile", default="auto", metavar="NAME|auto", help="the profile to install (default: auto, the one `detect` recommends)")
+    p.add_argument(
+        "--prefix", required=True, metavar="DIR", help="the environment: created when missing, checked when it exists"
+    )
+    p.add_argument(
+        "--profile",
+        default="auto",
+        metavar="NAME|auto",
+        help="the profile to install (default: auto, the one `detect` recommends)",
+    )
     p.add_argument("--backend", choices=("venv", "uv", "conda"), default="venv")
-    p.add_argument("--output", default="onboarding.html", metavar="FILE", help="the report file (.html, .md or .json; default onboarding.html)")
+    p.add_argument(
+        "--output",
+        default="onboarding.html",
+        metavar="FILE",
+        help="the report file (.html, .md or .json; default onboarding.html)",
+    )
     p.add_argument("--checklist", metavar="FILE", help="a lab's checklist TOML")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before installing")
     p.add_argument("--train", action="store_true", help="also run the sentiment smoke fine-tune (minutes)")
@@ -46,11 +58,19 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     if env_python(args.prefix) is None:
         if ui is not None:
             ui.status(f"[bold]1/2[/bold] provisioning {args.prefix} with profile {args.profile}")
-        argv = ["--profile", args.profile, "--backend", args.backend, "--prefix", args.prefix, *common] + (["--yes"] if args.yes else [])
+        argv = ["--profile", args.profile, "--backend", args.backend, "--prefix", args.prefix, *common] + (
+            ["--yes"] if args.yes else []
+        )
         installed = install.run(_namespace(install, argv), ui)
         data["install"] = installed.data
         if installed.exit_code != 0:
-            return CommandResult(command=NAME, data=data, findings=installed.findings, errors=installed.errors, exit_code=installed.exit_code)
+            return CommandResult(
+                command=NAME,
+                data=data,
+                findings=installed.findings,
+                errors=installed.errors,
+                exit_code=installed.exit_code,
+            )
         profile = installed.data.get("profile", args.profile)
     else:
         if ui is not None:
@@ -65,7 +85,9 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     argv += ["--train"] if args.train else []
     checked = checklist.run(_namespace(checklist, argv), ui)
     data.update(checked.data)
-    return CommandResult(command=NAME, data=data, findings=checked.findings, errors=checked.errors, exit_code=checked.exit_code)
+    return CommandResult(
+        command=NAME, data=data, findings=checked.findings, errors=checked.errors, exit_code=checked.exit_code
+    )
 
 
 def render(result: CommandResult) -> list[Any]:
@@ -76,7 +98,9 @@ def render(result: CommandResult) -> list[Any]:
     items: list[Any] = []
     inst = result.data.get("install")
     if inst:
-        items.append(Text(f"installed profile {inst.get('profile')} into {inst.get('target')}; activate: {inst.get('activate')}"))
+        items.append(
+            Text(f"installed profile {inst.get('profile')} into {inst.get('target')}; activate: {inst.get('activate')}")
+        )
     if result.data.get("checks"):
         items += checklist.render(result)
     return items

@@ -21,12 +21,30 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
     """Options shared by `plan` and `install`."""
     from envtool.plan import BACKENDS
 
-    p.add_argument("--profile", required=True, metavar="NAME|auto", help="a profile name or alias, or auto (the one `envtool detect` recommends)")
-    p.add_argument("--backend", choices=BACKENDS, default="venv", help="venv (stdlib venv + pip, default), uv, or conda (conda, mamba or micromamba)")
+    p.add_argument(
+        "--profile",
+        required=True,
+        metavar="NAME|auto",
+        help="a profile name or alias, or auto (the one `envtool detect` recommends)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="venv",
+        help="venv (stdlib venv + pip, default), uv, or conda (conda, mamba or micromamba)",
+    )
     where = p.add_mutually_exclusive_group()
     where.add_argument("--prefix", metavar="DIR", help="the new environment's directory")
-    where.add_argument("--name", metavar="NAME", help="a named environment (conda's env name; venv/uv: under ENVTOOL_ENVS_DIR)")
-    p.add_argument("--group", action="append", default=[], metavar="GROUP", help="also install an optional group of the profile (e.g. notebook); repeatable")
+    where.add_argument(
+        "--name", metavar="NAME", help="a named environment (conda's env name; venv/uv: under ENVTOOL_ENVS_DIR)"
+    )
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="also install an optional group of the profile (e.g. notebook); repeatable",
+    )
     add_profiles_dir(p)
 
 
@@ -34,8 +52,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from envtool.plan import FORMATS
 
     add_target_arguments(p)
-    p.add_argument("--format", choices=FORMATS, default="text", help="text (default), json, sh, environment.yml or requirements.txt")
-    p.add_argument("--platform", default=None, help="plan for another sys.platform (linux, win32, darwin); default: this one")
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default), json, sh, environment.yml or requirements.txt",
+    )
+    p.add_argument(
+        "--platform", default=None, help="plan for another sys.platform (linux, win32, darwin); default: this one"
+    )
 
 
 def resolve_profile(name: str, profiles_dir: str | None) -> tuple[Profile, list[str]]:

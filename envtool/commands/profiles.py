@@ -26,5 +26,14 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     rows = []
     for p in profs:
         misfits = rules.profile_fit(p, facts)
-        rows.append({**to_jsonable(p), "fits": not misfits, "why_not": [m.message for m in misfits], "recommended": p.name == rec.name})
-    return CommandResult(command=NAME, data={"profiles": rows, "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)}})
+        rows.append(
+            {
+                **to_jsonable(p),
+                "fits": not misfits,
+                "why_not": [m.message for m in misfits],
+                "recommended": p.name == rec.name,
+            }
+        )
+    return CommandResult(
+        command=NAME, data={"profiles": rows, "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)}}
+    )

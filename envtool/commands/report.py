@@ -17,10 +17,21 @@ _SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="report_action", metavar="ACTION", required=True)
-    m = sub.add_parser("merge", help="merge checklist reports: machines x checks, not-ready machines first", description=HELP)
-    m.add_argument("files", nargs="+", metavar="FILE", help="checklist JSON reports (`envtool checklist --format json`)")
-    m.add_argument("--format", choices=("html", "md", "json"), default=None, help="output format (default: from the --output suffix, else html)")
-    m.add_argument("--output", "-o", required=True, metavar="FILE", help="where to write the merged report (written atomically)")
+    m = sub.add_parser(
+        "merge", help="merge checklist reports: machines x checks, not-ready machines first", description=HELP
+    )
+    m.add_argument(
+        "files", nargs="+", metavar="FILE", help="checklist JSON reports (`envtool checklist --format json`)"
+    )
+    m.add_argument(
+        "--format",
+        choices=("html", "md", "json"),
+        default=None,
+        help="output format (default: from the --output suffix, else html)",
+    )
+    m.add_argument(
+        "--output", "-o", required=True, metavar="FILE", help="where to write the merged report (written atomically)"
+    )
     # The CLI adds --json/--debug to `report`; accept them after `merge` too. SUPPRESS keeps
     # this parser from overwriting a value given before `merge`.
     m.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object on stdout")
@@ -41,7 +52,11 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     text = report.render(merged, fmt)
     report.write_atomic(args.output, text)
     d = merged["data"]
-    not_ready = [{"machine": m["label"], "status": m["status"], "problem": (m["problem"] or {}).get("title", "")} for m in d["machines"] if m["status"] != "pass"]
+    not_ready = [
+        {"machine": m["label"], "status": m["status"], "problem": (m["problem"] or {}).get("title", "")}
+        for m in d["machines"]
+        if m["status"] != "pass"
+    ]
     data = {
         "action": "merge",
         "output": args.output,
@@ -65,9 +80,20 @@ def render(result: CommandResult) -> list[Any]:
     items: list[Any] = []
     for row in (d.get("not_ready") or [])[:20]:
         style = "red" if row["status"] == "fail" else "yellow"
-        items.append(Text.assemble((row["status"].upper(), style), " ", (row["machine"], "bold"), f": {row['problem']}" if row["problem"] else ""))
+        items.append(
+            Text.assemble(
+                (row["status"].upper(), style),
+                " ",
+                (row["machine"], "bold"),
+                f": {row['problem']}" if row["problem"] else "",
+            )
+        )
     more = len(d.get("not_ready") or []) - 20
     if more > 0:
         items.append(Text(f"... and {more} more"))
-    items.append(Text(f"{d.get('machines')} machine(s): {c.get('fail', 0)} fail, {c.get('warn', 0)} warn, {c.get('pass', 0)} pass; wrote {d.get('output')} ({d.get('format')})"))
+    items.append(
+        Text(
+            f"{d.get('machines')} machine(s): {c.get('fail', 0)} fail, {c.get('warn', 0)} warn, {c.get('pass', 0)} pass; wrote {d.get('output')} ({d.get('format')})"
+        )
+    )
     return items

@@ -11,8 +11,12 @@ import re
 import site
 import sys
 
-_DIST_DIR = re.compile(r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py[\d.]+)?(?:-[^-]+)?\.(dist-info|egg-info)$")
-_INTERESTING = re.compile(r"^(torch|transformers|pip|pynvml|nvidia[-_].+|triton|pytorch[-_]triton|tokenizers|accelerate|numpy|torchvision|torchaudio)$")
+_DIST_DIR = re.compile(
+    r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py[\d.]+)?(?:-[^-]+)?\.(dist-info|egg-info)$"
+)
+_INTERESTING = re.compile(
+    r"^(torch|transformers|pip|pynvml|nvidia[-_].+|triton|pytorch[-_]triton|tokenizers|accelerate|numpy|torchvision|torchaudio)$"
+)
 _VERSION_PY_FIELDS = ("__version__", "cuda", "hip", "debug", "git_version")
 
 

@@ -12,7 +12,25 @@ import time
 import warnings
 
 MARK = "@@envtool "
-_LIB_WORDS = ("cuda", "cudnn", "cublas", "nccl", "nvrtc", "nvjit", "cusparse", "cufft", "curand", "cusolver", "libtorch", "nvtoolsext", "hip", "rocm", "mkl", "gomp", "iomp")
+_LIB_WORDS = (
+    "cuda",
+    "cudnn",
+    "cublas",
+    "nccl",
+    "nvrtc",
+    "nvjit",
+    "cusparse",
+    "cufft",
+    "curand",
+    "cusolver",
+    "libtorch",
+    "nvtoolsext",
+    "hip",
+    "rocm",
+    "mkl",
+    "gomp",
+    "iomp",
+)
 
 
 def emit(stage, **data):
@@ -57,7 +75,12 @@ def main():
         try:
             import torch
         except BaseException as exc:  # ImportError, OSError (missing .so), anything
-            emit("import", ok=False, error="%s: %s" % (type(exc).__name__, exc), messages=[str(w.message) for w in caught])
+            emit(
+                "import",
+                ok=False,
+                error="%s: %s" % (type(exc).__name__, exc),
+                messages=[str(w.message) for w in caught],
+            )
             return 1
         info = {
             "ok": True,

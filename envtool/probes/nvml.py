@@ -14,13 +14,13 @@ schemas, trimmed dumps) stays ``None`` without being listed, because nothing was
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 import re
 import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -215,7 +215,7 @@ def _throttle_reasons(r: _GpuReader) -> tuple[str, ...]:
             value = (child.text or "").strip()
             values.append(value)
             if value.lower() == "active":
-                name = child.tag[len(prefix):]
+                name = child.tag[len(prefix) :]
                 active.append(_XML_REASON_ALIASES.get(name, name))
         if values and all(_is_unsupported(v) for v in values):
             r._mark("throttle_reasons")
@@ -309,9 +309,7 @@ def parse_nvidia_smi_xml(text: str) -> NvidiaFacts:
 _UNIT_SUFFIX = re.compile(r"\s*\[[^\]]*\]\s*$")
 
 
-def parse_nvidia_smi_query_csv(
-    text: str, fields: Sequence[str] | None = None
-) -> list[dict[str, str | None]]:
+def parse_nvidia_smi_query_csv(text: str, fields: Sequence[str] | None = None) -> list[dict[str, str | None]]:
     """Parse ``nvidia-smi --query-gpu=... --format=csv[,noheader][,nounits]`` output.
 
     Without ``fields`` the first line is the header; its unit suffixes ("memory.used [MiB]")
@@ -369,9 +367,7 @@ def _first_meaningful_line(*texts: str) -> str:
     return lines[0][:300] if lines else ""
 
 
-def read_nvidia_smi(
-    timeout: float, env: Mapping[str, str] | None = None
-) -> tuple[str | None, ProbeNote]:
+def read_nvidia_smi(timeout: float, env: Mapping[str, str] | None = None) -> tuple[str | None, ProbeNote]:
     """Run ``nvidia-smi -q -x`` and return its stdout, or None and the reason.
 
     Note statuses: ``ok``; ``unavailable`` (not on PATH); ``timeout``; ``error`` (non-zero
@@ -381,9 +377,7 @@ def read_nvidia_smi(
     start = time.monotonic()
 
     def note(status: str, reason: str = "") -> ProbeNote:
-        return ProbeNote(
-            probe=_SMI_PROBE, status=status, reason=reason, duration_s=time.monotonic() - start
-        )
+        return ProbeNote(probe=_SMI_PROBE, status=status, reason=reason, duration_s=time.monotonic() - start)
 
     try:
         done = runner.capture(["nvidia-smi", "-q", "-x"], timeout=timeout, env=env)
@@ -480,9 +474,7 @@ def _read_gpu(pynvml: Any, index: int, problems: list[str]) -> GpuInfo:
     def reasons() -> tuple[str, ...]:
         # nvmlDeviceGetCurrentClocksEventReasons replaced ...ThrottleReasons (deprecated,
         # "will be removed in CUDA 14.0" per nvidia-ml-py 13.615.71); older pynvml lacks it.
-        fn = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
-            pynvml, "nvmlDeviceGetCurrentClocksThrottleReasons"
-        )
+        fn = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
         return throttle_reasons_from_mask(int(fn(handle)))
 
     try:
@@ -529,7 +521,11 @@ def _linux_nvml_missing() -> bool:
 def _read_nvml_blocking() -> tuple[NvidiaFacts | None, str, str]:
     """The NVML work itself: (facts, note status, note reason). May block on a sick driver."""
     if _linux_nvml_missing():
-        return None, "unavailable", "NVML library not found (libnvidia-ml.so.1 cannot be loaded): no NVIDIA driver installed?"
+        return (
+            None,
+            "unavailable",
+            "NVML library not found (libnvidia-ml.so.1 cannot be loaded): no NVIDIA driver installed?",
+        )
     try:
         import pynvml  # nvidia-ml-py; imported here only, and late: see the module docstring
     except ImportError as exc:
@@ -574,8 +570,11 @@ def _read_nvml_blocking() -> tuple[NvidiaFacts | None, str, str]:
         except nvml_error as exc:
             msg = f"cannot count GPUs: {exc}"
             facts = NvidiaFacts(
-                source="nvml", driver_version=driver, cuda_driver_version=cuda,
-                nvml_version=nvml_version, error=msg,
+                source="nvml",
+                driver_version=driver,
+                cuda_driver_version=cuda,
+                nvml_version=nvml_version,
+                error=msg,
             )
             return facts, "error", msg
         gpus = tuple(_read_gpu(pynvml, i, problems) for i in range(count))
@@ -617,9 +616,7 @@ def read_nvml(timeout: float) -> tuple[NvidiaFacts | None, ProbeNote]:
     thread.join(timeout)
 
     def note(status: str, reason: str) -> ProbeNote:
-        return ProbeNote(
-            probe=_NVML_PROBE, status=status, reason=reason, duration_s=time.monotonic() - start
-        )
+        return ProbeNote(probe=_NVML_PROBE, status=status, reason=reason, duration_s=time.monotonic() - start)
 
     if thread.is_alive():
         return None, note("timeout", f"NVML did not answer within {timeout:g} s (a hung driver?)")
@@ -699,9 +696,7 @@ def _bug(exc: BaseException, doing: str = "") -> str:
     return f"internal error{where}: {type(exc).__name__}: {exc}"
 
 
-def _probe_nvidia_smi(
-    timeout: float, env: Mapping[str, str] | None, notes: list[ProbeNote]
-) -> NvidiaFacts | None:
+def _probe_nvidia_smi(timeout: float, env: Mapping[str, str] | None, notes: list[ProbeNote]) -> NvidiaFacts | None:
     text, note = read_nvidia_smi(timeout, env)
     if text is None:
         notes.append(note)
@@ -852,13 +847,23 @@ def read_nvidia_smi_topo(timeout: float, env: Mapping[str, str] | None = None) -
 # "NODE = 40", "SYSTEM = 50"), as in nvml.h's nvmlGpuTopologyLevel_t.
 _NVML_LEVEL_CODES = {0: "PIX", 10: "PIX", 20: "PXB", 30: "PHB", 40: "NODE", 50: "SYS"}
 # nvmlGpuP2PStatus_t, from nvidia-ml-py pynvml.py (NVML_P2P_STATUS_OK = 0 ... UNKNOWN = 6).
-_NVML_P2P_STATUS = {0: "ok", 1: "chipset_not_supported", 2: "gpu_not_supported", 3: "ioh_topology_not_supported", 4: "disabled_by_regkey", 5: "not_supported", 6: "unknown"}
+_NVML_P2P_STATUS = {
+    0: "ok",
+    1: "chipset_not_supported",
+    2: "gpu_not_supported",
+    3: "ioh_topology_not_supported",
+    4: "disabled_by_regkey",
+    5: "not_supported",
+    6: "unknown",
+}
 # nvmlGpuP2PCapsIndex_t: READ = 0, NVLINK = 2 (pynvml.py; its NVML_P2P_CAPS_INDEX_READ is
 # written "0," there, a one-element tuple, so the integers are used instead of the names).
 _P2P_READ, _P2P_NVLINK = 0, 2
 
 
-def topology_from_nvml(pairs: Mapping[tuple[int, int], tuple[int | None, int | None, int | None]], gpus: Sequence[int]) -> GpuTopology:
+def topology_from_nvml(
+    pairs: Mapping[tuple[int, int], tuple[int | None, int | None, int | None]], gpus: Sequence[int]
+) -> GpuTopology:
     """Pure: NVML answers per pair (common-ancestor level, P2P read status, NVLink P2P status) -> GpuTopology."""
     links, p2p = [], []
     for (a, b), (level, read, nvlink) in sorted(pairs.items()):
@@ -912,13 +917,17 @@ def read_nvml_topology(timeout: float) -> tuple[GpuTopology | None, ProbeNote]:
     thread.join(timeout)
     took = time.monotonic() - start
     if thread.is_alive():
-        return None, ProbeNote(probe="nvml topology", status="timeout", reason=f"NVML did not answer within {timeout:g} s", duration_s=took)
+        return None, ProbeNote(
+            probe="nvml topology", status="timeout", reason=f"NVML did not answer within {timeout:g} s", duration_s=took
+        )
     if "error" in box:
         return None, ProbeNote(probe="nvml topology", status="unavailable", reason=box["error"], duration_s=took)
     return box["topo"], ProbeNote(probe="nvml topology", status="ok", duration_s=took)
 
 
-def probe_topology(timeout: float = 10.0, env: Mapping[str, str] | None = None) -> tuple[GpuTopology | None, tuple[ProbeNote, ...]]:
+def probe_topology(
+    timeout: float = 10.0, env: Mapping[str, str] | None = None
+) -> tuple[GpuTopology | None, tuple[ProbeNote, ...]]:
     """`nvidia-smi topo -m` first (it counts NVLinks), NVML's P2P view as the fallback; P2P status merged in when both answer."""
     text, note = read_nvidia_smi_topo(timeout, env)
     topo = parse_nvidia_smi_topo(text) if text else None

@@ -20,7 +20,7 @@ from typing import Any
 
 from envtool import runner
 from envtool.errors import EnvtoolError
-from envtool.model import DistInfo, ProbeNote, PythonFacts, TorchBuild, ToolInfo
+from envtool.model import DistInfo, ProbeNote, PythonFacts, ToolInfo, TorchBuild
 from envtool.probes import _pyinspect
 
 INSTALLERS = ("pip", "uv", "conda", "mamba", "micromamba")
@@ -100,7 +100,9 @@ def inspect_python(python: str | None, *, timeout: float = 10.0) -> tuple[dict[s
     except EnvtoolError as exc:
         return None, ProbeNote(probe="python", status="unavailable", reason=str(exc))
     if not done.ok:
-        return None, ProbeNote(probe="python", status="timeout" if done.timed_out else "error", reason=done.describe_failure(5))
+        return None, ProbeNote(
+            probe="python", status="timeout" if done.timed_out else "error", reason=done.describe_failure(5)
+        )
     try:
         raw = json.loads(done.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
@@ -165,7 +167,11 @@ def probe_python(
     pip = None
     if raw:
         pip = next(
-            (DistInfo(name="pip", version=d["version"], location=d.get("location")) for d in raw.get("dists", ()) if d["name"] == "pip"),
+            (
+                DistInfo(name="pip", version=d["version"], location=d.get("location"))
+                for d in raw.get("dists", ())
+                if d["name"] == "pip"
+            ),
             None,
         )
     tools, tnote = probe_tools(env, pip=pip)

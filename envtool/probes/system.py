@@ -106,9 +106,7 @@ def parse_meminfo(text: str) -> tuple[int | None, int | None]:
     return values.get("MemTotal"), values.get("MemAvailable")
 
 
-def detect_container(
-    *, proc: str = "/proc", root: str = "/", env: Mapping[str, str] | None = None
-) -> str | None:
+def detect_container(*, proc: str = "/proc", root: str = "/", env: Mapping[str, str] | None = None) -> str | None:
     """docker, podman, kubernetes, lxc, containerd, or None. Order matters: k8s runs on docker/containerd."""
     env = os.environ if env is None else env
     if env.get("KUBERNETES_SERVICE_HOST"):
@@ -121,7 +119,12 @@ def detect_container(
     if os.path.exists(os.path.join(root, ".dockerenv")):
         return "docker"
     cgroup = _read(os.path.join(proc, "1/cgroup")) or ""
-    for marker, name in (("kubepods", "kubernetes"), ("docker", "docker"), ("containerd", "containerd"), ("lxc", "lxc")):
+    for marker, name in (
+        ("kubepods", "kubernetes"),
+        ("docker", "docker"),
+        ("containerd", "containerd"),
+        ("lxc", "lxc"),
+    ):
         if marker in cgroup:
             return name
     return None
@@ -229,7 +232,9 @@ def probe_system(
         glibc=glibc_version() if os_name == "Linux" else None,
         arch=uname.machine or None,
         container=detect_container(proc=proc, env=env) if os_name == "Linux" else None,
-        wsl=detect_wsl(uname.release, _read(os.path.join(proc, "sys/kernel/osrelease"))) if os_name == "Linux" else None,
+        wsl=detect_wsl(uname.release, _read(os.path.join(proc, "sys/kernel/osrelease")))
+        if os_name == "Linux"
+        else None,
         cpu_model=str(model) if model else None,
         cpu_vendor=str(cpu["vendor"]) if cpu.get("vendor") else None,
         physical_cores=physical,

@@ -24,7 +24,9 @@ def parse_nvcc_version(text: str) -> str | None:
     return m.group(1) if m else None
 
 
-def find_cuda_home(env: Mapping[str, str], default_dirs: tuple[str, ...] = ("/usr/local/cuda",)) -> tuple[str | None, str | None]:
+def find_cuda_home(
+    env: Mapping[str, str], default_dirs: tuple[str, ...] = ("/usr/local/cuda",)
+) -> tuple[str | None, str | None]:
     """CUDA_HOME the way torch.utils.cpp_extension finds it: CUDA_HOME, CUDA_PATH, then /usr/local/cuda."""
     for var in ("CUDA_HOME", "CUDA_PATH"):
         if env.get(var):

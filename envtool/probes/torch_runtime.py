@@ -27,7 +27,7 @@ def parse_probe_output(stdout: str) -> list[dict]:
     for line in stdout.splitlines():
         if line.startswith(MARK):
             try:
-                obj = json.loads(line[len(MARK):])
+                obj = json.loads(line[len(MARK) :])
             except ValueError:
                 continue
             if isinstance(obj, dict):
@@ -40,12 +40,17 @@ def _stderr_messages(stderr: str) -> tuple[str, ...]:
     keep = []
     for line in stderr.splitlines():
         s = line.strip()
-        if s and any(w in s for w in ("Warning", "Error", "error", "CUDA", "driver", "capability", "undefined symbol", "cannot open")):
+        if s and any(
+            w in s
+            for w in ("Warning", "Error", "error", "CUDA", "driver", "capability", "undefined symbol", "cannot open")
+        ):
             keep.append(s[:500])
     return tuple(keep[-20:])
 
 
-def runtime_from_probe(python: str, stages: list[dict], *, returncode: int | None, timed_out: bool, stderr: str, duration: float) -> TorchRuntime:
+def runtime_from_probe(
+    python: str, stages: list[dict], *, returncode: int | None, timed_out: bool, stderr: str, duration: float
+) -> TorchRuntime:
     """Pure: the probe's stage records plus how the process ended -> TorchRuntime."""
     imp = next((s for s in stages if s.get("stage") == "import"), None)
     devices = tuple(

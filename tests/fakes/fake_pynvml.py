@@ -77,8 +77,14 @@ class FakeGpu:
 
 # --------------------------------------------------------------------------- from captures
 
-_NA = {"n/a", "[n/a]", "not supported", "[not supported]", "requested functionality has been deprecated",
-       "[requested functionality has been deprecated]"}
+_NA = {
+    "n/a",
+    "[n/a]",
+    "not supported",
+    "[not supported]",
+    "requested functionality has been deprecated",
+    "[requested functionality has been deprecated]",
+}
 
 
 def _value(node: ET.Element | None) -> str | None:
