@@ -21,6 +21,7 @@ from typing import Any
 from envtool import knowledge, runner
 from envtool.errors import BadInputError, ExternalError
 from envtool.model import Finding, HostFacts, Severity, Status
+from envtool.util import atomic_write_text
 
 # Verdict bands. MFU (model FLOP utilisation against the datasheet's dense peak) of a BERT
 # fine-tune step: NVIDIA's own BERT code reaches 13-36 % of peak (DESIGN.md, from its
@@ -294,10 +295,7 @@ def save_result(record: Mapping[str, Any], env: Mapping[str, str] | None = None)
     d.mkdir(parents=True, exist_ok=True)
     path = d / time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     path = path.with_name(path.name + f"-{os.getpid()}.json")
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write_text(path, json.dumps(record, indent=1))
 
 
 def load_previous(which: str, env: Mapping[str, str] | None = None) -> tuple[dict[str, Any], str]:

@@ -25,8 +25,8 @@ from envtool import rules
 from envtool.errors import BadInputError, EnvtoolError
 from envtool.model import CheckResult, Finding, HostFacts, Profile, Severity, Status, TorchRuntime
 from envtool.tomlfile import read_toml
+from envtool.util import GIB, version_parts
 
-GIB = 1024**3
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 
 
@@ -213,10 +213,6 @@ def _skip(cid: str, why: str) -> CheckResult:
     return CheckResult(id=cid, title=TITLES.get(cid, cid), status=Status.SKIP, seen=why)
 
 
-def _vtuple(v: str | None) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v or ""))
-
-
 def _findings_of(facts: HostFacts, ids: Sequence[str]) -> list[Finding]:
     return [f for f in rules.evaluate(facts) if f.id in ids]
 
@@ -252,7 +248,7 @@ def check_python(ctx: Context) -> CheckResult:
             f"cannot run {ctx.python}",
             "give an existing interpreter with --python, or create an environment with `envtool install`",
         )
-    if _vtuple(v) >= _vtuple(ctx.config.min_python):
+    if version_parts(v) >= version_parts(ctx.config.min_python):
         return _r("python", Status.PASS, f"Python {v} ({ctx.python})")
     return _r(
         "python",
@@ -330,7 +326,7 @@ def check_driver(ctx: Context) -> CheckResult:
     lost = _findings_of(ctx.facts, ("gpu_error",))
     if lost:  # the driver answers but cannot read a GPU (lost, fallen off the bus): not ready
         return _r("driver", Status.FAIL, seen + "; " + "; ".join(f.message for f in lost), lost[0].fix)
-    if ctx.config.min_driver and _vtuple(nv.driver_version) < _vtuple(ctx.config.min_driver):
+    if ctx.config.min_driver and version_parts(nv.driver_version) < version_parts(ctx.config.min_driver):
         return _r(
             "driver",
             Status.FAIL,

@@ -23,12 +23,12 @@ from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from envtool import runner
 from envtool.errors import EXIT_FAILED, BadInputError, EnvtoolError, ExternalError
 from envtool.model import Status, to_jsonable
 from envtool.plan import Plan, plan_to_data
+from envtool.util import base_version
 
 LOCK_SUFFIX = ".envtool.lock"
 PARTIAL_SUFFIX = ".envtool.partial"  # beside a target this run creates, until it is finished
@@ -258,15 +258,6 @@ def _check(name: str, status: Status, detail: str) -> dict[str, Any]:
     return {"check": name, "status": str(status), "detail": detail}
 
 
-def _base(v: str | None) -> str | None:
-    if not v:
-        return None
-    try:
-        return Version(v).base_version
-    except InvalidVersion:
-        return v
-
-
 def check_pins(pins: Sequence[str], dists: Mapping[str, str]) -> list[dict[str, Any]]:
     """Pure: each exact pin against the installed versions (local labels like +cpu ignored)."""
     have = {canonicalize_name(k): v for k, v in dists.items()}
@@ -291,7 +282,7 @@ def check_torch(plan: Plan, rt: Any) -> list[dict[str, Any]]:
     if rt.outcome != "ok":
         return [_check("import torch", Status.FAIL, rt.error or rt.outcome)]
     out = [_check("import torch", Status.PASS, f"torch {rt.version}")]
-    ok = _base(rt.version) == p.torch
+    ok = base_version(rt.version) == p.torch
     out.append(_check("torch version", Status.PASS if ok else Status.FAIL, f"{rt.version} (profile: {p.torch})"))
     ok = (rt.cuda or None) == p.cuda or (
         rt.cuda is not None and p.cuda is not None and rt.cuda.split(".")[:2] == p.cuda.split(".")[:2]

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from envtool.model import CommandResult, Severity
+from envtool.util import GIB
 
 _SEV_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
 _SEV_MARK = {"error": "FAIL", "warn": "WARN", "info": "info"}
-GIB = 1024**3
 
 
 def _gib(n: Any) -> str:

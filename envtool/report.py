@@ -16,7 +16,6 @@ import html
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
@@ -24,13 +23,13 @@ from typing import Any
 
 from envtool import SCHEMA, __version__
 from envtool.errors import BadInputError
+from envtool.util import GIB, atomic_write_text
 
 STATUSES = ("fail", "warn", "pass", "skip")
 # Worst first: a machine's status is its worst check; the fleet is ordered by it.
 _RANK = {"fail": 0, "warn": 1, "pass": 2, "skip": 3}
 MERGE_COMMAND = "report merge"
 MAX_REPORT_BYTES = 50 * 2**20  # a checklist report is kilobytes; refuse to read a disk image
-GIB = 1024**3
 MISSING = "\u2014"  # an em dash: this machine's report has no such check
 
 Envelope = Mapping[str, Any]
@@ -781,19 +780,8 @@ def render(envelope: Envelope, fmt: str) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``,
-    so a reader never sees half a report and a failure leaves the old file in place."""
+    """Write a report so that a reader never sees half of it and a failure leaves the old file."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise BadInputError(f"--output {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".envtool-report-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write_text(path, text, prefix=".envtool-report-")

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from envtool import knowledge
 from envtool.model import Finding, GpuInfo, HostFacts, Profile, Recommendation, Severity
-
-GIB = 1024**3
+from envtool.util import GIB, release_text, version_major, version_parts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,17 +82,6 @@ _BAD_THROTTLE = {
 
 def _f(fid: str, message: str, fix: str = "", severity: Severity | None = None) -> Finding:
     return Finding(id=fid, severity=severity or VOCABULARY[fid][0], message=message, fix=fix)
-
-
-def _ver(v: str | None) -> tuple[int, ...]:
-    if not v:
-        return ()
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
-
-
-def _major(v: str | None) -> int | None:
-    t = _ver(v)
-    return t[0] if t else None
 
 
 def gpu_capability(gpu: GpuInfo) -> str | None:
@@ -317,7 +305,11 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 )
         if build_cuda:
             out.extend(_arch_findings(facts, version, build_cuda))
-        if build_cuda and facts.toolkit.nvcc_version and _major(facts.toolkit.nvcc_version) != _major(build_cuda):
+        if (
+            build_cuda
+            and facts.toolkit.nvcc_version
+            and version_major(facts.toolkit.nvcc_version) != version_major(build_cuda)
+        ):
             out.append(
                 _f(
                     "toolkit_mismatch",
@@ -414,11 +406,11 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
     else:
         torch = facts.python.torch
         variant = torch.variant if torch else "cu" + build_cuda.replace(".", "")
-        tv = knowledge.torch_variant(variant, _base_version(version))
+        tv = knowledge.torch_variant(variant, release_text(version))
         if tv is None:
             return []
         sass, ptx = tv.sass, tv.ptx
-        source = f"the {variant} wheels of torch {_base_version(version) or ''}".strip()
+        source = f"the {variant} wheels of torch {release_text(version) or ''}".strip()
     out = []
     for g in facts.nvidia.gpus:
         cc = gpu_capability(g)
@@ -434,13 +426,6 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
                 )
             )
     return out
-
-
-def _base_version(v: str | None) -> str | None:
-    if not v:
-        return None
-    m = re.match(r"\d+\.\d+(?:\.\d+)?", v)
-    return m.group(0) if m else None
 
 
 def _conflicts(facts: HostFacts) -> list[Finding]:
@@ -586,7 +571,7 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
         )
     os_name = facts.system.os_name or "Linux"
     chosen: Profile | None = None
-    for p in sorted((p for p in profiles if p.is_gpu), key=lambda p: _ver(p.cuda), reverse=True):
+    for p in sorted((p for p in profiles if p.is_gpu), key=lambda p: version_parts(p.cuda, 3), reverse=True):
         misfits = profile_fit(p, facts)
         if misfits:
             why = "; ".join(
@@ -599,7 +584,7 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
             )
             reasons.append(f"{p.name}: no, {why}")
             continue
-        compat = bool(max_cuda and _ver(p.cuda) > _ver(max_cuda))
+        compat = bool(max_cuda and version_parts(p.cuda, 3) > version_parts(max_cuda, 3))
         if compat and not _sass_covers_all(p, facts):
             reasons.append(
                 f"{p.name}: no, CUDA {p.cuda} is newer than the driver's {max_cuda} and the build has only PTX for a GPU, which minor-version compatibility cannot run"

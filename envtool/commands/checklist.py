@@ -15,6 +15,7 @@ from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, add_target, env_python
 from envtool.errors import BadInputError
 from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
+from envtool.util import atomic_write_text
 
 NAME = "checklist"
 HELP = HELPS[NAME]
@@ -156,10 +157,8 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
 
         text = report.render(envelope(result), out_fmt)  # type: ignore[arg-type]
         path = Path(args.output)
-        tmp = path.with_name(path.name + ".tmp")
         try:
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
+            atomic_write_text(path, text, prefix=".envtool-report-")
         except OSError as exc:
             raise BadInputError(f"--output {args.output}: cannot write ({exc.strerror or exc})") from exc
         data["report_file"] = str(path)

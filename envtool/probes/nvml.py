@@ -474,7 +474,10 @@ def _read_gpu(pynvml: Any, index: int, problems: list[str]) -> GpuInfo:
     def reasons() -> tuple[str, ...]:
         # nvmlDeviceGetCurrentClocksEventReasons replaced ...ThrottleReasons (deprecated,
         # "will be removed in CUDA 14.0" per nvidia-ml-py 13.615.71); older pynvml lacks it.
-        fn = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+        fn = (
+            getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+            or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+        )
         return throttle_reasons_from_mask(int(fn(handle)))
 
     try:
