@@ -252,6 +252,25 @@ class Finding:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Misfit:
+    """Why one profile does not fit this machine (``rules.profile_fit``).
+
+    ``id`` is a finding id; ``reason`` is the short phrase a recommendation lists after the
+    profile's name ("needs a driver >= 525.60.13"), ``message`` the whole sentence.
+    """
+
+    profile: str
+    id: str
+    severity: Severity
+    message: str
+    fix: str
+    reason: str
+
+    def finding(self, severity: Severity | None = None) -> Finding:
+        return Finding(id=self.id, severity=severity or self.severity, message=self.message, fix=self.fix)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recommendation:
     name: str
     reasons: tuple[str, ...] = ()
