@@ -345,7 +345,7 @@ def _coerce(tp: Any, value: Any) -> Any:
             raise TypeError(f"expected a list, got {type(value).__name__}")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(args[0], v) for v in value)
-        return tuple(_coerce(a, v) for a, v in zip(args, value))
+        return tuple(_coerce(a, v) for a, v in zip(args, value, strict=False))
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_jsonable(tp, value)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -359,7 +359,7 @@ def _coerce(tp: Any, value: Any) -> Any:
 
 def facts_to_data(facts: HostFacts) -> dict[str, Any]:
     """The JSON layout of facts in ``detect``'s ``data``: GPUs as a top-level list."""
-    data = to_jsonable(facts)
+    data: dict[str, Any] = to_jsonable(facts)
     data["gpus"] = data["nvidia"].pop("gpus")
     data["env_vars"] = dict(facts.env_vars)
     return data
@@ -375,7 +375,8 @@ def facts_from_data(data: dict[str, Any]) -> HostFacts:
     env = data.get("env_vars")
     if isinstance(env, dict):
         data["env_vars"] = [[k, v] for k, v in env.items()]
-    return from_jsonable(HostFacts, data)
+    facts: HostFacts = from_jsonable(HostFacts, data)
+    return facts
 
 
 @dataclass(frozen=True, kw_only=True)
