@@ -349,3 +349,123 @@ def test_bert_step_imports_the_targets_torch_not_envtools(tmp_path: Path, monkey
     assert not leaked.exists(), leaked.read_text()
     # the workload ran (envtool's copy) and found no torch in the target: the truth about the target
     assert res["ok"] is False and "No module named 'torch'" in res["error"]["message"], res
+
+
+# --------------------------------------------------------------------------- the pipeline and onboard
+
+
+def test_pipeline_steps_run_in_order_and_an_int_ends_the_run() -> None:
+    from envtool import workflow
+
+    seen: list[str] = []
+
+    def step(name: str, out: int | None = None):  # type: ignore[no-untyped-def]
+        def run(s: workflow.InstallState) -> workflow.InstallState | int:
+            seen.append(name)
+            return s if out is None else out
+
+        return run
+
+    state = workflow.InstallState(
+        options=workflow.InstallOptions(request=workflow.PlanRequest(profile="cpu")),
+        verification=workflow.Verification(),
+        facts=checklist.HostFacts(),
+        ui=workflow.QuietUi(),
+    )
+    assert workflow.execute(state, [step("a"), step("b")]) == (state, 0)
+    assert workflow.execute(state, [step("c"), step("d", 5), step("e")]) == (state, 5)
+    assert seen == ["a", "b", "c", "d"]
+
+
+def test_install_auto_surveys_the_machine_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from envtool import detect
+
+    calls: list[object] = []
+    real = detect.collect_facts
+
+    def counting(**kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detect, "collect_facts", counting)
+    code, env = run_install("--profile", "auto", "--prefix", str(tmp_path / "env"), "--dry-run")
+    assert code == 0 and env["data"]["dry_run"] and env["data"]["recommended_profile"]["reasons"]
+    assert len(calls) == 1
+
+
+def test_dry_run_renders_the_plan_with_the_plan_renderer(tmp_path: Path) -> None:
+    from envtool_cli import cli_text
+
+    code, out, _ = cli_text("install", "--profile", "cpu", "--prefix", str(tmp_path / "env"), "--dry-run")
+    assert code == 0 and "dry run: nothing was installed" in out
+    assert "-m venv" in out and "torch==" in out  # the plan's own text: its steps
+    assert not (tmp_path / "env").exists()
+
+
+@pytest.mark.integration
+def test_onboard_installs_and_runs_the_checklist_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from envtool import workflow
+
+    runs: list[object] = []
+    real = checklist.run_checks
+
+    def counting(ctx: checklist.Context, only: object = None):  # type: ignore[no-untyped-def]
+        runs.append(only)
+        return real(ctx, only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workflow.checklist, "run_checks", counting)
+    target, report = tmp_path / "env", tmp_path / "onboarding.json"
+    out = io.StringIO()
+    code = main(
+        [
+            "onboard",
+            "--json",
+            "--yes",
+            "--profile",
+            "small",
+            "--profiles-dir",
+            str(profiles_dir(tmp_path)),
+            "--prefix",
+            str(target),
+            "--output",
+            str(report),
+        ],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    env = json.loads(out.getvalue())
+    checks = {c["id"]: c for c in env["data"]["checks"]}
+    assert runs == [None]  # the whole list, once: it is also the install's verification
+    assert env["data"]["install"]["target"] == str(target) and checks["pins"]["status"] == "pass"
+    assert list(checks) == [c["id"] for c in env["data"]["checks"]]  # every check once
+    lock = json.loads((target / install.LOCK_FILE).read_text())
+    assert [c["id"] for c in lock["verification"]["checks"]] == list(checks)
+    assert json.loads(report.read_text())["data"]["checks"] == env["data"]["checks"]
+    assert code == (1 if any(c["status"] == "fail" for c in checks.values()) else 0)
+
+
+@pytest.mark.integration
+def test_onboard_checks_an_existing_environment_as_it_is(tmp_path: Path) -> None:
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "env")
+    out = io.StringIO()
+    code = main(
+        ["onboard", "--json", "--prefix", str(tmp_path / "env"), "--output", str(tmp_path / "r.md")],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    env = json.loads(out.getvalue())
+    checks = {c["id"]: c for c in env["data"]["checks"]}
+    assert env["data"]["install"] is None and checks["env"]["status"] == "pass"
+    assert checks["torch_imports"]["status"] == "fail" and checks["pins"]["status"] == "skip"
+    assert code == 1 and (tmp_path / "r.md").read_text().startswith("# envtool checklist")
+
+
+def test_onboard_refuses_a_bad_output_name_before_any_work(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = main(
+        ["onboard", "--json", "--yes", "--prefix", str(tmp_path / "env"), "--output", str(tmp_path / "r.txt")],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert code == 2 and "r.txt" in json.loads(out.getvalue())["errors"][0]
+    assert not (tmp_path / "env").exists()
