@@ -334,13 +334,13 @@ def test_a_missing_workload_is_a_skip_not_a_failure() -> None:
 
 def test_profile_misfits_are_structured() -> None:
     from envtool import profiles, rules
-    from envtool.model import HostFacts, NvidiaFacts
+    from envtool.model import HostFacts, NvidiaFacts, Severity
 
     profs = profiles.load_profiles(None)
     gpu = next(p for p in profs if p.is_gpu)
     facts = HostFacts(nvidia=NvidiaFacts(), source="detect")
     (m,) = rules.profile_fit(gpu, facts)
     assert (m.profile, m.id, m.severity) == (gpu.name, "no_gpu", "error") and m.fix and m.reason
-    assert m.finding().id == "no_gpu" and m.finding(checklist.Severity.WARN).severity == "warn"
+    assert m.finding().id == "no_gpu" and m.finding(Severity.WARN).severity == "warn"
     res = checklist.check_profile(dataclasses.replace(fake_context(profile=gpu), facts=facts))
     assert res.status == "fail" and res.seen == m.message and res.fix == m.fix

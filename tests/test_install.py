@@ -21,6 +21,7 @@ import pytest
 
 from envtool import checklist, install, runner, workload
 from envtool.cli import main
+from envtool.model import HostFacts
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = (
@@ -338,7 +339,7 @@ def test_bert_step_imports_the_targets_torch_not_envtools(tmp_path: Path, monkey
     venv.EnvBuilder(with_pip=False).create(tmp_path / "target")  # the target: no torch at all
     py = str(tmp_path / "target" / "bin" / "python")
     ctx = checklist.Context.for_target(
-        facts=checklist.HostFacts(),
+        facts=HostFacts(),
         python=py,
         config=checklist.ChecklistConfig(),
         profile=None,
@@ -369,7 +370,7 @@ def test_pipeline_steps_run_in_order_and_an_int_ends_the_run() -> None:
     state = workflow.InstallState(
         options=workflow.InstallOptions(request=workflow.PlanRequest(profile="cpu")),
         verification=workflow.Verification(),
-        facts=checklist.HostFacts(),
+        facts=HostFacts(),
         ui=workflow.QuietUi(),
     )
     assert workflow.execute(state, [step("a"), step("b")]) == (state, 0)
