@@ -3,8 +3,13 @@
 Each check is a function of a ``Context`` (what is known so far) and returns a result; a
 check whose prerequisite did not pass is SKIP with that reason, never a fake PASS. The
 things that touch the machine (the deep torch probe, a transformers import, the workload)
-are fields of the context, so tests can give their own; by default they run the target
-python through ``envtool.runner``.
+are fields of the context, so tests can give their own; ``Context.for_target`` fills them with
+the real ones, which run the target python through ``envtool.runner`` (the workload through
+``envtool.workload``).
+
+This is envtool's one verification engine: ``envtool checklist`` and ``onboard`` run the whole
+list, ``envtool install`` the checks that apply to a new environment (``INSTALL_CHECKS``), with
+the install plan in the context so the ``pins`` check compares the environment with it.
 
 A lab tunes the checklist with a TOML file (thresholds, which checks, its own commands).
 """
@@ -15,15 +20,20 @@ import dataclasses
 import difflib
 import json
 import math
+import os
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from envtool import rules
 from envtool.errors import BadInputError, EnvtoolError
 from envtool.model import CheckResult, Finding, HostFacts, Profile, Severity, Status, TorchRuntime
+from envtool.plan import Plan
 from envtool.tomlfile import read_toml
 from envtool.util import GIB, version_parts
 
@@ -138,7 +148,8 @@ def load_config(path: str | None) -> ChecklistConfig:
                 raise BadInputError(f"{path}: [[command]] #{i + 1} needs '{req}'")
         if not _ID.match(cmd["id"]) or cmd["id"] in seen:
             raise BadInputError(
-                f"{path}: command[{i}].id {cmd['id']!r} must be a new plain name (lowercase letters, digits, '_', '-', '.')"
+                f"{path}: command[{i}].id {cmd['id']!r} must be a new plain name"
+                " (lowercase letters, digits, '_', '-', '.')"
             )
         seen.add(cmd["id"])
         argv = cmd["argv"]
@@ -151,7 +162,7 @@ def load_config(path: str | None) -> ChecklistConfig:
         commands.append(
             CommandCheck(
                 id=cmd["id"],
-                title=cmd.get("title", cmd["id"]),
+                title=str(cmd.get("title", cmd["id"])),
                 argv=tuple(argv),
                 expect_exit=cmd.get("expect_exit", 0),
                 timeout=float(cmd.get("timeout", 30.0)),
@@ -192,17 +203,69 @@ class Context:
     workload: Callable[[Mapping[str, Any]], dict[str, Any]]
     train: Callable[[], dict[str, Any]]
     command: Callable[[CommandCheck], tuple[int | None, str]]
+    # ``{"python": "3.11.9", "dists": {name: version}}`` of the target, or ``{"error": ...}``
+    packages_probe: Callable[[], dict[str, Any]] | None = None
+    plan: Plan | None = None  # the install plan the environment must match (set by `envtool install`)
     results: dict[str, CheckResult] = field(default_factory=dict)
-    cache: dict[str, Any] = field(default_factory=dict)
+    # What the checks learnt on the way, for the report and the lock file:
+    torch_runtime: TorchRuntime | None = None  # the deep probe's answer, asked at most once
+    installed: dict[str, str] | None = None  # every distribution of the target (the pins check)
+    bench_result: dict[str, Any] | None = None  # the bench check's workload result with its verdict
+
+    @classmethod
+    def for_target(
+        cls,
+        *,
+        facts: HostFacts,
+        python: str,
+        config: ChecklistConfig,
+        profile: Profile | None,
+        profile_note: str,
+        plan: Plan | None = None,
+        env: Mapping[str, str] | None = None,
+        deep_timeout: float = 120.0,
+        workload_timeout: float = 900.0,
+    ) -> Context:
+        """A context whose probes run ``python`` for real, each child with ``env``."""
+        env = dict(os.environ if env is None else env)
+        probes = TargetProbes(python=python, env=env, deep_timeout=deep_timeout, workload_timeout=workload_timeout)
+        return cls(
+            facts=facts,
+            python=python,
+            python_exists=os.path.exists(python),
+            config=config,
+            profile=profile,
+            profile_note=profile_note,
+            deep_probe=probes.deep,
+            transformers_probe=probes.transformers,
+            workload=probes.workload,
+            train=probes.train,
+            command=probes.command,
+            packages_probe=probes.packages,
+            plan=plan,
+        )
 
     def runtime(self) -> TorchRuntime:
-        if "runtime" not in self.cache:
-            self.cache["runtime"] = self.deep_probe()
-        return self.cache["runtime"]
+        if self.torch_runtime is None:
+            self.torch_runtime = self.deep_probe()
+        return self.torch_runtime
 
     def passed(self, cid: str) -> bool:
         r = self.results.get(cid)
         return r is not None and r.status in (Status.PASS, Status.WARN)
+
+    def blocked(self, cid: str, why: str) -> str:
+        """Why a check cannot run because ``cid`` did not pass: ``why``, or the reason ``cid`` was skipped."""
+        r = self.results.get(cid)
+        if r is not None and r.status == Status.SKIP:
+            return f"{r.title} was skipped ({r.seen})"
+        return why
+
+    def facts_seen(self) -> HostFacts:
+        """The facts with the deep probe's answer when a check asked for it."""
+        if self.torch_runtime is None:
+            return self.facts
+        return dataclasses.replace(self.facts, torch_runtime=self.torch_runtime)
 
 
 def _r(cid: str, status: Status, seen: str, fix: str = "") -> CheckResult:
@@ -234,7 +297,8 @@ def check_os(ctx: Context) -> CheckResult:
             "os",
             Status.WARN,
             what,
-            "PyTorch's CUDA wheels and envtool's profiles target Linux x86_64/aarch64; on Windows use WSL2, on macOS expect the CPU/MPS build",
+            "PyTorch's CUDA wheels and envtool's profiles target Linux x86_64/aarch64;"
+            " on Windows use WSL2, on macOS expect the CPU/MPS build",
         )
     return _r("os", Status.FAIL, what, "use a Linux x86_64 or aarch64 machine")
 
@@ -357,9 +421,58 @@ def check_env(ctx: Context) -> CheckResult:
     return _r("env", Status.PASS, f"{py.env_kind or '?'} at {py.env_prefix or '?'}")
 
 
-def check_torch_imports(ctx: Context) -> CheckResult:
+def pin_mismatches(pins: Sequence[str], dists: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """Pure: each exact pin against the installed versions -> (what matches, what does not).
+
+    A pin without a local label (``torch==2.13.0``) matches any local build (``2.13.0+cpu``).
+    """
+    have = {canonicalize_name(k): v for k, v in dists.items()}
+    good: list[str] = []
+    bad: list[str] = []
+    for pin in pins:
+        req = Requirement(pin)
+        got = have.get(canonicalize_name(req.name))
+        if got is None:
+            bad.append(f"{req.name} is not installed (wanted {req.specifier})")
+        elif req.specifier.contains(got, prereleases=True):
+            good.append(f"{req.name} {got}")
+        else:
+            bad.append(f"{req.name} {got} does not match {req.specifier}")
+    return good, bad
+
+
+def check_pins(ctx: Context) -> CheckResult:
+    plan = ctx.plan
+    if plan is None:
+        return _skip("pins", "no install plan to compare with (`envtool install` checks this)")
     if not ctx.passed("env"):
-        return _skip("torch_imports", "the target environment does not run")
+        return _skip("pins", ctx.blocked("env", "the target environment does not run"))
+    if ctx.packages_probe is None:
+        return _skip("pins", "no way to list the target's packages was given")
+    info = ctx.packages_probe()
+    if "error" in info:
+        return _r("pins", Status.FAIL, str(info["error"]), "check that the environment's python runs")
+    ctx.installed = dict(info.get("dists") or {})
+    want_py = plan.profile.python
+    got_py = str(info.get("python") or "?")
+    bad = [] if not want_py or got_py.startswith(want_py + ".") else [f"Python {got_py}, the profile wants {want_py}"]
+    good, wrong = pin_mismatches([*plan.torch_requirements, *plan.requirements], ctx.installed)
+    bad += wrong
+    if bad:
+        return _r(
+            "pins",
+            Status.FAIL,
+            "; ".join(bad),
+            f"recreate the environment: `envtool install --profile {plan.profile.name} --force-recreate`",
+        )
+    return _r("pins", Status.PASS, f"Python {got_py}" + (": " + ", ".join(good) if good else ""))
+
+
+def check_torch_imports(ctx: Context) -> CheckResult:
+    if ctx.plan is not None and not ctx.plan.profile.torch:
+        return _skip("torch_imports", f"profile {ctx.plan.profile.name} installs no torch")
+    if not ctx.passed("env"):
+        return _skip("torch_imports", ctx.blocked("env", "the target environment does not run"))
     if ctx.facts.python.torch is None:
         return _r(
             "torch_imports",
@@ -375,23 +488,50 @@ def check_torch_imports(ctx: Context) -> CheckResult:
             f"{rt.outcome}: {rt.error}",
             "reinstall torch into a fresh environment: `envtool install --profile auto`",
         )
+    # Without a GPU the deep probe runs its tiny kernel on the CPU (the GPUs have their own check).
+    cpu = [d for d in rt.devices if not d.device.startswith("cuda")]
+    broken = [d for d in cpu if not d.ok]
+    if broken:
+        return _r(
+            "torch_imports",
+            Status.FAIL,
+            "; ".join(f"a tiny kernel failed on {d.device}: {d.error}" for d in broken),
+            "reinstall torch into a fresh environment: `envtool install --profile auto`",
+        )
+    ran = "".join(f", a tiny kernel ran on {d.device}" for d in cpu)
     return _r(
         "torch_imports",
         Status.PASS,
-        f"torch {rt.version} ({'CUDA ' + rt.cuda if rt.cuda else 'CPU build'}) in {rt.duration_s or 0:.1f} s",
+        f"torch {rt.version} ({'CUDA ' + rt.cuda if rt.cuda else 'CPU build'}) in {rt.duration_s or 0:.1f} s{ran}",
     )
+
+
+def _build_fits_plan(rt: TorchRuntime, profile: Profile) -> bool:
+    """The torch build is the profile's: its CUDA line (major.minor), or a CPU build for a CPU profile."""
+    if not rt.cuda or not profile.cuda:
+        return (rt.cuda or None) == profile.cuda
+    return rt.cuda.split(".")[:2] == profile.cuda.split(".")[:2]
 
 
 def check_torch_build(ctx: Context) -> CheckResult:
     if not ctx.passed("torch_imports"):
-        return _skip("torch_build", "torch does not import")
-    facts = dataclasses.replace(ctx.facts, torch_runtime=ctx.runtime())
-    bad = _findings_of(facts, ("driver_too_old", "arch_unsupported", "cpu_build_on_gpu", "conflicting_installs"))
-    errors = [f for f in bad if f.severity == Severity.ERROR]
+        return _skip("torch_build", ctx.blocked("torch_imports", "torch does not import"))
     rt = ctx.runtime()
     seen = f"torch {rt.version}, CUDA {rt.cuda or 'none'}" + (
         f", archs {' '.join(rt.arch_list)}" if rt.arch_list else ""
     )
+    if ctx.plan is not None and not _build_fits_plan(rt, ctx.plan.profile):
+        p = ctx.plan.profile
+        return _r(
+            "torch_build",
+            Status.FAIL,
+            f"{'CUDA ' + rt.cuda if rt.cuda else 'a CPU build'} was installed; profile {p.name} wants {p.variant}",
+            f"recreate the environment: `envtool install --profile {p.name} --force-recreate`",
+        )
+    bad = _findings_of(
+        ctx.facts_seen(), ("driver_too_old", "arch_unsupported", "cpu_build_on_gpu", "conflicting_installs")
+    )
+    errors = [f for f in bad if f.severity == Severity.ERROR]
     if errors:
         return _r("torch_build", Status.FAIL, "; ".join(f.message for f in errors), errors[0].fix)
     if bad:
@@ -403,7 +543,7 @@ def check_gpu_kernel(ctx: Context) -> CheckResult:
     if not ctx.facts.nvidia.gpus:
         return _skip("gpu_kernel", "no NVIDIA GPU on this machine")
     if not ctx.passed("torch_imports"):
-        return _skip("gpu_kernel", "torch does not import")
+        return _skip("gpu_kernel", ctx.blocked("torch_imports", "torch does not import"))
     rt = ctx.runtime()
     runs = [d for d in rt.devices if d.device.startswith("cuda")]
     if not runs:
@@ -430,16 +570,23 @@ def check_gpu_kernel(ctx: Context) -> CheckResult:
     return _r("gpu_kernel", Status.PASS, seen)
 
 
+def _plan_installs(plan: Plan, name: str) -> bool:
+    return any(canonicalize_name(Requirement(r).name) == name for r in plan.requirements)
+
+
 def check_transformers(ctx: Context) -> CheckResult:
+    if ctx.plan is not None and not _plan_installs(ctx.plan, "transformers"):
+        return _skip("transformers", f"profile {ctx.plan.profile.name} installs no transformers")
     if not ctx.passed("torch_imports"):
-        return _skip("transformers", "torch does not import")
+        return _skip("transformers", ctx.blocked("torch_imports", "torch does not import"))
     out = ctx.transformers_probe()
     if not out.get("ok"):
         return _r(
             "transformers",
             Status.FAIL,
             str(out.get("error")),
-            "install transformers into the environment (`pip install transformers`), or recreate it with `envtool install`",
+            "install transformers into the environment (`pip install transformers`),"
+            " or recreate it with `envtool install`",
         )
     return _r(
         "transformers",
@@ -450,7 +597,7 @@ def check_transformers(ctx: Context) -> CheckResult:
 
 def check_train_step(ctx: Context) -> CheckResult:
     if not ctx.passed("transformers"):
-        return _skip("train_step", "transformers does not build a BERT")
+        return _skip("train_step", ctx.blocked("transformers", "transformers does not build a BERT"))
     res = ctx.workload(
         {
             "model": "tiny",
@@ -461,8 +608,10 @@ def check_train_step(ctx: Context) -> CheckResult:
             "device": "cpu" if not ctx.facts.nvidia.gpus else None,
         }
     )
+    err = res.get("error") or {}
+    if not res.get("ok") and err.get("kind") == MISSING_WORKLOAD:
+        return _skip("train_step", str(err.get("message")))
     if not res.get("ok"):
-        err = res.get("error") or {}
         return _r(
             "train_step",
             Status.FAIL,
@@ -488,20 +637,20 @@ def check_train_step(ctx: Context) -> CheckResult:
 
 def check_bench(ctx: Context) -> CheckResult:
     if not ctx.passed("train_step"):
-        return _skip("bench", "one fine-tune step does not run")
+        return _skip("bench", ctx.blocked("train_step", "one fine-tune step does not run"))
     from envtool import bench
 
     res = ctx.workload(dict(ctx.config.bench_options))
     verdict = bench.judge(res, ctx.facts)
-    ctx.cache["bench"] = {
+    ctx.bench_result = {
         **res,
         "verdict": {"status": str(verdict.status), "reasons": list(verdict.reasons), "mfu": verdict.mfu},
     }
     if not res.get("ok"):
         return _r("bench", Status.FAIL, verdict.reasons[0], "see `envtool bench --debug`")
     seen = (
-        f"{res.get('samples_per_s', 0):.1f} samples/s, {res.get('tflops', 0):.3g} TFLOP/s on {res.get('device_name')} ({res.get('precision')}): "
-        + "; ".join(verdict.reasons[:2])
+        f"{res.get('samples_per_s', 0):.1f} samples/s, {res.get('tflops', 0):.3g} TFLOP/s"
+        f" on {res.get('device_name')} ({res.get('precision')}): " + "; ".join(verdict.reasons[:2])
     )
     status = {Status.PASS: Status.PASS, Status.WARN: Status.WARN}.get(verdict.status, Status.FAIL)
     return _r("bench", status, seen, "see `envtool bench` for what explains it")
@@ -511,7 +660,7 @@ def check_smoke_train(ctx: Context) -> CheckResult:
     if not ctx.config.train:
         return _skip("smoke_train", "not asked for (set checks.train = true in the checklist file, or --train)")
     if not ctx.passed("train_step"):
-        return _skip("smoke_train", "one fine-tune step does not run")
+        return _skip("smoke_train", ctx.blocked("train_step", "one fine-tune step does not run"))
     res = ctx.train()
     if not res.get("ok", True) or "test" not in res:
         return _r("smoke_train", Status.FAIL, str(res.get("error") or res), "see `python -m finetune_smoke.train`")
@@ -536,6 +685,7 @@ CHECKS: tuple[tuple[str, str, Callable[[Context], CheckResult]], ...] = (
     ("driver", "NVIDIA driver present", check_driver),
     ("profile", "Driver and GPUs fit the profile", check_profile),
     ("env", "Target environment exists", check_env),
+    ("pins", "Python and packages match the install plan", check_pins),
     ("torch_imports", "torch imports", check_torch_imports),
     ("torch_build", "torch's CUDA build fits the driver and GPUs", check_torch_build),
     ("gpu_kernel", "A tiny kernel runs on each GPU", check_gpu_kernel),
@@ -545,7 +695,17 @@ CHECKS: tuple[tuple[str, str, Callable[[Context], CheckResult]], ...] = (
     ("smoke_train", "Sentiment smoke fine-tune accuracy", check_smoke_train),
 )
 TITLES = {cid: title for cid, title, _ in CHECKS}
+STATUS_MARK = {
+    "pass": ("PASS", "green"),
+    "warn": ("WARN", "yellow"),
+    "fail": ("FAIL", "bold red"),
+    "skip": ("SKIP", "dim"),
+}
 CHECK_IDS = tuple(TITLES)
+# What `envtool install` checks in the environment it has just made: the machine itself was
+# judged before installing (the profile's fit), the bench and the smoke fine-tune take minutes.
+INSTALL_CHECKS = ("python", "env", "pins", "torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step")
+MISSING_WORKLOAD = "missing_workload"  # a workload result's error kind: envtool shipped without finetune_smoke
 
 
 def _command_check(ctx: Context, cmd: CommandCheck) -> CheckResult:
@@ -572,9 +732,14 @@ def _command_check(ctx: Context, cmd: CommandCheck) -> CheckResult:
     )
 
 
-def run_checks(ctx: Context) -> Iterator[CheckResult]:
-    """Run every check in order, yielding each result as it finishes (with its duration)."""
+def run_checks(ctx: Context, only: Collection[str] | None = None) -> Iterator[CheckResult]:
+    """Run every check in order, yielding each result as it finishes (with its duration).
+
+    ``only``: just these built-in checks (in the list's order) and none of the lab's commands.
+    """
     for cid, _, fn in CHECKS:
+        if only is not None and cid not in only:
+            continue
         start = time.monotonic()
         if cid in ctx.config.skip:
             res = _skip(cid, f"left out by {ctx.config.source or 'the checklist file'}")
@@ -586,14 +751,14 @@ def run_checks(ctx: Context) -> Iterator[CheckResult]:
         res = dataclasses.replace(res, duration_s=time.monotonic() - start)
         ctx.results[cid] = res
         yield res
-    for cmd in ctx.config.commands:
+    for cmd in ctx.config.commands if only is None else ():
         start = time.monotonic()
         res = dataclasses.replace(_command_check(ctx, cmd), duration_s=time.monotonic() - start)
         ctx.results[cmd.id] = res
         yield res
 
 
-# --------------------------------------------------------------------------- default probes (the target python)
+# --------------------------------------------------------------------------- the real probes (the target python)
 
 TRANSFORMERS_PROBE = """
 import json
@@ -604,9 +769,24 @@ try:
     model = BertForSequenceClassification(cfg)
     out = model(input_ids=torch.randint(0, 512, (2, 8)), labels=torch.tensor([0, 1]))
     ok = bool(torch.isfinite(out.loss).item())
-    print(json.dumps({"ok": ok, "version": transformers.__version__, "parameters": sum(p.numel() for p in model.parameters()), "error": None if ok else "non-finite loss"}))
+    print(json.dumps({
+        "ok": ok,
+        "version": transformers.__version__,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "error": None if ok else "non-finite loss",
+    }))
 except BaseException as exc:
     print(json.dumps({"ok": False, "error": "%s: %s" % (type(exc).__name__, exc)}))
+"""
+
+PACKAGES_PROBE = """
+import importlib.metadata as m, json, sys
+dists = {}
+for d in m.distributions():
+    name = d.metadata["Name"]
+    if name and name not in dists:
+        dists[name] = d.version
+print(json.dumps({"python": sys.version.split()[0], "dists": dists}))
 """
 
 
@@ -620,3 +800,68 @@ def parse_last_json(stdout: str) -> dict[str, Any] | None:
                 return None
             return obj if isinstance(obj, dict) else None
     return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TargetProbes:
+    """The context's callables for a real target python; every child gets ``env``."""
+
+    python: str
+    env: Mapping[str, str]
+    deep_timeout: float = 120.0
+    workload_timeout: float = 900.0
+
+    def deep(self) -> TorchRuntime:
+        from envtool.probes.torch_runtime import probe_torch_runtime
+
+        return probe_torch_runtime(self.python, timeout=self.deep_timeout, env=self.env)[0]
+
+    def transformers(self) -> dict[str, Any]:
+        from envtool import runner
+
+        done = runner.capture(
+            [self.python, "-c", TRANSFORMERS_PROBE],
+            timeout=180,
+            env={**self.env, "HF_HUB_OFFLINE": "1"},
+            tie_to_parent=True,
+        )
+        return parse_last_json(done.stdout) or {"ok": False, "error": done.describe_failure(5)}
+
+    def packages(self) -> dict[str, Any]:
+        from envtool import runner
+
+        done = runner.capture([self.python, "-c", PACKAGES_PROBE], timeout=120, env=self.env)
+        return parse_last_json(done.stdout) or {"error": done.describe_failure(5)}
+
+    def workload(self, options: Mapping[str, Any]) -> dict[str, Any]:
+        from envtool import workload
+
+        try:
+            return workload.run_bench(self.python, options, timeout=self.workload_timeout, env=self.env)
+        except FileNotFoundError as exc:
+            return {"ok": False, "error": {"kind": MISSING_WORKLOAD, "message": str(exc)}}
+
+    def train(self) -> dict[str, Any]:
+        from envtool import workload
+
+        try:
+            done = workload.run_module(
+                self.python, "train", ["--json"], timeout=self.workload_timeout, env=self.env, with_data=True
+            )
+        except FileNotFoundError as exc:
+            return {"ok": False, "error": {"kind": MISSING_WORKLOAD, "message": str(exc)}}
+        return workload.result_of(done, self.python, self.workload_timeout)
+
+    def command(self, cmd: CommandCheck) -> tuple[int | None, str]:
+        from envtool import runner
+
+        try:
+            done = runner.capture(list(cmd.argv), timeout=cmd.timeout)
+        except EnvtoolError as exc:
+            return 127, str(exc)
+        return (None if done.timed_out else done.returncode), done.stdout + done.stderr
+
+
+def verification_ok(results: Sequence[CheckResult]) -> bool:
+    """No check failed (a skip or a warning is not a failure)."""
+    return all(r.status != Status.FAIL for r in results)

@@ -28,7 +28,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``only``, just that command's options are built (and its module imported)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument(
         "--json", action="store_true", help="print one JSON object on stdout, everything else on stderr"
     )
@@ -95,7 +95,7 @@ class Ui:
             task = prog.add_task(description, total=total)
 
             def advance(n: float = 1, description: str | None = None) -> None:
-                prog.update(task, advance=n, **({"description": description} if description else {}))
+                prog.update(task, advance=n, description=description)
 
             yield advance
 
@@ -151,7 +151,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
             parser.print_help(out)
             return EXIT_BAD_INPUT
         ui = Ui(err, quiet=as_json)
-        result = commands.load(args.command).run(args, ui)
+        result: CommandResult = commands.load(args.command).run(args, ui)
     except KeyboardInterrupt:
         err.write("envtool: interrupted\n")
         result = CommandResult(command=command, errors=("interrupted",), exit_code=EXIT_INTERRUPTED)

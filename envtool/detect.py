@@ -6,7 +6,8 @@ import dataclasses
 import os
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from envtool import knowledge
 from envtool.model import HostFacts, NvidiaFacts, ProbeNote
@@ -55,7 +56,7 @@ def collect_facts(
             rt, n = _safe(f_rt, "torch_runtime")
             notes += n
     notes.append(ProbeNote(probe="detect", status="ok", duration_s=time.monotonic() - start))
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for key, value in (("system", sysf), ("nvidia", nv), ("toolkit", tk), ("python", py)):
         if value is not None:
             kwargs[key] = _fill_capabilities(value) if key == "nvidia" else value
@@ -68,7 +69,20 @@ def collect_facts(
     )
 
 
-def _safe(future, name: str):  # type: ignore[no-untyped-def]
+def with_python(
+    facts: HostFacts, python: str, env: Mapping[str, str] | None = None, *, probe_timeout: float = 5.0
+) -> HostFacts:
+    """``facts`` with only the python part surveyed again, for ``python``.
+
+    For an interpreter that did not exist when the machine was surveyed (the environment
+    ``envtool install`` has just made): the machine's own facts stay as they were collected.
+    """
+    env = dict(os.environ if env is None else env)
+    py, notes = python_env.probe_python(python, env, timeout=probe_timeout * 2)
+    return dataclasses.replace(facts, python=py, probes=(*facts.probes, *notes))
+
+
+def _safe(future: Future[Any], name: str) -> tuple[Any, list[ProbeNote]]:
     """A probe's result, or (None, a note) if the probe itself had a bug."""
     try:
         value, notes = future.result()

@@ -252,6 +252,25 @@ class Finding:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Misfit:
+    """Why one profile does not fit this machine (``rules.profile_fit``).
+
+    ``id`` is a finding id; ``reason`` is the short phrase a recommendation lists after the
+    profile's name ("needs a driver >= 525.60.13"), ``message`` the whole sentence.
+    """
+
+    profile: str
+    id: str
+    severity: Severity
+    message: str
+    fix: str
+    reason: str
+
+    def finding(self, severity: Severity | None = None) -> Finding:
+        return Finding(id=self.id, severity=severity or self.severity, message=self.message, fix=self.fix)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Recommendation:
     name: str
     reasons: tuple[str, ...] = ()
@@ -326,7 +345,7 @@ def _coerce(tp: Any, value: Any) -> Any:
             raise TypeError(f"expected a list, got {type(value).__name__}")
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_coerce(args[0], v) for v in value)
-        return tuple(_coerce(a, v) for a, v in zip(args, value))
+        return tuple(_coerce(a, v) for a, v in zip(args, value, strict=False))
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         return from_jsonable(tp, value)
     if isinstance(tp, type) and issubclass(tp, enum.Enum):
@@ -340,7 +359,7 @@ def _coerce(tp: Any, value: Any) -> Any:
 
 def facts_to_data(facts: HostFacts) -> dict[str, Any]:
     """The JSON layout of facts in ``detect``'s ``data``: GPUs as a top-level list."""
-    data = to_jsonable(facts)
+    data: dict[str, Any] = to_jsonable(facts)
     data["gpus"] = data["nvidia"].pop("gpus")
     data["env_vars"] = dict(facts.env_vars)
     return data
@@ -356,7 +375,8 @@ def facts_from_data(data: dict[str, Any]) -> HostFacts:
     env = data.get("env_vars")
     if isinstance(env, dict):
         data["env_vars"] = [[k, v] for k, v in env.items()]
-    return from_jsonable(HostFacts, data)
+    facts: HostFacts = from_jsonable(HostFacts, data)
+    return facts
 
 
 @dataclass(frozen=True, kw_only=True)

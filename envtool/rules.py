@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from envtool import knowledge
-from envtool.model import Finding, GpuInfo, HostFacts, Profile, Recommendation, Severity
+from envtool.model import Finding, GpuInfo, HostFacts, Misfit, Profile, Recommendation, Severity
 from envtool.util import GIB, release_text, version_major, version_parts
 
 
@@ -474,7 +474,20 @@ def _conflicts(facts: HostFacts) -> list[Finding]:
 # --------------------------------------------------------------------------- profiles
 
 
-def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
+def _misfit(
+    profile: Profile, fid: str, message: str, fix: str, reason: str, severity: Severity | None = None
+) -> Misfit:
+    return Misfit(
+        profile=profile.name,
+        id=fid,
+        severity=severity or VOCABULARY[fid][0],
+        message=message,
+        fix=fix,
+        reason=reason,
+    )
+
+
+def profile_fit(profile: Profile, facts: HostFacts) -> list[Misfit]:
     """Why a profile does not fit this machine (empty: it fits)."""
     if not profile.is_gpu:
         return []
@@ -482,33 +495,42 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
     os_name = facts.system.os_name
     if has_gpu(facts) is False:
         return [
-            _f(
+            _misfit(
+                profile,
                 "no_gpu",
                 f"profile {profile.name} needs an NVIDIA GPU and this machine has none",
                 "use `--profile cpu`",
+                "no NVIDIA GPU",
                 severity=Severity.ERROR,
             )
         ]
     driver_known = bool(nv.driver_version or nv.cuda_driver_version)
     if nv.error or (facts.source == "detect" and nv.hardware_present and not driver_known):
+        why = nv.error or "none found"
         return [
-            _f(
+            _misfit(
+                profile,
                 "no_driver",
-                f"profile {profile.name} needs a working NVIDIA driver: {nv.error or 'none found'}",
+                f"profile {profile.name} needs a working NVIDIA driver: {why}",
                 _driver_fix(profile.cuda or "12.0", os_name),
+                f"needs a working NVIDIA driver: {why}",
             )
         ]
     out = []
-    if nv.driver_version or nv.cuda_driver_version:
+    if driver_known:
         ok = knowledge.driver_supports_cuda(
             nv.driver_version, nv.cuda_driver_version, profile.cuda or "", os_name or "Linux"
         )
         if ok is False:
+            need = knowledge.min_driver_for_cuda(profile.cuda or "", os_name or "Linux")
             out.append(
-                _f(
+                _misfit(
+                    profile,
                     "driver_too_old",
-                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {knowledge.min_driver_for_cuda(profile.cuda or '', os_name or 'Linux') or '?'}; this one is {nv.driver_version or '?'} (CUDA {driver_max_cuda(facts) or '?'})",
+                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {need or '?'}; "
+                    f"this one is {nv.driver_version or '?'} (CUDA {driver_max_cuda(facts) or '?'})",
                     _driver_fix(profile.cuda or "", os_name),
+                    f"needs a driver >= {need}",
                 )
             )
     tv = knowledge.torch_variant(profile.variant, profile.torch)
@@ -516,11 +538,14 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
         for g in nv.gpus:
             cc = gpu_capability(g)
             if cc and not knowledge.arch_covered(cc, tv.sass, tv.ptx):
+                gpu = f"GPU {g.index} ({g.name}, compute capability {cc})"
                 out.append(
-                    _f(
+                    _misfit(
+                        profile,
                         "arch_unsupported",
-                        f"profile {profile.name} (torch {profile.torch} {profile.variant}) has no kernels for GPU {g.index} ({g.name}, compute capability {cc})",
+                        f"profile {profile.name} (torch {profile.torch} {profile.variant}) has no kernels for {gpu}",
                         "pick a profile whose build covers it (see `envtool profiles`)",
+                        f"no kernels for {gpu}",
                     )
                 )
     return out
@@ -558,48 +583,41 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
     reasons.append(f"NVIDIA GPU(s) found: {names}")
     driver_known = bool(nv.driver_version or nv.cuda_driver_version)
     if nv.error or (not driver_known and facts.source == "detect"):
-        reasons.append(
-            f"no working NVIDIA driver ({nv.error or 'neither NVML nor nvidia-smi answered'}): no CUDA profile can run until one is installed"
-        )
+        why = nv.error or "neither NVML nor nvidia-smi answered"
+        reasons.append(f"no working NVIDIA driver ({why}): no CUDA profile can run until one is installed")
         return Recommendation(name=cpu_name, reasons=tuple(reasons + [f"{cpu_name}: until a driver is installed"]))
     max_cuda = driver_max_cuda(facts)
     if driver_known:
         reasons.append(f"driver {nv.driver_version or '?'} supports CUDA up to {max_cuda or '?'}")
     else:
         reasons.append(
-            "the report does not give the driver version: judging by the GPUs only (check the driver against the profile's minimum)"
+            "the report does not give the driver version: judging by the GPUs only"
+            " (check the driver against the profile's minimum)"
         )
     os_name = facts.system.os_name or "Linux"
     chosen: Profile | None = None
     for p in sorted((p for p in profiles if p.is_gpu), key=lambda p: version_parts(p.cuda, 3), reverse=True):
         misfits = profile_fit(p, facts)
         if misfits:
-            why = "; ".join(
-                f"needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}"
-                if m.id == "driver_too_old"
-                else m.message.split(") has no kernels for ", 1)[-1].replace("GPU", "no kernels for GPU", 1)
-                if m.id == "arch_unsupported"
-                else m.message
-                for m in misfits
-            )
-            reasons.append(f"{p.name}: no, {why}")
+            reasons.append(f"{p.name}: no, " + "; ".join(m.reason for m in misfits))
             continue
         compat = bool(max_cuda and version_parts(p.cuda, 3) > version_parts(max_cuda, 3))
         if compat and not _sass_covers_all(p, facts):
             reasons.append(
-                f"{p.name}: no, CUDA {p.cuda} is newer than the driver's {max_cuda} and the build has only PTX for a GPU, which minor-version compatibility cannot run"
+                f"{p.name}: no, CUDA {p.cuda} is newer than the driver's {max_cuda} and the build has only PTX"
+                " for a GPU, which minor-version compatibility cannot run"
             )
             continue
+        need = knowledge.min_driver_for_cuda(p.cuda or "", os_name)
         if compat:
             reasons.append(
-                f"{p.name}: fits through CUDA minor-version compatibility (CUDA {p.cuda} > the driver's {max_cuda}, same major, driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)})"
+                f"{p.name}: fits through CUDA minor-version compatibility"
+                f" (CUDA {p.cuda} > the driver's {max_cuda}, same major, driver >= {need})"
             )
         elif driver_known:
             reasons.append(f"{p.name}: fits (CUDA {p.cuda} <= {max_cuda or '?'}, the build covers every GPU)")
         else:
-            reasons.append(
-                f"{p.name}: the build covers every GPU; needs a driver >= {knowledge.min_driver_for_cuda(p.cuda or '', os_name)}"
-            )
+            reasons.append(f"{p.name}: the build covers every GPU; needs a driver >= {need}")
         chosen = p
         break
     if chosen is None:

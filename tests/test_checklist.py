@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -210,3 +211,136 @@ def test_report_formats_on_stdout(tmp_path: Path, fmt: str) -> None:
     else:
         env = json.loads(out)
         assert env["command"] == "checklist" and [c["id"] for c in env["data"]["checks"]][:2] == ["os", "python"]
+
+
+# --------------------------------------------------------------------------- the engine, with given probes
+
+
+def fake_context(*, plan=None, packages=None, workload=None, profile=None):  # type: ignore[no-untyped-def]
+    """A context for this machine's facts whose probes are the test's own (no torch is imported)."""
+    from envtool.model import DeviceRun, HostFacts, PythonFacts, SystemFacts, TorchBuild, TorchRuntime
+
+    def never(*_: object) -> dict:
+        raise AssertionError("not expected to run")
+
+    facts = HostFacts(
+        system=SystemFacts(os_name="Linux", arch="x86_64"),
+        python=PythonFacts(
+            executable="/e/bin/python",
+            version="3.11.9",
+            env_kind="venv",
+            env_prefix="/e",
+            torch=TorchBuild(version="2.13.0+cpu"),
+        ),
+        source="detect",
+    )
+    runtime = TorchRuntime(outcome="ok", version="2.13.0+cpu", cuda=None, devices=(DeviceRun(device="cpu", ok=True),))
+    return checklist.Context(
+        facts=facts,
+        python="/e/bin/python",
+        python_exists=True,
+        config=checklist.ChecklistConfig(),
+        profile=profile,
+        profile_note="given",
+        deep_probe=lambda: runtime,
+        transformers_probe=lambda: {"ok": True, "version": "5.0.0", "parameters": 10},
+        workload=workload or never,
+        train=never,
+        command=lambda c: (0, ""),
+        packages_probe=(lambda: packages) if packages is not None else None,
+        plan=plan,
+    )
+
+
+def small_plan(pins: tuple[str, ...] = ("six==1.17.0",), torch: str | None = None):  # type: ignore[no-untyped-def]
+    from envtool import plan, profiles
+
+    cpu = profiles.find_profile("cpu", profiles.load_profiles(None))
+    prof = dataclasses.replace(cpu, packages=pins, torch=torch, torch_packages=())
+    return plan.build_plan(prof, prefix="/e", base_python="/usr/bin/python3.11")
+
+
+def test_pins_compare_the_environment_with_the_plan() -> None:
+    p = small_plan(("six==1.17.0", "idna==3.10"))
+    py = p.profile.python
+    ctx = fake_context(plan=p, packages={"python": f"{py}.9", "dists": {"six": "1.17.0", "IDNA": "3.7"}})
+    results = {r.id: r for r in checklist.run_checks(ctx, only=checklist.INSTALL_CHECKS)}
+    assert list(results) == list(checklist.INSTALL_CHECKS)
+    pins = results["pins"]
+    assert pins.status == "fail" and "idna 3.7 does not match ==3.10" in pins.seen and "--force-recreate" in pins.fix
+    assert ctx.installed == {"six": "1.17.0", "IDNA": "3.7"}
+    ok = fake_context(plan=p, packages={"python": f"{py}.1", "dists": {"six": "1.17.0", "idna": "3.10"}})
+    assert next(r for r in checklist.run_checks(ok, only=("env", "pins"))).status == "pass"
+    wrong_py = fake_context(plan=p, packages={"python": "3.9.1", "dists": {"six": "1.17.0", "idna": "3.10"}})
+    res = {r.id: r for r in checklist.run_checks(wrong_py, only=("env", "pins"))}
+    assert res["pins"].status == "fail" and f"the profile wants {py}" in res["pins"].seen
+
+
+def test_a_profile_without_torch_skips_the_torch_checks_with_its_reason() -> None:
+    ctx = fake_context(plan=small_plan(), packages={"python": "3.11.9", "dists": {"six": "1.17.0"}})
+    results = {r.id: r for r in checklist.run_checks(ctx, only=checklist.INSTALL_CHECKS)}
+    assert results["torch_imports"].status == "skip" and "installs no torch" in results["torch_imports"].seen
+    for cid in ("torch_build", "transformers", "train_step"):
+        assert results[cid].status == "skip" and "installs no" in results[cid].seen, cid
+    assert ctx.torch_runtime is None  # the deep probe never ran
+
+
+def test_the_torch_build_must_be_the_profiles() -> None:
+    cuda_plan = dataclasses.replace(
+        small_plan(torch="2.13.0"),
+        profile=dataclasses.replace(small_plan(torch="2.13.0").profile, cuda="12.6", variant="cu126"),
+    )
+    ctx = fake_context(plan=cuda_plan, packages={"python": "3.11.9", "dists": {"six": "1.17.0", "torch": "2.13.0"}})
+    results = {r.id: r for r in checklist.run_checks(ctx, only=("env", "pins", "torch_imports", "torch_build"))}
+    assert results["torch_imports"].status == "pass" and "kernel ran on cpu" in results["torch_imports"].seen
+    assert results["torch_build"].status == "fail" and "wants cu126" in results["torch_build"].seen
+
+
+def test_checks_run_the_deep_probe_once_and_keep_the_bench_result() -> None:
+    calls: list[dict] = []
+
+    def workload(options):  # type: ignore[no-untyped-def]
+        calls.append(dict(options))
+        return {
+            "ok": True,
+            "losses": [2.0, 1.9, 1.5, 1.2],
+            "samples_per_s": 10.0,
+            "tflops": 0.1,
+            "device_name": "cpu",
+            "precision": "fp32",
+        }
+
+    ctx = fake_context(workload=workload)
+    probes = []
+    runtime = ctx.deep_probe
+    ctx.deep_probe = lambda: probes.append(1) or runtime()
+    results = {r.id: r for r in checklist.run_checks(ctx)}
+    assert results["train_step"].status == "pass" and results["bench"].status in ("pass", "warn", "fail")
+    assert len(probes) == 1 and ctx.facts_seen().torch_runtime is ctx.torch_runtime
+    assert ctx.bench_result is not None and "verdict" in ctx.bench_result and len(calls) == 2
+    assert results["pins"].status == "skip" and "no install plan" in results["pins"].seen
+
+
+def test_a_missing_workload_is_a_skip_not_a_failure() -> None:
+    ctx = fake_context(
+        workload=lambda o: {
+            "ok": False,
+            "error": {"kind": checklist.MISSING_WORKLOAD, "message": "not found beside envtool"},
+        }
+    )
+    res = {r.id: r for r in checklist.run_checks(ctx, only=("env", "torch_imports", "transformers", "train_step"))}
+    assert res["train_step"].status == "skip" and "not found beside envtool" in res["train_step"].seen
+
+
+def test_profile_misfits_are_structured() -> None:
+    from envtool import profiles, rules
+    from envtool.model import HostFacts, NvidiaFacts, Severity
+
+    profs = profiles.load_profiles(None)
+    gpu = next(p for p in profs if p.is_gpu)
+    facts = HostFacts(nvidia=NvidiaFacts(), source="detect")
+    (m,) = rules.profile_fit(gpu, facts)
+    assert (m.profile, m.id, m.severity) == (gpu.name, "no_gpu", "error") and m.fix and m.reason
+    assert m.finding().id == "no_gpu" and m.finding(Severity.WARN).severity == "warn"
+    res = checklist.check_profile(dataclasses.replace(fake_context(profile=gpu), facts=facts))
+    assert res.status == "fail" and res.seen == m.message and res.fix == m.fix

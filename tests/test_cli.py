@@ -55,7 +55,7 @@ def test_detect_on_this_machine_sees_real_facts() -> None:
     code, out, _ = run_main("detect", "--json")
     data = json.loads(out)["data"]
     assert data["python"]["executable"]
-    assert data["python"]["version"] == "%d.%d.%d" % sys.version_info[:3]
+    assert data["python"]["version"] == "{}.{}.{}".format(*sys.version_info[:3])
     assert data["system"]["logical_cores"] == os.cpu_count()
     if not data["gpus"] and not data["nvidia"]["hardware_present"]:
         assert data["recommended_profile"]["name"] == "cpu"
@@ -63,7 +63,10 @@ def test_detect_on_this_machine_sees_real_facts() -> None:
 
 
 def test_detect_does_not_import_torch() -> None:
-    code = "import sys; from envtool.cli import main; import io; main(['detect','--json'], stdout=io.StringIO()); print('torch' in sys.modules, 'transformers' in sys.modules)"
+    code = (
+        "import sys; from envtool.cli import main; import io; main(['detect','--json'], stdout=io.StringIO()); "
+        "print('torch' in sys.modules, 'transformers' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.stdout.strip().splitlines()[-1] == "False False", done.stderr
 
@@ -186,3 +189,34 @@ def test_secret_env_values_are_masked(monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.loads(run_main("detect", "--json")[1])["data"]
     assert data["env_vars"]["HF_TOKEN"] == "****"
     assert "mirror.example" in data["env_vars"]["PIP_INDEX_URL"]
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+            out.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_the_core_never_climbs_up_to_the_commands() -> None:
+    """Orchestration lives below every command: only the CLI loads commands, and no command reaches
+    into another one (``_common`` holds what they share; rendering a shared data shape is the exception)."""
+    pkg = REPO / "envtool"
+    commands = {p.stem for p in (pkg / "commands").glob("*.py") if not p.stem.startswith("_")}
+    for path in pkg.rglob("*.py"):
+        rel = path.relative_to(pkg)
+        used = {m for m in _imports(path) if m.startswith("envtool.commands")}
+        if rel.parts[0] == "commands":
+            others = {m.split(".")[2] for m in used if m.count(".") >= 2} & (commands - {path.stem})
+            # onboard's result holds checklist data: it renders it with the checklist's renderer
+            allowed = {"checklist"} if path.stem == "onboard" else set()
+            assert others <= allowed, (rel, others)
+        elif rel != Path("cli.py"):
+            assert not used, (rel, used)

@@ -7,18 +7,21 @@ import http.server
 import io
 import json
 import os
+import shutil
 import signal
 import socketserver
 import subprocess
 import sys
 import threading
 import time
+import venv
 from pathlib import Path
 
 import pytest
 
-from envtool import install, runner
+from envtool import checklist, install, runner, workload
 from envtool.cli import main
+from envtool.model import HostFacts
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = (
@@ -75,8 +78,10 @@ def test_small_venv_install_succeeds_and_verifies(tmp_path: Path) -> None:
         "--profile", "small", "--profiles-dir", str(profiles_dir(tmp_path)), "--prefix", str(target)
     )
     assert code == 0, env["errors"]
-    checks = {c["check"]: c["status"] for c in env["data"]["verification"]}
-    assert checks["installed six"] == "pass" and checks["python version"] == "pass" and checks["torch"] == "skip"
+    checks = {c["id"]: c for c in env["data"]["verification"]}
+    assert checks["pins"]["status"] == "pass" and "six 1.17.0" in checks["pins"]["seen"]
+    assert checks["python"]["status"] == "pass" and checks["env"]["status"] == "pass"
+    assert checks["torch_imports"]["status"] == "skip" and "installs no torch" in checks["torch_imports"]["seen"]
     lock = json.loads((target / install.LOCK_FILE).read_text())
     assert lock["installed"]["six"] == "1.17.0" and lock["verification"]["ok"] is True
     assert not install.lock_path(target).exists()  # released
@@ -291,18 +296,177 @@ def test_end_to_end_torch_install_verifies(tmp_path: Path) -> None:
     code, env = run_install(
         "--profile", "e2e", "--profiles-dir", str(profiles_dir(tmp_path, E2E, "e2e")), "--prefix", str(target)
     )
-    checks = {c["check"]: c for c in env["data"].get("verification", [])}
+    checks = {c["id"]: c for c in env["data"].get("verification", [])}
     assert code == 0, (env["errors"], checks)
-    for name in (
-        "import torch",
-        "torch version",
-        "torch CUDA build",
-        "kernel on cpu",
-        "import transformers",
-        "installed transformers",
-    ):
-        assert checks[name]["status"] == "pass", checks[name]
-    bert = checks["BERT training step"]
-    assert bert["status"] == ("pass" if install.find_finetune_smoke() else "skip"), bert
+    for cid in ("pins", "torch_imports", "torch_build", "transformers"):
+        assert checks[cid]["status"] == "pass", checks[cid]
+    # the torch version and the CPU build match the profile; transformers is installed at its pin
+    assert "torch 2.13.0" in checks["pins"]["seen"] and "transformers " in checks["pins"]["seen"]
+    assert "CUDA none" in checks["torch_build"]["seen"] and "kernel ran on cpu" in checks["torch_imports"]["seen"]
+    bert = checks["train_step"]
+    assert bert["status"] == ("pass" if workload.workload_dir() else "skip"), bert
     lock = json.loads((target / install.LOCK_FILE).read_text())
     assert lock["installed"]["torch"].startswith("2.13.0")
+
+
+# --------------------------------------------------------------------------- the workload in a target python
+
+
+def test_workload_child_sees_only_its_private_copy(tmp_path: Path) -> None:
+    with workload.private_copy() as root:
+        assert sorted(p.name for p in root.iterdir()) == ["finetune_smoke"]
+        assert (root / "finetune_smoke" / "bench.py").is_file() and not (root / "finetune_smoke" / "data").exists()
+        env = workload.child_env(root, {"PYTHONPATH": str(tmp_path), "PATH": os.environ.get("PATH", "")})
+        assert env["PYTHONPATH"] == str(root) and env["HF_HUB_OFFLINE"] == "1"
+    assert not root.exists()
+
+
+@pytest.mark.integration
+def test_bert_step_imports_the_targets_torch_not_envtools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a non-editable install ``finetune_smoke`` lies in envtool's site-packages, beside the torch
+    and transformers of envtool's ``bench`` extra: the new environment's BERT step must not see them."""
+    site = tmp_path / "envtool-site-packages"
+    src = workload.workload_dir()
+    assert src is not None
+    shutil.copytree(src, site / "finetune_smoke", ignore=shutil.ignore_patterns("__pycache__", "data"))
+    leaked = tmp_path / "leaked"
+    for name in ("torch", "transformers"):
+        (site / name).mkdir()
+        (site / name / "__init__.py").write_text(
+            f"open({str(leaked)!r}, 'a').write({name!r} + '\\n')\nraise SystemExit(7)\n"
+        )
+    monkeypatch.setattr(workload, "workload_dir", lambda: site / "finetune_smoke")
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "target")  # the target: no torch at all
+    py = str(tmp_path / "target" / "bin" / "python")
+    ctx = checklist.Context.for_target(
+        facts=HostFacts(),
+        python=py,
+        config=checklist.ChecklistConfig(),
+        profile=None,
+        profile_note="",
+        env={**install.standalone_env(), "PYTHONPATH": str(site)},  # envtool's own path must not leak either
+    )
+    res = ctx.workload({"model": "tiny", "steps": 1, "warmup": 0, "batch_size": 2, "seq_len": 8, "device": "cpu"})
+    assert not leaked.exists(), leaked.read_text()
+    # the workload ran (envtool's copy) and found no torch in the target: the truth about the target
+    assert res["ok"] is False and "No module named 'torch'" in res["error"]["message"], res
+
+
+# --------------------------------------------------------------------------- the pipeline and onboard
+
+
+def test_pipeline_steps_run_in_order_and_an_int_ends_the_run() -> None:
+    from envtool import workflow
+
+    seen: list[str] = []
+
+    def step(name: str, out: int | None = None):  # type: ignore[no-untyped-def]
+        def run(s: workflow.InstallState) -> workflow.InstallState | int:
+            seen.append(name)
+            return s if out is None else out
+
+        return run
+
+    state = workflow.InstallState(
+        options=workflow.InstallOptions(request=workflow.PlanRequest(profile="cpu")),
+        verification=workflow.Verification(),
+        facts=HostFacts(),
+        ui=workflow.QuietUi(),
+    )
+    assert workflow.execute(state, [step("a"), step("b")]) == (state, 0)
+    assert workflow.execute(state, [step("c"), step("d", 5), step("e")]) == (state, 5)
+    assert seen == ["a", "b", "c", "d"]
+
+
+def test_install_auto_surveys_the_machine_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from envtool import detect
+
+    calls: list[object] = []
+    real = detect.collect_facts
+
+    def counting(**kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detect, "collect_facts", counting)
+    code, env = run_install("--profile", "auto", "--prefix", str(tmp_path / "env"), "--dry-run")
+    assert code == 0 and env["data"]["dry_run"] and env["data"]["recommended_profile"]["reasons"]
+    assert len(calls) == 1
+
+
+def test_dry_run_renders_the_plan_with_the_plan_renderer(tmp_path: Path) -> None:
+    from envtool_cli import cli_text
+
+    code, out, _ = cli_text("install", "--profile", "cpu", "--prefix", str(tmp_path / "env"), "--dry-run")
+    assert code == 0 and "dry run: nothing was installed" in out
+    assert "-m venv" in out and "torch==" in out  # the plan's own text: its steps
+    assert not (tmp_path / "env").exists()
+
+
+@pytest.mark.integration
+def test_onboard_installs_and_runs_the_checklist_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from envtool import workflow
+
+    runs: list[object] = []
+    real = checklist.run_checks
+
+    def counting(ctx: checklist.Context, only: object = None):  # type: ignore[no-untyped-def]
+        runs.append(only)
+        return real(ctx, only)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(workflow.checklist, "run_checks", counting)
+    target, report = tmp_path / "env", tmp_path / "onboarding.json"
+    out = io.StringIO()
+    code = main(
+        [
+            "onboard",
+            "--json",
+            "--yes",
+            "--profile",
+            "small",
+            "--profiles-dir",
+            str(profiles_dir(tmp_path)),
+            "--prefix",
+            str(target),
+            "--output",
+            str(report),
+        ],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    env = json.loads(out.getvalue())
+    checks = {c["id"]: c for c in env["data"]["checks"]}
+    assert runs == [None]  # the whole list, once: it is also the install's verification
+    assert env["data"]["install"]["target"] == str(target) and checks["pins"]["status"] == "pass"
+    assert list(checks) == [c["id"] for c in env["data"]["checks"]]  # every check once
+    lock = json.loads((target / install.LOCK_FILE).read_text())
+    assert [c["id"] for c in lock["verification"]["checks"]] == list(checks)
+    assert json.loads(report.read_text())["data"]["checks"] == env["data"]["checks"]
+    assert code == (1 if any(c["status"] == "fail" for c in checks.values()) else 0)
+
+
+@pytest.mark.integration
+def test_onboard_checks_an_existing_environment_as_it_is(tmp_path: Path) -> None:
+    venv.EnvBuilder(with_pip=False).create(tmp_path / "env")
+    out = io.StringIO()
+    code = main(
+        ["onboard", "--json", "--prefix", str(tmp_path / "env"), "--output", str(tmp_path / "r.md")],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    env = json.loads(out.getvalue())
+    checks = {c["id"]: c for c in env["data"]["checks"]}
+    assert env["data"]["install"] is None and checks["env"]["status"] == "pass"
+    assert checks["torch_imports"]["status"] == "fail" and checks["pins"]["status"] == "skip"
+    assert code == 1 and (tmp_path / "r.md").read_text().startswith("# envtool checklist")
+
+
+def test_onboard_refuses_a_bad_output_name_before_any_work(tmp_path: Path) -> None:
+    out = io.StringIO()
+    code = main(
+        ["onboard", "--json", "--yes", "--prefix", str(tmp_path / "env"), "--output", str(tmp_path / "r.txt")],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert code == 2 and "r.txt" in json.loads(out.getvalue())["errors"][0]
+    assert not (tmp_path / "env").exists()

@@ -21,7 +21,9 @@ HELPS: dict[str, str] = {
     "detect": "what this machine is, what is wrong with it, which profile fits",
     "diagnose": "read a pasted collect_env dump or an envtool JSON report and diagnose it",
     "profiles": "list the profiles and whether each fits this machine",
-    "bench": "time a real BERT fine-tuning step (forward, backward, AdamW) and judge it against what the device should reach",
+    "bench": (
+        "time a real BERT fine-tuning step (forward, backward, AdamW) and judge it against what the device should reach"
+    ),
     "report": "merge checklist JSON reports of many machines into one HTML, Markdown or JSON fleet report",
     "plan": "print the steps that would install a profile into a new environment (runs nothing)",
     "install": "install a profile into a NEW environment and verify it (torch, transformers, GPUs, a BERT step)",

@@ -1,12 +1,15 @@
-"""Helpers shared by command modules."""
+"""Helpers shared by command modules: common options and turning them into the core's requests."""
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from envtool.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from envtool.workflow import PlanRequest
 
 T = TypeVar("T")
 
@@ -31,18 +34,65 @@ def add_target(p: argparse.ArgumentParser, what: str) -> None:
     where.add_argument("--prefix", metavar="DIR", help=f"{what}, by its directory (DIR/bin/python)")
 
 
-def env_python(prefix: str) -> str | None:
-    """The interpreter of an environment directory (venv or conda, POSIX or Windows), if any."""
-    import os
+def add_plan_target(p: argparse.ArgumentParser) -> None:
+    """The options of a new environment, shared by `plan` and `install` (``plan_request`` reads them)."""
+    from envtool.plan import BACKENDS
 
-    for cand in (
-        os.path.join(prefix, "bin", "python"),
-        os.path.join(prefix, "Scripts", "python.exe"),
-        os.path.join(prefix, "python.exe"),
-    ):
-        if os.path.exists(cand):
-            return cand
-    return None
+    p.add_argument(
+        "--profile",
+        required=True,
+        metavar="NAME|auto",
+        help="a profile name or alias, or auto (the one `envtool detect` recommends)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default="venv",
+        help="venv (stdlib venv + pip, default), uv, or conda (conda, mamba or micromamba)",
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--prefix", metavar="DIR", help="the new environment's directory")
+    where.add_argument(
+        "--name", metavar="NAME", help="a named environment (conda's env name; venv/uv: under ENVTOOL_ENVS_DIR)"
+    )
+    p.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="also install an optional group of the profile (e.g. notebook); repeatable",
+    )
+    add_profiles_dir(p)
+
+
+def plan_request(args: argparse.Namespace, platform: str | None = None) -> PlanRequest:
+    from envtool.workflow import PlanRequest
+
+    return PlanRequest(
+        profile=args.profile,
+        backend=args.backend,
+        prefix=args.prefix,
+        name=args.name,
+        groups=tuple(args.group),
+        profiles_dir=args.profiles_dir,
+        platform=platform,
+    )
+
+
+def env_python(prefix: str) -> str | None:
+    """The interpreter of an environment directory, if any (``workflow.env_python``)."""
+    from envtool.workflow import env_python as find
+
+    return find(prefix)
+
+
+def ui_or_quiet(ui: Any) -> Any:
+    """The CLI's ``Ui``, or one that shows nothing when a caller gives none."""
+    if ui is not None:
+        return ui
+    from envtool.workflow import QuietUi
+
+    return QuietUi()
 
 
 def run_with_progress(ui: Any, description: str, fn: Callable[[], T]) -> T:

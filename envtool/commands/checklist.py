@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import datetime as _dt
 import os
-import socket
 import sys
-from pathlib import Path
 from typing import Any
 
 from envtool.commands import HELPS
-from envtool.commands._common import add_profiles_dir, add_target, env_python
-from envtool.errors import BadInputError
-from envtool.model import CommandResult, Status, facts_to_data, to_jsonable
-from envtool.util import atomic_write_text
+from envtool.commands._common import add_profiles_dir, add_target, env_python, ui_or_quiet
+from envtool.model import CommandResult
 
 NAME = "checklist"
 HELP = HELPS[NAME]
-_MARK = {"pass": ("PASS", "green"), "warn": ("WARN", "yellow"), "fail": ("FAIL", "bold red"), "skip": ("SKIP", "dim")}
 _FORMATS = ("text", "md", "html", "json")
 
 
@@ -48,127 +41,27 @@ def _target(args: argparse.Namespace) -> str:
     return args.python or sys.executable
 
 
-def _output_format(path: str) -> str:
-    ext = Path(path).suffix.lower()
-    fmt = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}.get(ext)
-    if fmt is None:
-        raise BadInputError(f"--output {path}: name the report .html, .md or .json")
-    return fmt
-
-
-def _context(args: argparse.Namespace, python: str, config: Any) -> Any:
-    from envtool import bench, checklist, profiles, rules, runner
-    from envtool.detect import collect_facts
-    from envtool.errors import EnvtoolError
-    from envtool.probes.torch_runtime import probe_torch_runtime
-
-    exists = os.path.exists(python)
-    facts = collect_facts(python=python if exists else None)
-    if not exists:
-        from envtool.model import PythonFacts
-
-        facts = dataclasses.replace(facts, python=PythonFacts(executable=python))
-    profs = profiles.load_profiles(args.profiles_dir)
-    rec = rules.recommend(facts, profs)
-    name = args.profile or config.expected_profile
-    note = (
-        "asked for"
-        if args.profile
-        else (f"expected by {config.source}" if config.expected_profile else "recommended by detect")
-    )
-    try:
-        profile = profiles.find_profile(name or rec.name, profs)
-    except BadInputError as exc:
-        profile, note = None, str(exc)
-
-    def transformers_probe() -> dict[str, Any]:
-        done = runner.capture(
-            [python, "-c", checklist.TRANSFORMERS_PROBE],
-            timeout=180,
-            env={**os.environ, "HF_HUB_OFFLINE": "1"},
-            tie_to_parent=True,
-        )
-        return checklist.parse_last_json(done.stdout) or {"ok": False, "error": done.describe_failure(5)}
-
-    def train() -> dict[str, Any]:
-        done = bench.run_smoke(python, ["finetune_smoke.train", "--json"], timeout=900, with_data=True)
-        return bench.result_of(done, python, 900)
-
-    def command(cmd: Any) -> tuple[int | None, str]:
-        try:
-            done = runner.capture(list(cmd.argv), timeout=cmd.timeout)
-        except EnvtoolError as exc:
-            return 127, str(exc)
-        return (None if done.timed_out else done.returncode), done.stdout + done.stderr
-
-    return checklist.Context(
-        facts=facts,
-        python=python,
-        python_exists=exists,
-        config=config,
-        profile=profile,
-        profile_note=note,
-        deep_probe=lambda: probe_torch_runtime(python, timeout=120)[0],
-        transformers_probe=transformers_probe,
-        workload=lambda options: bench.run_workload(python, options, timeout=900),
-        train=train,
-        command=command,
-    ), rec
-
-
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
-    from envtool import checklist
+    from envtool import workflow
 
-    config = checklist.load_config(args.checklist)
-    if args.train:
-        config = dataclasses.replace(config, train=True)
-    out_fmt = _output_format(args.output) if args.output else None
-    python = _target(args)
-    ctx, rec = _context(args, python, config)
-    results = []
-    for res in checklist.run_checks(ctx):
-        results.append(res)
-        if ui is not None:
-            label, style = _MARK[str(res.status)]
-            ui.status(f"[{style}]{label}[/] {res.title} [dim]({res.duration_s:.1f} s)[/dim]")
-    data: dict[str, Any] = {
-        "host": socket.gethostname(),
-        "generated_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "target": {"python": python, "profile": ctx.profile.name if ctx.profile else None},
-        "checks": [to_jsonable(r) for r in results],
-        "facts": facts_to_data(
-            ctx.facts
-            if "runtime" not in ctx.cache
-            else dataclasses.replace(ctx.facts, torch_runtime=ctx.cache["runtime"])
-        ),
-        "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)},
-        "bench": ctx.cache.get("bench"),
-    }
-    failed = any(r.status == Status.FAIL for r in results)
-    result = CommandResult(command=NAME, data=data, exit_code=1 if failed else 0)
-    if args.format != "text":
-        from envtool import report
-        from envtool.model import envelope
-
-        result = dataclasses.replace(result, text=report.render(envelope(result), args.format))
-    if args.output:
-        from envtool import report
-        from envtool.model import envelope
-
-        text = report.render(envelope(result), out_fmt)  # type: ignore[arg-type]
-        path = Path(args.output)
-        try:
-            atomic_write_text(path, text, prefix=".envtool-report-")
-        except OSError as exc:
-            raise BadInputError(f"--output {args.output}: cannot write ({exc.strerror or exc})") from exc
-        data["report_file"] = str(path)
-    return result
+    options = workflow.ChecklistOptions(
+        python=_target(args),
+        profile=args.profile,
+        checklist=args.checklist,
+        output=args.output,
+        format=args.format,
+        train=args.train,
+        profiles_dir=args.profiles_dir,
+    )
+    return workflow.run_checklist(options, ui_or_quiet(ui))
 
 
 def render(result: CommandResult) -> list[Any]:
     from rich.rule import Rule
     from rich.table import Table
     from rich.text import Text
+
+    from envtool.checklist import STATUS_MARK
 
     data = result.data
     t = Table.grid(padding=(0, 1))
@@ -177,7 +70,7 @@ def render(result: CommandResult) -> list[Any]:
     t.add_column(justify="right", no_wrap=True)
     counts: dict[str, int] = {}
     for c in data.get("checks", []):
-        label, style = _MARK[c["status"]]
+        label, style = STATUS_MARK[c["status"]]
         counts[c["status"]] = counts.get(c["status"], 0) + 1
         t.add_row(Text(label, style=style), Text(c["title"], style="bold"), f"{c.get('duration_s', 0):.1f} s")
         if c.get("seen"):

@@ -1,8 +1,8 @@
 """`envtool onboard`: the whole onboarding flow in one command.
 
 Provision an environment with the profile ``auto`` picks (or, when the target already holds
-one, check that one), verify and bench it, and end with the checklist on screen and as a
-report file. It is ``install`` followed by ``checklist``, with their own options.
+one, check that one), verify and bench it with the whole checklist (run once), and end with
+the checklist on screen and as a report file (``envtool.workflow.onboard``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 from typing import Any
 
 from envtool.commands import HELPS
-from envtool.commands._common import add_profiles_dir, env_python
+from envtool.commands._common import add_profiles_dir, ui_or_quiet
 from envtool.model import CommandResult
 
 NAME = "onboard"
@@ -41,53 +41,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_profiles_dir(p)
 
 
-def _namespace(module: Any, argv: list[str]) -> argparse.Namespace:
-    """Parse ``argv`` with another command's own options, so defaults stay in one place."""
-    p = argparse.ArgumentParser(prog=f"envtool {module.NAME}")
-    module.add_arguments(p)
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--debug", action="store_true")
-    return p.parse_args(argv)
-
-
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
-    from envtool.commands import checklist, install
+    from envtool import workflow
 
-    common = ["--profiles-dir", args.profiles_dir] if args.profiles_dir else []
-    data: dict[str, Any] = {"prefix": args.prefix}
-    if env_python(args.prefix) is None:
-        if ui is not None:
-            ui.status(f"[bold]1/2[/bold] provisioning {args.prefix} with profile {args.profile}")
-        argv = ["--profile", args.profile, "--backend", args.backend, "--prefix", args.prefix, *common] + (
-            ["--yes"] if args.yes else []
-        )
-        installed = install.run(_namespace(install, argv), ui)
-        data["install"] = installed.data
-        if installed.exit_code != 0:
-            return CommandResult(
-                command=NAME,
-                data=data,
-                findings=installed.findings,
-                errors=installed.errors,
-                exit_code=installed.exit_code,
-            )
-        profile = installed.data.get("profile", args.profile)
-    else:
-        if ui is not None:
-            ui.status(f"[bold]1/2[/bold] {args.prefix} already holds an environment: checking it as it is")
-        data["install"] = None
-        profile = None if args.profile == "auto" else args.profile
-    if ui is not None:
-        ui.status("[bold]2/2[/bold] the onboarding checklist")
-    argv = ["--prefix", args.prefix, "--output", args.output, *common]
-    argv += ["--profile", profile] if profile else []
-    argv += ["--checklist", args.checklist] if args.checklist else []
-    argv += ["--train"] if args.train else []
-    checked = checklist.run(_namespace(checklist, argv), ui)
-    data.update(checked.data)
-    return CommandResult(
-        command=NAME, data=data, findings=checked.findings, errors=checked.errors, exit_code=checked.exit_code
+    options = workflow.OnboardOptions(
+        prefix=args.prefix,
+        profile=args.profile,
+        backend=args.backend,
+        output=args.output,
+        checklist=args.checklist,
+        yes=args.yes,
+        train=args.train,
+        profiles_dir=args.profiles_dir,
     )
+    return workflow.onboard(options, ui_or_quiet(ui))
 
 
 def render(result: CommandResult) -> list[Any]:
@@ -97,10 +64,12 @@ def render(result: CommandResult) -> list[Any]:
 
     items: list[Any] = []
     inst = result.data.get("install")
-    if inst:
+    if inst and inst.get("target"):
         items.append(
             Text(f"installed profile {inst.get('profile')} into {inst.get('target')}; activate: {inst.get('activate')}")
         )
+    for f in result.findings:
+        items.append(Text(f"{f.severity} {f.id}: {f.message}" + (f"\n     fix: {f.fix}" if f.fix else "")))
     if result.data.get("checks"):
         items += checklist.render(result)
     return items
