@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
-    from envtool import report
+    from envtool import fleet, report
 
     fmt = args.format or _SUFFIX_FORMAT.get(os.path.splitext(args.output)[1].lower(), "html")
     out_dir = os.path.dirname(os.path.abspath(args.output))
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     if ui is not None:
         ui.status(f"merging {len(args.files)} report(s)")
     # Every input is read and validated before anything is written.
-    merged = report.merge_reports(args.files)
+    merged = fleet.merge_reports(args.files)
     text = report.render(merged, fmt)
     report.write_atomic(args.output, text)
     d = merged["data"]
@@ -93,7 +93,8 @@ def render(result: CommandResult) -> list[Any]:
         items.append(Text(f"... and {more} more"))
     items.append(
         Text(
-            f"{d.get('machines')} machine(s): {c.get('fail', 0)} fail, {c.get('warn', 0)} warn, {c.get('pass', 0)} pass; wrote {d.get('output')} ({d.get('format')})"
+            f"{d.get('machines')} machine(s): {c.get('fail', 0)} fail, {c.get('warn', 0)} warn, "
+            f"{c.get('pass', 0)} pass; wrote {d.get('output')} ({d.get('format')})"
         )
     )
     return items
