@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from envtool import redact
 from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, add_target, env_python
 from envtool.errors import BadInputError
@@ -39,6 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--train", action="store_true", help="also run the sentiment smoke fine-tune (minutes)")
     add_profiles_dir(p)
+    redact.add_argument(p)
 
 
 def _target(args: argparse.Namespace) -> str:
@@ -144,6 +146,7 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)},
         "bench": ctx.cache.get("bench"),
     }
+    data = redact.maybe_data(args, data)  # before anything is rendered or written
     failed = any(r.status == Status.FAIL for r in results)
     result = CommandResult(command=NAME, data=data, exit_code=1 if failed else 0)
     if args.format != "text":
@@ -162,7 +165,7 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         except OSError as exc:
             raise BadInputError(f"--output {args.output}: cannot write ({exc.strerror or exc})") from exc
         data["report_file"] = str(path)
-    return result
+    return redact.maybe_result(args, result)
 
 
 def render(result: CommandResult) -> list[Any]:

@@ -6,6 +6,7 @@ import argparse
 import os
 from typing import Any
 
+from envtool import redact
 from envtool.commands import HELPS
 from envtool.errors import BadInputError
 from envtool.model import CommandResult
@@ -36,6 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # this parser from overwriting a value given before `merge`.
     m.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object on stdout")
     m.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    redact.add_argument(m)
 
 
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
@@ -49,6 +51,10 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         ui.status(f"merging {len(args.files)} report(s)")
     # Every input is read and validated before anything is written.
     merged = fleet.merge_reports(args.files)
+    # One redactor for the whole fleet: a host gets one placeholder in every row and file name.
+    redactor = redact.process_redactor() if args.redact else None
+    if redactor is not None:
+        merged = redactor.redact(merged)
     text = report.render(merged, fmt)
     report.write_atomic(args.output, text)
     d = merged["data"]
@@ -68,7 +74,8 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     }
     # Like every other command: 1 when a check failed, here on any machine of the fleet, so a
     # lab's CI can gate on the merged report. Warnings alone are 0. The report is written either way.
-    return CommandResult(command=NAME, data=data, exit_code=1 if d["fleet_status"] == "fail" else 0)
+    result = CommandResult(command=NAME, data=data, exit_code=1 if d["fleet_status"] == "fail" else 0)
+    return result if redactor is None else redactor.result(result)
 
 
 def render(result: CommandResult) -> list[Any]:
