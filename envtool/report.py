@@ -31,6 +31,8 @@ MERGE_COMMAND = "report merge"
 MISSING = "\u2014"  # an em dash: this machine's report has no such check
 
 Envelope = Mapping[str, Any]
+# A report file's format from its suffix, for every command that writes one.
+FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
 # --------------------------------------------------------------------------- small helpers

@@ -13,7 +13,6 @@ from envtool.model import CommandResult
 
 NAME = "report"
 HELP = HELPS[NAME]
-_SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -43,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     from envtool import fleet, report
 
-    fmt = args.format or _SUFFIX_FORMAT.get(os.path.splitext(args.output)[1].lower(), "html")
+    fmt = args.format or report.FORMAT_BY_SUFFIX.get(os.path.splitext(args.output)[1].lower(), "html")
     out_dir = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(out_dir):
         raise BadInputError(f"--output {args.output}: the folder {out_dir} does not exist")
