@@ -6,7 +6,9 @@ bench, some with a check the others lack) into a temporary folder, merges each s
 and the per-report cost relative to the smallest set; then times the CLI once on the largest
 set as a fresh process (wall time and max RSS). Usage:
 
-    python benchmarks/merge_scale.py [--sizes 10,100,1000] [--format html|md|json]
+    python benchmarks/merge_scale.py [--sizes 10,100,1000] [--format html|md|json] [--redact]
+
+With ``--redact`` every merge is also redacted (as ``report merge --redact`` does).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from envtool import SCHEMA, fleet, report  # noqa: E402
+from envtool import SCHEMA, fleet, redact, report  # noqa: E402
 from envtool.model import DiskInfo, GpuInfo, HostFacts, NvidiaFacts, PythonFacts, SystemFacts, TorchBuild, facts_to_data  # noqa: E402
 
 # GPU names and drivers as nvidia-smi reported them in the captured outputs under
@@ -156,10 +158,18 @@ def generate(folder: Path, n: int, seed: int = 0) -> list[str]:
     return paths
 
 
+REDACT = False  # --redact
+
+
+def _merged(paths: list[str]) -> dict:
+    merged = fleet.merge_reports(paths)
+    return redact.process_redactor().redact(merged) if REDACT else merged
+
+
 def merge_once(paths: list[str], fmt: str) -> tuple[float, int]:
-    """Wall seconds of merge + render, and the size of the rendered text."""
+    """Wall seconds of merge (+ redaction) + render, and the size of the rendered text."""
     t0 = time.perf_counter()
-    text = report.render(fleet.merge_reports(paths), fmt)
+    text = report.render(_merged(paths), fmt)
     return time.perf_counter() - t0, len(text)
 
 
@@ -167,7 +177,7 @@ def peak_traced(paths: list[str], fmt: str) -> int:
     """Peak Python heap (bytes) of merge + render, traced in a separate run (tracing slows it)."""
     tracemalloc.start()
     try:
-        report.render(fleet.merge_reports(paths), fmt)
+        report.render(_merged(paths), fmt)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -178,7 +188,8 @@ def cli_once(paths: list[str], out: Path, fmt: str) -> tuple[float, float, int]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "envtool", "report", "merge", *paths, "--format", fmt, "--output", str(out)],
+        [sys.executable, "-m", "envtool", "report", "merge", *paths, "--format", fmt, "--output", str(out)]
+        + (["--redact"] if REDACT else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -196,7 +207,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,100,1000")
     ap.add_argument("--format", default="html", choices=("html", "md", "json"))
+    ap.add_argument("--redact", action="store_true", help="redact each merge, as `report merge --redact` does")
     args = ap.parse_args()
+    global REDACT
+    REDACT = args.redact
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="envtool-merge-scale-") as tmp:

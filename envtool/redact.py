@@ -149,6 +149,7 @@ class Redactor:
         self._literals: dict[str, _Literal] = {}
         self._direct: dict[str, str] = {}  # values replaced where they stand (env values), not in text
         self._pattern: re.Pattern[str] | None = None
+        self._placeholders: dict[str, str] = {}
         for kind, value in known:
             self._learn_value(kind, value)
 
@@ -242,20 +243,10 @@ class Redactor:
     # ------------------------------------------------------------------ replacing
 
     def _compiled(self) -> re.Pattern[str] | None:
+        # One trie-shaped pattern: a fleet teaches a thousand host names, and a flat alternation
+        # would try each of them at every position of every string.
         if self._pattern is None and self._literals:
-            parts = []
-            for value in sorted(self._literals, key=lambda v: (-len(v), v)):
-                lit = self._literals[value]
-                p = re.escape(value)
-                if lit.kind in _WORDY:
-                    if re.match(r"[\w-]", value):
-                        p = r"(?<![\w-])" + p
-                    if re.search(r"[\w-]$", value):
-                        p += r"(?![\w-])"
-                elif lit.kind == "home":
-                    p += r"(?![\w.-])"  # not /home/alice inside /home/alice2
-                parts.append(p)
-            self._pattern = re.compile("|".join(parts))
+            self._pattern = re.compile(_trie_pattern(self._literals))
         return self._pattern
 
     def text(self, text: str) -> str:
@@ -270,7 +261,13 @@ class Redactor:
 
         def sub(m: re.Match[str]) -> str:
             value = m.group(0)
-            return self.placeholder(self._literals[value].kind, value)
+            kind = self._literals[value].kind
+            if not _stands_alone(kind, text, m.start(), m.end()):
+                return value
+            placeholder = self._placeholders.get(value)
+            if placeholder is None:
+                placeholder = self._placeholders[value] = self.placeholder(kind, value)
+            return placeholder
 
         return pattern.sub(sub, text)
 
@@ -328,6 +325,45 @@ class Redactor:
             errors=tuple(self._replace(e) for e in result.errors),
             text=None if result.text is None else self._replace(result.text),
         )
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """A regex matching any of ``words``, longest first, with shared prefixes factored out."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def emit(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:  # optional, greedy: the longer word wins
+            return ("(?:" + body + ")" if len(branches) == 1 else body) + "?"
+        return body
+
+    return emit(trie)
+
+
+def _stands_alone(kind: str, text: str, start: int, end: int) -> bool:
+    """A host "gpu1" is not replaced inside "gpu12", nor a home /home/alice inside /home/alice2."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if kind in _WORDY:
+        first, last = text[start], text[end - 1]
+        if _WORD_CHAR.match(first) and before and _WORD_CHAR.match(before):
+            return False
+        return not (_WORD_CHAR.match(last) and after and _WORD_CHAR.match(after))
+    if kind == "home":
+        return not (after and _PATH_CHAR.match(after))
+    return True
+
+
+_WORD_CHAR = re.compile(r"[\w-]")
+_PATH_CHAR = re.compile(r"[\w.-]")
 
 
 def _is_pair(p: Any) -> bool:

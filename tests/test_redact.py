@@ -73,6 +73,16 @@ def test_different_values_get_different_placeholders_and_the_key_decides_them() 
     assert again["host"] == a["machines"][1]["host"] != other["host"]
 
 
+def test_a_fleet_of_hosts_sharing_prefixes_each_keeps_its_own_placeholder() -> None:
+    hosts = [f"gpu-node-{i}" for i in range(1, 301)]  # gpu-node-1 is a prefix of gpu-node-10 and -100
+    doc = {"machines": [{"host": h, "label": f"{h} ({h}.json)"} for h in hosts]}
+    out = Redactor(KEY).redact(doc)["machines"]
+    placeholders = [m["host"] for m in out]
+    assert len(set(placeholders)) == len(hosts)
+    for m in out:
+        assert m["label"] == f"{m['host']} ({m['host']}.json)"
+
+
 def test_environment_values_unless_known_safe_secrets_stay_masked() -> None:
     env = {
         "CUDA_VISIBLE_DEVICES": "0,1",
