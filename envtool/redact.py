@@ -118,10 +118,14 @@ _IPV4 = re.compile(r"(?<![\w.=+-])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?=[0-9a-fA-F:]*::|(?:[0-9a-fA-F]{1,4}:){7})[0-9a-fA-F:]{2,39}(?![\w:])")
 # A home folder in a path: the folder is replaced, and its name is remembered as a user name.
 _HOME = re.compile(r"(?:/home|/Users)/(?P<user>[^/\s:;'\"<>\\,]+)|[A-Za-z]:\\Users\\(?P<wuser>[^\\\s:;'\"<>,]+)")
-# A serial number as nvidia-smi prints it (-q text and -q -x XML).
+# A serial number as the captured tools print it: nvidia-smi -q ("Serial Number    : 0000000000000"),
+# nvidia-smi -q -x (<serial>0123456789012</serial>), rocm-smi ("GPU[0] : Serial Number: 692347006052")
+# and JSON dumps ("Serial Number": "..."), under shared/fixtures/.
 _SERIAL = re.compile(
-    r"(?i)serial(?:[ _]number)?\s*[:=]\s*(?P<a>[A-Za-z0-9][A-Za-z0-9-]{3,})|<serial>(?P<b>[^<]+)</serial>"
+    r"(?i)serial(?:[ _]number)?\"?\s*[:=]\s*\"?(?P<a>[A-Za-z0-9][A-Za-z0-9-]{3,})|<serial>(?P<b>[^<]+)</serial>"
 )
+# What tools print where they have no value ("<serial>N/A</serial>", "Serial Number: unknown").
+_NO_VALUE = frozenset({"n/a", "[n/a]", "na", "none", "unknown", "not supported", "not available", "--"})
 _PLACEHOLDER = re.compile(r"<[a-z]+(?:-[a-z]+)*-[0-9a-f]{8}>")
 
 _NOT_USERS = frozenset({"root", "shared", "public", "default", "all users", "default user"})
@@ -170,7 +174,7 @@ class Redactor:
 
     def _learn_value(self, kind: str, value: str) -> None:
         value = value.strip()
-        if not value or _PLACEHOLDER.fullmatch(value) or value == MASK:
+        if not value or _PLACEHOLDER.fullmatch(value) or value == MASK or value.lower() in _NO_VALUE:
             return
         if kind == "user" and value.lower() in _NOT_USERS:
             return

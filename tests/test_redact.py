@@ -30,7 +30,8 @@ def test_each_kind_in_its_key_and_in_text_is_replaced_the_same_way() -> None:
         "checks": [
             {
                 "seen": f"node-17 sees {uuid} at 00000000:3B:00.0, 0c:42:a1:9e:77:10 / 192.168.40.7 / "
-                "fd12:3456:789a::21, Serial Number : 1324021045678, files in /home/ada/x and /Users/bob/y"
+                "fd12:3456:789a::21, Serial Number : 1324021045678, files in /home/ada/x and /Users/bob/y, "
+                '"Serial Number": "TPX20231"'
             }
         ],
     }
@@ -47,6 +48,7 @@ def test_each_kind_in_its_key_and_in_text_is_replaced_the_same_way() -> None:
         "192.168.40.7",
         "fd12:3456:789a::21",
         "1324021045678",
+        "TPX20231",
     ):
         assert planted not in text, planted
     seen = out["checks"][0]["seen"]
@@ -115,6 +117,8 @@ def test_a_kept_value_is_still_scanned() -> None:
 
 def test_what_is_not_an_identifier_is_left_alone() -> None:
     doc = {
+        "gpus": [{"serial": "N/A", "uuid": None, "name": "Tesla T4"}],
+        "dump": "<serial>N/A</serial> Serial Number: unknown, power N/A",
         "generated_at": "2026-12-01T20:41:27+00:00",
         "seen": "nvidia-cudnn-cu12==9.1.0.70, cudnn-9.1.0.70, MASTER_ADDR 127.0.0.1, ::1, 0.0.0.0, torch::jit",
         "python": {"version": "3.11.7", "executable": "/root/.venv/bin/python"},
@@ -122,7 +126,7 @@ def test_what_is_not_an_identifier_is_left_alone() -> None:
         "note": "gpu12 is another machine",
     }
     out = Redactor(KEY).redact(doc)
-    for key in ("generated_at", "seen", "python"):
+    for key in ("gpus", "dump", "generated_at", "seen", "python"):
         assert out[key] == doc[key], key
     assert out["note"] == doc["note"]  # a host is replaced as a whole word only
 
