@@ -2,11 +2,13 @@
 
 Generates realistic checklist reports (varied statuses, GPUs, envtool versions, some without a
 bench, some with a check the others lack) into a temporary folder, merges each set in-process
-(`envtool.report.merge_reports` + the HTML rendering) and prints wall time, peak traced memory
+(`envtool.fleet.merge_reports` + the HTML rendering) and prints wall time, peak traced memory
 and the per-report cost relative to the smallest set; then times the CLI once on the largest
 set as a fresh process (wall time and max RSS). Usage:
 
-    python benchmarks/merge_scale.py [--sizes 10,100,1000] [--format html|md|json]
+    python benchmarks/merge_scale.py [--sizes 10,100,1000] [--format html|md|json] [--redact]
+
+With ``--redact`` every merge is also redacted (as ``report merge --redact`` does).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from envtool import SCHEMA, report  # noqa: E402
+from envtool import SCHEMA, fleet, redact, report  # noqa: E402
 from envtool.model import DiskInfo, GpuInfo, HostFacts, NvidiaFacts, PythonFacts, SystemFacts, TorchBuild, facts_to_data  # noqa: E402
 
 # GPU names and drivers as nvidia-smi reported them in the captured outputs under
@@ -156,10 +158,18 @@ def generate(folder: Path, n: int, seed: int = 0) -> list[str]:
     return paths
 
 
+REDACT = False  # --redact
+
+
+def _merged(paths: list[str]) -> dict:
+    merged = fleet.merge_reports(paths)
+    return redact.process_redactor().redact(merged) if REDACT else merged
+
+
 def merge_once(paths: list[str], fmt: str) -> tuple[float, int]:
-    """Wall seconds of merge + render, and the size of the rendered text."""
+    """Wall seconds of merge (+ redaction) + render, and the size of the rendered text."""
     t0 = time.perf_counter()
-    text = report.render(report.merge_reports(paths), fmt)
+    text = report.render(_merged(paths), fmt)
     return time.perf_counter() - t0, len(text)
 
 
@@ -167,7 +177,7 @@ def peak_traced(paths: list[str], fmt: str) -> int:
     """Peak Python heap (bytes) of merge + render, traced in a separate run (tracing slows it)."""
     tracemalloc.start()
     try:
-        report.render(report.merge_reports(paths), fmt)
+        report.render(_merged(paths), fmt)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -178,7 +188,8 @@ def cli_once(paths: list[str], out: Path, fmt: str) -> tuple[float, float, int]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)}
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "envtool", "report", "merge", *paths, "--format", fmt, "--output", str(out)],
+        [sys.executable, "-m", "envtool", "report", "merge", *paths, "--format", fmt, "--output", str(out)]
+        + (["--redact"] if REDACT else []),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         env=env,
@@ -196,7 +207,10 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10,100,1000")
     ap.add_argument("--format", default="html", choices=("html", "md", "json"))
+    ap.add_argument("--redact", action="store_true", help="redact each merge, as `report merge --redact` does")
     args = ap.parse_args()
+    global REDACT
+    REDACT = args.redact
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="envtool-merge-scale-") as tmp:
@@ -209,18 +223,21 @@ def main() -> int:
             rows.append((n, wall, peak, in_bytes, out_len))
         base_n, base_t, base_m = rows[0][0], rows[0][1], rows[0][2]
         print(
-            f"{'reports':>8} {'input MiB':>10} {'output KiB':>11} {'merge+render s':>15} {'ms/report':>10} {'peak MiB':>9} {'KiB/report':>11} {'time/report vs first':>21} {'mem/report vs first':>20}"
+            f"{'reports':>8} {'input MiB':>10} {'output KiB':>11} {'merge+render s':>15} {'ms/report':>10} "
+            f"{'peak MiB':>9} {'KiB/report':>11} {'time/report vs first':>21} {'mem/report vs first':>20}"
         )
         for n, wall, peak, in_bytes, out_len in rows:
             print(
-                f"{n:>8} {in_bytes / 2**20:>10.1f} {out_len / 1024:>11.0f} {wall:>15.3f} {1000 * wall / n:>10.2f} {peak / 2**20:>9.1f} {peak / 1024 / n:>11.1f}"
+                f"{n:>8} {in_bytes / 2**20:>10.1f} {out_len / 1024:>11.0f} {wall:>15.3f} {1000 * wall / n:>10.2f} "
+                f"{peak / 2**20:>9.1f} {peak / 1024 / n:>11.1f}"
                 f" {(wall / n) / (base_t / base_n):>21.2f} {(peak / n) / (base_m / base_n):>20.2f}"
             )
         big = max(sizes)
         paths = [str(Path(tmp) / str(big) / f"report-{i:04d}.json") for i in range(big)]
         wall, rss, code = cli_once(paths, Path(tmp) / f"fleet.{args.format}", args.format)
         print(
-            f"CLI `envtool report merge` of {big} reports ({args.format}): {wall:.2f} s wall, max RSS {rss:.0f} MiB, exit {code}"
+            f"CLI `envtool report merge` of {big} reports ({args.format}): {wall:.2f} s wall, "
+            f"max RSS {rss:.0f} MiB, exit {code}"
         )
     return 0 if code == 0 else 1
 

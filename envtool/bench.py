@@ -843,7 +843,7 @@ def used_links(topology: Any, gpus: Sequence[int]) -> list[tuple[int, int, str]]
 
 
 def _link_kind(result: Mapping[str, Any], links: Sequence[tuple[int, int, str]]) -> str:
-    from envtool.probes.nvml import link_class
+    from envtool.probes.nvidia import link_class
 
     if result.get("backend") == "gloo" or not str((result.get("ranks") or [{}])[0].get("device", "")).startswith(
         "cuda"
@@ -862,7 +862,7 @@ def expected_busbw(
     kind: str, links: Sequence[tuple[int, int, str]], gpus: Sequence[Any], capability: str | None
 ) -> tuple[float | None, str]:
     """The theoretical per-direction peak of the slowest link the ranks use, GB/s, and how it was got."""
-    from envtool.probes.nvml import nvlink_count
+    from envtool.probes.nvidia import nvlink_count
 
     if kind == "nvlink":
         per = NVLINK_GBS_PER_LINK.get(capability or "")
@@ -984,7 +984,7 @@ def explain_distributed(
     result: Mapping[str, Any], topology: Any, links: Sequence[tuple[int, int, str]], kind: str, facts: HostFacts | None
 ) -> list[str]:
     """What the topology and the machine show that would explain a low figure."""
-    from envtool.probes.nvml import link_class
+    from envtool.probes.nvidia import link_class
 
     out: list[str] = []
     host = [f"GPU{a}-GPU{b} ({c})" for a, b, c in links if link_class(c) == "pcie_host"]

@@ -11,7 +11,7 @@ from typing import Any
 
 from envtool import knowledge
 from envtool.model import HostFacts, NvidiaFacts, ProbeNote
-from envtool.probes import nvml, python_env, system, toolkit, torch_runtime
+from envtool.probes import nvidia, python_env, system, toolkit, torch_runtime
 
 
 def _fill_capabilities(nv: NvidiaFacts) -> NvidiaFacts:
@@ -38,7 +38,7 @@ def collect_facts(
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=5) as pool:
         f_sys = pool.submit(system.probe_system, env=env)
-        f_nv = pool.submit(nvml.probe_nvidia, timeout=probe_timeout, env=env)
+        f_nv = pool.submit(nvidia.probe_nvidia, timeout=probe_timeout, env=env)
         f_tk = pool.submit(toolkit.probe_toolkit, env, timeout=probe_timeout)
         f_py = pool.submit(python_env.probe_python, python, env, timeout=probe_timeout * 2)
         f_rt = pool.submit(torch_runtime.probe_torch_runtime, python, timeout=deep_timeout, env=env) if deep else None

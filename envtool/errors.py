@@ -36,7 +36,3 @@ class ToolNotFoundError(ExternalError):
             msg += f"; {hint}"
         super().__init__(msg)
         self.tool = tool
-
-
-class CommandTimeoutError(ExternalError):
-    """An external command ran past its timeout and was stopped."""

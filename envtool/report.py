@@ -1,27 +1,26 @@
-"""Markdown / HTML / JSON renderings of a checklist report, and the merge of a fleet of them.
+"""Markdown / HTML / JSON renderings of a checklist report and of a merged fleet.
 
-Renderers are pure: an envelope (the ``envtool/1`` JSON contract, as ``cli.envelope()`` builds
-it) goes in, text comes out. Every value that comes from a machine (host and GPU names, check
-text, versions) is escaped for the target format, so a GPU called ``<script>`` is shown, never
-run. The renderers show only the fields they name; they never dump ``facts.env_vars`` or read
-anything from the process running them, so a value masked by ``detect`` stays masked.
-
-The merge reads each report, validates it and keeps only a small per-machine summary, so
-memory grows with the number of machines, not with the size of their facts.
+Renderers are pure: an envelope (the ``envtool/1`` JSON contract, as ``model.envelope()``
+builds it) goes in, text comes out. Every value that comes from a machine (host and GPU
+names, check text, versions) is escaped for the target format, so a GPU called ``<script>``
+is shown, never run. The renderers show only the fields they name; they never dump
+``facts.env_vars`` or read anything from the process running them, so a value masked by
+``detect`` stays masked. The stylesheets and the fleet page's script ship as package data
+in ``envtool/resources/``. Reading and merging a fleet's reports is ``envtool.fleet``.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from importlib import resources
 from typing import Any
 
-from envtool import SCHEMA, __version__
 from envtool.errors import BadInputError
 from envtool.util import GIB, atomic_write_text
 
@@ -29,10 +28,11 @@ STATUSES = ("fail", "warn", "pass", "skip")
 # Worst first: a machine's status is its worst check; the fleet is ordered by it.
 _RANK = {"fail": 0, "warn": 1, "pass": 2, "skip": 3}
 MERGE_COMMAND = "report merge"
-MAX_REPORT_BYTES = 50 * 2**20  # a checklist report is kilobytes; refuse to read a disk image
 MISSING = "\u2014"  # an em dash: this machine's report has no such check
 
 Envelope = Mapping[str, Any]
+# A report file's format from its suffix, for every command that writes one.
+FORMAT_BY_SUFFIX = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -67,14 +67,14 @@ def _status(x: Any) -> str:
     return s if s in _RANK else "skip"
 
 
-def worst_status(statuses: Iterable[str]) -> str:
+def worst_status(statuses: Iterable[Any]) -> str:
     """The worst of pass/warn/fail (skip counts as pass; nothing at all is pass)."""
     ranked = [_RANK[_status(s)] for s in statuses]
     best = min(ranked, default=_RANK["pass"])
     return "pass" if best == _RANK["skip"] else STATUSES[best]
 
 
-def _counts(statuses: Iterable[str]) -> dict[str, int]:
+def _counts(statuses: Iterable[Any]) -> dict[str, int]:
     c = Counter(_status(s) for s in statuses)
     return {s: c.get(s, 0) for s in STATUSES}
 
@@ -138,7 +138,8 @@ def facts_rows(data: Mapping[str, Any]) -> list[tuple[str, str]]:
         f"{_s(s.get('cpu_model'))}, {_s(s.get('physical_cores'))} physical / {_s(s.get('logical_cores'))} logical cores"
     )
     ram = f"{_gib(s.get('ram_total_bytes'))} ({_gib(s.get('ram_available_bytes'))} available)"
-    gpus = facts.get("gpus") if isinstance(facts.get("gpus"), list) else []
+    raw_gpus = facts.get("gpus")
+    gpus = raw_gpus if isinstance(raw_gpus, list) else []
     gpu_lines = []
     for g in gpus:
         g = _d(g)
@@ -195,7 +196,8 @@ def bench_rows(bench: Any) -> list[tuple[str, str]]:
         ("Setup", f"{_s(bench.get('precision'))}, batch {_s(bench.get('batch_size'))}, seq {_s(bench.get('seq_len'))}"),
         (
             "Step time",
-            f"median {_fmt_seconds(st.get('median')) or 'unknown'} (p10 {_fmt_seconds(st.get('p10')) or '?'}, p90 {_fmt_seconds(st.get('p90')) or '?'})",
+            f"median {_fmt_seconds(st.get('median')) or 'unknown'} "
+            f"(p10 {_fmt_seconds(st.get('p10')) or '?'}, p90 {_fmt_seconds(st.get('p90')) or '?'})",
         ),
         (
             "Throughput",
@@ -370,53 +372,19 @@ def _h(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-_CSS = """
-:root{--fg:#1d2330;--muted:#5b6475;--line:#d9dee7;--bg:#fff;--pass:#1a7f37;--warn:#9a6700;--fail:#cf222e;--skip:#6e7781;
---pass-bg:#dafbe1;--warn-bg:#fff8c5;--fail-bg:#ffebe9;--skip-bg:#eaeef2}
-*{box-sizing:border-box}
-body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:var(--fg);background:var(--bg)}
-main{max-width:1200px;margin:0 auto;padding:24px 20px 48px}
-h1{font-size:1.5rem;margin:0 0 4px}h2{font-size:1.15rem;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}
-.meta{color:var(--muted);margin:0 0 16px}
-.banner{border-radius:8px;padding:14px 18px;margin:0 0 16px;border:1px solid;font-size:1.05rem}
-.banner strong{font-size:1.2rem;margin-right:8px}
-.banner.pass{background:var(--pass-bg);border-color:var(--pass);color:#0f4d22}
-.banner.warn{background:var(--warn-bg);border-color:var(--warn);color:#5c3d00}
-.banner.fail{background:var(--fail-bg);border-color:var(--fail);color:#82071e}
-.scroll{overflow-x:auto}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;vertical-align:top;padding:6px 8px;border-bottom:1px solid var(--line)}
-th{font-weight:600;background:#f6f8fa;white-space:nowrap}
-td.k{font-weight:600;white-space:nowrap;width:1%}
-.b{display:inline-block;min-width:3.4em;text-align:center;border-radius:999px;padding:1px 8px;font-size:.8rem;font-weight:700;letter-spacing:.03em;color:#fff}
-.b.pass{background:var(--pass)}.b.warn{background:var(--warn)}.b.fail{background:var(--fail)}.b.skip{background:var(--skip)}
-tr.fail td{background:#fff5f5}tr.warn td{background:#fffdf0}
-code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
-.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
-.fix{color:var(--muted)}
-svg.chart{width:100%;max-width:640px;height:auto;display:block;margin-top:8px}
-footer{color:var(--muted);font-size:.85rem;margin-top:32px}
-@media print{main{max-width:none;padding:0}.banner,.b,tr.fail td,tr.warn td,th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-.scroll{overflow:visible}tr{break-inside:avoid}.controls{display:none}}
-"""
+@functools.cache
+def _resource(name: str) -> str:
+    """A stylesheet or script shipped in ``envtool/resources/`` (package data), read once.
 
-# The fleet table must stay light with 1,000 machines: one short text node per check cell,
-# colour from a one-letter class, no nested elements.
-_FLEET_CSS = """
-main{max-width:1800px}
-table.fleet{font-size:13px}
-table.fleet td,table.fleet th{padding:3px 6px;white-space:nowrap}
-table.fleet td.w{white-space:normal;min-width:12em}
-table.fleet th.c{vertical-align:bottom;font-weight:500;padding:6px 2px;white-space:normal}
-table.fleet th.c span{writing-mode:vertical-rl;transform:rotate(180deg);display:inline-block;max-height:11em;line-height:1.15;font-size:12px}
-table.fleet td.c{text-align:center;font-weight:700;padding:3px 2px}
-table.fleet td.P{color:var(--pass)}table.fleet td.W{color:#5c3d00;background:#f5d76e}table.fleet td.F{color:#fff;background:var(--fail)}
-table.fleet td.S{color:var(--skip)}table.fleet td.M{color:#99a}
-table.fleet th[data-k]{cursor:pointer}
-table.fleet th[aria-sort=ascending]::after{content:" \\25B2"}table.fleet th[aria-sort=descending]::after{content:" \\25BC"}
-.controls{margin:8px 0 12px;display:flex;gap:14px;flex-wrap:wrap;align-items:center}
-.controls label{white-space:nowrap}
-"""
+    ``report.css`` styles every page. ``fleet.css`` keeps the fleet table light with 1,000
+    machines: one short text node per check cell, colour from a one-letter class, no nested
+    elements. ``fleet.js`` sorts by the clicked column (numbers numerically, text otherwise;
+    ``data-v`` overrides the text) and hides rows whose status is unticked; without JS the
+    table is already sorted failing-first. A link can carry the view:
+    ``#sort=COLUMN_INDEX[&desc=1][&show=fail,warn]``.
+    """
+    return "\n" + (resources.files("envtool") / "resources" / name).read_text(encoding="utf-8")
+
 
 _FLEET_BANNER = {"fail": "NOT READY", "warn": "READY, WITH WARNINGS", "pass": "ALL READY", "skip": "ALL READY"}
 _CELL = {"pass": ("P", "\u2713"), "warn": ("W", "!"), "fail": ("F", "\u2717"), "skip": ("S", "\u2013")}
@@ -426,13 +394,13 @@ def _page(title: str, body: str, extra_css: str = "", script: str = "") -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_h(title)}</title>\n<style>{_CSS}{extra_css}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
+        f"<title>{_h(title)}</title>\n<style>{_resource('report.css')}{extra_css}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
         + (f"<script>{script}</script>\n" if script else "")
         + "</body>\n</html>\n"
     )
 
 
-def _badge(status: str) -> str:
+def _badge(status: Any) -> str:
     s = _status(status)
     return f'<span class="b {s}">{s.upper()}</span>'
 
@@ -469,7 +437,8 @@ def svg_chart(values: Sequence[float], label: str, width: int = 640, height: int
         f'<text x="{pad_l - 6}" y="{pad_t + 10}" text-anchor="end" font-size="11" fill="#5b6475">{hi:.4g}</text>'
         f'<text x="{pad_l - 6}" y="{pad_t + h}" text-anchor="end" font-size="11" fill="#5b6475">{lo:.4g}</text>'
         f'<text x="{pad_l}" y="{height - 8}" font-size="11" fill="#5b6475">step 1</text>'
-        f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end" font-size="11" fill="#5b6475">step {n}: {_h(label)}</text>'
+        f'<text x="{pad_l + w}" y="{height - 8}" text-anchor="end" font-size="11" fill="#5b6475">'
+        f"step {n}: {_h(label)}</text>"
         f'<polyline points="{pts}" fill="none" stroke="#0969da" stroke-width="2"/>'
         f'<g fill="#0969da">{dots}</g></svg>'
     )
@@ -484,24 +453,31 @@ def render_html(envelope: Envelope) -> str:
     counts = _counts(c.get("status") for c in checks)
     overall = worst_status(c.get("status") for c in checks)
     host = _s(data.get("host"))
-    meta = f"Generated {_h(_s(data.get('generated_at')))} by envtool {_h(_s(data.get('envtool_version')))} \u00b7 target {_h(_target_text(data))}"
+    meta = (
+        f"Generated {_h(_s(data.get('generated_at')))} by envtool {_h(_s(data.get('envtool_version')))}"
+        f" \u00b7 target {_h(_target_text(data))}"
+    )
     first_bad = next((c for c in checks if _status(c.get("status")) == overall and overall != "pass"), None)
     banner_msg = {"pass": "ready", "warn": "ready, with warnings", "fail": "not ready"}[overall]
     if first_bad:
         banner_msg += f": {first_bad.get('title') or first_bad.get('id')}"
     parts = [
         f'<h1>envtool checklist: {_h(host)}</h1>\n<p class="meta">{meta}</p>\n',
-        f'<div class="banner {overall}"><strong>{overall.upper()}</strong>{_h(banner_msg)}<br><span>{_h(_counts_text(counts))}</span></div>\n',
+        f'<div class="banner {overall}"><strong>{overall.upper()}</strong>{_h(banner_msg)}'
+        f"<br><span>{_h(_counts_text(counts))}</span></div>\n",
         "<h2>Checklist</h2>\n",
     ]
     if checks:
         rows = "".join(
-            f'<tr class="{_status(c.get("status"))}"><td>{_badge(c.get("status"))}</td><td><strong>{_h(c.get("title") or c.get("id") or "")}</strong></td>'
-            f'<td>{_h(c.get("seen") or "")}</td><td class="fix">{_h(c.get("fix") or "")}</td><td class="num">{_h(_fmt_seconds(c.get("duration_s")))}</td></tr>'
+            f'<tr class="{_status(c.get("status"))}"><td>{_badge(c.get("status"))}</td>'
+            f"<td><strong>{_h(c.get('title') or c.get('id') or '')}</strong></td>"
+            f'<td>{_h(c.get("seen") or "")}</td><td class="fix">{_h(c.get("fix") or "")}</td>'
+            f'<td class="num">{_h(_fmt_seconds(c.get("duration_s")))}</td></tr>'
             for c in checks
         )
         parts.append(
-            f'<div class="scroll"><table><thead><tr><th>status</th><th>check</th><th>seen</th><th>fix</th><th class="num">time</th></tr></thead><tbody>{rows}</tbody></table></div>\n'
+            '<div class="scroll"><table><thead><tr><th>status</th><th>check</th><th>seen</th><th>fix</th>'
+            f'<th class="num">time</th></tr></thead><tbody>{rows}</tbody></table></div>\n'
         )
     else:
         parts.append("<p>No checks were run.</p>\n")
@@ -510,40 +486,16 @@ def render_html(envelope: Envelope) -> str:
     brows = bench_rows(bench)
     if brows:
         parts.append(_kv_html(brows))
-        label, series = bench_series(bench)
+        label, series = bench_series(_d(bench))
         if series:
             parts.append(svg_chart(series, label))
     else:
         parts.append("<p>Not run.</p>\n")
     parts.append(
-        f"<footer>{_h(host)} \u00b7 {_h(_s(data.get('generated_at')))} \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n"
+        f"<footer>{_h(host)} \u00b7 {_h(_s(data.get('generated_at')))}"
+        f" \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n"
     )
     return _page(f"envtool checklist: {host} ({overall.upper()})", "".join(parts))
-
-
-# Sort by the clicked column (numbers numerically, text otherwise; data-v overrides the text),
-# and hide rows whose status is unticked. Without JS the table is already sorted failing-first.
-# A link can carry the view: #sort=COLUMN_INDEX[&desc=1][&show=fail,warn].
-_FLEET_JS = r"""
-(function(){var t=document.getElementById('fleet');if(!t)return;var tb=t.tBodies[0];
-var rows=Array.prototype.slice.call(tb.rows);
-document.getElementById('controls').hidden=false;
-function key(r,i){var c=r.cells[i];var v=c.getAttribute('data-v');if(v===null)v=c.textContent;var n=parseFloat(v);return isNaN(n)||!/^-?[\d.]/.test(v)?v.toLowerCase():n;}
-Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,i){if(!th.hasAttribute('data-k'))return;
-th.addEventListener('click',function(){var asc=th.getAttribute('aria-sort')!=='ascending';
-Array.prototype.forEach.call(t.tHead.rows[0].cells,function(h){h.removeAttribute('aria-sort');});
-th.setAttribute('aria-sort',asc?'ascending':'descending');
-rows.sort(function(a,b){var x=key(a,i),y=key(b,i);if(typeof x!==typeof y){x=String(x);y=String(y);}return (x<y?-1:x>y?1:0)*(asc?1:-1);});
-var f=document.createDocumentFragment();rows.forEach(function(r){f.appendChild(r);});tb.appendChild(f);});});
-var boxes=document.querySelectorAll('#controls input[data-s]');
-function filt(){var on={};Array.prototype.forEach.call(boxes,function(b){on[b.getAttribute('data-s')]=b.checked;});
-var shown=0;rows.forEach(function(r){var v=on[r.getAttribute('data-s')]!==false;r.hidden=!v;if(v)shown++;});
-document.getElementById('shown').textContent=shown;}
-Array.prototype.forEach.call(boxes,function(b){b.addEventListener('change',filt);});
-var h={};location.hash.replace(/^#/,'').split('&').forEach(function(kv){var p=kv.split('=');if(p[0])h[p[0]]=decodeURIComponent(p[1]||'');});
-if(h.sort){var th=t.tHead.rows[0].cells[parseInt(h.sort,10)];if(th){th.click();if(h.desc)th.click();}}
-if(h.show){var want=h.show.split(',');Array.prototype.forEach.call(boxes,function(b){b.checked=want.indexOf(b.getAttribute('data-s'))>=0;});filt();}})();
-"""
 
 
 def render_fleet_html(envelope: Envelope) -> str:
@@ -565,7 +517,8 @@ def render_fleet_html(envelope: Envelope) -> str:
         )
         + "</p>\n",
         f'<div class="banner {"pass" if fleet == "skip" else fleet}"><strong>{_h(_FLEET_BANNER[fleet])}</strong>'
-        f"{counts.get('fail', 0)} failing, {counts.get('warn', 0)} with warnings, {counts.get('pass', 0)} ready</div>\n",
+        f"{counts.get('fail', 0)} failing, {counts.get('warn', 0)} with warnings, "
+        f"{counts.get('pass', 0)} ready</div>\n",
         '<div class="controls" id="controls" hidden>Show: '
         + "".join(
             f'<label><input type="checkbox" data-s="{s}" checked> {s} ({counts.get(s, 0)})</label>'
@@ -613,159 +566,24 @@ def render_fleet_html(envelope: Envelope) -> str:
         cells += [
             f"<td>{_h(_s(m.get('envtool_version')))}</td>",
             f"<td>{_h(m['gpus'])}</td><td>{_h(m['driver'])}</td><td>{_h(m['profile'])}</td><td>{_h(m['torch'])}</td>",
-            f'<td class="num" data-v="{sps if sps is not None else -1}">{_fmt_rate(sps) if sps is not None else ""}</td>',
+            f'<td class="num" data-v="{sps if sps is not None else -1}">'
+            f"{_fmt_rate(sps) if sps is not None else ''}</td>",
             f"<td>{_h(m.get('bench_verdict') or '')}</td>",
         ]
         body.append(f'<tr data-s="{st}" class="{st}">{"".join(cells)}</tr>\n')
     parts.append(
-        f'<div class="scroll"><table class="fleet" id="fleet"><thead><tr>{ths}</tr></thead><tbody>\n{"".join(body)}</tbody></table></div>\n'
+        f'<div class="scroll"><table class="fleet" id="fleet"><thead><tr>{ths}</tr></thead><tbody>\n'
+        f"{''.join(body)}</tbody></table></div>\n"
     )
     parts.append(
-        '<p class="meta">Check cells: \u2713 pass, ! warn, \u2717 fail, \u2013 skip, \u2014 not in that machine\'s report.</p>\n'
+        '<p class="meta">Check cells: \u2713 pass, ! warn, \u2717 fail, \u2013 skip,'
+        " \u2014 not in that machine's report.</p>\n"
     )
     parts.append(
-        f"<footer>fleet of {len(machines)} \u00b7 {_h(_s(data.get('merged_at')))} \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n"
+        f"<footer>fleet of {len(machines)} \u00b7 {_h(_s(data.get('merged_at')))}"
+        f" \u00b7 envtool {_h(_s(data.get('envtool_version')))}</footer>\n"
     )
-    return _page(f"envtool fleet report: {summary}", "".join(parts), _FLEET_CSS, _FLEET_JS)
-
-
-# --------------------------------------------------------------------------- reading and merging
-
-
-def validate_report(obj: Any, name: str) -> dict[str, Any]:
-    """Check that ``obj`` is an envtool checklist envelope; raise BadInputError naming ``name``."""
-    hint = "give the JSON written by `envtool checklist --format json`"
-    if not isinstance(obj, dict):
-        raise BadInputError(f"{name}: not an envtool report (the JSON is not an object); {hint}")
-    if obj.get("schema") != SCHEMA:
-        raise BadInputError(
-            f"{name}: not an envtool report (schema is {obj.get('schema')!r}, expected {SCHEMA!r}); {hint}"
-        )
-    if obj.get("command") != "checklist":
-        raise BadInputError(f"{name}: an envtool {obj.get('command')!r} report, not a checklist; {hint}")
-    data = obj.get("data")
-    if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
-        raise BadInputError(f"{name}: data.checks is missing or not a list; {hint}")
-    for i, c in enumerate(data["checks"]):
-        if not isinstance(c, dict) or not isinstance(c.get("id"), str) or str(c.get("status")) not in _RANK:
-            raise BadInputError(f"{name}: data.checks[{i}] needs a string id and a status of pass, warn, fail or skip")
-    return obj
-
-
-def read_report(path: str) -> dict[str, Any]:
-    """Read and validate one checklist JSON report; every problem is a BadInputError naming the file."""
-    try:
-        with open(path, "rb") as fh:
-            # Not fh.read(MAX + 1): CPython allocates that whole buffer up front, 50 MiB per file.
-            too_big = os.fstat(fh.fileno()).st_size > MAX_REPORT_BYTES
-            raw = b"" if too_big else fh.read()
-    except OSError as exc:
-        raise BadInputError(
-            f"{path}: cannot read ({exc.strerror or exc}); give the path of a checklist JSON report"
-        ) from exc
-    if too_big:
-        raise BadInputError(f"{path}: larger than {MAX_REPORT_BYTES // 2**20} MiB; not a checklist report")
-    try:
-        obj = json.loads(raw.decode("utf-8", errors="replace"))
-    except RecursionError:  # json decodes nested arrays/objects recursively
-        raise BadInputError(f"{path}: not a checklist report: JSON nested too deeply") from None
-    except ValueError as exc:
-        raise BadInputError(
-            f"{path}: not JSON ({exc}); give the JSON written by `envtool checklist --format json`"
-        ) from exc
-    return validate_report(obj, path)
-
-
-def summarize(report: Mapping[str, Any], file: str) -> dict[str, Any]:
-    """The per-machine row of a fleet report (small: the merge keeps only these)."""
-    data = _d(report.get("data"))
-    facts = _d(data.get("facts"))
-    checks = _checks(data)
-    statuses = {str(c["id"]): _status(c.get("status")) for c in checks}
-    status = worst_status(statuses.values()) if checks else _status(report.get("status"))
-    bad = next((c for c in checks if _status(c.get("status")) == "fail"), None) or next(
-        (c for c in checks if _status(c.get("status")) == "warn"), None
-    )
-    bench = data.get("bench") if isinstance(data.get("bench"), dict) else None
-    verdict = ""
-    sps = None
-    if bench is not None:
-        if bench.get("ok") is False:
-            verdict = "failed: " + _s(_d(bench.get("error")).get("kind"))
-        else:
-            sps = _num(bench.get("samples_per_s"))
-            v = _d(bench.get("verdict"))
-            verdict = _status(v.get("status")) if v else ""
-    host = data.get("host") or _d(facts.get("system")).get("hostname") or os.path.basename(file)
-    return {
-        "host": str(host),
-        "label": str(host),
-        "file": file,
-        "status": "pass" if status == "skip" else status,
-        "envtool_version": data.get("envtool_version"),
-        "generated_at": data.get("generated_at"),
-        "counts": _counts(statuses.values()),
-        "checks": statuses,
-        "problem": {
-            "id": str(bad.get("id")),
-            "title": str(bad.get("title") or bad.get("id")),
-            "fix": str(bad.get("fix") or ""),
-            "seen": str(bad.get("seen") or ""),
-        }
-        if bad
-        else None,
-        "gpus": gpu_summary(facts.get("gpus")),
-        "driver": _d(facts.get("nvidia")).get("driver_version") or "none",
-        "profile": _s(_d(data.get("recommended_profile")).get("name")),
-        "torch": _torch_text(facts),
-        "samples_per_s": sps,
-        "bench_verdict": verdict,
-        "_titles": [(str(c["id"]), str(c.get("title") or c["id"])) for c in checks],
-    }
-
-
-def merge_reports(paths: Sequence[str], *, now: datetime | None = None) -> dict[str, Any]:
-    """Read, validate and merge checklist reports into a ``report merge`` envelope.
-
-    Every file is validated before anything is returned, so a caller that writes only on
-    success never writes a partial fleet. ``data.machines`` is ordered failing first, then
-    warn, then pass, then by label. Duplicate host names are kept, labelled by file.
-    """
-    if not paths:
-        raise BadInputError("no reports given; name one or more checklist JSON files")
-    machines = [summarize(read_report(p), p) for p in paths]
-    titles: dict[str, str] = {}
-    for m in machines:
-        for cid, title in m.pop("_titles"):
-            titles.setdefault(cid, title)
-    by_host = Counter(m["host"] for m in machines)
-    by_base = Counter(os.path.basename(m["file"]) for m in machines if by_host[m["host"]] > 1)
-    for m in machines:
-        if by_host[m["host"]] > 1:
-            base = os.path.basename(m["file"])
-            m["label"] = f"{m['host']} ({base if by_base[base] == 1 else m['file']})"
-    machines.sort(key=lambda m: (_RANK[m["status"]], m["label"].casefold(), m["file"]))
-    counts = _counts(m["status"] for m in machines)
-    versions = Counter(_s(m["envtool_version"]) for m in machines)
-    stamp = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
-    data = {
-        "merged_at": stamp,
-        "fleet_status": worst_status(m["status"] for m in machines),
-        "counts": {s: counts[s] for s in ("fail", "warn", "pass")},
-        "envtool_versions": dict(sorted(versions.items())),
-        "checks": [{"id": k, "title": v} for k, v in titles.items()],
-        "machines": machines,
-        "envtool_version": __version__,
-    }
-    return {
-        "schema": SCHEMA,
-        "command": MERGE_COMMAND,
-        "status": "pass",
-        "exit_code": 0,
-        "data": data,
-        "findings": [],
-        "errors": [],
-    }
+    return _page(f"envtool fleet report: {summary}", "".join(parts), _resource("fleet.css"), _resource("fleet.js"))
 
 
 RENDERERS = {"html": render_html, "md": render_markdown, "json": render_json}

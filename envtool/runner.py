@@ -7,6 +7,8 @@ holding our pipes cannot hang us too.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -15,8 +17,10 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-from envtool.errors import CommandTimeoutError, ExternalError, ToolNotFoundError
+from envtool.errors import ExternalError, ToolNotFoundError
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,26 +59,17 @@ class Completed:
         return f"`{cmd}` {what}" + (f":\n{tail}" if tail else "")
 
 
-# Run by this interpreter in front of a long-lived child (an installer): ask Linux to SIGKILL the
-# child when envtool dies, even by SIGKILL, then exec the real program. The signal survives exec;
-# a wrapper is used rather than preexec_fn, which is unsafe with threads (rich's progress has one).
-_DIE_WITH_PARENT = (
-    "import ctypes, os, signal, sys\n"
-    "try:\n"
-    "    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG\n"
-    "except Exception:\n"
-    "    pass\n"
-    "if os.getppid() != int(sys.argv[1]):\n"
-    "    os._exit(137)  # envtool died before the signal was armed\n"
-    "os.execv(sys.argv[2], sys.argv[2:])\n"
-)
+@functools.cache
+def _parent_death_source() -> str:
+    # Passed with -c, not by path: a script's own folder would go first on sys.path.
+    return Path(__file__).with_name("_parent_death.py").read_text(encoding="utf-8")
 
 
 def die_with_parent(argv: Sequence[str]) -> list[str]:
-    """``argv`` behind the parent-death wrapper on Linux; unchanged elsewhere."""
+    """``argv`` behind the parent-death wrapper (``envtool/_parent_death.py``) on Linux; unchanged elsewhere."""
     if not sys.platform.startswith("linux") or not sys.executable:
         return list(argv)
-    return [sys.executable, "-I", "-S", "-c", _DIE_WITH_PARENT, str(os.getpid()), *argv]
+    return [sys.executable, "-I", "-S", "-c", _parent_death_source(), str(os.getpid()), *argv]
 
 
 def which(program: str, path: str | None = None) -> str | None:
@@ -104,10 +99,21 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError, OSError):
-        try:
+        with contextlib.suppress(OSError):
             proc.kill()
-        except OSError:
-            pass
+
+
+def _spawn(argv: Sequence[str], program: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Start ``argv`` in its own process group; failing to start ``program`` is an ExternalError.
+
+    The own group lets a timeout or Ctrl-C kill the command's children too (pip's, torch's).
+    """
+    try:
+        return subprocess.Popen(argv, start_new_session=True, **kwargs)
+    except PermissionError as exc:
+        raise ExternalError(f"cannot execute {program}: {exc.strerror}") from exc
+    except OSError as exc:
+        raise ExternalError(f"cannot start {program}: {exc}") from exc
 
 
 def capture(
@@ -127,20 +133,15 @@ def capture(
     """
     full = resolve(argv, env)
     start = time.monotonic()
-    try:
-        proc = subprocess.Popen(
-            die_with_parent(full) if tie_to_parent else full,
-            stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env) if env is not None else None,
-            cwd=cwd,
-            start_new_session=True,  # own process group: a timeout kills the children too
-        )
-    except PermissionError as exc:
-        raise ExternalError(f"cannot execute {full[0]}: {exc.strerror}") from exc
-    except OSError as exc:
-        raise ExternalError(f"cannot start {full[0]}: {exc}") from exc
+    proc = _spawn(
+        die_with_parent(full) if tie_to_parent else full,
+        full[0],
+        stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(env) if env is not None else None,
+        cwd=cwd,
+    )
     timed_out = False
     try:
         out, err = proc.communicate(input=input_text.encode() if input_text is not None else None, timeout=timeout)
@@ -172,16 +173,6 @@ def capture(
         duration_s=time.monotonic() - start,
         timed_out=timed_out,
     )
-
-
-def run_checked(argv: Sequence[str], *, timeout: float, **kwargs: object) -> Completed:
-    """Like ``capture`` but raise ``ExternalError`` (exit 3) on failure or timeout."""
-    done = capture(argv, timeout=timeout, **kwargs)  # type: ignore[arg-type]
-    if done.timed_out:
-        raise CommandTimeoutError(done.describe_failure())
-    if done.returncode != 0:
-        raise ExternalError(done.describe_failure())
-    return done
 
 
 def _echo(argv: Sequence[str]) -> str:
@@ -227,20 +218,15 @@ def stream(
     start = time.monotonic()
     try:
         emit(_echo(argv))
-        try:
-            proc = subprocess.Popen(
-                die_with_parent(full),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                env=dict(env) if env is not None else None,
-                cwd=cwd,
-                start_new_session=True,  # own group: Ctrl-C/timeouts kill pip's children too
-            )
-        except PermissionError as exc:
-            raise ExternalError(f"cannot execute {full[0]}: {exc.strerror}") from exc
-        except OSError as exc:
-            raise ExternalError(f"cannot start {full[0]}: {exc}") from exc
+        proc = _spawn(
+            die_with_parent(full),
+            full[0],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+        )
         lines: queue.Queue[str | None] = queue.Queue()
 
         def pump() -> None:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envtool import checklist, install, profiles, rules, runner
+from envtool import checklist, install, profiles, redact, rules, runner
 from envtool import plan as planmod
 from envtool.errors import EXIT_FAILED, BadInputError, ExternalError, ToolNotFoundError
 from envtool.model import (
@@ -469,6 +469,7 @@ class ChecklistOptions:
     format: str = "text"  # what goes to stdout
     train: bool = False
     profiles_dir: str | None = None
+    redact: bool = False  # replace identifying values before anything is rendered or written
 
 
 def report_format(path: str) -> str:
@@ -550,6 +551,9 @@ def checklist_result(
         "recommended_profile": recommendation_data(rec.name, rec.reasons),
         "bench": ctx.bench_result,
     }
+    redactor = redact.process_redactor() if options.redact else None
+    if redactor is not None:
+        data = redactor.redact(to_jsonable(data))
     failed = any(r.status == Status.FAIL for r in results)
     result = CommandResult(command=command, data=data, exit_code=1 if failed else 0)
     if options.format != "text":
@@ -561,7 +565,7 @@ def checklist_result(
         except OSError as exc:
             raise BadInputError(f"--output {options.output}: cannot write ({exc.strerror or exc})") from exc
         data["report_file"] = str(Path(options.output))
-    return result
+    return result if redactor is None else redactor.result(result)
 
 
 def run_checklist(options: ChecklistOptions, ui: Any, *, facts: HostFacts | None = None) -> CommandResult:

@@ -13,7 +13,7 @@ from envtool_cli import cli_json
 
 from envtool import bench
 from envtool.model import Status
-from envtool.probes import nvml
+from envtool.probes import nvidia as nvml
 
 PYTHON = os.environ.get("ENVTOOL_TEST_PYTHON") or __import__("sys").executable
 WORKER = "finetune_smoke.dist_bench"

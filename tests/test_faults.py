@@ -209,7 +209,8 @@ def test_checklist_with_a_lost_gpu_finishes_and_fails(
     )
     checklist = tmp_path / "c.toml"
     checklist.write_text(
-        '[checks]\nskip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n'
+        "[checks]\n"
+        'skip = ["torch_imports", "torch_build", "gpu_kernel", "transformers", "train_step", "bench", "smoke_train"]\n'
     )
     code, env = cli_json("checklist", "--checklist", str(checklist), "--output", str(tmp_path / "r.html"))
     checks = {c["id"]: c for c in env["data"]["checks"]}
@@ -457,7 +458,10 @@ def test_write_failure_part_way_rolls_back(tmp_path: Path, sibling: Path) -> Non
         "--prefix",
         str(target),
     ]
-    code = f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); os.execv(sys.executable, [sys.executable, '-m', 'envtool', *sys.argv[1:]])"
+    code = (
+        f"import os, resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'envtool', *sys.argv[1:]])"
+    )
     done = subprocess.run(
         [sys.executable, "-c", code, *argv], capture_output=True, text=True, env=subprocess_env(), timeout=300
     )

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from envtool.model import GpuInfo, NvidiaFacts
-from envtool.probes import nvml
-from envtool.probes.nvml import (
+from envtool.probes import nvidia as nvml
+from envtool.probes.nvidia import (
     THROTTLE_REASON_BITS,
     cuda_version_from_int,
     hardware_present,
@@ -521,7 +521,7 @@ def test_nvml_reads_both_gpus_like_nvidia_smi(nvidia_smi_fixtures: Path, install
     assert facts.nvml_version is None and "NVML version" in note.reason  # the fake has none
     smi = parse_nvidia_smi_xml(read(nvidia_smi_fixtures / "rtx-a5000-x2-driver590.xml"))
     assert len(facts.gpus) == 2
-    for got, want in zip(facts.gpus, smi.gpus):
+    for got, want in zip(facts.gpus, smi.gpus, strict=True):
         assert isinstance(got.uuid, str) and isinstance(got.pci_bus_id, str)  # decoded bytes
         assert got.compute_capability == "8.6"
         # NVML and nvidia-smi agree on everything nvidia-smi shows.
@@ -794,6 +794,6 @@ def test_importing_the_probe_does_not_import_pynvml() -> None:
     """``envtool detect`` start-up stays fast: pynvml is imported only inside read_nvml."""
     import subprocess
 
-    code = "import sys, envtool.probes.nvml; print('pynvml' in sys.modules)"
+    code = "import sys, envtool.probes.nvidia; print('pynvml' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"

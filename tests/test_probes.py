@@ -35,7 +35,10 @@ def test_runner_decodes_garbage_bytes() -> None:
 
 def test_runner_timeout_kills_the_whole_group(tmp_path: Path) -> None:
     marker = tmp_path / "child.pid"
-    code = f"import subprocess,sys,time; p=subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); open({str(marker)!r},'w').write(str(p.pid)); time.sleep(60)"
+    code = (
+        "import subprocess,sys,time; p=subprocess.Popen([sys.executable,'-c','import time; time.sleep(60)']); "
+        f"open({str(marker)!r},'w').write(str(p.pid)); time.sleep(60)"
+    )
     start = time.monotonic()
     done = runner.capture([sys.executable, "-c", code], timeout=2)
     assert done.timed_out and time.monotonic() - start < 15
@@ -55,6 +58,43 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return True
     return state not in ("Z", "X")
+
+
+def test_runner_tied_child_runs_its_argv_unchanged() -> None:
+    done = runner.capture(
+        [sys.executable, "-c", "import sys; print(sys.argv[1:]); sys.exit(4)", "a b", "--x"],
+        timeout=60,
+        tie_to_parent=True,
+    )
+    assert done.stdout.strip() == "['a b', '--x']" and done.returncode == 4
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_runner_tied_child_dies_with_envtool(tmp_path: Path) -> None:
+    """SIGKILL leaves envtool no chance to clean up: the kernel's parent-death signal must."""
+    marker = tmp_path / "child.pid"
+    child = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    parent = (
+        "import sys; from envtool import runner; "
+        f"runner.capture([sys.executable, '-c', {child!r}], timeout=120, tie_to_parent=True)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", parent])
+    try:
+        deadline = time.monotonic() + 60
+        while not (marker.exists() and marker.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pid = int(marker.read_text())
+        assert _alive(pid)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survived = _alive(pid)
+    if survived:
+        os.kill(pid, 9)
+    assert not survived
 
 
 def test_runner_missing_tool_is_typed() -> None:
@@ -153,7 +193,10 @@ def test_probe_system_here() -> None:
 
 
 def test_parse_torch_version_py() -> None:
-    text = "from typing import Optional\n__version__ = '2.5.1+cu124'\ndebug = False\ncuda: Optional[str] = '12.4'\ngit_version = 'abc'\nhip: Optional[str] = None\n"
+    text = (
+        "from typing import Optional\n__version__ = '2.5.1+cu124'\ndebug = False\n"
+        "cuda: Optional[str] = '12.4'\ngit_version = 'abc'\nhip: Optional[str] = None\n"
+    )
     assert _pyinspect.parse_torch_version_py(text) == {
         "__version__": "2.5.1+cu124",
         "debug": False,
@@ -225,7 +268,10 @@ def test_tools_found_on_path_with_versions(tmp_path: Path) -> None:
 
 
 def test_parse_nvcc_version() -> None:
-    text = "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2024 NVIDIA Corporation\nCuda compilation tools, release 12.4, V12.4.131\nBuild cuda_12.4.r12.4/compiler.34097967_0\n"
+    text = (
+        "nvcc: NVIDIA (R) Cuda compiler driver\nCopyright (c) 2005-2024 NVIDIA Corporation\n"
+        "Cuda compilation tools, release 12.4, V12.4.131\nBuild cuda_12.4.r12.4/compiler.34097967_0\n"
+    )
     assert toolkit.parse_nvcc_version(text) == "12.4"
     assert toolkit.parse_nvcc_version("garbage") is None
 

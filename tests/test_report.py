@@ -8,6 +8,8 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
+import zipfile
 import zlib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from envtool import report
+from envtool import fleet, report
 from envtool.cli import main
 from envtool.model import DiskInfo, GpuInfo, HostFacts, NvidiaFacts, PythonFacts, SystemFacts, TorchBuild, facts_to_data
 
@@ -200,7 +202,7 @@ def write(path: Path, obj: Any) -> str:
 
 
 def test_t4_fake_matches_capture(nvidia_smi_fixtures: Path) -> None:
-    from envtool.probes.nvml import parse_nvidia_smi_xml
+    from envtool.probes.nvidia import parse_nvidia_smi_xml
 
     real = parse_nvidia_smi_xml((nvidia_smi_fixtures / "tesla-t4-driver515.xml").read_text(encoding="utf-8"))
     assert (real.driver_version, real.cuda_driver_version, real.source) == (
@@ -228,7 +230,7 @@ def test_fleet_golden(tmp_path: Path) -> None:
         write(tmp_path / "a.json", envelope(host="node-a")),
         write(tmp_path / "b.json", envelope(host="node-b", checks=CHECKS[:2], version="0.0.9")),
     ]
-    merged = report.merge_reports(files, now=datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc))
+    merged = fleet.merge_reports(files, now=datetime(2026, 11, 30, 8, 0, tzinfo=timezone.utc))
     # File paths differ per run; the golden holds the base names.
     for m in merged["data"]["machines"]:
         m["file"] = os.path.basename(m["file"])
@@ -270,7 +272,7 @@ def test_renderers_do_not_reexpose_masked_secret(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("HF_TOKEN", SECRET)
     env = envelope()
     assert env["data"]["facts"]["env_vars"]["HF_TOKEN"] == "****"
-    merged = report.merge_reports([write(tmp_path / "a.json", env)])
+    merged = fleet.merge_reports([write(tmp_path / "a.json", env)])
     outputs = [report.render(env, f) for f in ("md", "html", "json")] + [
         report.render(merged, f) for f in ("md", "html", "json")
     ]
@@ -303,7 +305,7 @@ def fleet_files(tmp_path: Path) -> list[str]:
 
 
 def test_merge_orders_failing_first_and_shows_versions(tmp_path: Path) -> None:
-    merged = report.merge_reports(fleet_files(tmp_path))
+    merged = fleet.merge_reports(fleet_files(tmp_path))
     assert merged["schema"] == "envtool/1" and merged["command"] == "report merge"
     ms = merged["data"]["machines"]
     assert [m["status"] for m in ms] == ["fail", "warn", "pass", "pass"]
@@ -496,6 +498,69 @@ def test_fleet_report_in_chromium(tmp_path: Path) -> None:
     assert '<div class="controls" id="controls">' in dom
 
 
+# --------------------------------------------------------------------------- shipped resources
+
+RESOURCES = Path(report.__file__).parent / "resources"
+
+
+def test_pages_inline_the_shipped_stylesheets_and_script(tmp_path: Path) -> None:
+    css, fleet_css, fleet_js = (RESOURCES / n for n in ("report.css", "fleet.css", "fleet.js"))
+    page = report.render_html(envelope())
+    assert css.read_text(encoding="utf-8") in page
+    assert fleet_css.read_text(encoding="utf-8") not in page and "<script>" not in page
+    fleet_page = report.render_html(fleet.merge_reports(fleet_files(tmp_path)))
+    for f in (css, fleet_css, fleet_js):
+        assert f.read_text(encoding="utf-8") in fleet_page, f.name
+
+
+@pytest.mark.integration
+def test_a_built_wheel_ships_and_reads_the_resources(tmp_path: Path) -> None:
+    """A non-editable install carries the stylesheets, the script and the child scripts."""
+    repo = Path(__file__).resolve().parents[1]
+    src = tmp_path / "src"
+    for name in ("envtool", "finetune_smoke", "profiles"):
+        shutil.copytree(repo / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(repo / name, src / name)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+    built = subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"), str(src)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
+    (wheel,) = (tmp_path / "dist").glob("envtool-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = [f"envtool/resources/{n}" for n in ("report.css", "fleet.css", "fleet.js")]
+    shipped += ["envtool/_parent_death.py", "envtool/probes/_pyinspect.py", "envtool/probes/_torch_probe.py"]
+    shipped += [f"envtool/probes/nvidia/{n}.py" for n in ("__init__", "nvml", "smi", "topology", "pci")]
+    assert set(shipped) <= names, sorted(set(shipped) - names)
+    site = tmp_path / "site"
+    done = subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); from envtool import report; "
+        "print(report.__file__); print(len(report._resource('report.css')), len(report._resource('fleet.js')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(site)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    where, sizes = out.stdout.splitlines()
+    assert Path(where).is_relative_to(site)  # the installed copy, not this checkout
+    assert [int(n) for n in sizes.split()] == [
+        len((RESOURCES / n).read_text(encoding="utf-8")) + 1 for n in ("report.css", "fleet.js")
+    ]
+
+
 # --------------------------------------------------------------------------- bench section
 
 
@@ -524,7 +589,7 @@ def test_fleet_sort_and_filter_run_in_chromium(tmp_path: Path) -> None:
     import re
 
     page = tmp_path / "fleet.html"
-    page.write_text(report.render_html(report.merge_reports(fleet_files(tmp_path))), encoding="utf-8")
+    page.write_text(report.render_html(fleet.merge_reports(fleet_files(tmp_path))), encoding="utf-8")
 
     def rows(fragment: str) -> list[tuple[str, bool]]:
         r = _chromium(tmp_path, page, "--dump-dom", fragment=fragment)

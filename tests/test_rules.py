@@ -21,7 +21,7 @@ from envtool.model import (
     TorchBuild,
     TorchRuntime,
 )
-from envtool.probes.nvml import parse_nvidia_smi_xml
+from envtool.probes.nvidia import parse_nvidia_smi_xml
 
 GIB = 1024**3
 

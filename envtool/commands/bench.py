@@ -206,7 +206,7 @@ def run_distributed(args: argparse.Namespace, python: str, ui: Any = None) -> Co
     )
     topology = None
     if result.get("ok") and str((result.get("ranks") or [{}])[0].get("device", "")).startswith("cuda"):
-        from envtool.probes.nvml import probe_topology
+        from envtool.probes.nvidia import probe_topology
 
         topo, notes = probe_topology(timeout=10.0)
         topology = to_jsonable(topo) if topo is not None else None

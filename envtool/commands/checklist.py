@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any
 
+from envtool import redact
 from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, add_target, env_python, ui_or_quiet
 from envtool.model import CommandResult
@@ -32,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--train", action="store_true", help="also run the sentiment smoke fine-tune (minutes)")
     add_profiles_dir(p)
+    redact.add_argument(p)
 
 
 def _target(args: argparse.Namespace) -> str:
@@ -52,6 +54,7 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         format=args.format,
         train=args.train,
         profiles_dir=args.profiles_dir,
+        redact=args.redact,
     )
     return workflow.run_checklist(options, ui_or_quiet(ui))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from envtool import redact
 from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, exit_for
 from envtool.errors import BadInputError
@@ -24,6 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--deep-timeout", type=float, default=90.0, metavar="S", help="timeout of the deep probe (default 90)"
     )
     add_profiles_dir(p)
+    redact.add_argument(p)
 
 
 def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
@@ -39,4 +41,6 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     rec = rules.recommend(facts, profiles.load_profiles(args.profiles_dir))
     data = facts_to_data(facts)
     data["recommended_profile"] = {"name": rec.name, "reasons": list(rec.reasons)}
-    return CommandResult(command=NAME, data=data, findings=tuple(findings), exit_code=exit_for(findings))
+    return redact.maybe_result(
+        args, CommandResult(command=NAME, data=data, findings=tuple(findings), exit_code=exit_for(findings))
+    )

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from envtool import redact
 from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir, exit_for
 from envtool.errors import BadInputError
@@ -19,6 +20,7 @@ MAX_BYTES = 200 * 2**20  # a pasted report is kilobytes; refuse to read a disk i
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", metavar="FILE", help="the report file, or - for standard input")
     add_profiles_dir(p)
+    redact.add_argument(p)
 
 
 def _read(path: str) -> tuple[str, str]:
@@ -63,4 +65,6 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     data = facts_to_data(facts)
     data["input"] = name
     data["recommended_profile"] = {"name": rec.name, "reasons": list(rec.reasons)}
-    return CommandResult(command=NAME, data=data, findings=tuple(findings), exit_code=exit_for(findings))
+    return redact.maybe_result(
+        args, CommandResult(command=NAME, data=data, findings=tuple(findings), exit_code=exit_for(findings))
+    )

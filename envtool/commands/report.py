@@ -6,13 +6,13 @@ import argparse
 import os
 from typing import Any
 
+from envtool import redact
 from envtool.commands import HELPS
 from envtool.errors import BadInputError
 from envtool.model import CommandResult
 
 NAME = "report"
 HELP = HELPS[NAME]
-_SUFFIX_FORMAT = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -36,19 +36,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     # this parser from overwriting a value given before `merge`.
     m.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print one JSON object on stdout")
     m.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
+    redact.add_argument(m)
 
 
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
-    from envtool import report
+    from envtool import fleet, report
 
-    fmt = args.format or _SUFFIX_FORMAT.get(os.path.splitext(args.output)[1].lower(), "html")
+    fmt = args.format or report.FORMAT_BY_SUFFIX.get(os.path.splitext(args.output)[1].lower(), "html")
     out_dir = os.path.dirname(os.path.abspath(args.output))
     if not os.path.isdir(out_dir):
         raise BadInputError(f"--output {args.output}: the folder {out_dir} does not exist")
     if ui is not None:
         ui.status(f"merging {len(args.files)} report(s)")
     # Every input is read and validated before anything is written.
-    merged = report.merge_reports(args.files)
+    merged = fleet.merge_reports(args.files)
+    # One redactor for the whole fleet: a host gets one placeholder in every row and file name.
+    redactor = redact.process_redactor() if args.redact else None
+    if redactor is not None:
+        merged = redactor.redact(merged)
     text = report.render(merged, fmt)
     report.write_atomic(args.output, text)
     d = merged["data"]
@@ -68,7 +73,8 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     }
     # Like every other command: 1 when a check failed, here on any machine of the fleet, so a
     # lab's CI can gate on the merged report. Warnings alone are 0. The report is written either way.
-    return CommandResult(command=NAME, data=data, exit_code=1 if d["fleet_status"] == "fail" else 0)
+    result = CommandResult(command=NAME, data=data, exit_code=1 if d["fleet_status"] == "fail" else 0)
+    return result if redactor is None else redactor.result(result)
 
 
 def render(result: CommandResult) -> list[Any]:
@@ -93,7 +99,8 @@ def render(result: CommandResult) -> list[Any]:
         items.append(Text(f"... and {more} more"))
     items.append(
         Text(
-            f"{d.get('machines')} machine(s): {c.get('fail', 0)} fail, {c.get('warn', 0)} warn, {c.get('pass', 0)} pass; wrote {d.get('output')} ({d.get('format')})"
+            f"{d.get('machines')} machine(s): {c.get('fail', 0)} fail, {c.get('warn', 0)} warn, "
+            f"{c.get('pass', 0)} pass; wrote {d.get('output')} ({d.get('format')})"
         )
     )
     return items

@@ -1,8 +1,9 @@
 """Inspect a Python environment without importing torch. Standard library only.
 
-This file is both imported (for the interpreter envtool runs in) and run by path with a
-*target* interpreter (``<python> _pyinspect.py``), which may be old: keep the syntax plain
-(Python 3.6+) and import nothing outside the standard library. It prints one JSON object.
+This file is both imported (for the interpreter envtool runs in) and run by a *target*
+interpreter (its source passed with ``-c``), which may be old: keep the syntax plain
+(Python 3.6+: signature annotations are quoted, since builtin generics cannot be subscripted there)
+and import nothing outside the standard library. It prints one JSON object.
 """
 
 import json
@@ -10,6 +11,7 @@ import os
 import re
 import site
 import sys
+from typing import Any
 
 _DIST_DIR = re.compile(
     r"^(?P<name>[A-Za-z0-9_.]+?)-(?P<version>[^-]+?)(?:-py[\d.]+)?(?:-[^-]+)?\.(dist-info|egg-info)$"
@@ -20,13 +22,13 @@ _INTERESTING = re.compile(
 _VERSION_PY_FIELDS = ("__version__", "cuda", "hip", "debug", "git_version")
 
 
-def _norm(name):
+def _norm(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def parse_torch_version_py(text):
+def parse_torch_version_py(text: str) -> "dict[str, Any]":
     """Fields of ``torch/version.py``: ``__version__``, ``cuda``, ``hip``, ``debug``, ``git_version``."""
-    out = {}
+    out: dict[str, Any] = {}
     for field in _VERSION_PY_FIELDS:
         m = re.search(r"^" + re.escape(field) + r"\s*(?::\s*[^=]+)?=\s*(.+?)\s*$", text, re.M)
         if not m:
@@ -42,8 +44,8 @@ def parse_torch_version_py(text):
     return out
 
 
-def _scan_dists(entry):
-    found = []
+def _scan_dists(entry: str) -> "list[dict[str, Any]]":
+    found: list[dict[str, Any]] = []
     try:
         names = os.listdir(entry)
     except OSError:
@@ -58,7 +60,7 @@ def _scan_dists(entry):
     return found
 
 
-def _torch_at(entry):
+def _torch_at(entry: str) -> "dict[str, Any] | None":
     vp = os.path.join(entry, "torch", "version.py")
     try:
         with open(vp, "rb") as fh:
@@ -78,7 +80,7 @@ def _torch_at(entry):
     }
 
 
-def _env_kind(prefix, base_prefix):
+def _env_kind(prefix: str, base_prefix: str) -> str:
     if os.path.isdir(os.path.join(prefix, "conda-meta")):
         return "conda"
     if prefix != base_prefix or os.path.exists(os.path.join(prefix, "pyvenv.cfg")):
@@ -86,7 +88,7 @@ def _env_kind(prefix, base_prefix):
     return "system"
 
 
-def inspect():
+def inspect() -> "dict[str, Any]":
     """Everything about this interpreter's environment that envtool reads without importing torch."""
     paths = []
     for p in sys.path:
@@ -115,7 +117,7 @@ def inspect():
         conda_name = os.path.basename(prefix) if os.path.basename(os.path.dirname(prefix)) == "envs" else "base"
     return {
         "executable": sys.executable,
-        "version": "%d.%d.%d" % sys.version_info[:3],
+        "version": "{}.{}.{}".format(*sys.version_info[:3]),
         "implementation": sys.implementation.name,
         "prefix": prefix,
         "env_kind": kind,

@@ -5,11 +5,13 @@ line ``@@envtool {json}`` to stdout as soon as it is known, so that a hang or a 
 on still leaves what was learned before it.
 """
 
+import importlib
 import json
 import os
 import sys
 import time
 import warnings
+from typing import Any
 
 MARK = "@@envtool "
 _LIB_WORDS = (
@@ -33,14 +35,14 @@ _LIB_WORDS = (
 )
 
 
-def emit(stage, **data):
+def emit(stage: str, **data: Any) -> None:
     data["stage"] = stage
     sys.stdout.write(MARK + json.dumps(data) + "\n")
     sys.stdout.flush()
 
 
-def loaded_libraries():
-    libs = []
+def loaded_libraries() -> "list[str]":
+    libs: list[str] = []
     try:
         with open("/proc/self/maps", "rb") as fh:
             for raw in fh:
@@ -55,7 +57,7 @@ def loaded_libraries():
     return libs
 
 
-def run_kernel(torch, device):
+def run_kernel(torch: Any, device: str) -> "tuple[bool, float]":
     start = time.perf_counter()
     a = torch.randn(256, 256, device=device)
     b = torch.randn(256, 256, device=device)
@@ -66,23 +68,24 @@ def run_kernel(torch, device):
     return ok, time.perf_counter() - start
 
 
-def main():
+def main() -> int:
     if os.environ.get("ENVTOOL_PROBE_FAULT") == "abort":  # fault injection for tests
         os.abort()
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            import torch
+            # import_module: torch's own annotations are not checked against this probe
+            torch: Any = importlib.import_module("torch")
         except BaseException as exc:  # ImportError, OSError (missing .so), anything
             emit(
                 "import",
                 ok=False,
-                error="%s: %s" % (type(exc).__name__, exc),
+                error=f"{type(exc).__name__}: {exc}",
                 messages=[str(w.message) for w in caught],
             )
             return 1
-        info = {
+        info: dict[str, Any] = {
             "ok": True,
             "version": getattr(torch, "__version__", None),
             "cuda": getattr(torch.version, "cuda", None),
@@ -99,7 +102,7 @@ def main():
         except Exception as exc:
             info["cuda_available"] = False
             info["device_count"] = 0
-            info["cuda_error"] = "%s: %s" % (type(exc).__name__, exc)
+            info["cuda_error"] = f"{type(exc).__name__}: {exc}"
         try:
             info["arch_list"] = list(torch.cuda.get_arch_list())
         except Exception:
@@ -111,14 +114,14 @@ def main():
             info["nccl"] = None
         info["messages"] = [str(w.message) for w in caught]
     emit("import", **info)
-    devices = ["cuda:%d" % i for i in range(info["device_count"])] or ["cpu"]
+    devices = [f"cuda:{i}" for i in range(info["device_count"])] or ["cpu"]
     for dev in devices:
-        entry = {"device": dev}
+        entry: dict[str, Any] = {"device": dev}
         try:
             if dev.startswith("cuda"):
                 idx = int(dev.split(":")[1])
                 entry["name"] = torch.cuda.get_device_name(idx)
-                entry["capability"] = "%d.%d" % torch.cuda.get_device_capability(idx)
+                entry["capability"] = "{}.{}".format(*torch.cuda.get_device_capability(idx))
             else:
                 entry["name"] = "cpu"
             with warnings.catch_warnings(record=True) as caught:
@@ -128,7 +131,7 @@ def main():
             if not ok:
                 entry["error"] = "the matmul produced non-finite values"
         except BaseException as exc:
-            entry.update(ok=False, error="%s: %s" % (type(exc).__name__, exc))
+            entry.update(ok=False, error=f"{type(exc).__name__}: {exc}")
         emit("device", **entry)
     emit("done", loaded_libraries=loaded_libraries(), seconds=time.perf_counter() - start)
     return 0

@@ -201,7 +201,8 @@ def probe_system(
     if os_name == "Linux":
         # /proc is read directly: importing psutil alone costs ~40 ms of detect's ~150.
         ram_total, ram_avail = parse_meminfo(_read(os.path.join(proc, "meminfo")) or "")
-        physical = cpu.get("physical_cores")  # type: ignore[assignment]
+        cores = cpu.get("physical_cores")
+        physical = cores if isinstance(cores, int) else None
     if ram_total is None or physical is None:
         try:
             import psutil

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from envtool import runner
 from envtool.errors import EnvtoolError
@@ -21,7 +22,7 @@ from envtool.probes import _torch_probe
 MARK = _torch_probe.MARK
 
 
-def parse_probe_output(stdout: str) -> list[dict]:
+def parse_probe_output(stdout: str) -> list[dict[str, Any]]:
     """The ``@@envtool {json}`` lines of the probe, in order (other lines are torch's chatter)."""
     out = []
     for line in stdout.splitlines():
@@ -49,7 +50,7 @@ def _stderr_messages(stderr: str) -> tuple[str, ...]:
 
 
 def runtime_from_probe(
-    python: str, stages: list[dict], *, returncode: int | None, timed_out: bool, stderr: str, duration: float
+    python: str, stages: list[dict[str, Any]], *, returncode: int | None, timed_out: bool, stderr: str, duration: float
 ) -> TorchRuntime:
     """Pure: the probe's stage records plus how the process ended -> TorchRuntime."""
     imp = next((s for s in stages if s.get("stage") == "import"), None)
@@ -75,6 +76,7 @@ def runtime_from_probe(
     messages += list(_stderr_messages(stderr))
     if imp and imp.get("cuda_error"):
         messages.append(imp["cuda_error"])
+    error: str | None
     if timed_out:
         outcome = "timeout"
         stage = "importing torch" if imp is None else ("running a kernel" if done is None else "finishing")
@@ -89,7 +91,7 @@ def runtime_from_probe(
         error = f"the python running torch was killed by {sig} while {stage}"
     elif imp is not None and not imp.get("ok"):
         outcome = "import_error"
-        error = imp.get("error")
+        error = str(imp["error"]) if imp.get("error") is not None else None
         messages.append(str(error))
     elif imp is None:
         outcome = "crashed" if returncode else "import_error"
@@ -99,8 +101,7 @@ def runtime_from_probe(
         outcome = "ok"
         error = None
     # keep order, drop duplicates
-    seen: set[str] = set()
-    uniq = tuple(m for m in messages if m and not (m in seen or seen.add(m)))
+    uniq = tuple(dict.fromkeys(m for m in messages if m))
     imp = imp or {}
     return TorchRuntime(
         python=python,

@@ -118,7 +118,7 @@ def gpus_from_nvidia_smi_xml(
     gpus = root.findall("gpu")
     ccs = list(compute_capabilities) if compute_capabilities is not None else [None] * len(gpus)
     out = []
-    for gpu, cc in zip(gpus, ccs):
+    for gpu, cc in zip(gpus, ccs, strict=False):
         reasons_node = gpu.find("clocks_event_reasons")
         if reasons_node is None:
             reasons_node = gpu.find("clocks_throttle_reasons")
