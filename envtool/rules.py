@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from envtool import knowledge
+from envtool import accel_rules, knowledge
 from envtool.model import Finding, GpuInfo, HostFacts, Profile, Recommendation, Severity
 from envtool.util import GIB, release_text, version_major, version_parts
 
@@ -70,6 +70,7 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     "dist_low_busbw": (Severity.WARN, "all-reduce bus bandwidth far below the link's (error when very low)"),
     "dist_no_p2p": (Severity.WARN, "NVML says two GPUs in use cannot talk peer-to-peer"),
 }
+VOCABULARY.update(accel_rules.VOCABULARY)  # AMD, Intel, Apple, Hygon and NVIDIA-on-Arm (envtool/accel_rules.py)
 
 # Throttle reasons that slow real work (idle, application clocks and sw power cap at idle are normal).
 _BAD_THROTTLE = {
@@ -381,6 +382,9 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
             )
         )
 
+    # other vendors' accelerators and NVIDIA on Arm (envtool/accel_rules.py)
+    out = accel_rules.adjust(facts, out) + accel_rules.evaluate(facts)
+
     order = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     return sorted(out, key=lambda f: order[f.severity])
 
@@ -536,6 +540,14 @@ def _sass_covers_all(profile: Profile, facts: HostFacts) -> bool:
 
 
 def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
+    """Jetson and non-NVIDIA machines are envtool/accel_rules.py's; the NVIDIA answer gets its notes."""
+    other = accel_rules.recommend(facts, profiles)
+    if other is not None:
+        return other
+    return accel_rules.annotate(facts, _recommend_nvidia(facts, profiles))
+
+
+def _recommend_nvidia(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
     """The profile that fits this machine best, with the reasoning step by step.
 
     Among the CUDA profiles whose build covers every GPU and whose CUDA line the driver runs

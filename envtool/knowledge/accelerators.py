@@ -202,6 +202,22 @@ def sbsa_soc(part: str) -> str | None:
     return str(row["sbsa_soc"]) if row and row.get("sbsa_soc") else None
 
 
+def sbsa_soc_by_core(core: str) -> str | None:
+    """The SoC from lscpu's core name ("Neoverse-V2" -> "Grace") where /proc/cpuinfo was not read."""
+    for row in load("jetson.toml").get("arm_core", []):
+        if row["core"].lower() == core.strip().lower() and row.get("sbsa_soc"):
+            return str(row["sbsa_soc"])
+    return None
+
+
+def aarch64_archs(variant: str) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(SASS, PTX) of the generic aarch64 wheels of a CUDA variant ("cu128"), or None when not listed."""
+    for row in load("jetson.toml").get("aarch64_archs", []):
+        if row["variant"] == variant:
+            return tuple(row["sass"]), tuple(row["ptx"])
+    return None
+
+
 def jetson_soc_by_compatible(tegra: str) -> str | None:
     for row in load("jetson.toml").get("tegra_soc", []):
         if row["compatible"] == tegra:

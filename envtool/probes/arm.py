@@ -120,16 +120,24 @@ def probe_arm(
             facts["unified_memory_source"] = "/proc/meminfo MemTotal (the Jetson GPU shares the system RAM)"
     else:
         soc = kn.sbsa_soc(part) if part else None
+        if soc is None and facts["cpu_core"]:
+            soc = kn.sbsa_soc_by_core(facts["cpu_core"])
+        if soc and not (proc / "driver" / "nvidia").is_dir():
+            # Other vendors' SoCs use these cores too: Grace/GB10 only with NVIDIA's driver loaded.
+            notes.append(f"{facts['cpu_core']} cores without NVIDIA's driver loaded: not taken for {soc}")
+            soc = None
         facts["soc"] = soc
         if soc:
             facts["kind"] = "sbsa"
+        if soc == "GB10":
+            total = _meminfo_total(proc)
+            if total:
+                facts["unified_memory_bytes"] = total
+                facts["unified_memory_source"] = (
+                    "/proc/meminfo MemTotal (GB10's NVML answers Not Supported for memory; the GPU uses system RAM)"
+                )
     facts["notes"] = tuple(notes)
     return facts
-
-
-def unified_memory_from_meminfo(proc: str | Path = "/proc") -> int | None:
-    """GB10: NVML answers "Not Supported" for memory (DGX Spark known issues); the GPU uses system RAM."""
-    return _meminfo_total(Path(proc))
 
 
 def _meminfo_total(proc: Path) -> int | None:
