@@ -44,8 +44,13 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
 }
 
 
+# Ids of rules.VOCABULARY these rules also use (rules.py imports this module, not the other way round).
+_SHARED = {"arch_unsupported": Severity.ERROR, "no_gpu": Severity.INFO, "cpu_build_on_gpu": Severity.ERROR}
+
+
 def _f(fid: str, message: str, fix: str = "", severity: Severity | None = None) -> Finding:
-    return Finding(id=fid, severity=severity or VOCABULARY[fid][0], message=message, fix=fix)
+    default = VOCABULARY[fid][0] if fid in VOCABULARY else _SHARED[fid]
+    return Finding(id=fid, severity=severity or default, message=message, fix=fix)
 
 
 def _amd(facts: HostFacts) -> list[Accelerator]:
