@@ -488,3 +488,61 @@ def annotate(facts: HostFacts, rec: Recommendation) -> Recommendation:
     if not extra:
         return rec
     return dataclasses.replace(rec, reasons=(*rec.reasons, *extra))
+
+
+def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
+    """Why a ROCm, XPU or Jetson profile does not fit this machine (empty: it fits, or it is not such a profile)."""
+    av = kn.accel_variant(profile.variant, profile.torch)
+    if av is None:
+        return []
+    surveyed = facts.source == "detect"  # a pasted report may just not list the accelerators
+    if av.kind == "rocm":
+        amd = _amd(facts)
+        if not amd:
+            return (
+                [
+                    _f(
+                        "no_gpu",
+                        f"profile {profile.name} needs an AMD GPU and none was found",
+                        "use `--profile cpu`",
+                        severity=Severity.ERROR,
+                    )
+                ]
+                if surveyed
+                else []
+            )
+        targets = kn.rocm_wheel_targets(profile.torch)
+        if targets is None:
+            return []
+        return [
+            _f(
+                "arch_unsupported",
+                f"profile {profile.name} (torch {profile.torch} {profile.variant}) has no kernels for {gfx}",
+                "pick a profile whose wheels carry it (see `envtool profiles`)",
+            )
+            for gfx in sorted({a.arch for a in amd if a.arch and a.arch not in targets})
+        ]
+    if av.kind == "xpu":
+        if not any(_is_xpu(a) for a in _intel(facts)) and surveyed:
+            return [
+                _f(
+                    "no_gpu",
+                    f"profile {profile.name} needs an Intel Arc or Data Center Max GPU and none was found",
+                    "use `--profile cpu`",
+                    severity=Severity.ERROR,
+                )
+            ]
+        return []
+    pf = facts.platform
+    channel = next((c for c in (kn.jetson_channel(pf.jetpack),) if c and c.profile == profile.name), None)
+    if channel is None and (surveyed or pf.kind == "tegra"):
+        where = f"JetPack {pf.jetpack}" if pf.kind == "tegra" else "not a Jetson"
+        return [
+            _f(
+                "no_gpu",
+                f"profile {profile.name} is for Jetson boards on its JetPack; this machine: {where}",
+                "see `envtool detect` for the profile of this machine",
+                severity=Severity.ERROR,
+            )
+        ]
+    return []

@@ -230,7 +230,10 @@ def renderables(result: CommandResult) -> list[Any]:
             fits = ("[green]yes[/green]" + (" *" if p.get("recommended") else "")) if p["fits"] else "[red]no[/red]"
             sm = [a for a in p.get("archs") or [] if a.startswith("sm_")]
             ptx = any(a.startswith("compute_") for a in p.get("archs") or [])
-            span = (f"{sm[0]}-{sm[-1]}" if len(sm) > 1 else (sm[0] if sm else "any CPU")) + ("+PTX" if ptx else "")
+            cpu_only = (p.get("variant") or "cpu") == "cpu"  # ROCm/XPU/Jetson wheels have no sm_ archs: "-"
+            span = (f"{sm[0]}-{sm[-1]}" if len(sm) > 1 else (sm[0] if sm else "any CPU" if cpu_only else "-")) + (
+                "+PTX" if ptx else ""
+            )
             aliases = ", ".join(p.get("aliases") or [])
             cells = (
                 p["name"] + (f" ({aliases})" if aliases else ""),

@@ -100,6 +100,8 @@ def has_gpu(facts: HostFacts) -> bool | None:
     """
     if facts.nvidia.gpus or facts.nvidia.hardware_present:
         return True
+    if facts.platform.kind == "tegra":  # a Jetson's GPU is on the SoC, whatever NVML says (accel_rules.py)
+        return True
     return False if facts.source == "detect" else None
 
 
@@ -481,7 +483,7 @@ def _conflicts(facts: HostFacts) -> list[Finding]:
 def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
     """Why a profile does not fit this machine (empty: it fits)."""
     if not profile.is_gpu:
-        return []
+        return accel_rules.profile_fit(profile, facts)  # ROCm, XPU and Jetson profiles; [] for cpu
     nv = facts.nvidia
     os_name = facts.system.os_name
     if has_gpu(facts) is False:

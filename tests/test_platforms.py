@@ -803,3 +803,23 @@ def test_runner_is_the_only_way_tools_run() -> None:
     assert "subprocess" not in src and "runner.capture" in src
     for mod in (amd, apple, arm, intel, pci):
         assert "subprocess" not in Path(mod.__file__).read_text(encoding="utf-8")
+
+
+def test_jetson_without_nvml_still_has_a_gpu(hw: Path, tmp_path: Path, profiles: list[Profile]) -> None:
+    facts = jetson(hw, tmp_path, "thor", "6.8.12-tegra", TorchBuild(version="2.13.0"))  # no nvidia-smi answer at all
+    found = ids(rules.evaluate(facts))
+    assert "no_gpu" not in found and "cpu_build_on_gpu" in found
+    thor_profile = next(p for p in profiles if p.name == "cuda13.0")
+    assert rules.profile_fit(thor_profile, facts) == []
+    jp6 = next(p for p in profiles if p.name == "jetson-jp6")
+    assert [f.id for f in rules.profile_fit(jp6, facts)] == ["no_gpu"]  # JetPack 7 is not its JetPack
+
+
+def test_accelerator_profiles_fit_only_their_machines(hw: Path, profiles: list[Profile]) -> None:
+    by = {p.name: p for p in profiles}
+    amd_box = host(accels=mi300x(hw), pf=AMD_OK)
+    assert rules.profile_fit(by["rocm6.4"], amd_box) == [] and rules.profile_fit(by["xpu"], amd_box)
+    assert [f.id for f in rules.profile_fit(by["rocm6.4"], host())] == ["no_gpu"]
+    navi48 = Accelerator(index=0, vendor="amd", name="AMD Radeon RX 9070 XT", arch="gfx1201", source="rocminfo")
+    old = dataclasses.replace(by["rocm6.4"], torch="2.7.1", variant="rocm6.3")
+    assert [f.id for f in rules.profile_fit(old, host(accels=(navi48,), pf=AMD_OK))] == ["arch_unsupported"]
