@@ -298,7 +298,7 @@ def _platform_sections(data: Mapping[str, Any]) -> list[Any]:
             cells = (
                 str(a.get("index")),
                 _v(a.get("vendor")),
-                _v(a.get("name")),
+                _v(a.get("name") or (f"PCI {a['pci_id']}" if a.get("pci_id") else None)),
                 _v(a.get("arch")),
                 _v(a.get("compute_units")),
                 mem if a.get("memory_bytes") else "unknown",

@@ -823,3 +823,28 @@ def test_accelerator_profiles_fit_only_their_machines(hw: Path, profiles: list[P
     navi48 = Accelerator(index=0, vendor="amd", name="AMD Radeon RX 9070 XT", arch="gfx1201", source="rocminfo")
     old = dataclasses.replace(by["rocm6.4"], torch="2.7.1", variant="rocm6.3")
     assert [f.id for f in rules.profile_fit(old, host(accels=(navi48,), pf=AMD_OK))] == ["arch_unsupported"]
+
+
+def test_detect_text_shows_other_accelerators_and_the_platform(hw: Path, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from envtool import render
+    from envtool.model import CommandResult
+
+    gpus = amd.read_kfd(hw / "amd-kfd-topology-mi308x-cpx-gfx942") or []
+    facts = jetson(hw, tmp_path, "orin-jp6.2", "5.15.148-tegra", None)
+    facts = dataclasses.replace(
+        facts, accelerators=tuple(gpus[:2]), platform=dataclasses.replace(facts.platform, rocm_version="6.3.1")
+    )
+    console = Console(record=True, width=200)
+    for item in render.renderables(CommandResult(command="detect", data=facts_to_data(facts))):
+        console.print(item)
+    out = console.export_text()
+    assert "Other accelerators" in out and "gfx942" in out and "1002:74a2" in out
+    assert "L4T 36.4.3, JetPack 6.1/6.2, CUDA 12.6" in out and "sm_87" in out and "ROCm" in out
+
+
+def test_a_plain_machine_shows_no_platform_block() -> None:
+    from envtool import render
+
+    assert render._platform_sections(facts_to_data(HostFacts())) == []
