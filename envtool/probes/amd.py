@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from envtool.model import Accelerator
+from envtool.probes.pci import VENDORS
 
 AMD_VENDOR = 0x1002
 KFD_TOPOLOGY = "/sys/class/kfd/kfd/topology"
@@ -86,7 +87,7 @@ def accelerators_from_kfd(
         out.append(
             Accelerator(
                 index=len(out),
-                vendor="amd" if vendor_id in (None, AMD_VENDOR) else f"pci-{vendor_id:04x}",
+                vendor="amd" if vendor_id in (None, AMD_VENDOR) else VENDORS.get(vendor_id, f"pci-{vendor_id:04x}"),
                 name=(names.get(node) or "").strip() or None,
                 arch=gfx,
                 pci_id=f"{vendor_id:04x}:{device_id:04x}" if vendor_id and device_id else None,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DISPLAY_CLASSES = (0x0300, 0x0302, 0x0380)
+# pci.ids: 1002 AMD/ATI, 8086 Intel, 10de NVIDIA, 1d94 Chengdu Haiguang (Hygon; its DCU K100_AI is 1d94:6210,
+# the device id the captured Hygon rocm-smi prints).
 VENDORS = {0x1002: "amd", 0x8086: "intel", 0x10DE: "nvidia", 0x1D94: "hygon"}
 
 

@@ -66,13 +66,13 @@ def _group_names() -> tuple[str, ...]:
 def _amd_from_pci(devices: list[pci.PciDevice]) -> list[Accelerator]:
     out: list[Accelerator] = []
     for d in devices:
-        if d.vendor_id != amd.AMD_VENDOR:
+        if d.vendor not in ("amd", "hygon"):
             continue
-        spec = kn.amd_gpu(pci_device=f"{d.device_id:04x}")
+        spec = kn.amd_gpu(pci_device=f"{d.device_id:04x}") if d.vendor == "amd" else None
         out.append(
             Accelerator(
                 index=len(out),
-                vendor="amd",
+                vendor=d.vendor,
                 name=spec.name if spec else d.name,
                 arch=spec.gfx if spec else None,
                 pci_id=d.pci_id,
