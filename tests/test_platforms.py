@@ -848,3 +848,43 @@ def test_a_plain_machine_shows_no_platform_block() -> None:
     from envtool import render
 
     assert render._platform_sections(facts_to_data(HostFacts())) == []
+
+
+def test_scenario_gh200_with_cu126(hw: Path, tmp_path: Path, profiles: list[Profile]) -> None:
+    # collect_env-vllm-gh200-144g-cu126-excerpt.txt: torch 2.6.0+cu126 on a GH200 (kernel 6.8.0-1027-nvidia-64k)
+    facts = gh200(hw, tmp_path)
+    facts = dataclasses.replace(facts, python=PythonFacts(torch=TorchBuild(version="2.6.0+cu126", cuda="12.6")))
+    found = ids(rules.evaluate(facts))
+    assert not found & {"cpu_build_on_gpu", "arch_unsupported", "driver_too_old", "accel_build_mismatch"}
+
+
+def test_scenario_gb200_with_cu128(profiles: list[Profile]) -> None:
+    # collect_env-hgx-gb200x4-cu128-excerpt.txt: 4x "HGX GB200" (no "NVIDIA" prefix), driver 570.124.06,
+    # torch 2.7.1+cu128; compute capability 10.0 from nvidia-gb200x4-sglang-check_env-excerpt.txt
+    gpus = tuple(GpuInfo(index=i, name="HGX GB200", compute_capability="10.0") for i in range(4))
+    nv = NvidiaFacts(source="nvidia-smi", driver_version="570.124.06", gpus=gpus)
+    pf = PlatformFacts(kind="sbsa", soc="Grace", cpu_core="Neoverse-V2")
+    facts = host(nvidia=nv, pf=pf, arch="aarch64", torch=TorchBuild(version="2.7.1+cu128", cuda="12.8"))
+    found = ids(rules.evaluate(facts))
+    assert not found & {"cpu_build_on_gpu", "arch_unsupported", "driver_too_old", "no_gpu"}
+    rec = rules.recommend(facts, profiles)
+    assert next(p for p in profiles if p.name == rec.name).is_gpu and any("aarch64" in r for r in rec.reasons)
+
+
+def test_probe_platforms_with_captured_xpu_smi_and_sycl_ls(tmp_path: Path, hw: Path) -> None:
+    root = tmp_path / "root"
+    dev = root / "sys/bus/pci/devices/0000:03:00.0"  # the B580's address in the xpu-smi capture
+    dev.mkdir(parents=True)
+    (dev / "vendor").write_text("0x8086\n")
+    (dev / "device").write_text("0xe20b\n")
+    (dev / "class").write_text("0x030000\n")
+    discovery = tmp_path / "discovery.txt"
+    discovery.write_text(text(hw, "intel-xpu-smi-discovery-d0-arc-b580-xpusmi2.0.txt"))
+    path = tools_dir(tmp_path, {"xpu-smi": discovery, "sycl-ls": hw / "intel-sycl-ls-a750-no-level-zero.txt"})
+    (accels, pf), _ = platforms.probe_platforms(
+        env={"PATH": path}, root=str(root), os_name="Linux", arch="x86_64", kernel="6.19"
+    )
+    (b580,) = accels
+    assert (b580.name, b580.source) == ("Intel(R) Arc(TM) B580 Graphics", "xpu-smi")
+    # this sycl-ls (another machine's) lists no Level Zero GPU at all: the B580 is marked unusable
+    assert b580.usable is False and pf.level_zero is False

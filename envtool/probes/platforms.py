@@ -146,6 +146,8 @@ def probe_platforms(
             accels += [dataclasses.replace(a, index=len(accels) + i) for i, a in enumerate(found_intel)]
             if "level_zero" in ifacts:
                 facts["level_zero"] = ifacts["level_zero"]
+            if ifacts.get("level_zero_version"):
+                notes.append(f"Level Zero {ifacts['level_zero_version']} (xpu-smi's banner)")
         facts.update(
             {
                 k: v
