@@ -888,3 +888,18 @@ def test_probe_platforms_with_captured_xpu_smi_and_sycl_ls(tmp_path: Path, hw: P
     assert (b580.name, b580.source) == ("Intel(R) Arc(TM) B580 Graphics", "xpu-smi")
     # this sycl-ls (another machine's) lists no Level Zero GPU at all: the B580 is marked unusable
     assert b580.usable is False and pf.level_zero is False
+
+
+def test_thor_with_nvml_is_judged_on_the_aarch64_lists(hw: Path, tmp_path: Path) -> None:
+    # Were NVML to report Thor as compute capability 11.0, the x86 cu130 list (no 11.0) must not raise
+    # a false arch_unsupported: the aarch64 cu130 wheels carry sm_110.
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="580.00",
+        cuda_driver_version="13.0",
+        gpus=(GpuInfo(index=0, name="NVIDIA Thor", compute_capability="11.0"),),
+    )
+    facts = jetson(hw, tmp_path, "thor", "6.8.12-tegra", TorchBuild(version="2.13.0+cu130", cuda="13.0"), nv)
+    assert "arch_unsupported" not in ids(rules.evaluate(facts))
+    x86 = dataclasses.replace(facts, platform=PlatformFacts())
+    assert "arch_unsupported" in ids(rules.evaluate(x86))  # the same GPU judged on x86's list

@@ -337,8 +337,8 @@ def probe_amd(
     """AMD/Hygon GPUs by the most trusted reader that answers; ``run(argv, timeout)`` gives a
     tool's stdout or None (not installed, failed, timed out). Returns the GPUs and notes.
 
-    KFD gives partitions and gfx targets without any tool; rocminfo is still asked when a KFD
-    node lacks its gfx target (old kernels) or to tell Hygon DCUs apart (same KFD driver).
+    KFD gives partitions, gfx targets and the PCI vendor (AMD 1002, Hygon 1d94) without any tool;
+    rocminfo is asked only when there is no KFD tree or a node lacks its gfx target (old kernels).
     """
     notes: list[str] = []
     kfd = read_kfd(topology)

@@ -116,12 +116,11 @@ Runner = Callable[[list[str], float], str | None]
 
 def probe_apple(run: Runner, *, timeout: float = 5.0) -> tuple[list[Accelerator], dict[str, Any]]:
     """The Apple GPU (one, built into the chip) and the macOS facts; run only on macOS."""
-    sysctl = parse_sysctl(
-        run(
-            ["sysctl", "hw.optional.arm64", "machdep.cpu.brand_string", "hw.memsize", "sysctl.proc_translated"], timeout
-        )
-        or ""
-    )
+    # One key per call where a key may be missing: sysctl fails as a whole on an unknown name
+    # (hw.optional.arm64 on older Intel Macs, sysctl.proc_translated outside Rosetta's era).
+    sysctl: dict[str, str] = {}
+    for keys in (["machdep.cpu.brand_string", "hw.memsize"], ["hw.optional.arm64"], ["sysctl.proc_translated"]):
+        sysctl.update(parse_sysctl(run(["sysctl", *keys], timeout) or ""))
     vers = parse_sw_vers(run(["sw_vers"], timeout) or "")
     facts: dict[str, Any] = {
         "macos_version": vers.get("ProductVersion"),
