@@ -142,8 +142,8 @@ def evaluate(facts: HostFacts) -> list[Finding]:
                 f"({sum(len(v) for v in split.values())} devices"
                 + (f", {'/'.join(map(str, cus))} CUs each" if cus else "")
                 + "); torch sees one device per partition and each is a fraction of the GPU",
-                "for one large device per GPU switch to SPX (`sudo amd-smi set --compute-partition SPX`); the bench "
-                "judges each partition against its share of the peak",
+                "a choice, not a fault: for one device per GPU set the compute partition to SPX with amd-smi "
+                "(AMD SMI's 'GPU partitioning' guide)",
             )
         )
     if hip and amd:
@@ -188,8 +188,8 @@ def evaluate(facts: HostFacts) -> list[Finding]:
                     "xpu_no_level_zero",
                     f"{_label(a)} is visible only through OpenCL: sycl-ls lists no Level Zero GPU, which torch's XPU "
                     "backend needs",
-                    "install Intel's GPU driver with Level Zero (Intel's 'PyTorch Prerequisites for Intel GPUs': "
-                    "intel-level-zero-gpu / libze1 and intel-opencl-icd), then check `sycl-ls` for [level_zero:gpu]",
+                    "install Intel's GPU driver with its Level Zero runtime (the steps of Intel's 'PyTorch Prerequisites "
+                    "for Intel GPUs' page), then check that `sycl-ls` lists it as [level_zero:gpu]",
                 )
             )
 
