@@ -188,7 +188,7 @@ def evaluate(facts: HostFacts) -> list[Finding]:
                     "xpu_no_level_zero",
                     f"{_label(a)} is visible only through OpenCL: sycl-ls lists no Level Zero GPU, which torch's XPU "
                     "backend needs",
-                    "install Intel's GPU driver with its Level Zero runtime (the steps of Intel's 'PyTorch Prerequisites "
+                    "install Intel's GPU driver with its Level Zero runtime (Intel's 'PyTorch Prerequisites "
                     "for Intel GPUs' page), then check that `sycl-ls` lists it as [level_zero:gpu]",
                 )
             )
