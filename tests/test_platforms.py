@@ -913,3 +913,26 @@ def test_peaks_are_only_what_a_source_gave() -> None:
     assert kn.peak("Apple M3 Max") is None and kn.peak("Intel(R) Arc(TM) B580 Graphics") is None
     max1550 = kn.peak("Intel(R) Data Center GPU Max 1550")
     assert max1550 is not None and max1550.bf16_tflops is None  # a measured figure is not a peak
+
+
+def test_hip_visible_devices_hiding_every_gpu(hw: Path) -> None:
+    gpus = mi300x(hw)  # 4 GPUs
+    hidden = dataclasses.replace(AMD_OK, visible_devices=(("HIP_VISIBLE_DEVICES", "4"),))
+    f = next(f for f in rules.evaluate(host(accels=gpus, pf=hidden)) if f.id == "rocm_visible_devices_hides_all")
+    assert "all 4" in f.message
+    shown = dataclasses.replace(AMD_OK, visible_devices=(("ROCR_VISIBLE_DEVICES", "0,1"),))
+    assert "rocm_visible_devices_hides_all" not in ids(rules.evaluate(host(accels=gpus, pf=shown)))
+
+
+def test_a_rocm_torch_without_an_amd_gpu() -> None:
+    f = next(
+        f
+        for f in rules.evaluate(host(torch=TorchBuild(version="2.9.1+rocm6.4", hip="6.4")))
+        if f.id == "accel_build_mismatch"
+    )
+    assert f.severity.value == "warn" and "ROCm build" in f.message
+
+
+def test_every_new_id_is_exercised_here() -> None:
+    src = Path(__file__).read_text(encoding="utf-8")
+    assert [fid for fid in accel_rules.VOCABULARY if f'"{fid}"' not in src] == []
