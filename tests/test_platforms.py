@@ -936,3 +936,21 @@ def test_a_rocm_torch_without_an_amd_gpu() -> None:
 def test_every_new_id_is_exercised_here() -> None:
     src = Path(__file__).read_text(encoding="utf-8")
     assert [fid for fid in accel_rules.VOCABULARY if f'"{fid}"' not in src] == []
+
+
+def test_dgpu_beside_an_igpu_named_by_sycl_ls(tmp_path: Path, hw: Path, profiles: list[Profile]) -> None:
+    # Arc A770 + UHD 630 (intel/llvm#12880's sycl-ls); the A770's PCI id 0x56a0 from the xpu-smi capture
+    root = tmp_path / "root"
+    dev = root / "sys/bus/pci/devices/0000:03:00.0"
+    dev.mkdir(parents=True)
+    (dev / "vendor").write_text("0x8086\n")
+    (dev / "device").write_text("0x56a0\n")
+    (dev / "class").write_text("0x030000\n")
+    path = tools_dir(tmp_path, {"sycl-ls": hw / "intel-sycl-ls-verbose-linux-a770-uhd630-excerpt.txt"})
+    (accels, pf), _ = platforms.probe_platforms(
+        env={"PATH": path}, root=str(root), os_name="Linux", arch="x86_64", kernel="6.8"
+    )
+    assert [a.name for a in accels] == ["Intel(R) Arc(TM) A770 Graphics", "Intel(R) UHD Graphics 630"]
+    assert pf.level_zero is True
+    rec = rules.recommend(host(accels=accels, pf=pf), profiles)
+    assert rec.name == "xpu" and "UHD" not in rec.reasons[0]  # the iGPU is listed, not targeted

@@ -170,7 +170,9 @@ Runner = Callable[[list[str], float], str | None]
 def probe_intel(
     run: Runner, pci: list[PciDevice] | None, *, timeout: float = 5.0
 ) -> tuple[list[Accelerator], dict[str, object]]:
-    """Intel GPUs (xpu-smi, else PCI, else sycl-ls), each marked usable by torch XPU when sycl-ls ran."""
+    """Intel GPUs from xpu-smi, else sycl-ls (it names them), else PCI ids; each marked usable by
+    torch XPU when sycl-ls ran. PCI entries are not matched to sycl-ls by position: the tools
+    order an iGPU and a dGPU differently (the captured Windows and Linux A770 listings)."""
     facts: dict[str, object] = {}
     pci_intel = [d for d in pci or [] if d.vendor_id == INTEL_VENDOR]
     smi = run(["xpu-smi", "discovery"], timeout)
@@ -179,11 +181,11 @@ def probe_intel(
         banner = parse_xpu_smi_banner(run(["xpu-smi"], timeout) or "")
         if banner.get("level_zero"):
             facts["level_zero_version"] = banner["level_zero"]
-    if not accels:
-        accels = from_pci(pci_intel)
     sycl_text = run(["sycl-ls"], timeout) if accels or pci_intel else None
     sycl = parse_sycl_ls(sycl_text) if sycl_text else None
     if sycl is not None:
         facts["level_zero"] = bool(level_zero_gpus(sycl))
         accels = mark_usable(accels, sycl) if accels else accelerators_from_sycl(sycl)
+    if not accels:
+        accels = from_pci(pci_intel)
     return accels, facts
