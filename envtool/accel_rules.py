@@ -384,6 +384,21 @@ def _recommend_rocm(facts: HostFacts, profiles: Sequence[Profile], amd: list[Acc
             reasons.append(f"the Intel GPU(s) {_names(others)} stay unused: one torch build serves one vendor")
         reasons.append(f"chosen: {p.name} (torch {p.torch}, the newest ROCm profile whose wheels carry every GPU)")
         return Recommendation(name=p.name, reasons=tuple(reasons))
+    # Some GPUs covered, some not (e.g. a Radeon beside an APU's integrated GPU): target the covered ones.
+    best: tuple[int, Profile, list[str]] | None = None
+    for p in _kind_profiles(profiles, "rocm"):
+        targets = kn.rocm_wheel_targets(p.torch) or ()
+        covered = [g for g in gfx if g in targets]
+        if covered and (best is None or len(covered) > best[0]):
+            best = (len(covered), p, [g for g in gfx if g not in targets])
+    if best is not None:
+        _, p, left = best
+        reasons.append(
+            f"chosen: {p.name} (torch {p.torch}) for the GPUs its wheels carry; {' '.join(left)} stay unused: "
+            "hide them with HIP_VISIBLE_DEVICES, and an integrated GPU in the BIOS (ROCm's install guide: ROCm "
+            "does not support integrated graphics)"
+        )
+        return Recommendation(name=p.name, reasons=tuple(reasons))
     reasons.append(
         f"no ROCm profile's wheels carry {' '.join(gfx)}: {cpu} until a build for it exists "
         "(HSA_OVERRIDE_GFX_VERSION is unsupported and envtool's sources confirm it for no GPU)"

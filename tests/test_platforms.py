@@ -954,3 +954,11 @@ def test_dgpu_beside_an_igpu_named_by_sycl_ls(tmp_path: Path, hw: Path, profiles
     assert pf.level_zero is True
     rec = rules.recommend(host(accels=accels, pf=pf), profiles)
     assert rec.name == "xpu" and "UHD" not in rec.reasons[0]  # the iGPU is listed, not targeted
+
+
+def test_a_gpu_no_wheel_carries_beside_one_that_is(hw: Path, profiles: list[Profile]) -> None:
+    (rx7800,), _ = amd.parse_rocminfo(text(hw, "amd-rocminfo-rx7800xt-gfx1101-rocm6.2.4.txt"))
+    (dcu_like,), _ = amd.parse_rocminfo(text(hw, "hygon-dcu-rocminfo-k100ai-gfx928.txt"))
+    other = dataclasses.replace(dcu_like, vendor="amd", index=1)  # a gfx target no listed wheel carries
+    rec = rules.recommend(host(accels=(rx7800, other), pf=AMD_OK), profiles)
+    assert rec.name == "rocm7.1" and "gfx928 stay unused" in rec.reasons[-1]
