@@ -962,3 +962,13 @@ def test_a_gpu_no_wheel_carries_beside_one_that_is(hw: Path, profiles: list[Prof
     other = dataclasses.replace(dcu_like, vendor="amd", index=1)  # a gfx target no listed wheel carries
     rec = rules.recommend(host(accels=(rx7800, other), pf=AMD_OK), profiles)
     assert rec.name == "rocm7.1" and "gfx928 stay unused" in rec.reasons[-1]
+
+
+def test_rocm_version_from_the_info_file_or_the_link(tmp_path: Path, hw: Path) -> None:
+    assert amd.parse_update_alternatives(text(hw, "amd-update-alternatives-display-rocm-6.3.1.txt")) == "6.3.1"
+    real = tmp_path / "rocm-6.3.1"
+    real.mkdir()
+    (tmp_path / "rocm").symlink_to(real)
+    # no .info/version (its contents were not captured): the link's target, as in the capture, names it
+    assert amd.read_rocm_version(tmp_path / "rocm") == "6.3.1"
+    assert amd.read_rocm_version(tmp_path / "absent") is None

@@ -274,12 +274,20 @@ def parse_rocminfo(text: str) -> tuple[list[Accelerator], dict[str, str]]:
 
 
 def parse_rocm_version(text: str) -> str | None:
-    """``/opt/rocm/.info/version`` ("6.2.4-120" -> "6.2.4")."""
+    """The leading ``X.Y[.Z]`` of ``/opt/rocm/.info/version`` (no capture of the file was found: nothing more is assumed)."""
     m = re.match(r"\s*(\d+\.\d+(?:\.\d+)?)", text)
     return m.group(1) if m else None
 
 
+def parse_update_alternatives(text: str) -> str | None:
+    """``update-alternatives --display rocm`` -> the version the link points to ("/opt/rocm-6.3.1" -> "6.3.1")."""
+    m = re.search(r"link currently points to \S*/rocm-(\d+\.\d+(?:\.\d+)?)", text)
+    return m.group(1) if m else None
+
+
 def read_rocm_version(rocm_root: str | Path = "/opt/rocm") -> str | None:
+    """``.info/version``, else the versioned folder /opt/rocm links to (``/opt/rocm-6.3.1``, the same
+    link update-alternatives manages): a ROCm 7.14 docker install lacked the file (ROCm/legacy-rocm-build#419)."""
     for name in ("version", "version-dev"):  # DeepSpeed moved from version-dev to version (deepspeedai/DeepSpeed#5815)
         try:
             text = (Path(rocm_root) / ".info" / name).read_text(errors="replace")
@@ -287,7 +295,8 @@ def read_rocm_version(rocm_root: str | Path = "/opt/rocm") -> str | None:
             continue
         if v := parse_rocm_version(text):
             return v
-    return None
+    m = re.fullmatch(r"rocm-(\d+\.\d+(?:\.\d+)?)", Path(os.path.realpath(rocm_root)).name)
+    return m.group(1) if m else None
 
 
 def amdgpu_loaded(sys_root: str | Path = "/sys") -> bool:
