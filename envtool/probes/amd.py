@@ -274,7 +274,7 @@ def parse_rocminfo(text: str) -> tuple[list[Accelerator], dict[str, str]]:
 
 
 def parse_rocm_version(text: str) -> str | None:
-    """The leading ``X.Y[.Z]`` of ``/opt/rocm/.info/version`` (no capture of the file was found: nothing more is assumed)."""
+    """The leading ``X.Y[.Z]`` of ``/opt/rocm/.info/version`` (the file was never captured: nothing more assumed)."""
     m = re.match(r"\s*(\d+\.\d+(?:\.\d+)?)", text)
     return m.group(1) if m else None
 
