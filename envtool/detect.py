@@ -11,7 +11,7 @@ from typing import Any
 
 from envtool import knowledge
 from envtool.model import HostFacts, NvidiaFacts, ProbeNote
-from envtool.probes import nvidia, python_env, system, toolkit, torch_runtime
+from envtool.probes import nvidia, platforms, python_env, system, toolkit, torch_runtime
 
 
 def _fill_capabilities(nv: NvidiaFacts) -> NvidiaFacts:
@@ -36,12 +36,13 @@ def collect_facts(
     """Run every probe (the deep torch probe too when ``deep``). Never raises for a failing probe."""
     env = dict(os.environ if env is None else env)
     start = time.monotonic()
-    with ThreadPoolExecutor(max_workers=5) as pool:
+    with ThreadPoolExecutor(max_workers=6) as pool:
         f_sys = pool.submit(system.probe_system, env=env)
         f_nv = pool.submit(nvidia.probe_nvidia, timeout=probe_timeout, env=env)
         f_tk = pool.submit(toolkit.probe_toolkit, env, timeout=probe_timeout)
         f_py = pool.submit(python_env.probe_python, python, env, timeout=probe_timeout * 2)
         f_rt = pool.submit(torch_runtime.probe_torch_runtime, python, timeout=deep_timeout, env=env) if deep else None
+        f_pf = pool.submit(platforms.probe_platforms, env=env, timeout=probe_timeout)  # AMD, Intel, Apple, Arm
         notes: list[ProbeNote] = []
         sysf, n = _safe(f_sys, "system")
         notes += n
@@ -50,6 +51,8 @@ def collect_facts(
         tk, n = _safe(f_tk, "toolkit")
         notes += n
         py, n = _safe(f_py, "python")
+        notes += n
+        pf, n = _safe(f_pf, "platforms")
         notes += n
         rt = None
         if f_rt is not None:
@@ -60,6 +63,8 @@ def collect_facts(
     for key, value in (("system", sysf), ("nvidia", nv), ("toolkit", tk), ("python", py)):
         if value is not None:
             kwargs[key] = _fill_capabilities(value) if key == "nvidia" else value
+    if pf is not None:
+        kwargs["accelerators"], kwargs["platform"] = pf
     return HostFacts(
         **kwargs,
         env_vars=system.relevant_env(env),

@@ -238,6 +238,9 @@ class HostFacts:
     torch_runtime: TorchRuntime | None = None
     probes: tuple[ProbeNote, ...] = ()
     source: str = "detect"  # "detect", "collect_env", "envtool-report"
+    # Non-NVIDIA accelerators and platform facts (envtool/probes/amd.py, apple.py, intel.py, arm.py):
+    accelerators: tuple[Accelerator, ...] = ()
+    platform: PlatformFacts = field(default_factory=lambda: PlatformFacts())
 
 
 # --------------------------------------------------------------------------- findings and results
@@ -432,3 +435,63 @@ def envelope(result: CommandResult) -> dict[str, Any]:
         "findings": [to_jsonable(f) for f in result.findings],
         "errors": list(result.errors),
     }
+
+
+# --------------------------------------------------------------------------- other accelerators and platforms
+
+
+@dataclass(frozen=True, kw_only=True)
+class Accelerator:
+    """One non-NVIDIA accelerator (AMD, Intel, Apple; Hygon DCUs too), as the machine reports it.
+
+    On a partitioned AMD Instinct GPU each partition is one entry (torch sees one device per
+    partition); entries of one physical GPU share ``physical_id``. ``source`` names the reader
+    (``kfd``, ``amd-smi``, ``rocm-smi``, ``rocminfo``, ``pci``, ``sysctl``, ``xpu-smi``, ``sycl-ls``).
+    """
+
+    index: int
+    vendor: str  # "amd", "intel", "apple", "hygon"
+    name: str | None = None
+    arch: str | None = None  # "gfx942", "gfx1100"; None when the reader cannot tell
+    pci_id: str | None = None  # "1002:74a1"
+    compute_units: int | None = None  # AMD CUs, Intel EUs, Apple GPU cores
+    memory_bytes: int | None = None
+    memory_shared: bool | None = None  # True: unified/host memory (APUs, Apple silicon)
+    driver: str | None = None
+    physical_id: str | None = None  # shared by the partitions of one physical GPU
+    usable: bool | None = None  # False: seen but unusable by torch (e.g. no Level Zero device for XPU)
+    source: str = ""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlatformFacts:
+    """Facts beyond the NVIDIA x86 machine: ROCm, oneAPI, macOS and NVIDIA on Arm (Grace, GB10, Jetson).
+
+    ``kind`` is ``sbsa`` (Arm server/desktop with a discrete-style NVIDIA GPU: Grace, GB10),
+    ``tegra`` (Jetson), ``apple-silicon``, ``intel-mac`` or None.
+    """
+
+    kind: str | None = None
+    cpu_part: str | None = None  # aarch64 "CPU part", "0xd4f"
+    cpu_core: str | None = None  # "Neoverse-V2"
+    soc: str | None = None  # "Grace", "GB10", "Thor", "Orin", "Apple M3"
+    kernel_64k: bool | None = None  # an `-nvidia-64k` (64 KiB pages) kernel
+    l4t: str | None = None  # Jetson Linux release, "36.4.3"
+    jetpack: str | None = None  # "6.1/6.2" (from the L4T release; None when no source maps it)
+    board: str | None = None  # /proc/device-tree/model
+    compatible: tuple[str, ...] = ()  # /proc/device-tree/compatible
+    board_cuda: str | None = None  # the CUDA the board's JetPack ships, "12.6"
+    gpu_arch: str | None = None  # Tegra GPU, "sm_87"
+    unified_memory_bytes: int | None = None  # the GPU shares RAM with the OS (GB10, Jetson, Apple)
+    unified_memory_source: str | None = None
+    macos_version: str | None = None  # "14.7.5"
+    rosetta: bool | None = None  # an x86_64 python on Apple silicon
+    rocm_version: str | None = None  # /opt/rocm/.info/version
+    amdgpu_loaded: bool | None = None  # /sys/module/amdgpu
+    kfd_accessible: bool | None = None  # /dev/kfd opens for reading and writing
+    render_groups: tuple[str, ...] = ()  # the groups of /dev/kfd and /dev/dri/renderD* ("render", "video")
+    user_groups: tuple[str, ...] = ()
+    level_zero: bool | None = None  # sycl-ls shows a level_zero:gpu device
+    visible_devices: tuple[tuple[str, str], ...] = ()  # HIP_/ROCR_VISIBLE_DEVICES, ZE_AFFINITY_MASK, ...
+    notes: tuple[str, ...] = ()

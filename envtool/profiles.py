@@ -24,6 +24,7 @@ from packaging.version import InvalidVersion, Version
 
 from envtool import knowledge
 from envtool.errors import BadInputError
+from envtool.knowledge import accelerators
 from envtool.model import Profile
 from envtool.tomlfile import read_toml
 
@@ -244,7 +245,8 @@ def _build(name: str, path: Path, raw: Mapping[str, Any]) -> Profile:
     version = torch.get("version") if install_torch else None
     cuda = min_driver = None
     archs: tuple[str, ...] = ()
-    if variant != "cpu":
+    # ROCm, XPU and Jetson wheels are known to envtool/knowledge/accelerators.py (no CUDA line, no sm_ archs)
+    if variant != "cpu" and accelerators.accel_variant(variant, version) is None:
         tv = knowledge.torch_variant(variant, version)
         if tv is None or not tv.cuda:
             known = [v.name for v in knowledge.torch_variants()]

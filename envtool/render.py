@@ -111,6 +111,7 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
                 ),
             )
         )
+    out.extend(_platform_sections(data))  # other vendors' accelerators, Arm/Jetson/macOS facts
     out.append(
         (
             "CUDA toolkit (nvcc; torch wheels do not need it)",
@@ -229,7 +230,10 @@ def renderables(result: CommandResult) -> list[Any]:
             fits = ("[green]yes[/green]" + (" *" if p.get("recommended") else "")) if p["fits"] else "[red]no[/red]"
             sm = [a for a in p.get("archs") or [] if a.startswith("sm_")]
             ptx = any(a.startswith("compute_") for a in p.get("archs") or [])
-            span = (f"{sm[0]}-{sm[-1]}" if len(sm) > 1 else (sm[0] if sm else "any CPU")) + ("+PTX" if ptx else "")
+            cpu_only = (p.get("variant") or "cpu") == "cpu"  # ROCm/XPU/Jetson wheels have no sm_ archs: "-"
+            span = (f"{sm[0]}-{sm[-1]}" if len(sm) > 1 else (sm[0] if sm else "any CPU" if cpu_only else "-")) + (
+                "+PTX" if ptx else ""
+            )
             aliases = ", ".join(p.get("aliases") or [])
             cells = (
                 p["name"] + (f" ({aliases})" if aliases else ""),
@@ -269,3 +273,69 @@ def status_line(result: CommandResult) -> str:
     errors = sum(1 for f in result.findings if f.severity == Severity.ERROR)
     warns = sum(1 for f in result.findings if f.severity == Severity.WARN)
     return f"[{style}]{status}[/]: {errors} error(s), {warns} warning(s)"
+
+
+# --------------------------------------------------------------------------- other accelerators and platforms
+
+
+def _platform_sections(data: Mapping[str, Any]) -> list[Any]:
+    """AMD/Intel/Apple/Hygon accelerators and the Arm, Jetson, macOS and ROCm facts; nothing when there are none."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out: list[Any] = []
+    accels = data.get("accelerators") or []
+    pf = data.get("platform") or {}
+    if accels:
+        t = Table(show_edge=False, pad_edge=False)
+        for col in ("#", "vendor", "name", "arch", "CUs/EUs", "memory", "via", "notes"):
+            t.add_column(col)
+        for a in accels:
+            mem = _gib(a.get("memory_bytes")) + (" shared" if a.get("memory_shared") else "")
+            notes = "; ".join(a.get("notes") or [])
+            if a.get("usable") is False:
+                notes = ("not usable by torch; " + notes).rstrip("; ")
+            cells = (
+                str(a.get("index")),
+                _v(a.get("vendor")),
+                _v(a.get("name") or (f"PCI {a['pci_id']}" if a.get("pci_id") else None)),
+                _v(a.get("arch")),
+                _v(a.get("compute_units")),
+                mem if a.get("memory_bytes") else "unknown",
+                _v(a.get("source")),
+                notes,
+            )
+            t.add_row(*(Text(c) for c in cells))
+        out.append(("Other accelerators", t))
+    rows: list[tuple[str, Any]] = []
+    if pf.get("kind"):
+        rows.append(("Platform", pf["kind"] + (f" ({pf['soc']})" if pf.get("soc") else "")))
+    if pf.get("cpu_part") or pf.get("cpu_core"):
+        rows.append(("CPU core", f"{_v(pf.get('cpu_core'))} (part {_v(pf.get('cpu_part'))})"))
+    if pf.get("kernel_64k"):
+        rows.append(("Kernel", "64 KiB pages (-64k)"))
+    if pf.get("l4t"):
+        rows.append(("Jetson", f"L4T {pf['l4t']}, JetPack {_v(pf.get('jetpack'))}, CUDA {_v(pf.get('board_cuda'))}"))
+        rows.append(("Board", f"{_v(pf.get('board'))}, GPU {_v(pf.get('gpu_arch'))}"))
+    if pf.get("unified_memory_bytes"):
+        rows.append(("Unified memory", f"{_gib(pf['unified_memory_bytes'])} ({_v(pf.get('unified_memory_source'))})"))
+    if pf.get("macos_version"):
+        rows.append(("macOS", pf["macos_version"] + (" (python under Rosetta)" if pf.get("rosetta") else "")))
+    if pf.get("rocm_version") or pf.get("amdgpu_loaded") is not None:
+        access = {True: "yes", False: "NO", None: "no /dev/kfd"}[pf.get("kfd_accessible")]
+        rows.append(
+            (
+                "ROCm",
+                f"{_v(pf.get('rocm_version'))}, amdgpu {'loaded' if pf.get('amdgpu_loaded') else 'not loaded'}, "
+                f"/dev/kfd usable: {access}",
+            )
+        )
+    if pf.get("level_zero") is not None:
+        rows.append(("Level Zero GPU", _v(pf.get("level_zero"))))
+    for k, v in pf.get("visible_devices") or []:
+        rows.append((k, v))
+    for n in pf.get("notes") or []:
+        rows.append(("Note", n))
+    if rows:
+        out.append(("Platform", _kv_table(rows)))
+    return out

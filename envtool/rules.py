@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from envtool import knowledge
+from envtool import accel_rules, knowledge
 from envtool.model import Finding, GpuInfo, HostFacts, Misfit, Profile, Recommendation, Severity
 from envtool.util import GIB, release_text, version_major, version_parts
 
@@ -70,6 +70,7 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     "dist_low_busbw": (Severity.WARN, "all-reduce bus bandwidth far below the link's (error when very low)"),
     "dist_no_p2p": (Severity.WARN, "NVML says two GPUs in use cannot talk peer-to-peer"),
 }
+VOCABULARY.update(accel_rules.VOCABULARY)  # AMD, Intel, Apple, Hygon and NVIDIA-on-Arm (envtool/accel_rules.py)
 
 # Throttle reasons that slow real work (idle, application clocks and sw power cap at idle are normal).
 _BAD_THROTTLE = {
@@ -98,6 +99,8 @@ def has_gpu(facts: HostFacts) -> bool | None:
     that lists none may just have been cut short, so there it is unknown.
     """
     if facts.nvidia.gpus or facts.nvidia.hardware_present:
+        return True
+    if facts.platform.kind == "tegra":  # a Jetson's GPU is on the SoC, whatever NVML says (accel_rules.py)
         return True
     return False if facts.source == "detect" else None
 
@@ -381,6 +384,9 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
             )
         )
 
+    # other vendors' accelerators and NVIDIA on Arm (envtool/accel_rules.py)
+    out = accel_rules.adjust(facts, out) + accel_rules.evaluate(facts)
+
     order = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     return sorted(out, key=lambda f: order[f.severity])
 
@@ -490,7 +496,11 @@ def _misfit(
 def profile_fit(profile: Profile, facts: HostFacts) -> list[Misfit]:
     """Why a profile does not fit this machine (empty: it fits)."""
     if not profile.is_gpu:
-        return []
+        # ROCm, XPU and Jetson profiles; [] for cpu
+        return [
+            _misfit(profile, f.id, f.message, f.fix, f.message, f.severity)
+            for f in accel_rules.profile_fit(profile, facts)
+        ]
     nv = facts.nvidia
     os_name = facts.system.os_name
     if has_gpu(facts) is False:
@@ -561,6 +571,14 @@ def _sass_covers_all(profile: Profile, facts: HostFacts) -> bool:
 
 
 def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
+    """Jetson and non-NVIDIA machines are envtool/accel_rules.py's; the NVIDIA answer gets its notes."""
+    other = accel_rules.recommend(facts, profiles)
+    if other is not None:
+        return other
+    return accel_rules.annotate(facts, _recommend_nvidia(facts, profiles))
+
+
+def _recommend_nvidia(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation:
     """The profile that fits this machine best, with the reasoning step by step.
 
     Among the CUDA profiles whose build covers every GPU and whose CUDA line the driver runs
