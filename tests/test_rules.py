@@ -22,6 +22,7 @@ from envtool.model import (
     TorchRuntime,
 )
 from envtool.probes.nvml import parse_nvidia_smi_xml
+from envtool.util import driver_version_parts
 
 GIB = 1024**3
 
@@ -114,15 +115,18 @@ def test_recommendation_for_blackwell_is_a_build_that_covers_it(nvidia_smi_fixtu
     assert any("driver 590.44.01" in r for r in rec.reasons)
 
 
-def test_kepler_gets_cuda11(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
-    # Tesla K80 (sm_37) on driver 430: only CUDA 11.8 wheels ever had sm_37, and 430 is too old
-    # even for them (CUDA 11 needs 450.80.02), so the answer is cpu with the reason.
+def test_kepler_is_not_promised_a_cuda_build(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
+    # Tesla K80 (sm_37) on driver 430: 430 is too old even for CUDA 11 (450.80.02), so cpu with the reason.
     nv = smi(nvidia_smi_fixtures, "tesla-k80-x4-azure-out-of-order-driver430.xml")
     rec = rules.recommend(host(nv), profs)
     assert rec.name == "cpu"
     assert any("cuda11.8" in r and "450.80.02" in r for r in rec.reasons)
+    # On 470 the driver is fine, but no source confirms sm_37 in torch 2.7.1+cu118 (and its
+    # cuDNN 9 needs compute capability 5.0): still cpu, and the reason says "not confirmed".
     newer = dataclasses.replace(nv, driver_version="470.82.01", cuda_driver_version="11.4")
-    assert rules.recommend(host(newer), profs).name == "cuda11.8"
+    rec = rules.recommend(host(newer), profs)
+    assert rec.name == "cpu"
+    assert any(r.startswith("cuda11.8: no") and "not confirmed" in r for r in rec.reasons), rec.reasons
 
 
 def test_pascal_is_not_served_by_turing_only_builds(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
@@ -307,7 +311,7 @@ def test_newest_driver_passes_every_build(variant) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize("variant", _gpu_variants(), ids=lambda v: v.name)
 def test_outdated_driver_fails_every_build(variant) -> None:  # type: ignore[no-untyped-def]
     floor = knowledge.min_driver_for_cuda(variant.cuda, "Linux")
-    below = f"{knowledge.driver_version_tuple(floor)[0] - 1}.99"
+    below = f"{(driver_version_parts(floor) or (0,))[0] - 1}.99"
     nv = NvidiaFacts(
         source="nvml", driver_version=below, gpus=(GpuInfo(index=0, name="x", compute_capability=variant.sass[-1]),)
     )
