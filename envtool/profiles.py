@@ -41,6 +41,7 @@ _TOP_KEYS: dict[str, type] = {
 }
 _TORCH_KEYS: dict[str, type] = {
     "version": str,
+    "versions": str,
     "variant": str,
     "index": str,
     "index_platforms": list,
@@ -161,6 +162,23 @@ def _check_version(path: Path, text: str, key: str, value: str) -> None:
         raise BadInputError(f"{_where(path, text, key)}: key '{key}' = {value!r} is not a version") from exc
 
 
+def _check_range(path: Path, text: str, key: str, value: str, pinned: bool) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if pinned:
+        raise BadInputError(
+            f"{_where(path, text, key)}: give either 'torch.version' (an exact pin) or '{key}' (a range), not both"
+        )
+    try:
+        spec = SpecifierSet(value)
+    except InvalidSpecifier as exc:
+        raise BadInputError(
+            f"{_where(path, text, key)}: key '{key}' = {value!r} is not a version range like '>=2.13,<2.16'"
+        ) from exc
+    if not list(spec):
+        raise BadInputError(f"{_where(path, text, key)}: key '{key}' is empty; give a range like '>=2.13,<2.16'")
+
+
 def read_raw(path: Path) -> dict[str, Any]:
     """Parse one profile file and check its keys, types and values (no inheritance yet)."""
     text, raw = read_toml(path, "profile")
@@ -187,6 +205,8 @@ def read_raw(path: Path) -> dict[str, Any]:
             )
     if "version" in torch:
         _check_version(path, text, "torch.version", torch["version"])
+    if "versions" in torch:
+        _check_range(path, text, "torch.versions", torch["versions"], "version" in torch)
     for key, items in (("packages", raw.get("packages", [])), ("torch.packages", torch.get("packages", []))):
         _check_pins(path, text, key, items)
     for gname, items in raw.get("groups", {}).items():
@@ -212,6 +232,9 @@ def read_raw(path: Path) -> dict[str, Any]:
 def _merge(base: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     merged = {**base, **{k: v for k, v in raw.items() if k not in ("torch", "groups", "aliases")}}
     merged["torch"] = {**base.get("torch", {}), **raw.get("torch", {})}
+    for own, inherited in (("versions", "version"), ("version", "versions")):
+        if own in raw.get("torch", {}) and inherited not in raw.get("torch", {}):
+            merged["torch"].pop(inherited, None)  # a range replaces an inherited pin, and back
     merged["groups"] = {**base.get("groups", {}), **raw.get("groups", {})}
     merged.pop("aliases", None)  # aliases are not inherited: two profiles cannot share one
     if "aliases" in raw:
@@ -242,6 +265,7 @@ def _build(name: str, path: Path, raw: Mapping[str, Any]) -> Profile:
     variant = torch.get("variant", "cpu")
     install_torch = torch.get("install", True)
     version = torch.get("version") if install_torch else None
+    torch_range = torch.get("versions") if install_torch and version is None else None
     cuda = min_driver = None
     archs: tuple[str, ...] = ()
     if variant != "cpu":
@@ -276,6 +300,7 @@ def _build(name: str, path: Path, raw: Mapping[str, Any]) -> Profile:
         conda_channels=tuple(raw.get("conda_channels", ())),
         min_driver=min_driver,
         archs=archs,
+        torch_range=torch_range,
     )
 
 

@@ -74,6 +74,11 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
         Severity.ERROR,
         "the profile's torch build is not published for this OS/CPU architecture or Python",
     ),
+    "index_variant_mismatch": (
+        Severity.ERROR,
+        "the index would install another torch build than the profile's (checked before installing)",
+    ),
+    "index_check_failed": (Severity.WARN, "the index could not be asked what it would install; the plan is unchecked"),
     "knowledge_mismatch": (
         Severity.WARN,
         "torch's measured arch list or NVML's compute capability disagrees with envtool's knowledge table",

@@ -79,6 +79,11 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     facts = collect_facts()
     misfits = rules.profile_fit(profile, facts)
     p = plan_from_args(args, profile)
+    if not misfits:  # what the index would install, checked before anything changes
+        from envtool import resolve
+
+        p, checked = resolve.check_plan(p, offline=getattr(args, "offline", False))
+        misfits = [f for f in checked if f.severity == Severity.ERROR]
     data: dict[str, Any] = {"profile": profile.name, "plan": planmod.plan_to_data(p)}
     if reasons:
         data["recommended_profile"] = {"name": profile.name, "reasons": reasons}

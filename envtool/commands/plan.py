@@ -11,7 +11,7 @@ from typing import Any
 from envtool.commands import HELPS
 from envtool.commands._common import add_profiles_dir
 from envtool.errors import BadInputError
-from envtool.model import CommandResult, Profile
+from envtool.model import CommandResult, Profile, Severity
 
 NAME = "plan"
 HELP = HELPS[NAME]
@@ -44,6 +44,9 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="GROUP",
         help="also install an optional group of the profile (e.g. notebook); repeatable",
+    )
+    p.add_argument(
+        "--offline", action="store_true", help="do not ask the index what it would install (the check is skipped)"
     )
     add_profiles_dir(p)
 
@@ -124,12 +127,17 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     if args.name is not None and not planmod_name_ok(args.name):
         raise BadInputError(f"--name {args.name!r} must be a plain name (letters, digits, '.', '_', '-')")
     profile, reasons = resolve_profile(args.profile, args.profiles_dir)
-    p = plan_from_args(args, profile, args.platform)
+    from envtool import resolve
+
+    p, checked = resolve.check_plan(
+        plan_from_args(args, profile, args.platform), offline=getattr(args, "offline", False)
+    )
     rendered = planmod.render(p, args.format)
     data = {"plan": planmod.plan_to_data(p), "format": args.format, "rendered": rendered}
     if reasons:
         data["recommended_profile"] = {"name": profile.name, "reasons": reasons}
-    return CommandResult(command=NAME, data=data, text=rendered)
+    failed = any(f.severity == Severity.ERROR for f in checked)
+    return CommandResult(command=NAME, data=data, text=rendered, findings=tuple(checked), exit_code=int(failed))
 
 
 def planmod_name_ok(name: str) -> bool:
