@@ -374,3 +374,112 @@ def test_design_numbers_appear_as_stated() -> None:
     assert kn.gpu_spec("Tesla T4").bf16_tflops is None  # Turing has no BF16 tensor cores
     assert kn.gpu_spec("Tesla T4").fp16_tflops == 65.0
     assert kn.gpu_spec("NVIDIA L40S").bf16_tflops == 362.0
+
+
+# --------------------------------------------------------------------------- a lab's knowledge files
+
+LAB = """\
+# source: our lab's nvidia-smi --query-gpu=name,compute_cap, 2026-11-30
+[[gpu]]
+model = "GeForce RTX 4070 Ti SUPER"
+match = ['\\bRTX 4070 Ti SUPER\\b']
+compute_capability = "8.9"
+architecture = "Ada Lovelace"
+
+[[gpu]]
+model = "A10G"
+match = ['\\bA10G\\b']
+compute_capability = "8.6"
+architecture = "Ampere"
+source = "AWS G5 instance documentation"
+
+[[release]]
+cuda = "13.4"
+linux = "600.10"
+source = "a lab copy of NVIDIA's 13.4 release notes, Table 3"
+
+[[variant]]
+name = "cu134"
+cuda = "13.4"
+first_torch = "2.15.0"
+source = "a lab's check of download.pytorch.org/whl/cu134"
+
+[[variant.wheels]]
+platforms = ["linux-x86_64"]
+
+[[variant.archs]]
+sass = ["7.5", "8.0", "8.6", "9.0", "10.0", "12.0"]
+ptx = ["12.0"]
+"""
+
+
+@pytest.fixture
+def lab_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "lab.toml").write_text(LAB, encoding="utf-8")
+    monkeypatch.setenv("ENVTOOL_KNOWLEDGE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_lab_knowledge_is_layered_over_the_builtin_tables(lab_dir: Path) -> None:
+    assert kn.compute_capability("NVIDIA GeForce RTX 4070 Ti SUPER") == "8.9"
+    assert kn.compute_capability("NVIDIA A10G") == "8.6"  # replaces the unconfirmed built-in entry
+    assert kn.max_cuda_for_driver("600.10") == "13.4"
+    assert kn.torch_variant("cu134", "2.15.0").cuda == "13.4"
+    assert kn.availability("cu134", "2.15.0", "linux-x86_64") is None
+    rows = {r["model"]: r["_origin"] for r in kn.provenance("gpus.toml", "gpu")}
+    assert rows["A10G"] == f"{lab_dir / 'lab.toml'}:8" and rows["H200"] == "envtool:gpus.toml"
+
+
+def test_without_a_lab_directory_the_builtin_tables_stand(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVTOOL_KNOWLEDGE_DIR", raising=False)
+    assert kn.compute_capability("NVIDIA GeForce RTX 4070 Ti SUPER") is None
+    assert kn.torch_variant("cu134") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[[gpu]]\nmodel = "X"\nmatch = ["x"]\n', r"lab\.toml \(line 1\): \[\[gpu\]\] entry has no source"),
+        (
+            '# source: s\n[[gpu]]\nmodel = "X"\nmatch = ["x"]\ncompute_capabilty = "8.9"\n',
+            r"\(line 5\): unknown key 'gpu.compute_capabilty'; did you mean 'gpu.compute_capability'",
+        ),
+        ('# source: s\n[[gpu]]\nmodel = "X"\nmatch = ["(x"]\n', r"\(line 2\): key 'gpu.match'"),
+        (
+            '# source: s\n[[gpu]]\nmodel = "X"\nmatch = ["x"]\ncompute_capability = "89"\n',
+            r"'gpu.compute_capability' = '89'",
+        ),
+        (
+            '# source: s\n[[release]]\ncuda = "13.4"\nlinux = 600\n',
+            r"\(line 4\): key 'release.linux' has the wrong type",
+        ),
+        ('# source: s\n[[gpus]]\nmodel = "X"\n', r"unknown table 'gpus'"),
+        ("[[gpu]\n", r"lab\.toml: not valid TOML"),
+    ],
+)
+def test_bad_lab_files_are_exit_2_naming_file_key_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    import io
+
+    from envtool.cli import main
+
+    (tmp_path / "lab.toml").write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    code = main(["--knowledge-dir", str(tmp_path), "knowledge"], stdout=io.StringIO(), stderr=err)
+    assert code == 2 and re.search(expected, err.getvalue()), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+def test_knowledge_command_shows_where_each_fact_came_from(lab_dir: Path) -> None:
+    import io
+    import json
+
+    from envtool.cli import main
+
+    out = io.StringIO()
+    code = main(["knowledge", "--gpu", "NVIDIA A10G", "--table", "gpus", "--json"], stdout=out, stderr=io.StringIO())
+    data = json.loads(out.getvalue())["data"]
+    assert code == 0 and [g["_origin"] for g in data["gpus"]] == [f"{lab_dir / 'lab.toml'}:8"]
+    out = io.StringIO()
+    main(["knowledge", "--table", "variants", "--json"], stdout=out, stderr=io.StringIO())
+    origins = {v["name"]: v["_origin"] for v in json.loads(out.getvalue())["data"]["variants"]}
+    assert origins["cu130"] == "envtool:torch_builds.toml" and origins["cu134"].endswith("lab.toml:20")

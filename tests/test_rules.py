@@ -482,3 +482,36 @@ def test_every_platform_variant_pair(platform: str, variant) -> None:  # type: i
         assert [m.id for m in misfits] == ["no_wheels_for_platform"] and platform in misfits[0].message
     else:
         assert misfits == [], misfits
+
+
+def test_knowledge_mismatch_shows_the_measurement_beside_the_table() -> None:
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="580.65.06",
+        cuda_driver_version="13.0",
+        gpus=(GpuInfo(index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.6"),),
+    )
+    measured = ("sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120")  # no compute_120 in this build
+    rt = TorchRuntime(outcome="ok", version="2.14.1+cu130", cuda="13.0", arch_list=measured)
+    found = [f for f in rules.evaluate(host(nv, TorchBuild(version="2.14.1+cu130", cuda="13.0"), torch_runtime=rt))]
+    mismatch = [f for f in found if f.id == "knowledge_mismatch"]
+    assert len(mismatch) == 2 and all(f.severity.value == "warn" for f in mismatch)
+    assert any("get_arch_list() says sm_75" in f.message and "compute_120" in f.message for f in mismatch)
+    assert any("NVML says compute capability 8.6" in f.message and "says 8.9" in f.message for f in mismatch)
+    # when they agree, nothing is said
+    nv_ok = dataclasses.replace(nv, gpus=(GpuInfo(index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.9"),))
+    rt_ok = dataclasses.replace(rt, arch_list=(*measured, "compute_120"))
+    found = rules.evaluate(host(nv_ok, TorchBuild(version="2.14.1+cu130", cuda="13.0"), torch_runtime=rt_ok))
+    assert "knowledge_mismatch" not in ids(found)
+
+
+def test_a_profile_without_wheels_for_the_python_does_not_fit() -> None:
+    prof = Profile(name="new", torch="2.15.0", variant="cu132", cuda="13.2", python="3.10")
+    nv = NvidiaFacts(
+        source="nvml", driver_version="580.65.06", cuda_driver_version="13.0", gpus=(_gpu("NVIDIA H100 PCIe"),)
+    )
+    misfits = rules.profile_fit(prof, host(nv, system=_platform_system("linux-x86_64")))
+    assert [m.id for m in misfits] == ["no_wheels_for_platform"]
+    assert "Python >= 3.11" in misfits[0].message and "linux-x86_64" in misfits[0].message
+    # an unknown CPU architecture is not evidence: no verdict on availability
+    assert rules.profile_fit(prof, host(nv)) == []

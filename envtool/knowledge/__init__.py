@@ -16,11 +16,13 @@ uses instructions that newer architectures need not have.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from envtool.util import driver_version_parts, release_tuple, version_parts
@@ -97,10 +99,53 @@ _X86_BUILDS = ("linux-x86_64", "win-amd64")  # an arch block without `platforms`
 
 
 @functools.cache
-def _load(filename: str) -> dict[str, Any]:
+def _builtin(filename: str) -> dict[str, Any]:
     """Parse one shipped TOML table (cached: the files never change at run time)."""
     text = resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
     return tomllib.loads(text)
+
+
+_EXTRA_DIRS: tuple[str, ...] = ()  # --knowledge-dir, set by the CLI for one run
+
+
+def use_knowledge_dirs(dirs: Iterable[str]) -> None:
+    """Knowledge directories given on the command line (after ENVTOOL_KNOWLEDGE_DIR's)."""
+    global _EXTRA_DIRS
+    _EXTRA_DIRS = tuple(d for d in dirs if d)
+
+
+def knowledge_dirs() -> tuple[str, ...]:
+    """ENVTOOL_KNOWLEDGE_DIR (os.pathsep-separated), then --knowledge-dir; later ones win."""
+    env = os.environ.get("ENVTOOL_KNOWLEDGE_DIR", "")
+    return (*(d for d in env.split(os.pathsep) if d), *_EXTRA_DIRS)
+
+
+@functools.cache
+def _overlay_files(dirs: tuple[str, ...]) -> tuple[tuple[Path, dict[str, Any], str], ...]:
+    from envtool.knowledge import overlay
+
+    return tuple(f for d in dirs for f in overlay.read_dir(Path(d)))
+
+
+def check_knowledge_dirs() -> int:
+    """Read and check every knowledge file now (exit 2 on a bad one); how many there are."""
+    return len(_overlay_files(knowledge_dirs()))
+
+
+@functools.cache
+def _layered(filename: str, dirs: tuple[str, ...]) -> dict[str, Any]:
+    builtin = _builtin(filename)
+    files = _overlay_files(dirs)
+    if not files:
+        return builtin
+    from envtool.knowledge import overlay
+
+    return overlay.layer(builtin, filename, files)
+
+
+def _load(filename: str) -> dict[str, Any]:
+    """One table: the shipped file with the lab's knowledge files layered over it."""
+    return _layered(filename, knowledge_dirs())
 
 
 def _os_key(os_name: str) -> str:
@@ -131,6 +176,17 @@ def platform_key(os_name: str | None, arch: str | None) -> str | None:
 def platform_of_sys(sys_platform: str, machine: str) -> str | None:
     """The wheel platform from ``sys.platform`` ("linux", "win32", "darwin") and a machine name."""
     return platform_key({"win32": "Windows", "darwin": "Darwin"}.get(sys_platform, sys_platform), machine)
+
+
+def provenance(filename: str, table: str) -> list[dict[str, Any]]:
+    """Every entry of one table with ``_origin``: "envtool:FILE" or the lab's "PATH:LINE"."""
+    rows = _load(filename).get(table, [])
+    return [{**r, "_origin": r.get("_origin", f"envtool:{filename}")} for r in rows]
+
+
+def minor_compat_floors() -> dict[str, dict[str, str]]:
+    """The minor-version-compatibility floor of each CUDA major, per OS."""
+    return {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in _load("cuda_drivers.toml").get("minor_compat", {}).items()}
 
 
 # --------------------------------------------------------------------------- versions
@@ -301,10 +357,14 @@ def _arch_blocks(row: dict[str, Any], platform: str) -> list[dict[str, Any]]:
     return [b for b in row.get("archs", []) if platform in b.get("platforms", _X86_BUILDS)]
 
 
-@functools.cache
 def torch_variants() -> tuple[TorchVariant, ...]:
     """Every known wheel variant, archs as of its newest Linux x86_64 release, oldest CUDA first."""
-    rows = _load("torch_builds.toml")["variant"]
+    return _torch_variants(knowledge_dirs())
+
+
+@functools.cache
+def _torch_variants(dirs: tuple[str, ...]) -> tuple[TorchVariant, ...]:
+    rows = _layered("torch_builds.toml", dirs)["variant"]
     return tuple(_variant_from_row(r, (_arch_blocks(r, PLATFORMS[0]) or [{}])[-1], PLATFORMS[0]) for r in rows)
 
 
@@ -514,15 +574,19 @@ def arch_covered(cc: str, sass: Iterable[str], ptx: Iterable[str] = ()) -> bool:
 # --------------------------------------------------------------------------- GPUs
 
 
-@functools.cache
 def _gpu_table() -> tuple[tuple[tuple[re.Pattern[str], ...], GpuSpec], ...]:
+    return _gpu_table_for(knowledge_dirs())
+
+
+@functools.cache
+def _gpu_table_for(dirs: tuple[str, ...]) -> tuple[tuple[tuple[re.Pattern[str], ...], GpuSpec], ...]:
     rows = []
-    for g in _load("gpus.toml")["gpu"]:
+    for g in _layered("gpus.toml", dirs)["gpu"]:
         pats = tuple(re.compile(p, re.IGNORECASE) for p in g["match"])
         spec = GpuSpec(
             model=g["model"],
             compute_capability=g.get("compute_capability"),
-            architecture=g["architecture"],
+            architecture=g.get("architecture") or "unknown",
             fp32_tflops=g.get("fp32_tflops"),
             tf32_tflops=g.get("tf32_tflops"),
             bf16_tflops=g.get("bf16_tflops"),
