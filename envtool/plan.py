@@ -144,7 +144,8 @@ def build_plan(
         steps.append(
             Step(
                 argv=(tool, "create", "--yes", *where, "--override-channels", *channels, f"python={pyver}", "pip"),
-                reason=f"a new conda environment with Python {pyver} and pip from {', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)",
+                reason=f"a new conda environment with Python {pyver} and pip from "
+                f"{', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)",
                 stage="create",
             )
         )
@@ -179,7 +180,8 @@ def build_plan(
         steps.append(
             Step(
                 argv=(*pip, *torch_reqs, *index_args(t_index)),
-                reason=f"torch {profile.torch or profile.torch_range} ({profile.variant}) from {src} only (--index-url: one index, never an extra one)",
+                reason=f"torch {profile.torch or profile.torch_range} ({profile.variant}) from {src} only "
+                "(--index-url: one index, never an extra one)",
                 stage="torch",
             )
         )
@@ -233,7 +235,7 @@ def _swap(argv: tuple[str, ...], old: Sequence[str], new: Sequence[str]) -> tupl
 
 def plan_to_data(plan: Plan) -> dict[str, Any]:
     """The plan as JSON data (``plan --format json`` and the envelope's ``data.plan``)."""
-    data = to_jsonable(plan)
+    data: dict[str, Any] = to_jsonable(plan)
     data["profile"] = plan.profile.name
     data["steps"] = [{"argv": list(s.argv), "reason": s.reason, "stage": s.stage} for s in plan.steps]
     return data

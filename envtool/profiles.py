@@ -73,7 +73,8 @@ def search_dirs(profiles_dir: str | None = None, env: Mapping[str, str] | None =
             p = Path(extra)
             if not p.is_dir():
                 raise BadInputError(
-                    f"profiles directory {extra} does not exist; fix the path given by --profiles-dir or ENVTOOL_PROFILES_DIR"
+                    f"profiles directory {extra} does not exist; "
+                    "fix the path given by --profiles-dir or ENVTOOL_PROFILES_DIR"
                 )
             dirs.append(p)
     return dirs
@@ -116,7 +117,8 @@ def _check_url(path: Path, text: str, key: str, url: str, *, allow_default: bool
         return
     if not url.startswith(("https://", "file://")):
         raise BadInputError(
-            f"{_where(path, text, key)}: key '{key}' must be an https:// URL (or file:// for a local wheelhouse), not {url!r}"
+            f"{_where(path, text, key)}: key '{key}' must be an https:// URL "
+            f"(or file:// for a local wheelhouse), not {url!r}"
         )
 
 
@@ -188,7 +190,8 @@ def read_raw(path: Path) -> dict[str, Any]:
     aliases = raw.get("aliases", [])
     if not all(isinstance(a, str) and _NAME.match(a) for a in aliases):
         raise BadInputError(
-            f"{_where(path, text, 'aliases')}: key 'aliases' must be a list of plain names (letters, digits, '.', '_', '-')"
+            f"{_where(path, text, 'aliases')}: key 'aliases' must be a list of plain names "
+            "(letters, digits, '.', '_', '-')"
         )
     if "extends" in raw and not _NAME.match(raw["extends"]):
         raise BadInputError(
@@ -198,11 +201,11 @@ def read_raw(path: Path) -> dict[str, Any]:
         _check_url(path, text, "torch.index", torch["index"], allow_default=True)
     if "index" in raw:
         _check_url(path, text, "index", raw["index"], allow_default=True)
-    if "python" in raw:
-        if not re.fullmatch(r"3\.\d+", raw["python"]):
-            raise BadInputError(
-                f"{_where(path, text, 'python')}: key 'python' must be a Python minor version like '3.11', not {raw['python']!r}"
-            )
+    if "python" in raw and not re.fullmatch(r"3\.\d+", raw["python"]):
+        raise BadInputError(
+            f"{_where(path, text, 'python')}: key 'python' must be a Python minor version like '3.11', "
+            f"not {raw['python']!r}"
+        )
     if "version" in torch:
         _check_version(path, text, "torch.version", torch["version"])
     if "versions" in torch:
@@ -220,11 +223,13 @@ def read_raw(path: Path) -> dict[str, Any]:
     for ch in raw.get("conda_channels", []):
         if not isinstance(ch, str) or not (_NAME.match(ch) or ch.startswith(("https://", "file://"))):
             raise BadInputError(
-                f"{_where(path, text, 'conda_channels')}: key 'conda_channels' must list channel names or https:// / file:// URLs, not {ch!r}"
+                f"{_where(path, text, 'conda_channels')}: key 'conda_channels' must list channel names "
+                f"or https:// / file:// URLs, not {ch!r}"
             )
     if not all(isinstance(p, str) and p for p in torch.get("index_platforms", [])):
         raise BadInputError(
-            f"{_where(path, text, 'index_platforms')}: key 'torch.index_platforms' must be a list of sys.platform names ('linux', 'win32', 'darwin')"
+            f"{_where(path, text, 'index_platforms')}: key 'torch.index_platforms' must be a list of "
+            "sys.platform names ('linux', 'win32', 'darwin')"
         )
     return raw
 
@@ -329,7 +334,8 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
                 continue
             if not value.startswith(("https://", "file://")):
                 raise BadInputError(
-                    f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), or 'default' for pytorch, not {value!r}"
+                    f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), "
+                    f"or 'default' for pytorch, not {value!r}"
                 )
             mirrors[key] = value
     return mirrors

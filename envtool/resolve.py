@@ -418,9 +418,10 @@ def check_plan(plan: Any, *, offline: bool = False, machine: str | None = None, 
         note = "not checked against the index (--offline)"
         guess = knowledge.pypi_default_variant(plan.profile.torch or "", _plat(plan.platform, machine))
         if plan.torch_index is None and guess and guess != plan.profile.variant:
+            tv = knowledge.torch_variant(guess)
             note += (
-                f"; on the default index torch {plan.profile.torch} is normally {build_text(guess, knowledge.torch_variant(guess).cuda if knowledge.torch_variant(guess) else None)}"
-                f" (PyPI), not {plan.profile.variant}"
+                f"; on the default index torch {plan.profile.torch} is normally "
+                f"{build_text(guess, tv.cuda if tv else None)} (PyPI), not {plan.profile.variant}"
             )
         return planmod.with_resolution(plan, {"status": "skipped", "message": note}, ()), []
     platform = _plat(plan.platform, machine or _platform.machine())
@@ -452,7 +453,8 @@ def check_plan(plan: Any, *, offline: bool = False, machine: str | None = None, 
             id=fid,
             severity=Severity.ERROR,
             message=res.message,
-            fix="point the profile (or ENVTOOL_MIRROR_PYTORCH) at an index that has this build, or pick another profile (`envtool profiles`)",
+            fix="point the profile (or ENVTOOL_MIRROR_PYTORCH) at an index that has this build, "
+            "or pick another profile (`envtool profiles`)",
         )
     return planmod.with_resolution(plan, data, ()), [finding]
 

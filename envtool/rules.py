@@ -327,9 +327,13 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 out.append(
                     _f(
                         "driver_too_old",
-                        f"torch {version} is built for CUDA {build_cuda}, but driver {knowledge.driver_text(nv.driver_version) or nv.driver_version or '?'} supports CUDA {driver_max_cuda(facts) or '?'} at most (it needs a driver >= {knowledge.min_driver_for_cuda(build_cuda, os_name or 'Linux') or '?'})",
+                        f"torch {version} is built for CUDA {build_cuda}, but driver "
+                        f"{knowledge.driver_text(nv.driver_version) or nv.driver_version or '?'} supports CUDA "
+                        f"{driver_max_cuda(facts) or '?'} at most (it needs a driver >= "
+                        f"{knowledge.min_driver_for_cuda(build_cuda, os_name or 'Linux') or '?'})",
                         _driver_fix(build_cuda, os_name)
-                        + f", or install a torch built for CUDA <= {driver_max_cuda(facts) or 'the driver'}'s (`envtool install --profile auto`)",
+                        + f", or install a torch built for CUDA <= {driver_max_cuda(facts) or 'the driver'}'s "
+                        "(`envtool install --profile auto`)",
                     )
                 )
         if build_cuda:
@@ -388,15 +392,15 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`",
             )
         )
-    for d in sysf.disks:
-        if d.free_bytes is None:
+    for disk in sysf.disks:
+        if disk.free_bytes is None:
             continue
-        if d.free_bytes < thresholds.disk_warn_bytes:
-            sev = Severity.ERROR if d.free_bytes < thresholds.disk_error_bytes else Severity.WARN
+        if disk.free_bytes < thresholds.disk_warn_bytes:
+            sev = Severity.ERROR if disk.free_bytes < thresholds.disk_error_bytes else Severity.WARN
             out.append(
                 _f(
                     "low_disk",
-                    f"only {d.free_bytes / GIB:.1f} GiB free at {d.path}; a CUDA torch environment and a model cache need 20 GiB or more",
+                    f"only {disk.free_bytes / GIB:.1f} GiB free at {disk.path}; a CUDA torch environment and a model cache need 20 GiB or more",
                     "free space or point HF_HOME / the environment prefix at a larger disk",
                     severity=sev,
                 )
@@ -446,8 +450,9 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
             out.append(
                 _f(
                     "knowledge_mismatch",
-                    f"torch.cuda.get_arch_list() says {_arch_text(sass, ptx)}; envtool's table says {_arch_text(tv.sass, tv.ptx)} for {table_name}",
-                    "trust the measured list; correct the table with a knowledge file (`--knowledge-dir`, see docs/knowledge.md)",
+                    f"torch.cuda.get_arch_list() says {_arch_text(sass, ptx)}; "
+                    f"envtool's table says {_arch_text(tv.sass, tv.ptx)} for {table_name}",
+                    _CORRECT_TABLE.format(what="the measured list"),
                 )
             )
     else:
@@ -462,8 +467,9 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
                 out.append(
                     _f(
                         "knowledge_mismatch",
-                        f"GPU {g.index} ({g.name}): NVML says compute capability {g.compute_capability}; envtool's GPU table says {claimed}",
-                        "trust NVML; correct the table with a knowledge file (`--knowledge-dir`, see docs/knowledge.md)",
+                        f"GPU {g.index} ({g.name}): NVML says compute capability {g.compute_capability}; "
+                        f"envtool's GPU table says {claimed}",
+                        _CORRECT_TABLE.format(what="NVML"),
                     )
                 )
         cc = gpu_capability(g)
@@ -473,11 +479,16 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
             out.append(
                 _f(
                     "arch_unsupported",
-                    f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by {source}: {_arch_text(sass, ptx)}{note}",
-                    "install a torch build that covers it: `envtool detect` names the profile, `envtool install --profile auto` installs it",
+                    f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by {source}: "
+                    f"{_arch_text(sass, ptx)}{note}",
+                    "install a torch build that covers it: `envtool detect` names the profile, "
+                    "`envtool install --profile auto` installs it",
                 )
             )
     return out
+
+
+_CORRECT_TABLE = "trust {what}; correct the table with a knowledge file (`--knowledge-dir`, see docs/knowledge.md)"
 
 
 def _arch_text(sass: Sequence[str], ptx: Sequence[str]) -> str:
@@ -566,7 +577,10 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
             out.append(
                 _f(
                     "driver_too_old",
-                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {knowledge.min_driver_for_cuda(profile.cuda or '', os_name or 'Linux') or '?'}; this one is {nv.driver_version or '?'} (CUDA {driver_max_cuda(facts) or '?'})",
+                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= "
+                    f"{knowledge.min_driver_for_cuda(profile.cuda or '', os_name or 'Linux') or '?'}; this one is "
+                    f"{knowledge.driver_text(nv.driver_version) or nv.driver_version or '?'} "
+                    f"(CUDA {driver_max_cuda(facts) or '?'})",
                     _driver_fix(profile.cuda or "", os_name),
                 )
             )
@@ -579,7 +593,8 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Finding]:
                 out.append(
                     _f(
                         "arch_unsupported",
-                        f"profile {profile.name} (torch {profile.torch} {profile.variant}, {tv.platform} arch list) has no kernels for GPU {g.index} ({g.name}, compute capability {cc}){note}",
+                        f"profile {profile.name} (torch {profile.torch} {profile.variant}, {tv.platform} arch list) "
+                        f"has no kernels for GPU {g.index} ({g.name}, compute capability {cc}){note}",
                         "pick a profile whose build covers it (see `envtool profiles`)",
                     )
                 )

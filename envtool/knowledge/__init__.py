@@ -25,12 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from envtool.tomlfile import loads_toml
 from envtool.util import driver_version_parts, release_tuple, version_parts
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
 
 __all__ = [
     "PLATFORMS",
@@ -102,7 +98,8 @@ _X86_BUILDS = ("linux-x86_64", "win-amd64")  # an arch block without `platforms`
 def _builtin(filename: str) -> dict[str, Any]:
     """Parse one shipped TOML table (cached: the files never change at run time)."""
     text = resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
-    return tomllib.loads(text)
+    table: dict[str, Any] = loads_toml(text)
+    return table
 
 
 _EXTRA_DIRS: tuple[str, ...] = ()  # --knowledge-dir, set by the CLI for one run
@@ -186,7 +183,10 @@ def provenance(filename: str, table: str) -> list[dict[str, Any]]:
 
 def minor_compat_floors() -> dict[str, dict[str, str]]:
     """The minor-version-compatibility floor of each CUDA major, per OS."""
-    return {str(k): {kk: str(vv) for kk, vv in v.items()} for k, v in _load("cuda_drivers.toml").get("minor_compat", {}).items()}
+    return {
+        str(k): {kk: str(vv) for kk, vv in v.items()}
+        for k, v in _load("cuda_drivers.toml").get("minor_compat", {}).items()
+    }
 
 
 # --------------------------------------------------------------------------- versions

@@ -67,7 +67,12 @@ _ARCHS_KEYS: dict[str, type | tuple[type, ...]] = {
     "unconfirmed": list,
 }
 _REQUIRED = {"gpu": ("model", "match"), "variant": ("name", "first_torch"), "release": ("cuda",), "python": ("min",)}
-_TABLE_OF_FILE = {"gpu": "gpus.toml", "variant": "torch_builds.toml", "release": "cuda_drivers.toml", "python": "torch_builds.toml"}
+_TABLE_OF_FILE = {
+    "gpu": "gpus.toml",
+    "variant": "torch_builds.toml",
+    "release": "cuda_drivers.toml",
+    "python": "torch_builds.toml",
+}
 _VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 _CC = re.compile(r"^\d+\.\d$")
 _DRIVER = re.compile(r"^\d+(\.\d+){0,2}$")
@@ -82,7 +87,11 @@ def _line(text: str, pattern: str, start: int = 0) -> int:
 
 def _headers(text: str, table: str) -> list[int]:
     """Line numbers (1-based) of each ``[[table]]`` header, in order."""
-    return [n for n, line in enumerate(text.splitlines(), 1) if re.match(rf"^\[\[\s*{re.escape(table)}\s*\]\]", line.strip())]
+    return [
+        n
+        for n, line in enumerate(text.splitlines(), 1)
+        if re.match(rf"^\[\[\s*{re.escape(table)}\s*\]\]", line.strip())
+    ]
 
 
 def _sourced_by_comment(text: str, header_line: int) -> bool:
@@ -128,7 +137,7 @@ def _check_entry(path: Path, text: str, table: str, entry: Mapping[str, Any], li
             raise BadInputError(f"{_where(path, line)}: [[{table}]] entry lacks key '{table}.{key}'")
     if not entry.get("source") and not _sourced_by_comment(text, line):
         raise BadInputError(
-            f"{_where(path, line)}: [[{table}]] entry has no source; add `source = \"...\"` (where the facts come from) "
+            f'{_where(path, line)}: [[{table}]] entry has no source; add `source = "..."` (where the facts come from) '
             "or a '# source:' comment above it"
         )
     if table == "gpu":
@@ -136,14 +145,18 @@ def _check_entry(path: Path, text: str, table: str, entry: Mapping[str, Any], li
             try:
                 re.compile(str(pat))
             except re.error as exc:
-                raise BadInputError(f"{_where(path, line)}: key 'gpu.match': {pat!r} is not a regular expression ({exc})") from exc
+                raise BadInputError(
+                    f"{_where(path, line)}: key 'gpu.match': {pat!r} is not a regular expression ({exc})"
+                ) from exc
         cc = entry.get("compute_capability")
         if cc is not None and not _CC.match(cc):
             raise BadInputError(f"{_where(path, line)}: key 'gpu.compute_capability' = {cc!r} must look like '8.9'")
     if table == "variant":
         for key in ("first_torch", "last_torch"):
             if key in entry and not _VERSION.match(entry[key]):
-                raise BadInputError(f"{_where(path, line)}: key 'variant.{key}' = {entry[key]!r} is not a torch version")
+                raise BadInputError(
+                    f"{_where(path, line)}: key 'variant.{key}' = {entry[key]!r} is not a torch version"
+                )
         for sub, schema2 in (("wheels", _WHEELS_KEYS), ("archs", _ARCHS_KEYS)):
             for block in entry.get(sub, []):
                 if not isinstance(block, dict):
@@ -153,14 +166,17 @@ def _check_entry(path: Path, text: str, table: str, entry: Mapping[str, Any], li
     if table == "release":
         for key in ("linux", "windows"):
             if key in entry and not _DRIVER.match(entry[key]):
-                raise BadInputError(f"{_where(path, line)}: key 'release.{key}' = {entry[key]!r} is not a driver version")
+                raise BadInputError(
+                    f"{_where(path, line)}: key 'release.{key}' = {entry[key]!r} is not a driver version"
+                )
 
 
 def read_dir(directory: Path) -> list[tuple[Path, dict[str, Any], str]]:
     """Every knowledge file in ``directory``, checked: (path, parsed table, text)."""
     if not directory.is_dir():
         raise BadInputError(
-            f"knowledge directory {directory} does not exist; fix the path given by --knowledge-dir or ENVTOOL_KNOWLEDGE_DIR"
+            f"knowledge directory {directory} does not exist; "
+            "fix the path given by --knowledge-dir or ENVTOOL_KNOWLEDGE_DIR"
         )
     out = []
     for path in sorted(directory.glob("*.toml")):
@@ -178,13 +194,17 @@ def read_dir(directory: Path) -> list[tuple[Path, dict[str, Any], str]]:
                     raise BadInputError(f"{path}: 'minor_compat' must hold [minor_compat.N] tables")
                 for major, floors in value.items():
                     line = _line(text, rf"^\[\s*minor_compat\.\"?{re.escape(major)}")
-                    _check_keys(path, line, f"minor_compat.{major}", floors, {"linux": str, "windows": str, "source": str})
+                    _check_keys(
+                        path, line, f"minor_compat.{major}", floors, {"linux": str, "windows": str, "source": str}
+                    )
                     if not floors.get("source") and not _sourced_by_comment(text, line):
                         raise BadInputError(f"{_where(path, line)}: [minor_compat.{major}] has no source")
             elif key == "pypi_default":
                 line = _line(text, r"^\[\s*pypi_default")
                 if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-                    raise BadInputError(f"{_where(path, line)}: [pypi_default] maps 'X.Y' torch releases to variant names")
+                    raise BadInputError(
+                        f"{_where(path, line)}: [pypi_default] maps 'X.Y' torch releases to variant names"
+                    )
                 if not _sourced_by_comment(text, line):
                     raise BadInputError(f"{_where(path, line)}: [pypi_default] has no '# source:' comment above it")
             else:
@@ -195,7 +215,9 @@ def read_dir(directory: Path) -> list[tuple[Path, dict[str, Any], str]]:
     return out
 
 
-def layer(builtin: Mapping[str, Any], filename: str, files: Sequence[tuple[Path, dict[str, Any], str]]) -> dict[str, Any]:
+def layer(
+    builtin: Mapping[str, Any], filename: str, files: Sequence[tuple[Path, dict[str, Any], str]]
+) -> dict[str, Any]:
     """``builtin`` (one shipped table) with the knowledge files' entries for it layered on top.
 
     Each entry gets an ``_origin`` ("envtool:gpus.toml" or "FILE:LINE") for `envtool knowledge`.
@@ -221,10 +243,10 @@ def layer(builtin: Mapping[str, Any], filename: str, files: Sequence[tuple[Path,
         if key in builtin or any(key in raw for _, raw, _ in files):
             if (key == "minor_compat") != (filename == "cuda_drivers.toml"):
                 continue
-            table = dict(builtin.get(key, {}))
-            for path, raw, _ in files:
-                table.update(raw.get(key, {}))
-            merged[key] = table
+            values = dict(builtin.get(key, {}))
+            for _path, raw, _ in files:
+                values.update(raw.get(key, {}))
+            merged[key] = values
     for key, value in builtin.items():
         merged.setdefault(key, value)
     return merged
