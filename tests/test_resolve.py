@@ -255,3 +255,27 @@ def test_real_plan_records_pins_and_hashes_and_refuses_a_wrong_build(
         stderr=io.StringIO(),
     )
     assert code == 0 and json.loads(out.getvalue())["data"]["plan"]["resolution"]["status"] == "skipped"
+
+
+def _cpu_plan() -> plan.Plan:
+    prof = profiles.find_profile("cpu", profiles.load_profiles(env={"ENVTOOL_MIRROR_PYTORCH": "default"}))
+    return plan.build_plan(prof, prefix="/e", base_python="py")
+
+
+def test_a_check_that_cannot_run_is_a_warning_and_the_plan_stands(tmp_path: Path) -> None:
+    import sys
+
+    failing = [sys.executable, "-c", "import sys; sys.stderr.write('ERROR: index unreachable'); sys.exit(1)"]
+    p, found = resolve.check_plan(_cpu_plan(), installer=failing, use_cache=False)
+    assert [(f.id, f.severity.value) for f in found] == [("index_check_failed", "warn")]
+    assert "index unreachable" in found[0].message
+    assert p.resolution is not None and p.resolution["status"] == "failed" and p.lock == ()
+    assert p.torch_requirements == ("torch==2.13.0",)  # unchanged: nothing was learned
+
+
+def test_the_dry_run_is_bounded_by_its_timeout() -> None:
+    import sys
+
+    hanging = [sys.executable, "-c", "import time; time.sleep(30)"]
+    p, found = resolve.check_plan(_cpu_plan(), installer=hanging, timeout=1, use_cache=False)
+    assert found[0].id == "index_check_failed" and "longer than 1 s" in found[0].message
