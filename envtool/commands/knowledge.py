@@ -30,7 +30,10 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
             rows = [r for r in rows if spec is not None and r.get("model") == spec.model]
         data["gpus"] = rows
     if "variants" in tables:
-        data["variants"] = knowledge.provenance("torch_builds.toml", "variant")
+        data["variants"] = [
+            {**v, "platforms": " ".join(knowledge.variant_platforms(v["name"]))}
+            for v in knowledge.provenance("torch_builds.toml", "variant")
+        ]
     if "drivers" in tables:
         data["drivers"] = knowledge.provenance("cuda_drivers.toml", "release")
         data["minor_compat"] = knowledge.minor_compat_floors()
@@ -47,7 +50,7 @@ def render(result: CommandResult) -> list[Any]:
         items.append(Text("knowledge directories: " + ", ".join(data["knowledge_dirs"])))
     for key, cols in (
         ("gpus", ("model", "compute_capability", "architecture", "bf16_tflops", "memory_gb")),
-        ("variants", ("name", "cuda", "first_torch", "last_torch")),
+        ("variants", ("name", "cuda", "first_torch", "last_torch", "platforms")),
         ("drivers", ("cuda", "linux", "windows")),
     ):
         if key not in data:
