@@ -38,7 +38,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         metavar="DIR",
         action="append",
         default=None,
-        help="a lab's knowledge files layered over the built-in tables (also ENVTOOL_KNOWLEDGE_DIR); see docs/knowledge.md",
+        help="a lab's knowledge files over the built-in tables (also ENVTOOL_KNOWLEDGE_DIR; docs/knowledge.md)",
     )
     parser = _Parser(
         prog="envtool", description="Survey, provision and benchmark a deep-learning machine.", parents=[common]
