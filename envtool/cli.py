@@ -33,6 +33,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "--json", action="store_true", help="print one JSON object on stdout, everything else on stderr"
     )
     common.add_argument("--debug", action="store_true", help="show tracebacks")
+    common.add_argument(
+        "--knowledge-dir",
+        metavar="DIR",
+        action="append",
+        default=None,
+        help="a lab's knowledge files over the built-in tables (also ENVTOOL_KNOWLEDGE_DIR; docs/knowledge.md)",
+    )
     parser = _Parser(
         prog="envtool", description="Survey, provision and benchmark a deep-learning machine.", parents=[common]
     )
@@ -150,6 +157,14 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, std
         if not args.command:
             parser.print_help(out)
             return EXIT_BAD_INPUT
+        from envtool import knowledge
+
+        # read from argv itself: argparse's subparser default would hide a value given before the command
+        knowledge.use_knowledge_dirs(
+            [v for i, a in enumerate(argv[:-1]) if a == "--knowledge-dir" for v in (argv[i + 1],)]
+            + [a.split("=", 1)[1] for a in argv if a.startswith("--knowledge-dir=")]
+        )
+        knowledge.check_knowledge_dirs()  # a bad knowledge file is exit 2 before any work
         ui = Ui(err, quiet=as_json)
         result: CommandResult = commands.load(args.command).run(args, ui)
     except KeyboardInterrupt:

@@ -404,6 +404,7 @@ class Profile:
     conda_channels: tuple[str, ...] = ()
     min_driver: str | None = None  # Linux driver floor of the CUDA line, from the knowledge tables
     archs: tuple[str, ...] = ()  # GPU archs compiled in ("sm_80", "compute_90"), from the knowledge tables
+    torch_range: str | None = None  # a version range (">=2.13,<2.16") resolved against the index at plan time
 
     @property
     def is_gpu(self) -> bool:

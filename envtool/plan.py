@@ -11,6 +11,7 @@ are installed in two steps, each with exactly one index.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 from collections.abc import Sequence
@@ -50,6 +51,10 @@ class Plan:
     index: str | None
     platform: str
     steps: tuple[Step, ...]
+    # What the index would install for the torch step (envtool.resolve), and the pins it gave:
+    # (name, version as the index names it, sha256 of the wheel).
+    resolution: dict[str, Any] | None = None
+    lock: tuple[tuple[str, str, str | None], ...] = ()
 
 
 def env_python(prefix: str, platform: str) -> str:
@@ -82,11 +87,16 @@ def requirements_for(profile: Profile, groups: Sequence[str]) -> tuple[tuple[str
     for g in groups:
         if g not in known:
             raise BadInputError(f"profile {profile.name} has no group '{g}'; its groups: {', '.join(known) or 'none'}")
-    torch = (f"torch=={profile.torch}", *profile.torch_packages) if profile.torch else ()
+    if profile.torch:
+        torch: tuple[str, ...] = (f"torch=={profile.torch}", *profile.torch_packages)
+    elif profile.torch_range:
+        torch = (f"torch{profile.torch_range}", *profile.torch_packages)
+    else:
+        torch = ()
     rest = list(profile.packages)
     for g in groups:
         rest += [r for r in known[g] if r not in rest]
-    return tuple(torch), tuple(rest)
+    return torch, tuple(rest)
 
 
 def build_plan(
@@ -134,7 +144,8 @@ def build_plan(
         steps.append(
             Step(
                 argv=(tool, "create", "--yes", *where, "--override-channels", *channels, f"python={pyver}", "pip"),
-                reason=f"a new conda environment with Python {pyver} and pip from {', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)",
+                reason=f"a new conda environment with Python {pyver} and pip from "
+                f"{', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)",
                 stage="create",
             )
         )
@@ -169,7 +180,8 @@ def build_plan(
         steps.append(
             Step(
                 argv=(*pip, *torch_reqs, *index_args(t_index)),
-                reason=f"torch {profile.torch} ({profile.variant}) from {src} only (--index-url: one index, never an extra one)",
+                reason=f"torch {profile.torch or profile.torch_range} ({profile.variant}) from {src} only "
+                "(--index-url: one index, never an extra one)",
                 stage="torch",
             )
         )
@@ -196,12 +208,34 @@ def build_plan(
     )
 
 
+def with_resolution(plan: Plan, resolution: dict[str, Any], pins: Sequence[tuple[str, str, str | None]]) -> Plan:
+    """The plan with the index's answer recorded; resolved pins replace the torch step's requirements.
+
+    A range (``torch>=2.13,<2.16``) becomes the exact version the check found (local tag kept:
+    ``torch==2.13.0+cpu``), so the install gets what was checked.
+    """
+    if not pins:
+        return dataclasses.replace(plan, resolution=resolution)
+    exact = tuple(f"{name}=={version}" for name, version, _ in pins)
+    steps = tuple(
+        dataclasses.replace(s, argv=_swap(s.argv, plan.torch_requirements, exact)) if s.stage == "torch" else s
+        for s in plan.steps
+    )
+    return dataclasses.replace(plan, resolution=resolution, lock=tuple(pins), torch_requirements=exact, steps=steps)
+
+
+def _swap(argv: tuple[str, ...], old: Sequence[str], new: Sequence[str]) -> tuple[str, ...]:
+    out = [a for a in argv if a not in old]
+    at = next((i for i, a in enumerate(argv) if a in old), len(out))
+    return (*out[:at], *new, *out[at:])
+
+
 # --------------------------------------------------------------------------- exports
 
 
 def plan_to_data(plan: Plan) -> dict[str, Any]:
     """The plan as JSON data (``plan --format json`` and the envelope's ``data.plan``)."""
-    data = to_jsonable(plan)
+    data: dict[str, Any] = to_jsonable(plan)
     data["profile"] = plan.profile.name
     data["steps"] = [{"argv": list(s.argv), "reason": s.reason, "stage": s.stage} for s in plan.steps]
     return data

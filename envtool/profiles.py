@@ -42,6 +42,7 @@ _TOP_KEYS: dict[str, type] = {
 }
 _TORCH_KEYS: dict[str, type] = {
     "version": str,
+    "versions": str,
     "variant": str,
     "index": str,
     "index_platforms": list,
@@ -73,7 +74,8 @@ def search_dirs(profiles_dir: str | None = None, env: Mapping[str, str] | None =
             p = Path(extra)
             if not p.is_dir():
                 raise BadInputError(
-                    f"profiles directory {extra} does not exist; fix the path given by --profiles-dir or ENVTOOL_PROFILES_DIR"
+                    f"profiles directory {extra} does not exist; "
+                    "fix the path given by --profiles-dir or ENVTOOL_PROFILES_DIR"
                 )
             dirs.append(p)
     return dirs
@@ -116,7 +118,8 @@ def _check_url(path: Path, text: str, key: str, url: str, *, allow_default: bool
         return
     if not url.startswith(("https://", "file://")):
         raise BadInputError(
-            f"{_where(path, text, key)}: key '{key}' must be an https:// URL (or file:// for a local wheelhouse), not {url!r}"
+            f"{_where(path, text, key)}: key '{key}' must be an https:// URL "
+            f"(or file:// for a local wheelhouse), not {url!r}"
         )
 
 
@@ -162,6 +165,23 @@ def _check_version(path: Path, text: str, key: str, value: str) -> None:
         raise BadInputError(f"{_where(path, text, key)}: key '{key}' = {value!r} is not a version") from exc
 
 
+def _check_range(path: Path, text: str, key: str, value: str, pinned: bool) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if pinned:
+        raise BadInputError(
+            f"{_where(path, text, key)}: give either 'torch.version' (an exact pin) or '{key}' (a range), not both"
+        )
+    try:
+        spec = SpecifierSet(value)
+    except InvalidSpecifier as exc:
+        raise BadInputError(
+            f"{_where(path, text, key)}: key '{key}' = {value!r} is not a version range like '>=2.13,<2.16'"
+        ) from exc
+    if not list(spec):
+        raise BadInputError(f"{_where(path, text, key)}: key '{key}' is empty; give a range like '>=2.13,<2.16'")
+
+
 def read_raw(path: Path) -> dict[str, Any]:
     """Parse one profile file and check its keys, types and values (no inheritance yet)."""
     text, raw = read_toml(path, "profile")
@@ -171,7 +191,8 @@ def read_raw(path: Path) -> dict[str, Any]:
     aliases = raw.get("aliases", [])
     if not all(isinstance(a, str) and _NAME.match(a) for a in aliases):
         raise BadInputError(
-            f"{_where(path, text, 'aliases')}: key 'aliases' must be a list of plain names (letters, digits, '.', '_', '-')"
+            f"{_where(path, text, 'aliases')}: key 'aliases' must be a list of plain names "
+            "(letters, digits, '.', '_', '-')"
         )
     if "extends" in raw and not _NAME.match(raw["extends"]):
         raise BadInputError(
@@ -181,13 +202,15 @@ def read_raw(path: Path) -> dict[str, Any]:
         _check_url(path, text, "torch.index", torch["index"], allow_default=True)
     if "index" in raw:
         _check_url(path, text, "index", raw["index"], allow_default=True)
-    if "python" in raw:
-        if not re.fullmatch(r"3\.\d+", raw["python"]):
-            raise BadInputError(
-                f"{_where(path, text, 'python')}: key 'python' must be a Python minor version like '3.11', not {raw['python']!r}"
-            )
+    if "python" in raw and not re.fullmatch(r"3\.\d+", raw["python"]):
+        raise BadInputError(
+            f"{_where(path, text, 'python')}: key 'python' must be a Python minor version like '3.11', "
+            f"not {raw['python']!r}"
+        )
     if "version" in torch:
         _check_version(path, text, "torch.version", torch["version"])
+    if "versions" in torch:
+        _check_range(path, text, "torch.versions", torch["versions"], "version" in torch)
     for key, items in (("packages", raw.get("packages", [])), ("torch.packages", torch.get("packages", []))):
         _check_pins(path, text, key, items)
     for gname, items in raw.get("groups", {}).items():
@@ -201,11 +224,13 @@ def read_raw(path: Path) -> dict[str, Any]:
     for ch in raw.get("conda_channels", []):
         if not isinstance(ch, str) or not (_NAME.match(ch) or ch.startswith(("https://", "file://"))):
             raise BadInputError(
-                f"{_where(path, text, 'conda_channels')}: key 'conda_channels' must list channel names or https:// / file:// URLs, not {ch!r}"
+                f"{_where(path, text, 'conda_channels')}: key 'conda_channels' must list channel names "
+                f"or https:// / file:// URLs, not {ch!r}"
             )
     if not all(isinstance(p, str) and p for p in torch.get("index_platforms", [])):
         raise BadInputError(
-            f"{_where(path, text, 'index_platforms')}: key 'torch.index_platforms' must be a list of sys.platform names ('linux', 'win32', 'darwin')"
+            f"{_where(path, text, 'index_platforms')}: key 'torch.index_platforms' must be a list of "
+            "sys.platform names ('linux', 'win32', 'darwin')"
         )
     return raw
 
@@ -213,6 +238,9 @@ def read_raw(path: Path) -> dict[str, Any]:
 def _merge(base: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     merged = {**base, **{k: v for k, v in raw.items() if k not in ("torch", "groups", "aliases")}}
     merged["torch"] = {**base.get("torch", {}), **raw.get("torch", {})}
+    for own, inherited in (("versions", "version"), ("version", "versions")):
+        if own in raw.get("torch", {}) and inherited not in raw.get("torch", {}):
+            merged["torch"].pop(inherited, None)  # a range replaces an inherited pin, and back
     merged["groups"] = {**base.get("groups", {}), **raw.get("groups", {})}
     merged.pop("aliases", None)  # aliases are not inherited: two profiles cannot share one
     if "aliases" in raw:
@@ -243,6 +271,7 @@ def _build(name: str, path: Path, raw: Mapping[str, Any]) -> Profile:
     variant = torch.get("variant", "cpu")
     install_torch = torch.get("install", True)
     version = torch.get("version") if install_torch else None
+    torch_range = torch.get("versions") if install_torch and version is None else None
     cuda = min_driver = None
     archs: tuple[str, ...] = ()
     # ROCm, XPU and Jetson wheels are known to envtool/knowledge/accelerators.py (no CUDA line, no sm_ archs)
@@ -278,6 +307,7 @@ def _build(name: str, path: Path, raw: Mapping[str, Any]) -> Profile:
         conda_channels=tuple(raw.get("conda_channels", ())),
         min_driver=min_driver,
         archs=archs,
+        torch_range=torch_range,
     )
 
 
@@ -306,7 +336,8 @@ def read_mirrors(dirs: Sequence[Path], env: Mapping[str, str]) -> dict[str, str]
                 continue
             if not value.startswith(("https://", "file://")):
                 raise BadInputError(
-                    f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), or 'default' for pytorch, not {value!r}"
+                    f"ENVTOOL_MIRROR_{key.upper()} must be an https:// URL (or file:// for a local wheelhouse), "
+                    f"or 'default' for pytorch, not {value!r}"
                 )
             mirrors[key] = value
     return mirrors

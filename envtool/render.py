@@ -206,6 +206,9 @@ def _findings(result: CommandResult):  # type: ignore[no-untyped-def]
     return t
 
 
+_SHORT_PLATFORM = {"linux-x86_64": "linux", "linux-aarch64": "linux-arm", "win-amd64": "win", "macos-arm64": "mac"}
+
+
 def renderables(result: CommandResult) -> list[Any]:
     """The default rendering: facts (detect/diagnose), profiles, findings, recommendation, status."""
     from rich.rule import Rule
@@ -223,7 +226,7 @@ def renderables(result: CommandResult) -> list[Any]:
         from rich.table import Table
 
         t = Table(show_edge=False)
-        for col in ("profile (aliases)", "torch", "CUDA", "driver >=", "GPU archs", "fits"):
+        for col in ("profile (aliases)", "torch", "CUDA", "driver >=", "GPU archs", "installs on", "fits"):
             t.add_column(col, no_wrap=True)
         why: list[Any] = []
         for p in data.get("profiles", []):
@@ -241,6 +244,7 @@ def renderables(result: CommandResult) -> list[Any]:
                 p.get("cuda") or "-",
                 p.get("min_driver") or "-",
                 span,
+                " ".join(_SHORT_PLATFORM.get(x, x) for x in p.get("platforms") or []) or "-",
             )
             t.add_row(*(Text(c) for c in cells), fits)
             for reason in p.get("why_not") or []:

@@ -69,6 +69,20 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     ),
     "dist_low_busbw": (Severity.WARN, "all-reduce bus bandwidth far below the link's (error when very low)"),
     "dist_no_p2p": (Severity.WARN, "NVML says two GPUs in use cannot talk peer-to-peer"),
+    # knowledge tables against what was seen or what exists
+    "no_wheels_for_platform": (
+        Severity.ERROR,
+        "the profile's torch build is not published for this OS/CPU architecture or Python",
+    ),
+    "index_variant_mismatch": (
+        Severity.ERROR,
+        "the index would install another torch build than the profile's (checked before installing)",
+    ),
+    "index_check_failed": (Severity.WARN, "the index could not be asked what it would install; the plan is unchecked"),
+    "knowledge_mismatch": (
+        Severity.WARN,
+        "torch's measured arch list or NVML's compute capability disagrees with envtool's knowledge table",
+    ),
 }
 VOCABULARY.update(accel_rules.VOCABULARY)  # AMD, Intel, Apple, Hygon and NVIDIA-on-Arm (envtool/accel_rules.py)
 
@@ -105,8 +119,17 @@ def has_gpu(facts: HostFacts) -> bool | None:
     return False if facts.source == "detect" else None
 
 
+def machine_platform(facts: HostFacts) -> str | None:
+    """The wheel platform of the machine the facts describe ("linux-aarch64"), None if unknown."""
+    return knowledge.platform_key(facts.system.os_name, facts.system.arch)
+
+
 def driver_max_cuda(facts: HostFacts) -> str | None:
-    """The newest CUDA the driver supports: NVML's figure, else derived from the driver version."""
+    """The newest CUDA the driver supports: NVML's figure, else derived from the driver version.
+
+    Derived figures for Windows drivers >= 580 are a lower bound ("13.0"): NVIDIA lists no
+    Windows driver for the 13.x toolkits, only the 13.x floor, which holds on both OSes.
+    """
     nv = facts.nvidia
     if nv.cuda_driver_version:
         return nv.cuda_driver_version
@@ -117,8 +140,14 @@ def driver_max_cuda(facts: HostFacts) -> str | None:
 
 def _driver_fix(cuda: str, os_name: str | None) -> str:
     floor = knowledge.min_driver_for_cuda(cuda, os_name or "Linux")
+    windows = (os_name or "").lower().startswith("win")
+    how = (
+        "NVIDIA's Windows driver download or GeForce/NVIDIA App"
+        if windows
+        else "e.g. `sudo ubuntu-drivers install` or your distribution's nvidia-driver package"
+    )
     if floor:
-        return f"install an NVIDIA driver >= {floor} (e.g. `sudo ubuntu-drivers install` or your distribution's nvidia-driver package), then reboot"
+        return f"install an NVIDIA driver >= {floor} ({how}), then reboot"
     return "install a newer NVIDIA driver, then reboot"
 
 
@@ -301,9 +330,13 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 out.append(
                     _f(
                         "driver_too_old",
-                        f"torch {version} is built for CUDA {build_cuda}, but driver {nv.driver_version or '?'} supports CUDA {driver_max_cuda(facts) or '?'} at most",
+                        f"torch {version} is built for CUDA {build_cuda}, but driver "
+                        f"{knowledge.driver_text(nv.driver_version) or nv.driver_version or '?'} supports CUDA "
+                        f"{driver_max_cuda(facts) or '?'} at most (it needs a driver >= "
+                        f"{knowledge.min_driver_for_cuda(build_cuda, os_name or 'Linux') or '?'})",
                         _driver_fix(build_cuda, os_name)
-                        + f", or install a torch built for CUDA <= {driver_max_cuda(facts) or 'the driver'}'s (`envtool install --profile auto`)",
+                        + f", or install a torch built for CUDA <= {driver_max_cuda(facts) or 'the driver'}'s "
+                        "(`envtool install --profile auto`)",
                     )
                 )
         if build_cuda:
@@ -362,15 +395,15 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 "in docker: `--shm-size=8g` or `--ipc=host`; on a host: `sudo mount -o remount,size=8G /dev/shm`",
             )
         )
-    for d in sysf.disks:
-        if d.free_bytes is None:
+    for disk in sysf.disks:
+        if disk.free_bytes is None:
             continue
-        if d.free_bytes < thresholds.disk_warn_bytes:
-            sev = Severity.ERROR if d.free_bytes < thresholds.disk_error_bytes else Severity.WARN
+        if disk.free_bytes < thresholds.disk_warn_bytes:
+            sev = Severity.ERROR if disk.free_bytes < thresholds.disk_error_bytes else Severity.WARN
             out.append(
                 _f(
                     "low_disk",
-                    f"only {d.free_bytes / GIB:.1f} GiB free at {d.path}; a CUDA torch environment and a model cache need 20 GiB or more",
+                    f"only {disk.free_bytes / GIB:.1f} GiB free at {disk.path}; a CUDA torch environment and a model cache need 20 GiB or more",
                     "free space or point HF_HOME / the environment prefix at a larger disk",
                     severity=sev,
                 )
@@ -406,32 +439,66 @@ def _hides_all(value: str, gpus: Sequence[GpuInfo]) -> bool:
 
 def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> list[Finding]:
     rt = facts.torch_runtime
+    torch = facts.python.torch
+    platform = machine_platform(facts)
+    variant = (torch.variant if torch else None) or "cu" + build_cuda.replace(".", "")
+    tv = knowledge.torch_variant(variant, release_text(version), platform)
+    table_name = (
+        f"the {variant} wheels of torch {release_text(version) or ''} for {platform or 'linux-x86_64'}".replace(
+            "  ", " "
+        )
+    )
+    out: list[Finding] = []
     if rt is not None and rt.arch_list:
         sass, ptx = knowledge.parse_arch_list(rt.arch_list)
         source = "torch.cuda.get_arch_list()"
+        if tv is not None and (set(sass), set(ptx)) != (set(tv.sass), set(tv.ptx)):
+            out.append(
+                _f(
+                    "knowledge_mismatch",
+                    f"torch.cuda.get_arch_list() says {_arch_text(sass, ptx)}; "
+                    f"envtool's table says {_arch_text(tv.sass, tv.ptx)} for {table_name}",
+                    _CORRECT_TABLE.format(what="the measured list"),
+                )
+            )
     else:
-        torch = facts.python.torch
-        variant = torch.variant if torch else "cu" + build_cuda.replace(".", "")
-        tv = knowledge.torch_variant(variant, release_text(version))
         if tv is None:
             return []
         sass, ptx = tv.sass, tv.ptx
-        source = f"the {variant} wheels of torch {release_text(version) or ''}".strip()
-    out = []
+        source = table_name
     for g in facts.nvidia.gpus:
+        if g.compute_capability and g.name:
+            claimed = knowledge.compute_capability(g.name)
+            if claimed and claimed != g.compute_capability:
+                out.append(
+                    _f(
+                        "knowledge_mismatch",
+                        f"GPU {g.index} ({g.name}): NVML says compute capability {g.compute_capability}; "
+                        f"envtool's GPU table says {claimed}",
+                        _CORRECT_TABLE.format(what="NVML"),
+                    )
+                )
         cc = gpu_capability(g)
         if cc and not knowledge.arch_covered(cc, sass, ptx):
-            archs = " ".join(f"sm_{a.replace('.', '')}" for a in sass) + "".join(
-                f" compute_{a.replace('.', '')}" for a in ptx
-            )
+            unconfirmed = tv is not None and source == table_name and cc in tv.unconfirmed
+            note = f" (sm_{cc.replace('.', '')} is not confirmed in these wheels)" if unconfirmed else ""
             out.append(
                 _f(
                     "arch_unsupported",
-                    f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by {source}: {archs}",
-                    "install a torch build that covers it: `envtool detect` names the profile, `envtool install --profile auto` installs it",
+                    f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by {source}: "
+                    f"{_arch_text(sass, ptx)}{note}",
+                    "install a torch build that covers it: `envtool detect` names the profile, "
+                    "`envtool install --profile auto` installs it",
                 )
             )
     return out
+
+
+_CORRECT_TABLE = "trust {what}; correct the table with a knowledge file (`--knowledge-dir`, see docs/knowledge.md)"
+
+
+def _arch_text(sass: Sequence[str], ptx: Sequence[str]) -> str:
+    return " ".join([*(f"sm_{a.replace('.', '')}" for a in sass), *(f"compute_{a.replace('.', '')}" for a in ptx)])
 
 
 def _conflicts(facts: HostFacts) -> list[Finding]:
@@ -495,6 +562,9 @@ def _misfit(
 
 def profile_fit(profile: Profile, facts: HostFacts) -> list[Misfit]:
     """Why a profile does not fit this machine (empty: it fits)."""
+    unavailable = _unavailable(profile, facts)
+    if unavailable:
+        return [_misfit(profile, unavailable.id, unavailable.message, unavailable.fix, unavailable.message.split(': ', 1)[-1])]
     if not profile.is_gpu:
         # ROCm, XPU and Jetson profiles; [] for cpu
         return [
@@ -537,33 +607,49 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Misfit]:
                 _misfit(
                     profile,
                     "driver_too_old",
-                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {need or '?'}; "
-                    f"this one is {nv.driver_version or '?'} (CUDA {driver_max_cuda(facts) or '?'})",
+                    f"profile {profile.name} (CUDA {profile.cuda}) needs a driver >= {need or '?'}; this one is "
+                    f"{knowledge.driver_text(nv.driver_version) or nv.driver_version or '?'} "
+                    f"(CUDA {driver_max_cuda(facts) or '?'})",
                     _driver_fix(profile.cuda or "", os_name),
                     f"needs a driver >= {need}",
                 )
             )
-    tv = knowledge.torch_variant(profile.variant, profile.torch)
+    tv = knowledge.torch_variant(profile.variant, profile.torch, machine_platform(facts))
     if tv is not None:
         for g in nv.gpus:
             cc = gpu_capability(g)
             if cc and not knowledge.arch_covered(cc, tv.sass, tv.ptx):
                 gpu = f"GPU {g.index} ({g.name}, compute capability {cc})"
+                note = " (not confirmed in these wheels)" if cc in tv.unconfirmed else ""
                 out.append(
                     _misfit(
                         profile,
                         "arch_unsupported",
-                        f"profile {profile.name} (torch {profile.torch} {profile.variant}) has no kernels for {gpu}",
+                        f"profile {profile.name} (torch {profile.torch} {profile.variant}, {tv.platform} arch list) "
+                        f"has no kernels for {gpu}{note}",
                         "pick a profile whose build covers it (see `envtool profiles`)",
-                        f"no kernels for {gpu}",
+                        f"no kernels for {gpu}{note}",
                     )
                 )
     return out
 
 
+def _unavailable(profile: Profile, facts: HostFacts) -> Finding | None:
+    """A finding when the profile's torch wheels do not exist for this machine's platform/Python."""
+    platform = machine_platform(facts)
+    reason = knowledge.availability(profile.variant, profile.torch, platform, profile.python)
+    if reason is None:
+        return None
+    return _f(
+        "no_wheels_for_platform",
+        f"profile {profile.name} cannot be installed on {platform}: {reason}",
+        "pick a profile published for this platform (`envtool profiles` lists where each installs)",
+    )
+
+
 def _sass_covers_all(profile: Profile, facts: HostFacts) -> bool:
     """Minor-version compatibility cannot JIT PTX: every GPU needs real SASS in the build."""
-    tv = knowledge.torch_variant(profile.variant, profile.torch)
+    tv = knowledge.torch_variant(profile.variant, profile.torch, machine_platform(facts))
     if tv is None:
         return True
     caps = [gpu_capability(g) for g in facts.nvidia.gpus]
@@ -583,8 +669,8 @@ def _recommend_nvidia(facts: HostFacts, profiles: Sequence[Profile]) -> Recommen
 
     Among the CUDA profiles whose build covers every GPU and whose CUDA line the driver runs
     (natively, or through CUDA minor-version compatibility when the build has real SASS for
-    every GPU, since that path cannot JIT PTX), the newest CUDA line wins: it comes with the
-    newest torch. No fit means ``cpu``, with what to change.
+    every GPU, since that path cannot JIT PTX) and whose wheels exist for this platform, the
+    newest CUDA major wins, and within it the newest torch. No fit means ``cpu``, with what to change.
     """
     reasons: list[str] = []
     cpu = next((p for p in profiles if not p.is_gpu), None)
@@ -614,7 +700,13 @@ def _recommend_nvidia(facts: HostFacts, profiles: Sequence[Profile]) -> Recommen
         )
     os_name = facts.system.os_name or "Linux"
     chosen: Profile | None = None
-    for p in sorted((p for p in profiles if p.is_gpu), key=lambda p: version_parts(p.cuda, 3), reverse=True):
+    # Newest CUDA major first; within it the newest torch (cuda12.6 with 2.14.1 before cuda12.8 with 2.11.0).
+    order = sorted(
+        (p for p in profiles if p.is_gpu),
+        key=lambda p: (version_parts(p.cuda, 1), version_parts(p.torch, 3), version_parts(p.cuda, 3)),
+        reverse=True,
+    )
+    for p in order:
         misfits = profile_fit(p, facts)
         if misfits:
             reasons.append(f"{p.name}: no, " + "; ".join(m.reason for m in misfits))
@@ -641,5 +733,5 @@ def _recommend_nvidia(facts: HostFacts, profiles: Sequence[Profile]) -> Recommen
     if chosen is None:
         reasons.append(f"no CUDA profile fits: {cpu_name} until the driver is updated or a matching profile is added")
         return Recommendation(name=cpu_name, reasons=tuple(reasons))
-    reasons.append(f"chosen: {chosen.name} (torch {chosen.torch}, the newest CUDA line that fits)")
+    reasons.append(f"chosen: {chosen.name} (torch {chosen.torch}, the newest torch on the newest CUDA major that fits)")
     return Recommendation(name=chosen.name, reasons=tuple(reasons))

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from envtool.errors import BadInputError
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+else:  # pragma: no cover - Python 3.10, where pyproject.toml brings tomli (the type-check venv has none)
+    import tomli as tomllib  # type: ignore[import-not-found]
 
 
 def read_toml(path: Path | str, what: str) -> tuple[str, dict[str, Any]]:
@@ -27,3 +28,9 @@ def read_toml(path: Path | str, what: str) -> tuple[str, dict[str, Any]]:
         raise BadInputError(f"{path}: not valid TOML: {exc}") from exc
     except RecursionError:  # tomllib parses nested arrays/tables recursively
         raise BadInputError(f"{path}: not valid TOML: nested too deeply") from None
+
+
+def loads_toml(text: str) -> dict[str, Any]:
+    """Parse TOML text envtool ships (errors propagate: a broken shipped table is a bug)."""
+    table: dict[str, Any] = tomllib.loads(text)
+    return table

@@ -57,6 +57,21 @@ def version_major(v: str | None) -> int | None:
     return t[0] if t else None
 
 
+def driver_version_parts(v: str | None) -> tuple[int, ...] | None:
+    """An NVIDIA driver version as numbers: ``"535.54.03"`` -> ``(535, 54, 3)``, ``"581.57"`` -> ``(581, 57)``.
+
+    Windows reports the same driver in its own four-part form, whose last five digits are
+    NVIDIA's number (``"31.0.15.8157"`` -> ``(581, 57)``). ``None`` for anything else.
+    """
+    parts = (v or "").strip().split(".")
+    if not parts or not all(p.isdigit() for p in parts):
+        return None
+    if len(parts) == 4:
+        digits = (parts[2] + parts[3].zfill(4))[-5:]
+        return (int(digits[:3]), int(digits[3:]))
+    return tuple(int(p) for p in parts)
+
+
 def release_tuple(v: str | None) -> tuple[int, int, int] | None:
     """The leading ``X.Y[.Z]`` of a version: ``"2.13.0.dev20260530+cu132"`` -> ``(2, 13, 0)``."""
     m = _LEADING.match(v or "")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envtool import checklist, install, profiles, redact, rules, runner
+from envtool import checklist, install, profiles, redact, resolve, rules, runner
 from envtool import plan as planmod
 from envtool.errors import EXIT_FAILED, BadInputError, ExternalError, ToolNotFoundError
 from envtool.model import (
@@ -83,6 +83,7 @@ class PlanRequest:
     groups: tuple[str, ...] = ()
     profiles_dir: str | None = None
     platform: str | None = None  # another sys.platform to plan for; None: this one
+    offline: bool = False  # do not ask the index what it would install
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -155,12 +156,13 @@ def plan(req: PlanRequest, fmt: str, *, facts: HostFacts | None = None) -> Comma
     if facts is None and req.profile == "auto":
         facts = _collect()
     chosen = resolve_profile(req.profile, req.profiles_dir, facts)
-    p = build_plan(req, chosen.profile)
+    p, checked = resolve.check_plan(build_plan(req, chosen.profile), offline=req.offline)
     rendered = planmod.render(p, fmt)
     data: dict[str, Any] = {"plan": planmod.plan_to_data(p), "format": fmt, "rendered": rendered}
     if chosen.reasons:
         data["recommended_profile"] = recommendation_data(chosen.profile.name, chosen.reasons)
-    return CommandResult(command="plan", data=data, text=rendered)
+    failed = any(f.severity == Severity.ERROR for f in checked)
+    return CommandResult(command="plan", data=data, text=rendered, findings=tuple(checked), exit_code=int(failed))
 
 
 # --------------------------------------------------------------------------- the install pipeline
@@ -251,6 +253,20 @@ def choose_profile(s: InstallState) -> InstallState | int:
 def make_plan(s: InstallState) -> InstallState | int:
     assert s.profile is not None
     s.plan = build_plan(s.options.request, s.profile)
+    if not s.findings:  # what the index would install, asked before anything changes
+        s.plan, checked = resolve.check_plan(s.plan, offline=s.options.request.offline)
+        if any(f.severity == Severity.ERROR for f in checked) and not s.options.force:
+            s.data["plan"] = planmod.plan_to_data(s.plan)
+            s.findings = tuple(checked)
+            name = s.profile.name
+            s.errors = (f"profile {name} does not fit this machine; pick another (`envtool profiles`) or use --force",)
+            return EXIT_FAILED
+        s.findings = tuple(
+            dataclasses.replace(f, severity=Severity.WARN, message=f.message + " (installing anyway: --force)")
+            if f.severity == Severity.ERROR
+            else f
+            for f in checked
+        )
     s.data["plan"] = planmod.plan_to_data(s.plan)
     if s.options.dry_run:
         s.data["dry_run"] = True

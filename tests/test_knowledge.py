@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from envtool import knowledge as kn
+from envtool.util import driver_version_parts
 
 TOML_FILES = ("cuda_drivers.toml", "torch_builds.toml", "gpus.toml")
 
@@ -54,12 +55,15 @@ def test_no_number_outside_a_sourced_table(name: str) -> None:
 # --------------------------------------------------------------------------- small parsers
 
 
-def test_driver_version_tuple() -> None:
-    assert kn.driver_version_tuple("535.54.03") == (535, 54, 3)
-    assert kn.driver_version_tuple("536.40") == (536, 40)
-    assert kn.driver_version_tuple("580") == (580,)
-    with pytest.raises(ValueError):
-        kn.driver_version_tuple("Not Found")
+def test_driver_version_parts_reads_linux_and_windows_forms() -> None:
+    assert driver_version_parts("535.54.03") == (535, 54, 3)
+    assert driver_version_parts("536.40") == (536, 40)
+    assert driver_version_parts("580") == (580,)
+    # Windows' own form: the last five digits are NVIDIA's number
+    assert driver_version_parts("31.0.15.8157") == (581, 57)
+    assert driver_version_parts("27.21.14.5671") == (456, 71)
+    assert kn.driver_text("31.0.15.8157") == "581.57"
+    assert driver_version_parts("Not Found") is None
 
 
 def test_parse_arch_list() -> None:
@@ -99,7 +103,7 @@ def _release_rows() -> list[dict]:
 
 def _below(v: str) -> str:
     """A driver version just below ``v`` (one step down in its last component)."""
-    parts = list(kn.driver_version_tuple(v))
+    parts = list(driver_version_parts(v) or ())
     for i in range(len(parts) - 1, -1, -1):
         if parts[i] > 0:
             parts[i] -= 1
@@ -125,7 +129,7 @@ def test_design_and_known_rows() -> None:
 def test_newest_driver_supports_every_cuda_line(os_name: str) -> None:
     key = os_name.lower()
     drivers = [r[key] for r in _release_rows() if key in r]
-    newest = max(drivers, key=kn.driver_version_tuple)
+    newest = max(drivers, key=lambda d: driver_version_parts(d) or ())
     max_cuda = kn.max_cuda_for_driver(newest, os_name)
     for row in _release_rows():
         if key not in row:  # NVIDIA lists no Windows toolkit driver for 13.x
@@ -174,7 +178,10 @@ def test_variant_names_and_design_arch_lists() -> None:
     assert "7.0" not in kn.torch_variant("cu128", "2.7.0").sass  # DESIGN: 2.7.0 cu128 lacked sm_70
     assert kn.torch_variant("cu128", "2.10.0").sass == ("7.0", "7.5", "8.0", "8.6", "9.0", "10.0", "12.0")
     assert kn.torch_variant("cu130").ptx == ("12.0",)
-    assert kn.torch_variant("cu118").sass[0] == "3.7"
+    # sm_37: built into cu118 up to 2.6.0; unconfirmed (unknown, not covered) for 2.7.x
+    assert kn.torch_variant("cu118", "2.6.0").sass[0] == "3.7"
+    assert "3.7" not in kn.torch_variant("cu118", "2.7.1").sass
+    assert kn.torch_variant("cu118", "2.7.1").unconfirmed == ("3.7",)
     assert kn.torch_variant("2.13.0.dev20260530+cu132").cuda == "13.2"
     assert kn.torch_variant("cu128", "2.12.0") is None  # dropped in 2.12
     assert kn.torch_variant("cu999") is None
@@ -202,7 +209,9 @@ def test_variant_coverage_generated_from_the_tables(variant: kn.TorchVariant) ->
     pascal = kn.arch_covered(kn.compute_capability("GeForce GTX 1070"), variant.sass, variant.ptx)
     cuda = kn._cuda_tuple(variant.cuda)
     assert blackwell is (cuda >= (12, 8))
-    assert kepler is (cuda <= (11, 8))
+    # Kepler only in cu118, and there only up to 2.6.0 (torch_variants() gives the newest release)
+    assert kepler is False
+    assert kn.arch_covered("3.7", *_archs("cu118", "2.6.0")) and not kn.arch_covered("3.7", *_archs(variant.name, None))
     if cuda >= (12, 8):
         assert not pascal
     # Every CUDA variant serves the A100 and H100 it was built for.
@@ -210,6 +219,12 @@ def test_variant_coverage_generated_from_the_tables(variant: kn.TorchVariant) ->
     assert kn.arch_covered("9.0", variant.sass, variant.ptx)
     # Its CUDA line has a driver row.
     assert kn.min_driver_for_cuda(variant.cuda, minor_compat=False) is not None or major >= 13
+
+
+def _archs(name: str, version: str | None, platform: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    tv = kn.torch_variant(name, version, platform)
+    assert tv is not None, (name, version, platform)
+    return tv.sass, tv.ptx
 
 
 def test_volta_history_of_cu128() -> None:
@@ -245,7 +260,7 @@ FIXTURE_CC = {
     "Graphics Device": None,
     "NVIDIA A100-SXM4-40GB": "8.0",
     "NVIDIA A100-SXM4-80GB": "8.0",
-    "NVIDIA GeForce GT 1030": "6.1",
+    "NVIDIA GeForce GT 1030": None,  # 6.1 per its family, but on no NVIDIA list read: unknown
     "NVIDIA GeForce RTX 3060": "8.6",
     "NVIDIA GeForce RTX 3080": "8.6",
     "NVIDIA GeForce RTX 4090": "8.9",
@@ -255,7 +270,7 @@ FIXTURE_CC = {
     "Tesla T4": "7.5",
     "Tesla V100-SXM3-32GB": "7.0",
     "NVIDIA H100 80GB HBM3": "9.0",
-    "NVIDIA GeForce RTX 2080 SUPER": "7.5",
+    "NVIDIA GeForce RTX 2080 SUPER": None,  # likewise (7.5 per its family)
     "Tesla P100-PCIE-16GB": "6.0",
 }
 
@@ -288,7 +303,26 @@ def test_every_fixture_product_name_is_matched(nvidia_smi_fixtures: Path) -> Non
         ("Tesla V100-SXM2-16GB", "V100 SXM2"),
         ("TITAN RTX", "TITAN RTX"),
         ("NVIDIA GeForce RTX 3090", "GeForce RTX 3090"),
-        ("NVIDIA GeForce RTX 3090 Ti", None),
+        ("NVIDIA GeForce RTX 3090 Ti", "GeForce RTX 3090 Ti"),
+        ("NVIDIA GeForce RTX 4090", "GeForce RTX 4090"),
+        ("NVIDIA GeForce RTX 4090 D", None),
+        ("NVIDIA GeForce RTX 4090 Laptop GPU", None),  # another product than the desktop card
+        ("NVIDIA GeForce RTX 3080 Laptop GPU", None),
+        ("NVIDIA GeForce RTX 4070 Ti SUPER", None),  # not on NVIDIA's list as read
+        ("NVIDIA GeForce RTX 4070 Ti", "GeForce RTX 4070 Ti"),
+        ("NVIDIA GH200 480GB", "GH200"),
+        ("NVIDIA GB10", "GB10"),
+        ("NVIDIA GB200", "GB200"),
+        ("NVIDIA B300 SXM6 AC", "B300"),
+        ("NVIDIA Thor", "Jetson Thor"),
+        ("Orin (nvgpu)", "Jetson Orin"),
+        ("NVIDIA RTX 4000 SFF Ada Generation", "RTX 4000 Ada"),
+        ("NVIDIA RTX PRO 4000 Blackwell", "RTX PRO 4000 Blackwell"),
+        ("Tesla P40", "Tesla P40"),
+        ("Tesla M40 24GB", "Tesla M40"),
+        ("NVIDIA TITAN V", "TITAN V"),
+        ("NVIDIA GeForce GTX TITAN X", "GeForce GTX TITAN X"),
+        ("GeForce GTX 980M", None),
         ("NVIDIA GeForce RTX 5090", "GeForce RTX 5090"),
         ("Graphics Device", None),
         ("", None),
@@ -307,10 +341,15 @@ def test_gpu_table_is_consistent() -> None:
         "8": None,
         "9": "Hopper",
         "10": "Blackwell",
+        "11": "Blackwell",
         "12": "Blackwell",
+        "5": "Maxwell",
     }
     for pats, spec in kn._gpu_table():
-        assert pats and re.fullmatch(r"\d+\.\d", spec.compute_capability), spec
+        assert pats, spec
+        if spec.compute_capability is None:  # unconfirmed: unknown, never guessed
+            continue
+        assert re.fullmatch(r"\d+\.\d", spec.compute_capability), spec
         expected = arch_by_major.get(spec.compute_capability.split(".")[0])
         assert expected is None or spec.architecture == expected, spec
         for value in (spec.fp32_tflops, spec.tf32_tflops, spec.bf16_tflops, spec.fp16_tflops, spec.memory_gb):
@@ -323,16 +362,124 @@ def test_gpu_table_is_consistent() -> None:
 def test_design_numbers_appear_as_stated() -> None:
     h200 = kn.gpu_spec("NVIDIA H200")
     assert (h200.fp32_tflops, h200.tf32_tflops, h200.bf16_tflops) == (67.0, 495.0, 989.0)
-    assert (h200.bert_base_seq_per_s, h200.bert_large_seq_per_s) == (932.0, 350.0)
+    # No BERT figure for the H200 (or any BERT-base figure at all) is in NVIDIA's BERT README
+    assert (h200.bert_base_seq_per_s, h200.bert_large_seq_per_s) == (None, None)
+    assert all(s.bert_base_seq_per_s is None for s in kn.gpu_specs())
     h100 = kn.gpu_spec("NVIDIA H100 PCIe")
     assert (h100.fp32_tflops, h100.tf32_tflops, h100.bf16_tflops) == (51.0, 378.0, 756.0)
     a100 = kn.gpu_spec("NVIDIA A100-SXM4-80GB")
-    assert (a100.fp32_tflops, a100.tf32_tflops, a100.bf16_tflops, a100.bert_base_seq_per_s) == (
-        19.5,
-        156.0,
-        312.0,
-        443.0,
-    )
+    assert (a100.fp32_tflops, a100.tf32_tflops, a100.bf16_tflops) == (19.5, 156.0, 312.0)
+    # DeepLearningExamples BERT README: SQuAD BERT-large fine-tune, 1x A100 80GB, mixed precision
+    assert (a100.bert_large_seq_per_s, a100.bert_large_precision) == (110.5, "amp")
     assert kn.gpu_spec("Tesla T4").bf16_tflops is None  # Turing has no BF16 tensor cores
     assert kn.gpu_spec("Tesla T4").fp16_tflops == 65.0
     assert kn.gpu_spec("NVIDIA L40S").bf16_tflops == 362.0
+
+
+# --------------------------------------------------------------------------- a lab's knowledge files
+
+LAB = """\
+# source: our lab's nvidia-smi --query-gpu=name,compute_cap, 2026-11-30
+[[gpu]]
+model = "GeForce RTX 4070 Ti SUPER"
+match = ['\\bRTX 4070 Ti SUPER\\b']
+compute_capability = "8.9"
+architecture = "Ada Lovelace"
+
+[[gpu]]
+model = "A10G"
+match = ['\\bA10G\\b']
+compute_capability = "8.6"
+architecture = "Ampere"
+source = "AWS G5 instance documentation"
+
+[[release]]
+cuda = "13.4"
+linux = "600.10"
+source = "a lab copy of NVIDIA's 13.4 release notes, Table 3"
+
+[[variant]]
+name = "cu134"
+cuda = "13.4"
+first_torch = "2.15.0"
+source = "a lab's check of download.pytorch.org/whl/cu134"
+
+[[variant.wheels]]
+platforms = ["linux-x86_64"]
+
+[[variant.archs]]
+sass = ["7.5", "8.0", "8.6", "9.0", "10.0", "12.0"]
+ptx = ["12.0"]
+"""
+
+
+@pytest.fixture
+def lab_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "lab.toml").write_text(LAB, encoding="utf-8")
+    monkeypatch.setenv("ENVTOOL_KNOWLEDGE_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_lab_knowledge_is_layered_over_the_builtin_tables(lab_dir: Path) -> None:
+    assert kn.compute_capability("NVIDIA GeForce RTX 4070 Ti SUPER") == "8.9"
+    assert kn.compute_capability("NVIDIA A10G") == "8.6"  # replaces the unconfirmed built-in entry
+    assert kn.max_cuda_for_driver("600.10") == "13.4"
+    assert kn.torch_variant("cu134", "2.15.0").cuda == "13.4"
+    assert kn.availability("cu134", "2.15.0", "linux-x86_64") is None
+    rows = {r["model"]: r["_origin"] for r in kn.provenance("gpus.toml", "gpu")}
+    assert rows["A10G"] == f"{lab_dir / 'lab.toml'}:8" and rows["H200"] == "envtool:gpus.toml"
+
+
+def test_without_a_lab_directory_the_builtin_tables_stand(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ENVTOOL_KNOWLEDGE_DIR", raising=False)
+    assert kn.compute_capability("NVIDIA GeForce RTX 4070 Ti SUPER") is None
+    assert kn.torch_variant("cu134") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[[gpu]]\nmodel = "X"\nmatch = ["x"]\n', r"lab\.toml \(line 1\): \[\[gpu\]\] entry has no source"),
+        (
+            '# source: s\n[[gpu]]\nmodel = "X"\nmatch = ["x"]\ncompute_capabilty = "8.9"\n',
+            r"\(line 5\): unknown key 'gpu.compute_capabilty'; did you mean 'gpu.compute_capability'",
+        ),
+        ('# source: s\n[[gpu]]\nmodel = "X"\nmatch = ["(x"]\n', r"\(line 2\): key 'gpu.match'"),
+        (
+            '# source: s\n[[gpu]]\nmodel = "X"\nmatch = ["x"]\ncompute_capability = "89"\n',
+            r"'gpu.compute_capability' = '89'",
+        ),
+        (
+            '# source: s\n[[release]]\ncuda = "13.4"\nlinux = 600\n',
+            r"\(line 4\): key 'release.linux' has the wrong type",
+        ),
+        ('# source: s\n[[gpus]]\nmodel = "X"\n', r"unknown table 'gpus'"),
+        ("[[gpu]\n", r"lab\.toml: not valid TOML"),
+    ],
+)
+def test_bad_lab_files_are_exit_2_naming_file_key_and_line(tmp_path: Path, text: str, expected: str) -> None:
+    import io
+
+    from envtool.cli import main
+
+    (tmp_path / "lab.toml").write_text(text, encoding="utf-8")
+    err = io.StringIO()
+    code = main(["--knowledge-dir", str(tmp_path), "knowledge"], stdout=io.StringIO(), stderr=err)
+    assert code == 2 and re.search(expected, err.getvalue()), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+def test_knowledge_command_shows_where_each_fact_came_from(lab_dir: Path) -> None:
+    import io
+    import json
+
+    from envtool.cli import main
+
+    out = io.StringIO()
+    code = main(["knowledge", "--gpu", "NVIDIA A10G", "--table", "gpus", "--json"], stdout=out, stderr=io.StringIO())
+    data = json.loads(out.getvalue())["data"]
+    assert code == 0 and [g["_origin"] for g in data["gpus"]] == [f"{lab_dir / 'lab.toml'}:8"]
+    out = io.StringIO()
+    main(["knowledge", "--table", "variants", "--json"], stdout=out, stderr=io.StringIO())
+    origins = {v["name"]: v["_origin"] for v in json.loads(out.getvalue())["data"]["variants"]}
+    assert origins["cu130"] == "envtool:torch_builds.toml" and origins["cu134"].endswith("lab.toml:20")

@@ -32,10 +32,10 @@ def test_venv_plan_exact() -> None:
             "pip",
             "install",
             "--no-input",
-            "torch==2.13.0",
-            "torchvision==0.28.0",
+            "torch==2.14.1",
+            "torchvision==0.29.1",
             "--index-url",
-            "https://download.pytorch.org/whl/cu129",
+            "https://download.pytorch.org/whl/cu126",
         ),
         ("/envs/dl/bin/python", "-m", "pip", "install", "--no-input", "transformers==5.24.0"),
     ]

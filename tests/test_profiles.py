@@ -26,9 +26,11 @@ def load(d: Path | None = None, **env: str) -> dict[str, profiles.Profile]:
 def test_shipped_profiles_and_aliases() -> None:
     ps = profiles.load_profiles(env={})
     names = {p.name for p in ps}
-    assert {"cpu", "cuda11.8", "cuda12.6", "cuda12.9", "cuda13.0"} <= names
+    assert {"cpu", "cuda11.8", "cuda12.6", "cuda12.8", "cuda13.0", "cuda13.2"} <= names
+    # the aliases point at official builds (PyTorch's support matrix for the pinned release)
     assert profiles.find_profile("cuda11", ps).name == "cuda11.8"
-    assert profiles.find_profile("cuda12", ps).name == "cuda12.9"
+    assert profiles.find_profile("cuda12", ps).name == "cuda12.6"
+    assert profiles.find_profile("cuda13", ps).name == "cuda13.0"
     for p in ps:
         assert p.python and p.torch and p.conda_channels == ("conda-forge",)
         assert any(r.startswith("transformers==") for r in p.packages)
@@ -148,6 +150,10 @@ def test_profiles_command_says_why_gpu_profiles_do_not_fit() -> None:
     main(["profiles", "--json"], stdout=out, stderr=io.StringIO())
     rows = {r["name"]: r for r in json.loads(out.getvalue())["data"]["profiles"]}
     assert rows["cpu"]["fits"] is True
-    assert rows["cuda12.9"]["min_driver"] and rows["cuda12.9"]["archs"]
+    assert rows["cuda12.6"]["min_driver"] and rows["cuda12.6"]["archs"]
+    # where each profile installs, from the availability table
+    assert rows["cpu"]["platforms"] == ["linux-x86_64", "linux-aarch64", "win-amd64", "macos-arm64"]
+    assert rows["cuda12.8"]["platforms"] == ["linux-x86_64", "linux-aarch64", "win-amd64"]
+    assert rows["cuda11.8"]["platforms"] == ["linux-x86_64", "win-amd64"]
     # whatever this machine is, a misfit always says why
     assert all(r["fits"] or r["why_not"] for r in rows.values())

@@ -15,6 +15,7 @@ from envtool.model import (
     HostFacts,
     NvidiaFacts,
     ProbeNote,
+    Profile,
     PythonFacts,
     SystemFacts,
     ToolkitFacts,
@@ -22,6 +23,7 @@ from envtool.model import (
     TorchRuntime,
 )
 from envtool.probes.nvidia import parse_nvidia_smi_xml
+from envtool.util import driver_version_parts
 
 GIB = 1024**3
 
@@ -114,15 +116,18 @@ def test_recommendation_for_blackwell_is_a_build_that_covers_it(nvidia_smi_fixtu
     assert any("driver 590.44.01" in r for r in rec.reasons)
 
 
-def test_kepler_gets_cuda11(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
-    # Tesla K80 (sm_37) on driver 430: only CUDA 11.8 wheels ever had sm_37, and 430 is too old
-    # even for them (CUDA 11 needs 450.80.02), so the answer is cpu with the reason.
+def test_kepler_is_not_promised_a_cuda_build(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
+    # Tesla K80 (sm_37) on driver 430: 430 is too old even for CUDA 11 (450.80.02), so cpu with the reason.
     nv = smi(nvidia_smi_fixtures, "tesla-k80-x4-azure-out-of-order-driver430.xml")
     rec = rules.recommend(host(nv), profs)
     assert rec.name == "cpu"
     assert any("cuda11.8" in r and "450.80.02" in r for r in rec.reasons)
+    # On 470 the driver is fine, but no source confirms sm_37 in torch 2.7.1+cu118 (and its
+    # cuDNN 9 needs compute capability 5.0): still cpu, and the reason says "not confirmed".
     newer = dataclasses.replace(nv, driver_version="470.82.01", cuda_driver_version="11.4")
-    assert rules.recommend(host(newer), profs).name == "cuda11.8"
+    rec = rules.recommend(host(newer), profs)
+    assert rec.name == "cpu"
+    assert any(r.startswith("cuda11.8: no") and "not confirmed" in r for r in rec.reasons), rec.reasons
 
 
 def test_pascal_is_not_served_by_turing_only_builds(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
@@ -307,7 +312,7 @@ def test_newest_driver_passes_every_build(variant) -> None:  # type: ignore[no-u
 @pytest.mark.parametrize("variant", _gpu_variants(), ids=lambda v: v.name)
 def test_outdated_driver_fails_every_build(variant) -> None:  # type: ignore[no-untyped-def]
     floor = knowledge.min_driver_for_cuda(variant.cuda, "Linux")
-    below = f"{knowledge.driver_version_tuple(floor)[0] - 1}.99"
+    below = f"{(driver_version_parts(floor) or (0,))[0] - 1}.99"
     nv = NvidiaFacts(
         source="nvml", driver_version=below, gpus=(GpuInfo(index=0, name="x", compute_capability=variant.sass[-1]),)
     )
@@ -329,3 +334,184 @@ def test_arch_rule_follows_the_table(variant) -> None:  # type: ignore[no-untype
         )
         expected = not knowledge.arch_covered(cc, tv.sass, tv.ptx)
         assert ("arch_unsupported" in ids(rules.evaluate(host(nv, torch)))) is expected, cc
+
+
+# --------------------------------------------------------------------------- every OS and architecture
+# Named scenarios from real captures, changed only in what this machine cannot show (OS, CPU
+# architecture, driver); the expected answers follow the knowledge tables' sources.
+
+WINDOWS = SystemFacts(os_name="Windows", arch="AMD64", ram_total_bytes=64 * GIB)
+AARCH64 = SystemFacts(os_name="Linux", arch="aarch64", shm_bytes=8 * GIB, ram_total_bytes=64 * GIB)
+
+
+def _gpu(name: str, cc: str | None = None) -> GpuInfo:
+    return GpuInfo(index=0, name=name, compute_capability=cc)
+
+
+def test_windows_rtx4090_on_581_with_cu130_is_fine(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
+    # A pasted Windows report: no NVML CUDA version; NVIDIA lists no Windows driver for 13.x
+    # toolkits, but the 13.x floor (580) holds on both OSes.
+    nv = smi(nvidia_smi_fixtures, "rtx4090-driver535.xml")
+    nv = dataclasses.replace(nv, driver_version="581.57", cuda_driver_version=None)
+    facts = host(nv, TorchBuild(version="2.13.0+cu130", cuda="13.0"), system=WINDOWS, source="collect_env")
+    assert not {"driver_too_old", "arch_unsupported"} & set(ids(rules.evaluate(facts)))
+    rec = rules.recommend(facts, profs)
+    assert rec.name.startswith("cuda13"), rec.reasons
+    assert not any("cuda13.0: no" in r for r in rec.reasons), rec.reasons
+    # the same driver in Windows' own form reads the same
+    win_form = dataclasses.replace(nv, driver_version="31.0.15.8157")
+    facts = host(win_form, TorchBuild(version="2.13.0+cu130", cuda="13.0"), system=WINDOWS, source="collect_env")
+    assert "driver_too_old" not in ids(rules.evaluate(facts))
+
+
+def test_windows_rtx5090_on_576_gets_a_12x_build_with_windows_wheels(collect_env_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
+    from envtool.collect_env import parse_collect_env
+
+    text = (collect_env_fixtures / "11-windows-cu132-nightly-empty-module-loading-no-driver-version.txt").read_text(
+        encoding="utf-8"
+    )
+    facts = parse_collect_env(text)
+    assert facts.system.os_name == "Windows" and facts.nvidia.gpus[0].name == "NVIDIA GeForce RTX 5090"
+    facts = dataclasses.replace(
+        facts, nvidia=dataclasses.replace(facts.nvidia, driver_version="576.02"), system=WINDOWS
+    )
+    # the nightly's cu132 needs the 13.x floor, 580
+    too_old = [f for f in rules.evaluate(facts) if f.id == "driver_too_old"]
+    assert too_old and "580" in too_old[0].message + too_old[0].fix
+    rec = rules.recommend(facts, profs)
+    # cu129 has no Windows wheels and cu126 no sm_120: the 12.x build with both is cu128 (2.11.0)
+    assert rec.name == "cuda12.8", rec.reasons
+    assert any(r.startswith("cuda13.0: no") and "580" in r for r in rec.reasons)
+
+
+@pytest.mark.parametrize(
+    ("name", "cc"),
+    [("NVIDIA GH200 480GB", "9.0"), ("NVIDIA GB10", "12.1"), ("NVIDIA Thor", "11.0")],
+)
+def test_aarch64_gpus_use_the_sbsa_arch_lists(profs, name: str, cc: str) -> None:  # type: ignore[no-untyped-def]
+    nv = NvidiaFacts(source="nvml", driver_version="580.95.05", cuda_driver_version="13.0", gpus=(_gpu(name),))
+    facts = host(nv, system=AARCH64)
+    assert rules.gpu_capability(facts.nvidia.gpus[0]) == cc  # from the GPU table by name
+    rec = rules.recommend(facts, profs)
+    assert rec.name.startswith("cuda13"), rec.reasons
+    chosen = profiles.find_profile(rec.name, profs)
+    tv = knowledge.torch_variant(chosen.variant, chosen.torch, "linux-aarch64")
+    assert tv is not None and knowledge.arch_covered(cc, tv.sass, tv.ptx)
+    if name == "NVIDIA Thor":
+        # sm_110 is only in the aarch64 lists: judged with the x86_64 list it would not fit
+        x86 = knowledge.torch_variant(chosen.variant, chosen.torch)
+        assert x86 is not None and not knowledge.arch_covered(cc, x86.sass, x86.ptx)
+        # and cu126 aarch64 holds sm_80 and sm_90 only
+        misfits = rules.profile_fit(profiles.find_profile("cuda12.6", profs), facts)
+        assert [m.id for m in misfits] == ["arch_unsupported"] and "linux-aarch64 arch list" in misfits[0].message
+
+
+def test_gtx1080ti_on_580_gets_the_last_build_with_pascal(profs) -> None:  # type: ignore[no-untyped-def]
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="580.65.06",
+        cuda_driver_version="13.0",
+        gpus=(_gpu("NVIDIA GeForce GTX 1080 Ti"),),
+    )
+    rec = rules.recommend(host(nv), profs)
+    assert rec.name == "cuda12.6", rec.reasons
+    assert profiles.find_profile(rec.name, profs).torch == "2.14.1"
+
+
+def test_a100_on_535_with_cu121_is_fine_and_gets_the_official_12x_build(nvidia_smi_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
+    nv = smi(nvidia_smi_fixtures, "a100-sxm4-80gb-mig-driver535.xml")
+    facts = host(nv, TorchBuild(version="2.5.1+cu121", cuda="12.1"))
+    assert not {"driver_too_old", "arch_unsupported"} & set(ids(rules.evaluate(facts)))
+    rec = rules.recommend(facts, profs)
+    assert rec.name == "cuda12.6", rec.reasons  # newest torch on the newest CUDA major 535 runs
+
+
+def test_rtx3090_on_470_with_cu118_is_fine(profs) -> None:  # type: ignore[no-untyped-def]
+    nv = NvidiaFacts(
+        source="nvml", driver_version="470.82.01", cuda_driver_version="11.4", gpus=(_gpu("NVIDIA GeForce RTX 3090"),)
+    )
+    facts = host(nv, TorchBuild(version="2.7.1+cu118", cuda="11.8"))
+    assert not {"driver_too_old", "arch_unsupported"} & set(ids(rules.evaluate(facts)))
+    assert rules.recommend(facts, profs).name == "cuda11.8"
+    # a cu121 torch on the same driver is too old for it: the 12.x floor is 525.60.13
+    facts = host(nv, TorchBuild(version="2.5.1+cu121", cuda="12.1"))
+    assert "driver_too_old" in ids(rules.evaluate(facts))
+
+
+def test_k80_on_470_with_cu118_27_is_flagged_as_unconfirmed(nvidia_smi_fixtures: Path) -> None:
+    nv = smi(nvidia_smi_fixtures, "tesla-k80-x4-azure-out-of-order-driver430.xml")
+    nv = dataclasses.replace(nv, driver_version="470.82.01", cuda_driver_version="11.4")
+    found = [
+        f
+        for f in rules.evaluate(host(nv, TorchBuild(version="2.7.1+cu118", cuda="11.8")))
+        if f.id == "arch_unsupported"
+    ]
+    assert found and "not confirmed" in found[0].message
+    # 2.6.0+cu118 did carry sm_37 (measured get_arch_list())
+    assert "arch_unsupported" not in ids(rules.evaluate(host(nv, TorchBuild(version="2.6.0+cu118", cuda="11.8"))))
+
+
+def _platform_system(platform: str) -> SystemFacts:
+    os_name, arch = {
+        "linux-x86_64": ("Linux", "x86_64"),
+        "linux-aarch64": ("Linux", "aarch64"),
+        "win-amd64": ("Windows", "AMD64"),
+        "macos-arm64": ("Darwin", "arm64"),
+    }[platform]
+    return SystemFacts(os_name=os_name, arch=arch, ram_total_bytes=64 * GIB)
+
+
+@pytest.mark.parametrize("platform", knowledge.PLATFORMS)
+@pytest.mark.parametrize("variant", knowledge.torch_variants(), ids=lambda v: v.name)
+def test_every_platform_variant_pair(platform: str, variant) -> None:  # type: ignore[no-untyped-def]
+    """Generated from the tables: a profile fits a platform only where its wheels exist, and
+    there the platform's own arch list is the one applied."""
+    version = variant.last_torch or "2.14.1"
+    published = platform in knowledge.wheel_platforms(variant.name, version)
+    reason = knowledge.availability(variant.name, version, platform, "3.11")
+    assert (reason is None) is published, reason
+    prof = Profile(
+        name="p", torch=version, variant=variant.name, cuda=variant.cuda, python="3.11"
+    )  # built directly: a profile per pair
+    tv = knowledge.torch_variant(variant.name, version, platform)
+    assert tv is not None
+    cc = (tv.sass or ("8.0",))[-1]
+    nv = NvidiaFacts(source="nvml", driver_version="999.99.99", cuda_driver_version="99.9", gpus=(_gpu("x", cc),))
+    misfits = rules.profile_fit(prof, host(nv, system=_platform_system(platform)))
+    if not published:
+        assert [m.id for m in misfits] == ["no_wheels_for_platform"] and platform in misfits[0].message
+    else:
+        assert misfits == [], misfits
+
+
+def test_knowledge_mismatch_shows_the_measurement_beside_the_table() -> None:
+    nv = NvidiaFacts(
+        source="nvml",
+        driver_version="580.65.06",
+        cuda_driver_version="13.0",
+        gpus=(GpuInfo(index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.6"),),
+    )
+    measured = ("sm_75", "sm_80", "sm_86", "sm_90", "sm_100", "sm_120")  # no compute_120 in this build
+    rt = TorchRuntime(outcome="ok", version="2.14.1+cu130", cuda="13.0", arch_list=measured)
+    found = [f for f in rules.evaluate(host(nv, TorchBuild(version="2.14.1+cu130", cuda="13.0"), torch_runtime=rt))]
+    mismatch = [f for f in found if f.id == "knowledge_mismatch"]
+    assert len(mismatch) == 2 and all(f.severity.value == "warn" for f in mismatch)
+    assert any("get_arch_list() says sm_75" in f.message and "compute_120" in f.message for f in mismatch)
+    assert any("NVML says compute capability 8.6" in f.message and "says 8.9" in f.message for f in mismatch)
+    # when they agree, nothing is said
+    nv_ok = dataclasses.replace(nv, gpus=(GpuInfo(index=0, name="NVIDIA GeForce RTX 4090", compute_capability="8.9"),))
+    rt_ok = dataclasses.replace(rt, arch_list=(*measured, "compute_120"))
+    found = rules.evaluate(host(nv_ok, TorchBuild(version="2.14.1+cu130", cuda="13.0"), torch_runtime=rt_ok))
+    assert "knowledge_mismatch" not in ids(found)
+
+
+def test_a_profile_without_wheels_for_the_python_does_not_fit() -> None:
+    prof = Profile(name="new", torch="2.15.0", variant="cu132", cuda="13.2", python="3.10")
+    nv = NvidiaFacts(
+        source="nvml", driver_version="580.65.06", cuda_driver_version="13.0", gpus=(_gpu("NVIDIA H100 PCIe"),)
+    )
+    misfits = rules.profile_fit(prof, host(nv, system=_platform_system("linux-x86_64")))
+    assert [m.id for m in misfits] == ["no_wheels_for_platform"]
+    assert "Python >= 3.11" in misfits[0].message and "linux-x86_64" in misfits[0].message
+    # an unknown CPU architecture is not evidence: no verdict on availability
+    assert rules.profile_fit(prof, host(nv)) == []

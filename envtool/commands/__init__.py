@@ -28,6 +28,7 @@ HELPS: dict[str, str] = {
     "plan": "print the steps that would install a profile into a new environment (runs nothing)",
     "install": "install a profile into a NEW environment and verify it (torch, transformers, GPUs, a BERT step)",
     "checklist": "the lab onboarding checklist: every check in order, pass/warn/fail with the fix, as a report",
+    "knowledge": "show envtool's knowledge tables (GPUs, torch builds, drivers) and which file each fact came from",
     "onboard": "provision an environment (profile auto), verify and bench it, and write the checklist report",
 }
 NAMES = tuple(HELPS)

@@ -62,6 +62,9 @@ def add_plan_target(p: argparse.ArgumentParser) -> None:
         metavar="GROUP",
         help="also install an optional group of the profile (e.g. notebook); repeatable",
     )
+    p.add_argument(
+        "--offline", action="store_true", help="do not ask the index what it would install (the check is skipped)"
+    )
     add_profiles_dir(p)
 
 
@@ -76,6 +79,7 @@ def plan_request(args: argparse.Namespace, platform: str | None = None) -> PlanR
         groups=tuple(args.group),
         profiles_dir=args.profiles_dir,
         platform=platform,
+        offline=args.offline,
     )
 
 

@@ -1,4 +1,4 @@
-"""`envtool profiles`: every profile, and whether it fits this machine (and why not)."""
+"""`envtool profiles`: every profile, where it installs, and whether it fits this machine (and why not)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
-    from envtool import profiles, rules
+    from envtool import knowledge, profiles, rules
     from envtool.detect import collect_facts
 
     profs = profiles.load_profiles(args.profiles_dir)
@@ -29,11 +29,20 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
         rows.append(
             {
                 **to_jsonable(p),
+                # the OS/CPU-architecture builds of its torch release (torch_builds.toml)
+                "platforms": list(knowledge.wheel_platforms(p.variant, p.torch))
+                if p.torch
+                else list(knowledge.PLATFORMS),
                 "fits": not misfits,
                 "why_not": [m.message for m in misfits],
                 "recommended": p.name == rec.name,
             }
         )
     return CommandResult(
-        command=NAME, data={"profiles": rows, "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)}}
+        command=NAME,
+        data={
+            "platform": rules.machine_platform(facts),
+            "profiles": rows,
+            "recommended_profile": {"name": rec.name, "reasons": list(rec.reasons)},
+        },
     )

@@ -1,0 +1,281 @@
+"""envtool.resolve: what the index would really install, read from pip's dry-run report.
+
+The pure reading is tested on reports shaped like pip's; the ``integration`` tests run pip for
+real against this machine's configured index, which serves torch 2.13.0 as a CPU build and
+2.14.1 as a CUDA 13 build.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from envtool import plan, profiles, resolve
+from envtool.cli import main
+
+
+def _report(version: str, requires: list[str] | None = None, sha: str = "ab" * 32) -> str:
+    item = {
+        "download_info": {
+            "url": f"https://example.invalid/torch-{version}.whl",
+            "archive_info": {"hashes": {"sha256": sha}},
+        },
+        "metadata": {"name": "torch", "version": version, "requires_dist": requires or []},
+    }
+    return json.dumps({"version": "1", "install": [item]})
+
+
+def _read(text: str, want: str = "cpu", platform: str = "linux-x86_64", index: str | None = None) -> resolve.Resolution:
+    return resolve.read_report(text, want_variant=want, profile="p", index=index, platform=platform, python="3.11")
+
+
+# --------------------------------------------------------------------------- pure
+
+
+@pytest.mark.parametrize(
+    ("version", "requires", "platform", "variant", "cuda"),
+    [
+        ("2.13.0+cpu", [], "linux-x86_64", "cpu", None),
+        ("2.13.0+cu130", [], "linux-x86_64", "cu130", "13.0"),
+        ("2.7.1+cu118", [], "win-amd64", "cu118", "11.8"),
+        # untagged PyPI wheels: the CUDA packages they require on that platform
+        (
+            "2.14.1",
+            ['cuda-toolkit[cublas,cudart]==13.0.3; platform_system == "Linux"'],
+            "linux-x86_64",
+            "cu130",
+            "13.0",
+        ),
+        ("2.14.1", ['cuda-toolkit[cublas,cudart]==13.0.3; platform_system == "Linux"'], "win-amd64", "cpu", None),
+        ("2.15.0", ['cuda-toolkit[cudart]==13.2.2; platform_system == "Linux"'], "linux-aarch64", "cu132", "13.2"),
+        ("2.8.0", ['nvidia-cuda-runtime-cu12==12.8.90; platform_system == "Linux"'], "linux-x86_64", "cu128", "12.8"),
+        (
+            "2.3.0",
+            ['nvidia-cublas-cu12==12.1.3.1; platform_system == "Linux" and platform_machine == "x86_64"'],
+            "linux-x86_64",
+            "cu12",
+            "12",
+        ),
+        (
+            "2.3.0",
+            ['nvidia-cublas-cu12==12.1.3.1; platform_system == "Linux" and platform_machine == "x86_64"'],
+            "linux-aarch64",
+            "cpu",
+            None,
+        ),
+        ("2.13.0", ["filelock", "sympy>=1.13.3"], "macos-arm64", "cpu", None),
+    ],
+)
+def test_wheel_variant(version: str, requires: list[str], platform: str, variant: str, cuda: str | None) -> None:
+    assert resolve.wheel_variant({"version": version, "requires_dist": requires}, platform) == (variant, cuda)
+
+
+def test_a_cuda_build_for_the_cpu_profile_is_refused_with_what_the_index_gives() -> None:
+    res = _read(_report("2.14.1", ['cuda-toolkit[cudart]==13.0.3; platform_system == "Linux"']))
+    assert res.status == "mismatch" and res.refused
+    assert res.message.startswith("the default index would install torch 2.14.1, a CUDA 13.0 build, for the p profile")
+
+
+def test_the_profiles_build_is_accepted_with_its_pin_and_hash() -> None:
+    res = _read(_report("2.13.0+cpu", sha="cd" * 32), index="https://mirror.example/whl/cpu")
+    assert res.status == "ok" and not res.refused
+    assert res.torch is not None and (res.torch.version, res.torch.sha256) == ("2.13.0+cpu", "cd" * 32)
+    assert "index https://mirror.example/whl/cpu would install torch 2.13.0+cpu, a CPU build" in res.message
+    # an untagged wheel of the profile's CUDA line counts as the profile's build
+    ok = _read(_report("2.14.1", ['cuda-toolkit==13.0.3; platform_system == "Linux"']), want="cu130")
+    assert ok.status == "ok"
+    assert _read(_report("2.14.1", ['cuda-toolkit==13.0.3; platform_system == "Linux"']), want="cu126").refused
+
+
+def test_unreadable_report_is_a_failure_not_a_verdict() -> None:
+    assert _read("not json").status == "failed"
+    assert _read(json.dumps({"install": []})).status == "failed"
+
+
+def test_dry_run_argv_names_platform_python_and_one_index() -> None:
+    argv = resolve.dry_run_argv(
+        ["pip"],
+        ["torch==2.13.0"],
+        ["--index-url", "https://x/whl/cpu"],
+        platform="win-amd64",
+        python="3.12",
+        target="/t",
+    )
+    assert argv[:3] == ["pip", "install", "--dry-run"]
+    assert argv[argv.index("--platform") + 1] == "win_amd64" and argv[argv.index("--python-version") + 1] == "3.12"
+    assert {"--no-deps", "--only-binary=:all:", "--ignore-installed"} <= set(argv)
+    assert argv[-3:] == ["torch==2.13.0", "--index-url", "https://x/whl/cpu"]
+
+
+def test_with_resolution_pins_the_torch_step_exactly() -> None:
+    prof = profiles.find_profile("cuda13", profiles.load_profiles(env={}))
+    p = plan.build_plan(prof, prefix="/e", base_python="py")
+    pinned = plan.with_resolution(
+        p, {"status": "ok"}, [("torch", "2.14.1+cu130", "ab" * 32), ("torchvision", "0.29.1+cu130", None)]
+    )
+    step = next(s for s in pinned.steps if s.stage == "torch")
+    assert "torch==2.14.1+cu130" in step.argv and "torchvision==0.29.1+cu130" in step.argv
+    assert "torch==2.14.1" not in step.argv and step.argv[-2:] == (
+        "--index-url",
+        "https://download.pytorch.org/whl/cu130",
+    )
+    assert plan.plan_to_data(pinned)["lock"][0] == ["torch", "2.14.1+cu130", "ab" * 32]
+
+
+def test_offline_check_is_skipped_and_says_so() -> None:
+    prof = profiles.find_profile("cpu", profiles.load_profiles(env={"ENVTOOL_MIRROR_PYTORCH": "default"}))
+    p, found = resolve.check_plan(plan.build_plan(prof, prefix="/e", base_python="py"), offline=True)
+    assert found == [] and p.resolution is not None and p.resolution["status"] == "skipped"
+    # the table's knowledge of the default index is used for a hint
+    assert "CUDA 13.0 build" in p.resolution["message"] and "--offline" in p.resolution["message"]
+
+
+def test_range_in_a_profile_is_validated(tmp_path: Path) -> None:
+    from envtool.errors import BadInputError
+
+    (tmp_path / "r.toml").write_text('extends = "cpu"\n[torch]\nversions = ">=2.13,,<"\n', encoding="utf-8")
+    with pytest.raises(BadInputError, match=r"r\.toml \(line 3\): key 'torch.versions'"):
+        profiles.load_profiles(str(tmp_path), env={})
+    (tmp_path / "r.toml").write_text('extends = "cpu"\n[torch]\nversions = ">=2.13,<2.16"\n', encoding="utf-8")
+    prof = profiles.find_profile("r", profiles.load_profiles(str(tmp_path), env={}))
+    assert prof.torch is None and prof.torch_range == ">=2.13,<2.16"
+    assert plan.requirements_for(prof, [])[0] == ("torch>=2.13,<2.16",)
+
+
+# --------------------------------------------------------------------------- for real, against this machine's index
+
+
+def _resolve(req: str, want: str = "cpu", **kw: Any) -> resolve.Resolution:
+    args: dict[str, Any] = {
+        "profile": "cpu",
+        "want_variant": want,
+        "requirements": [req],
+        "index": None,
+        "index_args": [],
+        "platform": "linux-x86_64",
+        "python": "3.11",
+        "use_cache": False,
+    }
+    args.update(kw)
+    return resolve.resolve(**args)
+
+
+@pytest.mark.integration
+def test_real_index_cpu_build_resolves_with_its_hash() -> None:
+    res = _resolve("torch==2.13.0")
+    assert res.status == "ok", res.message
+    assert res.torch is not None and res.torch.version == "2.13.0+cpu" and res.variant == "cpu"
+    assert res.torch.sha256 and len(res.torch.sha256) == 64
+
+
+@pytest.mark.integration
+def test_real_index_cuda_build_is_refused_for_the_cpu_profile() -> None:
+    res = _resolve("torch==2.14.1")
+    assert res.status == "mismatch"
+    assert "the default index would install torch 2.14.1, a CUDA 13.0 build, for the cpu profile" in res.message
+
+
+@pytest.mark.integration
+def test_real_index_range_resolves_to_the_newest_version_with_the_profiles_variant() -> None:
+    res = _resolve("torch>=2.13,<2.16")
+    assert res.status == "ok", res.message
+    assert res.torch is not None and res.torch.version == "2.13.0+cpu"
+    # the newer versions here are CUDA 13 builds: skipped, newest first
+    assert res.excluded[0] == "2.14.1" and all(v.startswith("2.14.") for v in res.excluded)
+    # the same range for a CUDA 13.0 profile takes the newest
+    cuda = _resolve("torch>=2.13,<2.16", want="cu130")
+    assert cuda.status == "ok" and cuda.torch is not None and cuda.torch.version == "2.14.1"
+
+
+@pytest.mark.integration
+def test_real_index_has_nothing_for_this_python() -> None:
+    res = _resolve("torch==2.13.0", python="3.8")
+    assert res.status == "unavailable" and res.refused
+    assert "has nothing for torch==2.13.0 on linux-x86_64 with Python 3.8" in res.message
+
+
+@pytest.mark.integration
+def test_real_plan_records_pins_and_hashes_and_refuses_a_wrong_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ENVTOOL_MIRROR_PYTORCH", "default")
+    monkeypatch.setattr(resolve, "_MEMO", {})
+    out = io.StringIO()
+    code = main(
+        ["plan", "--profile", "cpu", "--prefix", str(tmp_path / "e"), "--json"], stdout=out, stderr=io.StringIO()
+    )
+    env = json.loads(out.getvalue())
+    assert code == 0 and env["data"]["plan"]["resolution"]["status"] == "ok"
+    assert (
+        env["data"]["plan"]["lock"][0][:2] == ["torch", "2.13.0+cpu"] and len(env["data"]["plan"]["lock"][0][2]) == 64
+    )
+    assert "torch==2.13.0+cpu" in env["data"]["plan"]["steps"][1]["argv"]
+    assert list((tmp_path / "cache").glob("*.json"))  # cached for the next run
+    # a profile whose pin is a CUDA build on this index: refused, naming what it would give
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "cpu14.toml").write_text('extends = "cpu"\n[torch]\nversion = "2.14.1"\n', encoding="utf-8")
+    out = io.StringIO()
+    code = main(
+        [
+            "plan",
+            "--profile",
+            "cpu14",
+            "--profiles-dir",
+            str(tmp_path / "p"),
+            "--prefix",
+            str(tmp_path / "e"),
+            "--json",
+        ],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    env = json.loads(out.getvalue())
+    assert code == 1 and env["findings"][0]["id"] == "index_variant_mismatch"
+    assert "would install torch 2.14.1, a CUDA 13.0 build, for the cpu14 profile" in env["findings"][0]["message"]
+    # --offline skips the check and says so
+    out = io.StringIO()
+    code = main(
+        [
+            "plan",
+            "--profile",
+            "cpu14",
+            "--profiles-dir",
+            str(tmp_path / "p"),
+            "--prefix",
+            str(tmp_path / "e"),
+            "--offline",
+            "--json",
+        ],
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    assert code == 0 and json.loads(out.getvalue())["data"]["plan"]["resolution"]["status"] == "skipped"
+
+
+def _cpu_plan() -> plan.Plan:
+    prof = profiles.find_profile("cpu", profiles.load_profiles(env={"ENVTOOL_MIRROR_PYTORCH": "default"}))
+    return plan.build_plan(prof, prefix="/e", base_python="py")
+
+
+def test_a_check_that_cannot_run_is_a_warning_and_the_plan_stands(tmp_path: Path) -> None:
+    import sys
+
+    failing = [sys.executable, "-c", "import sys; sys.stderr.write('ERROR: index unreachable'); sys.exit(1)"]
+    p, found = resolve.check_plan(_cpu_plan(), installer=failing, use_cache=False)
+    assert [(f.id, f.severity.value) for f in found] == [("index_check_failed", "warn")]
+    assert "index unreachable" in found[0].message
+    assert p.resolution is not None and p.resolution["status"] == "failed" and p.lock == ()
+    assert p.torch_requirements == ("torch==2.13.0",)  # unchanged: nothing was learned
+
+
+def test_the_dry_run_is_bounded_by_its_timeout() -> None:
+    import sys
+
+    hanging = [sys.executable, "-c", "import time; time.sleep(30)"]
+    p, found = resolve.check_plan(_cpu_plan(), installer=hanging, timeout=1, use_cache=False)
+    assert found[0].id == "index_check_failed" and "longer than 1 s" in found[0].message
