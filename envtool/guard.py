@@ -201,7 +201,8 @@ def conda_pinned_text(existing: str | None, python_version: str | None) -> str:
 def lift_hint(target: str) -> str:
     return (
         f"`envtool install --force-recreate --prefix {target} ...` for a new verified environment, "
-        f"or remove the guard: delete {CONSTRAINTS_FILE} and the constraint line of the environment's pip.conf"
+        f"or lift the guard: delete the `constraint` line of {target}'s pip.conf (pip) and the envtool block "
+        "of its bin/activate (uv); pip refuses to run while pip.conf names a constraints file that is gone"
     )
 
 

@@ -69,6 +69,16 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     ),
     "dist_low_busbw": (Severity.WARN, "all-reduce bus bandwidth far below the link's (error when very low)"),
     "dist_no_p2p": (Severity.WARN, "NVML says two GPUs in use cannot talk peer-to-peer"),
+    # `envtool check` (envtool/drift.py judges these)
+    "torch_replaced": (
+        Severity.ERROR,
+        "the torch `envtool install` verified was replaced, removed or its files changed",
+    ),
+    "env_drift": (Severity.WARN, "packages were added, removed or changed since `envtool install` (envtool-lock.json)"),
+    "guard_removed": (
+        Severity.WARN,
+        "the guard that keeps pip and uv from replacing the verified torch is gone or edited",
+    ),
 }
 
 # Throttle reasons that slow real work (idle, application clocks and sw power cap at idle are normal).

@@ -27,6 +27,7 @@ HELPS: dict[str, str] = {
     "install": "install a profile into a NEW environment and verify it (torch, transformers, GPUs, a BERT step)",
     "checklist": "the lab onboarding checklist: every check in order, pass/warn/fail with the fix, as a report",
     "onboard": "provision an environment (profile auto), verify and bench it, and write the checklist report",
+    "check": "compare an environment envtool installed with its envtool-lock.json: drift, a replaced torch, the guard",
 }
 NAMES = tuple(HELPS)
 

@@ -42,7 +42,7 @@ def parse_torch_version_py(text):
     return out
 
 
-def _scan_dists(entry):
+def _scan_dists(entry, everything=False):
     found = []
     try:
         names = os.listdir(entry)
@@ -53,7 +53,7 @@ def _scan_dists(entry):
         if not m:
             continue
         name = _norm(m.group("name"))
-        if _INTERESTING.match(name):
+        if everything or _INTERESTING.match(name):
             found.append({"name": name, "version": m.group("version"), "location": entry})
     return found
 
@@ -86,8 +86,11 @@ def _env_kind(prefix, base_prefix):
     return "system"
 
 
-def inspect():
-    """Everything about this interpreter's environment that envtool reads without importing torch."""
+def inspect(everything=False):
+    """Everything about this interpreter's environment that envtool reads without importing torch.
+
+    ``everything``: every distribution, not only the interesting ones (``envtool check``).
+    """
     paths = []
     for p in sys.path:
         p = p or os.getcwd()
@@ -97,7 +100,7 @@ def inspect():
     torches = []
     seen_torch_dirs = set()
     for entry in paths:
-        dists.extend(_scan_dists(entry))
+        dists.extend(_scan_dists(entry, everything))
         t = _torch_at(entry)
         if t is not None:
             real = os.path.realpath(os.path.join(entry, "torch"))
@@ -127,4 +130,4 @@ def inspect():
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(inspect()))
+    sys.stdout.write(json.dumps(inspect("--all-dists" in sys.argv[1:])))
