@@ -369,7 +369,8 @@ def verify(
     env.pop("PYTHONPATH", None)  # the new environment must stand on its own
     env["PYTHONNOUSERSITE"] = "1"
     argv = [python, "-c", _DISTS_SCRIPT, *(["transformers"] if _wants(plan, "transformers") else [])]
-    done = runner.capture(argv, timeout=timeout, env=env)
+    # cwd: `python -c` puts the working directory first on sys.path; its packages are not the environment's.
+    done = runner.capture(argv, timeout=timeout, env=env, cwd=os.path.dirname(python) or None)
     checks: list[dict[str, Any]] = []
     try:
         info = json.loads(done.stdout.strip().splitlines()[-1])

@@ -49,7 +49,10 @@ def inspect_all(python: str, *, timeout: float = 60.0) -> dict[str, Any]:
     from envtool.probes import _pyinspect
 
     source = Path(_pyinspect.__file__).read_text(encoding="utf-8")
-    done = runner.capture([python, "-c", source, "--all-dists"], timeout=timeout, env=_clean_env())
+    # cwd: `python -c` puts the working directory first on sys.path; its packages are not the environment's.
+    done = runner.capture(
+        [python, "-c", source, "--all-dists"], timeout=timeout, env=_clean_env(), cwd=os.path.dirname(python) or None
+    )
     try:
         raw = json.loads(done.stdout.strip().splitlines()[-1]) if done.ok else None
     except (ValueError, IndexError):
