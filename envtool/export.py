@@ -274,3 +274,14 @@ def render(plan: Plan, fmt: str, *, arch: str | None = None) -> str:
     if fmt == "requirements.txt":
         return to_requirements_txt(plan)
     raise ValueError(fmt)
+
+
+def render_any(plan: Plan, fmt: str, *, arch: str | None = None) -> str:
+    """Any ``plan --format``: these exports, or the plan's own formats. ``arch`` None: this machine's."""
+    import platform as _platform
+
+    from envtool.plan import render as plan_render
+
+    if fmt in FORMATS:
+        return render(plan, fmt, arch=arch or _platform.machine())
+    return plan_render(plan, fmt)

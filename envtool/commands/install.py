@@ -93,6 +93,11 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     from envtool import plan as planmod
     from envtool.detect import collect_facts
 
+    if getattr(args, "for_report", None):
+        raise BadInputError(
+            f"install --for {args.for_report}: envtool installs only on the machine it runs on; "
+            f"write the plan here (`envtool plan --for {args.for_report} ...`) and run `envtool install` on the target"
+        )
     if args.name is not None and not planmod_name_ok(args.name):
         raise BadInputError(f"--name {args.name!r} must be a plain name (letters, digits, '.', '_', '-')")
     profile, reasons = resolve_profile(args.profile, args.profiles_dir)

@@ -45,6 +45,12 @@ def add_target_arguments(p: argparse.ArgumentParser) -> None:
         metavar="GROUP",
         help="also install an optional group of the profile (e.g. notebook); repeatable",
     )
+    p.add_argument(
+        "--for",
+        dest="for_report",
+        metavar="REPORT",
+        help="plan for the machine a report describes (`envtool detect --json` output or a collect_env dump)",
+    )
     add_profiles_dir(p)
 
 
@@ -63,15 +69,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def resolve_profile(name: str, profiles_dir: str | None) -> tuple[Profile, list[str]]:
-    """The profile named (or ``auto``: the recommended one) and, for auto, the reasons."""
+def resolve_profile(name: str, profiles_dir: str | None, facts: Any = None) -> tuple[Profile, list[str]]:
+    """The profile named (or ``auto``: the one recommended for ``facts``, default this machine's) and the reasons."""
     from envtool import profiles, rules
 
     profs = profiles.load_profiles(profiles_dir)
     if name == "auto":
         from envtool.detect import collect_facts
 
-        rec = rules.recommend(collect_facts(), profs)
+        rec = rules.recommend(facts if facts is not None else collect_facts(), profs)
         return profiles.find_profile(rec.name, profs), list(rec.reasons)
     return profiles.find_profile(name, profs), []
 
@@ -99,7 +105,10 @@ def envs_dir(env: Any = None) -> str:
     return env.get("ENVTOOL_ENVS_DIR") or str(Path.home() / ".local" / "share" / "envtool" / "envs")
 
 
-def plan_from_args(args: argparse.Namespace, profile: Profile, platform: str | None = None) -> Any:
+def plan_from_args(
+    args: argparse.Namespace, profile: Profile, platform: str | None = None, *, here: bool = True
+) -> Any:
+    """The plan; ``here=False`` (another machine) takes no interpreter or tool path from this one."""
     from envtool import plan
 
     if args.prefix is not None and not args.prefix.strip():
@@ -113,8 +122,8 @@ def plan_from_args(args: argparse.Namespace, profile: Profile, platform: str | N
         envs_dir=envs_dir(),
         groups=args.group,
         platform=platform or sys.platform,
-        base_python=base_python(profile) if args.backend == "venv" else None,
-        conda_tool=conda_tool() if args.backend == "conda" else "conda",
+        base_python=base_python(profile) if args.backend == "venv" and here else None,
+        conda_tool=conda_tool() if args.backend == "conda" and here else "conda",
     )
 
 
@@ -123,13 +132,24 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
 
     if args.name is not None and not planmod_name_ok(args.name):
         raise BadInputError(f"--name {args.name!r} must be a plain name (letters, digits, '.', '_', '-')")
-    profile, reasons = resolve_profile(args.profile, args.profiles_dir)
-    p = plan_from_args(args, profile, args.platform)
-    rendered = planmod.render(p, args.format)
-    data = {"plan": planmod.plan_to_data(p), "format": args.format, "rendered": rendered}
+    from envtool import export
+    from envtool import target as targetmod
+
+    target = targetmod.read_target(args.for_report, args.platform) if args.for_report else None  # another machine
+    profile, reasons = resolve_profile(args.profile, args.profiles_dir, target.facts if target else None)
+    p = plan_from_args(args, profile, target.platform if target else args.platform, here=target is None)
+    rendered = export.render_any(p, args.format, arch=target.arch if target else None)
+    data: dict[str, Any] = {"plan": planmod.plan_to_data(p), "format": args.format, "rendered": rendered}
     if reasons:
         data["recommended_profile"] = {"name": profile.name, "reasons": reasons}
-    return CommandResult(command=NAME, data=data, text=rendered)
+    if target is None:
+        return CommandResult(command=NAME, data=data, text=rendered)
+    from envtool import rules
+    from envtool.commands._common import exit_for
+
+    data["for"] = targetmod.describe(target)
+    misfits = tuple(rules.profile_fit(profile, target.facts))
+    return CommandResult(command=NAME, data=data, text=rendered, findings=misfits, exit_code=exit_for(misfits))
 
 
 def planmod_name_ok(name: str) -> bool:
