@@ -8,10 +8,12 @@ GPUs, driver and Python; the profile is then checked against those facts, not th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 
 from envtool.errors import BadInputError
-from envtool.model import HostFacts
+from envtool.model import Finding, HostFacts
 
 # platform.system() -> sys.platform, for the systems envtool plans for.
 _PLATFORMS = {"linux": "linux", "windows": "win32", "darwin": "darwin"}
@@ -73,9 +75,38 @@ def load_target(text: str, name: str) -> Target:
     return target_from_facts(collect_env.load_report(text, name), name)
 
 
-def describe(t: Target) -> dict[str, object]:
+def foreign_prefix(prefix: str | None, name: str | None, backend: str, platform: str) -> str | None:
+    """``--prefix`` as a directory of the target (not resolved against this machine's working directory)."""
+    if prefix is None:
+        if backend != "conda" and name is not None:
+            raise BadInputError("--for with --name: give --prefix DIR, the environment's directory on the target")
+        return None
+    pure = PureWindowsPath(prefix) if platform == "win32" else PurePosixPath(prefix)
+    if not pure.is_absolute():
+        raise BadInputError(f"--prefix {prefix}: with --for, give an absolute directory on the target machine")
+    return str(pure)
+
+
+def with_misfits(rendered: str, profile: str, t: Target, misfits: Sequence[Finding]) -> str:
+    """The export opened by comment lines saying why its profile does not fit the target (after a shebang)."""
+    lines = [f"# envtool: profile {profile} does not fit the machine of {t.source}:"]
+    lines += [f"#   {f.id}: {f.message} (fix: {f.fix})" for f in misfits]
+    head, rest = ("", rendered)
+    if rendered.startswith("#!"):
+        head, _, rest = rendered.partition("\n")
+        head += "\n"
+    return head + "\n".join(lines) + "\n" + rest
+
+
+def describe(t: Target, profile_python: str | None = None) -> dict[str, object]:
     """What ``plan --for`` shows of the target (JSON ``data.for``)."""
     nv = t.facts.nvidia
+    notes = list(t.notes)
+    if profile_python and t.python and not t.python.startswith(profile_python + "."):
+        notes.append(
+            f"the target runs Python {t.python}; the plan creates Python {profile_python} "
+            f"(python{profile_python} must exist there, or use --backend uv or conda)"
+        )
     return {
         "input": t.source,
         "platform": t.platform,
@@ -85,7 +116,7 @@ def describe(t: Target) -> dict[str, object]:
         "driver": nv.driver_version,
         "driver_cuda": nv.cuda_driver_version,
         "gpus": [{"name": g.name, "compute_capability": g.compute_capability} for g in nv.gpus],
-        "notes": list(t.notes),
+        "notes": notes,
     }
 
 

@@ -39,14 +39,22 @@ def test_a_gpu_node_seen_from_a_host_without_one(collect_env_fixtures: Path) -> 
 
 
 def test_a_profile_that_does_not_fit_the_target_is_a_finding(collect_env_fixtures: Path) -> None:
-    code, env = _plan_for(
-        collect_env_fixtures / "02-torch1.0-windows-conda-cuda90-complete.txt", "--profile", "cuda12.9"
-    )
+    report = collect_env_fixtures / "02-torch1.0-windows-conda-cuda90-complete.txt"
+    code, env = cli_json("plan", "--for", str(report), "--profile", "cuda12.9", "--prefix", "C:\\envs\\bert")
     assert code == 1
     assert env["data"]["for"]["platform"] == "win32" and env["data"]["plan"]["platform"] == "win32"
     # driver 398.36 is too old for CUDA 12.9, and its GTX 1050 (sm_61) is not in the build
     assert [f["id"] for f in env["findings"]] == ["driver_too_old", "arch_unsupported"]
-    assert env["data"]["plan"]["python"].endswith("Scripts\\python.exe")
+    assert env["data"]["plan"]["python"] == "C:\\envs\\bert\\Scripts\\python.exe"  # the target's path, as written
+    assert any("Python 3.7" in n for n in env["data"]["for"]["notes"])  # the target's Python is not the profile's
+    # On the screen the export itself says it does not fit.
+    code, out, _ = cli_text(
+        "plan", "--for", str(report), "--profile", "cuda12.9", "--prefix", "C:\\e", "--format", "sh"
+    )
+    assert code == 1 and out.splitlines()[0] == "#!/bin/sh"
+    assert out.splitlines()[1].startswith("# envtool: profile cuda12.9 does not fit")
+    code, env = cli_json("plan", "--for", str(report), "--profile", "cuda12.9", "--prefix", "envs\\bert")
+    assert code == 2 and "absolute directory on the target" in env["errors"][0]
 
 
 @pytest.mark.parametrize(

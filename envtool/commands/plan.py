@@ -114,6 +114,10 @@ def plan_from_args(
     if args.prefix is not None and not args.prefix.strip():
         raise BadInputError("--prefix needs a directory")
     prefix = str(Path(args.prefix).expanduser().absolute()) if args.prefix else None
+    if not here:  # a directory on the target, as written there
+        from envtool.target import foreign_prefix
+
+        prefix = foreign_prefix(args.prefix, args.name, args.backend, platform or sys.platform)
     return plan.build_plan(
         profile,
         backend=args.backend,
@@ -147,8 +151,10 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     from envtool import rules
     from envtool.commands._common import exit_for
 
-    data["for"] = targetmod.describe(target)
+    data["for"] = targetmod.describe(target, profile.python)
     misfits = tuple(rules.profile_fit(profile, target.facts))
+    if misfits and args.format != "json":  # the text goes to the screen alone: say it there too
+        rendered = targetmod.with_misfits(rendered, profile.name, target, misfits)
     return CommandResult(command=NAME, data=data, text=rendered, findings=misfits, exit_code=exit_for(misfits))
 
 
