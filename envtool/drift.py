@@ -67,7 +67,12 @@ def variant_of(version: str | None) -> str:
     """The build a torch version names: its local label (``cu129``, ``cpu``, ``rocm6.4``) or PyPI's."""
     if not version:
         return "none"
-    return version.split("+", 1)[1] if "+" in version else "no local label (the default index's build)"
+    return version.split("+", 1)[1] if "+" in version else "the default index's build (no local label)"
+
+
+def _build(version: str | None) -> str:
+    v = variant_of(version)
+    return f"build {v}" if version and "+" in version else v
 
 
 def parse_record(text: str) -> list[tuple[str, str, str]]:
@@ -146,8 +151,8 @@ def compare(
             what = f"torch {torch.now} was installed after envtool install (the lock has none)"
         elif torch is not None:
             what = (
-                f"torch {torch.locked} (verified by envtool install, build {variant_of(torch.locked)}) "
-                f"was replaced by {torch.now} (build {variant_of(torch.now)})"
+                f"torch {torch.locked} (verified by envtool install, {_build(torch.locked)}) "
+                f"was replaced by {torch.now} ({_build(torch.now)})"
             )
         elif record_changed:
             what = "torch was reinstalled from another wheel since envtool install (its RECORD differs)"

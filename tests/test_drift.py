@@ -40,7 +40,8 @@ def test_another_torch_build_is_an_error_naming_both_builds() -> None:
     d = drift.compare("/e", LOCK, now, guard=drift.GuardState(manifest=MANIFEST))
     assert ids(d) == ["torch_replaced"]
     msg = d.findings[0].message
-    assert "2.13.0+cu129" in msg and "build cu129" in msg and "default index" in msg
+    assert "2.13.0+cu129 (verified by envtool install, build cu129)" in msg
+    assert "by 2.13.0 (the default index's build (no local label))" in msg
     assert "--force-recreate --profile cuda12.9 --prefix /e" in d.findings[0].fix
     assert d.torch == drift.Change(name="torch", locked="2.13.0+cu129", now="2.13.0")
 
@@ -173,7 +174,7 @@ def test_check_a_real_environment_through_its_life(tmp_path: Path) -> None:
     found = {f["id"]: f for f in out["findings"]}
     assert code == 1 and set(found) == {"torch_replaced", "env_drift", "guard_removed"}
     assert "2.13.0+cu129" in found["torch_replaced"]["message"] and "by 2.13.0 " in found["torch_replaced"]["message"]
-    assert out["data"]["torch"]["build_now"].startswith("no local label")
+    assert out["data"]["torch"]["build_now"].startswith("the default index's build")
 
     # The checklist's item says the same.
     res = check.checklist_check(str(env / "bin" / "python"))
