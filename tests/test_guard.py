@@ -313,3 +313,41 @@ def test_uv_refuses_while_the_environment_is_active(tmp_path: Path, wheelhouse: 
     assert f"active={env}/envtool-constraints.txt" in done.stdout
     assert "after=unset" in done.stdout
     assert _version(env, "pinme") == "1.0"
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(sys.platform != "linux", reason="the local torch CPU wheel is a Linux wheel")
+def test_envtool_install_guards_the_torch_it_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """End to end: `envtool install` (real torch), then a later pip install that needs another torch."""
+    from envtool_cli import cli_json
+    from test_export import _torch_wheel
+
+    whl = _torch_wheel()
+    if whl is None:
+        pytest.skip("no local torch CPU wheel: the install would download a GPU-sized torch")
+    version = whl.name.split("-")[1]
+    profs = tmp_path / "profiles"
+    profs.mkdir()
+    # The cpu profile without its other packages (a faster install); torch from the installer's own
+    # configuration, whose local folder holds the CPU wheel.
+    (profs / "torchonly.toml").write_text(
+        'description = "torch alone"\nextends = "cpu"\npackages = []\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("ENVTOOL_MIRROR_PYTORCH", "default")
+    env = tmp_path / "env"
+    code, out = cli_json(
+        "install", "--profile", "torchonly", "--profiles-dir", str(profs), "--prefix", str(env), "--yes", "--no-bert"
+    )
+    assert code == 0, out["errors"]
+    assert out["data"]["guard"]["pins"] == [f"torch=={version}"]
+    assert (env / "pip.conf").is_file() and (env / guard.CONSTRAINTS_FILE).is_file()
+
+    house = tmp_path / "later"
+    house.mkdir()
+    _wheel(house, "needs-newer-torch", "1.0", ("torch>=99",))
+    later = _pip(env, "--find-links", str(house), "needs-newer-torch")
+    assert later.returncode != 0
+    assert "needs-newer-torch 1.0 depends on torch>=99" in later.stdout
+    assert "The user requested (constraint)" in later.stdout and f"=={version}" in later.stdout
+    code, checked = cli_json("check", "--prefix", str(env))
+    assert code == 0 and checked["findings"] == [], checked["findings"]  # torch unchanged, guard in place
