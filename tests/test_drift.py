@@ -152,6 +152,8 @@ def test_check_a_real_environment_through_its_life(tmp_path: Path) -> None:
     code, out = cli_json("check", "--prefix", str(env), "--write-guard")
     assert code == 0 and out["findings"] == [] and out["data"]["clean"] is True
     assert "torch==2.13.0+cu129" in out["data"]["guard_written"]["pins"]
+    item = check.checklist_check(str(env / "bin" / "python"))
+    assert item is not None and item.id == "drift" and item.status.value == "pass"
 
     # A package added beside it: drift, a warning.
     assert _pip(env, "--no-index", "--find-links", str(house), "extra-pkg").returncode == 0
