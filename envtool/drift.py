@@ -86,6 +86,26 @@ def parse_record(text: str) -> list[tuple[str, str, str]]:
     return rows
 
 
+# Files pip writes into a dist-info at install time: they differ between two installs of one wheel.
+_INSTALL_TIME = ("INSTALLER", "REQUESTED", "direct_url.json", "RECORD")
+
+
+def record_fingerprint(text: str) -> str:
+    """The wheel's own files and hashes in a ``RECORD``, as one sha256: the same for every install of one wheel.
+
+    Rows without a hash (bytecode compiled at install time) and the files pip adds to the
+    dist-info (``INSTALLER``, ``REQUESTED``, ``direct_url.json``) do not count.
+    """
+    import hashlib
+
+    rows = sorted(
+        f"{path}\t{algo}={digest}"
+        for path, algo, digest in parse_record(text)
+        if not (".dist-info/" in path and path.rsplit("/", 1)[-1] in _INSTALL_TIME)
+    )
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
 def record_digest(data: bytes, algo: str) -> str:
     import hashlib
 
@@ -116,14 +136,14 @@ def compare(
     *,
     guard: GuardState = GuardState(),
     torch_files: Sequence[str] = (),
-    torch_record_sha256: str | None = None,
+    torch_record_fingerprint: str | None = None,
     profile: str | None = None,
 ) -> Drift:
     """The drift of the environment at ``target`` from its lock, with its findings.
 
     ``now`` is every installed distribution (name -> version); ``torch_files`` the files of
-    torch that no longer match its RECORD; ``torch_record_sha256`` the digest of torch's
-    RECORD today (compared with the guard's, when the guard recorded one).
+    torch that no longer match its RECORD; ``torch_record_fingerprint`` is ``record_fingerprint``
+    of torch's RECORD today (compared with the guard's, when the guard recorded one).
     """
     locked = _canon(lock.get("installed") or {})
     current = _canon(now)
@@ -138,8 +158,8 @@ def compare(
     if torch is None and "torch" in current and "torch" not in locked and "torch" in {c.name for c in added}:
         torch = next(c for c in added if c.name == "torch")
     manifest = guard.manifest
-    saw = manifest.get("torch_record_sha256") if manifest else None
-    record_changed = bool(saw and torch_record_sha256 and saw != torch_record_sha256 and torch is None)
+    saw = manifest.get("torch_record_fingerprint") if manifest else None
+    record_changed = bool(saw and torch_record_fingerprint and saw != torch_record_fingerprint and torch is None)
 
     where = f"--prefix {target}"
     recreate = f"`envtool install --force-recreate --profile {profile or lock_profile(lock) or 'NAME'} {where}`"

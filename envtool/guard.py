@@ -29,7 +29,6 @@ Nothing here touches the disk except ``write_guard``, which writes what ``plan_g
 from __future__ import annotations
 
 import configparser
-import hashlib
 import io
 import json
 import os
@@ -218,7 +217,7 @@ def plan_guard(
     existing_activate: str | None = None,
     existing_pinned: str | None = None,
     python_version: str | None = None,
-    torch_record_sha256: str | None = None,
+    torch_record_fingerprint: str | None = None,
 ) -> Guard:
     """Every file of the guard for the environment at ``target``, with its full content.
 
@@ -271,7 +270,7 @@ def plan_guard(
         "pins": list(pins),
         "files": [f.path for f in files],
         "constraints": cpath,
-        "torch_record_sha256": torch_record_sha256,
+        "torch_record_fingerprint": torch_record_fingerprint,
         "limits": limits,
     }
     files.append(
@@ -332,11 +331,11 @@ def torch_record(target: Path) -> Path | None:
     return None
 
 
-def file_sha256(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+def _fingerprint(record: Path) -> str | None:
+    from envtool.drift import record_fingerprint
+
+    text = _read(record)
+    return record_fingerprint(text) if text is not None else None
 
 
 def inherited_pip_constraints(python: str, *, timeout: float = 60.0) -> tuple[str, ...]:
@@ -375,7 +374,7 @@ def guard_environment(
         existing_activate=_read(target / "bin" / "activate"),
         existing_pinned=_read(target / "conda-meta" / "pinned"),
         python_version=python_version,
-        torch_record_sha256=file_sha256(rec) if rec else None,
+        torch_record_fingerprint=_fingerprint(rec) if rec else None,
     )
     write_guard(guard)
     return guard

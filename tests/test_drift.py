@@ -57,12 +57,12 @@ def test_torch_removed_and_files_changed_are_errors() -> None:
 
 
 def test_same_version_from_another_wheel_is_caught_by_the_record_digest() -> None:
-    manifest = {**MANIFEST, "torch_record_sha256": "aa"}
+    manifest = {**MANIFEST, "torch_record_fingerprint": "aa"}
     same = drift.compare(
-        "/e", LOCK, dict(LOCK["installed"]), guard=drift.GuardState(manifest=manifest), torch_record_sha256="aa"
+        "/e", LOCK, dict(LOCK["installed"]), guard=drift.GuardState(manifest=manifest), torch_record_fingerprint="aa"
     )
     other = drift.compare(
-        "/e", LOCK, dict(LOCK["installed"]), guard=drift.GuardState(manifest=manifest), torch_record_sha256="bb"
+        "/e", LOCK, dict(LOCK["installed"]), guard=drift.GuardState(manifest=manifest), torch_record_fingerprint="bb"
     )
     assert same.clean
     assert ids(other) == ["torch_replaced"] and other.torch_record_changed
@@ -106,6 +106,15 @@ def test_every_check_finding_is_in_the_vocabulary_and_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for fid in drift.SEVERITY:
         assert fid in rules.VOCABULARY and f"`{fid}`" in readme
+
+
+def test_the_record_fingerprint_is_the_wheel_not_the_install() -> None:
+    wheel = "torch/__init__.py,sha256=abc,12\ntorch/_C.so,sha256=def,99\n"
+    first = wheel + "torch-2.13.0.dist-info/INSTALLER,sha256=pip,4\ntorch-2.13.0.dist-info/REQUESTED,sha256=e3b,0\n"
+    again = "torch/__pycache__/x.pyc,,\n" + wheel + "torch-2.13.0.dist-info/RECORD,,\n"
+    assert drift.record_fingerprint(first) == drift.record_fingerprint(again)
+    other = wheel.replace("sha256=def", "sha256=xyz")
+    assert drift.record_fingerprint(other) != drift.record_fingerprint(first)
 
 
 def test_parse_record_skips_rows_without_hashes() -> None:

@@ -90,8 +90,8 @@ def read_lock(prefix: Path) -> dict[str, Any]:
 
 
 def torch_file_mismatches(dists: list[dict[str, Any]]) -> tuple[list[str], str | None]:
-    """Files of torch that no longer match its ``RECORD``, and the RECORD's sha256 (None: not found)."""
-    from envtool import drift, guard
+    """Files of torch that no longer match its ``RECORD``, and the RECORD's fingerprint (None: not found)."""
+    from envtool import drift
 
     torch = next((d for d in dists if d.get("name") == "torch" and d.get("location")), None)
     if torch is None:
@@ -117,7 +117,7 @@ def torch_file_mismatches(dists: list[dict[str, Any]]) -> tuple[list[str], str |
             continue
         if not ok:
             bad.append(rel)
-    return bad, guard.file_sha256(record)
+    return bad, drift.record_fingerprint(text)
 
 
 def read_guard_state(prefix: Path) -> Any:
@@ -165,14 +165,14 @@ def drift_of(prefix: Path, raw: dict[str, Any], lock: dict[str, Any]) -> Any:
     now: dict[str, str] = {}
     for d in dists:  # the first on sys.path is the one that imports
         now.setdefault(str(d["name"]), str(d["version"]))
-    files, record_sha = torch_file_mismatches(dists)
+    files, record_fp = torch_file_mismatches(dists)
     return drift.compare(
         str(prefix),
         lock,
         now,
         guard=read_guard_state(prefix),
         torch_files=files,
-        torch_record_sha256=record_sha,
+        torch_record_fingerprint=record_fp,
     )
 
 
