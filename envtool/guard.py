@@ -262,9 +262,7 @@ def plan_guard(
             limits.append(
                 "uv: only while the environment is activated through bin/activate (not `uv pip install --python`)"
             )
-    limits.append(
-        "`--force-reinstall`/`--no-deps` installs and deleting files by hand are not stopped (`envtool check`)"
-    )
+    limits.append("`pip uninstall`, other tools writing into site-packages and edits by hand are not stopped")
     manifest = {
         "schema": MANIFEST_SCHEMA,
         "pins": list(pins),
