@@ -36,6 +36,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
 
 from packaging.utils import canonicalize_name
 
@@ -376,3 +377,28 @@ def guard_environment(
     )
     write_guard(guard)
     return guard
+
+
+def after_install(target: Path, plan: Any, python: str, installed: Mapping[str, str]) -> dict[str, Any] | None:
+    """The guard of a verified ``install`` (None: the profile installs no torch), as JSON data with a message."""
+    if not plan.profile.torch:
+        return None
+    try:
+        g = guard_environment(
+            target,
+            backend=plan.backend,
+            platform=plan.platform,
+            python=python,
+            installed=installed,
+            companions=plan.torch_requirements,
+            python_version=plan.profile.python,
+        )
+    except OSError as exc:
+        return {"error": str(exc), "message": f"could not write the guard: {exc}"}
+    return {
+        "pins": list(g.pins),
+        "files": [f.path for f in g.files],
+        "limits": list(g.limits),
+        "lift": g.lift,
+        "message": f"guarded {', '.join(g.pins)}; to upgrade on purpose: {g.lift}",
+    }

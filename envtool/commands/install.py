@@ -68,28 +68,8 @@ def _settle(partial: Path, target: Path, keep_failed: bool) -> None:
         partial.unlink(missing_ok=True)
 
 
-def _guard(ui: Any, target: Path, plan: Any, python: str, dists: dict[str, str]) -> dict[str, Any]:
-    from envtool import guard
-
-    try:
-        g = guard.guard_environment(
-            target,
-            backend=plan.backend,
-            platform=plan.platform,
-            python=python,
-            installed=dists,
-            companions=plan.torch_requirements,
-            python_version=plan.profile.python,
-        )
-    except OSError as exc:
-        ui.status(f"could not write the guard: {exc}")
-        return {"error": str(exc)}
-    ui.status(f"guarded {', '.join(g.pins)}; to upgrade on purpose: {g.lift}")
-    return {"pins": list(g.pins), "files": [f.path for f in g.files], "limits": list(g.limits), "lift": g.lift}
-
-
 def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
-    from envtool import install, rules
+    from envtool import guard, install, rules
     from envtool import plan as planmod
     from envtool.detect import collect_facts
 
@@ -178,7 +158,9 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
         checks, dists = install.verify(p, python, bert=not args.no_bert)
         lock = install.write_lock(target, p, dists, checks, steps)
         # The guard (envtool/guard.py): pin what was just verified so a later install cannot replace it.
-        guarded = _guard(ui, target, p, python, dists) if install.verification_ok(checks) and p.profile.torch else None
+        guarded = guard.after_install(target, p, python, dists) if install.verification_ok(checks) else None
+        if guarded:
+            ui.status(guarded["message"])
         partial.unlink(missing_ok=True)
     ok = install.verification_ok(checks)
     data.update(
