@@ -205,6 +205,7 @@ class Context:
     command: Callable[[CommandCheck], tuple[int | None, str]]
     # ``{"python": "3.11.9", "dists": {name: version}}`` of the target, or ``{"error": ...}``
     packages_probe: Callable[[], dict[str, Any]] | None = None
+    drift_probe: Callable[[], CheckResult | None] | None = None  # the environment against its lock file
     plan: Plan | None = None  # the install plan the environment must match (set by `envtool install`)
     results: dict[str, CheckResult] = field(default_factory=dict)
     # What the checks learnt on the way, for the report and the lock file:
@@ -242,6 +243,7 @@ class Context:
             train=probes.train,
             command=probes.command,
             packages_probe=probes.packages,
+            drift_probe=probes.drift,
             plan=plan,
         )
 
@@ -635,6 +637,14 @@ def check_train_step(ctx: Context) -> CheckResult:
     )
 
 
+def check_drift(ctx: Context) -> CheckResult:
+    """`envtool check` as a check: only for an environment that `envtool install` made (it has a lock file)."""
+    got = ctx.drift_probe() if ctx.drift_probe is not None and ctx.python_exists else None
+    if got is None:
+        return _skip("drift", "the environment has no envtool-lock.json (not made by `envtool install`)")
+    return got
+
+
 def check_bench(ctx: Context) -> CheckResult:
     if not ctx.passed("train_step"):
         return _skip("bench", ctx.blocked("train_step", "one fine-tune step does not run"))
@@ -691,6 +701,7 @@ CHECKS: tuple[tuple[str, str, Callable[[Context], CheckResult]], ...] = (
     ("gpu_kernel", "A tiny kernel runs on each GPU", check_gpu_kernel),
     ("transformers", "transformers imports and builds a BERT", check_transformers),
     ("train_step", "A fine-tune step runs with a finite, falling loss", check_train_step),
+    ("drift", "The environment still matches its envtool-lock.json", check_drift),
     ("bench", "BERT fine-tune speed (bench verdict)", check_bench),
     ("smoke_train", "Sentiment smoke fine-tune accuracy", check_smoke_train),
 )
@@ -830,8 +841,16 @@ class TargetProbes:
     def packages(self) -> dict[str, Any]:
         from envtool import runner
 
-        done = runner.capture([self.python, "-c", PACKAGES_PROBE], timeout=120, env=self.env)
+        # cwd: `python -c` puts the working directory first on sys.path; its packages are not the environment's
+        done = runner.capture(
+            [self.python, "-c", PACKAGES_PROBE], timeout=120, env=self.env, cwd=os.path.dirname(self.python) or None
+        )
         return parse_last_json(done.stdout) or {"error": done.describe_failure(5)}
+
+    def drift(self) -> CheckResult | None:
+        from envtool import envcheck
+
+        return envcheck.checklist_check(self.python)
 
     def workload(self, options: Mapping[str, Any]) -> dict[str, Any]:
         from envtool import workload

@@ -24,7 +24,7 @@ from envtool.model import Profile, to_jsonable
 
 BACKENDS = ("venv", "uv", "conda")
 CONDA_TOOLS = ("conda", "mamba", "micromamba")
-FORMATS = ("text", "json", "sh", "environment.yml", "requirements.txt")
+FORMATS = ("text", "json", "sh", "environment.yml", "requirements.txt", "uv-project", "pixi", "dockerfile")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -316,8 +316,10 @@ def render(plan: Plan, fmt: str) -> str:
         return json.dumps(plan_to_data(plan), indent=2) + "\n"
     if fmt == "sh":
         return to_sh(plan)
-    if fmt == "requirements.txt":
-        return to_requirements_txt(plan)
+    if fmt in ("requirements.txt", "uv-project", "pixi", "dockerfile"):
+        from envtool import export  # the lab-tooling exports (and the hashed requirements file)
+
+        return export.render(plan, fmt)
     if fmt == "environment.yml":
         return to_environment_yml(plan)
     raise BadInputError(f"unknown format '{fmt}'; use one of: {', '.join(FORMATS)}")

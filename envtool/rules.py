@@ -83,6 +83,16 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
         Severity.WARN,
         "torch's measured arch list or NVML's compute capability disagrees with envtool's knowledge table",
     ),
+    # `envtool check` (envtool/drift.py judges these)
+    "torch_replaced": (
+        Severity.ERROR,
+        "the torch `envtool install` verified was replaced, removed or its files changed",
+    ),
+    "env_drift": (Severity.WARN, "packages were added, removed or changed since `envtool install` (envtool-lock.json)"),
+    "guard_removed": (
+        Severity.WARN,
+        "the guard that keeps pip and uv from replacing the verified torch is gone or edited",
+    ),
 }
 VOCABULARY.update(accel_rules.VOCABULARY)  # AMD, Intel, Apple, Hygon and NVIDIA-on-Arm (envtool/accel_rules.py)
 

@@ -43,6 +43,18 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, *, prefix: str = 
     return target
 
 
+def existing_env_python(prefix: str) -> str | None:
+    """The interpreter of an environment directory (venv or conda, POSIX or Windows), if any."""
+    for cand in (
+        os.path.join(prefix, "bin", "python"),
+        os.path.join(prefix, "Scripts", "python.exe"),
+        os.path.join(prefix, "python.exe"),
+    ):
+        if os.path.exists(cand):
+            return cand
+    return None
+
+
 def version_parts(v: str | None, limit: int | None = None) -> tuple[int, ...]:
     """Every run of digits in ``v``, in order (at most ``limit``): ``"3.11.7"`` -> ``(3, 11, 7)``.
 

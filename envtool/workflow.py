@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from envtool import checklist, install, profiles, redact, resolve, rules, runner
+from envtool import checklist, export, guard, install, profiles, redact, resolve, rules, runner
+from envtool import target as targetmod
 from envtool import plan as planmod
 from envtool.errors import EXIT_FAILED, BadInputError, ExternalError, ToolNotFoundError
 from envtool.model import (
@@ -40,7 +41,8 @@ from envtool.model import (
     facts_to_data,
     to_jsonable,
 )
-from envtool.util import atomic_write_text
+from envtool.target import Target
+from envtool.util import atomic_write_text, existing_env_python
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
@@ -84,6 +86,7 @@ class PlanRequest:
     profiles_dir: str | None = None
     platform: str | None = None  # another sys.platform to plan for; None: this one
     offline: bool = False  # do not ask the index what it would install
+    for_report: str | None = None  # plan for the machine this report describes (`plan --for`)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,9 +137,20 @@ def envs_dir(env: Mapping[str, str] | None = None) -> str:
     return env.get("ENVTOOL_ENVS_DIR") or str(Path.home() / ".local" / "share" / "envtool" / "envs")
 
 
-def build_plan(req: PlanRequest, profile: Profile, env: Mapping[str, str] | None = None) -> planmod.Plan:
-    """The pure planner, given what only this machine knows (its platform, python, conda tool)."""
-    prefix = str(Path(req.prefix).expanduser().absolute()) if req.prefix else None
+def build_plan(
+    req: PlanRequest, profile: Profile, env: Mapping[str, str] | None = None, *, target: Target | None = None
+) -> planmod.Plan:
+    """The pure planner, given what only this machine knows (its platform, python, conda tool).
+
+    ``target``: another machine (``plan --for``): its platform, and no interpreter or tool path of this one.
+    """
+    if target is None:
+        prefix = str(Path(req.prefix).expanduser().absolute()) if req.prefix else None
+        platform = req.platform or sys.platform
+    else:  # a directory on the target, as written there
+        platform = target.platform
+        prefix = targetmod.foreign_prefix(req.prefix, req.name, req.backend, platform)
+    here = target is None
     return planmod.build_plan(
         profile,
         backend=req.backend,
@@ -144,25 +158,39 @@ def build_plan(req: PlanRequest, profile: Profile, env: Mapping[str, str] | None
         name=req.name,
         envs_dir=envs_dir(env),
         groups=req.groups,
-        platform=req.platform or sys.platform,
-        base_python=base_python(profile) if req.backend == "venv" else None,
-        conda_tool=conda_tool() if req.backend == "conda" else "conda",
+        platform=platform,
+        base_python=base_python(profile) if req.backend == "venv" and here else None,
+        conda_tool=conda_tool() if req.backend == "conda" and here else "conda",
     )
 
 
 def plan(req: PlanRequest, fmt: str, *, facts: HostFacts | None = None) -> CommandResult:
-    """`envtool plan`: the plan in ``fmt``; the machine is surveyed only for ``--profile auto``."""
+    """`envtool plan`: the plan in ``fmt``; the machine is surveyed only for ``--profile auto``.
+
+    With ``--for`` the machine is the one a report describes, and its misfits are findings.
+    """
     check_request(req)
-    if facts is None and req.profile == "auto":
+    target = targetmod.read_target(req.for_report, req.platform) if req.for_report else None
+    if target is not None:
+        facts = target.facts
+    elif facts is None and req.profile == "auto":
         facts = _collect()
     chosen = resolve_profile(req.profile, req.profiles_dir, facts)
-    p, checked = resolve.check_plan(build_plan(req, chosen.profile), offline=req.offline)
-    rendered = planmod.render(p, fmt)
+    machine = target.arch if target is not None else None
+    p, checked = resolve.check_plan(build_plan(req, chosen.profile, target=target), offline=req.offline, machine=machine)
+    rendered = export.render_any(p, fmt, arch=machine)
     data: dict[str, Any] = {"plan": planmod.plan_to_data(p), "format": fmt, "rendered": rendered}
     if chosen.reasons:
         data["recommended_profile"] = recommendation_data(chosen.profile.name, chosen.reasons)
-    failed = any(f.severity == Severity.ERROR for f in checked)
-    return CommandResult(command="plan", data=data, text=rendered, findings=tuple(checked), exit_code=int(failed))
+    findings: list[Finding] = list(checked)
+    if target is not None:
+        data["for"] = targetmod.describe(target, chosen.profile.python)
+        misfits = [m.finding() for m in rules.profile_fit(chosen.profile, target.facts)]
+        if misfits and fmt != "json":  # the text goes to the screen alone: say it there too
+            rendered = targetmod.with_misfits(rendered, chosen.profile.name, target, misfits)
+        findings = misfits + findings
+    failed = any(f.severity == Severity.ERROR for f in findings)
+    return CommandResult(command="plan", data=data, text=rendered, findings=tuple(findings), exit_code=int(failed))
 
 
 # --------------------------------------------------------------------------- the install pipeline
@@ -409,7 +437,19 @@ def write_lock(s: InstallState) -> InstallState | int:
     return s
 
 
-PROVISION_STEPS: tuple[Step, ...] = (prepare, run_plan, verify, write_lock)
+def write_guard(s: InstallState) -> InstallState | int:
+    """Pin what was just verified so that a later install into the environment cannot replace it."""
+    assert s.target is not None and s.plan is not None and s.context is not None
+    if any(c.status == Status.FAIL for c in s.checks):
+        return s
+    guarded = guard.after_install(s.target, s.plan, s.data["python"], s.context.installed or {})
+    if guarded:
+        s.ui.status(guarded["message"])
+        s.data["guard"] = guarded
+    return s
+
+
+PROVISION_STEPS: tuple[Step, ...] = (prepare, run_plan, verify, write_lock, write_guard)
 
 
 def provision(s: InstallState) -> InstallState | int:
@@ -450,6 +490,12 @@ def run_install(
 ) -> tuple[InstallState, int]:
     """The install pipeline; ``facts`` of the machine when the caller has them already."""
     check_request(options.request)
+    if options.request.for_report:
+        report = options.request.for_report
+        raise BadInputError(
+            f"install --for {report}: envtool installs only on the machine it runs on; "
+            f"write the plan here (`envtool plan --for {report} ...`) and run `envtool install` on the target"
+        )
     if verification is None:
         config = (
             checklist.ChecklistConfig()
@@ -610,16 +656,7 @@ class OnboardOptions:
     profiles_dir: str | None = None
 
 
-def env_python(prefix: str) -> str | None:
-    """The interpreter of an environment directory (venv or conda, POSIX or Windows), if any."""
-    for cand in (
-        os.path.join(prefix, "bin", "python"),
-        os.path.join(prefix, "Scripts", "python.exe"),
-        os.path.join(prefix, "python.exe"),
-    ):
-        if os.path.exists(cand):
-            return cand
-    return None
+env_python = existing_env_python  # the interpreter of an environment directory, if any
 
 
 def onboard(options: OnboardOptions, ui: Any, *, facts: HostFacts | None = None) -> CommandResult:

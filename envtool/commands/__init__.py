@@ -30,6 +30,7 @@ HELPS: dict[str, str] = {
     "checklist": "the lab onboarding checklist: every check in order, pass/warn/fail with the fix, as a report",
     "knowledge": "show envtool's knowledge tables (GPUs, torch builds, drivers) and which file each fact came from",
     "onboard": "provision an environment (profile auto), verify and bench it, and write the checklist report",
+    "check": "compare an environment envtool installed with its envtool-lock.json: drift, a replaced torch, the guard",
 }
 NAMES = tuple(HELPS)
 

@@ -65,6 +65,12 @@ def add_plan_target(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--offline", action="store_true", help="do not ask the index what it would install (the check is skipped)"
     )
+    p.add_argument(
+        "--for",
+        dest="for_report",
+        metavar="REPORT",
+        help="plan for the machine a report describes (`envtool detect --json` output or a collect_env dump)",
+    )
     add_profiles_dir(p)
 
 
@@ -80,6 +86,7 @@ def plan_request(args: argparse.Namespace, platform: str | None = None) -> PlanR
         profiles_dir=args.profiles_dir,
         platform=platform,
         offline=args.offline,
+        for_report=args.for_report,
     )
 
 

@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--format",
         choices=FORMATS,
         default="text",
-        help="text (default), json, sh, environment.yml or requirements.txt",
+        help="text (default), json, sh, environment.yml, requirements.txt, uv-project, pixi or dockerfile",
     )
     p.add_argument(
         "--platform", default=None, help="plan for another sys.platform (linux, win32, darwin); default: this one"

@@ -44,7 +44,7 @@ def parse_torch_version_py(text: str) -> "dict[str, Any]":
     return out
 
 
-def _scan_dists(entry: str) -> "list[dict[str, Any]]":
+def _scan_dists(entry: str, everything: bool = False) -> "list[dict[str, Any]]":
     found: list[dict[str, Any]] = []
     try:
         names = os.listdir(entry)
@@ -55,7 +55,7 @@ def _scan_dists(entry: str) -> "list[dict[str, Any]]":
         if not m:
             continue
         name = _norm(m.group("name"))
-        if _INTERESTING.match(name):
+        if everything or _INTERESTING.match(name):
             found.append({"name": name, "version": m.group("version"), "location": entry})
     return found
 
@@ -88,8 +88,11 @@ def _env_kind(prefix: str, base_prefix: str) -> str:
     return "system"
 
 
-def inspect() -> "dict[str, Any]":
-    """Everything about this interpreter's environment that envtool reads without importing torch."""
+def inspect(everything: bool = False) -> "dict[str, Any]":
+    """Everything about this interpreter's environment that envtool reads without importing torch.
+
+    ``everything``: every distribution, not only the interesting ones (``envtool check``).
+    """
     paths = []
     for p in sys.path:
         p = p or os.getcwd()
@@ -99,7 +102,7 @@ def inspect() -> "dict[str, Any]":
     torches = []
     seen_torch_dirs = set()
     for entry in paths:
-        dists.extend(_scan_dists(entry))
+        dists.extend(_scan_dists(entry, everything))
         t = _torch_at(entry)
         if t is not None:
             real = os.path.realpath(os.path.join(entry, "torch"))
@@ -129,4 +132,4 @@ def inspect() -> "dict[str, Any]":
 
 
 if __name__ == "__main__":
-    sys.stdout.write(json.dumps(inspect()))
+    sys.stdout.write(json.dumps(inspect("--all-dists" in sys.argv[1:])))
