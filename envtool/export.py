@@ -78,6 +78,24 @@ def _platform_marker(plan: Plan) -> str | None:
 # --------------------------------------------------------------------------- uv project
 
 
+def _torch_dependencies(plan: Plan, marker: str | None) -> list[str]:
+    """The torch step's requirements; a resolved local build (``==2.13.0+cpu``) only where torch's index serves it.
+
+    Elsewhere (the default index, e.g. macOS for the cpu profile) the same release without the local label.
+    """
+    if not marker:
+        return list(plan.torch_requirements)
+    others = " and ".join(f"sys_platform != '{pl}'" for pl in plan.profile.torch_index_platforms)
+    out: list[str] = []
+    for req in plan.torch_requirements:
+        if "+" in req:
+            out += [f"{req}; {marker}", f"{req.split('+', 1)[0]}; {others}"]
+        else:
+            out.append(req)
+    return out
+
+
+
 def to_uv_project(plan: Plan) -> str:
     """The ``pyproject.toml`` tables of a uv project that locks and syncs the profile's torch."""
     p = plan.profile
@@ -94,7 +112,7 @@ def to_uv_project(plan: Plan) -> str:
     if p.python:
         lines.append(f"requires-python = {_q(f'=={p.python}.*')}")
     lines.append("dependencies = [")
-    lines += [f"    {_q(r)}," for r in (*plan.torch_requirements, *plan.requirements)]
+    lines += [f"    {_q(r)}," for r in (*_torch_dependencies(plan, marker if own_index else None), *plan.requirements)]
     lines.append("]")
     if plan.index:
         lines += ["", "[[tool.uv.index]]", 'name = "default"', f"url = {_q(plan.index)}", "default = true"]

@@ -12,7 +12,7 @@ from envtool_cli import cli_json
 from test_guard import _pip, _wheel
 
 from envtool import drift
-from envtool.commands import check
+from envtool import envcheck
 
 LOCK = {
     "schema": "envtool-lock/1",
@@ -143,7 +143,7 @@ def _fake_torch_env(tmp_path: Path) -> tuple[Path, Path]:
     venv.EnvBuilder(with_pip=True).create(env)
     done = _pip(env, "--no-index", "--find-links", str(house), "torch==2.13.0+cu129")
     assert done.returncode == 0, done.stderr
-    raw = check.inspect_all(str(env / "bin" / "python"))
+    raw = envcheck.inspect_all(str(env / "bin" / "python"))
     installed = {d["name"]: d["version"] for d in raw["dists"]}
     lock = {**LOCK, "installed": installed, "plan": {"backend": "venv", "platform": sys.platform}}
     (env / "envtool-lock.json").write_text(json.dumps(lock), encoding="utf-8")
@@ -161,7 +161,7 @@ def test_check_a_real_environment_through_its_life(tmp_path: Path) -> None:
     code, out = cli_json("check", "--prefix", str(env), "--write-guard")
     assert code == 0 and out["findings"] == [] and out["data"]["clean"] is True
     assert "torch==2.13.0+cu129" in out["data"]["guard_written"]["pins"]
-    item = check.checklist_check(str(env / "bin" / "python"))
+    item = envcheck.checklist_check(str(env / "bin" / "python"))
     assert item is not None and item.id == "drift" and item.status.value == "pass"
 
     # A package added beside it: drift, a warning.
@@ -188,14 +188,14 @@ def test_check_a_real_environment_through_its_life(tmp_path: Path) -> None:
     assert out["data"]["torch"]["build_now"].startswith("the default index's build")
 
     # The checklist's item says the same.
-    res = check.checklist_check(str(env / "bin" / "python"))
+    res = envcheck.checklist_check(str(env / "bin" / "python"))
     assert res is not None and res.status.value == "fail" and "torch_replaced" in res.seen
 
 
 @pytest.mark.integration
 def test_the_checklist_item_is_absent_without_a_lock() -> None:
     # envtool's own environment was not made by envtool install
-    assert check.checklist_check(sys.executable) is None or (Path(sys.prefix) / "envtool-lock.json").is_file()
+    assert envcheck.checklist_check(sys.executable) is None or (Path(sys.prefix) / "envtool-lock.json").is_file()
 
 
 def test_pyinspect_lists_every_distribution_only_when_asked() -> None:
