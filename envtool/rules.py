@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from envtool import knowledge
+from envtool.diagnose import messages as torch_messages
 from envtool.model import Finding, GpuInfo, HostFacts, Profile, Recommendation, Severity
 from envtool.util import GIB, release_text, version_major, version_parts
 
@@ -122,22 +123,6 @@ def _driver_fix(cuda: str, os_name: str | None) -> str:
 # --------------------------------------------------------------------------- torch messages
 
 
-_TOO_OLD = re.compile(r"driver on your system is too old \(found version (\d+)\)", re.I)
-_INCOMPAT = re.compile(r"with CUDA capability sm_(\d+) is not compatible", re.I)
-_NO_KERNEL = re.compile(r"no kernel image is available", re.I)
-_NO_DRIVER = re.compile(
-    r"Found no NVIDIA driver|couldn't communicate with the NVIDIA driver|Driver/library version mismatch", re.I
-)
-_FOUND_CC = re.compile(
-    r"Found GPU\s*(\d+)\s+(.+?)\s+which is of (?:cuda|compute) capability (?:\(CC\) )?(\d+)\.(\d+)", re.I
-)
-
-
-def _cuda_from_code(code: str) -> str:
-    n = int(code)
-    return f"{n // 1000}.{(n % 1000) // 10}"
-
-
 def findings_from_messages(messages: Iterable[str], os_name: str | None = None) -> list[Finding]:
     """What torch said about itself (warnings/errors seen by the deep probe or in a pasted report)."""
     out: list[Finding] = []
@@ -149,8 +134,7 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
             out.append(f)
 
     for msg in messages:
-        if m := _TOO_OLD.search(msg):
-            cuda = _cuda_from_code(m.group(1))
+        if cuda := torch_messages.parse_driver_too_old(msg):
             add(
                 _f(
                     "driver_too_old",
@@ -160,8 +144,9 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                     + cuda,
                 )
             )
-        if (m := _INCOMPAT.search(msg)) or _NO_KERNEL.search(msg):
-            cc = f"{m.group(1)[:-1]}.{m.group(1)[-1]}" if m else None
+        incompatible = torch_messages.parse_incompatible_capability(msg)
+        if incompatible or torch_messages.says_no_kernel_image(msg):
+            cc = incompatible[1] if incompatible else None
             what = f"a GPU of compute capability {cc}" if cc else "this GPU"
             add(
                 _f(
@@ -170,7 +155,7 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                     "install a torch build that covers this GPU: run `envtool detect` for the profile that does, then `envtool install --profile auto`",
                 )
             )
-        if _NO_DRIVER.search(msg):
+        if torch_messages.says_no_driver(msg):
             add(
                 _f(
                     "no_driver",
@@ -178,7 +163,7 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                     "install or repair the NVIDIA driver (reboot after a driver update to clear a driver/library mismatch)",
                 )
             )
-        if "not compiled with CUDA enabled" in msg:
+        if torch_messages.says_cpu_build(msg):
             add(
                 _f(
                     "cpu_build_on_gpu",

@@ -19,8 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envtool import collect_env
-from envtool.collect_env import (
+from envtool.diagnose import (
     extract_torch_messages,
     facts_from_envtool_report,
     load_report,
@@ -30,6 +29,8 @@ from envtool.collect_env import (
     parse_incompatible_capability,
     parse_supported_arch_list,
 )
+from envtool.diagnose import facts as diagnose_facts
+from envtool.diagnose import lines as diagnose_lines
 from envtool.errors import BadInputError
 from envtool.model import (
     DistInfo,
@@ -47,7 +48,7 @@ from envtool.model import (
 @pytest.fixture(autouse=True)
 def _no_knowledge_table(monkeypatch: pytest.MonkeyPatch) -> None:
     # The capability table is another module's job; keep these tests independent of it.
-    monkeypatch.setattr(collect_env, "_knowledge_lookup", lambda: None)
+    monkeypatch.setattr(diagnose_facts, "_knowledge_lookup", lambda: None)
 
 
 def report_body(path: Path) -> str:
@@ -419,8 +420,8 @@ def test_merged_header_line(collect_env_fixtures: Path) -> None:
 
 
 def _is_report_line(line: str) -> bool:
-    key = collect_env._key_of(collect_env._unquote(line).strip())
-    return key in collect_env._REPORT_KEYS
+    key = diagnose_lines._key_of(diagnose_lines._unquote(line).strip())
+    return key in diagnose_lines._REPORT_KEYS
 
 
 @pytest.mark.parametrize("prefix", sorted(EXPECTED))

@@ -54,10 +54,10 @@ def _read(path: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
-    from envtool import collect_env, profiles, rules
+    from envtool import diagnose, profiles, rules
 
     text, name = _read(args.file)
-    facts = collect_env.load_report(text, name)
+    facts = diagnose.load_report(text, name)
     findings = rules.evaluate(facts)
     rec = rules.recommend(facts, profiles.load_profiles(args.profiles_dir))
     data = facts_to_data(facts)
