@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+from envtool.diagnose.forms import Told
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _NOT_COLLECTED
 from envtool.diagnose.messages import (
@@ -16,6 +18,7 @@ from envtool.diagnose.messages import (
 )
 from envtool.model import (
     DistInfo,
+    Evidence,
     GpuInfo,
     HostFacts,
     NvidiaFacts,
@@ -420,3 +423,162 @@ def _float(value: str | None) -> float | None:
         return float((value or "").strip())
     except ValueError:
         return None
+
+
+# --------------------------------------------------------------------------- free-form facts
+
+
+def merge_told(facts: HostFacts, told: Told) -> HostFacts:
+    """``facts`` with what only the free-form forms tell (the driver's CUDA, NVML's version, PCI GPUs)."""
+    nv = facts.nvidia
+    gpus = tuple(
+        replace(g, compute_capability=told.capabilities[g.index])
+        if not g.compute_capability and g.index in told.capabilities
+        else g
+        for g in nv.gpus
+    )
+    nvidia = replace(
+        nv,
+        gpus=gpus,
+        cuda_driver_version=nv.cuda_driver_version or told.cuda_driver,
+        nvml_version=nv.nvml_version or told.nvml_library,
+        hardware_present=True if (gpus or told.pci_gpus or nv.hardware_present) else None,
+    )
+    system = facts.system
+    if told.windows and system.os_name is None:
+        system = replace(system, os_name="Windows")
+    return replace(facts, nvidia=nvidia, system=system)
+
+
+def _find_line(lines: Sequence[str], origin: Sequence[int], needle: str) -> tuple[int, str] | None:
+    if not needle:
+        return None
+    for i, line in enumerate(lines):
+        if needle in line:
+            return (origin[i] if i < len(origin) else i + 1), line.strip()[:300]
+    return None
+
+
+_CPU_BUILD_NONE = re.compile(r"^\s*CUDA used to build PyTorch:\s*None\s*$")
+
+
+def _cpu_signs(
+    facts: HostFacts, rep: _Report, lines: Sequence[str], origin: Sequence[int], signs: dict[str, list[Evidence]]
+) -> None:
+    """Positive signs of a CPU-only torch (a ``+cpu`` tag, a conda ``cpu`` build, ``cpuonly``, a None CUDA build).
+
+    A version without a local tag is no sign: conda, source and pre-1.x pip builds carry none.
+    """
+    out = signs.setdefault("cpu_build", [])
+
+    def add(needle: str) -> None:
+        hit = _find_line(lines, origin, needle)
+        if hit and all(e.line != hit[0] for e in out):
+            out.append(Evidence(line=hit[0], text=hit[1]))
+
+    py = facts.python
+    for t in (py.torch, *py.torch_installs):
+        if t is not None and t.version.partition("+")[2].lower().startswith("cpu"):
+            add(t.version)
+    for name, version, build in rep.conda:
+        b = build.lower()
+        if (
+            (name in _CONDA_TORCH and "cpu" in b.split("_"))
+            or name == "cpuonly"
+            or (name == "pytorch-mutex" and b == "cpu")
+        ):
+            add(build if build else version)
+    if not (facts.python.torch and facts.python.torch.hip):
+        for i, line in enumerate(lines):
+            if "CUDA used to build" in line and _CPU_BUILD_NONE.match(line):
+                out.append(Evidence(line=origin[i] if i < len(origin) else i + 1, text=line.strip()))
+                break
+    if not out:
+        del signs["cpu_build"]
+
+
+def _fact_signs(
+    facts: HostFacts, lines: Sequence[str], origin: Sequence[int], signs: dict[str, list[Evidence]]
+) -> None:
+    """The lines that state the driver, the GPUs, torch and the nvidia-* wheels, where no form marked them."""
+
+    def mark(topic: str, needle: str | None) -> None:
+        if not needle:
+            return
+        hit = _find_line(lines, origin, needle)
+        lst = signs.setdefault(topic, [])
+        if hit and len(lst) < 8 and all(e.line != hit[0] for e in lst):
+            lst.append(Evidence(line=hit[0], text=hit[1]))
+        if not lst:
+            del signs[topic]
+
+    nv = facts.nvidia
+    if "driver" not in signs:
+        mark("driver", nv.driver_version)
+    if "gpu" not in signs:
+        for g in nv.gpus[:8]:
+            mark("gpu", g.name)
+    py = facts.python
+    if "torch" not in signs and py.torch:
+        mark("torch", py.torch.version)
+    if len(py.torch_installs) > 1:
+        for t in py.torch_installs[:8]:
+            mark("torch_installs", t.version)
+    majors = {d.name.rpartition("-cu")[2] for d in py.nvidia_wheels if "-cu" in d.name}
+    if len(majors) > 1:
+        for d in py.nvidia_wheels[:16]:
+            if "-cu" in d.name:
+                mark("wheels", d.name)
+
+
+def _told_rows(
+    facts: HostFacts, signs: Mapping[str, Sequence[Evidence]], lines: Sequence[str], origin: Sequence[int]
+) -> tuple[tuple[str, str, int | None], ...]:
+    """(what, value, line) for each thing the paste stated, and nothing it did not."""
+    rows: list[tuple[str, str, int | None]] = []
+
+    def line_of(topic: str, value: str) -> int | None:
+        ev = signs.get(topic)
+        if ev:
+            return ev[0].line
+        hit = _find_line(lines, origin, value)
+        return hit[0] if hit else None
+
+    nv = facts.nvidia
+    if nv.driver_version:
+        rows.append(("NVIDIA driver", nv.driver_version, line_of("driver", nv.driver_version)))
+    if nv.cuda_driver_version:
+        rows.append(("driver's CUDA", nv.cuda_driver_version, line_of("cuda_driver", nv.cuda_driver_version)))
+    if nv.nvml_version:
+        rows.append(("NVML library", nv.nvml_version, line_of("nvml_library", nv.nvml_version)))
+    for g in nv.gpus:
+        label = (g.name or "an NVIDIA GPU") + (
+            f" (compute capability {g.compute_capability})" if g.compute_capability else ""
+        )
+        rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
+    if not nv.gpus and nv.hardware_present:
+        rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+    py = facts.python
+    for t in py.torch_installs or ((py.torch,) if py.torch else ()):
+        build = f"CUDA {t.cuda}" if t.cuda else f"ROCm {t.hip}" if t.hip else "build not stated"
+        rows.append(("torch", f"{t.version} ({build})", line_of("torch", t.version)))
+    rt = facts.torch_runtime
+    if rt is not None and rt.cuda_available is not None:
+        rows.append(("CUDA available", str(rt.cuda_available), line_of("cuda_available", "vailable")))
+    if rt is not None and rt.cudnn:
+        rows.append(("cuDNN", rt.cudnn, line_of("cudnn", rt.cudnn)))
+    for d in py.nvidia_wheels:
+        rows.append(("wheel", f"{d.name} {d.version}", line_of("", d.name)))
+    if facts.toolkit.nvcc_version:
+        rows.append(("nvcc", facts.toolkit.nvcc_version, line_of("nvcc", "release " + facts.toolkit.nvcc_version)))
+    if py.version:
+        rows.append(("Python", py.version, line_of("", py.version)))
+    if facts.system.os_pretty or facts.system.os_name:
+        rows.append(("OS", facts.system.os_pretty or facts.system.os_name or "", None))
+    packages = signs.get("system_packages") or ()
+    if packages:
+        rows.append(("system packages", "NVIDIA/CUDA packages are listed", packages[0].line))
+    for topic, ev in signs.items():
+        if topic.startswith("msg:") and ev:
+            rows.append(("message", ev[0].text[:160], ev[0].line))
+    return tuple(rows)

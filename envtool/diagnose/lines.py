@@ -74,37 +74,78 @@ _NOT_COLLECTED = frozenset({"", "n/a", "none", "no cuda", "could not collect", "
 
 
 def _clean_lines(text: str) -> list[str]:
-    """The text's lines without the wrapping people add around a pasted report.
+    """The text's lines without the wrapping people add around a pasted report (see :func:`clean_numbered`)."""
+    return clean_numbered(text)[0]
 
-    Drops ``> `` quote markers and leading HTML tags, blanks code-fence lines, and splits a
-    header merged with the first field ("Collecting environment information...   PyTorch
-    version: ..."). Indentation inside a line is kept (wrapped warnings use it).
+
+def clean_numbered(text: str) -> tuple[list[str], list[int]]:
+    """The text's lines without the wrapping people add, and the 1-based line number each came from.
+
+    Drops ``> `` quote markers, log prefixes (timestamps, journald, docker-compose, ``[rank0]:``,
+    CI task tags) and leading HTML tags, blanks code-fence lines (keeping text glued to a fence),
+    and splits a header merged with the first field ("Collecting environment information...
+    PyTorch version: ..."). Indentation inside a line is kept (wrapped warnings use it). A
+    carriage return (a progress bar redrawn in place) splits a line but not its number.
     """
     if text.startswith("\ufeff"):
         text = text[1:]
     out: list[str] = []
-    for line in text.splitlines():
-        line = _unquote(line)
+    origin: list[int] = []
+    for number, physical in enumerate(text.split("\n"), 1):
+        for part in physical.splitlines() or [""]:
+            for line in _clean_one(part):
+                out.append(line)
+                origin.append(number)
+    return out, origin
+
+
+def _clean_one(line: str) -> list[str]:
+    line = _strip_log_prefix(_unquote(line))
+    s = line.strip()
+    if s.startswith("```") or s.startswith("~~~"):
+        # "```python" opens a block; "```NVIDIA GeForce RTX 5090 with ..." is text glued to it.
+        rest = s.lstrip("`~")
+        return [rest] if " " in rest.strip() else [""]
+    if s.startswith("<"):
+        line = _drop_html_tags(line)
         s = line.strip()
-        if s.startswith("```") or s.startswith("~~~"):
-            out.append("")
-            continue
-        if s.startswith("<"):
-            line = _drop_html_tags(line)
-            s = line.strip()
-        if "nvironment" in s and s.startswith("Collecting"):
-            m = _HEADER.match(s)
-            if m:
-                out.append(s[: m.end()])
-                rest = s[m.end() :].strip()
-                if rest:
-                    out.append(rest)
-                continue
-        # A closing fence glued to the last line ("[conda] Could not collect```").
-        if s.endswith("```"):
-            line = line.rstrip().rstrip("`")
-        out.append(line)
-    return out
+    if "nvironment" in s and s.startswith("Collecting"):
+        m = _HEADER.match(s)
+        if m:
+            rest = s[m.end() :].strip()
+            return [s[: m.end()], rest] if rest else [s[: m.end()]]
+    # A closing fence glued to the last line ("[conda] Could not collect```").
+    if s.endswith("```"):
+        line = line.rstrip().rstrip("`")
+    if "\uff1a" in line:  # a full-width colon, as typed in Chinese and Japanese text
+        line = line.replace("\uff1a", ": ")
+    return [line]
+
+
+# Log prefixes, each anchored at the start and bounded, so stripping stays linear.
+_LOG_PREFIXES = (
+    re.compile(r"\[task [^\]]{0,80}\]\s*(?:\[[\w().:-]{1,40}\]\s*){0,4}"),  # CI task logs, with their tags
+    re.compile(r"\[rank\d{1,5}\]:\s?"),  # torch.distributed's per-rank prefix
+    re.compile(r"\[\s{0,8}\d{1,10}\.\d{1,9}\]\s?"),  # dmesg
+    re.compile(r"\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]?\s+"),
+    re.compile(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S{1,80} [\w.@/-]{1,80}(?:\[\d{1,10}\])?:\s"),  # journald
+    re.compile(r"[a-z0-9][\w.-]{0,80}[_-]\d{1,4}\s+\|\s?"),  # docker-compose "service_1  | "
+)
+
+
+def _strip_log_prefix(line: str) -> str:
+    head = line.lstrip()
+    if not head or not (head[0] in "[" or head[0].isalnum()):
+        return line
+    for _ in range(3):
+        for rx in _LOG_PREFIXES:
+            m = rx.match(head)
+            if m and m.end() > 0:
+                head = head[m.end() :]
+                break
+        else:
+            break
+    return head if len(head) != len(line.lstrip()) else line
 
 
 def _unquote(line: str) -> str:

@@ -146,6 +146,59 @@ _KINDS: tuple[_Kind, ...] = (
     # (pytorch/pytorch#104259, pytorch/pytorch#165812 for libcudnn.so.9).
     _Kind("undefined_symbol", ("undefined symbol: ",), (), re.compile(r".")),
     _Kind("missing_library", ("cannot open shared object file",), (), re.compile(r".")),
+    # nvidia-smi's own errors (nvidia-smi(1); pytorch/pytorch#163658 for "No devices were found").
+    _Kind(
+        "smi_no_driver",
+        ("couldn't communicate with the NVIDIA driver",),
+        ("NVIDIA-SMI has failed",),
+        re.compile(r"NVIDIA driver\b"),
+    ),
+    _Kind("smi_no_devices", ("No devices were found",), (), re.compile(r".")),
+    # cudaErrorUnknown as torch raises it: "CUDA unknown error - this may be due to an incorrectly
+    # set up environment, e.g. changing env variable CUDA_VISIBLE_DEVICES after program start.
+    # Setting the available devices to be zero." (c10/cuda/CUDAFunctions.cpp), and the plain
+    # "CUDA error: unknown error" of a failed kernel launch.
+    _Kind(
+        "cuda_unknown",
+        ("CUDA unknown error", "CUDA error: unknown error"),
+        ("CUDA unknown error", "CUDA error: "),
+        re.compile(r"to be zero\.?|unknown error\s*$"),
+    ),
+    # cudaErrorSystemNotReady (802), outside the cudaGetDeviceCount wording above.
+    _Kind(
+        "not_initialized",
+        ("system not yet initialized",),
+        ("CUDA error: ", "cudaGetDeviceCount"),
+        re.compile(r"."),
+        unless=("Unexpected error from cudaGetDeviceCount",),
+    ),
+    # cudaErrorDevicesUnavailable (46): "CUDA error: CUDA-capable device(s) is/are busy or
+    # unavailable" (modelscope/ms-swift#5118), older "all CUDA-capable devices are busy or unavailable".
+    _Kind(
+        "device_busy",
+        ("busy or unavailable",),
+        ("CUDA error: ", "all CUDA-capable", "CUDA-capable"),
+        re.compile(r"unavailable"),
+    ),
+    # cudaErrorNoDevice (100).
+    _Kind(
+        "no_device",
+        ("no CUDA-capable device is detected",),
+        ("CUDA error: ", "no CUDA-capable"),
+        re.compile(r"detected"),
+    ),
+    # torch/backends/cudnn/__init__.py _init: "cuDNN version incompatibility: PyTorch was compiled
+    # against (8, 3, 2) but linked against (8, 0, 3)" (pytorch/pytorch#80637), reworded in #80877
+    # to "... but found runtime version (8, 6, 0) ...".
+    _Kind(
+        "cudnn_incompat",
+        ("cuDNN version incompatibility",),
+        ("cuDNN version incompatibility",),
+        re.compile(r"(?:linked against|runtime version) \(\d+, \d+, \d+\)"),
+    ),
+    # docker without the NVIDIA container toolkit: 'could not select device driver "" with
+    # capabilities: [[gpu]]' (docker's daemon error for --gpus).
+    _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
 )
 
 _ALL_TRIGGERS: tuple[str, ...] = tuple(t for k in _KINDS for t in k.triggers)
@@ -177,11 +230,16 @@ def extract_torch_messages(text: str) -> tuple[str, ...]:
 
 
 def _messages_from_lines(lines: Sequence[str], raw: str) -> list[str]:
+    return [msg for _, _, msg in numbered_messages(lines, raw)]
+
+
+def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, str]]:
+    """(index of the line it starts on, its kind, the joined message) for each torch/CUDA message in ``lines``."""
     # Only kinds whose trigger occurs at all are looked for, line by line.
     kinds = [k for k in _KINDS if any(t in raw for t in k.triggers)]
     if not kinds:
         return []
-    out: list[str] = []
+    out: list[tuple[int, str, str]] = []
     seen: set[str] = set()
     i = 0
     n = len(lines)
@@ -206,7 +264,7 @@ def _messages_from_lines(lines: Sequence[str], raw: str) -> list[str]:
             msg = _trim_tail(" ".join(msg.split()))
             if msg and msg not in seen:
                 seen.add(msg)
-                out.append(msg)
+                out.append((i, kind.name, msg))
         i += 1 + consumed
     return out
 
@@ -379,3 +437,58 @@ def says_no_driver(msg: str) -> bool:
 def says_cpu_build(msg: str) -> bool:
     """torch's "Torch not compiled with CUDA enabled": a CPU-only build."""
     return _CPU_BUILD.search(msg[:_MAX_MESSAGE]) is not None
+
+
+_GPU_TOO_OLD = re.compile(r"no longer supports this GPU because it is too old|which is of cuda capability", re.I)
+_NO_KERNELS_FOR = re.compile(
+    r"which is of compute capability \(CC\)\s*(?P<cc>\d+\.\d+)\.?.{0,200}?"
+    r"(?:torch==(?P<torch>\d[\w.+]*?)\.?\s)?(?:does not include kernels|supports hardware CC)",
+    re.I,
+)
+_TORCH_PIN = re.compile(r"torch==(\d[\w.+]*\w)")
+
+
+def says_gpu_too_old(msg: str) -> bool:
+    """torch's "Found GPU0 ... which is of cuda capability 3.0 ... no longer supports this GPU because it is too old".
+
+    Also read with the ``%d``/``%s`` placeholders left unfilled, as some builds print it.
+    """
+    return _GPU_TOO_OLD.search(msg[:_MAX_MESSAGE]) is not None
+
+
+def parse_unsupported_code(msg: str) -> tuple[str | None, str | None] | None:
+    """(capability, the torch it names) from torch 2.10+'s "... which is of compute capability (CC) 12.1"
+    warning ("Your installed torch==2.13.0+cu130 does not include kernels for this GPU"); ``None`` otherwise."""
+    msg = msg[:_MAX_MESSAGE]
+    if "which is of compute capability (CC)" not in msg:
+        return None
+    m = re.search(r"capability \(CC\)\s*(\d+\.\d+)", msg)
+    pin = _TORCH_PIN.search(msg)
+    return (m.group(1) if m else None), (pin.group(1) if pin else None)
+
+
+def parse_cudnn_incompat(msg: str) -> tuple[str, str] | None:
+    """(the cuDNN torch was built with, the one it loaded) from torch's "cuDNN version incompatibility"."""
+    m = re.search(
+        r"compiled against \((\d+), (\d+), (\d+)\) but (?:linked against|found runtime version)"
+        r" \((\d+), (\d+), (\d+)\)",
+        msg[:_MAX_MESSAGE],
+    )
+    if not m:
+        return None
+    g = m.groups()
+    return ".".join(g[:3]), ".".join(g[3:])
+
+
+def missing_library(msg: str) -> str | None:
+    """The library the loader could not find: "libcuda.so" in "...Error: libcuda.so: cannot open shared object file"."""
+    m = re.search(r"([\w.+-]+\.so[\w.]*): cannot open shared object file", msg[:_MAX_MESSAGE])
+    return m.group(1) if m else None
+
+
+_CUDA_LIB = re.compile(r"cuda|cudnn|cublas|cupti|nccl|nvrtc|cusparse|cufft|curand|cusolver|nvjitlink", re.I)
+
+
+def cuda_library_named(msg: str) -> bool:
+    """The loader message is about a CUDA library (not, say, a missing libGL)."""
+    return _CUDA_LIB.search(msg[:_MAX_MESSAGE]) is not None
