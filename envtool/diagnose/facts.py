@@ -171,7 +171,8 @@ def _driver_version(value: str | None) -> str | None:
     v = _collected(value)
     if not v:
         return None
-    m = re.match(r"(\d+(?:\.\d+){1,3})", v)
+    # "535.54.03", and the bare branch people type ("Driver Version: 535").
+    m = re.match(r"(\d+(?:\.\d+){1,3}|\d{3}(?![\d.]))", v)
     return m.group(1) if m else None
 
 
@@ -444,10 +445,13 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
         nvml_version=nv.nvml_version or told.nvml_library,
         hardware_present=True if (gpus or told.pci_gpus or nv.hardware_present) else None,
     )
+    python = facts.python
+    if python.torch is None and len(python.torch_installs) == 1 and told.packages:
+        python = replace(python, torch=python.torch_installs[0])  # a package list names the one torch there is
     system = facts.system
     if told.windows and system.os_name is None:
         system = replace(system, os_name="Windows")
-    return replace(facts, nvidia=nvidia, system=system)
+    return replace(facts, nvidia=nvidia, system=system, python=python)
 
 
 def _find_line(lines: Sequence[str], origin: Sequence[int], needle: str) -> tuple[int, str] | None:

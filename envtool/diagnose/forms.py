@@ -84,7 +84,7 @@ def plain(line: str) -> str:
         s = s[m.end() :]
     if s.startswith("`") and s.endswith("`") and len(s) > 1:
         s = s.strip("`").strip()
-    return s.replace("**", "").replace("__", "")
+    return s.replace("**", "")
 
 
 def _value(text: str) -> str:
@@ -231,12 +231,12 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         if ld_next:
             ld_next = False
             if "/" in s and " " not in s:
-                _read_ld_path(told, s, number)
+                _read_ld_path(told, s, number, s)
         if "$LD_LIBRARY_PATH" in s and "echo" in s:
             ld_next = True
         m = _LD_PATH.search(s)
         if m:
-            _read_ld_path(told, m.group(1), number)
+            _read_ld_path(told, m.group(1), number, s)
         _read_packages(told, s, number)
         _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
@@ -386,10 +386,10 @@ def _read_system(told: Told, s: str, number: int) -> None:
             told.sign("driver_package", number, s)
 
 
-def _read_ld_path(told: Told, value: str, number: int) -> None:
+def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
     entries = [e for e in value.split(":") if e]
     if any(_SYSTEM_CUDA_DIR.search(e + "/") and "site-packages" not in e for e in entries):
-        told.sign("ld_library_path", number, f"LD_LIBRARY_PATH={value}")
+        told.sign("ld_library_path", number, line)
 
 
 def _read_packages(told: Told, s: str, number: int) -> None:
