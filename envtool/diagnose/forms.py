@@ -65,6 +65,7 @@ _PROMPTS = (
     re.compile(r"[$#%❯➜]\s?(?=\S)"),
     re.compile(r"\++ (?=\S)"),  # bash xtrace
 )
+_PROMPT_FIRST = frozenset("└┌([$#%❯➜+>.IP")
 _BULLET = re.compile(r"(?:[-*+•]|\d{1,2}[.)])\s+")
 
 
@@ -72,6 +73,8 @@ def plain(line: str) -> str:
     """One line without prompts, bullets, markdown emphasis and wrapping backticks."""
     s = line[:_MAX_LINE].strip()
     for _ in range(2):
+        if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
+            break
         for rx in _PROMPTS:
             m = rx.match(s)
             if m and m.end() < len(s):
@@ -142,6 +145,7 @@ _INTERESTING = re.compile(
     r"^(?:torch|pytorch|pytorch-cuda|pytorch-mutex|pytorch-nightly|cpuonly|cudatoolkit|torchvision|transformers"
     r"|pynvml|nvidia-ml-py|nvidia-[\w-]+)$"
 )
+_PACKAGE_FIRST = ("torch", "pytorch", "nvidia", "cpuonly", "cudatoolkit", "transformers", "pynvml")
 _WHEEL = re.compile(r"/(?:whl/(?:nightly/)?(cu\d{2,3}|cpu|rocm[\d.]+)/)?torch-(\d[\w.]*?)(?:(?:%2B|\+)([\w.]+))?-cp\d")
 
 # --------------------------------------------------------------------------- REPL and key/value lines
@@ -177,6 +181,22 @@ _WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
 
+# A line none of the readers below could use holds none of these (lower case), nor starts with one
+# of _RELEVANT_STARTS. Plain substring tests: a regex alternation of them costs several times more.
+_RELEVANT = (
+    "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
+    "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
+    "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
+    "pynvml", "kmod-", "graphics", "video card", "显卡", "compute_", "index", "name", "uuid", "pci", "memory",
+)  # fmt: skip
+_RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
+
+
+def _relevant(line: str) -> bool:
+    low = line.lower()
+    return any(k in low for k in _RELEVANT) or low.lstrip().startswith(_RELEVANT_STARTS)
+
+
 def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     """Every free-form fact and sign in the cleaned ``lines`` (``origin`` gives each one's line number)."""
     told = Told()
@@ -187,6 +207,9 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     in_display = False
     product: str | None = None
     for idx, raw in enumerate(lines):
+        if expr_pending is None and csv_header is None and not ld_next and not in_display:
+            if not _relevant(raw):
+                continue  # most lines of a long log: one scan in C instead of every reader
         number = origin[idx] if idx < len(origin) else idx + 1
         s = plain(raw)
         if not s:
@@ -197,7 +220,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             expr_pending = None
             if not _EXPR.search(s) and _take_values(told, exprs, s, number, at):
                 continue
-        found = _EXPR.findall(s)
+        found = _EXPR.findall(s) if "torch." in s else []
         if found:
             tail = s[s.rfind(found[-1]) + len(found[-1]) :]
             m = _SAME_LINE_VALUE.match(tail.strip())
@@ -213,10 +236,11 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 csv_rows += 1
                 continue
             csv_header = None
-        cells = [c.strip().split(" ")[0] for c in s.split(",")]
-        if len(cells) >= 2 and set(cells) <= _CSV_FIELDS:
-            csv_header, csv_rows = cells, 0
-            continue
+        if "," in s and s[:1].islower():
+            cells = [c.strip().split(" ")[0] for c in s.split(",")]
+            if len(cells) >= 2 and set(cells) <= _CSV_FIELDS:
+                csv_header, csv_rows = cells, 0
+                continue
         _read_system(told, s, number)
         # lshw: "*-display" opens a block whose "product:" names the GPU once "vendor:" says NVIDIA.
         if s.startswith("*-display"):
@@ -234,9 +258,10 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 _read_ld_path(told, s, number, s)
         if "$LD_LIBRARY_PATH" in s and "echo" in s:
             ld_next = True
-        m = _LD_PATH.search(s)
-        if m:
-            _read_ld_path(told, m.group(1), number, s)
+        if "LD_LIBRARY_PATH" in s:
+            m = _LD_PATH.search(s)
+            if m:
+                _read_ld_path(told, m.group(1), number, s)
         _read_packages(told, s, number)
         _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
@@ -400,7 +425,7 @@ def _read_packages(told: Told, s: str, number: int) -> None:
             tag = m.group(3) or m.group(1)
             told.packages.append(("torch", version + (f"+{tag}" if tag else ""), "", number))
             return
-    if len(s) > 400 or s.startswith("["):
+    if len(s) > 400 or not s.startswith(_PACKAGE_FIRST):
         return
     m = _PKG_EQ.match(s)
     if m and _INTERESTING.match(_dist(m.group(1))):
@@ -458,11 +483,15 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         if m:
             told.nvcc = told.nvcc or m.group(1)
             told.sign("nvcc", number, s)
-    if _COMPOSE.search(s) or _CONTAINER_PROMPT.search(raw.strip()):
+    if (
+        s.startswith(("Creating", "Starting", "Recreating", "Attaching")) or "exited with code" in s
+    ) and _COMPOSE.search(s):
         told.sign("container", number, s)
-    if _DOCKER_RUN.search(s):
+    if ("root@" in raw or "/.dockerenv" in raw) and _CONTAINER_PROMPT.search(raw.strip()):
+        told.sign("container", number, s)
+    if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
         told.sign("container_run_gpu" if _GPU_FLAG.search(s) else "container_run_no_gpu", number, s)
-    if _GPU_REQUEST.search(s):
+    if ("gpu" in s or "nvidia" in s) and _GPU_REQUEST.search(s):
         told.sign("container_gpu_requested", number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)

@@ -92,11 +92,15 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     out: list[str] = []
     origin: list[int] = []
     for number, physical in enumerate(text.split("\n"), 1):
-        for part in physical.splitlines() or [""]:
+        for part in physical.splitlines() if _OTHER_BREAKS.search(physical) else (physical,):
             for line in _clean_one(part):
                 out.append(line)
                 origin.append(number)
     return out, origin
+
+
+# What str.splitlines() also breaks at besides "\n" (a lone "\r" above all: progress bars).
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 
 
 def _clean_one(line: str) -> list[str]:
@@ -123,22 +127,31 @@ def _clean_one(line: str) -> list[str]:
 
 
 # Log prefixes, each anchored at the start and bounded, so stripping stays linear.
-_LOG_PREFIXES = (
-    re.compile(r"\[task [^\]]{0,80}\]\s*(?:\[[\w().:-]{1,40}\]\s*){0,4}"),  # CI task logs, with their tags
-    re.compile(r"\[rank\d{1,5}\]:\s?"),  # torch.distributed's per-rank prefix
-    re.compile(r"\[\s{0,8}\d{1,10}\.\d{1,9}\]\s?"),  # dmesg
-    re.compile(r"\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]?\s+"),
-    re.compile(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S{1,80} [\w.@/-]{1,80}(?:\[\d{1,10}\])?:\s"),  # journald
-    re.compile(r"[a-z0-9][\w.-]{0,80}[_-]\d{1,4}\s+\|\s?"),  # docker-compose "service_1  | "
-)
+_TASK = re.compile(r"\[task [^\]]{0,80}\]\s*(?:\[[\w().:-]{1,40}\]\s*){0,4}")  # CI task logs, with their tags
+_RANK = re.compile(r"\[rank\d{1,5}\]:\s?")  # torch.distributed's per-rank prefix
+_DMESG = re.compile(r"\[\s{0,8}\d{1,10}\.\d{1,9}\]\s?")
+_ISO = re.compile(r"\[?\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]?\s+")
+_JOURNALD = re.compile(r"[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S{1,80} [\w.@/-]{1,80}(?:\[\d{1,10}\])?:\s")
+_COMPOSE = re.compile(r"[a-z0-9][\w.-]{0,80}[_-]\d{1,4}\s+\|\s?")  # docker-compose "service_1  | "
 
 
 def _strip_log_prefix(line: str) -> str:
     head = line.lstrip()
-    if not head or not (head[0] in "[" or head[0].isalnum()):
-        return line
     for _ in range(3):
-        for rx in _LOG_PREFIXES:
+        if not head:
+            break
+        first = head[0]
+        if first == "[":
+            rxs: tuple[re.Pattern[str], ...] = (_TASK, _RANK, _DMESG, _ISO)
+        elif first.isdigit():
+            rxs = (_ISO, _COMPOSE)
+        elif first.isupper() and head[3:4] == " ":
+            rxs = (_JOURNALD,)
+        elif first.isalnum() and "| " in head[:90]:
+            rxs = (_COMPOSE,)
+        else:
+            break
+        for rx in rxs:
             m = rx.match(head)
             if m and m.end() > 0:
                 head = head[m.end() :]

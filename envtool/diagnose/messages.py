@@ -241,10 +241,15 @@ def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, st
         return []
     out: list[tuple[int, str, str]] = []
     seen: set[str] = set()
+    # One scan per line for any trigger; the kinds are looked at only on the lines that hold one.
+    any_trigger = re.compile("|".join(re.escape(t) for k in kinds for t in k.triggers))
     i = 0
     n = len(lines)
     while i < n:
         line = lines[i][:_MAX_LINE]
+        if any_trigger.search(line) is None:
+            i += 1
+            continue
         hits = _hits_in_line(line, kinds)
         if not hits:
             i += 1
