@@ -42,7 +42,8 @@ paste = read_paste(text)
 rules.diagnose_paste(paste.facts, paste.signs)
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
-print(json.dumps({"seconds": best, "cpu_seconds": cpu, "py_peak": peak, "rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": best, "cpu_seconds": cpu, "py_peak": peak, "rss_kib": rss,
                   "lines": text.count("\n"), "findings": len(findings), "cause": verdict["cause"]}))
 """
 
@@ -81,7 +82,7 @@ def main() -> int:
         f"best of {args.rounds}"
     )
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        prev = None
+        prev, prev_size = 0.0, 1
         for size in (int(s) for s in args.sizes.split(",")):
             text = (corpus * (size // len(corpus) + 1))[:size]
             path = Path(tmp) / f"paste-{size}.txt"
@@ -98,7 +99,8 @@ def main() -> int:
             scale = f"  x{r['seconds'] / prev:.1f} time for x{size / prev_size:.0f} input" if prev else ""
             print(
                 f"{size / 1e6:8.2f} MB  {r['lines']:8d} lines  wall {r['seconds'] * 1000:8.1f} ms  "
-                f"CPU {r['cpu_seconds'] * 1000:8.1f} ms ({per_mb * 1000:6.1f} ms/MB wall)  Python peak {r['py_peak'] / 2**20:7.1f} MiB  "
+                f"CPU {r['cpu_seconds'] * 1000:8.1f} ms ({per_mb * 1000:6.1f} ms/MB wall)  "
+                f"Python peak {r['py_peak'] / 2**20:7.1f} MiB  "
                 f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  verdict {r['cause']}{scale}"
             )
             prev, prev_size = r["seconds"], size

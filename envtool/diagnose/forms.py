@@ -207,9 +207,9 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     in_display = False
     product: str | None = None
     for idx, raw in enumerate(lines):
-        if expr_pending is None and csv_header is None and not ld_next and not in_display:
-            if not _relevant(raw):
-                continue  # most lines of a long log: one scan in C instead of every reader
+        stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
+        if stateless and not _relevant(raw):
+            continue  # most lines of a long log: a few substring tests instead of every reader
         number = origin[idx] if idx < len(origin) else idx + 1
         s = plain(raw)
         if not s:
