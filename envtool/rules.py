@@ -921,7 +921,10 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     cpu = ev("cpu_build", "msg:not_compiled_with_cuda")
     if cpu:
         fix = "install a CUDA build of torch: `envtool install --profile auto`"
-        if signs.get("msg:not_compiled_with_cuda") and not gpu_named:
+        passive = all(e.text.startswith("CUDA used to build PyTorch") for e in cpu)
+        if facts.system.os_name == "Darwin" or (passive and not gpu_named):
+            pass  # no NVIDIA GPU on a Mac; a collect_env field alone on a box with no GPU named says nothing
+        elif signs.get("msg:not_compiled_with_cuda") and not gpu_named:
             # The program asked for CUDA and torch refused: that line is the failure itself.
             add(
                 "cpu_build_on_gpu",
@@ -975,6 +978,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         for e in ev("msg:missing_library")
         if torch_messages.cuda_library_named(e.text)
         and not (torch_messages.missing_library(e.text) or "").startswith("libcuda.")
+        # a CPU build has no libtorch_cuda.so: that is the CPU build's finding, not a second one
+        and not (cpu and (torch_messages.missing_library(e.text) or "").startswith("libtorch_cuda"))
     )
     if missing and not any(f.id == "conflicting_installs" for f in out):
         lib = torch_messages.missing_library(missing[0].text) or "a CUDA library"

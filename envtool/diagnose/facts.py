@@ -10,7 +10,7 @@ from typing import Any
 
 from envtool.diagnose.forms import Told
 from envtool.diagnose.grammar import _Report
-from envtool.diagnose.lines import _NOT_COLLECTED
+from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
     parse_found_gpu_capability,
     parse_incompatible_capability,
@@ -455,12 +455,24 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
 
 
 def _find_line(lines: Sequence[str], origin: Sequence[int], needle: str) -> tuple[int, str] | None:
+    """The first line that states ``needle``: a line of the report's own shape (a known key, a package line,
+    a table row) before any other mention, such as prose or a note about the report."""
     if not needle:
         return None
+    first: tuple[int, str] | None = None
     for i, line in enumerate(lines):
         if needle in line:
-            return (origin[i] if i < len(origin) else i + 1), line.strip()[:300]
-    return None
+            hit = (origin[i] if i < len(origin) else i + 1), line.strip()[:300]
+            s = line.strip()
+            key = _key_of(s)
+            if (
+                (key is not None and key in _KEYS)
+                or s.startswith(("[pip", "[conda]", "|", "GPU "))
+                or s.find(needle) < 40
+            ):
+                return hit
+            first = first or hit
+    return first
 
 
 _CPU_BUILD_NONE = re.compile(r"^\s*CUDA used to build PyTorch:\s*None\s*$")
