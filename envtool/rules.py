@@ -726,12 +726,11 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], dict[
 
 def _verdict(findings: Sequence[Finding], facts: HostFacts) -> dict[str, str | None]:
     causes = [f for f in findings if f.id in CAUSE_ORDER and f.severity != Severity.INFO]
-    if causes and causes[0].severity == Severity.ERROR:
-        top = causes[0]
-        return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": None}
     if causes:
         top = causes[0]
         settle = top.fix.rpartition("to settle it, run `")[2].rstrip("`") if "to settle it" in top.fix else None
+        if top.severity == Severity.ERROR:
+            return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle}
         return {"cause": top.id, "summary": f"likely cause (thin evidence): {top.message}", "settle": settle}
     settle = None
     if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present):
