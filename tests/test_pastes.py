@@ -11,6 +11,7 @@ import io
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -430,7 +431,7 @@ def test_library_and_device_messages(text: str, cause: str) -> None:
         lambda t: t.replace("\n", "\r\n"),
     ],
 )
-def test_wrapped_pastes_keep_cause_and_line_numbers(wrap) -> None:  # type: ignore[no-untyped-def]
+def test_wrapped_pastes_keep_cause_and_line_numbers(wrap: Callable[[str], str]) -> None:
     base = "RuntimeError: CUDA error: CUDA-capable device(s) is/are busy or unavailable\n" + BANNER_2020
     text = wrap(base)
     findings, verdict = _judge(text)
@@ -515,3 +516,23 @@ def test_fuzz_pastes_never_raise(i: int, j: int, cut: float, width: int, prefix:
     for f in findings:
         if f.severity == Severity.ERROR:
             assert f.evidence
+
+
+def test_driver_too_old_from_a_banner_and_the_repl() -> None:
+    text = "| NVIDIA-SMI 470.82.01    Driver Version: 470.82.01    CUDA Version: 11.4     |\n>>> torch.__version__\n"
+    text += "'2.1.0+cu121'\n"
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "driver_too_old" and [e.line for e in findings[0].evidence] == [1, 3]
+
+
+def test_minor_version_compatibility_is_honoured() -> None:
+    # A CUDA 12.4 driver runs a cu129 build (same major, driver >= 525): sgl-project/sglang#14665.
+    text = "CUDA Driver Version: 550.127.05\nPyTorch: 2.8.0+cu129\nGPU 0,1: NVIDIA H100 NVL\n"
+    findings, verdict = _judge(text)
+    assert "driver_too_old" not in [f.id for f in findings] and verdict["cause"] is None
+
+
+def test_a_gpu_named_anywhere_against_the_build() -> None:
+    text = "GPU models and configuration: GPU 0: NVIDIA GeForce RTX 5090\nPyTorch version: 2.4.0+cu121\n"
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "arch_unsupported" and [e.line for e in findings[0].evidence] == [1, 2]

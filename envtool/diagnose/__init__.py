@@ -33,6 +33,7 @@ from envtool.diagnose.facts import (
     _fact_signs,
     _facts_from_report,
     _lists_torch,
+    _local_tag_build,
     _told_rows,
     merge_told,
 )
@@ -159,6 +160,11 @@ def _inject(rep: _Report, told: Told) -> None:
         f["torch_version"] = told.torch
     if told.torch_cuda and "cuda_build" not in f:
         f["cuda_build"] = told.torch_cuda
+    tag_cuda, tag_hip = _local_tag_build(f.get("torch_version") or "")
+    if tag_cuda and "cuda_build" not in f:
+        f["cuda_build"] = tag_cuda  # "+cu121" is the build when no "CUDA used to build" line says it
+    if tag_hip and "hip_build" not in f:
+        f["hip_build"] = tag_hip
     if told.cuda_available is not None and "cuda_available" not in f:
         f["cuda_available"] = str(told.cuda_available)
     if told.driver and "driver" not in f:
