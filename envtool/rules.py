@@ -148,7 +148,8 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
             add(
                 _f(
                     "driver_too_old",
-                    f"torch says the NVIDIA driver is too old: it supports CUDA {cuda} at most, less than torch's CUDA build needs",
+                    f"torch says the NVIDIA driver is too old: it supports CUDA {cuda} at most, "
+                    "less than torch's CUDA build needs",
                     _driver_fix("12.0" if cuda.startswith("11") else cuda, os_name)
                     + ", or install a torch built for CUDA <= "
                     + cuda,
@@ -166,7 +167,8 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                 _f(
                     "arch_unsupported",
                     f"torch says its build has no kernels for {what} ('{msg.strip()[:160]}')",
-                    "install a torch build that covers this GPU: run `envtool detect` for the profile that does, then `envtool install --profile auto`",
+                    "install a torch build that covers this GPU: run `envtool detect` for the profile that does, "
+                    "then `envtool install --profile auto`",
                 )
             )
         if torch_messages.says_no_driver(msg):
@@ -174,7 +176,8 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                 _f(
                     "no_driver",
                     f"torch cannot reach the NVIDIA driver ('{msg.strip()[:160]}')",
-                    "install or repair the NVIDIA driver (reboot after a driver update to clear a driver/library mismatch)",
+                    "install or repair the NVIDIA driver (reboot after a driver update to clear a driver/library "
+                    "mismatch)",
                 )
             )
         if torch_messages.says_cpu_build(msg):

@@ -311,7 +311,8 @@ def _peak_rss_of(argv: list[str]) -> tuple[int, dict, int]:
     code = (
         "import io, json, resource, sys; from envtool.cli import main; out = io.StringIO(); "
         "c = main(sys.argv[1:], stdout=out, stderr=io.StringIO()); "
-        "print(json.dumps({'code': c, 'env': json.loads(out.getvalue()), 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024; "
+        "print(json.dumps({'code': c, 'env': json.loads(out.getvalue()), 'rss': rss}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, *argv, "--json"],
