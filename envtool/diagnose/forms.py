@@ -139,7 +139,6 @@ _APT_UPGRADE = re.compile(r"^Upgrade:.{0,400}?\b((?:lib)?nvidia-[\w.-]{0,60}?)(?
 _YUM_DRIVER = re.compile(r"^(cuda-drivers|nvidia-driver[\w-]*|kmod-nvidia[\w-]*)\.\w+\s+(\d{3}[\d.]*)")
 _WIN_DRIVER = re.compile(r"\b(\d{2})\.\d{1,2}\.(\d{2})\.(\d{4})\b")
 _PKG_EQ = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})\s*==\s*(\S{1,80})\s*$")
-_PKG_AT = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})\s+@\s+(\S{1,1000})")
 _PKG_COLS = re.compile(r"^([A-Za-z0-9_][\w.-]{0,80})\s+(\d[\w.+!-]{0,80})(?:\s+(\S{1,200}))?(?:\s+(\S{1,200}))?\s*$")
 _INTERESTING = re.compile(
     r"^(?:torch|pytorch|pytorch-cuda|pytorch-mutex|pytorch-nightly|cpuonly|cudatoolkit|torchvision|transformers"

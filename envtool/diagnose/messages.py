@@ -445,11 +445,6 @@ def says_cpu_build(msg: str) -> bool:
 
 
 _GPU_TOO_OLD = re.compile(r"no longer supports this GPU because it is too old|which is of cuda capability", re.I)
-_NO_KERNELS_FOR = re.compile(
-    r"which is of compute capability \(CC\)\s*(?P<cc>\d+\.\d+)\.?.{0,200}?"
-    r"(?:torch==(?P<torch>\d[\w.+]*?)\.?\s)?(?:does not include kernels|supports hardware CC)",
-    re.I,
-)
 _TORCH_PIN = re.compile(r"torch==(\d[\w.+]*\w)")
 
 
