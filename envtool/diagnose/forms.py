@@ -210,6 +210,9 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         if stateless and not _relevant(raw):
             continue  # most lines of a long log: a few substring tests instead of every reader
         number = origin[idx] if idx < len(origin) else idx + 1
+        if stateless and raw.lstrip().startswith('File "'):
+            _read_paths(told, raw, number)  # a traceback frame tells at most where it ran
+            continue
         s = plain(raw)
         if not s:
             continue
@@ -498,6 +501,10 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("fabric_manager", number, s)
         if _FABRIC_BAD.search(s.split("journalctl")[0] if "journalctl" in s else s):
             told.sign("fabric_manager_failed", number, s)
+    _read_paths(told, s, number)
+
+
+def _read_paths(told: Told, s: str, number: int) -> None:
     if ("wsl" in s.lower() or "/mnt/" in s) and _WSL.search(s):
         told.sign("wsl", number, s)
     if "\\" in s and _WIN_PATH.search(s):

@@ -93,10 +93,30 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     origin: list[int] = []
     for number, physical in enumerate(text.split("\n"), 1):
         for part in physical.splitlines() if _OTHER_BREAKS.search(physical) else (physical,):
+            head = part.lstrip()[:1]
+            if head and head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(part):
+                out.append(part)  # the common line: nothing to peel off
+                origin.append(number)
+                continue
             for line in _clean_one(part):
                 out.append(line)
                 origin.append(number)
     return out, origin
+
+
+# A line needs _clean_one only if it may start with one of these, or holds what _maybe_wrapped looks for.
+_WRAP_FIRST = frozenset("<>`~[")
+
+
+def _maybe_wrapped(line: str) -> bool:
+    s = line.lstrip()
+    return (
+        (s[:1].isupper() and s[3:4] == " ")  # journald "Oct 04 ..."
+        or "| " in s[:90]  # docker-compose "service_1  | "
+        or s.rstrip().endswith("```")
+        or "\uff1a" in s
+        or s.startswith("Collecting")
+    )
 
 
 # What str.splitlines() also breaks at besides "\n" (a lone "\r" above all: progress bars).
