@@ -486,8 +486,13 @@ def _cpu_signs(
     A version without a local tag is no sign: conda, source and pre-1.x pip builds carry none.
     """
     out = signs.setdefault("cpu_build", [])
+    searched: set[str] = set()
 
     def add(needle: str) -> None:
+        # Each needle is looked up once (a long log repeats its package lists); each lookup is a linear scan.
+        if needle in searched or len(searched) >= 16:
+            return
+        searched.add(needle)
         hit = _find_line(lines, origin, needle)
         if hit and all(e.line != hit[0] for e in out):
             out.append(Evidence(line=hit[0], text=hit[1]))
