@@ -254,6 +254,17 @@ def test_proc_version_lspci_lshw_dpkg_and_windows_driver() -> None:
     assert (win.nvidia.driver_version, win.system.os_name) == ("551.86", "Windows")
 
 
+def test_windows_device_manager_and_wmic_list() -> None:
+    facts = read_paste("Name: NVIDIA GeForce RTX 3080\r\nDriver Version: 31.0.15.2698\r\n").facts
+    assert (facts.nvidia.driver_version, facts.nvidia.gpus[0].name) == ("526.98", "NVIDIA GeForce RTX 3080")
+    assert (
+        read_paste("Name=NVIDIA GeForce RTX 3080\nDriverVersion=31.0.15.2698\n").facts.nvidia.driver_version == "526.98"
+    )
+    # Another vendor's driver numbering is not read as NVIDIA's.
+    with pytest.raises(BadInputError):
+        read_paste("Name: Intel(R) UHD Graphics 770\nDriver Version: 31.0.101.4502\n")
+
+
 def test_package_lists_pip_freeze_conda_and_uv() -> None:
     freeze = "torch==2.3.1+cu121\nnvidia-cudnn-cu12==8.9.2.26\nnvidia-cublas-cu11==11.10.3.66\n"
     facts = read_paste(freeze).facts

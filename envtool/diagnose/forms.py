@@ -43,6 +43,7 @@ class Told:
     nvcc: str | None = None
     python: str | None = None
     windows: bool = False
+    nvidia_named: bool = False  # "NVIDIA" appears on a line read so far
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
 
@@ -392,12 +393,17 @@ def _read_system(told: Told, s: str, number: int) -> None:
             told.pci_gpus.append(_bracketed(m.group(1)))
             told.sign("gpu", number, s)
         elif not told.driver:
-            w = _WIN_DRIVER.search(s)
-            if w and int(w.group(1)) >= 20:
-                digits = (w.group(2) + w.group(3))[-5:]
-                told.driver = f"{digits[:3]}.{digits[3:]}"  # NVIDIA's scheme: 31.0.15.5186 is 551.86
-                told.windows = True
-                told.sign("driver", number, s)
+            _read_windows_driver(told, s, number)
+    elif (
+        not told.driver
+        and ("DriverVersion" in s or "Driver Version" in s or "Driver version" in s)
+        and (told.gpus or told.pci_gpus or told.nvidia_named)
+    ):
+        # Device Manager's "Driver Version: 31.0.15.5186" and wmic's "DriverVersion=...", once an NVIDIA
+        # GPU is named above it (other vendors number their Windows drivers differently).
+        _read_windows_driver(told, s, number)
+    if "NVIDIA" in s:
+        told.nvidia_named = True
     if s.startswith(("ii ", "hi ", "iU ", "rc ")):
         m = _DPKG.match(s)
         if m:
@@ -414,6 +420,15 @@ def _read_system(told: Told, s: str, number: int) -> None:
         m = _YUM_DRIVER.match(s)
         if m:
             told.sign("driver_package", number, s)
+
+
+def _read_windows_driver(told: Told, s: str, number: int) -> None:
+    w = _WIN_DRIVER.search(s)
+    if w and int(w.group(1)) >= 20:
+        digits = (w.group(2) + w.group(3))[-5:]
+        told.driver = f"{digits[:3]}.{digits[3:]}"  # NVIDIA's scheme: 31.0.15.5186 is 551.86
+        told.windows = True
+        told.sign("driver", number, s)
 
 
 def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
@@ -462,7 +477,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if m:
             told.torch = told.torch or m.group(1)
             told.sign("torch", number, s)
-    elif key in _GPU_KEYS:
+    elif key in _GPU_KEYS or (key == "name" and value.startswith("NVIDIA")):
         name = re.sub(r"\s*\([^)]*\)", "", value).strip()
         if name and not name[0].isdigit():
             told.gpus.setdefault(len(told.gpus), name)
