@@ -1,18 +1,25 @@
-"""Read pasted ``python -m torch.utils.collect_env`` dumps (and torch's own warnings) into facts.
+"""Read pasted environment reports into facts, with the line that told each one.
 
-Lab admins receive reports pasted into issues, chats and mails. ``envtool diagnose`` maps
-them onto the same :class:`~envtool.model.HostFacts` that ``envtool detect`` builds, so the
-same rules run on both. Everything here is pure: text in, facts out.
+Lab admins receive reports pasted into issues, chats and mails: ``python -m
+torch.utils.collect_env`` dumps, but more often nvidia-smi output, package lists, REPL output,
+issue-template bullets and logs with torch's errors in them. ``envtool diagnose`` maps them onto
+the same :class:`~envtool.model.HostFacts` that ``envtool detect`` builds, so the same rules run
+on both, and keeps for each sign the paste's lines that show it (:class:`Paste`), which the
+paste rules in :mod:`envtool.rules` quote as evidence. Everything here is pure: text in, facts out.
 
-The parser follows the report's grammar rather than any one sample: a ``Key: value`` line
-grammar with a table of known keys (torch 1.0 to 2.x, vLLM's sectioned ``Key   : value``
-variant), a few multi-line values (the GPU list, the cuDNN list, the CPU block) and the
-``[pip3] name==ver`` / ``[conda] name ver build channel`` package lines. Wrapping added by
-people (markdown fences, ``> `` quotes, ``<details>``, shell prompts, log lines) is peeled
-off line by line. Every regular expression runs on one bounded line or message, so a huge
-paste costs linear time.
+The modules, by job:
+- :mod:`~envtool.diagnose.lines`: the wrapping people add (fences, ``> `` quotes, ``<details>``,
+  log prefixes) peeled off, line numbers kept, and the ``Key: value`` key table;
+- :mod:`~envtool.diagnose.messages`: torch's and CUDA's own warnings and errors, found, joined and read;
+- :mod:`~envtool.diagnose.grammar`: the collect_env report grammar (fields, multi-line values,
+  ``[pip3]``/``[conda]`` lines);
+- :mod:`~envtool.diagnose.forms`: the free-form forms (nvidia-smi, NVRM, lspci, dpkg, pip/conda
+  lists, REPL output, bullets, container and Fabric Manager signs);
+- :mod:`~envtool.diagnose.facts`: what was read, mapped onto the model.
 
-Format references (the field set over the years):
+Every regular expression runs on one bounded line or message, so a huge paste costs linear time.
+
+Format references (the collect_env field set over the years):
 - pytorch/pytorch torch/utils/collect_env.py (``env_info_fmt``, ``pretty_str``,
   ``get_gpu_info``, ``get_cudnn_version``, ``get_cpu_info``), as shipped in torch 2.13.
 - vllm-project/vllm vllm/collect_env.py@ee92039 (the "=====" sectioned layout).
