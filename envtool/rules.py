@@ -721,6 +721,27 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], dict[
                 fix=f"{f.fix}; to settle it, run `{settle}`",
             )
         out.append(replace(f, evidence=_dedup(ev)))
+    rt = facts.torch_runtime
+    shown = any(f.id in CAUSE_ORDER and f.severity != Severity.INFO for f in out)
+    if (
+        not shown
+        and rt is not None
+        and rt.cuda_available is False
+        and (facts.nvidia.gpus or facts.nvidia.hardware_present)
+    ):
+        out.append(
+            replace(
+                _f(
+                    "cuda_unavailable",
+                    "torch says CUDA is not available although the paste names an NVIDIA GPU; the paste does not "
+                    "show why",
+                    "check the driver (`nvidia-smi`), the torch build and CUDA_VISIBLE_DEVICES; to settle it, run "
+                    f"`{SETTLE_TORCH}`",
+                    Severity.WARN,
+                ),
+                evidence=_dedup(e for t in ("cuda_available", "gpu") for e in signs.get(t, ())),
+            )
+        )
     rank = {fid: i for i, fid in enumerate(CAUSE_ORDER)}
     sev = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     out.sort(key=lambda f: (sev[f.severity], rank.get(f.id, len(rank))))

@@ -547,3 +547,13 @@ def test_a_gpu_named_anywhere_against_the_build() -> None:
     text = "GPU models and configuration: GPU 0: NVIDIA GeForce RTX 5090\nPyTorch version: 2.4.0+cu121\n"
     findings, verdict = _judge(text)
     assert verdict["cause"] == "arch_unsupported" and [e.line for e in findings[0].evidence] == [1, 2]
+
+
+def test_cuda_unavailable_with_no_cause_shown_is_a_warning_with_the_settling_command() -> None:
+    text = (
+        "|   0  NVIDIA A100-SXM4-80GB      On   | 00000000:07:00.0 Off |                    0 |\n"
+        ">>> torch.__version__\n'2.1.0+cu121'\n>>> torch.cuda.is_available()\nFalse\n"
+    )
+    findings, verdict = _judge(text)
+    assert [(f.id, f.severity) for f in findings] == [("cuda_unavailable", Severity.WARN)]
+    assert verdict["settle"] == rules.SETTLE_TORCH and [e.line for e in findings[0].evidence] == [1, 5]

@@ -539,6 +539,9 @@ def _fact_signs(
     if "gpu" not in signs:
         for g in nv.gpus[:8]:
             mark("gpu", g.name)
+    rt = facts.torch_runtime
+    if "cuda_available" not in signs and rt is not None and rt.cuda_available is not None:
+        mark("cuda_available", "CUDA available")
     py = facts.python
     if "torch" not in signs and py.torch:
         mark("torch", py.torch.version)
