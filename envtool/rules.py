@@ -155,6 +155,15 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                     + cuda,
                 )
             )
+        if torch_messages.says_driver_insufficient(msg):
+            add(
+                _f(
+                    "driver_too_old",
+                    f"CUDA says the driver is older than the CUDA runtime torch uses ('{msg.strip()[:160]}')",
+                    "install a newer NVIDIA driver (see `envtool detect` for the minimum), or a torch built for an "
+                    "older CUDA (`envtool install --profile auto`)",
+                )
+            )
         unsupported = torch_messages.parse_unsupported_code(msg)
         if unsupported is not None:
             add(_unsupported_code_finding(msg, *unsupported))
@@ -925,6 +934,38 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 no_driver_msgs,
                 Severity.WARN,
             )
+    compat = ev("msg:forward_compat", "msg:device_count_error")
+    compat = tuple(e for e in compat if "forward compatibility" in e.text)
+    if compat and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            "CUDA error 804: CUDA's forward-compatibility libraries are in use on a GPU or driver that does not "
+            "support them",
+            "remove the cuda-compat folder (e.g. /usr/local/cuda/compat) from LD_LIBRARY_PATH, or install a driver "
+            "new enough for the CUDA in use; after a driver update, reboot",
+            _dedup((*compat, *ev("ld_library_path"))),
+        )
+    init_failed = ev("msg:driver_init_failed")
+    if init_failed and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            "the CUDA driver fails to initialise" + ("" if gpu_named else " (the paste does not show an NVIDIA GPU)"),
+            "check `nvidia-smi`; reinstall the driver and reboot; in a container start it with `--gpus all`"
+            + ("" if gpu_named else f"; to settle it, run `{SETTLE_DRIVER}`"),
+            _dedup((*init_failed, *ev("gpu"))),
+            None if gpu_named else Severity.WARN,
+        )
+    no_smi = ev("no_smi")
+    if no_smi and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
+        add(
+            "no_driver",
+            "nvidia-smi is not installed where this ran: no NVIDIA driver there, or a container started without "
+            "GPU access",
+            f"install the NVIDIA driver, or start the container with `--gpus all`; to settle it, run `{SETTLE_DRIVER}` "
+            "on the host",
+            no_smi,
+            Severity.WARN,
+        )
     unknown = ev("msg:cuda_unknown")
     if unknown and not any(f.id == "no_driver" for f in out):
         after = ev("driver_upgrade") or container

@@ -557,3 +557,31 @@ def test_cuda_unavailable_with_no_cause_shown_is_a_warning_with_the_settling_com
     findings, verdict = _judge(text)
     assert [(f.id, f.severity) for f in findings] == [("cuda_unavailable", Severity.WARN)]
     assert verdict["settle"] == rules.SETTLE_TORCH and [e.line for e in findings[0].evidence] == [1, 5]
+
+
+@pytest.mark.parametrize(
+    ("text", "cause", "severity"),
+    [
+        (
+            "RuntimeError: CUDA error: CUDA driver version is insufficient for CUDA runtime version\n",
+            "driver_too_old",
+            Severity.ERROR,
+        ),
+        (
+            "UserWarning: CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda "
+            "functions before calling NumCudaDevices() that might have already set an error? Error 804: forward "
+            "compatibility was attempted on non supported HW\n",
+            "no_driver",
+            Severity.ERROR,
+        ),
+        (
+            "RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu.\n",
+            "no_driver",
+            Severity.WARN,
+        ),
+        ("$ nvidia-smi\nbash: nvidia-smi: command not found\n", "no_driver", Severity.WARN),
+    ],
+)
+def test_more_driver_messages(text: str, cause: str, severity: Severity) -> None:
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == cause and findings[0].severity == severity and findings[0].evidence

@@ -427,6 +427,7 @@ _NO_DRIVER = re.compile(
     r"Found no NVIDIA driver|couldn't communicate with the NVIDIA driver|Driver/library version mismatch", re.I
 )
 _CPU_BUILD = re.compile(r"not compiled with CUDA enabled", re.I)
+_INSUFFICIENT = re.compile(r"driver version is insufficient for CUDA runtime version", re.I)
 
 
 def says_no_kernel_image(msg: str) -> bool:
@@ -437,6 +438,11 @@ def says_no_kernel_image(msg: str) -> bool:
 def says_no_driver(msg: str) -> bool:
     """torch or nvidia-smi cannot reach a working driver (none found, or a driver/library mismatch)."""
     return _NO_DRIVER.search(msg[:_MAX_MESSAGE]) is not None
+
+
+def says_driver_insufficient(msg: str) -> bool:
+    """cudaErrorInsufficientDriver (35): "CUDA driver version is insufficient for CUDA runtime version"."""
+    return _INSUFFICIENT.search(msg[:_MAX_MESSAGE]) is not None
 
 
 def says_cpu_build(msg: str) -> bool:
