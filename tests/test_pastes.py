@@ -207,6 +207,20 @@ def test_nvidia_smi_list_and_query_csv() -> None:
     assert "exclusive_mode" in paste.signs
 
 
+def test_nvidia_smi_q_output() -> None:
+    text = (
+        "Driver Version                            : 535.104.05\n"
+        "Attached GPUs                             : 1\n"
+        "GPU 00000000:07:00.0\n"
+        "    Product Name                          : NVIDIA A100-SXM4-80GB\n"
+        "    Compute Mode                          : Exclusive_Process\n"
+    )
+    paste = read_paste(text)
+    assert paste.facts.nvidia.driver_version == "535.104.05"
+    assert [g.name for g in paste.facts.nvidia.gpus] == ["NVIDIA A100-SXM4-80GB"]
+    assert [e.line for e in paste.signs["exclusive_mode"]] == [5]
+
+
 @pytest.mark.parametrize(
     ("text", "cause"),
     [

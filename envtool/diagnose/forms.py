@@ -160,6 +160,7 @@ _NVCC = re.compile(r"Cuda compilation tools, release (\d{1,2}\.\d)")
 _LD_PATH = re.compile(r"\bLD_LIBRARY_PATH\s*=\s*['\"]?([^\s'\"]{1,4000})")
 _SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
 
+_NVIDIA_BRANDS = ("NVIDIA", "Tesla", "GeForce", "Quadro", "TITAN")
 _GPU_KEYS = frozenset({"gpu", "gpus", "gpu model", "gpu models", "graphics card", "video card", "gpu type", "显卡"})
 _TORCH_KEYS = frozenset({"pytorch", "torch", "torch version", "pytorch version", "torch.__version__"})
 
@@ -187,7 +188,8 @@ _RELEVANT = (
     "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
-    "pynvml", "kmod-", "graphics", "video card", "显卡", "compute_", "index", "name", "uuid", "pci", "memory",
+    "pynvml", "kmod-", "graphics", "video card", "显卡", "compute_", "compute mode", "index", "name", "uuid",
+    "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -477,7 +479,10 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if m:
             told.torch = told.torch or m.group(1)
             told.sign("torch", number, s)
-    elif key in _GPU_KEYS or (key == "name" and value.startswith("NVIDIA")):
+    elif key == "compute mode":  # nvidia-smi -q
+        if value.startswith("Exclusive_Process"):
+            told.sign("exclusive_mode", number, s)
+    elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = re.sub(r"\s*\([^)]*\)", "", value).strip()
         if name and not name[0].isdigit():
             told.gpus.setdefault(len(told.gpus), name)
