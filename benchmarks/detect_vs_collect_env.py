@@ -58,7 +58,8 @@ def main() -> int:
         f"envtool detect --json        median {d_t * 1000:7.0f} ms   peak RSS {d_m:6.1f} MiB   ({fields} JSON fields)"
     )
     print(
-        f"python -m torch.utils.collect_env  median {c_t * 1000:7.0f} ms   peak RSS {c_m:6.1f} MiB   ({sizes['collect_env']} bytes of text)"
+        f"python -m torch.utils.collect_env  median {c_t * 1000:7.0f} ms   peak RSS {c_m:6.1f} MiB   "
+        f"({sizes['collect_env']} bytes of text)"
     )
     print(f"speed-up: {c_t / d_t:.1f}x   memory: {c_m / d_m:.1f}x less")
     return 0

@@ -247,11 +247,20 @@ class HostFacts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Evidence:
+    """A line of a pasted report that shows a finding, with its 1-based line number."""
+
+    line: int
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     id: str
     severity: Severity
     message: str
     fix: str = ""
+    evidence: tuple[Evidence, ...] = ()  # lines of a pasted report; in JSON only when there are some
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -423,6 +432,13 @@ class CheckResult:
     duration_s: float = 0.0
 
 
+def _finding_json(f: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = to_jsonable(f)
+    if not f.evidence:
+        del out["evidence"]  # the four-key finding of the envtool/1 contract stays as it was
+    return out
+
+
 def envelope(result: CommandResult) -> dict[str, Any]:
     """The JSON contract (``envtool/1``): these keys, always, in this order."""
     from envtool import SCHEMA, __version__
@@ -433,7 +449,7 @@ def envelope(result: CommandResult) -> dict[str, Any]:
         "status": str(result.status),
         "exit_code": result.exit_code,
         "data": {**to_jsonable(result.data), "envtool_version": __version__},
-        "findings": [to_jsonable(f) for f in result.findings],
+        "findings": [_finding_json(f) for f in result.findings],
         "errors": list(result.errors),
     }
 

@@ -201,6 +201,8 @@ def _findings(result: CommandResult):  # type: ignore[no-untyped-def]
     for f in result.findings:
         sev = f.severity.value if isinstance(f.severity, Severity) else str(f.severity)
         t.add_row(Text(_SEV_MARK[sev], style=_SEV_STYLE[sev]), Text.assemble((f.id, "bold"), ": ", f.message))
+        for e in f.evidence:
+            t.add_row("", Text(f"line {e.line}: {e.text}", style="dim"))
         if f.fix:
             t.add_row("", Text.assemble(("fix: ", "dim"), f.fix))
     return t
@@ -217,11 +219,25 @@ def renderables(result: CommandResult) -> list[Any]:
     items: list[Any] = []
     data = result.data
     if result.command in ("detect", "diagnose"):
+        told = data.get("told") if result.command == "diagnose" else None
         if result.command == "diagnose":
-            items.append(Text.assemble(("Report: ", "bold"), f"{data.get('input')} ({data.get('source')})"))
-        for title, body in _facts_sections(data):
-            items.append(Rule(Text(title, style="bold"), align="left"))
-            items.append(body)
+            items.append(Text.assemble(("Report: ", "bold"), f"{data.get('input')} ({data.get('form') or 'report'})"))
+            verdict = data.get("verdict") or {}
+            if verdict:  # the verdict first, then what the paste told
+                items.append(Text.assemble(("Verdict: ", "bold"), verdict.get("summary") or ""))
+                if verdict.get("settle"):
+                    items.append(Text.assemble(("To settle it, run: ", "bold"), verdict["settle"]))
+        if told is not None:
+            items.append(Rule(Text("What the paste told", style="bold"), align="left"))
+            items.append(
+                _kv_table(
+                    [(f"{r['what']} (line {r['line']})" if r.get("line") else r["what"], r["value"]) for r in told]
+                )
+            )
+        else:
+            for title, body in _facts_sections(data):
+                items.append(Rule(Text(title, style="bold"), align="left"))
+                items.append(body)
     if result.command == "profiles":
         from rich.table import Table
 

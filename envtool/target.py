@@ -70,9 +70,9 @@ def target_from_facts(facts: HostFacts, source: str) -> Target:
 
 def load_target(text: str, name: str) -> Target:
     """A report's text (envtool JSON or a collect_env dump) -> the machine it describes."""
-    from envtool import collect_env
+    from envtool import diagnose
 
-    return target_from_facts(collect_env.load_report(text, name), name)
+    return target_from_facts(diagnose.load_report(text, name), name)
 
 
 def foreign_prefix(prefix: str | None, name: str | None, backend: str, platform: str) -> str | None:

@@ -8,6 +8,7 @@ next to each one. Synthetic cases only re-wrap those real texts.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import os
@@ -19,8 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envtool import collect_env
-from envtool.collect_env import (
+from envtool.diagnose import (
     extract_torch_messages,
     facts_from_envtool_report,
     load_report,
@@ -30,6 +30,8 @@ from envtool.collect_env import (
     parse_incompatible_capability,
     parse_supported_arch_list,
 )
+from envtool.diagnose import facts as diagnose_facts
+from envtool.diagnose import lines as diagnose_lines
 from envtool.errors import BadInputError
 from envtool.model import (
     DistInfo,
@@ -47,7 +49,7 @@ from envtool.model import (
 @pytest.fixture(autouse=True)
 def _no_knowledge_table(monkeypatch: pytest.MonkeyPatch) -> None:
     # The capability table is another module's job; keep these tests independent of it.
-    monkeypatch.setattr(collect_env, "_knowledge_lookup", lambda: None)
+    monkeypatch.setattr(diagnose_facts, "_knowledge_lookup", lambda: None)
 
 
 def report_body(path: Path) -> str:
@@ -419,8 +421,8 @@ def test_merged_header_line(collect_env_fixtures: Path) -> None:
 
 
 def _is_report_line(line: str) -> bool:
-    key = collect_env._key_of(collect_env._unquote(line).strip())
-    return key in collect_env._REPORT_KEYS
+    key = diagnose_lines._key_of(diagnose_lines._unquote(line).strip())
+    return key in diagnose_lines._REPORT_KEYS
 
 
 @pytest.mark.parametrize("prefix", sorted(EXPECTED))
@@ -434,10 +436,8 @@ def test_cut_at_every_line(collect_env_fixtures: Path, prefix: str) -> None:
             parse_collect_env(text)  # must not raise
         else:
             # Before the first field there may be nothing but a prompt or a log line.
-            try:
+            with contextlib.suppress(BadInputError):
                 parse_collect_env(text)
-            except BadInputError:
-                pass
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -464,7 +464,7 @@ DRIVER_TOO_OLD_WARNING = (  # IEIT-Yuan/Yuan-2.0#65
     "  return torch._C._cuda_getDeviceCount() > 0\n"
 )
 DRIVER_TOO_OLD_WRAPPED = """\
-AssertionError: 
+AssertionError:\x20
 The NVIDIA driver on your system is too old (found version 9000).
 Please update your GPU driver by downloading and installing a new
 version from the URL: http://www.nvidia.com/Download/index.aspx
@@ -473,17 +473,18 @@ a PyTorch version that has been compiled with your version
 of the CUDA driver.
 """  # wuhuikai/FastFCN#37
 INCOMPATIBLE_SM86 = """\
-.venv/lib/python3.7/site-packages/torch/cuda/__init__.py:146: UserWarning: 
+.venv/lib/python3.7/site-packages/torch/cuda/__init__.py:146: UserWarning:\x20
 NVIDIA GeForce RTX 3080 Laptop GPU with CUDA capability sm_86 is not compatible with the current PyTorch installation.
 The current PyTorch install supports CUDA capabilities sm_37 sm_50 sm_60 sm_70.
-If you want to use the NVIDIA GeForce RTX 3080 Laptop GPU GPU with PyTorch, please check the instructions at https://pytorch.org/get-started/locally/
+If you want to use the NVIDIA GeForce RTX 3080 Laptop GPU GPU with PyTorch, please check the instructions at \
+https://pytorch.org/get-started/locally/
 """  # meituan/YOLOv6#350
 OLD_GPU = """\
-/home/lasercat/.local/lib/python3.6/site-packages/torch/cuda/__init__.py:87: UserWarning: 
+/home/lasercat/.local/lib/python3.6/site-packages/torch/cuda/__init__.py:87: UserWarning:\x20
     Found GPU0 GeForce GTX 660 Ti which is of cuda capability 3.0.
     PyTorch no longer supports this GPU because it is too old.
     The minimum cuda capability that we support is 3.5.
-    
+\x20\x20\x20\x20
   warnings.warn(old_gpu_warn % (d, name, major, capability[1]))
 """  # wording of alievk/avatarify-python#58, layout of ROCm/pytorch#627
 OLD_GPU_37 = (  # AUTOMATIC1111/stable-diffusion-webui#3003
@@ -491,7 +492,8 @@ OLD_GPU_37 = (  # AUTOMATIC1111/stable-diffusion-webui#3003
     "because it is too old. The minimum cuda capability supported by this library is 3.7."
 )
 UNSUPPORTED_CODE = """\
-/home/matti/test/test_torch_2.7/.venv/lib/python3.12/site-packages/torch/cuda/__init__.py:371: UserWarning: Found GPU0 Tesla V100-PCIE-32GB which is of compute capability (CC) 7.0.
+/home/matti/test/test_torch_2.7/.venv/lib/python3.12/site-packages/torch/cuda/__init__.py:371: UserWarning: \
+Found GPU0 Tesla V100-PCIE-32GB which is of compute capability (CC) 7.0.
 The following list shows the CCs this version of PyTorch was built for and the hardware CCs it supports:
 - 7.5 which supports hardware CC >=7.5,<8.0
 - 8.0 which supports hardware CC >=8.0,<9.0 except {8.7}
@@ -499,16 +501,21 @@ The following list shows the CCs this version of PyTorch was built for and the h
 - 9.0 which supports hardware CC >=9.0,<10.0
 - 10.0 which supports hardware CC >=10.0,<11.0 except {10.1}
 - 12.0 which supports hardware CC >=12.0,<13.0
-Please follow the instructions at https://pytorch.org/get-started/locally/ to install a PyTorch release that supports one of these CUDA versions: 12.6, 12.8
+Please follow the instructions at https://pytorch.org/get-started/locally/ to install a PyTorch release that \
+supports one of these CUDA versions: 12.6, 12.8
   _warn_unsupported_code(d, device_cc, code_ccs)
 """  # pytorch/pytorch#182250
 NO_KERNEL = """\
 RuntimeError: CUDA error: no kernel image is available for execution on the device
-CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be incorrect.
+CUDA kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be \
+incorrect.
 For debugging consider passing CUDA_LAUNCH_BLOCKING=1.
 Compile with `TORCH_USE_CUDA_DSA` to enable device-side assertions.
 """  # mit-han-lab/llm-awq#238
-NOT_COMPILED = '    raise AssertionError("Torch not compiled with CUDA enabled")\nAssertionError: Torch not compiled with CUDA enabled\n'
+NOT_COMPILED = (
+    '    raise AssertionError("Torch not compiled with CUDA enabled")\n'
+    "AssertionError: Torch not compiled with CUDA enabled\n"
+)
 NO_DRIVER = (  # princeton-nlp/SimCSE#244
     "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and "
     "installed a driver from http://www.nvidia.com/Download/index.aspx\n"
@@ -534,7 +541,8 @@ FORWARD_COMPAT = (  # hpcaitech/ColossalAI#4381
     "  return torch._C._cuda_getDeviceCount() > 0\n"
 )
 FORWARD_COMPAT_WRAPPED = """\
-RuntimeError: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before calling NumCudaDevices() that might have 
+RuntimeError: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before calling \
+NumCudaDevices() that might have\x20
 already set an error? Error 804: forward compatibility was attempted on non supported HW
 ---------------------
 """  # chenfei-wu/TaskMatrix#379
@@ -543,11 +551,14 @@ UNDEFINED_SYMBOL = (  # Layne-Huang/PMDM#5
     "cudaLaunchKernelExC, version libcudart.so.11.0\n"
 )
 MISSING_CUDNN = """\
-  File "/home/anne/.cache/pypoetry/virtualenvs/transformers-test-hTrBSg_k-py3.8/lib/python3.8/site-packages/torch/__init__.py", line 229, in <module>
+  File "/home/anne/.cache/pypoetry/virtualenvs/transformers-test-hTrBSg_k-py3.8/lib/python3.8/\
+site-packages/torch/__init__.py", line 229, in <module>
     from torch._C import *  # noqa: F403
 ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory
 """  # pytorch/pytorch#104259
-NVML_MISMATCH = "moscardo@jupyter-moscardo:/$ nvidia-smi\nFailed to initialize NVML: Driver/library version mismatch\n"  # YoshitakaMo/localcolabfold#127
+NVML_MISMATCH = (  # YoshitakaMo/localcolabfold#127
+    "moscardo@jupyter-moscardo:/$ nvidia-smi\nFailed to initialize NVML: Driver/library version mismatch\n"
+)
 
 MESSAGE_CASES = [
     (
@@ -641,7 +652,8 @@ def test_several_messages_keep_their_order_and_drop_repeats() -> None:
 def test_the_rtx_5090_warning_wrapped_by_the_paste() -> None:
     # The wording in the brief, as torch 2.x prints it ("sm_120"), broken mid-list by a narrow paste.
     text = (
-        "UserWarning: \nNVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch\n"
+        "UserWarning: \nNVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current "
+        "PyTorch\n"
         "installation. The current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70\n"
         "sm_75 sm_80 sm_86 sm_90.\n\nnext paragraph\n"
     )

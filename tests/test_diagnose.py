@@ -54,11 +54,15 @@ def test_recent_driver_with_cu121_is_not_an_alarm(collect_env_fixtures: Path) ->
     "text,expected",
     [
         (
-            "RuntimeError: The NVIDIA driver on your system is too old (found version 11040). Please update your GPU driver by downloading and installing a new version from the URL: http://www.nvidia.com/Download/index.aspx",
+            "RuntimeError: The NVIDIA driver on your system is too old (found version 11040). Please update your "
+            "GPU driver by downloading and installing a new version from the URL: "
+            "http://www.nvidia.com/Download/index.aspx",
             "driver_too_old",
         ),
         (
-            "UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\nThe current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.",
+            "UserWarning: NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current "
+            "PyTorch installation.\nThe current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 "
+            "sm_75 sm_80 sm_86 sm_90.",
             "arch_unsupported",
         ),
         ("RuntimeError: CUDA error: no kernel image is available for execution on the device", "arch_unsupported"),
@@ -90,3 +94,17 @@ def test_envtool_report_round_trip(tmp_path: Path) -> None:
     assert [f["id"] for f in env["findings"]] == [f["id"] for f in original["findings"]]
     assert env["data"]["recommended_profile"] == original["data"]["recommended_profile"]
     assert env["data"]["system"] == original["data"]["system"]
+
+
+def test_collect_env_dumps_keep_their_results_and_get_a_verdict(collect_env_fixtures: Path) -> None:
+    for path in sorted(collect_env_fixtures.glob("*.txt")):
+        code, env = diagnose(str(path))
+        errors = [f["id"] for f in env["findings"] if f["severity"] == "error"]
+        verdict = env["data"]["verdict"]
+        if path.name.startswith("15-"):
+            assert errors == ["cpu_build_on_gpu"] and verdict["cause"] == "cpu_build_on_gpu"
+            lines = path.read_text(encoding="utf-8").split("\n")
+            for e in env["findings"][0]["evidence"]:
+                assert " ".join(e["text"].split()) in " ".join(lines[e["line"] - 1].split())
+        else:
+            assert not errors and verdict["cause"] is None, (path.name, env["findings"])

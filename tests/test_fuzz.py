@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envtool import checklist, collect_env, profiles, report
+from envtool import checklist, diagnose, profiles, report
 from envtool.cli import main
 from envtool.errors import BadInputError
 
@@ -184,7 +184,7 @@ _LINES = [
 @FUZZ
 @given(lines=st.lists(st.sampled_from(_LINES) | st.text(max_size=60), max_size=30))
 def test_fuzz_collect_env_text(lines: list[str]) -> None:
-    _returns_or_bad_input(collect_env.load_report, "\n".join(lines), "fuzz.txt")
+    _returns_or_bad_input(diagnose.load_report, "\n".join(lines), "fuzz.txt")
 
 
 _json = st.recursive(
@@ -199,7 +199,7 @@ _FACT_KEYS = ["system", "nvidia", "gpus", "python", "toolkit", "torch_runtime", 
 @given(data=st.dictionaries(st.sampled_from(_FACT_KEYS), _json, max_size=6))
 def test_fuzz_envtool_json_report(data: dict[str, Any]) -> None:
     text = json.dumps({"schema": "envtool/1", "command": "detect", "data": data})
-    _returns_or_bad_input(collect_env.load_report, text, "fuzz.json")
+    _returns_or_bad_input(diagnose.load_report, text, "fuzz.json")
 
 
 _check = st.fixed_dictionaries(
@@ -281,7 +281,7 @@ def test_deeply_nested_toml_is_bad_input(tmp_path: Path) -> None:
 
 def test_deeply_nested_json_is_bad_input(tmp_path: Path) -> None:
     with pytest.raises(BadInputError, match="nested too deeply"):
-        collect_env.load_report(DEEP_JSON, "deep.json")
+        diagnose.load_report(DEEP_JSON, "deep.json")
     (tmp_path / "deep.json").write_text(DEEP_JSON)
     from envtool import fleet
 
@@ -315,7 +315,8 @@ def _peak_rss_of(argv: list[str]) -> tuple[int, dict, int]:
     code = (
         "import io, json, resource, sys; from envtool.cli import main; out = io.StringIO(); "
         "c = main(sys.argv[1:], stdout=out, stderr=io.StringIO()); "
-        "print(json.dumps({'code': c, 'env': json.loads(out.getvalue()), 'rss': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024; "
+        "print(json.dumps({'code': c, 'env': json.loads(out.getvalue()), 'rss': rss}))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, *argv, "--json"],

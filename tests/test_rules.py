@@ -365,7 +365,7 @@ def test_windows_rtx4090_on_581_with_cu130_is_fine(nvidia_smi_fixtures: Path, pr
 
 
 def test_windows_rtx5090_on_576_gets_a_12x_build_with_windows_wheels(collect_env_fixtures: Path, profs) -> None:  # type: ignore[no-untyped-def]
-    from envtool.collect_env import parse_collect_env
+    from envtool.diagnose import parse_collect_env
 
     text = (collect_env_fixtures / "11-windows-cu132-nightly-empty-module-loading-no-driver-version.txt").read_text(
         encoding="utf-8"

@@ -19,7 +19,7 @@ from types import ModuleType
 # that building the parser imports only the command being run (detect must start fast).
 HELPS: dict[str, str] = {
     "detect": "what this machine is, what is wrong with it, which profile fits",
-    "diagnose": "read a pasted collect_env dump or an envtool JSON report and diagnose it",
+    "diagnose": "name the root cause in a pasted report (collect_env, nvidia-smi, package lists, logs, torch errors)",
     "profiles": "list the profiles and whether each fits this machine",
     "bench": (
         "time a real BERT fine-tuning step (forward, backward, AdamW) and judge it against what the device should reach"

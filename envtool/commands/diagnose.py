@@ -43,7 +43,8 @@ def _read(path: str) -> tuple[str, str]:
                     raw = fh.read()
         except OSError as exc:
             raise BadInputError(
-                f"{path}: cannot read ({exc.strerror or exc}); give the path of a collect_env dump or an envtool JSON report"
+                f"{path}: cannot read ({exc.strerror or exc}); "
+                "give the path of a pasted report (collect_env, nvidia-smi, logs) or an envtool JSON report"
             ) from exc
         name = path
         if too_big:
@@ -56,14 +57,24 @@ def _read(path: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
-    from envtool import collect_env, profiles, rules
+    from envtool import diagnose, profiles, rules
 
     text, name = _read(args.file)
-    facts = collect_env.load_report(text, name)
-    findings = rules.evaluate(facts)
-    rec = rules.recommend(facts, profiles.load_profiles(args.profiles_dir))
+    loaded = profiles.load_profiles(args.profiles_dir)  # bad input is refused before any work
+    paste = diagnose.load_paste(text, name)
+    facts = paste.facts
+    if paste.form == "envtool-report":
+        findings = rules.evaluate(facts)
+        verdict = None
+    else:
+        findings, verdict = rules.diagnose_paste(facts, paste.signs)
+    rec = rules.recommend(facts, loaded)
     data = facts_to_data(facts)
     data["input"] = name
+    data["form"] = paste.form
+    if verdict is not None:
+        data["verdict"] = verdict
+        data["told"] = [{"what": w, "value": v, "line": n} for w, v, n in paste.told]
     data["recommended_profile"] = {"name": rec.name, "reasons": list(rec.reasons)}
     return redact.maybe_result(
         args, CommandResult(command=NAME, data=data, findings=tuple(findings), exit_code=exit_for(findings))

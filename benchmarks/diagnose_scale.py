@@ -1,0 +1,128 @@
+"""`envtool diagnose` on pastes of 10 KB, 1 MB and 10 MB: time and peak memory (the reading must stay linear).
+
+    python benchmarks/diagnose_scale.py [--rounds 3] [--sizes 10000,1000000,10000000]
+
+Two inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
+up to the size (every form and message, over and over: the worst case), "log" puts them once in
+the middle of a plain training log of the size (what a pasted log usually is). Each size runs in a fresh
+process: the time is the best of --rounds of reading the paste and judging it
+(``read_paste`` + ``rules.diagnose_paste``); the peak is tracemalloc's peak of Python
+allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
+on a shared machine the wall time also counts the time other processes held the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+CHILD = r"""
+import json, resource, sys, time, tracemalloc
+from envtool import rules
+from envtool.diagnose import read_paste
+text = open(sys.argv[1], encoding="utf-8").read()
+rounds = int(sys.argv[2])
+best = cpu = None
+for _ in range(rounds):
+    t0, c0 = time.perf_counter(), time.process_time()
+    paste = read_paste(text)
+    findings, verdict = rules.diagnose_paste(paste.facts, paste.signs)
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    best = dt if best is None else min(best, dt)
+    cpu = dc if cpu is None else min(cpu, dc)
+tracemalloc.start()
+paste = read_paste(text)
+rules.diagnose_paste(paste.facts, paste.signs)
+peak = tracemalloc.get_traced_memory()[1]
+tracemalloc.stop()
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": best, "cpu_seconds": cpu, "py_peak": peak, "rss_kib": rss,
+                  "lines": text.count("\n"), "findings": len(findings), "cause": verdict["cause"]}))
+"""
+
+
+def _corpus() -> str:
+    parts = [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "pastes").glob("*.txt"))]
+    parts += [p.read_text(encoding="utf-8") for p in sorted((FIXTURES / "collect_env").glob("*.txt"))]
+    if not parts:
+        raise SystemExit(f"no fixtures under {FIXTURES}; this benchmark reads the shared pastes")
+    return "\n".join(parts) + "\n"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--sizes", default="10000,1000000,10000000", help="bytes, comma-separated")
+    ap.add_argument("--workdir", default=None, help="where to write the inputs (default: a temporary folder)")
+    args = ap.parse_args()
+    import tempfile
+
+    corpus = _corpus()
+    log_line = "2024-05-01 12:00:00 INFO step 1234 loss 0.1234 lr 1e-4 a training log line\n"
+    load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
+    cores = os.cpu_count()
+    print(
+        f"CPU: {_cpu_model()} ({cores} cores, load average {load}); Python {platform.python_version()}; "
+        f"best of {args.rounds}"
+    )
+    with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        for kind in ("dense", "log"):
+            print(
+                "dense: every paste and dump cycled up to the size (the worst case)"
+                if kind == "dense"
+                else "log: every paste and dump once, in the middle of a training log of the size"
+            )
+            _run_sizes(args, corpus, log_line, kind, Path(tmp))
+    return 0
+
+
+def _run_sizes(args: argparse.Namespace, corpus: str, log_line: str, kind: str, tmp: Path) -> None:
+    prev, prev_size = 0.0, 1
+    for size in (int(s) for s in args.sizes.split(",")):
+        if kind == "dense":
+            text = (corpus * (size // len(corpus) + 1))[:size]
+        else:
+            half = log_line * max(0, (size - len(corpus)) // len(log_line) // 2)
+            text = half + corpus + half
+        path = tmp / f"paste-{kind}-{size}.txt"
+        path.write_text(text, encoding="utf-8")
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(path), str(args.rounds)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
+        r = json.loads(out.stdout)
+        size = len(text.encode("utf-8"))  # the log form holds every fixture once, whatever the size asked
+        per_mb = r["seconds"] / (size / 1e6)
+        scale = f"  x{r['seconds'] / prev:.1f} time for x{size / prev_size:.0f} input" if prev else ""
+        print(
+            f"{size / 1e6:8.2f} MB  {r['lines']:8d} lines  wall {r['seconds'] * 1000:8.1f} ms  "
+            f"CPU {r['cpu_seconds'] * 1000:8.1f} ms ({per_mb * 1000:6.1f} ms/MB wall)  "
+            f"Python peak {r['py_peak'] / 2**20:7.1f} MiB  "
+            f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  verdict {r['cause']}{scale}"
+        )
+        prev, prev_size = r["seconds"], size
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""Read pasted environment reports into facts, with the line that told each one.
+
+Lab admins receive reports pasted into issues, chats and mails: ``python -m
+torch.utils.collect_env`` dumps, but more often nvidia-smi output, package lists, REPL output,
+issue-template bullets and logs with torch's errors in them. ``envtool diagnose`` maps them onto
+the same :class:`~envtool.model.HostFacts` that ``envtool detect`` builds, so the same rules run
+on both, and keeps for each sign the paste's lines that show it (:class:`Paste`), which the
+paste rules in :mod:`envtool.rules` quote as evidence. Everything here is pure: text in, facts out.
+
+The modules, by job:
+- :mod:`~envtool.diagnose.lines`: the wrapping people add (fences, ``> `` quotes, ``<details>``,
+  log prefixes) peeled off, line numbers kept, and the ``Key: value`` key table;
+- :mod:`~envtool.diagnose.messages`: torch's and CUDA's own warnings and errors, found, joined and read;
+- :mod:`~envtool.diagnose.grammar`: the collect_env report grammar (fields, multi-line values,
+  ``[pip3]``/``[conda]`` lines);
+- :mod:`~envtool.diagnose.forms`: the free-form forms (nvidia-smi, NVRM, lspci, dpkg, pip/conda
+  lists, REPL output, bullets, container and Fabric Manager signs);
+- :mod:`~envtool.diagnose.facts`: what was read, mapped onto the model.
+
+Every regular expression runs on one bounded line or message, so a huge paste costs linear time.
+
+Format references (the collect_env field set over the years):
+- pytorch/pytorch torch/utils/collect_env.py (``env_info_fmt``, ``pretty_str``,
+  ``get_gpu_info``, ``get_cudnn_version``, ``get_cpu_info``), as shipped in torch 2.13.
+- vllm-project/vllm vllm/collect_env.py@ee92039 (the "=====" sectioned layout).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from envtool.diagnose.facts import (
+    SOURCE,
+    _collected,
+    _cpu_signs,
+    _fact_signs,
+    _facts_from_report,
+    _lists_torch,
+    _local_tag_build,
+    _told_rows,
+    merge_told,
+)
+from envtool.diagnose.forms import Told, read_forms
+from envtool.diagnose.grammar import _read_report, _Report
+from envtool.diagnose.lines import clean_numbered
+from envtool.diagnose.messages import (
+    extract_torch_messages,
+    numbered_messages,
+    parse_driver_too_old,
+    parse_found_gpu_capability,
+    parse_incompatible_capability,
+    parse_supported_arch_list,
+)
+from envtool.errors import BadInputError
+from envtool.model import Evidence, HostFacts, facts_from_data
+
+__all__ = [
+    "SOURCE",
+    "Paste",
+    "load_paste",
+    "read_paste",
+    "extract_torch_messages",
+    "facts_from_envtool_report",
+    "load_report",
+    "parse_collect_env",
+    "parse_driver_too_old",
+    "parse_found_gpu_capability",
+    "parse_incompatible_capability",
+    "parse_supported_arch_list",
+]
+
+REPORT_SCHEMA = "envtool/1"
+
+
+def parse_collect_env(text: str) -> HostFacts:
+    """Facts from a pasted report: a ``python -m torch.utils.collect_env`` dump (any torch 1.x / 2.x
+    layout) or the free-form forms of :mod:`envtool.diagnose.forms` (nvidia-smi, package lists, REPL
+    output, bullets, torch's messages).
+
+    Accepts the wrapping of an issue (fences, quotes, ``<details>``, prompts, log lines) and
+    a dump cut short anywhere. Fields the text does not state stay ``None``. Torch's own
+    warnings and errors anywhere in the text land in ``torch_runtime.messages``.
+
+    Raises :class:`~envtool.errors.BadInputError` when the text holds nothing diagnosable.
+    """
+    return read_paste(text).facts
+
+
+@dataclass(frozen=True, kw_only=True)
+class Paste:
+    """A pasted report read: the facts, the lines that show each sign, and what the paste told.
+
+    ``signs`` maps a topic ("driver", "gpu", "torch", "cpu_build", "container", "msg:<kind>", ...)
+    to the paste's lines that show it; ``told`` lists (what, value, line) for what the paste
+    stated, in the order a reader wants it, and nothing it did not state.
+    """
+
+    facts: HostFacts
+    signs: Mapping[str, tuple[Evidence, ...]] = dc_field(default_factory=dict)
+    told: tuple[tuple[str, str, int | None], ...] = ()
+    form: str = "free-form"  # "collect_env", "free-form" or "envtool-report"
+
+
+def read_paste(text: str) -> Paste:
+    """Read a pasted report of any form; see :func:`parse_collect_env`."""
+    lines, origin = clean_numbered(text)
+    rep = _read_report(lines)
+    numbered = numbered_messages(lines, text)
+    messages = tuple(msg for _, _, msg in numbered)
+    told = read_forms(lines, origin)
+    is_report = bool(rep.header or rep.report_keys or _lists_torch(rep))
+    if not (is_report or messages or _told_anything(told)):
+        raise BadInputError(
+            "no collect_env report found (expected lines such as 'PyTorch version: ...' from "
+            "`python -m torch.utils.collect_env`), and no nvidia-smi output, package list or torch/CUDA "
+            "error message either"
+        )
+    _inject(rep, told)
+    facts = merge_told(_facts_from_report(rep, messages), told)
+    signs: dict[str, list[Evidence]] = {k: list(v) for k, v in told.signs.items()}
+    for i, kind, msg in numbered:
+        at = origin[i] if i < len(origin) else i + 1
+        lst = signs.setdefault("msg:" + kind, [])
+        if len(lst) < 8:
+            lst.append(Evidence(line=at, text=msg[:300]))
+    _cpu_signs(facts, rep, lines, origin, signs)
+    _fact_signs(facts, lines, origin, signs)
+    return Paste(
+        facts=facts,
+        signs={k: tuple(v) for k, v in signs.items()},
+        told=_told_rows(facts, signs, lines, origin),
+        form="collect_env" if is_report else "free-form",
+    )
+
+
+def load_paste(text: str, name: str) -> Paste:
+    """A file's text read as a :class:`Paste` (envtool's JSON report included, with no lines)."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    if body.lstrip().startswith("{"):
+        return Paste(facts=load_report(text, name), form="envtool-report")
+    try:
+        return read_paste(body)
+    except BadInputError as exc:
+        raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
+
+
+def _told_anything(told: Told) -> bool:
+    return bool(
+        told.driver
+        or told.gpus
+        or told.pci_gpus
+        or told.torch
+        or told.packages
+        or told.cuda_driver
+        or any(not k.startswith(("wsl", "container_gpu", "nvcc")) for k in told.signs)
+    )
+
+
+def _inject(rep: _Report, told: Told) -> None:
+    """The free-form facts, added where the collect_env grammar found nothing (a report's own fields win)."""
+    f = rep.fields
+    if told.torch and "torch_version" not in f:
+        f["torch_version"] = told.torch
+    if told.torch_cuda and "cuda_build" not in f:
+        f["cuda_build"] = told.torch_cuda
+    tag_cuda, tag_hip = _local_tag_build(f.get("torch_version") or "")
+    if tag_cuda and "cuda_build" not in f:
+        f["cuda_build"] = tag_cuda  # "+cu121" is the build when no "CUDA used to build" line says it
+    if tag_hip and "hip_build" not in f:
+        f["hip_build"] = tag_hip
+    if told.cuda_available is not None and "cuda_available" not in f:
+        f["cuda_available"] = str(told.cuda_available)
+    if told.driver and "driver" not in f:
+        f["driver"] = told.driver
+    if told.nvcc and "nvcc" not in f:
+        f["nvcc"] = told.nvcc
+    if told.cudnn and "cudnn" not in f:
+        f["cudnn"] = told.cudnn
+    if told.python and "python_version" not in f:
+        f["python_version"] = told.python
+    if not rep.gpu_lines and not _collected(f.get("gpus")):
+        if told.gpus:
+            rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in sorted(told.gpus.items()))
+        elif told.pci_gpus:
+            rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in enumerate(told.pci_gpus))
+    for name, version, build, _ in told.packages:
+        if build and not build.startswith(("pypi", "http")):
+            rep.conda.append((name, version, build))
+        else:
+            rep.pip.append((name, version))
+
+
+# --------------------------------------------------------------------------- envtool's own reports
+
+
+def facts_from_envtool_report(obj: dict[str, Any]) -> HostFacts:
+    """Facts from envtool's own JSON envelope (``{"schema": "envtool/1", "data": {...}}``).
+
+    ``data`` holds ``facts_to_data(facts)`` plus command-specific keys, which are ignored.
+    Raises :class:`~envtool.errors.BadInputError` for any other JSON.
+    """
+    if not isinstance(obj, dict):
+        raise BadInputError(
+            f'expected an envtool JSON report (an object with "schema": "{REPORT_SCHEMA}"), '
+            f"got a JSON {type(obj).__name__}"
+        )
+    schema = obj.get("schema")
+    if schema != REPORT_SCHEMA:
+        got = f"schema {schema!r}" if schema is not None else 'no "schema" key'
+        raise BadInputError(f'not an envtool report: expected "schema": "{REPORT_SCHEMA}", found {got}')
+    data = obj.get("data")
+    if not isinstance(data, dict) or not any(k in data for k in ("system", "nvidia", "gpus", "python", "toolkit")):
+        command = obj.get("command") or "?"
+        raise BadInputError(
+            f"the envtool report (command {command!r}) holds no host facts; "
+            "use the JSON of `envtool detect --json` or `envtool diagnose --json`"
+        )
+    try:
+        return facts_from_data(data)
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise BadInputError(f"the envtool report's data does not have the expected shape: {exc}") from exc
+
+
+def load_report(text: str, name: str) -> HostFacts:
+    """Facts from a file's text: envtool JSON when it starts with ``{``, else a collect_env dump.
+
+    ``name`` (a path or ``<stdin>``) opens every error message.
+    """
+    body = text[1:] if text.startswith("\ufeff") else text
+    if body.lstrip().startswith("{"):
+        try:
+            obj = json.loads(body)
+        except json.JSONDecodeError as exc:
+            raise BadInputError(f"{name}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from exc
+        except RecursionError:  # json decodes nested arrays/objects recursively
+            raise BadInputError(f"{name}: not an envtool report: JSON nested too deeply") from None
+        try:
+            return facts_from_envtool_report(obj)
+        except BadInputError as exc:
+            raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
+    try:
+        return parse_collect_env(body)
+    except BadInputError as exc:
+        raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
+
+
+def _one_line(msg: str) -> str:
+    return " ".join(msg.split())

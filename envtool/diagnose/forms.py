@@ -1,0 +1,557 @@
+"""The forms people paste besides collect_env dumps, read line by line, each fact with its line.
+
+nvidia-smi banners of every era (and ``-L``, ``--query-gpu`` CSV), ``/proc/driver/nvidia/version``
+and dmesg ``NVRM:`` lines, ``lspci``/``lshw``, ``dpkg -l``/apt history/yum, Windows driver
+versions, pip/conda/uv package lists and wheel URLs, REPL and script output, issue-template
+bullets and hand-typed ``Key: value`` lines, and the signs of a container, Fabric Manager, an
+``LD_LIBRARY_PATH`` or WSL. Every pattern runs on one bounded line, so the cost is linear.
+
+Format references: nvidia-smi(1) and its banner as printed by drivers 384 to 610 (the fixtures
+in the shared ``pastes/`` and ``nvidia-smi/`` folders), the NVIDIA driver README
+("/proc/driver/nvidia/version"), dpkg-query(1), pip's ``list``/``freeze`` output, conda's
+``list`` columns (name, version, build, channel).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE
+from envtool.model import Evidence
+
+_TEXT_MAX = 300  # an evidence line is quoted up to this many characters
+
+
+@dataclass
+class Told:
+    """What a free-form paste told; ``signs`` maps a topic to the lines that show it."""
+
+    driver: str | None = None
+    cuda_driver: str | None = None
+    nvml_library: str | None = None
+    gpus: dict[int, str | None] = field(default_factory=dict)
+    capabilities: dict[int, str] = field(default_factory=dict)
+    pci_gpus: list[str | None] = field(default_factory=list)
+    torch: str | None = None
+    torch_cuda: str | None = None
+    torch_hip: str | None = None
+    torch_cuda_none: bool = False  # torch.version.cuda printed None
+    cuda_available: bool | None = None
+    cudnn: str | None = None
+    nvcc: str | None = None
+    python: str | None = None
+    windows: bool = False
+    nvidia_named: bool = False  # "NVIDIA" appears on a line read so far
+    packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
+    signs: dict[str, list[Evidence]] = field(default_factory=dict)
+
+    def sign(self, topic: str, number: int, text: str) -> None:
+        lines = self.signs.setdefault(topic, [])
+        if len(lines) < 8 and all(e.line != number for e in lines):
+            lines.append(Evidence(line=number, text=text.strip()[:_TEXT_MAX]))
+
+
+# --------------------------------------------------------------------------- line helpers
+
+_PROMPTS = (
+    re.compile(r"[└┌][─\[\]✗\w@/.~:-]{0,200}[╼>]\s?[#$]\s?"),  # Parrot/ZSH two-line prompts
+    re.compile(
+        r"(?:\([\w.-]{1,60}\)\s*)?(?:\[\d{1,3}\]\s*)?\[?[\w.-]{1,60}@[\w.-]{1,80}[:\s][^$#%\n]{0,200}?\]?\s*[$#%]\s?"
+    ),
+    re.compile(r"PS [A-Za-z]:\\[^>]{0,200}>\s?"),
+    re.compile(r"[A-Za-z]:\\[^>]{0,200}>\s?"),
+    re.compile(r"(?:>>>|\.\.\.|In \[\d{1,5}\]:)\s"),
+    re.compile(r"[$#%❯➜]\s?(?=\S)"),
+    re.compile(r"\++ (?=\S)"),  # bash xtrace
+)
+_PROMPT_FIRST = frozenset("└┌([$#%❯➜+>.IP")
+_BULLET = re.compile(r"(?:[-*+•]|\d{1,2}[.)])\s+")
+
+
+def plain(line: str) -> str:
+    """One line without prompts, bullets, markdown emphasis and wrapping backticks."""
+    s = line[:_MAX_LINE].strip()
+    for _ in range(2):
+        if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
+            break
+        for rx in _PROMPTS:
+            m = rx.match(s)
+            if m and m.end() < len(s):
+                s = s[m.end() :].lstrip()
+                break
+        else:
+            break
+    m = _BULLET.match(s)
+    if m:
+        s = s[m.end() :]
+    if s.startswith("`") and s.endswith("`") and len(s) > 1:
+        s = s.strip("`").strip()
+    return s.replace("**", "")
+
+
+def _value(text: str) -> str:
+    return text.strip().strip("`").strip().strip("'\"").strip()
+
+
+# --------------------------------------------------------------------------- nvidia-smi
+
+_SMI_VERSION = re.compile(
+    r"NVIDIA-SMI\s+([\d.]+)\s+(?:Driver|KMD)\s+Version\s*:\s*([\d.]+)(?:\s+CUDA\s+(?:UMD\s+)?Version\s*:\s*([\d.]+))?"
+)
+_DRIVER_CUDA = re.compile(
+    r"\bDriver\s+Version\s*[:=]?\s*(\d{3}(?:\.\d{1,3}){0,2})\b(?:.{0,40}?\bCUDA\s*(?:Version)?\s*[:=]?\s*(\d{1,2}\.\d))?",
+    re.I,
+)
+_SMI_GPU_ROW = re.compile(
+    r"^\|\s*(\d{1,2})\s+(\S.*?)\s+(?:On|Off|WDDM|TCC)\s*\|\s*[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d"
+)
+_SMI_MODE = re.compile(r"\|\s*(?:\d{1,3}%|N/A)\s+(Default|E\. Process|E\. Thread|Prohibited|Exclusive_\w+)\s*\|")
+_SMI_L = re.compile(r"^GPU\s+(\d{1,2}):\s+(\S.*?)\s*\(UUID:\s*(?:GPU|MIG)-")
+_GPU_LIST = re.compile(r"^GPU\s+(\d{1,2}(?:\s*,\s*\d{1,2}){0,63})\s*:\s*(\S.*)$")
+_GPU_LIST_CC = re.compile(r"^GPU\s+(\d{1,2}(?:\s*,\s*\d{1,2}){0,63})\s+Compute Capability\s*:\s*(\d{1,2}\.\d)")
+_NVML_LIB = re.compile(r"NVML library version\s*:\s*([\d.]+)")
+_NVRM_VERSION = re.compile(
+    r"NVRM version:\s*NVIDIA\b.{0,80}?Kernel Module(?:\s+for\s+\S+)?\s+(\d{3}\.\d{1,3}(?:\.\d{1,3})?)"
+)
+_NVRM_API = re.compile(
+    r"API mismatch: the client has the version ([\d.]+), but\s+this kernel module has the version ([\d.]+)", re.I
+)
+_NVRM_FAIL = re.compile(
+    r"NVRM: (?:The NVIDIA probe routine was not called|No NVIDIA graphics adapter probed|RmInitAdapter failed"
+    r"|failed to|GPU .{0,40}has fallen off the bus|request_mem_region failed)",
+    re.I,
+)
+_CSV_FIELDS = frozenset(
+    {"index", "name", "driver_version", "compute_cap", "compute_mode", "uuid", "pci.bus_id", "memory.total"}
+)
+
+# --------------------------------------------------------------------------- PCI, packages, Windows
+
+_LSPCI = re.compile(
+    r"(?:VGA compatible controller|3D controller|Display controller)(?: \[[0-9a-f]{4}\])?:\s*NVIDIA Corporation\s*(.*)$"
+)
+_DPKG = re.compile(r"^(?:ii|hi|iU|rc)\s+(\S+)\s+(\S+)\s+(?:\S+)\s")
+_DRIVER_PKG = re.compile(
+    r"^(?:nvidia-driver|libnvidia-compute|nvidia-utils|nvidia-kernel-common|libnvidia-gl)-(\d{3})\b"
+)
+_APT_UPGRADE = re.compile(r"^Upgrade:.{0,400}?\b((?:lib)?nvidia-[\w.-]{0,60}?)(?::\w+)?\s+\(([\d.]+)[^,)]*,\s*([\d.]+)")
+_YUM_DRIVER = re.compile(r"^(cuda-drivers|nvidia-driver[\w-]*|kmod-nvidia[\w-]*)\.\w+\s+(\d{3}[\d.]*)")
+_WIN_DRIVER = re.compile(r"\b(\d{2})\.\d{1,2}\.(\d{2})\.(\d{4})\b")
+_PKG_EQ = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})\s*==\s*(\S{1,80})\s*$")
+_PKG_COLS = re.compile(r"^([A-Za-z0-9_][\w.-]{0,80})\s+(\d[\w.+!-]{0,80})(?:\s+(\S{1,200}))?(?:\s+(\S{1,200}))?\s*$")
+_INTERESTING = re.compile(
+    r"^(?:torch|pytorch|pytorch-cuda|pytorch-mutex|pytorch-nightly|cpuonly|cudatoolkit|torchvision|transformers"
+    r"|pynvml|nvidia-ml-py|nvidia-[\w-]+)$"
+)
+_PACKAGE_FIRST = ("torch", "pytorch", "nvidia", "cpuonly", "cudatoolkit", "transformers", "pynvml")
+_WHEEL = re.compile(r"/(?:whl/(?:nightly/)?(cu\d{2,3}|cpu|rocm[\d.]+)/)?torch-(\d[\w.]*?)(?:(?:%2B|\+)([\w.]+))?-cp\d")
+
+# --------------------------------------------------------------------------- REPL and key/value lines
+
+_EXPR = re.compile(
+    r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
+    r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)"
+)
+_SAME_LINE_VALUE = re.compile(r"^\)*\s*(?:→|->|=>|:|=|returns|gives|is|prints)\s*(\S.*)$")
+_ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
+_NVCC = re.compile(r"Cuda compilation tools, release (\d{1,2}\.\d)")
+_LD_PATH = re.compile(r"\bLD_LIBRARY_PATH\s*=\s*['\"]?([^\s'\"]{1,4000})")
+_SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
+
+_NVIDIA_BRANDS = ("NVIDIA", "Tesla", "GeForce", "Quadro", "TITAN")
+_GPU_KEYS = frozenset({"gpu", "gpus", "gpu model", "gpu models", "graphics card", "video card", "gpu type", "显卡"})
+_TORCH_KEYS = frozenset({"pytorch", "torch", "torch version", "pytorch version", "torch.__version__"})
+
+# --------------------------------------------------------------------------- containers, Fabric Manager, WSL
+
+_COMPOSE = re.compile(
+    r"^(?:Creating|Starting|Recreating|Attaching to)\s+\S{1,200}(?:\s+\.\.\.\s+done)?$|\bexited with code \d+"
+)
+_DOCKER_RUN = re.compile(r"\b(?:docker|podman|nerdctl)(?:-compose|\s+compose)?\s+(?:container\s+)?run\b")
+_GPU_FLAG = re.compile(r"--gpus\b|--runtime[= ]nvidia|--device[= ]nvidia\.com/gpu|NVIDIA_VISIBLE_DEVICES")
+_GPU_REQUEST = re.compile(r"capabilities:\s*\[\s*\[?\s*['\"]?gpu|^driver:\s*nvidia\b|runtime:\s*nvidia\b")
+_CONTAINER_PROMPT = re.compile(r"^root@[0-9a-f]{12}:|/\.dockerenv\b")
+_NO_SMI = re.compile(r"nvidia-smi:\s*(?:command )?not found|'nvidia-smi' is not recognized")
+_FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
+_FABRIC_BAD = re.compile(
+    r"fail|error|don'?t match|not match|mismatch|inactive|dead|not running|not started|exited|timed out", re.I
+)
+_WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/")
+_WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
+
+
+# A line none of the readers below could use holds none of these (lower case), nor starts with one
+# of _RELEVANT_STARTS.
+_RELEVANT = (
+    "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
+    "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
+    "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
+    "pynvml", "kmod-", "graphics", "video card", "显卡", "compute_", "compute mode", "index", "name", "uuid",
+    "pci", "memory",
+)  # fmt: skip
+_RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
+
+
+_RELEVANT_RX = re.compile("|".join(re.escape(k) for k in _RELEVANT))
+
+
+def _relevant(line: str) -> bool:
+    low = line.lower()
+    return _RELEVANT_RX.search(low) is not None or low.lstrip().startswith(_RELEVANT_STARTS)
+
+
+def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
+    """Every free-form fact and sign in the cleaned ``lines`` (``origin`` gives each one's line number)."""
+    told = Told()
+    csv_header: list[str] | None = None
+    csv_rows = 0
+    ld_next = False
+    expr_pending: tuple[list[str], int, str] | None = None
+    in_display = False
+    product: str | None = None
+    for idx, raw in enumerate(lines):
+        stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
+        if stateless and not _relevant(raw):
+            continue  # most lines of a long log: a few substring tests instead of every reader
+        number = origin[idx] if idx < len(origin) else idx + 1
+        if stateless and raw.lstrip().startswith('File "'):
+            _read_paths(told, raw, number)  # a traceback frame tells at most where it ran
+            continue
+        s = plain(raw)
+        if not s:
+            continue
+        # A REPL expression printed on one line, its value on the next.
+        if expr_pending is not None:
+            exprs, at, _ = expr_pending
+            expr_pending = None
+            if not _EXPR.search(s) and _take_values(told, exprs, s, number, at):
+                continue
+        found = _EXPR.findall(s) if "torch." in s else []
+        if found:
+            tail = s[s.rfind(found[-1]) + len(found[-1]) :]
+            m = _SAME_LINE_VALUE.match(tail.strip())
+            if m and len(found) == 1 and _ATOM.match(_value(m.group(1)).split()[0] if _value(m.group(1)) else ""):
+                _take_values(told, found, m.group(1), number, number)
+            else:
+                expr_pending = (found, number, s)
+        _read_smi(told, s, raw, number)
+        if csv_header is not None:
+            cells = [c.strip() for c in s.split(",")]
+            if len(cells) == len(csv_header) and csv_rows < 64:
+                _read_csv_row(told, csv_header, cells, csv_rows, number, s)
+                csv_rows += 1
+                continue
+            csv_header = None
+        if "," in s and s[:1].islower():
+            cells = [c.strip().split(" ")[0] for c in s.split(",")]
+            if len(cells) >= 2 and set(cells) <= _CSV_FIELDS:
+                csv_header, csv_rows = cells, 0
+                continue
+        _read_system(told, s, number)
+        # lshw: "*-display" opens a block whose "product:" names the GPU once "vendor:" says NVIDIA.
+        if s.startswith("*-display"):
+            in_display, product = True, None
+        elif s.startswith("*-"):
+            in_display = False
+        elif in_display and s.startswith("product:"):
+            product = s.partition(":")[2].strip()
+        elif in_display and s.startswith("vendor:") and "NVIDIA" in s:
+            told.pci_gpus.append(_bracketed(product))
+            told.sign("gpu", number, s if product is None else f"product: {product}")
+        if ld_next:
+            ld_next = False
+            if "/" in s and " " not in s:
+                _read_ld_path(told, s, number, s)
+        if "$LD_LIBRARY_PATH" in s and "echo" in s:
+            ld_next = True
+        if "LD_LIBRARY_PATH" in s:
+            m = _LD_PATH.search(s)
+            if m:
+                _read_ld_path(told, m.group(1), number, s)
+        _read_packages(told, s, number)
+        _read_key_value(told, s, number)
+        _read_context(told, s, raw, number)
+    return told
+
+
+def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at: int) -> bool:
+    v = _value(re.sub(r"^(?:returns|gives|prints|Out\[\d+\]:|→|->|=>)\s*", "", value_line.strip()))
+    values = [v] if len(exprs) == 1 else v.replace(",", " ").split()
+    if len(values) != len(exprs) or not all(_ATOM.match(x) or _ATOM.match(f"'{x}'") for x in values):
+        return False
+    for expr, val in zip(exprs, values, strict=True):
+        val = _value(val)
+        if expr == "torch.__version__" and re.match(r"\d", val):
+            told.torch = told.torch or val
+            told.sign("torch", number, value_line)
+        elif expr == "torch.version.cuda":
+            if val == "None":
+                told.torch_cuda_none = True
+                told.sign("cpu_build", number, f"torch.version.cuda -> {val}")
+            elif re.match(r"\d{1,2}\.\d", val):
+                told.torch_cuda = told.torch_cuda or _mm(val)
+                told.sign("torch", number, f"torch.version.cuda -> {val}")
+        elif expr == "torch.version.hip" and re.match(r"\d", val):
+            told.torch_hip = _mm(val)
+        elif expr == "torch.cuda.is_available()" and val in ("True", "False"):
+            told.cuda_available = val == "True"
+            told.sign("cuda_available", number, f"torch.cuda.is_available() -> {val}")
+        elif expr == "torch.backends.cudnn.version()" and val.isdigit():
+            told.cudnn = _cudnn_from_int(int(val))
+        elif expr == "torch._C._cuda_getDriverVersion()" and val.isdigit() and int(val) > 0:
+            code = int(val)
+            told.cuda_driver = told.cuda_driver or f"{code // 1000}.{(code % 1000) // 10}"
+            told.sign("cuda_driver", number, f"torch._C._cuda_getDriverVersion() -> {val}")
+    return True
+
+
+def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
+    if "NVIDIA-SMI" in s:
+        m = _SMI_VERSION.search(s)
+        if m:
+            told.driver = told.driver or m.group(2)
+            told.sign("driver", number, s)
+            if m.group(3):
+                told.cuda_driver = told.cuda_driver or _mm(m.group(3))
+                told.sign("cuda_driver", number, s)
+            return
+    if "river" in s and "ersion" in s and "NVRM" not in s:
+        m = _DRIVER_CUDA.search(s)
+        if m and not told.driver:
+            told.driver = m.group(1)
+            told.sign("driver", number, s)
+            if m.group(2) and "?" not in s:
+                told.cuda_driver = told.cuda_driver or m.group(2)
+                told.sign("cuda_driver", number, s)
+    st = raw.strip()
+    if st.startswith("|"):
+        m = _SMI_GPU_ROW.match(st)
+        if m:
+            name = m.group(2).rstrip(".").strip() or None
+            told.gpus.setdefault(int(m.group(1)), name)
+            told.sign("gpu", number, st)
+            return
+        m2 = _SMI_MODE.search(st)
+        if m2 and m2.group(1) in ("E. Process", "Exclusive_Process"):
+            told.sign("exclusive_mode", number, st)
+        return
+    if s.startswith("GPU"):
+        m = _SMI_L.match(s)
+        if m:
+            told.gpus.setdefault(int(m.group(1)), m.group(2))
+            told.sign("gpu", number, s)
+            return
+        mc = _GPU_LIST_CC.match(s)
+        if mc:
+            for i in re.findall(r"\d+", mc.group(1)):
+                told.capabilities.setdefault(int(i), mc.group(2))
+            return
+        ml = _GPU_LIST.match(s)
+        if ml and not re.match(r"\d", ml.group(2)) and len(ml.group(2)) < 120:
+            for i in re.findall(r"\d+", ml.group(1)):
+                told.gpus.setdefault(int(i), ml.group(2).strip())
+            told.sign("gpu", number, s)
+            return
+    if "NVML library version" in s:
+        m = _NVML_LIB.search(s)
+        if m:
+            told.nvml_library = m.group(1)
+            told.sign("nvml_library", number, s)
+
+
+def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, number: int, s: str) -> None:
+    cols = dict(zip(header, cells, strict=True))
+    index = int(cols["index"]) if cols.get("index", "").isdigit() else row
+    if cols.get("name"):
+        told.gpus.setdefault(index, cols["name"])
+        told.sign("gpu", number, s)
+    if re.match(r"\d{3}\.", cols.get("driver_version", "")):
+        told.driver = told.driver or cols["driver_version"]
+        told.sign("driver", number, s)
+    if re.match(r"\d{1,2}\.\d$", cols.get("compute_cap", "")):
+        told.capabilities.setdefault(index, cols["compute_cap"])
+    if cols.get("compute_mode", "").startswith("Exclusive_Process"):
+        told.sign("exclusive_mode", number, s)
+
+
+def _read_system(told: Told, s: str, number: int) -> None:
+    if "NVRM" in s:
+        m = _NVRM_VERSION.search(s)
+        if m:
+            told.driver = told.driver or m.group(1)
+            told.sign("driver", number, s)
+        m2 = _NVRM_API.search(s)
+        if m2:
+            told.nvml_library = told.nvml_library or m2.group(1)
+            told.driver = told.driver or m2.group(2)
+            told.sign("driver_mismatch", number, s)
+        if _NVRM_FAIL.search(s):
+            told.sign("kernel_module", number, s)
+    if "NVIDIA" in s:
+        m = _LSPCI.search(s)
+        if m:
+            told.pci_gpus.append(_bracketed(m.group(1)))
+            told.sign("gpu", number, s)
+        elif not told.driver:
+            _read_windows_driver(told, s, number)
+    elif (
+        not told.driver
+        and ("DriverVersion" in s or "Driver Version" in s or "Driver version" in s)
+        and (told.gpus or told.pci_gpus or told.nvidia_named)
+    ):
+        # Device Manager's "Driver Version: 31.0.15.5186" and wmic's "DriverVersion=...", once an NVIDIA
+        # GPU is named above it (other vendors number their Windows drivers differently).
+        _read_windows_driver(told, s, number)
+    if "NVIDIA" in s:
+        told.nvidia_named = True
+    if s.startswith(("ii ", "hi ", "iU ", "rc ")):
+        m = _DPKG.match(s)
+        if m:
+            d = _DRIVER_PKG.match(m.group(1))
+            if d and s.startswith("ii"):
+                told.sign("driver_package:" + d.group(1), number, s)
+            elif re.match(r"(?:lib)?(?:cuda|nvidia|cudnn|libcu|libnv)", m.group(1)) or "NVIDIA" in s:
+                told.sign("system_packages", number, s)
+    elif s.startswith("Upgrade:") and "nvidia" in s:
+        m = _APT_UPGRADE.match(s)
+        if m:
+            told.sign("driver_upgrade", number, s)
+    elif s.startswith(("cuda-drivers", "nvidia-driver", "kmod-nvidia")):
+        m = _YUM_DRIVER.match(s)
+        if m:
+            told.sign("driver_package", number, s)
+
+
+def _read_windows_driver(told: Told, s: str, number: int) -> None:
+    w = _WIN_DRIVER.search(s)
+    if w and int(w.group(1)) >= 20:
+        digits = (w.group(2) + w.group(3))[-5:]
+        told.driver = f"{digits[:3]}.{digits[3:]}"  # NVIDIA's scheme: 31.0.15.5186 is 551.86
+        told.windows = True
+        told.sign("driver", number, s)
+
+
+def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
+    entries = [e for e in value.split(":") if e]
+    if any(_SYSTEM_CUDA_DIR.search(e + "/") and "site-packages" not in e for e in entries):
+        told.sign("ld_library_path", number, line)
+
+
+def _read_packages(told: Told, s: str, number: int) -> None:
+    if "torch-" in s and (".whl" in s or "/whl/" in s):
+        m = _WHEEL.search(s)
+        if m:
+            version = m.group(2).rstrip(".")
+            tag = m.group(3) or m.group(1)
+            told.packages.append(("torch", version + (f"+{tag}" if tag else ""), "", number))
+            return
+    if len(s) > 400 or not s.startswith(_PACKAGE_FIRST):
+        return
+    m = _PKG_EQ.match(s)
+    if m and _INTERESTING.match(_dist(m.group(1))):
+        told.packages.append((_dist(m.group(1)), m.group(2), "", number))
+        return
+    m = _PKG_COLS.match(s)
+    if m and _INTERESTING.match(_dist(m.group(1))):
+        build = m.group(3) or ""
+        if build.startswith(("/", "~", "C:\\")):
+            build = ""  # pip list's location column, not a build string
+        told.packages.append((_dist(m.group(1)), m.group(2), build, number))
+
+
+def _read_key_value(told: Told, s: str, number: int) -> None:
+    colon = s.find(":", 0, _MAX_KEY)
+    if colon <= 0:
+        return
+    key = " ".join(s[:colon].replace("`", "").split()).lower()
+    paren = key.find(" (")
+    if paren > 0:
+        key = key[:paren]
+    if key in _KEYS:
+        return  # the collect_env grammar reads these
+    value = _value(s[colon + 1 :])
+    if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
+        return
+    if key in _TORCH_KEYS:
+        m = re.match(r"(\d+\.\d+(?:\.\d+)?(?:[.\w]*)(?:\+[\w.]+)?)", value)
+        if m:
+            told.torch = told.torch or m.group(1)
+            told.sign("torch", number, s)
+    elif key == "compute mode":  # nvidia-smi -q
+        if value.startswith("Exclusive_Process"):
+            told.sign("exclusive_mode", number, s)
+    elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
+        name = re.sub(r"\s*\([^)]*\)", "", value).strip()
+        if name and not name[0].isdigit():
+            told.gpus.setdefault(len(told.gpus), name)
+            told.sign("gpu", number, s)
+    elif key == "cuda available":
+        if value in ("True", "False"):
+            told.cuda_available = value == "True"
+            told.sign("cuda_available", number, s)
+    elif "driver" in key and not told.driver:
+        m = re.match(r"(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\b", value)
+        if m:
+            told.driver = m.group(1)
+            told.sign("driver", number, s)
+    elif key in ("python", "python version") or key.startswith("python版本"):
+        m = re.match(r"(\d\.\d{1,2}(?:\.\d{1,3})?)", value)
+        if m:
+            told.python = told.python or m.group(1)
+
+
+def _read_context(told: Told, s: str, raw: str, number: int) -> None:
+    if "release" in s and "Cuda compilation tools" in s:
+        m = _NVCC.search(s)
+        if m:
+            told.nvcc = told.nvcc or m.group(1)
+            told.sign("nvcc", number, s)
+    if (
+        s.startswith(("Creating", "Starting", "Recreating", "Attaching")) or "exited with code" in s
+    ) and _COMPOSE.search(s):
+        told.sign("container", number, s)
+    if ("root@" in raw or "/.dockerenv" in raw) and _CONTAINER_PROMPT.search(raw.strip()):
+        told.sign("container", number, s)
+    if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
+        told.sign("container_run_gpu" if _GPU_FLAG.search(s) else "container_run_no_gpu", number, s)
+    if ("gpu" in s or "nvidia" in s) and _GPU_REQUEST.search(s):
+        told.sign("container_gpu_requested", number, s)
+    if "nvidia-smi" in s and _NO_SMI.search(s):
+        told.sign("no_smi", number, s)
+    if ("abric" in s or "fabricmanager" in s) and _FABRIC.search(s):
+        told.sign("fabric_manager", number, s)
+        if _FABRIC_BAD.search(s.split("journalctl")[0] if "journalctl" in s else s):
+            told.sign("fabric_manager_failed", number, s)
+    _read_paths(told, s, number)
+
+
+def _read_paths(told: Told, s: str, number: int) -> None:
+    if ("wsl" in s.lower() or "/mnt/" in s) and _WSL.search(s):
+        told.sign("wsl", number, s)
+    if "\\" in s and _WIN_PATH.search(s):
+        told.windows = True
+
+
+def _bracketed(text: str | None) -> str | None:
+    if not text:
+        return None
+    m = re.search(r"\[([^\]]{2,80})\]", text)
+    return m.group(1).strip() if m else None
+
+
+def _dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _mm(value: str) -> str | None:
+    m = re.match(r"(\d{1,3})\.(\d{1,3})", value)
+    return f"{int(m.group(1))}.{int(m.group(2))}" if m else None
+
+
+def _cudnn_from_int(n: int) -> str:
+    # cudnn_version.h: 9+ is MAJOR*10000 + MINOR*100 + PATCH; 7-8 used MAJOR*1000 + MINOR*100 + PATCH.
+    if n >= 90000:
+        return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
+    return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"

@@ -1,0 +1,500 @@
+"""torch's own warnings and errors: how each one is spotted in a paste, joined, and read.
+
+Each wording was checked against torch's source or real reports (named next to it). This is
+the one home of these patterns: the rules read torch's messages through the readers here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from envtool.diagnose.lines import _KEYS, _MAX_LINE, _MAX_MESSAGE, _clean_lines, _key_of
+
+# --------------------------------------------------------------------------- torch messages
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One torch warning or error: how to spot it, where it starts, when it is complete."""
+
+    name: str
+    triggers: tuple[str, ...]
+    starts: tuple[str, ...] = ()  # phrases that may open the message, earliest wins
+    done: re.Pattern[str] | None = None  # the joined message is complete once this matches
+    unless: tuple[str, ...] = ()  # skip the line when another kind covers it
+    max_lines: int = 8
+    absorbs: tuple[str, ...] = ()  # triggers that may appear inside this message's wrapped lines
+
+
+_TRIGGERED = r"|\(Triggered internally at [^)]*\)"
+
+# Each wording below was checked against torch's source or real reports; the source is
+# named next to it. Messages are matched on these fixed phrases, never on whole sentences,
+# so a changed URL or a paste that cut the tail off still counts.
+_KINDS: tuple[_Kind, ...] = (
+    # c10/cuda/CUDAFunctions.cpp (driver check), printed as a RuntimeError or as a
+    # "CUDA initialization:" UserWarning; the 0.4-1.x Python version (torch/cuda/__init__.py
+    # _check_driver) wrapped it over six lines. Seen in lllyasviel/Fooocus#1313 (11040),
+    # wuhuikai/FastFCN#37 (wrapped, 9000), IEIT-Yuan/Yuan-2.0#65 (UserWarning form).
+    _Kind(
+        "driver_too_old",
+        ("driver on your system is too old",),
+        ("CUDA initialization: ", "The NVIDIA driver", "NVIDIA driver on your system"),
+        re.compile(r"the CUDA driver\.|CUDA driver\.$" + _TRIGGERED),
+    ),
+    # torch/cuda/__init__.py _check_driver / c10 CUDAHooks; princeton-nlp/SimCSE#244 (one line),
+    # AbnerHqC/GaitSet#95 (old three-line form), HIT-SCIR/ltp#468 (UserWarning form).
+    _Kind(
+        "no_driver",
+        ("Found no NVIDIA driver on your system",),
+        ("CUDA initialization: ", "Found no NVIDIA driver"),
+        re.compile(r"index\.aspx" + _TRIGGERED),
+    ),
+    # c10/cuda/CUDAFunctions.cpp; pytorch/pytorch#131117, wenet-e2e/wenet#700.
+    _Kind(
+        "driver_init_failed",
+        ("CUDA driver initialization failed",),
+        ("CUDA initialization: ", "CUDA driver initialization failed"),
+        re.compile(r"CUDA gpu\.?" + _TRIGGERED),
+    ),
+    # c10/cuda/CUDAFunctions.cpp device_count_impl; "Error 804: forward compatibility was
+    # attempted on non supported HW" in PKU-YuanGroup/Video-LLaVA#22 and hpcaitech/ColossalAI#4381,
+    # "Error 802: system not yet initialized" in gpustack/gpustack#1254.
+    _Kind(
+        "device_count_error",
+        ("Unexpected error from cudaGetDeviceCount",),
+        ("CUDA initialization: ", "Unexpected error from cudaGetDeviceCount"),
+        re.compile(r"Error \d+: \w[^.(]*?(?=\s*\(Triggered|\s*$)" + _TRIGGERED),
+        absorbs=("forward compatibility was attempted on non supported HW",),
+    ),
+    # The same CUDA error (cudaErrorCompatNotSupportedOnDevice) raised outside device_count.
+    _Kind(
+        "forward_compat",
+        ("forward compatibility was attempted on non supported HW",),
+        ("CUDA initialization: ", "CUDA error: ", "forward compatibility"),
+        re.compile(r"non supported HW"),
+        unless=("cudaGetDeviceCount",),
+    ),
+    # torch/cuda/__init__.py _check_cubins (torch 1.8+): three lines, the GPU name first.
+    # "sm_{}" with the capability as one number in torch 2.x ("sm_120", pytorch/pytorch#150733);
+    # "sm_86 ... sm_37 sm_50 sm_60 sm_70." in nerfstudio-project/nerfacc#80 and
+    # bismex/MetaBIN#15 (with "compute_37").
+    _Kind(
+        "incompatible_capability",
+        # Short triggers: a narrow paste may wrap the sentence anywhere.
+        ("with CUDA capability sm_", "is not compatible with the current PyTorch"),
+        (),
+        re.compile(r"get-started/locally"),
+    ),
+    # torch/cuda/__init__.py _check_capability, torch 0.4-2.x:
+    # "Found GPU%d %s which is of cuda capability %d.%d. PyTorch no longer supports this GPU
+    # because it is too old. The minimum cuda capability (that we support|supported by this
+    # library) is %d.%d." -- alievk/avatarify-python#58, AUTOMATIC1111/stable-diffusion-webui#3003.
+    _Kind(
+        "old_gpu",
+        ("which is of cuda capability",),
+        ("Found GPU",),
+        re.compile(r"minimum cuda capability [^.]*?is \d+\.\d+"),
+    ),
+    # torch/cuda/__init__.py _warn_unsupported_code (torch 2.10+): "Found GPU%d %s which is of
+    # compute capability (CC) %d.%d." then "- 7.5 which supports hardware CC >=7.5,<8.0" lines
+    # and install advice -- pytorch/pytorch#182250, pytorch/pytorch#166185.
+    _Kind(
+        "unsupported_code",
+        ("which is of compute capability (CC)",),
+        ("Found GPU",),
+        None,
+        max_lines=40,
+    ),
+    # The CUDA error string of cudaErrorNoKernelImageForDevice, raised by torch's kernel
+    # launch checks; kohjingyu/gill#39, mit-han-lab/llm-awq#238.
+    _Kind(
+        "no_kernel_image",
+        ("no kernel image is available for execution on the device",),
+        ("CUDA error: ", "no kernel image"),
+        re.compile(r"on the device"),
+    ),
+    # torch/cuda/__init__.py _lazy_init: raise AssertionError("Torch not compiled with CUDA enabled").
+    _Kind(
+        "not_compiled_with_cuda",
+        ("Torch not compiled with CUDA enabled",),
+        ("Torch not compiled",),
+        re.compile(r"enabled"),
+    ),
+    # cudaErrorInsufficientDriver (35), older torch: "cuda runtime error (35) : CUDA driver
+    # version is insufficient for CUDA runtime version" -- mlcommons/inference#54.
+    _Kind(
+        "driver_insufficient",
+        ("driver version is insufficient for CUDA runtime version",),
+        ("cuda runtime error", "CUDA error: ", "CUDA driver version"),
+        re.compile(r"runtime version"),
+    ),
+    # nvidia-smi / NVML: "Failed to initialize NVML: Driver/library version mismatch"
+    # (pytorch/pytorch#45109, YoshitakaMo/localcolabfold#127; "Driver/Library" in
+    # rajeshroy402/DeepStream-dGPU-Installation#5).
+    _Kind(
+        "nvml_mismatch",
+        ("Driver/library version mismatch", "Driver/Library version mismatch", "driver/library version mismatch"),
+        ("Failed to initialize NVML", "NVML", "Driver/"),
+        re.compile(r"mismatch"),
+    ),
+    # Loader errors on "import torch": "ImportError: .../libtorch_cuda.so: undefined symbol:
+    # cudaLaunchKernelExC, version libcudart.so.11.0" (Layne-Huang/PMDM#5) and
+    # "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory"
+    # (pytorch/pytorch#104259, pytorch/pytorch#165812 for libcudnn.so.9).
+    _Kind("undefined_symbol", ("undefined symbol: ",), (), re.compile(r".")),
+    _Kind("missing_library", ("cannot open shared object file",), (), re.compile(r".")),
+    # nvidia-smi's own errors (nvidia-smi(1); pytorch/pytorch#163658 for "No devices were found").
+    _Kind(
+        "smi_no_driver",
+        ("couldn't communicate with the NVIDIA driver",),
+        ("NVIDIA-SMI has failed",),
+        re.compile(r"NVIDIA driver\b"),
+    ),
+    _Kind("smi_no_devices", ("No devices were found",), (), re.compile(r".")),
+    # cudaErrorUnknown as torch raises it: "CUDA unknown error - this may be due to an incorrectly
+    # set up environment, e.g. changing env variable CUDA_VISIBLE_DEVICES after program start.
+    # Setting the available devices to be zero." (c10/cuda/CUDAFunctions.cpp), and the plain
+    # "CUDA error: unknown error" of a failed kernel launch.
+    _Kind(
+        "cuda_unknown",
+        ("CUDA unknown error", "CUDA error: unknown error"),
+        ("CUDA unknown error", "CUDA error: "),
+        re.compile(r"to be zero\.?|unknown error\s*$"),
+    ),
+    # cudaErrorSystemNotReady (802), outside the cudaGetDeviceCount wording above.
+    _Kind(
+        "not_initialized",
+        ("system not yet initialized",),
+        ("CUDA error: ", "cudaGetDeviceCount"),
+        re.compile(r"."),
+        unless=("Unexpected error from cudaGetDeviceCount",),
+    ),
+    # cudaErrorDevicesUnavailable (46): "CUDA error: CUDA-capable device(s) is/are busy or
+    # unavailable" (modelscope/ms-swift#5118), older "all CUDA-capable devices are busy or unavailable".
+    _Kind(
+        "device_busy",
+        ("busy or unavailable",),
+        ("CUDA error: ", "all CUDA-capable", "CUDA-capable"),
+        re.compile(r"unavailable"),
+    ),
+    # cudaErrorNoDevice (100).
+    _Kind(
+        "no_device",
+        ("no CUDA-capable device is detected",),
+        ("CUDA error: ", "no CUDA-capable"),
+        re.compile(r"detected"),
+    ),
+    # torch/backends/cudnn/__init__.py _init: "cuDNN version incompatibility: PyTorch was compiled
+    # against (8, 3, 2) but linked against (8, 0, 3)" (pytorch/pytorch#80637), reworded in #80877
+    # to "... but found runtime version (8, 6, 0) ...".
+    _Kind(
+        "cudnn_incompat",
+        ("cuDNN version incompatibility",),
+        ("cuDNN version incompatibility",),
+        re.compile(r"(?:linked against|runtime version) \(\d+, \d+, \d+\)"),
+    ),
+    # docker without the NVIDIA container toolkit: 'could not select device driver "" with
+    # capabilities: [[gpu]]' (docker's daemon error for --gpus).
+    _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
+)
+
+_ALL_TRIGGERS: tuple[str, ...] = tuple(t for k in _KINDS for t in k.triggers)
+
+# Prefixes stripped from the front of a message: "path.py:123: UserWarning: ", vLLM's
+# "WARNING 10-07 03:01:24 _core_ext.py:180] ", "RuntimeError: " (once or, as some pastes
+# show, twice).
+_LOC_WARNING = re.compile(r"^\S{0,400}?:\d+:\s*\w*Warning:\s*")
+_LOG_PREFIX = re.compile(r"^(?:WARNING|INFO|ERROR|DEBUG|CRITICAL)\s+\d\d-\d\d\s+\d\d:\d\d:\d\d\s+\S+\]\s*")
+_EXC_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]{0,80}(?:Error|Exception|Warning)\s*:\s*)+")
+
+# A line that begins something new, so a wrapped message does not swallow it.
+_NEW_RECORD = re.compile(
+    r"^(?:Traceback\b|File \"|>>>|\$ |\[(?:pip\d?|conda)\]|GPU \d+:|```|[\w.]*(?:Error|Exception|Warning)\b"
+    r"|\S+:\d+: \w*Warning|(?:WARNING|INFO|ERROR|DEBUG|CRITICAL)\b|CUDA kernel errors|For debugging consider"
+    r"|Compile with `TORCH_USE_CUDA_DSA`|Collecting[\s`]*environment)"
+)
+_CODE_LINE = re.compile(r"^\s+(?:return\s|warnings\.warn\(|warn\(|_warn|[A-Za-z_][\w.]*\(.*\)\s*$|[\^~]+\s*$)")
+
+
+def extract_torch_messages(text: str) -> tuple[str, ...]:
+    """The warnings and errors torch printed, found anywhere in ``text``, each one whole.
+
+    A message wrapped over several lines (by torch itself or by the paste) is joined with
+    single spaces; location prefixes (``file.py:12: UserWarning:``) and exception class
+    names are dropped; exact repeats are kept once, in order of first appearance.
+    """
+    return tuple(_messages_from_lines(_clean_lines(text), text))
+
+
+def _messages_from_lines(lines: Sequence[str], raw: str) -> list[str]:
+    return [msg for _, _, msg in numbered_messages(lines, raw)]
+
+
+def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, str]]:
+    """(index of the line it starts on, its kind, the joined message) for each torch/CUDA message in ``lines``."""
+    # Only kinds whose trigger occurs at all are looked for, line by line.
+    kinds = [k for k in _KINDS if any(t in raw for t in k.triggers)]
+    if not kinds:
+        return []
+    out: list[tuple[int, str, str]] = []
+    seen: set[str] = set()
+    # One scan per line for any trigger; the kinds are looked at only on the lines that hold one.
+    any_trigger = re.compile("|".join(re.escape(t) for k in kinds for t in k.triggers))
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i][:_MAX_LINE]
+        if any_trigger.search(line) is None:
+            i += 1
+            continue
+        hits = _hits_in_line(line, kinds)
+        if not hits:
+            i += 1
+            continue
+        consumed = 0
+        for j, (start, kind) in enumerate(hits):
+            end = hits[j + 1][0] if j + 1 < len(hits) else len(line)
+            msg = _strip_prefixes(line[start:end].strip())
+            if j + 1 == len(hits):
+                # The last message on the line may go on over the next lines.
+                while not _is_done(kind, msg) and consumed < kind.max_lines and i + 1 + consumed < n:
+                    nxt = lines[i + 1 + consumed][:_MAX_LINE]
+                    if _ends_message(nxt, kind):
+                        break
+                    msg = f"{msg} {nxt.strip()}"
+                    consumed += 1
+            msg = _trim_tail(" ".join(msg.split()))
+            if msg and msg not in seen:
+                seen.add(msg)
+                out.append((i, kind.name, msg))
+        i += 1 + consumed
+    return out
+
+
+def _hits_in_line(line: str, kinds: Iterable[_Kind]) -> list[tuple[int, _Kind]]:
+    found: dict[int, _Kind] = {}
+    for kind in kinds:
+        if any(u in line for u in kind.unless):
+            continue
+        for trig in kind.triggers:
+            pos = line.find(trig)
+            if pos < 0:
+                continue
+            start = _message_start(line, pos, kind)
+            # Two kinds opening at the same place are one message; keep the first.
+            found.setdefault(start, kind)
+            break
+    return sorted(found.items(), key=lambda item: item[0])
+
+
+def _message_start(line: str, pos: int, kind: _Kind) -> int:
+    """Where the message holding the trigger at ``pos`` begins on its line."""
+    best = None
+    for phrase in kind.starts:
+        at = line.rfind(phrase, 0, pos + len(phrase))
+        if 0 <= at <= pos and (best is None or at < best):
+            best = at
+    if best is not None:
+        return best
+    # No opening phrase: the message starts after the last "...Warning:"/"...Error:" prefix
+    # before the trigger, else at the start of the line.
+    head = line[:pos]
+    cut = max(head.rfind("Warning: "), head.rfind("Error: "), head.rfind("Exception: "))
+    if cut >= 0:
+        return cut + head[cut:].find(": ") + 2
+    return len(head) - len(head.lstrip())
+
+
+def _strip_prefixes(msg: str) -> str:
+    msg = _LOG_PREFIX.sub("", msg, count=1)
+    msg = _LOC_WARNING.sub("", msg, count=1)
+    return _trim_tail(_EXC_PREFIX.sub("", msg, count=1).strip().lstrip("`"))
+
+
+def _trim_tail(msg: str) -> str:
+    # A message quoted in source or markdown ('raise AssertionError("...")', `...`) loses
+    # the quote that closes it, so both spellings end up as one message.
+    while msg and msg[-1] in "`\"')":
+        close = msg[-1]
+        opener = {")": "("}.get(close, close)
+        if close == "`" or (msg.count(opener) < msg.count(close) if opener != close else msg.count(close) % 2 == 1):
+            msg = msg[:-1].rstrip()
+        else:
+            break
+    return msg
+
+
+def _is_done(kind: _Kind, msg: str) -> bool:
+    return kind.done is not None and kind.done.search(msg) is not None
+
+
+def _ends_message(line: str, kind: _Kind) -> bool:
+    s = line.strip()
+    if not s:
+        return True
+    if _NEW_RECORD.match(s) or _CODE_LINE.match(line):
+        return True
+    if any(t in line for t in _ALL_TRIGGERS if t not in kind.absorbs):
+        return True
+    key = _key_of(s)
+    return key is not None and key in _KEYS
+
+
+# --------------------------------------------------------------------------- message readers
+
+_TOO_OLD = re.compile(r"too old \(found version (\d+)\)")
+_INCOMPAT = re.compile(
+    r"(?:^|\s)(?:(?P<name>\S.{0,200}?)\s+)?with CUDA capability sm_(?P<cc>\d+)\w*\s+is not compatible"
+)
+_SUPPORTS = re.compile(r"supports CUDA capabilities\s+(?P<list>(?:(?:sm|compute)_\d+[a-z]?[\s,]*)+)")
+_ARCH_TOKEN = re.compile(r"(?:sm|compute)_\d+[a-z]?")
+_FOUND_GPU = re.compile(
+    r"Found GPU\s*(?P<idx>\d+)\s+(?P<name>\S.{0,200}?)\s+which is of (?:cuda|compute) capability"
+    r"\s*(?:\(CC\)\s*)?(?P<maj>\d+)\.(?P<min>\d+)"
+)
+_CC_LIST_ITEM = re.compile(r"(?:^|\s)- (\d+)\.(\d+) which supports")
+
+
+def parse_driver_too_old(msg: str) -> str | None:
+    """The newest CUDA the driver supports, from torch's "driver ... too old (found version 11040)".
+
+    The number is CUDA's driver version code, 1000 * major + 10 * minor (CUDA Driver API
+    reference, cuDriverGetVersion: "CUDA 9.2 would be represented by 9020";
+    https://docs.nvidia.com/cuda/cuda-driver-api/group__CUDA__VERSION.html), so 11040 -> "11.4".
+    """
+    m = _TOO_OLD.search(msg[:_MAX_MESSAGE])
+    if not m:
+        return None
+    code = int(m.group(1))
+    if code <= 0:
+        return None
+    return f"{code // 1000}.{(code % 1000) // 10}"
+
+
+def parse_incompatible_capability(msg: str) -> tuple[str | None, str | None, tuple[str, ...]] | None:
+    """(GPU name, its capability "12.0", the build's arch list) from torch's "... is not compatible ..." warning.
+
+    ``None`` when ``msg`` is not that warning; a part the message lacks (it was cut) is ``None``
+    or an empty tuple.
+    """
+    msg = msg[:_MAX_MESSAGE]
+    if "with CUDA capability sm_" not in msg or "is not compatible" not in msg:
+        return None
+    name = cc = None
+    m = _INCOMPAT.search(msg)
+    if m:
+        cc = _cc_from_sm(m.group("cc"))
+        raw_name = m.group("name")
+        if raw_name:
+            name = _strip_prefixes(raw_name).strip() or None
+    return name, cc, parse_supported_arch_list(msg)
+
+
+def parse_found_gpu_capability(msg: str) -> list[tuple[int, str, str]]:
+    """Every (index, name, "7.0") in torch's "Found GPU0 <name> which is of ... capability 7.0" warnings."""
+    out = []
+    for m in _FOUND_GPU.finditer(msg[:_MAX_MESSAGE]):
+        out.append((int(m.group("idx")), m.group("name").strip(), f"{int(m.group('maj'))}.{int(m.group('min'))}"))
+    return out
+
+
+def parse_supported_arch_list(msg: str) -> tuple[str, ...]:
+    """The archs a torch build holds, as torch's warnings list them ("sm_50", "compute_37", ...).
+
+    Reads both the "supports CUDA capabilities sm_50 sm_60 ..." form and the newer
+    "- 7.5 which supports hardware CC ..." list (turned into "sm_75").
+    """
+    msg = msg[:_MAX_MESSAGE]
+    m = _SUPPORTS.search(msg)
+    if m:
+        return tuple(_ARCH_TOKEN.findall(m.group("list")))
+    return tuple(f"sm_{int(a)}{int(b)}" for a, b in _CC_LIST_ITEM.findall(msg))
+
+
+def _cc_from_sm(digits: str) -> str | None:
+    # "sm_86" -> "8.6", "sm_120" -> "12.0": the last digit is the minor version.
+    if len(digits) < 2:
+        return None
+    return f"{int(digits[:-1])}.{digits[-1]}"
+
+
+# What a message says, for the rules (case-insensitive: some builds and pastes change the case).
+_NO_KERNEL = re.compile(r"no kernel image is available", re.I)
+_NO_DRIVER = re.compile(
+    r"Found no NVIDIA driver|couldn't communicate with the NVIDIA driver|Driver/library version mismatch", re.I
+)
+_CPU_BUILD = re.compile(r"not compiled with CUDA enabled", re.I)
+_INSUFFICIENT = re.compile(r"driver version is insufficient for CUDA runtime version", re.I)
+
+
+def says_no_kernel_image(msg: str) -> bool:
+    """CUDA's cudaErrorNoKernelImageForDevice text: the build has no kernels for this GPU."""
+    return _NO_KERNEL.search(msg[:_MAX_MESSAGE]) is not None
+
+
+def says_no_driver(msg: str) -> bool:
+    """torch or nvidia-smi cannot reach a working driver (none found, or a driver/library mismatch)."""
+    return _NO_DRIVER.search(msg[:_MAX_MESSAGE]) is not None
+
+
+def says_driver_insufficient(msg: str) -> bool:
+    """cudaErrorInsufficientDriver (35): "CUDA driver version is insufficient for CUDA runtime version"."""
+    return _INSUFFICIENT.search(msg[:_MAX_MESSAGE]) is not None
+
+
+def says_cpu_build(msg: str) -> bool:
+    """torch's "Torch not compiled with CUDA enabled": a CPU-only build."""
+    return _CPU_BUILD.search(msg[:_MAX_MESSAGE]) is not None
+
+
+_GPU_TOO_OLD = re.compile(r"no longer supports this GPU because it is too old|which is of cuda capability", re.I)
+_TORCH_PIN = re.compile(r"torch==(\d[\w.+]*\w)")
+
+
+def says_gpu_too_old(msg: str) -> bool:
+    """torch's "Found GPU0 ... which is of cuda capability 3.0 ... no longer supports this GPU because it is too old".
+
+    Also read with the ``%d``/``%s`` placeholders left unfilled, as some builds print it.
+    """
+    return _GPU_TOO_OLD.search(msg[:_MAX_MESSAGE]) is not None
+
+
+def parse_unsupported_code(msg: str) -> tuple[str | None, str | None] | None:
+    """(capability, the torch it names) from torch 2.10+'s "... which is of compute capability (CC) 12.1"
+    warning ("Your installed torch==2.13.0+cu130 does not include kernels for this GPU"); ``None`` otherwise."""
+    msg = msg[:_MAX_MESSAGE]
+    if "which is of compute capability (CC)" not in msg:
+        return None
+    m = re.search(r"capability \(CC\)\s*(\d+\.\d+)", msg)
+    pin = _TORCH_PIN.search(msg)
+    return (m.group(1) if m else None), (pin.group(1) if pin else None)
+
+
+def parse_cudnn_incompat(msg: str) -> tuple[str, str] | None:
+    """(the cuDNN torch was built with, the one it loaded) from torch's "cuDNN version incompatibility"."""
+    m = re.search(
+        r"compiled against \((\d+), (\d+), (\d+)\) but (?:linked against|found runtime version)"
+        r" \((\d+), (\d+), (\d+)\)",
+        msg[:_MAX_MESSAGE],
+    )
+    if not m:
+        return None
+    g = m.groups()
+    return ".".join(g[:3]), ".".join(g[3:])
+
+
+def missing_library(msg: str) -> str | None:
+    """The library the loader could not find: "libcuda.so" in "...Error: libcuda.so: cannot open shared object file"."""
+    m = re.search(r"([\w.+-]+\.so[\w.]*): cannot open shared object file", msg[:_MAX_MESSAGE])
+    return m.group(1) if m else None
+
+
+_CUDA_LIB = re.compile(r"cuda|cudnn|cublas|cupti|nccl|nvrtc|cusparse|cufft|curand|cusolver|nvjitlink", re.I)
+
+
+def cuda_library_named(msg: str) -> bool:
+    """The loader message is about a CUDA library (not, say, a missing libGL)."""
+    return _CUDA_LIB.search(msg[:_MAX_MESSAGE]) is not None

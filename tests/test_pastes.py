@@ -1,0 +1,601 @@
+"""`envtool diagnose` on free-form pastes: the real ones in ../shared/fixtures/pastes, and each form by name.
+
+The fixture cases are generated from the table in pastes/SOURCES.md: a new row there becomes a
+new case here. A row whose cause is confirmed must get that cause as the verdict; a healthy one
+must get no error finding; an unconfirmed one must at least be read without an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from envtool import rules
+from envtool.cli import main
+from envtool.diagnose import read_paste
+from envtool.errors import BadInputError
+from envtool.model import Severity
+
+PASTES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "pastes"
+
+# The cause the SOURCES.md table names (its bold words), mapped onto a finding id; the first
+# phrase found wins. A confirmed row whose cause matches none of these fails the test below,
+# so a new kind of cause gets a mapping (and a rule) rather than passing unnoticed.
+CAUSE_IDS = (
+    ("fabric manager", "fabric_manager_down"),
+    ("container without", "container_without_gpu"),
+    ("exclusive_process", "exclusive_process_mode"),
+    ("nvml driver/library mismatch", "no_driver"),
+    ("wsl libcuda", "no_driver"),
+    ("no working driver", "no_driver"),
+    ("driver too old", "driver_too_old"),
+    ("gpu too old", "arch_unsupported"),
+    ("new gpu on an old build", "arch_unsupported"),
+    ("cpu-only torch", "cpu_build_on_gpu"),
+    ("conflicting installs", "conflicting_installs"),
+)
+HEALTHY = ("healthy", "genuine library bug")
+
+# Pastes whose cause the thread established from text that is not in the paste (prose, a
+# screenshot, the issue title). Reading them as the cause would need evidence the paste does
+# not hold; the test checks instead that they get no wrong error and the settling command.
+NOT_IN_PASTE = {
+    "10-headerless-banner-rows-only-host-healthy-container-without-nvidia-docker": (
+        "only the host's healthy banner; that the container lacked --gpus is in the reporter's prose"
+    ),
+    "20-hand-typed-banner-line-chinese-fullwidth-colon-cpu-torch": (
+        "a driver line and a Python version; the CPU build is in the issue title and a screenshot"
+    ),
+}
+
+
+def _rows() -> list[dict[str, str]]:
+    """The SOURCES.md table, one dict per fixture row (file, cause, how)."""
+    sources = PASTES / "SOURCES.md"
+    if not sources.is_file():
+        return []
+    rows = []
+    for line in sources.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) >= 4 and re.match(r"\d{2}-", cells[0]):
+            rows.append({"file": cells[0], "cause": cells[2], "how": cells[3]})
+    return rows
+
+
+def _expected(row: dict[str, str]) -> str | None:
+    """The finding id the row's cause names, "healthy", or None when the row is unconfirmed."""
+    if row["how"].lower().startswith("unconfirmed"):
+        return None
+    bold = " ".join(re.findall(r"\*\*(.+?)\*\*", row["cause"])) or row["cause"]
+    text = bold.lower()
+    if any(h in text for h in HEALTHY):
+        return "healthy"
+    for phrase, fid in CAUSE_IDS:
+        if phrase in text or phrase in row["cause"].lower():
+            return fid
+    raise AssertionError(f"{row['file']}: no finding id for the cause {bold!r}; add it to CAUSE_IDS")
+
+
+ROWS = _rows()
+
+
+def _judge(text: str) -> tuple[list, dict]:
+    paste = read_paste(text)
+    return rules.diagnose_paste(paste.facts, paste.signs)
+
+
+def _check_evidence(findings: list, text: str) -> None:
+    lines = text.split("\n")
+    for f in findings:
+        if f.severity == Severity.ERROR:
+            assert f.evidence, f"{f.id}: an error finding without a line of the paste"
+        for e in f.evidence:
+            assert 1 <= e.line <= len(lines), (f.id, e)
+            raw = " ".join(lines[e.line - 1].split())
+            tokens = [t.strip("'\"`*") for t in e.text.split()]
+            assert any(len(t) >= 3 and t in raw for t in tokens), (f.id, e, raw)
+
+
+def test_the_sources_table_is_read() -> None:
+    if not ROWS:
+        pytest.skip("the shared pastes fixtures are absent")
+    files = {p.stem for p in PASTES.glob("*.txt")}
+    assert {r["file"] for r in ROWS} == files  # every fixture has a row, every row a fixture
+    assert {_expected(r) for r in ROWS} - {None, "healthy"}, "no confirmed cause was read from the table"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["file"][:2] for r in ROWS])
+def test_paste_gets_its_cause(row: dict[str, str]) -> None:
+    text = (PASTES / f"{row['file']}.txt").read_text(encoding="utf-8")
+    expected = _expected(row)
+    findings, verdict = _judge(text)
+    _check_evidence(findings, text)
+    errors = [f.id for f in findings if f.severity == Severity.ERROR]
+    if row["file"] in NOT_IN_PASTE:
+        assert not errors, (row["file"], errors)
+        assert verdict["cause"] is None and verdict["settle"], verdict
+    elif expected == "healthy":
+        assert not errors, (row["file"], errors)
+    elif expected is not None:
+        assert verdict["cause"] == expected, (row["file"], verdict, [(f.id, f.severity.value) for f in findings])
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r["file"][:2] for r in ROWS])
+def test_paste_runs_through_the_cli(row: dict[str, str]) -> None:
+    code, env = diagnose(str(PASTES / f"{row['file']}.txt"))
+    assert code in (0, 1), env
+    assert env["data"]["verdict"]["summary"]
+    for f in env["findings"]:
+        assert set(f) <= {"id", "severity", "message", "fix", "evidence"}
+        for e in f.get("evidence", []):
+            assert set(e) == {"line", "text"} and isinstance(e["line"], int)
+
+
+def diagnose(*argv: str, stdin: str | None = None) -> tuple[int, dict]:
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        old = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    try:
+        code = main(["diagnose", *argv, "--json"], stdout=out, stderr=err)
+    finally:
+        if stdin is not None:
+            sys.stdin = old
+    return code, json.loads(out.getvalue())
+
+
+# --------------------------------------------------------------------------- the forms, by name
+
+BANNER_2020 = """\
+Wed Mar 22 17:08:32 2023
++-----------------------------------------------------------------------------+
+| NVIDIA-SMI 450.119.03   Driver Version: 450.119.03   CUDA Version: 11.0     |
+|-------------------------------+----------------------+----------------------+
+| GPU  Name        Persistence-M| Bus-Id        Disp.A | Volatile Uncorr. ECC |
+| Fan  Temp  Perf  Pwr:Usage/Cap|         Memory-Usage | GPU-Util  Compute M. |
+|                               |                      |               MIG M. |
+|===============================+======================+======================|
+|   0  A100-SXM4-40GB      On   | 00000000:04:00.0 Off |                    0 |
+| N/A   30C    P0    58W / 400W |   1404MiB / 40537MiB |      0%   E. Process |
+|                               |                      |             Disabled |
+"""
+
+
+def test_banner_with_mig_row_gives_driver_cuda_gpu_and_compute_mode() -> None:
+    paste = read_paste(BANNER_2020)
+    nv = paste.facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version) == ("450.119.03", "11.0")
+    assert [(g.index, g.name) for g in nv.gpus] == [(0, "A100-SXM4-40GB")]
+    assert [e.line for e in paste.signs["driver"]] == [3]
+    assert [e.line for e in paste.signs["exclusive_mode"]] == [10]
+    findings, _ = rules.diagnose_paste(paste.facts, paste.signs)
+    assert ("exclusive_process_mode", Severity.WARN) in [(f.id, f.severity) for f in findings]
+
+
+def test_newest_banner_kmd_and_umd_labels() -> None:
+    text = "| NVIDIA-SMI 610.43.02              KMD Version: 610.43.02     CUDA UMD Version: 13.3     |\n"
+    nv = read_paste(text).facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version) == ("610.43.02", "13.3")
+
+
+def test_banner_without_borders_truncated_and_hand_typed() -> None:
+    rows = "|   1  Tesla V100-PCIE...  Off  | 00000000:86:00.0 Off |                    0 |\n"
+    assert read_paste(rows).facts.nvidia.gpus[0].name == "Tesla V100-PCIE"
+    nv = read_paste("Driver Version: 535 / CUDA 12.2\n").facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version) == ("535", "12.2")
+    nv = read_paste(
+        "当前环境：NVIDIA-SMI 475.14       Driver Version: 475.14       CUDA Version: 11.4  \r\n"
+    ).facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version) == ("475.14", "11.4")
+
+
+def test_nvidia_smi_list_and_query_csv() -> None:
+    text = "GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-1b2c3d4e-aaaa-bbbb-cccc-123456789abc)\n"
+    assert [g.name for g in read_paste(text).facts.nvidia.gpus] == ["NVIDIA A100-SXM4-80GB"]
+    csv = "name, driver_version, compute_mode\nNVIDIA H100 80GB HBM3, 550.54.15, Exclusive_Process\n"
+    paste = read_paste(csv)
+    assert paste.facts.nvidia.driver_version == "550.54.15"
+    assert paste.facts.nvidia.gpus[0].name == "NVIDIA H100 80GB HBM3"
+    assert "exclusive_mode" in paste.signs
+
+
+def test_nvidia_smi_q_output() -> None:
+    text = (
+        "Driver Version                            : 535.104.05\n"
+        "Attached GPUs                             : 1\n"
+        "GPU 00000000:07:00.0\n"
+        "    Product Name                          : NVIDIA A100-SXM4-80GB\n"
+        "    Compute Mode                          : Exclusive_Process\n"
+    )
+    paste = read_paste(text)
+    assert paste.facts.nvidia.driver_version == "535.104.05"
+    assert [g.name for g in paste.facts.nvidia.gpus] == ["NVIDIA A100-SXM4-80GB"]
+    assert [e.line for e in paste.signs["exclusive_mode"]] == [5]
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        (
+            "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. "
+            "Make sure that the latest NVIDIA driver is installed and running.\n",
+            "no_driver",
+        ),
+        ("Failed to initialize NVML: Driver/library version mismatch\nNVML library version: 550.144\n", "no_driver"),
+        ("$ nvidia-smi\nNo devices were found\n", "no_driver"),
+    ],
+)
+def test_nvidia_smi_error_lines(text: str, cause: str) -> None:
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == cause
+    assert findings[0].severity == Severity.ERROR and findings[0].evidence
+
+
+def test_a_mismatch_says_which_side_to_fix() -> None:
+    findings, _ = _judge(
+        "Failed to initialize NVML: Driver/library version mismatch\n"
+        "NVRM: API mismatch: the client has the version 535.161.07, but\n"
+        "NVRM: this kernel module has the version 535.54.03.\n"
+        "NVML library version: 535.161\n"
+    )
+    assert "535.161" in findings[0].message and "reboot" in findings[0].fix
+    upgraded = (
+        "Failed to initialize NVML: Driver/library version mismatch\n"
+        "Upgrade: libnvidia-common-460:amd64 (460.56-0ubuntu0.20.04.1, 460.73.01-0ubuntu0.20.04.1)\n"
+    )
+    findings, _ = _judge(upgraded)
+    assert "upgraded" in findings[0].message and [e.line for e in findings[0].evidence] == [1, 2]
+
+
+def test_proc_version_lspci_lshw_dpkg_and_windows_driver() -> None:
+    nv = read_paste("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\n")
+    assert nv.facts.nvidia.driver_version == "535.54.03"
+    pci = read_paste("01:00.0 VGA compatible controller: NVIDIA Corporation GA102 [GeForce RTX 3090] (rev a1)\n")
+    assert pci.facts.nvidia.hardware_present and pci.facts.nvidia.gpus[0].name == "GeForce RTX 3090"
+    lshw = "  *-display\n       product: AD102 [GeForce RTX 4090]\n       vendor: NVIDIA Corporation\n"
+    assert read_paste(lshw).facts.nvidia.gpus[0].name == "GeForce RTX 4090"
+    dpkg = "ii  nvidia-driver-535   535.183.01-0ubuntu1   amd64   NVIDIA driver metapackage\n"
+    assert "driver_package:535" in read_paste(dpkg).signs
+    win = read_paste("NVIDIA GeForce RTX 4070   31.0.15.5186\n").facts
+    assert (win.nvidia.driver_version, win.system.os_name) == ("551.86", "Windows")
+
+
+def test_windows_device_manager_and_wmic_list() -> None:
+    facts = read_paste("Name: NVIDIA GeForce RTX 3080\r\nDriver Version: 31.0.15.2698\r\n").facts
+    assert (facts.nvidia.driver_version, facts.nvidia.gpus[0].name) == ("526.98", "NVIDIA GeForce RTX 3080")
+    assert (
+        read_paste("Name=NVIDIA GeForce RTX 3080\nDriverVersion=31.0.15.2698\n").facts.nvidia.driver_version == "526.98"
+    )
+    # Another vendor's driver numbering is not read as NVIDIA's.
+    with pytest.raises(BadInputError):
+        read_paste("Name: Intel(R) UHD Graphics 770\nDriver Version: 31.0.101.4502\n")
+
+
+def test_package_lists_pip_freeze_conda_and_uv() -> None:
+    freeze = "torch==2.3.1+cu121\nnvidia-cudnn-cu12==8.9.2.26\nnvidia-cublas-cu11==11.10.3.66\n"
+    facts = read_paste(freeze).facts
+    assert facts.python.torch is not None and facts.python.torch.cuda == "12.1"
+    findings, _ = _judge(freeze)
+    assert "conflicting_installs" in [f.id for f in findings]  # cu11 and cu12 wheels together
+    listing = "Package    Version\n---------- -----------\ntorch      2.1.0+cpu\ntorchvision 0.16.0+cpu\n"
+    paste = read_paste(listing)
+    assert "cpu_build" in paste.signs
+    conda = "pytorch                   2.1.0           py3.10_cuda12.1_cudnn8.9.2_0    pytorch\n"
+    assert read_paste(conda).facts.python.torch_installs[0].cuda == "12.1"
+    wheel = "pip3 install https://download.pytorch.org/whl/cu100/torch-1.0.1.post2-cp35-cp35m-linux_x86_64.whl\n"
+    assert read_paste(wheel).facts.python.torch_installs[0].cuda == "10.0"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ">>> torch.__version__\n'2.0.1+cu118'\n",
+        "torch.__version__: '2.0.1+cu118'\n",
+        "`torch.__version__`\nreturns 2.0.1+cu118\n",
+        "$ python -c 'import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())'\n"
+        "2.0.1+cu118 11.8 True\n",
+    ],
+)
+def test_repl_and_script_output(text: str) -> None:
+    facts = read_paste(text).facts
+    assert facts.python.torch is not None and facts.python.torch.version == "2.0.1+cu118"
+
+
+def test_repl_values_cuda_none_availability_and_cudnn() -> None:
+    paste = read_paste(">>> print(torch.version.cuda)\nNone\n>>> torch.cuda.is_available() → False\n")
+    assert "cpu_build" in paste.signs
+    assert paste.facts.torch_runtime is not None and paste.facts.torch_runtime.cuda_available is False
+    rt = read_paste("torch.backends.cudnn.version(): 8600\nPyTorch version: 2.0.1\n").facts.torch_runtime
+    assert rt is not None and rt.cudnn == "8.6.0"
+
+
+def test_issue_template_bullets_and_markdown_values() -> None:
+    text = (
+        " - PyTorch Version (e.g., 1.0): 1.6.0\n"
+        " - CUDA/cuDNN version: 10.1\n"
+        " - GPU models and configuration: GeForce RTX 3090\n"
+        "- **Nvidia driver**: `455.23.05`\n"
+    )
+    facts = read_paste(text).facts
+    assert facts.python.torch is not None and facts.python.torch.version == "1.6.0"
+    assert [g.name for g in facts.nvidia.gpus] == ["GeForce RTX 3090"]
+    assert facts.nvidia.driver_version == "455.23.05"
+
+
+# --------------------------------------------------------------------------- precision
+
+
+def test_no_local_tag_is_not_a_cpu_build() -> None:
+    # pip's torch 1.0.1 was a CUDA build without a "+cu" tag; conda's carry none either.
+    text = "- PyTorch version: 1.0.1\n- GPU models and configuration: GeForce GTX 1080 Ti\n"
+    findings, verdict = _judge(text)
+    assert "cpu_build_on_gpu" not in [f.id for f in findings]
+    assert verdict["cause"] is None
+
+
+def test_red_herrings_stay_red_herrings() -> None:
+    text = (
+        "I tried export CUDA_VISIBLE_DEVICES = 0 before running.\n"
+        "nvcc: NVIDIA (R) Cuda compiler driver\nCuda compilation tools, release 11.8, V11.8.89\n"
+        "PyTorch version: 2.3.1+cu121\nNvidia driver version: 550.54.15\n"
+        "GPU models and configuration: GPU 0: NVIDIA A100-SXM4-80GB\n"
+    )
+    findings, verdict = _judge(text)
+    assert not [f for f in findings if f.severity == Severity.ERROR]
+    assert {f.id for f in findings} <= {"toolkit_mismatch"}
+    assert verdict["cause"] is None
+
+
+def test_a_real_library_bug_gets_no_error() -> None:
+    text = (
+        "* GPU: RTX 5070 Laptop GPU\n* cublas: 13.5.1.27 -- broken\n"
+        "* System driver Nvidia driver: 595.71.05 (Cuda 13.2.0???)\n"
+        "RuntimeError: CUDA error: CUBLAS_STATUS_EXECUTION_FAILED when calling `cublasGemmEx( handle, ...)`\n"
+    )
+    findings, verdict = _judge(text)
+    assert not [f for f in findings if f.severity == Severity.ERROR] and verdict["cause"] is None
+
+
+def test_found_no_driver_needs_a_gpu_or_a_container_for_an_error() -> None:
+    alone = "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU\n"
+    findings, verdict = _judge(alone)
+    assert findings[0].severity == Severity.WARN and verdict["settle"] == rules.SETTLE_DRIVER
+    with_gpu = alone + "01:00.0 3D controller: NVIDIA Corporation GA100 [A100 PCIe 40GB] (rev a1)\n"
+    assert _judge(with_gpu)[1]["cause"] == "no_driver"
+    in_container = "$ docker run -it myimage python train.py\n" + alone
+    findings, verdict = _judge(in_container)
+    assert verdict["cause"] == "container_without_gpu" and [e.line for e in findings[0].evidence] == [1, 2]
+    requested = "$ docker run --gpus all -it myimage python train.py\n" + alone
+    assert _judge(requested)[1]["cause"] != "container_without_gpu"
+
+
+def test_cuda_unknown_error_is_a_driver_error_only_with_context() -> None:
+    msg = "RuntimeError: CUDA unknown error - this may be due to an incorrectly set up environment\n"
+    assert _judge(msg)[0][0].severity == Severity.WARN
+    assert _judge("root@3f2a1b4c5d6e:/workspace# python t.py\n" + msg)[0][0].severity == Severity.ERROR
+
+
+def test_fabric_manager_error_802() -> None:
+    e802 = "RuntimeError: CUDA error: system not yet initialized\n"
+    findings, verdict = _judge(e802)
+    assert verdict["cause"] == "fabric_manager_down" and findings[0].severity == Severity.WARN
+    assert verdict["settle"] == rules.SETTLE_FABRIC
+    log = "Feb 24 09:28:19 host nv-fabricmanager[1507]: fabric manager NVSwitch driver version mismatch, failed\n"
+    findings, verdict = _judge(e802 + log)
+    assert verdict["cause"] == "fabric_manager_down" and findings[0].severity == Severity.ERROR
+    assert [e.line for e in findings[0].evidence] == [1, 2]
+
+
+def test_docker_without_the_container_toolkit() -> None:
+    text = 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n'
+    assert _judge(text)[1]["cause"] == "container_without_gpu"
+
+
+def test_old_gpu_message_with_unfilled_placeholders() -> None:
+    text = (
+        "UserWarning: Found GPU%d %s which is of cuda capability %d.%d.\n"
+        "    PyTorch no longer supports this GPU because it is too old.\n"
+    )
+    assert _judge(text)[1]["cause"] == "arch_unsupported"
+
+
+def test_newest_wording_on_a_covered_gpu_is_not_an_error() -> None:
+    text = (
+        "UserWarning: Found GPU0 NVIDIA GB10 which is of compute capability (CC) 12.1.\n"
+        "Your installed torch==2.13.0+cu130 does not include kernels for this GPU.\n"
+    )
+    findings, verdict = _judge(text)
+    assert verdict["cause"] is None and [f.severity for f in findings] == [Severity.INFO]
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        (
+            "RuntimeError: cuDNN version incompatibility: PyTorch was compiled against (8, 7, 0) but found "
+            "runtime version (8, 6, 0).\nLD_LIBRARY_PATH=/usr/local/cuda/lib64\n",
+            "conflicting_installs",
+        ),
+        (
+            "ImportError: /usr/lib/python3/site-packages/torch/lib/libtorch_cuda.so: undefined symbol: "
+            "cudaLaunchKernelExC, version libcudart.so.11.0\n",
+            "conflicting_installs",
+        ),
+        (
+            "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory\n",
+            "conflicting_installs",
+        ),
+        ("OSError: libcuda.so.1: cannot open shared object file: No such file or directory\n", "no_driver"),
+        ("RuntimeError: CUDA error: all CUDA-capable devices are busy or unavailable\n", "exclusive_process_mode"),
+    ],
+)
+def test_library_and_device_messages(text: str, cause: str) -> None:
+    assert _judge(text)[1]["cause"] == cause
+
+
+# --------------------------------------------------------------------------- wrapping
+
+
+@pytest.mark.parametrize(
+    "wrap",
+    [
+        lambda t: "".join(f"doods_1  | {line}\n" for line in t.splitlines()),
+        lambda t: "".join(f"Oct 04 13:19:39 host svc[394]: {line}\n" for line in t.splitlines()),
+        lambda t: "".join(f"[2025-07-01T05:06:30.004+00:00] {line}\n" for line in t.splitlines()),
+        lambda t: "".join(f"[rank0]: {line}\n" for line in t.splitlines()),
+        lambda t: "".join(f"> {line}\n" for line in t.splitlines()),
+        lambda t: "Some prose first.\n\n<details><summary>log</summary>\n\n```text\n" + t + "```\n</details>\n",
+        lambda t: t.replace("\n", "\r\n"),
+    ],
+)
+def test_wrapped_pastes_keep_cause_and_line_numbers(wrap: Callable[[str], str]) -> None:
+    base = "RuntimeError: CUDA error: CUDA-capable device(s) is/are busy or unavailable\n" + BANNER_2020
+    text = wrap(base)
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "exclusive_process_mode"
+    _check_evidence(findings, text)
+
+
+def test_two_records_glued_and_hard_wrapped_messages() -> None:
+    glued = "  0%|          | 0/1 [00:00<?, ?it/s]Could not load library libcudnn_cnn_infer.so.8. Error: libcuda.so: "
+    glued += "cannot open shared object file: No such file or directory\n"
+    assert _judge(glued)[1]["cause"] == "no_driver"
+    wrapped = (
+        "RuntimeError: The NVIDIA driver on your system is too old (found\nversion 11040). Please update your GPU "
+        "driver\n"
+    )
+    assert _judge(wrapped)[1]["cause"] == "driver_too_old"
+
+
+def test_nothing_diagnosable_is_bad_input_with_one_line() -> None:
+    with pytest.raises(BadInputError) as exc:
+        read_paste("Hello, my training is slow. Any idea?\nThanks!\n")
+    assert "\n" not in str(exc.value)
+    code, env = diagnose("-", stdin="Hello, my training is slow.\n")
+    assert code == 2 and env["errors"] and "\n" not in env["errors"][0]
+
+
+def test_a_recognised_message_alone_is_a_report() -> None:
+    code, env = diagnose(
+        "-", stdin="RuntimeError: CUDA error: no kernel image is available for execution on the device\n"
+    )
+    assert code == 1 and env["data"]["verdict"]["cause"] == "arch_unsupported"
+    assert env["findings"][0]["evidence"] == [
+        {"line": 1, "text": "CUDA error: no kernel image is available for execution on the device"}
+    ]
+
+
+def test_the_paste_shows_only_what_it_told() -> None:
+    code, env = diagnose("-", stdin=BANNER_2020)
+    told = {row["what"] for row in env["data"]["told"]}
+    assert told == {"NVIDIA driver", "driver's CUDA", "GPU 0"}
+    assert {row["line"] for row in env["data"]["told"]} == {3, 9}
+
+
+# --------------------------------------------------------------------------- fuzz: nothing raises
+
+
+def _paste_texts() -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(PASTES.glob("*.txt"))] if PASTES.is_dir() else []
+
+
+TEXTS = _paste_texts()
+
+
+@pytest.mark.skipif(not TEXTS, reason="the shared pastes fixtures are absent")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    i=st.integers(min_value=0, max_value=max(len(TEXTS) - 1, 0)),
+    j=st.integers(min_value=0, max_value=max(len(TEXTS) - 1, 0)),
+    cut=st.floats(min_value=0.0, max_value=1.0),
+    width=st.integers(min_value=8, max_value=200),
+    prefix=st.sampled_from(["", "> ", "[rank0]: ", "web_1  | ", "Oct 04 13:19:39 host svc[394]: ", "$ ", "`"]),
+    mode=st.sampled_from(["truncate", "rewrap", "interleave", "prefix"]),
+)
+def test_fuzz_pastes_never_raise(i: int, j: int, cut: float, width: int, prefix: str, mode: str) -> None:
+    a, b = TEXTS[i], TEXTS[j]
+    if mode == "truncate":
+        text = a[: int(len(a) * cut)]
+    elif mode == "rewrap":
+        flat = a.replace("\n", " ")
+        text = "\n".join(flat[k : k + width] for k in range(0, len(flat), width))
+    elif mode == "interleave":
+        la, lb = a.splitlines(), b.splitlines()
+        text = "\n".join(x for pair in zip(la, lb, strict=False) for x in pair)
+    else:
+        text = "".join(prefix + line + "\n" for line in a.splitlines())
+    try:
+        paste = read_paste(text)
+    except BadInputError:
+        return
+    findings, verdict = rules.diagnose_paste(paste.facts, paste.signs)
+    assert verdict["summary"]
+    for f in findings:
+        if f.severity == Severity.ERROR:
+            assert f.evidence
+
+
+def test_driver_too_old_from_a_banner_and_the_repl() -> None:
+    text = "| NVIDIA-SMI 470.82.01    Driver Version: 470.82.01    CUDA Version: 11.4     |\n>>> torch.__version__\n"
+    text += "'2.1.0+cu121'\n"
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "driver_too_old" and [e.line for e in findings[0].evidence] == [1, 3]
+
+
+def test_minor_version_compatibility_is_honoured() -> None:
+    # A CUDA 12.4 driver runs a cu129 build (same major, driver >= 525): sgl-project/sglang#14665.
+    text = "CUDA Driver Version: 550.127.05\nPyTorch: 2.8.0+cu129\nGPU 0,1: NVIDIA H100 NVL\n"
+    findings, verdict = _judge(text)
+    assert "driver_too_old" not in [f.id for f in findings] and verdict["cause"] is None
+
+
+def test_a_gpu_named_anywhere_against_the_build() -> None:
+    text = "GPU models and configuration: GPU 0: NVIDIA GeForce RTX 5090\nPyTorch version: 2.4.0+cu121\n"
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "arch_unsupported" and [e.line for e in findings[0].evidence] == [1, 2]
+
+
+def test_cuda_unavailable_with_no_cause_shown_is_a_warning_with_the_settling_command() -> None:
+    text = (
+        "|   0  NVIDIA A100-SXM4-80GB      On   | 00000000:07:00.0 Off |                    0 |\n"
+        ">>> torch.__version__\n'2.1.0+cu121'\n>>> torch.cuda.is_available()\nFalse\n"
+    )
+    findings, verdict = _judge(text)
+    assert [(f.id, f.severity) for f in findings] == [("cuda_unavailable", Severity.WARN)]
+    assert verdict["settle"] == rules.SETTLE_TORCH and [e.line for e in findings[0].evidence] == [1, 5]
+
+
+@pytest.mark.parametrize(
+    ("text", "cause", "severity"),
+    [
+        (
+            "RuntimeError: CUDA error: CUDA driver version is insufficient for CUDA runtime version\n",
+            "driver_too_old",
+            Severity.ERROR,
+        ),
+        (
+            "UserWarning: CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda "
+            "functions before calling NumCudaDevices() that might have already set an error? Error 804: forward "
+            "compatibility was attempted on non supported HW\n",
+            "no_driver",
+            Severity.ERROR,
+        ),
+        (
+            "RuntimeError: CUDA driver initialization failed, you might not have a CUDA gpu.\n",
+            "no_driver",
+            Severity.WARN,
+        ),
+        ("$ nvidia-smi\nbash: nvidia-smi: command not found\n", "no_driver", Severity.WARN),
+    ],
+)
+def test_more_driver_messages(text: str, cause: str, severity: Severity) -> None:
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == cause and findings[0].severity == severity and findings[0].evidence
