@@ -145,7 +145,8 @@ def build_plan(
             Step(
                 argv=(tool, "create", "--yes", *where, "--override-channels", *channels, f"python={pyver}", "pip"),
                 reason=f"a new conda environment with Python {pyver} and pip from "
-                f"{', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages any more)",
+                f"{', '.join(profile.conda_channels or ('conda-forge',))} only (PyTorch publishes no conda packages "
+                "any more)",
                 stage="create",
             )
         )

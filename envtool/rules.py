@@ -285,7 +285,8 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
             out.append(
                 _f(
                     "probe_failed",
-                    f"the {note.probe} probe {'timed out' if note.status == 'timeout' else 'failed'}: {note.reason or 'no detail'}",
+                    f"the {note.probe} probe {'timed out' if note.status == 'timeout' else 'failed'}: "
+                    f"{note.reason or 'no detail'}",
                     "the rest of the report stands; rerun with --debug for details",
                 )
             )
@@ -305,7 +306,8 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
             _f(
                 "no_driver",
                 f"NVIDIA GPU hardware found but no working driver: {detail}",
-                "install the NVIDIA driver (`sudo ubuntu-drivers install` or your distribution's nvidia-driver package); after a driver update, reboot to clear a driver/library version mismatch",
+                "install the NVIDIA driver (`sudo ubuntu-drivers install` or your distribution's nvidia-driver "
+                "package); after a driver update, reboot to clear a driver/library version mismatch",
             )
         )
     for g in nv.gpus:
@@ -315,7 +317,8 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 _f(
                     "gpu_error",
                     f"{label} is listed but cannot be read: {g.error}",
-                    f"check `nvidia-smi` and `sudo dmesg | grep -i xid`; a lost GPU needs a reset (`nvidia-smi -r -i {g.index}`) or a reboot",
+                    "check `nvidia-smi` and `sudo dmesg | grep -i xid`; a lost GPU needs a reset (`nvidia-smi -r -i "
+                    f"{g.index}`) or a reboot",
                 )
             )
         if g.ecc_uncorrected:
@@ -365,7 +368,8 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                 _f(
                     "cpu_build_on_gpu",
                     f"torch {version} is a CPU-only build, but this machine has an NVIDIA GPU",
-                    "install a CUDA build: `envtool install --profile auto` (or see `envtool detect` for the matching profile)",
+                    "install a CUDA build: `envtool install --profile auto` (or see `envtool detect` for the matching "
+                    "profile)",
                 )
             )
         if build_cuda and (nv.driver_version or nv.cuda_driver_version):
@@ -395,8 +399,10 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
             out.append(
                 _f(
                     "toolkit_mismatch",
-                    f"the CUDA toolkit (nvcc {facts.toolkit.nvcc_version}) differs in major version from torch's CUDA build ({build_cuda}); this matters only when compiling CUDA extensions",
-                    f"only if you build extensions: install the CUDA {build_cuda.split('.')[0]}.x toolkit and point CUDA_HOME at it",
+                    f"the CUDA toolkit (nvcc {facts.toolkit.nvcc_version}) differs in major version from torch's CUDA "
+                    f"build ({build_cuda}); this matters only when compiling CUDA extensions",
+                    f"only if you build extensions: install the CUDA {build_cuda.split('.')[0]}.x toolkit and point "
+                    "CUDA_HOME at it",
                 )
             )
 
@@ -449,7 +455,8 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
             out.append(
                 _f(
                     "low_disk",
-                    f"only {disk.free_bytes / GIB:.1f} GiB free at {disk.path}; a CUDA torch environment and a model cache need 20 GiB or more",
+                    f"only {disk.free_bytes / GIB:.1f} GiB free at {disk.path}; a CUDA torch environment and a model "
+                    "cache need 20 GiB or more",
                     "free space or point HF_HOME / the environment prefix at a larger disk",
                     severity=sev,
                 )
@@ -557,7 +564,8 @@ def _conflicts(facts: HostFacts) -> list[Finding]:
             _f(
                 "conflicting_installs",
                 f"{len(py.torch_installs)} torch installs are visible ({where}); the first one wins",
-                "remove the extra ones (`pip uninstall torch` in the user site or the shadowing path), or use a fresh environment",
+                "remove the extra ones (`pip uninstall torch` in the user site or the shadowing path), or use a fresh "
+                "environment",
                 severity=Severity.ERROR if len({v for v, _ in versions}) > 1 else Severity.WARN,
             )
         )
@@ -574,7 +582,8 @@ def _conflicts(facts: HostFacts) -> list[Finding]:
         out.append(
             _f(
                 "conflicting_installs",
-                f"nvidia-* CUDA wheels of {len(majors)} CUDA majors are installed together (cu{', cu'.join(sorted(majors))})",
+                f"nvidia-* CUDA wheels of {len(majors)} CUDA majors are installed together "
+                f"(cu{', cu'.join(sorted(majors))})",
                 "uninstall the wheels of the CUDA major torch does not use, or recreate the environment",
             )
         )
@@ -610,7 +619,11 @@ def profile_fit(profile: Profile, facts: HostFacts) -> list[Misfit]:
     """Why a profile does not fit this machine (empty: it fits)."""
     unavailable = _unavailable(profile, facts)
     if unavailable:
-        return [_misfit(profile, unavailable.id, unavailable.message, unavailable.fix, unavailable.message.split(': ', 1)[-1])]
+        return [
+            _misfit(
+                profile, unavailable.id, unavailable.message, unavailable.fix, unavailable.message.split(": ", 1)[-1]
+            )
+        ]
     if not profile.is_gpu:
         # ROCm, XPU and Jetson profiles; [] for cpu
         return [

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from envtool import checklist, export, guard, install, profiles, redact, resolve, rules, runner
-from envtool import target as targetmod
 from envtool import plan as planmod
+from envtool import target as targetmod
 from envtool.errors import EXIT_FAILED, BadInputError, ExternalError, ToolNotFoundError
 from envtool.model import (
     CheckResult,
@@ -177,7 +177,9 @@ def plan(req: PlanRequest, fmt: str, *, facts: HostFacts | None = None) -> Comma
         facts = _collect()
     chosen = resolve_profile(req.profile, req.profiles_dir, facts)
     machine = target.arch if target is not None else None
-    p, checked = resolve.check_plan(build_plan(req, chosen.profile, target=target), offline=req.offline, machine=machine)
+    p, checked = resolve.check_plan(
+        build_plan(req, chosen.profile, target=target), offline=req.offline, machine=machine
+    )
     rendered = export.render_any(p, fmt, arch=machine)
     data: dict[str, Any] = {"plan": planmod.plan_to_data(p), "format": fmt, "rendered": rendered}
     if chosen.reasons:

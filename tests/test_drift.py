@@ -11,8 +11,7 @@ import pytest
 from envtool_cli import cli_json
 from test_guard import _pip, _wheel
 
-from envtool import drift
-from envtool import envcheck
+from envtool import drift, envcheck
 
 LOCK = {
     "schema": "envtool-lock/1",

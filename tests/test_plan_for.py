@@ -40,7 +40,9 @@ def test_a_gpu_node_seen_from_a_host_without_one(collect_env_fixtures: Path) -> 
 
 def test_a_profile_that_does_not_fit_the_target_is_a_finding(collect_env_fixtures: Path) -> None:
     report = collect_env_fixtures / "02-torch1.0-windows-conda-cuda90-complete.txt"
-    code, env = cli_json("plan", "--offline", "--for", str(report), "--profile", "cuda13.0", "--prefix", "C:\\envs\\bert")
+    code, env = cli_json(
+        "plan", "--offline", "--for", str(report), "--profile", "cuda13.0", "--prefix", "C:\\envs\\bert"
+    )
     assert code == 1
     assert env["data"]["for"]["platform"] == "win32" and env["data"]["plan"]["platform"] == "win32"
     # driver 398.36 is too old for CUDA 13.0, and its GTX 1050 (sm_61) is not in the build
@@ -62,7 +64,9 @@ def test_a_profile_that_does_not_fit_the_target_is_a_finding(collect_env_fixture
 )
 def test_for_works_with_every_format(shared_fixtures: Path, fmt: str) -> None:
     report = shared_fixtures / "hw" / "collect_env-gh200-480gb-conda-cuda12.1-excerpt.txt"
-    code, out, err = cli_text("plan", "--offline", "--for", str(report), "--profile", "auto", "--prefix", "/e", "--format", fmt)
+    code, out, err = cli_text(
+        "plan", "--offline", "--for", str(report), "--profile", "auto", "--prefix", "/e", "--format", fmt
+    )
     assert code == 0, err
     assert out.strip()
     if fmt == "pixi":
@@ -94,7 +98,9 @@ def test_bad_reports_are_bad_input(tmp_path: Path) -> None:
     junk.write_text('{"schema": "other"}', encoding="utf-8")
     code, env = _plan_for(junk, "--profile", "cpu")
     assert code == 2 and str(junk) in env["errors"][0]
-    code, env = cli_json("plan", "--offline", "--for", str(junk), "--platform", "linux", "--profile", "cpu", "--prefix", "/e")
+    code, env = cli_json(
+        "plan", "--offline", "--for", str(junk), "--platform", "linux", "--profile", "cpu", "--prefix", "/e"
+    )
     assert code == 2 and "leave out --platform" in env["errors"][0]
 
 
