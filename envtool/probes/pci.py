@@ -81,10 +81,29 @@ def read_sysfs(root: str | Path = "/sys/bus/pci/devices") -> list[PciDevice] | N
             if cls not in DISPLAY_CLASSES:
                 continue
             vendor = int((d / "vendor").read_text().strip(), 16)
-            device = int((d / "device").read_text().strip(), 16)
         except (OSError, ValueError):
             continue
+        try:
+            device = int((d / "device").read_text().strip(), 16)
+        except (OSError, ValueError):
+            device = 0  # unknown: the vendor and class still say what it is
         driver_link = d / "driver"
         driver = driver_link.resolve().name if driver_link.exists() else None
         out.append(PciDevice(slot=d.name, vendor_id=vendor, device_id=device, class_code=cls, driver=driver))
     return out
+
+
+# PCI vendor ID 0x10de is NVIDIA (PCI ID Repository, https://pci-ids.ucw.cz/read/PC/10de).
+NVIDIA_VENDOR = 0x10DE
+
+
+def nvidia_present(sys_root: str = "/sys") -> bool | None:
+    """True when an NVIDIA display/3D controller is on the PCI bus, per sysfs (no driver needed).
+
+    None when ``<sys_root>/bus/pci/devices`` cannot be read (not Linux, or no sysfs): this tells
+    "no GPU" apart from "a GPU without a working driver".
+    """
+    devices = read_sysfs(Path(sys_root) / "bus" / "pci" / "devices")
+    if devices is None:
+        return None
+    return any(d.vendor_id == NVIDIA_VENDOR for d in devices)

@@ -18,7 +18,6 @@ from envtool.probes.nvidia.nvml import (
     read_nvml,
     throttle_reasons_from_mask,
 )
-from envtool.probes.nvidia.pci import hardware_present
 from envtool.probes.nvidia.smi import parse_nvidia_smi_query_csv, parse_nvidia_smi_xml, read_nvidia_smi
 from envtool.probes.nvidia.topology import (
     GpuTopology,
@@ -30,6 +29,7 @@ from envtool.probes.nvidia.topology import (
     read_nvml_topology,
     topology_from_nvml,
 )
+from envtool.probes.pci import nvidia_present as hardware_present
 
 __all__ = [
     "THROTTLE_REASON_BITS",
