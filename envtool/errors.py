@@ -16,9 +16,17 @@ class EnvtoolError(Exception):
 
 
 class BadInputError(EnvtoolError):
-    """Bad usage, a bad profile or file: say which file, which key, and the fix."""
+    """Bad usage, a bad profile or file: say which file, which key, and the fix.
+
+    The message is one line whatever a user's file holds: a key or value with a line break in it
+    is shown with the break escaped.
+    """
 
     exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: object = "") -> None:
+        text = str(message).strip()
+        super().__init__(text.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 class ExternalError(EnvtoolError):
