@@ -9,6 +9,7 @@ import pytest
 from envtool_cli import cli_json
 
 from envtool import bench, knowledge
+from envtool.bench import verdict
 from envtool.model import GpuInfo, HostFacts, NvidiaFacts, PythonFacts, Status, SystemFacts, TorchBuild
 
 
@@ -30,7 +31,7 @@ def _gpus_with_peaks() -> list:
 
 def test_flops_formula_matches_the_published_figure() -> None:
     # BERT-base at S=128: 67.0 GFLOP per sequence (DESIGN.md)
-    assert round(bench._flops_per_seq(12, 768, 128) / 1e9, 1) == 67.0
+    assert round(verdict._flops_per_seq(12, 768, 128) / 1e9, 1) == 67.0
 
 
 @pytest.mark.parametrize("spec", _gpus_with_peaks(), ids=lambda s: s.model)
@@ -47,7 +48,7 @@ def test_gpu_verdict_bands_follow_the_table(spec) -> None:  # type: ignore[no-un
     low = min(peak * 0.05, (ref or peak) * 0.2)
     assert bench.judge(gpu_result(name, low, precision)).status == Status.FAIL
     # between the MFU bars: warn (or fail when the published reference says so)
-    mid = peak * (bench.GPU_MFU_PASS + bench.GPU_MFU_WARN) / 2
+    mid = peak * (verdict.GPU_MFU_PASS + verdict.GPU_MFU_WARN) / 2
     v = bench.judge(gpu_result(name, mid, precision))
     assert v.status in (Status.WARN, Status.FAIL) and abs(v.mfu - mid / peak) < 1e-9
     if ref is None:
@@ -57,7 +58,7 @@ def test_gpu_verdict_bands_follow_the_table(spec) -> None:  # type: ignore[no-un
 def test_reference_throughput_is_in_flops_terms() -> None:
     ref, source = bench.reference_tflops("NVIDIA H200")
     spec = knowledge.gpu_spec("NVIDIA H200")
-    assert ref == pytest.approx(spec.bert_base_seq_per_s * bench._flops_per_seq(12, 768, 384) / 1e12)
+    assert ref == pytest.approx(spec.bert_base_seq_per_s * verdict._flops_per_seq(12, 768, 384) / 1e12)
     assert "384" in source
 
 

@@ -12,6 +12,7 @@ import pytest
 from envtool_cli import cli_json
 
 from envtool import bench
+from envtool.bench import dist_verdict
 from envtool.model import Status
 from envtool.probes import nvml
 
@@ -221,7 +222,7 @@ def test_verdict_nvlink_bands() -> None:
             gpus=tuple(GpuInfo(index=i, name="NVIDIA A100-SXM4-80GB", compute_capability="8.0") for i in range(4))
         )
     )
-    peak = 12 * bench.NVLINK_GBS_PER_LINK["8.0"]
+    peak = 12 * dist_verdict.NVLINK_GBS_PER_LINK["8.0"]
     good = bench.judge_distributed(gpu_result(0.95, peak * 0.8), topo, facts)
     assert (
         good.status == Status.PASS and good.link == "nvlink" and good.expected_busbw_gbs == peak and not good.findings
@@ -242,7 +243,7 @@ def test_verdict_pcie_from_captured_xml_explains_the_sys_path(nvidia_smi_fixture
     facts = HostFacts(nvidia=facts_nv)
     g = facts_nv.gpus[0]
     assert g.pcie_gen_max and g.pcie_width_max
-    peak = bench.PCIE_GBS_PER_LANE[g.pcie_gen_max] * g.pcie_width_max
+    peak = dist_verdict.PCIE_GBS_PER_LANE[g.pcie_gen_max] * g.pcie_width_max
     topo = nvml.parse_nvidia_smi_topo(SYS_X2_TOPO)
     v = bench.judge_distributed(gpu_result(0.7, peak * 0.2), topo, facts)
     assert v.link == "pcie_host" and v.expected_busbw_gbs == pytest.approx(peak)
