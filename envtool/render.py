@@ -7,6 +7,7 @@ from typing import Any
 
 from envtool.model import CommandResult, Severity
 from envtool.util import GIB
+from finetune_smoke.result import BenchResult, ModelInfo, StepTimes
 
 _SEV_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
 _SEV_MARK = {"error": "FAIL", "warn": "WARN", "info": "info"}
@@ -232,7 +233,8 @@ def _bench_distributed(data: Mapping[str, Any]) -> list[Any]:
     for k, val in (
         (
             "Launch",
-            f"{r.get('nnodes')} node(s) x {r.get('nproc_per_node')} per node, this is node {r.get('node_rank')}, rendezvous {r.get('master_addr')}:{r.get('master_port')} ({r.get('launch_source')})",
+            f"{r.get('nnodes')} node(s) x {r.get('nproc_per_node')} per node, this is node {r.get('node_rank')},"
+            f" rendezvous {r.get('master_addr')}:{r.get('master_port')} ({r.get('launch_source')})",
         ),
         ("Model", f"BERT {m.get('name')}, seq {r.get('seq_len')}, {r.get('precision')}"),
         (
@@ -283,10 +285,71 @@ def _bench_distributed(data: Mapping[str, Any]) -> list[Any]:
     return items
 
 
+def _bench_single(r: BenchResult, v: Mapping[str, Any]) -> list[Any]:
+    from rich.rule import Rule
+    from rich.table import Table
+    from rich.text import Text
+
+    m = r.model or ModelInfo()
+    st = r.step_time_s or StepTimes()
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column()
+    threads = f", {r.threads} threads" if r.device == "cpu" else ""
+    probes = ", ".join(f"{k} {x:.3g}" for k, x in (r.gemm_probes or {}).items() if x)
+    rows = [
+        ("Device", f"{r.device_name} ({r.device}){threads}"),
+        (
+            "Model",
+            f"BERT {m.name}: {m.num_hidden_layers} layers, hidden {m.hidden_size},"
+            f" {(m.parameters or 0) / 1e6:.1f} M parameters ({m.source})",
+        ),
+        (
+            "Shape",
+            f"batch {r.batch_size} x seq {r.seq_len}, {r.precision}, {r.attention} attention, {r.optimizer},"
+            f" dropout {r.dropout}, {'compiled' if r.compile else 'eager'}",
+        ),
+        (
+            "GEMM probes",
+            (f"{probes} TFLOP/s on {'x'.join(str(n) for n in r.gemm_shape or [])}" if probes else "none")
+            + (f" ({r.gemm_probe_s:.1f} s)" if r.gemm_probe_s is not None else ""),
+        ),
+    ]
+    for c in r.choices:
+        rows.append((f"Chose {c.what}", f"{c.chosen}: {c.why}"))
+    if not r.choices:  # a result of schema 1
+        rows.append(("Chose", f"{r.precision} ({r.precision_reason}); compile {r.compile} ({r.compile_reason})"))
+    rows += [
+        (
+            "Step time",
+            f"median {st.median * 1000:.1f} ms (p10 {st.p10 * 1000:.1f}, p90 {st.p90 * 1000:.1f})"
+            f" over {r.steps} steps after {r.warmup} warm-up; first step {r.first_step_s or 0:.1f} s",
+        ),
+        ("Throughput", f"{r.samples_per_s or 0:.1f} samples/s, {r.tokens_per_s or 0:.0f} tokens/s"),
+        (
+            "Compute",
+            f"{r.tflops or 0:.3g} TFLOP/s"
+            + (f", MFU {v['mfu']:.1%} of the {r.precision} peak" if v.get("mfu") is not None else "")
+            + (
+                f", ceiling {r.ceiling_tflops:.3g} TFLOP/s ({r.ceiling_precision} GEMM)"
+                if r.ceiling_tflops
+                else (f", GEMM {r.gemm_tflops:.3g} TFLOP/s" if r.gemm_tflops else "")
+            ),
+        ),
+        (
+            "Loss",
+            " ".join(f"{x:.3f}" for x in r.losses[:12])
+            + ("" if r.loss_falling is None else " (falling)" if r.loss_falling else " (not falling)"),
+        ),
+    ]
+    for k, val in rows:
+        t.add_row(Text(k), Text(str(val)))
+    return [Rule(Text("BERT fine-tune benchmark", style="bold"), align="left"), t]
+
+
 def bench_renderables(result: CommandResult) -> list[Any]:
     """`envtool bench`: the run (single-process or distributed), its verdict and the comparison."""
     from rich.rule import Rule
-    from rich.table import Table
     from rich.text import Text
 
     data = result.data
@@ -296,48 +359,8 @@ def bench_renderables(result: CommandResult) -> list[Any]:
     if r.get("mode") == "distributed":
         items += _bench_distributed(data)
     elif r.get("ok"):
-        m = r.get("model") or {}
-        st = r.get("step_time_s") or {}
-        t = Table.grid(padding=(0, 2))
-        t.add_column(style="bold")
-        t.add_column()
-        rows = [
-            (
-                "Device",
-                f"{r.get('device_name')} ({r.get('device')}), {r.get('threads')} threads"
-                if str(r.get("device")) == "cpu"
-                else f"{r.get('device_name')} ({r.get('device')})",
-            ),
-            (
-                "Model",
-                f"BERT {m.get('name')}: {m.get('num_hidden_layers')} layers, hidden {m.get('hidden_size')}, {m.get('parameters', 0) / 1e6:.1f} M parameters ({m.get('source')})",
-            ),
-            (
-                "Shape",
-                f"batch {r.get('batch_size')} x seq {r.get('seq_len')}, {r.get('precision')} ({r.get('precision_reason')}), {r.get('attention')} attention, {r.get('optimizer')}",
-            ),
-            (
-                "Compile",
-                ("on" if r.get("compile") else "off")
-                + f" ({r.get('compile_reason')})"
-                + (f"; dropout {r['dropout']} ({r.get('dropout_reason')})" if r.get("dropout") else ""),
-            ),
-            (
-                "Step time",
-                f"median {st.get('median', 0) * 1000:.1f} ms (p10 {st.get('p10', 0) * 1000:.1f}, p90 {st.get('p90', 0) * 1000:.1f}) over {r.get('steps')} steps after {r.get('warmup')} warm-up",
-            ),
-            ("Throughput", f"{r.get('samples_per_s', 0):.1f} samples/s, {r.get('tokens_per_s', 0):.0f} tokens/s"),
-            (
-                "Compute",
-                f"{r.get('tflops', 0):.3g} TFLOP/s"
-                + (f", MFU {v['mfu']:.1%}" if v.get("mfu") is not None else "")
-                + (f", GEMM ceiling {r['gemm_tflops']:.3g} TFLOP/s" if r.get("gemm_tflops") else ""),
-            ),
-            ("Loss", " ".join(f"{x:.3f}" for x in (r.get("losses") or [])[:12])),
-        ]
-        for k, val in rows:
-            t.add_row(Text(k), Text(str(val)))
-        items += [Rule(Text("BERT fine-tune benchmark", style="bold"), align="left"), t]
+        items += _bench_single(BenchResult.from_json(r), v)
+    items += findings_block(result)
     style = {"pass": "green", "warn": "yellow", "fail": "red"}.get(str(v.get("status")), "")
     items.append(Rule(Text(f"Verdict: {str(v.get('status', '?')).upper()}", style=f"bold {style}"), align="left"))
     for reason in v.get("reasons") or []:

@@ -264,8 +264,14 @@ def test_cpu_efficiency_is_informational() -> None:
 def test_classify_failure_texts_torchrun_prints() -> None:
     launch = bench.Launch(nproc=1, nnodes=2, master_port=29613, rdzv_timeout=8)
     # The lines below are what torch 2.13's torchrun printed in this project's runs.
-    inuse = "torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address. port: 29612, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"
-    client = "torch.distributed.DistNetworkError: The client socket has timed out after 8000ms while trying to connect to (127.0.0.1, 29613)."
+    inuse = (
+        "torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address."
+        " port: 29612, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"
+    )
+    client = (
+        "torch.distributed.DistNetworkError: The client socket has timed out after 8000ms while trying to connect"
+        " to (127.0.0.1, 29613)."
+    )
     server = "torch.distributed.DistStoreError: Timed out after 9 seconds waiting for clients. 1/2 clients joined."
     assert (
         bench.classify_failure(inuse, timed_out=False, returncode=1, rank_errors=[], timeout=60, launch=launch)["kind"]

@@ -13,7 +13,7 @@ from envtool.bench.distributed import aggregate, classify_failure, read_rank_fil
 from envtool.bench.launch import Launch, dist_argv, launch_from_env, parse_slurm_nodelist
 from envtool.bench.run import bench_argv, result_of, run_smoke, run_workload, workload_dir
 from envtool.bench.store import compare, load_previous, results_dir, save_result
-from envtool.bench.verdict import Verdict, gpu_peak, judge, reference_tflops
+from envtool.bench.verdict import Verdict, gpu_peak, gpu_peaks, judge, reference_tflops
 
 __all__ = [
     "DistVerdict",
@@ -25,6 +25,7 @@ __all__ = [
     "compare",
     "dist_argv",
     "gpu_peak",
+    "gpu_peaks",
     "judge",
     "judge_distributed",
     "launch_from_env",

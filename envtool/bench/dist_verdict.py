@@ -34,7 +34,8 @@ BUSBW_MIN_BYTES = 64 << 20
 # NVLink bandwidth per link and per direction, GB/s, by compute capability.
 # 7.0 V100 (NVLink 2): 6 links, 300 GB/s total both directions -> 25 per link per direction.
 #   source: NVIDIA Tesla V100 datasheet ("NVLink 300 GB/s"), as tabulated at
-#   https://alpha-one-index.github.io/ai-infra-index/specs/networking-interconnects.html (NVLink 2.0: 6 links, 50 GB/s per link bidirectional)
+#   https://alpha-one-index.github.io/ai-infra-index/specs/networking-interconnects.html
+#   (NVLink 2.0: 6 links, 50 GB/s per link bidirectional)
 # 8.0 A100 (NVLink 3): 12 links, 600 GB/s total -> 25. Also what the driver itself reports:
 #   `nvidia-smi nvlink -s` on an A100-SXM4-80GB prints "Link 0: 25 GB/s" ... "Link 11: 25 GB/s"
 #   (a public GitHub measurement report, found with the code search, index id 61378134661).
@@ -149,7 +150,8 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
         st = Status.PASS if eff >= pass_at else Status.WARN if warn_at is None or eff >= warn_at else Status.FAIL
         statuses.append(st)
         reasons.append(
-            f"scaling efficiency {eff:.0%}: {result.get('samples_per_s', 0):.1f} samples/s over {n} x {result.get('single_process_samples_per_s') or 0:.1f} "
+            f"scaling efficiency {eff:.0%}: {result.get('samples_per_s', 0):.1f} samples/s over {n} x "
+            f"{result.get('single_process_samples_per_s') or 0:.1f} "
             f"(pass >= {pass_at:.0%}"
             + (f", warn >= {warn_at:.0%})" if warn_at is not None else ", informational on CPU)")
         )
@@ -159,7 +161,8 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
                     id="dist_low_scaling",
                     severity=Severity.WARN if st == Status.WARN else Severity.ERROR,
                     message=f"{n} ranks reach {eff:.0%} of {n}x one rank's throughput over {kind}",
-                    fix="see the topology and all-reduce table; a larger --batch-size per rank hides more of the gradient all-reduce",
+                    fix="see the topology and all-reduce table; a larger --batch-size per rank hides more of the "
+                    "gradient all-reduce",
                 )
             )
     capability = None
@@ -176,15 +179,18 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
         st = _band(ratio, BUSBW_PASS, BUSBW_WARN)
         statuses.append(st)
         reasons.append(
-            f"all-reduce busbw {best:.1f} GB/s is {ratio:.0%} of {how} (pass >= {BUSBW_PASS:.0%}, warn >= {BUSBW_WARN:.0%})"
+            f"all-reduce busbw {best:.1f} GB/s is {ratio:.0%} of {how} (pass >= {BUSBW_PASS:.0%}, warn >= "
+            f"{BUSBW_WARN:.0%})"
         )
         if st != Status.PASS:
             findings.append(
                 Finding(
                     id="dist_low_busbw",
                     severity=Severity.WARN if st == Status.WARN else Severity.ERROR,
-                    message=f"all-reduce bus bandwidth {best:.1f} GB/s is {ratio:.0%} of the {kind} link's {peak:.1f} GB/s",
-                    fix="run with NCCL_DEBUG=INFO to see the transport NCCL chose (P2P/SHM/NET); check `nvidia-smi topo -m` and ACS/IOMMU settings",
+                    message=f"all-reduce bus bandwidth {best:.1f} GB/s is {ratio:.0%} of the {kind} link's {peak:.1f} "
+                    "GB/s",
+                    fix="run with NCCL_DEBUG=INFO to see the transport NCCL chose (P2P/SHM/NET); check `nvidia-smi "
+                    "topo -m` and ACS/IOMMU settings",
                 )
             )
     elif result.get("allreduce"):
@@ -197,8 +203,10 @@ def judge_distributed(result: Mapping[str, Any], topology: Any = None, facts: Ho
                 Finding(
                     id="dist_no_p2p",
                     severity=Severity.WARN,
-                    message=f"NVML: peer-to-peer between GPU {a} and GPU {b} is {status}: NCCL goes through host memory",
-                    fix="check the BIOS (ACS, IOMMU) and that both GPUs sit under one PCIe root; NCCL_P2P_LEVEL cannot enable what the platform forbids",
+                    message=f"NVML: peer-to-peer between GPU {a} and GPU {b} is {status}: NCCL goes through host "
+                    "memory",
+                    fix="check the BIOS (ACS, IOMMU) and that both GPUs sit under one PCIe root; NCCL_P2P_LEVEL cannot "
+                    "enable what the platform forbids",
                 )
             )
     if kind != "cpu" and str((ranks or [{}])[0].get("device", "")).startswith("cuda") and n == 1:
@@ -232,7 +240,8 @@ def explain_distributed(
     nodes = {numa.get(g) for g in used if numa.get(g) is not None}
     if len(nodes) > 1:
         out.append(
-            f"the ranks' GPUs sit on {len(nodes)} NUMA nodes ({', '.join(sorted(map(str, nodes)))}): traffic crosses the CPU interconnect"
+            f"the ranks' GPUs sit on {len(nodes)} NUMA nodes ({', '.join(sorted(map(str, nodes)))}): traffic crosses "
+            "the CPU interconnect"
         )
     if facts is not None:
         for g in facts.nvidia.gpus:
@@ -246,11 +255,13 @@ def explain_distributed(
     if kind == "cpu":
         threads = [r.get("threads") for r in result.get("ranks") or []]
         out.append(
-            f"gloo on CPU: the ranks share this machine's cores ({threads} threads per rank) and memory bus, so part of the loss is compute sharing, not communication"
+            f"gloo on CPU: the ranks share this machine's cores ({threads} threads per rank) and memory bus, so part "
+            "of the loss is compute sharing, not communication"
         )
     if kind == "network":
         out.append(
-            "between nodes the network sets the pace: NCCL_DEBUG=INFO shows whether NCCL uses InfiniBand/RoCE (NET/IB) or plain TCP sockets (NET/Socket)"
+            "between nodes the network sets the pace: NCCL_DEBUG=INFO shows whether NCCL uses InfiniBand/RoCE (NET/IB) "
+            "or plain TCP sockets (NET/Socket)"
         )
     return out
 
@@ -260,7 +271,8 @@ _FAILURE_FINDINGS = {
     "port_in_use": ("dist_port_in_use", "pick a free --master-port (or stop the job that holds it)"),
     "rendezvous_timeout": (
         "dist_rendezvous_timeout",
-        "start the same command on every node (each with its --node-rank) within --rdzv-timeout; check that --master-addr is reachable from every node and the port is open",
+        "start the same command on every node (each with its --node-rank) within --rdzv-timeout; check that "
+        "--master-addr is reachable from every node and the port is open",
     ),
     "rank_failed": ("dist_rank_failed", "read the failing rank's error above; rerun with --nproc 1 to see it alone"),
     "timeout": ("dist_timeout", "raise --timeout, or look for a rank stuck in a collective (NCCL_DEBUG=INFO)"),

@@ -71,13 +71,15 @@ def classify_failure(
     if _PORT_IN_USE.search(done_text):
         return {
             "kind": "port_in_use",
-            "message": f"port {launch.master_port} on {launch.master_addr} is already in use: torchrun could not start its rendezvous store",
+            "message": f"port {launch.master_port} on {launch.master_addr} is already in use: torchrun could not"
+            " start its rendezvous store",
         }
     if _RDZV_TIMEOUT.search(done_text):
         line = next((ln.strip() for ln in done_text.splitlines() if _RDZV_TIMEOUT.search(ln)), "")
         return {
             "kind": "rendezvous_timeout",
-            "message": f"not every node joined the rendezvous at {launch.master_addr}:{launch.master_port} within {launch.rdzv_timeout:.0f} s ({launch.nnodes} node(s) expected): {line}",
+            "message": f"not every node joined the rendezvous at {launch.master_addr}:{launch.master_port} within"
+            f" {launch.rdzv_timeout:.0f} s ({launch.nnodes} node(s) expected): {line}",
         }
     m = _ROOT_CAUSE.search(done_text)
     if m:
@@ -150,7 +152,8 @@ def aggregate(raw: Mapping[str, Any], *, world_size: int | None = None) -> dict[
         "samples_per_s": total,
         "single_process_samples_per_s": single,
         "scaling_efficiency": eff,
-        "efficiency_method": "same run: each rank also times the step inside DDP.no_sync() (no gradient all-reduce); single = mean of those",
+        "efficiency_method": "same run: each rank also times the step inside DDP.no_sync() (no gradient all-reduce);"
+        " single = mean of those",
         "allreduce": table,
     }
 
@@ -158,7 +161,7 @@ def aggregate(raw: Mapping[str, Any], *, world_size: int | None = None) -> dict[
 def run_distributed(
     python: str, launch: Launch, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None
 ) -> dict[str, Any]:
-    """Launch this node's share of the distributed bench with torchrun; the aggregated result (``ok: false`` included)."""
+    """Launch this node's share of the distributed bench with torchrun; the aggregated result (``ok: false`` too)."""
     base = dict(os.environ if env is None else env)
     head = {
         "ok": False,
@@ -177,7 +180,8 @@ def run_distributed(
             **head,
             "error": {
                 "kind": "port_in_use",
-                "message": f"port {launch.master_port} on {launch.master_addr} is already in use (by another job, or a leftover run)",
+                "message": f"port {launch.master_port} on {launch.master_addr} is already in use"
+                " (by another job, or a leftover run)",
             },
         }
     if "OMP_NUM_THREADS" not in base:

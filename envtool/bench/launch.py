@@ -127,7 +127,8 @@ def launch_from_env(
             master_port = DEFAULT_MASTER_PORT
     if nproc < 1 or nnodes < 1 or not 0 <= node_rank < nnodes:
         raise BadInputError(
-            f"--nproc {nproc} --nnodes {nnodes} --node-rank {node_rank}: need nproc >= 1, nnodes >= 1 and 0 <= node-rank < nnodes"
+            f"--nproc {nproc} --nnodes {nnodes} --node-rank {node_rank}: need nproc >= 1, nnodes >= 1 and 0 <= "
+            "node-rank < nnodes"
         )
     if not 0 < master_port < 65536:
         raise BadInputError(f"--master-port {master_port}: not a TCP port (1-65535)")
@@ -210,7 +211,7 @@ def is_local_address(host: str) -> bool:
         mine = {ai[4][0] for n in names for ai in socket.getaddrinfo(n, None)}
     except OSError:
         return False
-    return bool(target & mine) or any(a.startswith("127.") for a in target)
+    return bool(target & mine) or any(str(a).startswith("127.") for a in target)
 
 
 def port_in_use(port: int, host: str = "") -> bool:

@@ -10,7 +10,8 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,13 @@ def bench_argv(python: str, options: Mapping[str, Any]) -> list[str]:
         argv.append("--compile")
     if options.get("no_compile"):
         argv.append("--no-compile")
+    if options.get("peaks"):
+        # The one peak table is envtool's knowledge; the workload only divides by it.
+        argv += ["--peaks", json.dumps(options["peaks"], sort_keys=True)]
+        if options.get("peak_source"):
+            argv += ["--peak-source", str(options["peak_source"])]
+    if options.get("progress_file"):
+        argv += ["--progress-file", str(options["progress_file"])]
     return argv
 
 
@@ -90,8 +98,44 @@ def result_of(done: runner.Completed, python: str, timeout: float) -> dict[str, 
 
 
 def run_workload(
-    python: str, options: Mapping[str, Any], *, timeout: float, env: Mapping[str, str] | None = None
+    python: str,
+    options: Mapping[str, Any],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    on_phase: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Run the bench workload in ``python`` and return its JSON (``ok: false`` results included)."""
-    done = run_smoke(python, bench_argv(python, options)[2:], timeout=timeout, env=env)
-    return result_of(done, python, timeout)
+    """Run the bench workload in ``python`` and return its JSON (``ok: false`` results included).
+
+    ``on_phase`` hears each phase the workload enters (probing, compiling, timing), read from a
+    progress file it writes, while this thread waits for it.
+    """
+    if on_phase is None:
+        done = run_smoke(python, bench_argv(python, options)[2:], timeout=timeout, env=env)
+        return result_of(done, python, timeout)
+    with tempfile.TemporaryDirectory(prefix="envtool-bench-") as tmp:
+        progress = Path(tmp) / "phase"
+        argv = bench_argv(python, {**options, "progress_file": str(progress)})[2:]
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                box["done"] = run_smoke(python, argv, timeout=timeout, env=env)
+            except BaseException as exc:  # handed back to the calling thread below
+                box["exc"] = exc
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        seen = ""
+        while worker.is_alive():
+            worker.join(0.2)
+            try:
+                now = progress.read_text(encoding="utf-8").strip()
+            except OSError:
+                continue
+            if now and now != seen:
+                seen = now
+                on_phase(now)
+        if "exc" in box:
+            raise box["exc"]
+        return result_of(box["done"], python, timeout)

@@ -44,14 +44,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     comp.add_argument(
         "--compile",
         action="store_true",
-        help="torch.compile the model (default: auto, on a CPU for BERT-small and larger)",
+        help="torch.compile the model (default auto: compiled on GPUs, checked against eager; eager on CPUs)",
     )
     comp.add_argument("--no-compile", action="store_true", help="never torch.compile")
     p.add_argument(
         "--dropout",
         choices=["auto", "torch", "hash"],
         default=None,
-        help="dropout masks: torch's nn.Dropout or a counter hash that Inductor fuses (default auto: hash when compiled on a CPU)",
+        help="dropout masks: nn.Dropout (auto, torch) or a counter hash (hash: not the standard stack)",
     )
     p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
     p.add_argument(
@@ -112,7 +112,7 @@ def target_python(args: argparse.Namespace) -> str:
     if args.python:
         if not os.path.exists(args.python):
             raise BadInputError(f"--python {args.python}: no such file; give the path of a Python interpreter")
-        return args.python
+        return str(args.python)
     return sys.executable
 
 
@@ -144,10 +144,9 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
             "dropout",
         )
     }
+    options["peaks"], options["peak_source"] = _gpu_peaks(facts, args.device)
     start = time.monotonic()
-    result = run_with_progress(
-        ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout)
-    )
+    result = _run_with_phases(ui, python, options, args.timeout)
     verdict = bench.judge(result, facts)
     data: dict[str, Any] = {
         "python": python,
@@ -162,7 +161,40 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     if not result.get("ok"):
         code = _EXIT_FOR_KIND.get((result.get("error") or {}).get("kind", ""), EXIT_FAILED)
         return CommandResult(command=NAME, data=data, errors=(verdict.reasons[0],), exit_code=code)
-    return CommandResult(command=NAME, data=data, exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0)
+    return CommandResult(
+        command=NAME,
+        data=data,
+        findings=verdict.findings,
+        exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0,
+    )
+
+
+def _gpu_peaks(facts: Any, device: str | None) -> tuple[dict[str, float] | None, str | None]:
+    """The knowledge table's dense peaks of the GPU the workload will use (auto: the first), for its MFU."""
+    from envtool import bench
+
+    if device is not None and not str(device).startswith(("cuda", "auto")):
+        return None, None
+    index = int(device[5:]) if device and device.startswith("cuda:") and device[5:].isdigit() else 0
+    gpu = next((g for g in facts.nvidia.gpus if g.index == index), None)
+    peaks, source = bench.gpu_peaks(gpu.name if gpu is not None else None)
+    return (peaks or None), source
+
+
+def _run_with_phases(ui: Any, python: str, options: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run the workload while the person sees which phase it is in (probing, compiling, timing)."""
+    from envtool import bench
+
+    title = f"BERT bench in {python}"
+    if ui is None:
+        return bench.run_workload(python, options, timeout=timeout)
+    with ui.progress(f"{title}: starting") as advance:
+        return bench.run_workload(
+            python,
+            options,
+            timeout=timeout,
+            on_phase=lambda phase: advance(0, description=f"{title}: {phase}"),
+        )
 
 
 _EXIT_FOR_DIST_KIND = {
