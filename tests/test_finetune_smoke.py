@@ -332,6 +332,7 @@ def test_compiled_cpu_bench_is_checked_against_eager_and_hash_dropout_only_on_re
         "--seq-len",
         "32",
         "--json",
+        timeout=900,  # a cold compile on a loaded 2-core machine
     )
     assert proc.returncode == 0, proc.stderr
     result = one_json_object(proc.stdout)
