@@ -86,11 +86,15 @@ class AutoShape(TypedDict):
     warmup: int
 
 
-# CPU auto shape: BERT-small at B=16, S=128 is ~0.16 TFLOP per step, a few seconds per step on a
-# 2-core AVX-512 VM, so warm-up + 8 steps + the GEMM probe stay well under a minute.
-CPU_AUTO: AutoShape = {"model": "small", "batch_size": 16, "steps": 8, "warmup": 2}
+# CPU auto shape: BERT-small at B=16, S=128 is ~0.16 TFLOP per step, 0.5-6 s per step on a 2-core
+# VM (quiet to heavily shared). The first step (the batch-fit probe) and one warm-up are untimed.
+CPU_AUTO: AutoShape = {"model": "small", "batch_size": 16, "steps": 8, "warmup": 1}
 # GPU auto shape: BERT-base at S=128, starting at B=256 and halving on OOM ("fills the GPU").
 GPU_AUTO: AutoShape = {"model": "base", "batch_size": 256, "steps": 30, "warmup": 5}
+# Without --steps, timing stops once the timing loop (warm-up and the compile check included) took
+# this long, after at least MIN_AUTO_STEPS: a verdict within a minute on a loaded 2-core CPU.
+AUTO_TIMING_BUDGET_S = 25.0
+MIN_AUTO_STEPS = 3
 
 
 @dataclass(kw_only=True)
@@ -683,9 +687,14 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         out = fn()
         return out, time.perf_counter() - t0
 
+    budget = AUTO_TIMING_BUDGET_S if cfg.steps is None else None
+    timing_started = time.perf_counter()
     try:
         eager_warm = False
         for i in range(total):
+            if budget is not None and len(times) >= MIN_AUTO_STEPS and time.perf_counter() - timing_started > budget:
+                log(f"bench: {len(times)} steps timed in {budget:.0f} s, the auto budget: stopping there")
+                break
             poison = cfg.inject_nan is not None and i + 1 == cfg.inject_nan
             loss, dt = timed(lambda poison=poison, i=i: stepper.step(data[i % len(data)], poison=poison))
             losses.append(loss)
@@ -796,7 +805,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         standard_stack=dropout == "torch" and getattr(mc, "_attn_implementation", None) == "sdpa",
         first_step_s=first_step_s,
         tf32=tf32,
-        steps=steps,
+        steps=len(times),
         warmup=warmup,
         step_time_s=StepTimes(**stats, times=list(times)),
         samples_per_s=batch / stats["median"],
