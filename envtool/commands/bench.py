@@ -185,7 +185,7 @@ def _run_with_phases(ui: Any, python: str, options: dict[str, Any], timeout: flo
     """Run the workload while the person sees which phase it is in (probing, compiling, timing)."""
     from envtool import bench
 
-    title = f"BERT bench in {python}"
+    title = "BERT bench"  # the phase needs the width; the python is in the result
     if ui is None:
         return bench.run_workload(python, options, timeout=timeout)
     with ui.progress(f"{title}: starting") as advance:
