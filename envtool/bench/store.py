@@ -11,6 +11,7 @@ from typing import Any
 
 from envtool.errors import BadInputError
 from envtool.util import atomic_write_text
+from finetune_smoke.result import BenchResult, ModelInfo
 
 
 def results_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -50,14 +51,17 @@ def load_previous(which: str, env: Mapping[str, str] | None = None) -> tuple[dic
 
 
 def compare(now: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
-    """The change of the headline numbers, and whether the runs are comparable."""
+    """The change of the headline numbers, and whether the runs are comparable (same shape, precision, device)."""
+    a, b = BenchResult.from_json(now), BenchResult.from_json(before)
     out: dict[str, Any] = {}
-    for key in ("samples_per_s", "tflops"):
-        a, b = now.get(key), before.get(key)
-        if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
-            out[key] = {"before": b, "now": a, "change": a / b - 1.0}
-    same = all(now.get(k) == before.get(k) for k in ("batch_size", "seq_len", "precision", "device_name")) and (
-        now.get("model") or {}
-    ).get("hidden_size") == (before.get("model") or {}).get("hidden_size")
-    out["comparable"] = same
+    for key, x, y in (("samples_per_s", a.samples_per_s, b.samples_per_s), ("tflops", a.tflops, b.tflops)):
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and y:
+            out[key] = {"before": y, "now": x, "change": x / y - 1.0}
+    hidden = (a.model or ModelInfo()).hidden_size, (b.model or ModelInfo()).hidden_size
+    out["comparable"] = (a.batch_size, a.seq_len, a.precision, a.device_name) == (
+        b.batch_size,
+        b.seq_len,
+        b.precision,
+        b.device_name,
+    ) and hidden[0] == hidden[1]
     return out
