@@ -50,7 +50,10 @@ mkdir -p "$DEPS"
 log "python $PY ($("$PY" -c 'import sys; print(sys.version.split()[0])'))"
 missing=$("$PY" - <<'EOF'
 import importlib.util
+import sys
 need = {"rich": "rich", "psutil": "psutil", "packaging": "packaging", "pynvml": "nvidia-ml-py"}
+if sys.version_info < (3, 11):
+    need["tomli"] = "tomli"
 print(" ".join(pkg for mod, pkg in need.items() if importlib.util.find_spec(mod) is None))
 EOF
 )
