@@ -7,6 +7,7 @@ from typing import Any
 
 from envtool.model import CommandResult, Severity
 from envtool.util import GIB
+from finetune_smoke.result import BenchResult, ModelInfo, StepTimes
 
 _SEV_STYLE = {"error": "bold red", "warn": "yellow", "info": "cyan"}
 _SEV_MARK = {"error": "FAIL", "warn": "WARN", "info": "info"}
@@ -209,6 +210,180 @@ def _findings(result: CommandResult):  # type: ignore[no-untyped-def]
 
 
 _SHORT_PLATFORM = {"linux-x86_64": "linux", "linux-aarch64": "linux-arm", "win-amd64": "win", "macos-arm64": "mac"}
+# --------------------------------------------------------------------------- bench
+
+
+def _bench_distributed(data: Mapping[str, Any]) -> list[Any]:
+    from rich.rule import Rule
+    from rich.table import Table
+    from rich.text import Text
+
+    r = data.get("result") or {}
+    items: list[Any] = []
+    if not r.get("ok"):
+        return items
+    m = r.get("model") or {}
+    items.append(
+        Rule(
+            Text(f"Distributed BERT fine-tune: {r.get('world_size')} ranks, {r.get('backend')}", style="bold"),
+            align="left",
+        )
+    )
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column()
+    eff = r.get("scaling_efficiency")
+    single = r.get("single_process_samples_per_s")
+    for k, val in (
+        (
+            "Launch",
+            f"{r.get('nnodes')} node(s) x {r.get('nproc_per_node')} per node, this is node {r.get('node_rank')},"
+            f" rendezvous {r.get('master_addr')}:{r.get('master_port')} ({r.get('launch_source')})",
+        ),
+        ("Model", f"BERT {m.get('name')}, seq {r.get('seq_len')}, {r.get('precision')}"),
+        (
+            "Throughput",
+            f"{r.get('samples_per_s', 0):.1f} samples/s in all"
+            + (f"; one rank without all-reduce {single:.1f}" if single else ""),
+        ),
+        ("Scaling", f"{eff:.0%} efficiency" if eff is not None else (r.get("note") or "n/a")),
+    ):
+        head.add_row(Text(k), Text(str(val)))
+    items.append(head)
+    t = Table(title="ranks", title_justify="left")
+    for col in ("rank", "host", "device", "batch", "samples/s", "no-sync samples/s", "step ms"):
+        t.add_column(col, justify="right" if col not in ("host", "device") else "left")
+    for p in r.get("ranks") or []:
+        t.add_row(
+            str(p.get("rank")),
+            str(p.get("host")),
+            f"{p.get('device')} {p.get('device_name') or ''}".strip(),
+            str(p.get("batch_size")),
+            f"{p.get('samples_per_s') or 0:.1f}",
+            f"{p.get('local_samples_per_s') or 0:.1f}",
+            f"{(p.get('step_time_s') or 0) * 1000:.1f}",
+        )
+    items.append(t)
+    if r.get("allreduce"):
+        a = Table(title="all-reduce (float32, sum)", title_justify="left")
+        for col in ("size", "time us", "algbw GB/s", "busbw GB/s"):
+            a.add_column(col, justify="right")
+        for e in r["allreduce"]:
+            a.add_row(
+                f"{e['bytes'] / 2**20:g} MiB" if e["bytes"] >= 2**20 else f"{e['bytes'] / 1024:g} KiB",
+                f"{e['time_s'] * 1e6:.0f}",
+                f"{e['algbw_gbs']:.2f}",
+                f"{e['busbw_gbs']:.2f}",
+            )
+        items.append(a)
+    topo = r.get("topology")
+    if isinstance(topo, dict) and topo.get("links"):
+        items.append(
+            Text(
+                "topology ("
+                + str(topo.get("source"))
+                + "): "
+                + ", ".join(f"GPU{x}-GPU{y} {c}" for x, y, c in topo["links"][:12])
+            )
+        )
+    return items
+
+
+def _bench_single(r: BenchResult, v: Mapping[str, Any]) -> list[Any]:
+    from rich.rule import Rule
+    from rich.table import Table
+    from rich.text import Text
+
+    m = r.model or ModelInfo()
+    st = r.step_time_s or StepTimes()
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold")
+    t.add_column()
+    threads = f", {r.threads} threads" if r.device == "cpu" else ""
+    probes = ", ".join(f"{k} {x:.3g}" for k, x in (r.gemm_probes or {}).items() if x)
+    rows = [
+        ("Device", f"{r.device_name} ({r.device}){threads}"),
+        (
+            "Model",
+            f"BERT {m.name}: {m.num_hidden_layers} layers, hidden {m.hidden_size},"
+            f" {(m.parameters or 0) / 1e6:.1f} M parameters ({m.source})",
+        ),
+        (
+            "Shape",
+            f"batch {r.batch_size} x seq {r.seq_len}, {r.precision}, {r.attention} attention, {r.optimizer},"
+            f" dropout {r.dropout}, {'compiled' if r.compile else 'eager'}",
+        ),
+        (
+            "GEMM probes",
+            (f"{probes} TFLOP/s on {'x'.join(str(n) for n in r.gemm_shape or [])}" if probes else "none")
+            + (f" ({r.gemm_probe_s:.1f} s)" if r.gemm_probe_s is not None else ""),
+        ),
+    ]
+    for c in r.choices:
+        rows.append((f"Chose {c.what}", f"{c.chosen}: {c.why}"))
+    if not r.choices:  # a result of schema 1
+        rows.append(("Chose", f"{r.precision} ({r.precision_reason}); compile {r.compile} ({r.compile_reason})"))
+    rows += [
+        (
+            "Step time",
+            f"median {st.median * 1000:.1f} ms (p10 {st.p10 * 1000:.1f}, p90 {st.p90 * 1000:.1f})"
+            f" over {r.steps} steps after {r.warmup} warm-up; first step {r.first_step_s or 0:.1f} s",
+        ),
+        ("Throughput", f"{r.samples_per_s or 0:.1f} samples/s, {r.tokens_per_s or 0:.0f} tokens/s"),
+        (
+            "Compute",
+            f"{r.tflops or 0:.3g} TFLOP/s"
+            + (f", MFU {v['mfu']:.1%} of the {r.precision} peak" if v.get("mfu") is not None else "")
+            + (
+                f", ceiling {r.ceiling_tflops:.3g} TFLOP/s ({r.ceiling_precision} GEMM)"
+                if r.ceiling_tflops
+                else (f", GEMM {r.gemm_tflops:.3g} TFLOP/s" if r.gemm_tflops else "")
+            ),
+        ),
+        (
+            "Loss",
+            " ".join(f"{x:.3f}" for x in r.losses[:12])
+            + ("" if r.loss_falling is None else " (falling)" if r.loss_falling else " (not falling)"),
+        ),
+    ]
+    for k, val in rows:
+        t.add_row(Text(k), Text(str(val)))
+    return [Rule(Text("BERT fine-tune benchmark", style="bold"), align="left"), t]
+
+
+def bench_renderables(result: CommandResult) -> list[Any]:
+    """`envtool bench`: the run (single-process or distributed), its verdict and the comparison."""
+    from rich.rule import Rule
+    from rich.text import Text
+
+    data = result.data
+    r = data.get("result") or {}
+    v = data.get("verdict") or {}
+    items: list[Any] = []
+    if r.get("mode") == "distributed":
+        items += _bench_distributed(data)
+    elif r.get("ok"):
+        items += _bench_single(BenchResult.from_json(r), v)
+    items += findings_block(result)
+    style = {"pass": "green", "warn": "yellow", "fail": "red"}.get(str(v.get("status")), "")
+    items.append(Rule(Text(f"Verdict: {str(v.get('status', '?')).upper()}", style=f"bold {style}"), align="left"))
+    for reason in v.get("reasons") or []:
+        items.append(Text(f"  - {reason}"))
+    cmp_ = data.get("compare")
+    if cmp_:
+        items.append(Rule(Text(f"Against {cmp_['against']}", style="bold"), align="left"))
+        for key in ("samples_per_s", "tflops"):
+            if key in cmp_:
+                c = cmp_[key]
+                items.append(Text(f"  {key}: {c['before']:.2f} -> {c['now']:.2f} ({c['change']:+.1%})"))
+        if not cmp_.get("comparable"):
+            items.append(Text("  (different shape, precision or device: not like for like)"))
+    if data.get("saved_to"):
+        items.append(Text(f"kept as {data['saved_to']}", style="dim"))
+    return items
+
+
+# --------------------------------------------------------------------------- the default
 
 
 def renderables(result: CommandResult) -> list[Any]:

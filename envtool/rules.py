@@ -58,7 +58,10 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     "ecc_errors": (Severity.WARN, "a GPU reports uncorrected ECC errors"),
     "gpu_throttled": (Severity.WARN, "a GPU is slowed by a thermal or hardware slowdown"),
     "probe_failed": (Severity.WARN, "a probe failed or timed out; the report is partial"),
-    # `envtool bench --nproc N` (envtool/bench.py judges these)
+    # `envtool bench` (envtool/bench/verdict.py judges these)
+    "bench_faster_precision": (Severity.WARN, "another precision's GEMMs ran clearly faster than the step's"),
+    "bench_compile_slower": (Severity.WARN, "the compiled step was slower than eager steps timed beside it"),
+    # `envtool bench --nproc N` (envtool/bench/dist_verdict.py judges these)
     "dist_port_in_use": (Severity.ERROR, "the master port is taken (checked before launching)"),
     "dist_rendezvous_timeout": (Severity.ERROR, "a node did not join the rendezvous in time"),
     "dist_rank_failed": (Severity.ERROR, "a distributed worker exited with an error"),

@@ -79,7 +79,8 @@ def quiet_transformers() -> None:
     try:
         from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        hf: Any = hf_logging  # untyped helpers
+        hf.set_verbosity_error()
+        hf.disable_progress_bar()
     except Exception:  # an older transformers without these helpers: the noise is harmless
         pass

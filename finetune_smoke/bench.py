@@ -3,15 +3,13 @@
 Run as ``python -m finetune_smoke.bench --json`` (or by file path) inside the environment
 under test. Stdout holds exactly one JSON object with ``--json``; progress goes to stderr.
 
-Result keys (schema ``finetune_smoke.bench/1``): ``ok``, ``model`` {name, source,
-num_hidden_layers, hidden_size, num_attention_heads, intermediate_size, vocab_size, parameters},
-``batch_size``, ``seq_len``, ``precision``, ``precision_reason``, ``device``, ``device_name``,
-``attention``, ``optimizer``, ``compile``, ``compile_reason``, ``dropout``, ``dropout_reason``, ``first_step_s``, ``tf32``, ``steps``, ``warmup``, ``step_time_s``
-{median, p10, p90, times}, ``samples_per_s``, ``tokens_per_s``, ``flops_per_step``, ``tflops``,
-``peak_tflops``, ``peak_source``, ``mfu``, ``gemm_tflops``, ``gemm_shape``, ``mfu_vs_gemm``,
-``peak_memory_bytes``, ``peak_memory_kind``, ``losses``, ``final_loss``, ``threads``,
-``versions``. A failure is ``{"ok": false, "error": {"kind": ..., "message": ...}}`` with exit
-code 1 (the workload failed) or 2 (bad input).
+The result is ``finetune_smoke.result.BenchResult`` (schema ``finetune_smoke.bench/2``), the
+one contract between this workload and envtool. Before timing, the run probes the step's largest
+GEMM in every precision the device offers and picks the precision by measured rate
+(``finetune_smoke.choose``); the compile is chosen by rule and, when compiled, checked against
+eager steps timed beside; every decision is in ``choices``. A failure is
+``{"schema", "ok": false, "error": {"kind": ..., "message": ...}}`` with exit code 1 (the
+workload failed) or 2 (bad input).
 
 Hidden test hook: ``--inject-nan N`` (or env ``FINETUNE_SMOKE_INJECT_NAN=N``) multiplies the
 loss of step N (1-based, warm-up included) by NaN so the NaN path can be exercised for real.
@@ -21,19 +19,22 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import math
 import os
 import platform
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 if __package__ in (None, ""):  # run by file path: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import contextlib
 
 from finetune_smoke._util import (
     EXIT_BAD_INPUT,
@@ -47,15 +48,17 @@ from finetune_smoke._util import (
     wants_debug,
     wants_json,
 )
-from finetune_smoke.flops import (
-    bert_train_flops,
-    cpu_peak_tflops,
-    gpu_peak_tflops,
-    parse_cpuinfo,
-    step_stats,
+from finetune_smoke.choose import (
+    DROPOUTS,
+    PRECISIONS,
+    check_compile,
+    choose_compile,
+    choose_dropout,
+    choose_precision,
+    probe_candidates,
 )
-
-SCHEMA = "finetune_smoke.bench/1"
+from finetune_smoke.flops import bert_train_flops, cpu_peak_tflops, parse_cpuinfo, step_stats
+from finetune_smoke.result import SCHEMA, BenchResult, Choice, ModelInfo, StepTimes, failure
 
 # (layers, hidden, heads, intermediate). tiny/mini/small/medium: the BERT miniatures of
 # google-research/bert README.md ("BERT-Tiny L=2 H=128, Mini L=4 H=256, Small L=4 H=512,
@@ -73,11 +76,25 @@ SIZES: dict[str, tuple[int, int, int, int]] = {
 # bert_config.json "vocab_size": 30522).
 BERT_VOCAB = 30522
 
-# CPU auto shape: BERT-small at B=16, S=128 is ~0.16 TFLOP per step, a few seconds per step on a
-# 2-core AVX-512 VM, so warm-up + 8 steps + the GEMM probe stay well under a minute.
-CPU_AUTO = {"model": "small", "batch_size": 16, "steps": 8, "warmup": 2}
+
+class AutoShape(TypedDict):
+    """What ``auto`` means on a device: the model size, batch, timed and warm-up steps."""
+
+    model: str
+    batch_size: int
+    steps: int
+    warmup: int
+
+
+# CPU auto shape: BERT-small at B=16, S=128 is ~0.16 TFLOP per step, 0.5-6 s per step on a 2-core
+# VM (quiet to heavily shared). The first step (the batch-fit probe) and one warm-up are untimed.
+CPU_AUTO: AutoShape = {"model": "small", "batch_size": 16, "steps": 8, "warmup": 1}
 # GPU auto shape: BERT-base at S=128, starting at B=256 and halving on OOM ("fills the GPU").
-GPU_AUTO = {"model": "base", "batch_size": 256, "steps": 30, "warmup": 5}
+GPU_AUTO: AutoShape = {"model": "base", "batch_size": 256, "steps": 30, "warmup": 5}
+# Without --steps, timing stops once the timing loop (warm-up and the compile check included) took
+# this long, after at least MIN_AUTO_STEPS: a verdict within a minute on a loaded 2-core CPU.
+AUTO_TIMING_BUDGET_S = 25.0
+MIN_AUTO_STEPS = 3
 
 
 @dataclass(kw_only=True)
@@ -94,6 +111,9 @@ class BenchConfig:
     dropout: str = "auto"  # auto, torch or hash (see choose_dropout)
     device: str = "auto"
     peak_tflops: float | None = None
+    peaks: dict[str, float] | None = None  # precision (fp32, tf32, bf16, fp16) -> dense peak, from envtool
+    peak_source: str | None = None
+    progress_file: str | None = None
     inject_nan: int | None = None
     lr: float = 1e-4
     seed: int = 0
@@ -105,16 +125,17 @@ class BenchConfig:
 # ------------------------------------------------------------------------------------------
 
 
-def choose_precision(
+def prior_precision(
     requested: str, *, device_type: str, capability: tuple[int, int] | None, cpu_flags: frozenset[str]
 ) -> tuple[str, str]:
-    """Pick the compute precision for ``auto`` the way a speed-minded user would; say why.
+    """The precision to use without a measurement (``finetune_smoke.train``, the distributed ranks); say why.
 
-    GPUs: bf16 autocast from compute capability 8.0 (Ampere tensor cores do BF16), fp16 with a
-    grad scaler on 7.x (Volta/Turing tensor cores do FP16 only), fp32 below. CPUs: bf16 only
-    with AMX-BF16. AVX512-BF16 alone was measured slower than fp32 here (2-core Xeon VM, torch
-    2.13 + oneDNN 3.12: a 2048^2 GEMM ran 0.18 TFLOP/s in bf16 vs 0.30 in fp32, and a BERT step
-    ~1.5x slower under bf16 autocast), so it stays fp32.
+    ``finetune_smoke.bench`` measures instead (``choose.choose_precision``). GPUs: bf16 autocast
+    from compute capability 8.0 (Ampere tensor cores do BF16), fp16 with a grad scaler on 7.x
+    (Volta/Turing tensor cores do FP16 only), fp32 below. CPUs: bf16 with AMX-BF16 or
+    AVX512-BF16, both measured faster than fp32 on a GEMM of BERT-small's shape (2048x512x2048,
+    torch 2.13: 2.7x on a Zen 4 EPYC with AVX512-BF16 and no AMX, issue 14; ~6x on this project's
+    AMX Xeon, see docs/bench.md), fp32 elsewhere.
     """
     if requested != "auto":
         return requested, "requested"
@@ -127,64 +148,8 @@ def choose_precision(
     if "amx_bf16" in cpu_flags:
         return "bf16", "CPU has AMX-BF16"
     if "avx512_bf16" in cpu_flags:
-        return "fp32", "AVX512-BF16 without AMX: bf16 matmuls measured slower than fp32"
+        return "bf16", "CPU has AVX512-BF16"
     return "fp32", "no bf16 matrix unit on this CPU"
-
-
-# Auto-compile threshold: a training step of at least this many FLOPs. BERT-small at B=16, S=128
-# is ~1.6e11; BERT-tiny/mini test shapes are far below. Measured on a shared 2-core AVX-512 VM
-# (torch 2.13, steps alternated in one process): compiled ~0.80-0.85 s vs eager ~0.90-1.0 s per
-# step when the machine was quiet (~10-15%), and 2-4x when other processes loaded the cores,
-# because Inductor fuses dropout, GELU, layer norm and bias/residual adds into a few kernels, so
-# far fewer OpenMP barriers wait on a descheduled thread. The one-off compile (~27-40 s cold, a
-# few seconds from Inductor's cache) is warm-up, not step time; on tiny shapes it would cost far
-# more than the run.
-CPU_COMPILE_MIN_FLOPS = 5e10
-
-
-def choose_compile(requested: bool | None, *, device_type: str, flops_per_step: float) -> tuple[bool, str]:
-    """Decide whether to ``torch.compile`` the model; say why.
-
-    ``requested`` True/False is the user's explicit ``--compile``/``--no-compile``. ``None``
-    (auto) compiles on CPU for steps of at least ``CPU_COMPILE_MIN_FLOPS``; on CUDA auto stays
-    eager, because no GPU measurement backs a default there yet.
-    """
-    if requested is not None:
-        return requested, "requested" if requested else "disabled by --no-compile"
-    if device_type != "cpu":
-        return False, "auto: eager on GPU (pass --compile to compile)"
-    if flops_per_step >= CPU_COMPILE_MIN_FLOPS:
-        return True, f"auto: CPU step of {flops_per_step / 1e9:.0f} GFLOP, Inductor fuses its memory-bound ops"
-    return False, f"auto: CPU step of {flops_per_step / 1e9:.1f} GFLOP is too small to repay the compile"
-
-
-DROPOUTS = ("auto", "torch", "hash")
-
-
-def choose_dropout(requested: str, *, device_type: str, compiled: bool) -> tuple[str, str]:
-    """Pick how dropout draws its masks: torch's own ``nn.Dropout`` or ``hashdrop``; say why.
-
-    ``auto`` takes the counter-hash dropout only where it was measured to pay: a model that
-    Inductor compiles for the CPU, where Inductor's own dropout draws each element with a scalar
-    Philox call (~14 ns per element here, a quarter of a BERT-small step) and the hash fuses at
-    ~1 ns. Eager and GPU runs keep ``nn.Dropout`` (cuRAND's Philox is fast; the hash in eager
-    mode is not faster than ``bernoulli_``). Either way each element is kept with probability
-    1 - p and scaled by 1/(1-p).
-    """
-    if requested not in DROPOUTS:
-        raise SmokeError(
-            "bad_argument", f"--dropout {requested!r}: use one of {', '.join(DROPOUTS)}", exit_code=EXIT_BAD_INPUT
-        )
-    if requested != "auto":
-        return requested, "requested"
-    if device_type == "cpu" and compiled:
-        return (
-            "hash",
-            "auto: compiled on CPU, where Inductor's per-element Philox dominated dropout; the counter hash fuses and vectorizes",
-        )
-    if device_type == "cpu":
-        return "torch", "auto: eager run, nn.Dropout's bernoulli_ is as fast as the hash here"
-    return "torch", "auto: nn.Dropout (fast Philox on the GPU)"
 
 
 def _short(exc: BaseException, limit: int = 300) -> str:
@@ -225,16 +190,6 @@ def install_dropout(model: Any, dropout: str, *, compiled: bool) -> str:
     encoder = getattr(getattr(model, "bert", None), "encoder", None) if compiled else None
     swapped = hashdrop.install(model, within=encoder)
     return f"; {swapped} dropout modules{' of the encoder' if encoder is not None else ''} and the attention dropout"
-
-
-def _eager_dropout(model: Any, requested: str, dropout: str, reason: str, device_type: str) -> tuple[str, str]:
-    """After a failed compile: an ``auto`` hash dropout goes back to ``nn.Dropout``."""
-    if dropout != "hash" or requested != "auto":
-        return dropout, reason
-    from finetune_smoke import hashdrop  # noqa: PLC0415
-
-    hashdrop.uninstall(model)
-    return choose_dropout("auto", device_type=device_type, compiled=False)
 
 
 def uncompile_model(torch: Any, model: Any) -> None:
@@ -280,15 +235,11 @@ def inject_nan_step(cli_value: int | None, env: dict[str, str]) -> int | None:
 def read_cpu_info() -> Any:
     """Read /proc/cpuinfo (and the cpufreq ceiling); an empty CpuInfo off Linux."""
     text = ""
-    try:
+    with contextlib.suppress(OSError):
         text = Path("/proc/cpuinfo").read_text(errors="replace")
-    except OSError:
-        pass
     max_freq: str | None = None
-    try:
+    with contextlib.suppress(OSError):
         max_freq = Path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").read_text()
-    except OSError:
-        pass
     info = parse_cpuinfo(text, max_freq_khz=max_freq)
     if info.model_name == "unknown CPU" and platform.processor():
         info = type(info)(
@@ -319,9 +270,7 @@ def _import_torch() -> Any:
 
 
 def _is_oom(torch: Any, exc: BaseException) -> bool:
-    if isinstance(exc, getattr(torch, "OutOfMemoryError", ())) or isinstance(
-        exc, getattr(torch.cuda, "OutOfMemoryError", ())
-    ):
+    if isinstance(exc, (getattr(torch, "OutOfMemoryError", ()), getattr(torch.cuda, "OutOfMemoryError", ()))):
         return True
     text = str(exc)
     # CPU allocations fail as a plain RuntimeError from c10's DefaultCPUAllocator.
@@ -371,19 +320,20 @@ def build_model(torch: Any, size: tuple[int, int, int, int] | None, folder: Path
             ) from exc
     assert size is not None
     layers, hidden, heads, inter = size
+    # PretrainedConfig's kwargs (num_labels, attn_implementation) are not in BertConfig's signature.
+    extra: dict[str, Any] = {"num_labels": 2, "attn_implementation": "sdpa"}
     config = BertConfig(
         vocab_size=BERT_VOCAB,
         num_hidden_layers=layers,
         hidden_size=hidden,
         num_attention_heads=heads,
         intermediate_size=inter,
-        num_labels=2,
-        attn_implementation="sdpa",
+        **extra,
     )
     return BertForSequenceClassification(config)
 
 
-def make_optimizer(torch: Any, params: Sequence[Any], *, lr: float, device_type: str) -> tuple[Any, str]:
+def make_optimizer(torch: Any, params: Iterable[Any], *, lr: float, device_type: str) -> tuple[Any, str]:
     """AdamW, fused where this torch has a fused kernel for the device, else foreach."""
     params = list(params)
     try:
@@ -491,10 +441,11 @@ def reconcile_cpu_peak(peak: float | None, source: str, gemm_tflops: float) -> t
 
 
 def measure_gemm(torch: Any, *, m: int, k: int, n: int, precision: str, device: Any, budget_s: float = 0.6) -> float:
-    """Best TFLOP/s of an (m x k) @ (k x n) matmul in the step's compute dtype: the practical ceiling.
+    """Best TFLOP/s of an (m x k) @ (k x n) matmul in ``precision`` (fp32, tf32, bf16, fp16).
 
     The shape is the model's own largest GEMM (tokens x hidden @ hidden x intermediate), so the
-    ceiling speaks for this workload, not for an idealised square matrix.
+    ceiling speaks for this workload, not for an idealised square matrix. ``tf32`` is fp32 inputs
+    with TF32 tensor cores allowed; ``fp32`` on a GPU forbids them, for the duration of the probe.
     """
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision, torch.float32)
     gen = torch.Generator().manual_seed(1)
@@ -502,32 +453,106 @@ def measure_gemm(torch: Any, *, m: int, k: int, n: int, precision: str, device: 
     b = torch.randn(k, n, generator=gen).to(device=device, dtype=dtype)
     flops = 2.0 * m * k * n
     best = 0.0
-    torch.matmul(a, b)  # warm-up: library init and kernel selection
+    tf32_before = None
     if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    deadline = time.perf_counter() + budget_s
-    reps = 0
-    while reps < 3 or (time.perf_counter() < deadline and reps < 50):
+        tf32_before = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    try:
+        torch.matmul(a, b)  # warm-up: library init and kernel selection
         if device.type == "cuda":
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            for _ in range(10):
+            torch.cuda.synchronize(device)
+        deadline = time.perf_counter() + budget_s
+        reps = 0
+        while reps < 3 or (time.perf_counter() < deadline and reps < 50):
+            if device.type == "cuda":
+                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                start.record()
+                for _ in range(10):
+                    torch.matmul(a, b)
+                end.record()
+                end.synchronize()
+                dt = start.elapsed_time(end) / 1000.0 / 10
+            else:
+                t0 = time.perf_counter()
                 torch.matmul(a, b)
-            end.record()
-            end.synchronize()
-            dt = start.elapsed_time(end) / 1000.0 / 10
-        else:
-            t0 = time.perf_counter()
-            torch.matmul(a, b)
-            dt = time.perf_counter() - t0
-        best = max(best, flops / dt / 1e12)
-        reps += 1
+                dt = time.perf_counter() - t0
+            best = max(best, flops / dt / 1e12)
+            reps += 1
+    finally:
+        if tf32_before is not None:
+            torch.backends.cuda.matmul.allow_tf32 = tf32_before
     del a, b
     return best
 
 
+def probe_gemms(
+    torch: Any,
+    *,
+    m: int,
+    k: int,
+    n: int,
+    device: Any,
+    candidates: Mapping[str, str | None],
+    rounds: int = 3,
+    budget_s: float = 0.12,
+) -> dict[str, float | None]:
+    """TFLOP/s of the step's largest GEMM in every offered precision, the best of ``rounds`` alternations.
+
+    The candidates take turns, so a moment of load from other processes on a shared machine hits
+    them alike. A precision whose matmul raises (no kernel for it here) is None, like one not offered.
+    """
+    rates: dict[str, float | None] = {name: None for name in candidates}
+    offered = [name for name, why in candidates.items() if why is None]
+    failed: set[str] = set()
+    for _ in range(rounds):
+        for name in offered:
+            if name in failed:
+                continue
+            try:
+                rate = measure_gemm(torch, m=m, k=k, n=n, precision=name, device=device, budget_s=budget_s)
+            except (RuntimeError, TypeError) as exc:
+                log(f"bench: no {name} GEMM here: {_short(exc)}")
+                failed.add(name)
+                rates[name] = None
+                continue
+            rates[name] = max(rates[name] or 0.0, rate)
+    return rates
+
+
+class Progress:
+    """The phase the run is in, written to a file envtool shows while it waits (``--progress-file``)."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+
+    def __call__(self, phase: str) -> None:
+        log(f"bench: {phase}")
+        if self.path:
+            try:
+                tmp = self.path + ".tmp"
+                Path(tmp).write_text(phase, encoding="utf-8")
+                os.replace(tmp, self.path)
+            except OSError:
+                pass  # progress is a courtesy; the run does not depend on it
+
+
+def _stance(torch: Any, stance: str) -> Any:
+    """``torch.compiler.set_stance`` as a context (torch >= 2.6), or None where this torch lacks it."""
+    compiler = getattr(torch, "compiler", None)
+    set_stance = getattr(compiler, "set_stance", None)
+    return set_stance(stance) if set_stance is not None else None
+
+
+def loss_is_falling(values: Sequence[float]) -> bool | None:
+    """Whether the loss fell: the mean of the last third below the mean of the first third (None: too few)."""
+    if len(values) < 3:
+        return None
+    third = max(1, len(values) // 3)
+    return sum(values[-third:]) / third < sum(values[:third]) / third
+
+
 def run(cfg: BenchConfig) -> dict[str, Any]:
-    """Run the benchmark described by ``cfg``; returns the ok result or raises SmokeError."""
+    """Run the benchmark described by ``cfg``; returns the ok result's JSON or raises SmokeError."""
     torch = _import_torch()
     quiet_transformers()
     try:
@@ -535,13 +560,11 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     except ImportError as exc:
         raise SmokeError("import_error", f"transformers is not importable in {sys.executable}: {exc}") from exc
 
+    phase = Progress(cfg.progress_file)
     device = resolve_device(torch, cfg.device)
     auto = GPU_AUTO if device.type == "cuda" else CPU_AUTO
     cpu = read_cpu_info()
     capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision, precision_reason = choose_precision(
-        cfg.precision, device_type=device.type, capability=capability, cpu_flags=cpu.flags
-    )
     name, size, folder = resolve_model_spec(cfg.model, device.type)
     steps = cfg.steps if cfg.steps is not None else auto["steps"]
     warmup = cfg.warmup if cfg.warmup is not None else auto["warmup"]
@@ -549,6 +572,8 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         raise SmokeError(
             "bad_argument", "steps and seq-len must be >= 1, warmup >= 0, batch-size >= 1", exit_code=EXIT_BAD_INPUT
         )
+    if cfg.precision not in ("auto", *PRECISIONS):
+        raise SmokeError("bad_argument", f"--precision {cfg.precision!r}: use auto, fp32, bf16 or fp16", exit_code=2)
 
     tf32 = False
     if device.type == "cuda" and capability is not None and capability >= (8, 0):
@@ -557,6 +582,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         torch.backends.cudnn.allow_tf32 = True
         tf32 = True
 
+    phase("building the model")
     model = build_model(torch, size, folder, seed=cfg.seed).to(device)
     model.train()
     mc = model.config
@@ -568,14 +594,20 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         )
     optimizer, opt_name = make_optimizer(torch, model.parameters(), lr=cfg.lr, device_type=device.type)
     batch = cfg.batch_size or auto["batch_size"]
-    compiled, compile_reason = choose_compile(
-        cfg.compile,
-        device_type=device.type,
-        flops_per_step=bert_train_flops(
-            batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size
-        ),
+
+    # Measure before deciding: the step's largest GEMM (tokens x hidden @ hidden x intermediate)
+    # in every precision the device offers.
+    candidates = probe_candidates(device.type, capability, cpu.flags)
+    gemm_shape = (batch * cfg.seq_len, mc.hidden_size, mc.intermediate_size)
+    phase(f"probing GEMMs {gemm_shape[0]}x{gemm_shape[1]}x{gemm_shape[2]} in {', '.join(candidates)}")
+    t_probe = time.perf_counter()
+    rates = probe_gemms(torch, m=gemm_shape[0], k=gemm_shape[1], n=gemm_shape[2], device=device, candidates=candidates)
+    probe_s = time.perf_counter() - t_probe
+    precision, precision_reason, precision_choice = choose_precision(
+        cfg.precision, rates, device_type=device.type, not_offered=candidates
     )
-    dropout, dropout_reason = choose_dropout(cfg.dropout, device_type=device.type, compiled=compiled)
+    compiled, compile_reason = choose_compile(cfg.compile, device_type=device.type)
+    dropout, dropout_reason = choose_dropout(cfg.dropout)
     dropout_reason += install_dropout(model, dropout, compiled=compiled)
     runnable = model
     if compiled:
@@ -585,11 +617,11 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - e.g. a torch without dynamo support for this Python
             uncompile_model(torch, model)
             runnable, compiled, compile_reason = model, False, f"torch.compile failed, ran eager: {_short(exc)}"
-            dropout, dropout_reason = _eager_dropout(model, cfg.dropout, dropout, dropout_reason, device.type)
     stepper = Stepper(torch=torch, model=runnable, optimizer=optimizer, device=device, precision=precision)
 
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
+    phase("compiling (the first step)" if compiled else "the first step")
     t_first = time.perf_counter()
     try:
         fits = largest_fitting_batch(
@@ -606,7 +638,6 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         uncompile_model(torch, model)
         optimizer.zero_grad(set_to_none=True)
         compiled, compile_reason = False, f"torch.compile failed, ran eager: {_short(exc)}"
-        dropout, dropout_reason = _eager_dropout(model, cfg.dropout, dropout, dropout_reason, device.type)
         stepper = Stepper(torch=torch, model=model, optimizer=optimizer, device=device, precision=precision)
         fits = largest_fitting_batch(
             torch, stepper, start=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, seed=cfg.seed
@@ -632,38 +663,57 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         torch.cuda.synchronize(device)
         torch.cuda.reset_peak_memory_stats(device)
 
+    # The compile check: eager steps of the same model (the compiled regions run eager under the
+    # "force_eager" stance) interleaved with the compiled ones, so both see the same machine.
+    check_every = 3 if compiled and _stance(torch, "default") is not None else 0
     losses: list[Any] = []
     times: list[float] = []
-    events: list[tuple[Any, Any]] = []
+    eager_times: list[float] = []
     total = warmup + steps
-    log(
-        f"bench: {name} B={batch} S={cfg.seq_len} {precision}{' compiled' if compiled else ''} on {device}: "
-        f"{warmup} warm-up + {steps} timed steps (first step {first_step_s:.1f} s)"
+    phase(
+        f"timing {warmup} warm-up + {steps} steps, {name} B={batch} S={cfg.seq_len} {precision}"
+        + (" compiled, eager steps beside" if check_every else "")
     )
+
+    def timed(fn: Any) -> tuple[Any, float]:
+        if device.type == "cuda":
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start.record()
+            out = fn()
+            end.record()
+            end.synchronize()
+            return out, start.elapsed_time(end) / 1000.0
+        t0 = time.perf_counter()
+        out = fn()
+        return out, time.perf_counter() - t0
+
+    budget = AUTO_TIMING_BUDGET_S if cfg.steps is None else None
+    timing_started = time.perf_counter()
     try:
+        eager_warm = False
         for i in range(total):
+            if budget is not None and len(times) >= MIN_AUTO_STEPS and time.perf_counter() - timing_started > budget:
+                log(f"bench: {len(times)} steps timed in {budget:.0f} s, the auto budget: stopping there")
+                break
             poison = cfg.inject_nan is not None and i + 1 == cfg.inject_nan
-            if device.type == "cuda":
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                start.record()
-                losses.append(stepper.step(data[i % len(data)], poison=poison))
-                end.record()
-                if i >= warmup:
-                    events.append((start, end))
-            else:
-                t0 = time.perf_counter()
-                losses.append(stepper.step(data[i % len(data)], poison=poison))
-                if i >= warmup:
-                    times.append(time.perf_counter() - t0)
+            loss, dt = timed(lambda poison=poison, i=i: stepper.step(data[i % len(data)], poison=poison))
+            losses.append(loss)
+            if i >= warmup:
+                times.append(dt)
+                if check_every and (i - warmup) % check_every == 0:
+                    with _stance(torch, "force_eager"):
+                        if not eager_warm:  # eager's own one-off set-up, untimed
+                            losses.append(stepper.step(data[(i + 1) % len(data)]))
+                            eager_warm = True
+                        loss, dt = timed(lambda i=i: stepper.step(data[(i + 1) % len(data)]))
+                    losses.append(loss)
+                    eager_times.append(dt)
     except Exception as exc:  # noqa: BLE001
         if _is_oom(torch, exc):
             raise SmokeError(
                 "oom", f"out of memory during the timed steps at batch {batch}", max_batch_fit=batch // 2
             ) from exc
         raise
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        times = [s.elapsed_time(e) / 1000.0 for s, e in events]
     loss_values = [float(x) for x in torch.stack([x.float() for x in losses]).cpu().tolist()]
     bad = [i + 1 for i, v in enumerate(loss_values) if not math.isfinite(v)]
     if bad:
@@ -684,79 +734,133 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         peak_mem, peak_kind = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process_max_rss"
         device_name = cpu.model_name
 
-    stats = {**step_stats(times), "times": list(times)}
+    stats = step_stats(times)
     flops_step = bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size)
     tflops = flops_step / stats["median"] / 1e12
+    eager_s = step_stats(eager_times)["median"] if eager_times else None
+    compile_s = max(0.0, first_step_s - stats["median"]) if compiled else None
 
-    if cfg.peak_tflops:
-        peak, peak_source = cfg.peak_tflops, "given by --peak-tflops"
-    elif device.type == "cuda":
-        peak = gpu_peak_tflops(device_name, precision=precision, tf32=tf32)
-        peak_source = (
-            "GPU peak table (finetune_smoke/flops.py)" if peak else f"{device_name!r} not in the GPU peak table"
-        )
-    else:
-        peak, peak_source = cpu_peak_tflops(cpu, logical_cpus=logical_cpus(), precision=precision)
-
-    gemm_shape = (batch * cfg.seq_len, mc.hidden_size, mc.intermediate_size)
-    gemm = measure_gemm(torch, m=gemm_shape[0], k=gemm_shape[1], n=gemm_shape[2], precision=precision, device=device)
-
-    if device.type == "cpu" and not cfg.peak_tflops:
+    used = "tf32" if precision == "fp32" and tf32 else precision
+    gemm = rates.get(used) or rates.get(precision)
+    if not gemm:  # a forced precision the probe did not offer: measure it now, for its own ceiling
+        gemm = measure_gemm(torch, m=gemm_shape[0], k=gemm_shape[1], n=gemm_shape[2], precision=used, device=device)
+    peak, peak_source = _peak(cfg, device, cpu, used, precision)
+    if device.type == "cpu" and not cfg.peak_tflops and not cfg.peaks:
         peak, peak_source = reconcile_cpu_peak(peak, peak_source, gemm)
+    measured = {k: v for k, v in rates.items() if v}
+    ceiling_precision = max(measured, key=lambda k: measured[k]) if measured else used
+    ceiling = max(measured.values()) if measured else gemm
 
+    choices = [precision_choice]
+    if compiled:
+        check, _slower = check_compile(stats["median"], eager_s, compile_s)
+        compile_why = f"{compile_reason}; {check}"
+    else:
+        compile_why = compile_reason
+    choices.append(
+        Choice(
+            what="compile",
+            options={
+                "compiled_step_s": stats["median"] if compiled else None,
+                "eager_step_s": eager_s if compiled else stats["median"],
+                "compile_s": compile_s,
+            },
+            chosen=compiled,
+            why=compile_why,
+        )
+    )
+    choices.append(
+        Choice(
+            what="dropout", options={"torch": "nn.Dropout", "hash": "counter hash"}, chosen=dropout, why=dropout_reason
+        )
+    )
+    timed_losses = loss_values
     n_params = sum(p.numel() for p in model.parameters())
-    return {
-        "schema": SCHEMA,
-        "ok": True,
-        "model": {
-            "name": name,
-            "source": "folder" if folder is not None else "random_init",
-            "num_hidden_layers": mc.num_hidden_layers,
-            "hidden_size": mc.hidden_size,
-            "num_attention_heads": mc.num_attention_heads,
-            "intermediate_size": mc.intermediate_size,
-            "vocab_size": mc.vocab_size,
-            "parameters": n_params,
-        },
-        "batch_size": batch,
-        "seq_len": cfg.seq_len,
-        "precision": precision,
-        "precision_reason": precision_reason,
-        "device": str(device),
-        "device_name": device_name,
-        "attention": getattr(mc, "_attn_implementation", None),
-        "optimizer": opt_name,
-        "compile": compiled,
-        "compile_reason": compile_reason,
-        "dropout": dropout,
-        "dropout_reason": dropout_reason,
-        "first_step_s": first_step_s,
-        "tf32": tf32,
-        "steps": steps,
-        "warmup": warmup,
-        "step_time_s": stats,
-        "samples_per_s": batch / stats["median"],
-        "tokens_per_s": batch * cfg.seq_len / stats["median"],
-        "flops_per_step": flops_step,
-        "tflops": tflops,
-        "peak_tflops": peak,
-        "peak_source": peak_source,
-        "mfu": (tflops / peak) if peak else None,
-        "gemm_tflops": gemm,
-        "gemm_shape": list(gemm_shape),
-        "mfu_vs_gemm": (tflops / gemm) if gemm else None,
-        "peak_memory_bytes": peak_mem,
-        "peak_memory_kind": peak_kind,
-        "losses": loss_values,
-        "final_loss": loss_values[-1],
-        "threads": torch.get_num_threads(),
-        "versions": {
+    result = BenchResult(
+        ok=True,
+        model=ModelInfo(
+            name=name,
+            source="folder" if folder is not None else "random_init",
+            num_hidden_layers=mc.num_hidden_layers,
+            hidden_size=mc.hidden_size,
+            num_attention_heads=mc.num_attention_heads,
+            intermediate_size=mc.intermediate_size,
+            vocab_size=mc.vocab_size,
+            parameters=n_params,
+        ),
+        batch_size=batch,
+        seq_len=cfg.seq_len,
+        precision=precision,
+        precision_reason=precision_reason,
+        device=str(device),
+        device_name=device_name,
+        attention=getattr(mc, "_attn_implementation", None),
+        optimizer=opt_name,
+        compile=compiled,
+        compile_reason=compile_why,
+        compile_s=compile_s,
+        eager_step_s=eager_s,
+        dropout=dropout,
+        dropout_reason=dropout_reason,
+        standard_stack=dropout == "torch" and getattr(mc, "_attn_implementation", None) == "sdpa",
+        first_step_s=first_step_s,
+        tf32=tf32,
+        steps=len(times),
+        warmup=warmup,
+        step_time_s=StepTimes(**stats, times=list(times)),
+        samples_per_s=batch / stats["median"],
+        tokens_per_s=batch * cfg.seq_len / stats["median"],
+        flops_per_step=flops_step,
+        tflops=tflops,
+        peak_tflops=peak,
+        peak_source=peak_source,
+        mfu=(tflops / peak) if peak else None,
+        gemm_tflops=gemm,
+        gemm_shape=list(gemm_shape),
+        mfu_vs_gemm=(tflops / gemm) if gemm else None,
+        gemm_probes=dict(rates),
+        gemm_probe_s=probe_s,
+        ceiling_tflops=ceiling,
+        ceiling_precision=ceiling_precision,
+        choices=choices,
+        loss_falling=loss_is_falling(timed_losses),
+        peak_memory_bytes=peak_mem,
+        peak_memory_kind=peak_kind,
+        losses=loss_values,
+        final_loss=loss_values[-1],
+        threads=torch.get_num_threads(),
+        versions={
             "python": platform.python_version(),
             "torch": torch.__version__,
             "transformers": transformers.__version__,
             "cuda": getattr(torch.version, "cuda", None),
         },
-    }
+    )
+    return result.to_json()
+
+
+def _peak(cfg: BenchConfig, device: Any, cpu: Any, used: str, precision: str) -> tuple[float | None, str]:
+    """The dense peak of the precision used: given by envtool (``--peaks``/``--peak-tflops``), or the CPU's."""
+    if cfg.peak_tflops:
+        return cfg.peak_tflops, "given by --peak-tflops"
+    if cfg.peaks:
+        value = cfg.peaks.get(used) or cfg.peaks.get(precision)
+        if value:
+            return float(value), f"{used} dense peak, {cfg.peak_source or 'given by --peaks'}"
+        return None, f"no {used} peak in {cfg.peak_source or '--peaks'}"
+    if device.type == "cuda":
+        return None, "no peak given (envtool passes the GPU's from its knowledge table)"
+    return cpu_peak_tflops(cpu, logical_cpus=logical_cpus(), precision=precision)
+
+
+def _peaks_arg(text: str) -> dict[str, float]:
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not JSON: {exc}") from exc
+    if not isinstance(obj, dict) or not all(isinstance(v, (int, float)) for v in obj.values() if v is not None):
+        raise argparse.ArgumentTypeError('expected an object of numbers, e.g. {"bf16": 989}')
+    return {str(k): float(v) for k, v in obj.items() if v is not None}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -776,19 +880,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_const",
         const=True,
         default=None,
-        help="torch.compile the model (default: auto, on for CPU steps of BERT-small size and up)",
+        help="torch.compile the model (default auto: compiled on GPUs, eager on CPUs)",
     )
     p.add_argument("--no-compile", dest="compile", action="store_const", const=False, help="run eager")
     p.add_argument(
         "--dropout",
         default="auto",
         choices=list(DROPOUTS),
-        help="dropout masks: torch (nn.Dropout) or hash (counter hash Inductor fuses; default auto: hash when compiled on CPU)",
+        help="dropout masks: torch (nn.Dropout, the default) or hash (a counter hash: not the standard stack)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
     p.add_argument(
         "--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better"
     )
+    p.add_argument(
+        "--peaks",
+        type=_peaks_arg,
+        default=None,
+        help='the GPU\'s dense peaks as JSON, e.g. {"fp32": 67, "tf32": 495, "bf16": 989, "fp16": 989}',
+    )
+    p.add_argument("--peak-source", default=None, help="where --peaks come from, for the result")
+    p.add_argument("--progress-file", default=None, help="write the current phase to this file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print exactly one JSON object on stdout")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of clean errors")
@@ -797,28 +909,31 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _human(result: dict[str, Any]) -> str:
-    if not result["ok"]:
-        err = result["error"]
-        return f"error ({err['kind']}): {err['message']}"
-    m = result["model"]
-    st = result["step_time_s"]
-    mfu = f"{result['mfu']:.1%}" if result["mfu"] is not None else "n/a"
-    return "\n".join(
-        [
-            f"model      {m['name']} (L={m['num_hidden_layers']} H={m['hidden_size']} A={m['num_attention_heads']}, {m['parameters'] / 1e6:.1f} M params)",
-            f"shape      batch {result['batch_size']} x seq {result['seq_len']}, {result['precision']} ({result['precision_reason']})",
-            f"device     {result['device']} - {result['device_name']}; {result['optimizer']}, attention {result['attention']}",
-            f"compile    {'on' if result['compile'] else 'off'} ({result['compile_reason']}); first step {result['first_step_s']:.1f} s",
-            f"dropout    {result['dropout']} ({result['dropout_reason']})",
-            f"step       median {st['median'] * 1e3:.1f} ms (p10 {st['p10'] * 1e3:.1f}, p90 {st['p90'] * 1e3:.1f})",
-            f"throughput {result['samples_per_s']:.1f} samples/s, {result['tokens_per_s']:.0f} tokens/s",
-            f"compute    {result['tflops']:.3f} TFLOP/s; MFU {mfu} of {result['peak_tflops'] or 'n/a'} ({result['peak_source']}); "
-            f"{result['mfu_vs_gemm']:.1%} of the measured GEMM ({result['gemm_tflops']:.3f} TFLOP/s)",
-            f"memory     {result['peak_memory_bytes'] / 2**20:.0f} MiB ({result['peak_memory_kind']})",
-            f"loss       {result['losses'][0]:.4f} -> {result['final_loss']:.4f}",
-        ]
-    )
+def _human(obj: dict[str, Any]) -> str:
+    r = BenchResult.from_json(obj)
+    if not r.ok:
+        err = r.error or {}
+        return f"error ({err.get('kind')}): {err.get('message')}"
+    m = r.model or ModelInfo()
+    st = r.step_time_s or StepTimes()
+    mfu = f"{r.mfu:.1%}" if r.mfu is not None else "n/a"
+    probes = ", ".join(f"{k} {v:.3f}" for k, v in (r.gemm_probes or {}).items() if v)
+    lines = [
+        f"model      {m.name} (L={m.num_hidden_layers} H={m.hidden_size} A={m.num_attention_heads}, "
+        f"{(m.parameters or 0) / 1e6:.1f} M params)",
+        f"shape      batch {r.batch_size} x seq {r.seq_len}, {r.precision} ({r.precision_reason})",
+        f"device     {r.device} - {r.device_name}; {r.optimizer}, attention {r.attention}",
+        f"compile    {'on' if r.compile else 'off'} ({r.compile_reason}); first step {r.first_step_s or 0:.1f} s",
+        f"dropout    {r.dropout} ({r.dropout_reason})",
+        f"step       median {st.median * 1e3:.1f} ms (p10 {st.p10 * 1e3:.1f}, p90 {st.p90 * 1e3:.1f})",
+        f"throughput {r.samples_per_s or 0:.1f} samples/s, {r.tokens_per_s or 0:.0f} tokens/s",
+        f"compute    {r.tflops or 0:.3f} TFLOP/s; MFU {mfu} of {r.peak_tflops or 'n/a'} ({r.peak_source}); "
+        f"{r.mfu_vs_gemm or 0:.1%} of the measured {r.precision} GEMM ({r.gemm_tflops or 0:.3f} TFLOP/s)",
+        f"GEMMs      {probes} TFLOP/s; ceiling {r.ceiling_precision} {r.ceiling_tflops or 0:.3f}",
+        f"memory     {(r.peak_memory_bytes or 0) / 2**20:.0f} MiB ({r.peak_memory_kind})",
+        f"loss       {r.losses[0]:.4f} -> {r.final_loss or 0:.4f}" + ("" if r.loss_falling else " (not falling)"),
+    ]
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -838,6 +953,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             dropout=ns.dropout,
             device=ns.device,
             peak_tflops=ns.peak_tflops,
+            peaks=ns.peaks,
+            peak_source=ns.peak_source,
+            progress_file=ns.progress_file,
             inject_nan=inject_nan_step(ns.inject_nan, dict(os.environ)),
             seed=ns.seed,
         )
@@ -846,10 +964,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SmokeError as exc:
         if debug:
             raise
-        result = {"schema": SCHEMA, "ok": False, "error": exc.to_json()}
+        result = failure(**exc.to_json())
         code = exc.exit_code
     except KeyboardInterrupt:
-        result = {"schema": SCHEMA, "ok": False, "error": {"kind": "interrupted", "message": "interrupted"}}
+        result = failure("interrupted", "interrupted")
         code = 130
     except Exception as exc:  # noqa: BLE001 - a bug or an unforeseen torch failure: still one clean object
         if debug:

@@ -32,6 +32,7 @@ makes rank N sleep forever there.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import math
@@ -62,12 +63,13 @@ from finetune_smoke._util import (
 )
 from finetune_smoke.bench import (
     SIZES,
+    AutoShape,
     Stepper,
     _import_torch,
     _is_oom,
     build_model,
-    choose_precision,
     make_optimizer,
+    prior_precision,
     read_cpu_info,
     resolve_model_spec,
     synthetic_batches,
@@ -80,8 +82,8 @@ SCHEMA = "finetune_smoke.dist_bench/1"
 # fits any data-centre GPU; a batch large enough that DDP can hide the gradient all-reduce behind
 # the backward pass, as real fine-tunes do). CPU: BERT-mini at B=8 keeps a 2-rank run on a
 # 2-core machine within seconds per step.
-GPU_AUTO = {"model": "base", "batch_size": 64, "steps": 20, "warmup": 5}
-CPU_AUTO = {"model": "mini", "batch_size": 8, "steps": 4, "warmup": 1}
+GPU_AUTO: AutoShape = {"model": "base", "batch_size": 64, "steps": 20, "warmup": 5}
+CPU_AUTO: AutoShape = {"model": "mini", "batch_size": 8, "steps": 4, "warmup": 1}
 # All-reduce message sizes (bytes). GPU: 1 MiB .. 1 GiB in x4 steps, the range where nccl-tests'
 # busbw reaches its plateau on NVLink and PCIe. CPU (gloo over loopback or TCP): 64 KiB .. 4 MiB,
 # small enough for a 2-core CI machine.
@@ -257,10 +259,9 @@ def run_rank(ns: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
             os.abort()
         return result
     finally:
-        try:
+        # A broken group at exit changes nothing for the result.
+        with contextlib.suppress(Exception):
             dist.destroy_process_group()
-        except Exception:  # noqa: BLE001 - a broken group at exit changes nothing for the result
-            pass
 
 
 def _bench(
@@ -280,7 +281,7 @@ def _bench(
     auto = GPU_AUTO if device.type == "cuda" else CPU_AUTO
     cpu = read_cpu_info()
     capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision, precision_reason = choose_precision(
+    precision, precision_reason = prior_precision(
         ns.precision, device_type=device.type, capability=capability, cpu_flags=cpu.flags
     )
     model_arg = auto["model"] if ns.model == "auto" else ns.model
@@ -323,7 +324,8 @@ def _bench(
         if _is_oom(torch, exc):
             raise SmokeError(
                 "oom",
-                f"rank {rank}: batch {batch} at seq-len {ns.seq_len} runs out of memory on {device}; give a smaller --batch-size",
+                f"rank {rank}: batch {batch} at seq-len {ns.seq_len} runs out of memory on {device}; give a smaller "
+                "--batch-size",
             ) from exc
         raise
     losses = [float(x) for x in torch.stack([x.float() for x in ddp_losses + local_losses]).cpu().tolist()]

@@ -1,14 +1,14 @@
-"""Pure arithmetic for the benchmark: FLOP counts, step-time statistics and peak tables.
+"""Pure arithmetic for the benchmark: FLOP counts, step-time statistics and the CPU peak.
 
 Nothing here imports torch, so the numbers can be unit-tested anywhere and the tables can be
-read by other tools. Every data number carries its source next to it.
+read by other tools. Every data number carries its source next to it. GPU peaks are not here:
+envtool's knowledge table holds them and passes the GPU's to the workload (``--peaks``).
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -19,8 +19,6 @@ __all__ = [
     "CpuInfo",
     "parse_cpuinfo",
     "cpu_peak_tflops",
-    "gpu_peak_tflops",
-    "GPU_PEAKS",
 ]
 
 
@@ -158,73 +156,3 @@ def cpu_peak_tflops(info: CpuInfo, *, logical_cpus: int, precision: str) -> tupl
         return None, "no AVX2/FMA, AVX-512 or AMX flags: no peak figure for this CPU"
     peak = cores * ghz * 1e9 * per_cycle / 1e12
     return peak, f"{cores} cores x {ghz:.2f} GHz x {unit}"
-
-
-# --------------------------------------------------------------------------------------------
-# GPU peak: dense TFLOP/s per precision, keyed by a pattern on torch's device name.
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class GpuPeak:
-    """Dense (no sparsity) peak TFLOP/s of one GPU model."""
-
-    fp32: float
-    tf32: float | None  # None: no TF32 tensor cores (pre-Ampere)
-    half: float  # BF16/FP16 tensor cores (FP16 only on Volta/Turing)
-
-
-# Ordered: the first matching pattern wins, so specific variants come before the family name.
-# Figures: DESIGN.md "Facts gathered" (FP32 / TF32 / BF16-FP16 tensor, dense), from NVIDIA's
-# product datasheets. H100 SXM/PCIe re-checked against the NVIDIA H100 datasheet table as
-# mirrored at https://archive-lib.hpctech.co.jp/gpuproduct/nvidia-h100.html (sparse 989/1979 and
-# 756/1513 TF32/BF16, halved for dense) and https://glennklockwood.com/garden/processors/h100 ;
-# A100 312 BF16 / 19.5 FP32 checked against the NVIDIA A100 datasheet figures quoted there. The
-# others are DESIGN.md's datasheet figures, not re-verified in this change.
-GPU_PEAKS: tuple[tuple[str, GpuPeak], ...] = (
-    # NVIDIA H100 datasheet (PCIe column)
-    (r"H100.*PCIe", GpuPeak(fp32=51.0, tf32=378.0, half=756.0)),
-    # NVIDIA H100 datasheet (SXM column); "NVIDIA H100 80GB HBM3" is the SXM part's name
-    (r"H100(?!.*NVL)", GpuPeak(fp32=67.0, tf32=495.0, half=989.0)),
-    # NVIDIA H200 datasheet (SXM column); the NVL variant is lower and not tabulated here
-    (r"H200(?!.*NVL)", GpuPeak(fp32=67.0, tf32=495.0, half=989.0)),
-    # NVIDIA A100 datasheet (SXM and PCIe share these dense figures)
-    (r"A100", GpuPeak(fp32=19.5, tf32=156.0, half=312.0)),
-    # NVIDIA L40S datasheet
-    (r"L40S", GpuPeak(fp32=91.6, tf32=183.0, half=362.0)),
-    # NVIDIA L4 datasheet
-    (r"\bL4\b", GpuPeak(fp32=30.3, tf32=60.0, half=121.0)),
-    # NVIDIA A10 datasheet (not the A10G, whose clocks differ)
-    (r"\bA10\b", GpuPeak(fp32=31.2, tf32=62.5, half=125.0)),
-    # NVIDIA V100 SXM2 datasheet (FP16 tensor only)
-    (r"V100.*SXM2", GpuPeak(fp32=15.7, tf32=None, half=125.0)),
-    # NVIDIA T4 datasheet (FP16 tensor only)
-    (r"\bT4\b", GpuPeak(fp32=8.1, tf32=None, half=65.0)),
-    # NVIDIA Ada GeForce whitepaper, RTX 4090: FP16/BF16 tensor with FP32 accumulate
-    (r"RTX 4090", GpuPeak(fp32=82.6, tf32=82.6, half=165.0)),
-    # NVIDIA Ampere GA102 whitepaper, RTX 3090: FP16/BF16 tensor with FP32 accumulate
-    (r"RTX 3090", GpuPeak(fp32=35.6, tf32=35.6, half=71.0)),
-)
-
-
-def gpu_peak_tflops(
-    name: str, *, precision: str, tf32: bool, table: Sequence[tuple[str, GpuPeak]] = GPU_PEAKS
-) -> float | None:
-    """Peak dense TFLOP/s for ``name`` at ``precision`` (fp32|bf16|fp16), or None if unknown.
-
-    ``tf32`` says whether fp32 matmuls run on TF32 tensor cores (Ampere and newer with TF32 on).
-    """
-    for pattern, peak in table:
-        if re.search(pattern, name, flags=re.IGNORECASE):
-            if precision in ("bf16", "fp16"):
-                return peak.half
-            if tf32 and peak.tf32 is not None:
-                return peak.tf32
-            return peak.fp32
-    return None
-
-
-def model_shape_summary(config: Mapping[str, int]) -> dict[str, int]:
-    """The shape keys the JSON result reports, picked from a config dict."""
-    keys = ("num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size")
-    return {k: int(config[k]) for k in keys}

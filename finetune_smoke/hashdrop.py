@@ -15,8 +15,9 @@ evaluated at a counter: element i of a call at offset s gets mix((s + i) * golde
 (so ``torch.manual_seed`` makes it reproducible) and advances it by the element count on every
 call, as CUDA's Philox offsets do, so no two calls share counters. The offset lives in a
 buffer, not in a random draw inside the graph: Inductor fused such a draw into the consumer
-loop and repeated a Philox call for every 16 elements. The top 24 bits are compared with round(p * 2**24): the keep probability is
-within 3e-8 of 1 - p, finer than float32 ``rand() < p`` at this p.
+loop and repeated a Philox call for every 16 elements. The top 24 bits are compared with
+round(p * 2**24): the keep probability is within 3e-8 of 1 - p, finer than float32
+``rand() < p`` at this p.
 
 Signed int64 tensor arithmetic wraps like uint64 (two's complement), and a masked arithmetic
 shift is a logical shift, so the integer tensor ops below compute the unsigned hash.
@@ -24,7 +25,8 @@ shift is a logical shift, so the integer tensor ops below compute the unsigned h
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -115,7 +117,8 @@ def hash_dropout(x: torch.Tensor, p: float, seed: torch.Tensor | None = None) ->
     if p >= 1.0:
         return torch.zeros_like(x)
     seed = new_seed(x.device) if seed is None else seed.clone()
-    return _HashDropoutFn.apply(x, p, seed)
+    apply = cast(Callable[..., torch.Tensor], _HashDropoutFn.apply)  # torch types Function.apply loosely
+    return apply(x, p, seed)
 
 
 class HashDropout(nn.Module):
@@ -191,8 +194,8 @@ def register_attention() -> None:
 def _module_device(module: nn.Module) -> torch.device:
     for tensor in module.parameters():
         return tensor.device
-    for tensor in module.buffers():
-        return tensor.device
+    for buffer in module.buffers():
+        return buffer.device
     return torch.device("cpu")
 
 
@@ -210,10 +213,11 @@ def _swap(root: nn.Module, old: type[nn.Module], make: Any) -> int:
 
 
 def _set_attention(model: nn.Module, name: str) -> None:
-    if hasattr(model, "set_attn_implementation"):
-        model.set_attn_implementation(name)
+    hf: Any = model  # a transformers PreTrainedModel; nn.Module's typing does not know its methods
+    if hasattr(hf, "set_attn_implementation"):
+        hf.set_attn_implementation(name)
     else:  # pragma: no cover - older transformers
-        model.config._attn_implementation = name
+        hf.config._attn_implementation = name
 
 
 def install(model: nn.Module, *, within: nn.Module | None = None) -> int:

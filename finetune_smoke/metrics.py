@@ -19,9 +19,9 @@ def classification_report(y_true: Sequence[int], y_pred: Sequence[int], labels: 
         raise ValueError("y_true and y_pred differ in length")
     classes: dict[str, dict[str, float]] = {}
     for k, name in enumerate(labels):
-        tp = sum(1 for t, p in zip(y_true, y_pred) if t == k and p == k)
-        fp = sum(1 for t, p in zip(y_true, y_pred) if t != k and p == k)
-        fn = sum(1 for t, p in zip(y_true, y_pred) if t == k and p != k)
+        tp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == k and p == k)
+        fp = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t != k and p == k)
+        fn = sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == k and p != k)
         precision = _safe_div(tp, tp + fp)
         recall = _safe_div(tp, tp + fn)
         classes[name] = {
@@ -36,7 +36,7 @@ def classification_report(y_true: Sequence[int], y_pred: Sequence[int], labels: 
     weighted = {k: _safe_div(sum(c[k] * c["support"] for c in classes.values()), total) for k in keys}
     return {
         "classes": classes,
-        "accuracy": _safe_div(sum(1 for t, p in zip(y_true, y_pred) if t == p), total),
+        "accuracy": _safe_div(sum(1 for t, p in zip(y_true, y_pred, strict=True) if t == p), total),
         "macro_avg": {**macro, "support": total},
         "weighted_avg": {**weighted, "support": total},
     }

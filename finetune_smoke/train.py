@@ -155,13 +155,13 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
     from transformers import BertConfig, BertForSequenceClassification  # noqa: PLC0415
 
-    from finetune_smoke.bench import choose_precision, make_optimizer, read_cpu_info, resolve_device  # noqa: PLC0415
+    from finetune_smoke.bench import make_optimizer, prior_precision, read_cpu_info, resolve_device  # noqa: PLC0415
 
     random.seed(ns.seed)
     torch.manual_seed(ns.seed)
     device = resolve_device(torch, ns.device)
     capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
-    precision, _why = choose_precision(
+    precision, _why = prior_precision(
         "auto", device_type=device.type, capability=capability, cpu_flags=read_cpu_info().flags
     )
 
@@ -183,9 +183,9 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
                 exit_code=EXIT_BAD_INPUT,
             )
     defaults = PRETRAINED_DEFAULTS if folder is not None else RANDOM_DEFAULTS
-    epochs = ns.epochs or defaults["epochs"]
-    lr = ns.lr or defaults["lr"]
-    batch_size = ns.batch_size or defaults["batch_size"]
+    epochs = int(ns.epochs or defaults["epochs"])
+    lr = float(ns.lr or defaults["lr"])
+    batch_size = int(ns.batch_size or defaults["batch_size"])
 
     if folder is not None:
         encoder = hf_encoder(torch, folder, ns.max_len)
@@ -196,6 +196,8 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
     else:
         encoder = wordpiece_encoder(torch, [e.text for e in parts["train"]], ns.max_len)
         layers, hidden, heads, inter = RANDOM_SIZE
+        # PretrainedConfig's kwargs are not in BertConfig's signature.
+        extra: dict[str, Any] = {"num_labels": len(LABELS), "attn_implementation": "sdpa"}
         config = BertConfig(
             vocab_size=encoder.vocab_size,
             num_hidden_layers=layers,
@@ -203,8 +205,7 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
             num_attention_heads=heads,
             intermediate_size=inter,
             max_position_embeddings=max(128, ns.max_len),
-            num_labels=len(LABELS),
-            attn_implementation="sdpa",
+            **extra,
         )
         model = BertForSequenceClassification(config)
         model_desc = {"source": "random_init", "name": "bert-tiny-random"}
@@ -225,8 +226,10 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
     rng = random.Random(ns.seed)
     history: list[dict[str, Any]] = []
     lines: list[str] = [
-        f"model {model_desc['name']} ({model_desc['source']}), tokenizer {encoder.kind}, {precision} on {device}, {opt_name}",
-        f"data: train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}; {epochs} epochs, batch {batch_size}, lr {lr}",
+        f"model {model_desc['name']} ({model_desc['source']}), tokenizer {encoder.kind}, {precision} on {device}, "
+        f"{opt_name}",
+        f"data: train {len(parts['train'])}, dev {len(parts['dev'])}, test {len(parts['test'])}; {epochs} epochs, "
+        f"batch {batch_size}, lr {lr}",
     ]
     for line in lines:
         log(line)
@@ -257,7 +260,10 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
         history.append(
             {"epoch": epoch, "train_loss": train_loss, "dev_loss": dev_loss, "dev_accuracy": dev_report["accuracy"]}
         )
-        line = f"epoch {epoch}/{epochs}: train loss {train_loss:.4f}, dev loss {dev_loss:.4f}, dev accuracy {dev_report['accuracy']:.3f}"
+        line = (
+            f"epoch {epoch}/{epochs}: train loss {train_loss:.4f}, dev loss {dev_loss:.4f},"
+            f" dev accuracy {dev_report['accuracy']:.3f}"
+        )
         log(line)
         lines.append(line)
     train_s = time.perf_counter() - t_train

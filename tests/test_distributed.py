@@ -12,6 +12,7 @@ import pytest
 from envtool_cli import cli_json
 
 from envtool import bench
+from envtool.bench import dist_verdict
 from envtool.model import Status
 from envtool.probes import nvidia as nvml
 
@@ -221,7 +222,7 @@ def test_verdict_nvlink_bands() -> None:
             gpus=tuple(GpuInfo(index=i, name="NVIDIA A100-SXM4-80GB", compute_capability="8.0") for i in range(4))
         )
     )
-    peak = 12 * bench.NVLINK_GBS_PER_LINK["8.0"]
+    peak = 12 * dist_verdict.NVLINK_GBS_PER_LINK["8.0"]
     good = bench.judge_distributed(gpu_result(0.95, peak * 0.8), topo, facts)
     assert (
         good.status == Status.PASS and good.link == "nvlink" and good.expected_busbw_gbs == peak and not good.findings
@@ -242,7 +243,7 @@ def test_verdict_pcie_from_captured_xml_explains_the_sys_path(nvidia_smi_fixture
     facts = HostFacts(nvidia=facts_nv)
     g = facts_nv.gpus[0]
     assert g.pcie_gen_max and g.pcie_width_max
-    peak = bench.PCIE_GBS_PER_LANE[g.pcie_gen_max] * g.pcie_width_max
+    peak = dist_verdict.PCIE_GBS_PER_LANE[g.pcie_gen_max] * g.pcie_width_max
     topo = nvml.parse_nvidia_smi_topo(SYS_X2_TOPO)
     v = bench.judge_distributed(gpu_result(0.7, peak * 0.2), topo, facts)
     assert v.link == "pcie_host" and v.expected_busbw_gbs == pytest.approx(peak)
@@ -263,8 +264,14 @@ def test_cpu_efficiency_is_informational() -> None:
 def test_classify_failure_texts_torchrun_prints() -> None:
     launch = bench.Launch(nproc=1, nnodes=2, master_port=29613, rdzv_timeout=8)
     # The lines below are what torch 2.13's torchrun printed in this project's runs.
-    inuse = "torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address. port: 29612, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"
-    client = "torch.distributed.DistNetworkError: The client socket has timed out after 8000ms while trying to connect to (127.0.0.1, 29613)."
+    inuse = (
+        "torch.distributed.DistNetworkError: The server socket has failed to listen on any local network address."
+        " port: 29612, useIpv6: false, code: -98, name: EADDRINUSE, message: address already in use"
+    )
+    client = (
+        "torch.distributed.DistNetworkError: The client socket has timed out after 8000ms while trying to connect"
+        " to (127.0.0.1, 29613)."
+    )
     server = "torch.distributed.DistStoreError: Timed out after 9 seconds waiting for clients. 1/2 clients joined."
     assert (
         bench.classify_failure(inuse, timed_out=False, returncode=1, rank_errors=[], timeout=60, launch=launch)["kind"]

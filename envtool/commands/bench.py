@@ -44,14 +44,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     comp.add_argument(
         "--compile",
         action="store_true",
-        help="torch.compile the model (default: auto, on a CPU for BERT-small and larger)",
+        help="torch.compile the model (default auto: compiled on GPUs, checked against eager; eager on CPUs)",
     )
     comp.add_argument("--no-compile", action="store_true", help="never torch.compile")
     p.add_argument(
         "--dropout",
         choices=["auto", "torch", "hash"],
         default=None,
-        help="dropout masks: torch's nn.Dropout or a counter hash that Inductor fuses (default auto: hash when compiled on a CPU)",
+        help="dropout masks: nn.Dropout (auto, torch) or a counter hash (hash: not the standard stack)",
     )
     p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
     p.add_argument(
@@ -112,7 +112,7 @@ def target_python(args: argparse.Namespace) -> str:
     if args.python:
         if not os.path.exists(args.python):
             raise BadInputError(f"--python {args.python}: no such file; give the path of a Python interpreter")
-        return args.python
+        return str(args.python)
     return sys.executable
 
 
@@ -144,10 +144,9 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
             "dropout",
         )
     }
+    options["peaks"], options["peak_source"] = _gpu_peaks(facts, args.device)
     start = time.monotonic()
-    result = run_with_progress(
-        ui, f"BERT fine-tune steps in {python}", lambda: bench.run_workload(python, options, timeout=args.timeout)
-    )
+    result = _run_with_phases(ui, python, options, args.timeout)
     verdict = bench.judge(result, facts)
     data: dict[str, Any] = {
         "python": python,
@@ -162,7 +161,40 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
     if not result.get("ok"):
         code = _EXIT_FOR_KIND.get((result.get("error") or {}).get("kind", ""), EXIT_FAILED)
         return CommandResult(command=NAME, data=data, errors=(verdict.reasons[0],), exit_code=code)
-    return CommandResult(command=NAME, data=data, exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0)
+    return CommandResult(
+        command=NAME,
+        data=data,
+        findings=verdict.findings,
+        exit_code=EXIT_FAILED if verdict.status == Status.FAIL else 0,
+    )
+
+
+def _gpu_peaks(facts: Any, device: str | None) -> tuple[dict[str, float] | None, str | None]:
+    """The knowledge table's dense peaks of the GPU the workload will use (auto: the first), for its MFU."""
+    from envtool import bench
+
+    if device is not None and not str(device).startswith(("cuda", "auto")):
+        return None, None
+    index = int(device[5:]) if device and device.startswith("cuda:") and device[5:].isdigit() else 0
+    gpu = next((g for g in facts.nvidia.gpus if g.index == index), None)
+    peaks, source = bench.gpu_peaks(gpu.name if gpu is not None else None)
+    return (peaks or None), source
+
+
+def _run_with_phases(ui: Any, python: str, options: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """Run the workload while the person sees which phase it is in (probing, compiling, timing)."""
+    from envtool import bench
+
+    title = "BERT bench"  # the phase needs the width; the python is in the result
+    if ui is None:
+        return bench.run_workload(python, options, timeout=timeout)
+    with ui.progress(f"{title}: starting") as advance:
+        return bench.run_workload(
+            python,
+            options,
+            timeout=timeout,
+            on_phase=lambda phase: advance(0, description=f"{title}: {phase}"),
+        )
 
 
 _EXIT_FOR_DIST_KIND = {
@@ -245,148 +277,7 @@ def run_distributed(args: argparse.Namespace, python: str, ui: Any = None) -> Co
     )
 
 
-def _render_distributed(data: dict[str, Any]) -> list[Any]:
-    from rich.rule import Rule
-    from rich.table import Table
-    from rich.text import Text
-
-    r = data.get("result") or {}
-    items: list[Any] = []
-    if not r.get("ok"):
-        return items
-    m = r.get("model") or {}
-    items.append(
-        Rule(
-            Text(f"Distributed BERT fine-tune: {r.get('world_size')} ranks, {r.get('backend')}", style="bold"),
-            align="left",
-        )
-    )
-    head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column()
-    eff = r.get("scaling_efficiency")
-    single = r.get("single_process_samples_per_s")
-    for k, val in (
-        (
-            "Launch",
-            f"{r.get('nnodes')} node(s) x {r.get('nproc_per_node')} per node, this is node {r.get('node_rank')}, rendezvous {r.get('master_addr')}:{r.get('master_port')} ({r.get('launch_source')})",
-        ),
-        ("Model", f"BERT {m.get('name')}, seq {r.get('seq_len')}, {r.get('precision')}"),
-        (
-            "Throughput",
-            f"{r.get('samples_per_s', 0):.1f} samples/s in all"
-            + (f"; one rank without all-reduce {single:.1f}" if single else ""),
-        ),
-        ("Scaling", f"{eff:.0%} efficiency" if eff is not None else (r.get("note") or "n/a")),
-    ):
-        head.add_row(Text(k), Text(str(val)))
-    items.append(head)
-    t = Table(title="ranks", title_justify="left")
-    for col in ("rank", "host", "device", "batch", "samples/s", "no-sync samples/s", "step ms"):
-        t.add_column(col, justify="right" if col not in ("host", "device") else "left")
-    for p in r.get("ranks") or []:
-        t.add_row(
-            str(p.get("rank")),
-            str(p.get("host")),
-            f"{p.get('device')} {p.get('device_name') or ''}".strip(),
-            str(p.get("batch_size")),
-            f"{p.get('samples_per_s') or 0:.1f}",
-            f"{p.get('local_samples_per_s') or 0:.1f}",
-            f"{(p.get('step_time_s') or 0) * 1000:.1f}",
-        )
-    items.append(t)
-    if r.get("allreduce"):
-        a = Table(title="all-reduce (float32, sum)", title_justify="left")
-        for col in ("size", "time us", "algbw GB/s", "busbw GB/s"):
-            a.add_column(col, justify="right")
-        for e in r["allreduce"]:
-            a.add_row(
-                f"{e['bytes'] / 2**20:g} MiB" if e["bytes"] >= 2**20 else f"{e['bytes'] / 1024:g} KiB",
-                f"{e['time_s'] * 1e6:.0f}",
-                f"{e['algbw_gbs']:.2f}",
-                f"{e['busbw_gbs']:.2f}",
-            )
-        items.append(a)
-    topo = r.get("topology")
-    if isinstance(topo, dict) and topo.get("links"):
-        items.append(
-            Text(
-                "topology ("
-                + str(topo.get("source"))
-                + "): "
-                + ", ".join(f"GPU{x}-GPU{y} {c}" for x, y, c in topo["links"][:12])
-            )
-        )
-    return items
-
-
 def render(result: CommandResult) -> list[Any]:
-    from rich.rule import Rule
-    from rich.table import Table
-    from rich.text import Text
+    from envtool.render import bench_renderables
 
-    data = result.data
-    r = data.get("result") or {}
-    v = data.get("verdict") or {}
-    items: list[Any] = []
-    if r.get("mode") == "distributed":
-        items += _render_distributed(data)
-    elif r.get("ok"):
-        m = r.get("model") or {}
-        st = r.get("step_time_s") or {}
-        t = Table.grid(padding=(0, 2))
-        t.add_column(style="bold")
-        t.add_column()
-        rows = [
-            (
-                "Device",
-                f"{r.get('device_name')} ({r.get('device')}), {r.get('threads')} threads"
-                if str(r.get("device")) == "cpu"
-                else f"{r.get('device_name')} ({r.get('device')})",
-            ),
-            (
-                "Model",
-                f"BERT {m.get('name')}: {m.get('num_hidden_layers')} layers, hidden {m.get('hidden_size')}, {m.get('parameters', 0) / 1e6:.1f} M parameters ({m.get('source')})",
-            ),
-            (
-                "Shape",
-                f"batch {r.get('batch_size')} x seq {r.get('seq_len')}, {r.get('precision')} ({r.get('precision_reason')}), {r.get('attention')} attention, {r.get('optimizer')}",
-            ),
-            (
-                "Compile",
-                ("on" if r.get("compile") else "off")
-                + f" ({r.get('compile_reason')})"
-                + (f"; dropout {r['dropout']} ({r.get('dropout_reason')})" if r.get("dropout") else ""),
-            ),
-            (
-                "Step time",
-                f"median {st.get('median', 0) * 1000:.1f} ms (p10 {st.get('p10', 0) * 1000:.1f}, p90 {st.get('p90', 0) * 1000:.1f}) over {r.get('steps')} steps after {r.get('warmup')} warm-up",
-            ),
-            ("Throughput", f"{r.get('samples_per_s', 0):.1f} samples/s, {r.get('tokens_per_s', 0):.0f} tokens/s"),
-            (
-                "Compute",
-                f"{r.get('tflops', 0):.3g} TFLOP/s"
-                + (f", MFU {v['mfu']:.1%}" if v.get("mfu") is not None else "")
-                + (f", GEMM ceiling {r['gemm_tflops']:.3g} TFLOP/s" if r.get("gemm_tflops") else ""),
-            ),
-            ("Loss", " ".join(f"{x:.3f}" for x in (r.get("losses") or [])[:12])),
-        ]
-        for k, val in rows:
-            t.add_row(Text(k), Text(str(val)))
-        items += [Rule(Text("BERT fine-tune benchmark", style="bold"), align="left"), t]
-    style = {"pass": "green", "warn": "yellow", "fail": "red"}.get(str(v.get("status")), "")
-    items.append(Rule(Text(f"Verdict: {str(v.get('status', '?')).upper()}", style=f"bold {style}"), align="left"))
-    for reason in v.get("reasons") or []:
-        items.append(Text(f"  - {reason}"))
-    cmp_ = data.get("compare")
-    if cmp_:
-        items.append(Rule(Text(f"Against {cmp_['against']}", style="bold"), align="left"))
-        for key in ("samples_per_s", "tflops"):
-            if key in cmp_:
-                c = cmp_[key]
-                items.append(Text(f"  {key}: {c['before']:.2f} -> {c['now']:.2f} ({c['change']:+.1%})"))
-        if not cmp_.get("comparable"):
-            items.append(Text("  (different shape, precision or device: not like for like)"))
-    if data.get("saved_to"):
-        items.append(Text(f"kept as {data['saved_to']}", style="dim"))
-    return items
+    return bench_renderables(result)

@@ -1,0 +1,296 @@
+"""The single-process verdict: a workload result and the machine's facts in, PASS/WARN/FAIL with reasons out.
+
+Pure: nothing here runs a process or imports torch.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from envtool import knowledge
+from envtool.model import Finding, HostFacts, Severity, Status
+from finetune_smoke.choose import COMPILE_SLOWER, PRECISION_MARGIN
+from finetune_smoke.result import BenchResult
+
+# Verdict bands. MFU (model FLOP utilisation against the datasheet's dense peak) of a BERT
+# fine-tune step: NVIDIA's own BERT code reaches 13-36 % of peak (DESIGN.md, from its
+# published throughputs), so 25 % and more is a healthy modern stack, under 10 % is broken
+# (CPU fallback, fp32 on tensor-core GPUs, a throttled or starved GPU).
+GPU_MFU_PASS = 0.25
+GPU_MFU_WARN = 0.10
+# Against NVIDIA's published BERT fine-tune throughput for the same GPU, in FLOP/s terms.
+REF_PASS = 0.8
+REF_WARN = 0.4
+# On a CPU the practical ceiling is the best GEMM of the step's shape measured in the same run,
+# across the precisions the device offers: a BERT step spends most of its time in GEMMs, so
+# reaching a third of it is normal. A step in a slower precision than the best is judged against
+# the best, so fp32 on a CPU whose bf16 runs 2.7x faster cannot pass.
+CPU_GEMM_PASS = 0.30
+CPU_GEMM_WARN = 0.10
+
+# NVIDIA DeepLearningExamples BERT (PyTorch) fine-tuning on SQuAD: seq 384, mixed precision,
+# one GPU, BERT-base (12 layers, 768 hidden) and BERT-large (24, 1024) -- see gpus.toml.
+REF_SEQ_LEN = 384
+REF_SHAPES = {"base": (12, 768), "large": (24, 1024)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Verdict:
+    status: Status
+    reasons: tuple[str, ...]
+    mfu: float | None = None
+    peak_tflops: float | None = None
+    peak_source: str | None = None
+    reference_ratio: float | None = None
+    findings: tuple[Finding, ...] = ()
+    ceiling_tflops: float | None = None
+    ceiling_precision: str | None = None
+
+
+def _flops_per_seq(layers: int, hidden: int, seq_len: int) -> float:
+    # the same formula the workload reports with (DESIGN.md); shared, not copied
+    from finetune_smoke.flops import bert_train_flops_per_seq
+
+    return bert_train_flops_per_seq(layers=layers, hidden=hidden, seq_len=seq_len)
+
+
+def gpu_peak(name: str | None, precision: str, tf32: bool) -> tuple[float | None, str | None]:
+    """The dense peak for the precision the workload ran at, from the knowledge table."""
+    spec = knowledge.gpu_spec(name) if name else None
+    if spec is None:
+        return None, None
+    if precision == "bf16":
+        value = spec.bf16_tflops
+    elif precision == "fp16":
+        value = spec.fp16_tflops or spec.bf16_tflops
+    else:
+        value = spec.tf32_tflops if tf32 and spec.tf32_tflops else spec.fp32_tflops
+    return (
+        value,
+        f"{spec.model} {precision}{' (TF32)' if precision == 'fp32' and tf32 else ''} dense peak, envtool knowledge "
+        "table",
+    )
+
+
+def reference_tflops(name: str | None) -> tuple[float | None, str | None]:
+    """NVIDIA's published BERT fine-tune throughput for this GPU, as achieved TFLOP/s (base, else large).
+
+    Only figures the knowledge table holds with a source count; without one the verdict rests on
+    the MFU bands and says so.
+    """
+    spec = knowledge.gpu_spec(name) if name else None
+    if spec is None:
+        return None, None
+    for size, seq_per_s in (("base", spec.bert_base_seq_per_s), ("large", spec.bert_large_seq_per_s)):
+        if seq_per_s:
+            layers, hidden = REF_SHAPES[size]
+            tflops = seq_per_s * _flops_per_seq(layers, hidden, REF_SEQ_LEN) / 1e12
+            return tflops, (
+                f"NVIDIA BERT-{size} SQuAD fine-tune on {spec.model}: {seq_per_s:g} seq/s at S={REF_SEQ_LEN}"
+                f" = {tflops:.1f} TFLOP/s"
+            )
+    return None, None
+
+
+def _band(value: float, pass_at: float, warn_at: float) -> Status:
+    return Status.PASS if value >= pass_at else Status.WARN if value >= warn_at else Status.FAIL
+
+
+def _worst(statuses: Sequence[Status]) -> Status:
+    order = [Status.FAIL, Status.WARN, Status.PASS]
+    return next((s for s in order if s in statuses), Status.PASS)
+
+
+def _used(r: BenchResult) -> str:
+    """The probe name of the precision the step ran at (an fp32 step with TF32 on runs at TF32)."""
+    return "tf32" if r.precision == "fp32" and r.tf32 else str(r.precision or "fp32")
+
+
+def _faster_precision(r: BenchResult) -> Finding | None:
+    """A finding when the run measured another precision's GEMMs clearly faster than the one the step used."""
+    probes = {k: v for k, v in (r.gemm_probes or {}).items() if v}
+    used = _used(r)
+    mine = probes.get(used) or r.gemm_tflops
+    if not probes or not mine:
+        return None
+    best = max(probes, key=lambda k: probes[k])
+    if best == used or probes[best] < mine * PRECISION_MARGIN:
+        return None
+    flag = "fp32" if best == "tf32" else best
+    return Finding(
+        id="bench_faster_precision",
+        severity=Severity.WARN,
+        message=(
+            f"{best} GEMMs ran {probes[best] / mine:.1f}x faster than {used} on this device in the same run "
+            f"({probes[best]:.3g} vs {mine:.3g} TFLOP/s), but the step ran {used}"
+        ),
+        fix=f"run with --precision auto (or --precision {flag}) to let the step use the faster precision",
+    )
+
+
+def _compile_slower(r: BenchResult, median: float) -> Finding | None:
+    if not r.compile or not r.eager_step_s or median <= r.eager_step_s * COMPILE_SLOWER:
+        return None
+    return Finding(
+        id="bench_compile_slower",
+        severity=Severity.WARN,
+        message=(
+            f"torch.compile made the step slower: {median * 1e3:.1f} ms compiled vs {r.eager_step_s * 1e3:.1f} ms"
+            " eager, timed side by side in the same run"
+        ),
+        fix="run with --no-compile; the eager figure is what this device reaches",
+    )
+
+
+def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = None) -> Verdict:
+    """PASS / WARN / FAIL for a workload result, with the reasons, findings and what explains a low figure."""
+    r = result if isinstance(result, BenchResult) else BenchResult.from_json(result)
+    if not r.ok:
+        err = r.error or {}
+        return Verdict(
+            status=Status.FAIL,
+            reasons=(f"the workload failed ({err.get('kind', 'error')}): {err.get('message', '')}".strip(),),
+        )
+    reasons: list[str] = []
+    statuses: list[Status] = []
+    findings: list[Finding] = []
+    losses = [x for x in r.losses if x is not None]
+    if not losses or any(not isinstance(x, (int, float)) or not math.isfinite(x) for x in losses):
+        return Verdict(status=Status.FAIL, reasons=("the loss is not finite",))
+    device = str(r.device or "cpu")
+    precision = str(r.precision or "fp32")
+    tflops = float(r.tflops or 0.0)
+    median = r.step_time_s.median if r.step_time_s else 0.0
+    mfu = peak = ref_ratio = None
+    peak_source = None
+    probes = {k: v for k, v in (r.gemm_probes or {}).items() if v}
+    ceiling = max([*probes.values(), float(r.gemm_tflops or 0.0)]) or None
+    ceiling_name = max(probes, key=lambda k: probes[k]) if probes else _used(r)
+    if device.startswith("cuda"):
+        peak, peak_source = gpu_peak(r.device_name, precision, bool(r.tf32))
+        if peak is None and r.peak_tflops:
+            peak, peak_source = float(r.peak_tflops), str(r.peak_source or "given to the workload")
+        if peak:
+            mfu = tflops / peak
+            statuses.append(_band(mfu, GPU_MFU_PASS, GPU_MFU_WARN))
+            reasons.append(
+                f"{tflops:.3g} TFLOP/s is {mfu:.0%} of the {peak:g} TFLOP/s {_used(r)} peak"
+                f" (pass >= {GPU_MFU_PASS:.0%}, warn >= {GPU_MFU_WARN:.0%})"
+            )
+        ref, ref_source = reference_tflops(r.device_name)
+        if ref:
+            ref_ratio = tflops / ref
+            statuses.append(_band(ref_ratio, REF_PASS, REF_WARN))
+            reasons.append(f"{ref_ratio:.2f}x NVIDIA's published BERT figure ({ref_source})")
+        elif peak:
+            reasons.append(
+                f"no sourced BERT fine-tune figure for {r.device_name} in the knowledge table:"
+                " the verdict rests on the MFU bands"
+            )
+        if not statuses:
+            reasons.append(f"{r.device_name} is not in the knowledge table: no peak to judge against")
+            statuses.append(Status.WARN)
+        if ceiling:
+            reasons.append(
+                f"{tflops / ceiling:.0%} of the device ceiling measured in this run"
+                f" ({ceiling_name} GEMM of the step's shape, {ceiling:.3g} TFLOP/s)"
+            )
+    else:
+        if ceiling:
+            ratio = tflops / ceiling
+            statuses.append(_band(ratio, CPU_GEMM_PASS, CPU_GEMM_WARN))
+            same = (
+                f"; {tflops / float(r.gemm_tflops):.0%} of the {_used(r)} GEMM ({float(r.gemm_tflops):.3g})"
+                if r.gemm_tflops and ceiling_name != _used(r)
+                else ""
+            )
+            reasons.append(
+                f"{tflops:.3g} TFLOP/s is {ratio:.0%} of the device ceiling, the best GEMM of the step's shape"
+                f" measured in the same run ({ceiling_name}, {ceiling:.3g} TFLOP/s{same};"
+                f" pass >= {CPU_GEMM_PASS:.0%}, warn >= {CPU_GEMM_WARN:.0%})"
+            )
+        if r.mfu is not None:
+            mfu, peak, peak_source = float(r.mfu), r.peak_tflops, r.peak_source
+            what = "peak" if str(peak_source or "").startswith("the measured GEMM") else "theoretical peak"
+            reasons.append(f"{mfu:.0%} of the CPU's {_used(r)} {what} ({peak_source})")
+        if not statuses:
+            statuses.append(Status.WARN)
+            reasons.append("no GEMM ceiling was measured: nothing to judge against")
+        reasons.append("no sourced BERT fine-tune figure exists for CPUs: the verdict rests on the GEMM ceiling")
+    faster = _faster_precision(r)
+    if faster is not None:
+        findings.append(faster)
+        statuses.append(Status.WARN)
+    slower = _compile_slower(r, median)
+    if slower is not None:
+        findings.append(slower)
+        statuses.append(Status.WARN)
+    if r.dropout == "hash":
+        reasons.append(
+            "dropout ran as the counter hash (--dropout hash), not nn.Dropout: not what a standard training loop runs"
+        )
+    reasons += explain(r, facts)
+    if facts is not None and facts.nvidia.gpus and not device.startswith("cuda"):
+        statuses.append(Status.FAIL)
+    return Verdict(
+        status=_worst(statuses),
+        reasons=tuple(reasons),
+        findings=tuple(findings),
+        mfu=mfu,
+        peak_tflops=peak,
+        peak_source=peak_source,
+        reference_ratio=ref_ratio,
+        ceiling_tflops=ceiling,
+        ceiling_precision=ceiling_name if ceiling else None,
+    )
+
+
+def explain(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None) -> list[str]:
+    """What the machine shows that would explain a low figure."""
+    r = result if isinstance(result, BenchResult) else BenchResult.from_json(result)
+    out: list[str] = []
+    device = str(r.device or "cpu")
+    precision = str(r.precision or "fp32")
+    if facts is not None:
+        if facts.nvidia.gpus and not device.startswith("cuda"):
+            torch = facts.python.torch
+            out.append(
+                "this machine has an NVIDIA GPU but the workload ran on the CPU"
+                + (" (a CPU-only torch)" if torch and not torch.cuda else "")
+            )
+        idx = _cuda_index(device)
+        gpu = next((g for g in facts.nvidia.gpus if g.index == idx), None) if idx is not None else None
+        if gpu is not None:
+            slow = [x for x in gpu.throttle_reasons if x not in ("gpu_idle", "applications_clocks_setting")]
+            if slow:
+                out.append(f"GPU {gpu.index} reports clock throttling: {', '.join(slow)}")
+            if gpu.pcie_width_current and gpu.pcie_width_max and gpu.pcie_width_current < gpu.pcie_width_max:
+                out.append(f"GPU {gpu.index}'s PCIe link runs at x{gpu.pcie_width_current} of x{gpu.pcie_width_max}")
+    if device.startswith("cuda") and precision == "fp32" and not r.tf32:
+        out.append("fp32 without TF32 on a GPU: try --precision auto (bf16 on compute capability >= 8.0)")
+    return out
+
+
+def _cuda_index(device: str) -> int | None:
+    if device == "cuda":
+        return 0
+    if device.startswith("cuda:") and device[5:].isdigit():
+        return int(device[5:])
+    return None
+
+
+def gpu_peaks(name: str | None) -> tuple[dict[str, float], str | None]:
+    """Every dense peak the knowledge table holds for this GPU, by precision, for the workload's MFU."""
+    spec = knowledge.gpu_spec(name) if name else None
+    if spec is None:
+        return {}, None
+    peaks = {
+        "fp32": spec.fp32_tflops,
+        "tf32": spec.tf32_tflops,
+        "bf16": spec.bf16_tflops,
+        "fp16": spec.fp16_tflops or spec.bf16_tflops,
+    }
+    return {k: v for k, v in peaks.items() if v}, f"{spec.model}, envtool knowledge table"
