@@ -223,6 +223,10 @@ class TorchRuntime:
     loaded_libraries: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     duration_s: float | None = None
+    # Other vendors' backends (a ROCm build answers through ``cuda_available`` and ``hip``):
+    xpu: str | None = None  # the SYCL/oneAPI build of an XPU torch, collect_env's "XPU used to build PyTorch"
+    xpu_available: bool | None = None  # torch.xpu.is_available()
+    mps_available: bool | None = None  # torch.backends.mps.is_available()
 
 
 # --------------------------------------------------------------------------- the whole host

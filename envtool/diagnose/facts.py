@@ -509,7 +509,9 @@ def _cpu_signs(
             or (name == "pytorch-mutex" and b == "cpu")
         ):
             add(build if build else version)
-    if not (facts.python.torch and facts.python.torch.hip):
+    t = facts.python.torch
+    other_backend = bool(t and (t.hip or t.version.partition("+")[2].lower().startswith("xpu")))
+    if not other_backend and not (facts.torch_runtime and facts.torch_runtime.xpu):
         for i, line in enumerate(lines):
             if "CUDA used to build" in line and _CPU_BUILD_NONE.match(line):
                 out.append(Evidence(line=origin[i] if i < len(origin) else i + 1, text=line.strip()))
