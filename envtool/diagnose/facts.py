@@ -587,7 +587,18 @@ def _told_rows(
     py = facts.python
     for t in py.torch_installs or ((py.torch,) if py.torch else ()):
         cpu = bool(signs.get("cpu_build")) and not t.cuda and not t.hip
-        build = f"CUDA {t.cuda}" if t.cuda else f"ROCm {t.hip}" if t.hip else "CPU build" if cpu else "build not stated"
+        xpu = t.version.partition("+")[2].lower().startswith("xpu")
+        build = (
+            f"CUDA {t.cuda}"
+            if t.cuda
+            else f"ROCm {t.hip}"
+            if t.hip
+            else "XPU build"
+            if xpu
+            else "CPU build"
+            if cpu
+            else "build not stated"
+        )
         rows.append(("torch", f"{t.version} ({build})", line_of("torch", t.version)))
     rt = facts.torch_runtime
     if rt is not None and rt.cuda_available is not None:
