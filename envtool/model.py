@@ -192,12 +192,13 @@ class PythonFacts:
 class DeviceRun:
     """A tiny kernel run on one device by the deep probe."""
 
-    device: str  # "cuda:0" or "cpu"
+    device: str  # "cuda:0" (ROCm GPUs too), "xpu:0", "mps" or "cpu"
     name: str | None = None
     capability: str | None = None
     ok: bool = False
     error: str | None = None
     seconds: float | None = None
+    arch: str | None = None  # the gfx target of a ROCm device ("gfx942"), from gcnArchName
 
 
 @dataclass(frozen=True, kw_only=True)
