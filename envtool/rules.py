@@ -929,7 +929,7 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts) -> dict[str, str | N
             return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle}
         return {"cause": top.id, "summary": f"likely cause (thin evidence): {top.message}", "settle": settle}
     settle = None
-    if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present):
+    if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
         settle = SETTLE_TORCH

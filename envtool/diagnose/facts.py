@@ -584,6 +584,17 @@ def _told_rows(
         rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
     if not nv.gpus and nv.hardware_present:
         rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+    accel_lines = [e.line for e in signs.get("accel", ())]
+    for k, a in enumerate(facts.accelerators[:16]):
+        label = (a.name or a.pci_id or a.vendor) + (f" ({a.arch})" if a.arch else "")
+        where = accel_lines[k] if k < len(accel_lines) else (accel_lines[0] if accel_lines else None)
+        vendor = {"amd": "AMD", "intel": "Intel", "apple": "Apple", "hygon": "Hygon"}.get(a.vendor, a.vendor)
+        rows.append((f"{vendor} GPU {a.index}", label, where))
+    pf = facts.platform
+    if pf.kind in ("sbsa", "tegra"):
+        what = f"{pf.soc or 'NVIDIA on Arm'} ({pf.kind})" + (", 64 KiB-page kernel" if pf.kernel_64k else "")
+        ev = signs.get("platform")
+        rows.append(("platform", what, ev[0].line if ev else None))
     py = facts.python
     for t in py.torch_installs or ((py.torch,) if py.torch else ()):
         cpu = bool(signs.get("cpu_build")) and not t.cuda and not t.hip
@@ -603,6 +614,8 @@ def _told_rows(
     rt = facts.torch_runtime
     if rt is not None and rt.cuda_available is not None:
         rows.append(("CUDA available", str(rt.cuda_available), line_of("cuda_available", "vailable")))
+    if rt is not None and rt.xpu_available is not None:
+        rows.append(("XPU available", str(rt.xpu_available), line_of("", "Is XPU available")))
     if rt is not None and rt.cudnn:
         rows.append(("cuDNN", rt.cudnn, line_of("cudnn", rt.cudnn)))
     for d in py.nvidia_wheels:
