@@ -35,7 +35,7 @@ from envtool.probes.apple import chip_family
 _MIB = 2**20
 
 # One bounded line each (the module's rule: a huge paste costs linear time).
-_FIELD = re.compile(r"^\s*([A-Za-z][\w ()/.-]{0,60}?)\s*:\s*(.*?)\s*$")
+_FIELD = re.compile(r"^([A-Za-z][\w ()/.-]{0,60}?)\s*:(.*)$")
 _GFX = re.compile(r"^(.*?)\s*\((gfx[0-9a-f]{3,5})(?::[^)]*)?\)\s*$", re.I)
 _AMD_NAME = re.compile(r"\b(?:AMD|Radeon|Instinct)\b", re.I)
 _HYGON_NAME = re.compile(r"\b(?:Hygon|DCU)\b", re.I)
@@ -93,7 +93,7 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
             "intel gpu models detected": "detected",
         }.get(key)
         if key not in values:
-            values[key] = (m.group(2), at)
+            values[key] = (m.group(2).strip(), at)
     return _Fields(values=values, xpu_devices=devices, xpu_onboard=onboard, xpu_drivers=drivers)
 
 
