@@ -205,10 +205,13 @@ def evaluate(facts: HostFacts) -> list[Finding]:
                     f"upgrade macOS to {kn.mps_min_macos()} or later (System Settings > General > Software Update)",
                 )
             )
-    if pf.kind == "intel-mac" or (pf.kind == "apple-silicon" and pf.rosetta):
+    x86_mac = pf.kind is None and facts.system.os_name == "Darwin" and facts.system.arch == "x86_64"
+    if pf.kind == "intel-mac" or (pf.kind == "apple-silicon" and pf.rosetta) or x86_mac:
         what = (
             "this python runs under Rosetta (x86_64) on Apple silicon"
             if pf.kind == "apple-silicon"
+            else "this python is x86_64 on macOS (an Intel Mac, or Rosetta on Apple silicon)"
+            if x86_mac
             else "this is an Intel (x86_64) Mac"
         )
         out.append(
@@ -361,6 +364,13 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation |
 def _recommend_rocm(facts: HostFacts, profiles: Sequence[Profile], amd: list[Accelerator], cpu: str) -> Recommendation:
     pf = facts.platform
     reasons = [f"AMD GPU(s) found: {_names(amd)} (from {amd[0].source})"]
+    if facts.system.os_name == "Windows":
+        # AMD's "Installing PyTorch for ROCm" applies to Linux; its Windows page installs AMD's own wheels.
+        reasons.append(
+            "Windows: PyTorch's ROCm wheels are Linux builds; AMD ships its own Windows wheels (AMD's "
+            "'PyTorch via PIP installation' page for Windows), which envtool does not install"
+        )
+        return Recommendation(name=cpu, reasons=(*reasons, f"{cpu}: envtool's ROCm profiles do not apply here"))
     if pf.rocm_version:
         reasons.append(f"ROCm {pf.rocm_version} is installed (/opt/rocm); torch's ROCm wheels bring their own runtime")
     if pf.amdgpu_loaded is False:

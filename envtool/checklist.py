@@ -32,7 +32,8 @@ from packaging.utils import canonicalize_name
 
 from envtool import rules
 from envtool.errors import BadInputError, EnvtoolError
-from envtool.model import CheckResult, Finding, HostFacts, Profile, Severity, Status, TorchRuntime
+from envtool.knowledge import accelerators as kn
+from envtool.model import Accelerator, CheckResult, Finding, HostFacts, Profile, Severity, Status, TorchRuntime
 from envtool.plan import Plan
 from envtool.tomlfile import read_toml
 from envtool.util import GIB, version_parts
@@ -375,9 +376,154 @@ def check_shm(ctx: Context) -> CheckResult:
     )
 
 
+# --------------------------------------------------------------------------- the GPU of each vendor
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Gpus:
+    """The GPUs a torch of this machine should run on: the deep probe's device prefix, how many, whose."""
+
+    vendor: str  # "nvidia", "jetson", "amd", "intel", "apple"
+    prefix: str  # "cuda" (NVIDIA, Jetson and ROCm through HIP), "xpu" or "mps"
+    count: int
+    label: str
+
+
+def _amd_gpus(facts: HostFacts) -> list[Accelerator]:
+    return [a for a in facts.accelerators if a.vendor == "amd"]
+
+
+def _xpu_gpus(facts: HostFacts) -> list[Accelerator]:
+    return [a for a in facts.accelerators if a.vendor == "intel" and kn.xpu_family(a.name, a.pci_id)]
+
+
+def _accel_names(accels: Sequence[Accelerator]) -> str:
+    return ", ".join(sorted({(a.name or a.pci_id or a.vendor) + (f" ({a.arch})" if a.arch else "") for a in accels}))
+
+
+def machine_gpus(facts: HostFacts, rt: TorchRuntime | None = None) -> _Gpus | None:
+    """The GPUs the checks expect torch to use, or None (no GPU torch can use on this machine).
+
+    On a machine with an NVIDIA and an AMD GPU one torch build serves one vendor: a ROCm torch
+    is judged on the AMD GPUs, any other on the NVIDIA ones (the recommendation targets those).
+    """
+    pf = facts.platform
+    nv = facts.nvidia
+    amd = _amd_gpus(facts)
+    hip = (rt.hip if rt is not None and rt.version else None) or (
+        facts.python.torch.hip if facts.python.torch else None
+    )
+    if pf.kind == "tegra":
+        return _Gpus(vendor="jetson", prefix="cuda", count=1, label=f"the Jetson GPU ({pf.soc or 'Tegra'})")
+    if amd and (hip or not (nv.gpus or nv.hardware_present)):
+        return _Gpus(vendor="amd", prefix="cuda", count=len(amd), label="AMD GPU(s) " + _accel_names(amd))
+    if nv.gpus or nv.hardware_present:
+        return _Gpus(vendor="nvidia", prefix="cuda", count=len(nv.gpus), label="NVIDIA GPU(s)")
+    xpu = [a for a in _xpu_gpus(facts) if a.usable is not False]
+    if _xpu_gpus(facts):
+        return _Gpus(
+            vendor="intel", prefix="xpu", count=len(xpu), label="Intel GPU(s) " + _accel_names(_xpu_gpus(facts))
+        )
+    if pf.kind == "apple-silicon" and not pf.rosetta:
+        return _Gpus(vendor="apple", prefix="mps", count=1, label=f"the Apple GPU ({pf.soc or 'Apple silicon'})")
+    return None
+
+
+def _finding_result(cid: str, findings: Sequence[Finding], seen: str) -> CheckResult | None:
+    """FAIL (an error) or WARN from the first of ``findings``, or None when there are none."""
+    if not findings:
+        return None
+    errors = [f for f in findings if f.severity == Severity.ERROR]
+    top = errors or list(findings)
+    status = Status.FAIL if errors else Status.WARN
+    return _r(cid, status, "; ".join(x for x in (seen, *(f.message for f in top)) if x), top[0].fix)
+
+
+def _driver_jetson(ctx: Context) -> CheckResult:
+    pf = ctx.facts.platform
+    if not pf.l4t:
+        return _r(
+            "driver",
+            Status.WARN,
+            "a Jetson (Tegra kernel) whose L4T release could not be read from /etc/nv_tegra_release",
+            "check `cat /etc/nv_tegra_release`; flash or update the board with NVIDIA's SDK Manager (JetPack)",
+        )
+    jp = f" = JetPack {pf.jetpack}" if pf.jetpack else " (JetPack not in envtool's table)"
+    cuda = f", CUDA {pf.board_cuda}" if pf.board_cuda else ""
+    return _r(
+        "driver",
+        Status.PASS,
+        f"L4T {pf.l4t}{jp}{cuda}: on Jetson the GPU driver is part of L4T (no separate driver package)"
+        + (f", {pf.board}" if pf.board else ""),
+    )
+
+
+def _driver_amd(ctx: Context) -> CheckResult:
+    pf = ctx.facts.platform
+    amd = _amd_gpus(ctx.facts)
+    seen = f"{len(amd)} AMD GPU device(s): {_accel_names(amd)}" + (
+        f", ROCm {pf.rocm_version}" if pf.rocm_version else ""
+    )
+    bad = _finding_result("driver", _findings_of(ctx.facts, ("amdgpu_missing", "rocm_no_access")), seen)
+    if bad is not None:
+        return bad
+    if pf.amdgpu_loaded and pf.kfd_accessible:
+        return _r("driver", Status.PASS, seen + "; amdgpu loaded, /dev/kfd opens for reading and writing")
+    unknown = [w for w, v in (("amdgpu", pf.amdgpu_loaded), ("/dev/kfd access", pf.kfd_accessible)) if v is None]
+    return _r(
+        "driver",
+        Status.WARN,
+        seen + f"; not read: {', '.join(unknown)}",
+        "check `lsmod | grep amdgpu` and `ls -l /dev/kfd` (this user needs the render and video groups)",
+    )
+
+
+def _driver_intel(ctx: Context) -> CheckResult:
+    pf = ctx.facts.platform
+    xpu = _xpu_gpus(ctx.facts)
+    seen = f"{len(xpu)} Intel GPU(s): {_accel_names(xpu)}"
+    bad = _finding_result("driver", _findings_of(ctx.facts, ("xpu_no_level_zero",)), seen)
+    if bad is not None:
+        return bad
+    if pf.level_zero or any(a.usable for a in xpu):
+        return _r("driver", Status.PASS, seen + "; Level Zero lists the GPU(s) (sycl-ls)")
+    return _r(
+        "driver",
+        Status.WARN,
+        seen + "; Level Zero not checked (sycl-ls did not run)",
+        "install Intel's GPU driver with its Level Zero runtime (Intel's 'PyTorch Prerequisites for Intel GPUs' "
+        "page), then check that `sycl-ls` lists the GPU as [level_zero:gpu]",
+    )
+
+
+def _driver_apple(ctx: Context) -> CheckResult:
+    pf = ctx.facts.platform
+    seen = f"{pf.soc or 'Apple silicon'}, macOS {pf.macos_version or '?'}"
+    bad = _finding_result("driver", _findings_of(ctx.facts, ("mps_unavailable",)), seen)
+    if bad is not None:
+        return bad
+    if pf.macos_version is None:
+        return _r("driver", Status.WARN, seen + ": the macOS version was not read", "check `sw_vers`")
+    return _r(
+        "driver",
+        Status.PASS,
+        seen + f": MPS needs macOS {kn.mps_min_macos()} or later (the Metal driver is part of macOS)",
+    )
+
+
 def check_driver(ctx: Context) -> CheckResult:
     nv = ctx.facts.nvidia
-    if rules.has_gpu(ctx.facts) is False:
+    gpus = machine_gpus(ctx.facts)
+    vendor = gpus.vendor if gpus is not None else None
+    if vendor == "jetson":
+        return _driver_jetson(ctx)
+    if vendor == "amd":
+        return _driver_amd(ctx)
+    if vendor == "intel":
+        return _driver_intel(ctx)
+    if vendor == "apple":
+        return _driver_apple(ctx)
+    if rules.has_gpu(ctx.facts) is False or (vendor is None and not nv.gpus):
         return _skip("driver", "no NVIDIA GPU on this machine")
     if nv.error or not nv.driver_version:
         return _r(
@@ -491,7 +637,7 @@ def check_torch_imports(ctx: Context) -> CheckResult:
             "reinstall torch into a fresh environment: `envtool install --profile auto`",
         )
     # Without a GPU the deep probe runs its tiny kernel on the CPU (the GPUs have their own check).
-    cpu = [d for d in rt.devices if not d.device.startswith("cuda")]
+    cpu = [d for d in rt.devices if d.device == "cpu"]
     broken = [d for d in cpu if not d.ok]
     if broken:
         return _r(
@@ -504,12 +650,28 @@ def check_torch_imports(ctx: Context) -> CheckResult:
     return _r(
         "torch_imports",
         Status.PASS,
-        f"torch {rt.version} ({'CUDA ' + rt.cuda if rt.cuda else 'CPU build'}) in {rt.duration_s or 0:.1f} s{ran}",
+        f"torch {rt.version} ({_build_text(rt)}) in {rt.duration_s or 0:.1f} s{ran}",
     )
 
 
+def _build_text(rt: TorchRuntime) -> str:
+    if rt.hip:
+        return "ROCm " + rt.hip
+    if rt.cuda:
+        return "CUDA " + rt.cuda
+    if rt.xpu or "+xpu" in (rt.version or ""):
+        return "XPU" + (f" {rt.xpu}" if rt.xpu else "")
+    return "CPU build" + (", MPS" if rt.mps_available else "")
+
+
 def _build_fits_plan(rt: TorchRuntime, profile: Profile) -> bool:
-    """The torch build is the profile's: its CUDA line (major.minor), or a CPU build for a CPU profile."""
+    """The torch build is the profile's: its CUDA line (major.minor), its ROCm line, XPU, or a CPU build."""
+    if profile.variant.startswith("rocm"):
+        return bool(rt.hip) and version_parts(rt.hip, 2) == version_parts(profile.variant.removeprefix("rocm"), 2)
+    if profile.variant == "xpu":
+        return bool(rt.xpu or "+xpu" in (rt.version or "")) and not rt.cuda and not rt.hip
+    if rt.hip:
+        return False
     if not rt.cuda or not profile.cuda:
         return (rt.cuda or None) == profile.cuda
     return rt.cuda.split(".")[:2] == profile.cuda.split(".")[:2]
@@ -519,54 +681,79 @@ def check_torch_build(ctx: Context) -> CheckResult:
     if not ctx.passed("torch_imports"):
         return _skip("torch_build", ctx.blocked("torch_imports", "torch does not import"))
     rt = ctx.runtime()
-    seen = f"torch {rt.version}, CUDA {rt.cuda or 'none'}" + (
+    other = rt.hip or rt.xpu or "+xpu" in (rt.version or "")
+    seen = (f"torch {rt.version}, {_build_text(rt)}" if other else f"torch {rt.version}, CUDA {rt.cuda or 'none'}") + (
         f", archs {' '.join(rt.arch_list)}" if rt.arch_list else ""
     )
     if ctx.plan is not None and not _build_fits_plan(rt, ctx.plan.profile):
         p = ctx.plan.profile
+        got = _build_text(rt) if (rt.cuda or other) else "a CPU build"
         return _r(
             "torch_build",
             Status.FAIL,
-            f"{'CUDA ' + rt.cuda if rt.cuda else 'a CPU build'} was installed; profile {p.name} wants {p.variant}",
+            f"{got} was installed; profile {p.name} wants {p.variant}",
             f"recreate the environment: `envtool install --profile {p.name} --force-recreate`",
         )
     bad = _findings_of(
-        ctx.facts_seen(), ("driver_too_old", "arch_unsupported", "cpu_build_on_gpu", "conflicting_installs")
+        ctx.facts_seen(),
+        (
+            "driver_too_old",
+            "arch_unsupported",
+            "cpu_build_on_gpu",
+            "conflicting_installs",
+            "accel_build_mismatch",
+            "macos_x86_torch_eol",
+        ),
     )
     errors = [f for f in bad if f.severity == Severity.ERROR]
     if errors:
         return _r("torch_build", Status.FAIL, "; ".join(f.message for f in errors), errors[0].fix)
     if bad:
         return _r("torch_build", Status.WARN, "; ".join(f.message for f in bad), bad[0].fix)
-    return _r("torch_build", Status.PASS, seen + " fits the driver and every GPU" if ctx.facts.nvidia.gpus else seen)
+    fits = ctx.facts.nvidia.gpus or machine_gpus(ctx.facts, rt) is not None
+    return _r("torch_build", Status.PASS, seen + " fits the driver and every GPU" if fits else seen)
+
+
+# Where to look when torch sees none of a vendor's GPUs.
+_NO_DEVICE_FIX = {
+    "nvidia": "check the driver, CUDA_VISIBLE_DEVICES and the torch build (`envtool detect --deep`)",
+    "jetson": "install the torch wheel for this JetPack (`envtool detect` names the profile); check `envtool detect "
+    "--deep`",
+    "amd": "check the torch build (a ROCm one), /dev/kfd access (render and video groups) and HIP_VISIBLE_DEVICES "
+    "(`envtool detect --deep`)",
+    "intel": "check the torch build (the xpu one), Intel's driver with Level Zero (`sycl-ls`) and ZE_AFFINITY_MASK "
+    "(`envtool detect --deep`)",
+    "apple": "check the macOS version (MPS needs macOS 14+) and that python is arm64, not under Rosetta "
+    "(`python -c 'import platform; print(platform.machine())'`)",
+}
 
 
 def check_gpu_kernel(ctx: Context) -> CheckResult:
-    if not ctx.facts.nvidia.gpus:
+    if machine_gpus(ctx.facts) is None:
         return _skip("gpu_kernel", "no NVIDIA GPU on this machine")
     if not ctx.passed("torch_imports"):
         return _skip("gpu_kernel", ctx.blocked("torch_imports", "torch does not import"))
     rt = ctx.runtime()
-    runs = [d for d in rt.devices if d.device.startswith("cuda")]
+    gpus = machine_gpus(ctx.facts, rt)
+    assert gpus is not None  # the torch build only chooses between vendors that are there
+    runs = [d for d in rt.devices if d.device.split(":")[0] == gpus.prefix]
     if not runs:
+        available = {"cuda": rt.cuda_available, "xpu": rt.xpu_available, "mps": rt.mps_available}[gpus.prefix]
         return _r(
             "gpu_kernel",
             Status.FAIL,
-            f"torch sees no GPU (cuda available: {rt.cuda_available})",
-            "check the driver, CUDA_VISIBLE_DEVICES and the torch build (`envtool detect --deep`)",
+            f"torch sees no GPU ({gpus.prefix} available: {available}); this machine has {gpus.label}",
+            _NO_DEVICE_FIX[gpus.vendor],
         )
     bad = [d for d in runs if not d.ok]
-    seen = ", ".join(f"{d.device} {d.name}: {'ok' if d.ok else d.error}" for d in runs)
-    if bad or len(runs) < len(ctx.facts.nvidia.gpus):
+    seen = ", ".join(
+        f"{d.device} {d.name}" + (f" ({d.arch})" if d.arch else "") + f": {'ok' if d.ok else d.error}" for d in runs
+    )
+    if bad or len(runs) < gpus.count:
         return _r(
             "gpu_kernel",
             Status.FAIL,
-            seen
-            + (
-                f" ({len(runs)} of {len(ctx.facts.nvidia.gpus)} GPUs visible)"
-                if len(runs) < len(ctx.facts.nvidia.gpus)
-                else ""
-            ),
+            seen + (f" ({len(runs)} of {gpus.count} GPUs visible)" if len(runs) < gpus.count else ""),
             "see `envtool detect --deep --debug`",
         )
     return _r("gpu_kernel", Status.PASS, seen)
@@ -692,12 +879,12 @@ CHECKS: tuple[tuple[str, str, Callable[[Context], CheckResult]], ...] = (
     ("disk", "Free disk", check_disk),
     ("ram", "RAM", check_ram),
     ("shm", "/dev/shm size", check_shm),
-    ("driver", "NVIDIA driver present", check_driver),
+    ("driver", "GPU driver present (NVIDIA, Jetson L4T, amdgpu/KFD, Level Zero, macOS for MPS)", check_driver),
     ("profile", "Driver and GPUs fit the profile", check_profile),
     ("env", "Target environment exists", check_env),
     ("pins", "Python and packages match the install plan", check_pins),
     ("torch_imports", "torch imports", check_torch_imports),
-    ("torch_build", "torch's CUDA build fits the driver and GPUs", check_torch_build),
+    ("torch_build", "torch's GPU build (CUDA, ROCm, XPU) fits the driver and GPUs", check_torch_build),
     ("gpu_kernel", "A tiny kernel runs on each GPU", check_gpu_kernel),
     ("transformers", "transformers imports and builds a BERT", check_transformers),
     ("train_step", "A fine-tune step runs with a finite, falling loss", check_train_step),

@@ -192,12 +192,13 @@ class PythonFacts:
 class DeviceRun:
     """A tiny kernel run on one device by the deep probe."""
 
-    device: str  # "cuda:0" or "cpu"
+    device: str  # "cuda:0" (ROCm GPUs too), "xpu:0", "mps" or "cpu"
     name: str | None = None
     capability: str | None = None
     ok: bool = False
     error: str | None = None
     seconds: float | None = None
+    arch: str | None = None  # the gfx target of a ROCm device ("gfx942"), from gcnArchName
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,6 +224,10 @@ class TorchRuntime:
     loaded_libraries: tuple[str, ...] = ()
     messages: tuple[str, ...] = ()
     duration_s: float | None = None
+    # Other vendors' backends (a ROCm build answers through ``cuda_available`` and ``hip``):
+    xpu: str | None = None  # the SYCL/oneAPI build of an XPU torch, collect_env's "XPU used to build PyTorch"
+    xpu_available: bool | None = None  # torch.xpu.is_available()
+    mps_available: bool | None = None  # torch.backends.mps.is_available()
 
 
 # --------------------------------------------------------------------------- the whole host

@@ -498,7 +498,9 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
     torch = facts.python.torch
     platform = machine_platform(facts)
     variant = (torch.variant if torch else None) or "cu" + build_cuda.replace(".", "")
-    tv = knowledge.torch_variant(variant, release_text(version), platform)
+    # NVIDIA's NGC and Jetson builds ("2.8.0a0+5228986c39.nv25.06") carry their own arch lists, not the wheels'.
+    ngc = re.search(r"\.nv\d{2}\.\d{2}$", version or "") is not None
+    tv = None if ngc else knowledge.torch_variant(variant, release_text(version), platform)
     table_name = (
         f"the {variant} wheels of torch {release_text(version) or ''} for {platform or 'linux-x86_64'}".replace(
             "  ", " "
@@ -821,10 +823,13 @@ CAUSE_ORDER = (
     "no_driver",
     "driver_too_old",
     "arch_unsupported",
+    "accel_build_mismatch",
     "cpu_build_on_gpu",
     "conflicting_installs",
     "torch_import_failed",
     "cuda_unavailable",
+    "mps_unavailable",
+    "xpu_no_level_zero",
     "gpu_error",
 )
 # A specific cause explains the generic symptom it shows as.
@@ -842,12 +847,19 @@ _EVIDENCE_TOPICS = {
         "msg:unsupported_code",
         "msg:no_kernel_image",
         "gpu",
+        "accel",
         "torch",
     ),
     "cpu_build_on_gpu": ("cpu_build", "msg:not_compiled_with_cuda", "gpu"),
     "conflicting_installs": ("torch_installs", "wheels"),
     "toolkit_mismatch": ("nvcc", "torch"),
     "cuda_unavailable": ("cuda_available", "gpu"),
+    # accel_rules' ids: the accelerator, macOS and platform lines of envtool/diagnose/platform.py
+    "accel_build_mismatch": ("accel", "torch"),
+    "mps_unavailable": ("macos",),
+    "macos_x86_torch_eol": ("macos",),
+    "xpu_no_level_zero": ("accel",),
+    "hygon_dcu": ("accel",),
 }
 _SETTLE_FOR = {
     "no_driver": SETTLE_DRIVER,
@@ -920,7 +932,7 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts) -> dict[str, str | N
             return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle}
         return {"cause": top.id, "summary": f"likely cause (thin evidence): {top.message}", "settle": settle}
     settle = None
-    if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present):
+    if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
         settle = SETTLE_TORCH

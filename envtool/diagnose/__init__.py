@@ -15,7 +15,9 @@ The modules, by job:
   ``[pip3]``/``[conda]`` lines);
 - :mod:`~envtool.diagnose.forms`: the free-form forms (nvidia-smi, NVRM, lspci, dpkg, pip/conda
   lists, REPL output, bullets, container and Fabric Manager signs);
-- :mod:`~envtool.diagnose.facts`: what was read, mapped onto the model.
+- :mod:`~envtool.diagnose.facts`: what was read, mapped onto the model;
+- :mod:`~envtool.diagnose.platform`: ROCm, XPU, macOS and NVIDIA-on-Arm fields, mapped onto the same
+  accelerators and platform facts that ``envtool detect`` fills.
 
 Every regular expression runs on one bounded line or message, so a huge paste costs linear time.
 
@@ -55,6 +57,7 @@ from envtool.diagnose.messages import (
     parse_incompatible_capability,
     parse_supported_arch_list,
 )
+from envtool.diagnose.platform import apply_vendor, read_vendor
 from envtool.errors import BadInputError
 from envtool.model import Evidence, HostFacts, facts_from_data
 
@@ -127,6 +130,7 @@ def read_paste(text: str) -> Paste:
         lst = signs.setdefault("msg:" + kind, [])
         if len(lst) < 8:
             lst.append(Evidence(line=at, text=msg[:300]))
+    facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs))
     _cpu_signs(facts, rep, lines, origin, signs)
     _fact_signs(facts, lines, origin, signs)
     return Paste(

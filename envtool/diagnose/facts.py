@@ -509,7 +509,9 @@ def _cpu_signs(
             or (name == "pytorch-mutex" and b == "cpu")
         ):
             add(build if build else version)
-    if not (facts.python.torch and facts.python.torch.hip):
+    t = facts.python.torch
+    other_backend = bool(t and (t.hip or t.version.partition("+")[2].lower().startswith("xpu")))
+    if not other_backend and not (facts.torch_runtime and facts.torch_runtime.xpu):
         for i, line in enumerate(lines):
             if "CUDA used to build" in line and _CPU_BUILD_NONE.match(line):
                 out.append(Evidence(line=origin[i] if i < len(origin) else i + 1, text=line.strip()))
@@ -582,14 +584,38 @@ def _told_rows(
         rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
     if not nv.gpus and nv.hardware_present:
         rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+    accel_lines = [e.line for e in signs.get("accel", ())]
+    for k, a in enumerate(facts.accelerators[:16]):
+        label = (a.name or a.pci_id or a.vendor) + (f" ({a.arch})" if a.arch else "")
+        where = accel_lines[k] if k < len(accel_lines) else (accel_lines[0] if accel_lines else None)
+        vendor = {"amd": "AMD", "intel": "Intel", "apple": "Apple", "hygon": "Hygon"}.get(a.vendor, a.vendor)
+        rows.append((f"{vendor} GPU {a.index}", label, where))
+    pf = facts.platform
+    if pf.kind in ("sbsa", "tegra"):
+        what = f"{pf.soc or 'NVIDIA on Arm'} ({pf.kind})" + (", 64 KiB-page kernel" if pf.kernel_64k else "")
+        ev = signs.get("platform")
+        rows.append(("platform", what, ev[0].line if ev else None))
     py = facts.python
     for t in py.torch_installs or ((py.torch,) if py.torch else ()):
         cpu = bool(signs.get("cpu_build")) and not t.cuda and not t.hip
-        build = f"CUDA {t.cuda}" if t.cuda else f"ROCm {t.hip}" if t.hip else "CPU build" if cpu else "build not stated"
+        xpu = t.version.partition("+")[2].lower().startswith("xpu")
+        build = (
+            f"CUDA {t.cuda}"
+            if t.cuda
+            else f"ROCm {t.hip}"
+            if t.hip
+            else "XPU build"
+            if xpu
+            else "CPU build"
+            if cpu
+            else "build not stated"
+        )
         rows.append(("torch", f"{t.version} ({build})", line_of("torch", t.version)))
     rt = facts.torch_runtime
     if rt is not None and rt.cuda_available is not None:
         rows.append(("CUDA available", str(rt.cuda_available), line_of("cuda_available", "vailable")))
+    if rt is not None and rt.xpu_available is not None:
+        rows.append(("XPU available", str(rt.xpu_available), line_of("", "Is XPU available")))
     if rt is not None and rt.cudnn:
         rows.append(("cuDNN", rt.cudnn, line_of("cudnn", rt.cudnn)))
     for d in py.nvidia_wheels:

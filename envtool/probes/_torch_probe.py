@@ -62,10 +62,60 @@ def run_kernel(torch: Any, device: str) -> "tuple[bool, float]":
     a = torch.randn(256, 256, device=device)
     b = torch.randn(256, 256, device=device)
     c = a @ b
-    if device.startswith("cuda"):
+    # Kernels launch asynchronously: wait for this one so a failure is raised here, not later.
+    if device.startswith("cuda"):  # ROCm builds too (HIP answers through torch.cuda)
         torch.cuda.synchronize(device)
+    elif device.startswith("xpu"):
+        torch.xpu.synchronize(device)
+    elif device == "mps" and hasattr(torch, "mps"):
+        torch.mps.synchronize()
     ok = bool(torch.isfinite(c).all().item())
     return ok, time.perf_counter() - start
+
+
+def backend_info(torch: Any) -> "dict[str, Any]":
+    """XPU (Intel) and MPS (Apple) answers; None where this torch has no such backend."""
+    info: dict[str, Any] = {"xpu": getattr(torch.version, "xpu", None)}
+    try:
+        xpu: Any = getattr(torch, "xpu", None)
+        info["xpu_available"] = bool(xpu.is_available()) if xpu is not None else None
+        info["xpu_count"] = xpu.device_count() if info["xpu_available"] else 0
+    except Exception as exc:
+        info["xpu_available"] = False
+        info["xpu_count"] = 0
+        info["xpu_error"] = f"{type(exc).__name__}: {exc}"
+    try:
+        mps = getattr(torch.backends, "mps", None)
+        info["mps_available"] = bool(mps.is_available()) if mps is not None else None
+    except Exception:
+        info["mps_available"] = None
+    return info
+
+
+def device_list(info: "dict[str, Any]") -> "list[str]":
+    """The devices to run the tiny kernel on: every CUDA/HIP GPU, every XPU, the MPS device, else the CPU."""
+    devices = [f"cuda:{i}" for i in range(info.get("device_count") or 0)]
+    devices += [f"xpu:{i}" for i in range(info.get("xpu_count") or 0)]
+    if info.get("mps_available"):
+        devices.append("mps")
+    return devices or ["cpu"]
+
+
+def describe(torch: Any, dev: str) -> "dict[str, Any]":
+    """Name, capability and (ROCm) gfx target of a device."""
+    entry: dict[str, Any] = {}
+    if dev.startswith("cuda"):
+        idx = int(dev.split(":")[1])
+        entry["name"] = torch.cuda.get_device_name(idx)
+        entry["capability"] = "{}.{}".format(*torch.cuda.get_device_capability(idx))
+        if getattr(torch.version, "hip", None):
+            arch = getattr(torch.cuda.get_device_properties(idx), "gcnArchName", None)
+            entry["arch"] = str(arch).split(":")[0] if arch else None
+    elif dev.startswith("xpu"):
+        entry["name"] = torch.xpu.get_device_name(int(dev.split(":")[1]))
+    else:
+        entry["name"] = dev
+    return entry
 
 
 def main() -> int:
@@ -112,18 +162,13 @@ def main() -> int:
             info["nccl"] = ".".join(str(x) for x in nccl) if isinstance(nccl, tuple) else (str(nccl) if nccl else None)
         except Exception:
             info["nccl"] = None
+        info.update(backend_info(torch))
         info["messages"] = [str(w.message) for w in caught]
     emit("import", **info)
-    devices = [f"cuda:{i}" for i in range(info["device_count"])] or ["cpu"]
-    for dev in devices:
+    for dev in device_list(info):
         entry: dict[str, Any] = {"device": dev}
         try:
-            if dev.startswith("cuda"):
-                idx = int(dev.split(":")[1])
-                entry["name"] = torch.cuda.get_device_name(idx)
-                entry["capability"] = "{}.{}".format(*torch.cuda.get_device_capability(idx))
-            else:
-                entry["name"] = "cpu"
+            entry.update(describe(torch, dev))
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 ok, secs = run_kernel(torch, dev)

@@ -62,6 +62,7 @@ def runtime_from_probe(
             ok=bool(s.get("ok")),
             error=s.get("error"),
             seconds=s.get("seconds"),
+            arch=s.get("arch"),
         )
         for s in stages
         if s.get("stage") == "device"
@@ -74,8 +75,9 @@ def runtime_from_probe(
             if s.get("error"):
                 messages.append(s["error"])
     messages += list(_stderr_messages(stderr))
-    if imp and imp.get("cuda_error"):
-        messages.append(imp["cuda_error"])
+    for key in ("cuda_error", "xpu_error"):
+        if imp and imp.get(key):
+            messages.append(imp[key])
     error: str | None
     if timed_out:
         outcome = "timeout"
@@ -119,6 +121,9 @@ def runtime_from_probe(
         loaded_libraries=tuple(done.get("loaded_libraries", ())) if done else (),
         messages=uniq,
         duration_s=duration,
+        xpu=imp.get("xpu"),
+        xpu_available=imp.get("xpu_available"),
+        mps_available=imp.get("mps_available"),
     )
 
 
