@@ -207,5 +207,3 @@ def checklist_check(python: str, *, timeout: float = 60.0) -> CheckResult | None
         seen="; ".join(f"{f.id}: {f.message}" for f in d.findings),
         fix=worst.fix,
     )
-
-

@@ -95,7 +95,6 @@ def _torch_dependencies(plan: Plan, marker: str | None) -> list[str]:
     return out
 
 
-
 def to_uv_project(plan: Plan) -> str:
     """The ``pyproject.toml`` tables of a uv project that locks and syncs the profile's torch."""
     p = plan.profile

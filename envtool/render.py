@@ -57,7 +57,8 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
                 [
                     (
                         "OS",
-                        f"{_v(s.get('os_pretty'))} ({_v(s.get('arch'))}, kernel {_v(s.get('kernel'))}, glibc {_v(s.get('glibc'))})",
+                        f"{_v(s.get('os_pretty'))} ({_v(s.get('arch'))}, kernel {_v(s.get('kernel'))}, glibc "
+                        f"{_v(s.get('glibc'))})",
                     ),
                     ("Runs in", where),
                     ("CPU", f"{_v(s.get('cpu_model'))}, {cores}"),
@@ -86,7 +87,8 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
         for col in ("#", "GPU", "sm", "memory", "PCIe now/max", "MIG", "notes"):
             t.add_column(col)
         for g in gpus:
-            pcie = f"gen{g.get('pcie_gen_current') or '?'}x{g.get('pcie_width_current') or '?'} / gen{g.get('pcie_gen_max') or '?'}x{g.get('pcie_width_max') or '?'}"
+            now = f"gen{g.get('pcie_gen_current') or '?'}x{g.get('pcie_width_current') or '?'}"
+            pcie = f"{now} / gen{g.get('pcie_gen_max') or '?'}x{g.get('pcie_width_max') or '?'}"
             notes = g.get("error") or ", ".join(g.get("throttle_reasons") or []) or ""
             cells = (
                 str(g.get("index")),
@@ -130,7 +132,14 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
     )
     torch = py.get("torch")
     torch_s = (
-        f"{torch['version']} ({'CUDA ' + torch['cuda'] if torch.get('cuda') else 'ROCm ' + torch['hip'] if torch.get('hip') else 'CPU build'})"
+        f"{torch['version']} "
+        + (
+            f"(CUDA {torch['cuda']})"
+            if torch.get("cuda")
+            else f"(ROCm {torch['hip']})"
+            if torch.get("hip")
+            else "(CPU build)"
+        )
         if torch
         else "not installed"
     )
@@ -172,7 +181,8 @@ def _facts_sections(data: Mapping[str, Any]) -> list[Any]:
                         ("Outcome", rt.get("outcome") + (f": {rt['error']}" if rt.get("error") else "")),
                         (
                             "Build",
-                            f"torch {_v(rt.get('version'))}, CUDA {_v(rt.get('cuda'))}, cuDNN {_v(rt.get('cudnn'))}, NCCL {_v(rt.get('nccl'))}",
+                            f"torch {_v(rt.get('version'))}, CUDA {_v(rt.get('cuda'))}, cuDNN {_v(rt.get('cudnn'))}, "
+                            f"NCCL {_v(rt.get('nccl'))}",
                         ),
                         ("Archs", " ".join(rt.get("arch_list") or []) or None),
                         ("Kernels", devs or None),
