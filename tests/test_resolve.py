@@ -107,8 +107,94 @@ def test_dry_run_argv_names_platform_python_and_one_index() -> None:
     )
     assert argv[:3] == ["pip", "install", "--dry-run"]
     assert argv[argv.index("--platform") + 1] == "win_amd64" and argv[argv.index("--python-version") + 1] == "3.12"
-    assert {"--no-deps", "--only-binary=:all:", "--ignore-installed"} <= set(argv)
+    assert {"--only-binary=:all:", "--ignore-installed"} <= set(argv)
+    assert "--no-deps" not in argv  # the step's dependencies are resolved too (their pins and hashes)
     assert argv[-3:] == ["torch==2.13.0", "--index-url", "https://x/whl/cpu"]
+    assert "--no-deps" in resolve.dry_run_argv(
+        ["pip"], ["torch==2.13.0"], [], platform="win-amd64", python="3.12", target="/t", deps=False
+    )
+
+
+def test_pip_is_given_every_manylinux_level_torchs_dependencies_use() -> None:
+    # pip widens no --platform manylinux_2_28 to older levels; the CUDA 13 nvidia-* wheels are manylinux_2_27
+    argv = resolve.dry_run_argv(["pip"], ["torch"], [], platform="linux-aarch64", python="3.11", target="/t")
+    plats = [argv[i + 1] for i, a in enumerate(argv) if a == "--platform"]
+    assert plats[0] == "manylinux_2_28_aarch64" and "manylinux_2_27_aarch64" in plats
+    assert "manylinux_2_17_aarch64" in plats and plats[-1] == "linux_aarch64"
+
+
+def test_uv_compile_argv_names_platform_python_hashes_and_one_index() -> None:
+    argv = resolve.uv_compile_argv(
+        ["uv"], ["--no-index", "--find-links", "file:///m/cpu"], platform="linux-aarch64", python="3.12"
+    )
+    assert argv[:4] == ["uv", "pip", "compile", "-"]  # the requirements come on stdin
+    assert argv[argv.index("--python-platform") + 1] == "aarch64-manylinux_2_28"
+    assert argv[argv.index("--python-version") + 1] == "3.12"
+    assert argv[argv.index("--format") + 1] == "pylock.toml" and "--generate-hashes" in argv
+    assert argv[-3:] == ["--no-index", "--find-links", "file:///m/cpu"] and "--no-deps" not in argv
+    win = resolve.uv_compile_argv(["uv"], [], platform="win-amd64", python="3.11", deps=False)
+    assert win[win.index("--python-platform") + 1] == "x86_64-pc-windows-msvc" and "--no-deps" in win
+
+
+def _pylock(*packages: tuple[str, str, list[str]]) -> str:
+    """A pylock.toml as ``uv pip compile --format pylock.toml`` writes it (name, version, wheel hashes)."""
+    lines = ['lock-version = "1.0"', 'created-by = "uv"', 'requires-python = ">=3.11"']
+    for name, version, shas in packages:
+        wheels = ", ".join(
+            f'{{ url = "https://files.example/{name}-{version}-{i}.whl", hashes = {{ sha256 = "{sha}" }} }}'
+            for i, sha in enumerate(shas)
+        )
+        lines += ["", "[[packages]]", f'name = "{name}"', f'version = "{version}"', f"wheels = [{wheels}]"]
+    return "\n".join(lines) + "\n"
+
+
+def _read_uv(text: str, want: str = "cpu", deps: bool = True) -> resolve.Resolution:
+    return resolve.read_pylock(
+        text, want_variant=want, profile="p", index=None, platform="linux-x86_64", python="3.11", deps=deps
+    )
+
+
+def test_uv_lock_a_tagged_cpu_build_with_its_dependencies_and_hashes() -> None:
+    res = _read_uv(_pylock(("filelock", "3.20.0", ["aa" * 32]), ("torch", "2.13.0+cpu", ["bb" * 32])))
+    assert res.status == "ok" and res.installer == "uv" and res.variant == "cpu"
+    assert res.torch is not None and (res.torch.version, res.torch.sha256) == ("2.13.0+cpu", "bb" * 32)
+    assert [(w.name, w.sha256) for w in res.wheels] == [("filelock", "aa" * 32), ("torch", "bb" * 32)]
+    assert res.message.startswith("uv's default index would install torch 2.13.0+cpu, a CPU build")
+
+
+def test_uv_lock_an_untagged_wheel_is_judged_by_the_cuda_packages_it_resolved() -> None:
+    cuda13 = _pylock(
+        ("cuda-toolkit", "13.0.3", ["01" * 32]),
+        ("nvidia-cudnn-cu13", "9.24.0.43", ["02" * 32]),
+        ("torch", "2.14.1", ["03" * 32, "04" * 32]),  # two files of one version (a build tag): both hashes
+    )
+    res = _read_uv(cuda13)
+    assert res.status == "mismatch" and (res.variant, res.cuda) == ("cu130", "13.0")
+    assert "uv's default index would install torch 2.14.1, a CUDA 13.0 build, for the p profile" in res.message
+    assert _read_uv(cuda13, want="cu130").status == "ok"
+    assert [w.sha256 for w in res.wheels if w.name == "torch"] == ["03" * 32, "04" * 32]
+    cu128 = _pylock(("nvidia-cuda-runtime-cu12", "12.8.90", ["05" * 32]), ("torch", "2.10.0", ["06" * 32]))
+    assert (_read_uv(cu128).variant, _read_uv(cu128).cuda) == ("cu128", "12.8")
+    plain = _pylock(("sympy", "1.14.0", ["07" * 32]), ("torch", "2.13.0", ["08" * 32]))
+    assert _read_uv(plain).variant == "cpu"  # no CUDA package in the resolution: a CPU build (macOS' wheel)
+    # without its dependencies an untagged wheel's build cannot be told: a failure, not a verdict
+    assert _read_uv(_pylock(("torch", "2.14.1", ["03" * 32])), deps=False).status == "failed"
+
+
+def test_unreadable_uv_lock_is_a_failure() -> None:
+    assert _read_uv("not = [toml").status == "failed"
+    assert _read_uv(_pylock(("filelock", "3.20.0", ["aa" * 32]))).status == "failed"  # no torch in it
+
+
+def test_uvs_no_solution_is_unavailable_with_its_cause() -> None:
+    # uv 0.13's own words for a Python the index has no wheel for
+    stderr = (
+        "error: No solution found when resolving dependencies\n"
+        "  cause: Because torch==2.13.0+cpu has no wheels with a matching Python implementation tag (e.g., `cp38`) "
+        "and there is no version of torch==2.13.0, we can conclude that all of:\n"
+    )
+    msg = resolve.unavailable_message(stderr, ["torch==2.13.0"], None, "linux-x86_64", "3.8", "uv")
+    assert msg.startswith("uv's default index has nothing for torch==2.13.0 on linux-x86_64 with Python 3.8 (Because")
 
 
 def test_with_resolution_pins_the_torch_step_exactly() -> None:
@@ -124,6 +210,32 @@ def test_with_resolution_pins_the_torch_step_exactly() -> None:
         "https://download.pytorch.org/whl/cu130",
     )
     assert plan.plan_to_data(pinned)["lock"][0] == ["torch", "2.14.1+cu130", "ab" * 32]
+
+
+def test_with_resolution_pins_the_named_packages_and_locks_their_dependencies() -> None:
+    prof = profiles.find_profile("cuda13", profiles.load_profiles(env={}))
+    p = plan.build_plan(prof, prefix="/e", base_python="py")
+    pins = [
+        ("filelock", "3.20.0", "aa" * 32),
+        ("torch", "2.14.1+cu130", "ab" * 32),
+        ("torch", "2.14.1+cu130", "ac" * 32),  # a second file of the same version
+        ("torchvision", "0.29.1+cu130", "ad" * 32),
+    ]
+    pinned = plan.with_resolution(p, {"status": "ok"}, pins)
+    step = next(s for s in pinned.steps if s.stage == "torch")
+    assert pinned.torch_requirements == ("torch==2.14.1+cu130", "torchvision==0.29.1+cu130")
+    assert "filelock==3.20.0" not in step.argv and step.argv.count("torch==2.14.1+cu130") == 1
+    assert [row[0] for row in plan.plan_to_data(pinned)["lock"]] == ["filelock", "torch", "torch", "torchvision"]
+
+
+def test_a_uv_plan_asks_uv_and_a_missing_uv_is_a_warning(tmp_path: Path) -> None:
+    prof = profiles.find_profile("cpu", profiles.load_profiles(env={"ENVTOOL_MIRROR_PYTORCH": "default"}))
+    uv_plan = plan.build_plan(prof, backend="uv", prefix="/e", base_python="py")
+    missing = str(tmp_path / "no-such-uv")
+    p, found = resolve.check_plan(uv_plan, installer=[missing], use_cache=False)
+    assert [(f.id, f.severity.value) for f in found] == [("index_check_failed", "warn")]
+    assert "uv is not installed" in found[0].message and "pip install uv" in found[0].fix
+    assert p.resolution is not None and p.resolution["installer"] == "uv" and p.lock == ()
 
 
 def test_offline_check_is_skipped_and_says_so() -> None:
