@@ -249,8 +249,8 @@ def plan_hashes(plan: Plan) -> Mapping[str, Sequence[str]]:
 def torch_step_dependencies(plan: Plan) -> list[str]:
     """``name==version`` of each package the resolution found the torch step installs beyond the ones it names."""
     named = {_name(r) for r in plan.torch_requirements}
-    pins = (f"{name}=={version}" for name, version, _ in plan.lock if canonicalize_name(str(name)) not in named)
-    return list(dict.fromkeys(pins))
+    rows = sorted((canonicalize_name(str(name)), version) for name, version, _ in plan.lock)
+    return list(dict.fromkeys(f"{name}=={version}" for name, version in rows if name not in named))
 
 
 def to_requirements_txt(plan: Plan, hashes: Mapping[str, Sequence[str]] | None = None) -> str:

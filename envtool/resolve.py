@@ -36,6 +36,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from envtool import knowledge
 from envtool.util import release_tuple
 
@@ -251,7 +253,7 @@ def read_report(
         info = item.get("download_info") or {}
         hashes = (info.get("archive_info") or {}).get("hashes") or {}
         w = Wheel(
-            name=str(meta.get("name", "")),
+            name=canonicalize_name(str(meta.get("name", ""))),  # one spelling whoever was asked
             version=str(meta.get("version", "")),
             url=str(info.get("url", "")),
             sha256=hashes.get("sha256"),
@@ -290,7 +292,7 @@ def read_pylock(
     for pkg in packages:
         if not isinstance(pkg, dict):
             continue
-        name, version = str(pkg.get("name", "")), str(pkg.get("version", ""))
+        name, version = canonicalize_name(str(pkg.get("name", ""))), str(pkg.get("version", ""))
         # uv lists each matching file of the version (build tags, several manylinux levels): all their hashes count
         files = [w for w in pkg.get("wheels") or () if isinstance(w, dict)]
         if isinstance(pkg.get("sdist"), dict):
@@ -312,6 +314,29 @@ def read_pylock(
 
 # What pip and uv say when the index has no distribution that fits (rather than failing to run).
 _UNAVAILABLE = ("No matching distribution", "Could not find a version", "ResolutionImpossible", "No solution found")
+# What they say when an index could not be reached: then "nothing fits" is no verdict on the index.
+_UNREACHABLE = (
+    "Failed to establish a new connection",
+    "NewConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "Could not fetch URL",
+    "connection error",
+    "Failed to fetch",
+    "error sending request",
+    "dns error",
+)
+
+
+def unreachable(stderr: str) -> str | None:
+    """The installer's first line saying an index could not be reached, else None."""
+    for line in stderr.splitlines():
+        for marker in _UNREACHABLE:
+            at = line.find(marker)
+            if at >= 0:
+                # pip wraps the reason in a repr ("...: Failed to establish ...: [Errno -2] ...')"): the reason alone
+                return re.split(r"['\"]\)", line[at:])[0].strip()[:200]
+    return None
 
 
 def unavailable_message(
@@ -512,6 +537,10 @@ def resolve(
                 break
             if done.timed_out:
                 res = replace(res, status="failed", message=f"the installer's dry run took longer than {timeout:.0f} s")
+                break
+            down = unreachable(done.stderr) if done.returncode != 0 else None
+            if down is not None:
+                res = replace(res, status="failed", message=f"the index could not be reached ({down})")
                 break
             if done.returncode != 0:
                 if any(m in done.stderr for m in _UNAVAILABLE):

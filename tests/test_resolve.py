@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,38 @@ def test_uvs_no_solution_is_unavailable_with_its_cause() -> None:
     )
     msg = resolve.unavailable_message(stderr, ["torch==2.13.0"], None, "linux-x86_64", "3.8", "uv")
     assert msg.startswith("uv's default index has nothing for torch==2.13.0 on linux-x86_64 with Python 3.8 (Because")
+
+
+def test_an_index_that_cannot_be_reached_is_no_verdict_on_it() -> None:
+    # pip's and uv's own words (this machine, PyTorch's index out of reach); pip then says "no matching
+    # distribution" for what it could not see, which must not read as "the index has nothing"
+    pip = (
+        "WARNING: Retrying (Retry(total=0, connect=None, read=None, redirect=None, status=None)) after connection "
+        "broken by 'NewConnectionError('<pip._vendor.urllib3.connection.HTTPSConnection object at 0x7f33>: "
+        "Failed to establish a new connection: [Errno -2] Name or service not known')': /whl/cu130\n"
+        "ERROR: No matching distribution found for cuda-bindings<14,>=13.0.3\n"
+    )
+    assert resolve.unreachable(pip) == "Failed to establish a new connection: [Errno -2] Name or service not known"
+    uv = (
+        "error: Request failed after 3 retries in 7.0s\n"
+        "  cause: Failed to fetch: https://download.pytorch.org/whl/cu130/torch/\n"
+        "  cause: dns error\n"
+    )
+    assert resolve.unreachable(uv) == "Failed to fetch: https://download.pytorch.org/whl/cu130/torch/"
+    assert resolve.unreachable("ERROR: No matching distribution found for torch==9.9\n") is None
+
+
+def test_an_unreachable_index_makes_the_check_a_warning() -> None:
+    import sys
+
+    script = (
+        "import sys; sys.stderr.write(\"WARNING: Retrying after connection broken by 'NewConnectionError(: "
+        "Failed to establish a new connection: [Errno -2] Name or service not known')'\\n"
+        'ERROR: No matching distribution found for torch==2.13.0\\n"); sys.exit(1)'
+    )
+    p, found = resolve.check_plan(_cpu_plan(), installer=[sys.executable, "-c", script], use_cache=False)
+    assert [(f.id, f.severity.value) for f in found] == [("index_check_failed", "warn")]
+    assert "could not be reached (Failed to establish a new connection" in found[0].message
 
 
 def test_with_resolution_pins_the_torch_step_exactly() -> None:
@@ -391,3 +424,145 @@ def test_the_dry_run_is_bounded_by_its_timeout() -> None:
     hanging = [sys.executable, "-c", "import time; time.sleep(30)"]
     p, found = resolve.check_plan(_cpu_plan(), installer=hanging, timeout=1, use_cache=False)
     assert found[0].id == "index_check_failed" and "longer than 1 s" in found[0].message
+
+
+# --------------------------------------------------------------------------- uv, for real
+#
+# uv reads none of pip's configuration, so it cannot see this machine's local torch CPU wheel
+# (pip's find-links folder) unless the plan points at it. The tests point the plan at a local
+# flat index that holds that wheel and the dependencies pip resolved for it (downloaded once),
+# as a lab's wheelhouse mirror would (ENVTOOL_MIRROR_PYTORCH=file://...).
+
+
+def _find_links() -> list[str]:
+    import subprocess
+    import sys
+
+    dirs = os.environ.get("PIP_FIND_LINKS", "").split()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60, check=False
+        )
+        for line in done.stdout.splitlines():
+            if ".find-links=" in line:
+                dirs += line.split("=", 1)[1].strip("'\"").split()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return dirs
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``MIRROR/cpu``: the local torch CPU wheel and its dependencies, as pip resolves them (a flat index)."""
+    import subprocess
+    import sys
+
+    from envtool import runner
+
+    if runner.which("uv") is None:
+        pytest.skip("uv is not installed (`pip install uv`)")
+    whl = next(
+        (w for d in _find_links() for w in sorted(Path(d.removeprefix("file://")).glob("torch-*+cpu-*.whl"))), None
+    )
+    if whl is None:
+        pytest.skip("no local torch CPU wheel to stand in for PyTorch's index")
+    folder = tmp_path_factory.mktemp("mirror") / "cpu"
+    folder.mkdir()
+    (folder / whl.name).symlink_to(whl)
+    version = whl.name.split("-")[1].split("+")[0]
+    pip = _resolve(f"torch=={version}", use_cache=True)  # the configured index: torch and what it needs
+    assert pip.status == "ok", pip.message
+    deps = [f"{w.name}=={w.version}" for w in pip.wheels if w.name.lower() != "torch"]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(folder),
+            *deps,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"the dependencies could not be downloaded: {done.stderr.strip()[-200:]}")
+    return folder
+
+
+def _uv_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """uv's own configuration from the environment would change its answer: none in these tests."""
+    for key in list(os.environ):
+        if key.startswith("UV_") and key != "UV_CACHE_DIR":
+            monkeypatch.delenv(key)
+
+
+@pytest.mark.integration
+def test_real_uv_resolves_a_flat_index_with_the_same_pins_as_pip_and_hashes_every_wheel(
+    wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _uv_env(monkeypatch)
+    url = wheelhouse.as_uri()
+    args = {"index": url, "index_args": plan.index_args(url)}
+    uv = _resolve("torch==2.13.0", kind="uv", **args)
+    assert uv.status == "ok", uv.message
+    assert uv.installer == "uv" and uv.torch is not None and uv.torch.version == "2.13.0+cpu" and uv.variant == "cpu"
+    assert len(uv.wheels) > 1 and all(w.sha256 and len(w.sha256) == 64 for w in uv.wheels)
+    pip = _resolve("torch==2.13.0", **args)
+    assert pip.status == "ok", pip.message
+    assert {(w.name.lower(), w.version) for w in uv.wheels} == {(w.name.lower(), w.version) for w in pip.wheels}
+    assert {w.sha256 for w in uv.wheels} == {w.sha256 for w in pip.wheels}
+    # a folder that lacks a dependency: uv names it, and the step would fail the same way
+    lean = wheelhouse.parent / "lean"
+    lean.mkdir(exist_ok=True)
+    torch_whl = next(wheelhouse.glob("torch-*.whl"))
+    if not (lean / torch_whl.name).exists():
+        (lean / torch_whl.name).symlink_to(torch_whl.resolve())
+    res = _resolve("torch==2.13.0", kind="uv", index=lean.as_uri(), index_args=plan.index_args(lean.as_uri()))
+    assert res.status == "unavailable" and "was not found in the provided package locations" in res.message
+    # without the dependencies: torch alone
+    alone = _resolve(
+        "torch==2.13.0", kind="uv", deps=False, index=lean.as_uri(), index_args=plan.index_args(lean.as_uri())
+    )
+    assert alone.status == "ok" and [w.name for w in alone.wheels] == ["torch"] and not alone.deps
+
+
+@pytest.mark.integration
+def test_real_uv_answers_for_its_own_index_not_pips(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pip's configuration here adds a folder with torch 2.13.0+cpu; uv reads none of it and takes
+    # the default index's torch 2.13.0, which is a CUDA 13.0 build on Linux x86_64
+    _uv_env(monkeypatch)
+    assert _resolve("torch==2.13.0").status == "ok"
+    res = _resolve("torch==2.13.0", kind="uv")
+    assert res.status == "mismatch", res.message
+    assert res.message.startswith(
+        "uv's default index would install torch 2.13.0, a CUDA 13.0 build, for the cpu profile"
+    )
+    assert any(w.name == "cuda-toolkit" for w in res.wheels)
+
+
+@pytest.mark.integration
+def test_real_uv_plan_records_the_steps_dependencies_and_hashes(
+    wheelhouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _uv_env(monkeypatch)
+    monkeypatch.setenv("ENVTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("ENVTOOL_MIRROR_PYTORCH", wheelhouse.parent.as_uri())
+    monkeypatch.setattr(resolve, "_MEMO", {})
+    out = io.StringIO()
+    argv = ["plan", "--profile", "cpu", "--backend", "uv", "--prefix", str(tmp_path / "e"), "--json"]
+    code = main(argv, stdout=out, stderr=io.StringIO())
+    data = json.loads(out.getvalue())["data"]["plan"]
+    assert code == 0, data["resolution"]["message"]
+    assert data["resolution"]["status"] == "ok" and data["resolution"]["installer"] == "uv"
+    names = [row[0].lower() for row in data["lock"]]
+    assert "torch" in names and "filelock" in names and all(len(row[2]) == 64 for row in data["lock"])
+    torch_step = next(s for s in data["steps"] if s["stage"] == "torch")
+    assert torch_step["argv"][:2] == ["uv", "pip"] and "torch==2.13.0+cpu" in torch_step["argv"]
+    assert not any(a.startswith("filelock") for a in torch_step["argv"])  # locked, not named in the command
