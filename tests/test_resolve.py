@@ -261,6 +261,16 @@ def test_with_resolution_pins_the_named_packages_and_locks_their_dependencies() 
     assert [row[0] for row in plan.plan_to_data(pinned)["lock"]] == ["filelock", "torch", "torch", "torchvision"]
 
 
+def test_the_lock_file_carries_the_steps_dependencies_and_hashes(tmp_path: Path) -> None:
+    from envtool import install
+
+    prof = profiles.find_profile("cpu", profiles.load_profiles(env={"ENVTOOL_MIRROR_PYTORCH": "default"}))
+    pins = [("filelock", "3.20.0", "aa" * 32), ("torch", "2.13.0+cpu", "bb" * 32)]
+    pinned = plan.with_resolution(plan.build_plan(prof, prefix="/e", base_python="py"), {"status": "ok"}, pins)
+    written = json.loads(install.write_lock(tmp_path, pinned, {}, [], []).read_text(encoding="utf-8"))
+    assert written["plan"]["lock"] == [list(row) for row in pins]
+
+
 def test_a_uv_plan_asks_uv_and_a_missing_uv_is_a_warning(tmp_path: Path) -> None:
     prof = profiles.find_profile("cpu", profiles.load_profiles(env={"ENVTOOL_MIRROR_PYTORCH": "default"}))
     uv_plan = plan.build_plan(prof, backend="uv", prefix="/e", base_python="py")
