@@ -246,12 +246,20 @@ def plan_hashes(plan: Plan) -> Mapping[str, Sequence[str]]:
     return out
 
 
+def torch_step_dependencies(plan: Plan) -> list[str]:
+    """``name==version`` of each package the resolution found the torch step installs beyond the ones it names."""
+    named = {_name(r) for r in plan.torch_requirements}
+    rows = sorted((canonicalize_name(str(name)), version) for name, version, _ in plan.lock)
+    return list(dict.fromkeys(f"{name}=={version}" for name, version in rows if name not in named))
+
+
 def to_requirements_txt(plan: Plan, hashes: Mapping[str, Sequence[str]] | None = None) -> str:
     """The plan's requirements file, with ``--hash`` options where the resolution gave hashes.
 
     pip's hash-checking mode is all or nothing: once one line has a hash every requirement,
-    dependencies included, must have one. So the hashes are written only when every pin has
-    them; otherwise the file says which pins have none.
+    dependencies included, must have one. So when the file holds the torch step, the step's
+    dependencies as the resolution found them (``Plan.lock``) are written too, and the hashes are
+    written only when every line has them; otherwise the file says which pins have none.
     """
     from envtool.plan import to_requirements_txt as plain
 
@@ -260,18 +268,25 @@ def to_requirements_txt(plan: Plan, hashes: Mapping[str, Sequence[str]] | None =
     pins = [ln for ln in text.splitlines() if ln and not ln.startswith(("#", "-"))]
     if not pins:
         return text
-    missing = [pin for pin in pins if _name(pin) not in hashes]
+    torch_here = bool(plan.torch_requirements) and any(r in pins for r in plan.torch_requirements)
+    deps = torch_step_dependencies(plan) if torch_here else []
+    missing = [pin for pin in (*pins, *deps) if _name(pin) not in hashes]
     if missing:
         why = "the plan carries no hashes" if not hashes else f"no hashes for {', '.join(missing)}"
         return text + f"# no --hash lines: {why} (pip's hash-checking needs every requirement hashed)\n"
-    out = []
-    for ln in text.splitlines():
-        if ln in pins:
-            hs = " ".join(f"--hash={h}" for h in hashes[_name(ln)])
-            out.append(f"{ln} \\\n    {hs}")
-        else:
-            out.append(ln)
-    out.append("# the dependencies of these pins need hashes too: `pip install --require-hashes` refuses any without")
+
+    def hashed(pin: str) -> str:
+        return f"{pin} \\\n    " + " ".join(f"--hash={h}" for h in hashes[_name(pin)])
+
+    out = [hashed(ln) if ln in pins else ln for ln in text.splitlines()]
+    if deps:
+        out.append("# what the torch step installs with it, as the index resolved it")
+        out += [hashed(d) for d in deps]
+    if plan.requirements:
+        out.append(
+            "# the dependencies of the profile's packages need hashes too: `pip install --require-hashes` refuses any "
+            "without"
+        )
     return "\n".join(out) + "\n"
 
 

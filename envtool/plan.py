@@ -213,16 +213,27 @@ def with_resolution(plan: Plan, resolution: dict[str, Any], pins: Sequence[tuple
     """The plan with the index's answer recorded; resolved pins replace the torch step's requirements.
 
     A range (``torch>=2.13,<2.16``) becomes the exact version the check found (local tag kept:
-    ``torch==2.13.0+cpu``), so the install gets what was checked.
+    ``torch==2.13.0+cpu``), so the install gets what was checked. ``pins`` may hold the step's
+    dependencies too (and a package once per wheel file): all go into ``lock``, only the packages
+    the step names are pinned in its command.
     """
     if not pins:
         return dataclasses.replace(plan, resolution=resolution)
-    exact = tuple(f"{name}=={version}" for name, version, _ in pins)
+    from packaging.utils import canonicalize_name
+
+    named = {canonicalize_name(_req_name(r)) for r in plan.torch_requirements}
+    exact = tuple(dict.fromkeys(f"{name}=={version}" for name, version, _ in pins if canonicalize_name(name) in named))
     steps = tuple(
         dataclasses.replace(s, argv=_swap(s.argv, plan.torch_requirements, exact)) if s.stage == "torch" else s
         for s in plan.steps
     )
     return dataclasses.replace(plan, resolution=resolution, lock=tuple(pins), torch_requirements=exact, steps=steps)
+
+
+def _req_name(req: str) -> str:
+    from packaging.requirements import Requirement
+
+    return Requirement(req).name
 
 
 def _swap(argv: tuple[str, ...], old: Sequence[str], new: Sequence[str]) -> tuple[str, ...]:

@@ -2,12 +2,20 @@
 
 The knowledge tables can never be fully current, and an index (a mirror, a proxy, the default
 index) may hold another build than the profile names. So the torch requirements of a plan are
-resolved by ``pip install --dry-run --report - --no-deps`` with the plan's one index, the target
-Python and the target platform (``--target`` to a throw-away folder, which pip needs for
-``--platform``; nothing is downloaded beyond metadata and nothing is installed). From the
-report this module reads the torch wheel chosen and its variant: the ``+cpu`` / ``+cuXXX``
-local tag, or for an untagged wheel the CUDA line of its ``nvidia-*`` / ``cuda-toolkit``
-requirements (markers evaluated for the target platform), none meaning a CPU build.
+resolved, dependencies included, by the installer that will run the torch step, with the plan's
+one index, the target Python and the target platform:
+
+- pip (the venv and conda backends): ``pip install --dry-run --report -`` (``--target`` to a
+  throw-away folder, which pip needs for ``--platform``; nothing is downloaded beyond metadata
+  and nothing is installed);
+- uv (the uv backend; uv reads its own configuration, not pip's, so pip's answer could differ):
+  ``uv pip compile --format pylock.toml --generate-hashes`` with ``--python-platform``.
+
+From the answer this module reads the torch wheel chosen and its variant: the ``+cpu`` /
+``+cuXXX`` local tag, or for an untagged wheel the CUDA line of its ``nvidia-*`` /
+``cuda-toolkit`` requirements (pip: markers evaluated for the target platform; uv: the CUDA
+packages the resolution holds), none meaning a CPU build. Every wheel of the resolution, torch's
+dependencies included, comes back with its sha256, so the plan can pin and hash the whole step.
 
 The subprocess goes through :mod:`envtool.runner`; the reading of the report is pure
 (:func:`read_report`). Results are cached per index, requirements, platform and Python for the
@@ -28,19 +36,45 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
 from envtool import knowledge
 from envtool.util import release_tuple
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10, where pyproject.toml brings tomli (the type-check venv has none)
+    import tomli as tomllib  # type: ignore[import-not-found]
+
 TIMEOUT_S = 120.0
+INSTALLERS = ("pip", "uv")
 CACHE_TTL_S = 3600.0
 MAX_TRIES = 4  # a range: versions whose wheel has another variant are excluded and resolved again
 
+
+def _manylinux(arch: str) -> tuple[str, ...]:
+    """manylinux_2_28 down to manylinux_2_17, then the legacy aliases.
+
+    pip does not widen a ``--platform manylinux_2_28_*`` to the older glibc levels (it widens
+    only ``manylinux2014``/``manylinux2010``), and torch's CUDA 13 dependencies are
+    ``manylinux_2_27`` wheels: each level is named.
+    """
+    return (*(f"manylinux_2_{n}_{arch}" for n in range(28, 16, -1)), f"manylinux2014_{arch}", f"linux_{arch}")
+
+
 # The wheel platform tags pip is asked to accept for each platform (newest manylinux first).
 PIP_PLATFORMS: dict[str, tuple[str, ...]] = {
-    "linux-x86_64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "linux_x86_64"),
-    "linux-aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64", "linux_aarch64"),
+    "linux-x86_64": _manylinux("x86_64"),
+    "linux-aarch64": _manylinux("aarch64"),
     "win-amd64": ("win_amd64",),
     "macos-arm64": ("macosx_14_0_arm64", "macosx_13_0_arm64", "macosx_12_0_arm64", "macosx_11_0_arm64"),
+}
+# uv's --python-platform for each platform (the manylinux level of PyTorch's current Linux wheels).
+UV_PLATFORMS: dict[str, str] = {
+    "linux-x86_64": "x86_64-manylinux_2_28",
+    "linux-aarch64": "aarch64-manylinux_2_28",
+    "win-amd64": "x86_64-pc-windows-msvc",
+    "macos-arm64": "aarch64-apple-darwin",
 }
 # PEP 508 marker values of each platform, to read a wheel's requirements as that platform would.
 _MARKERS: dict[str, dict[str, str]] = {
@@ -91,6 +125,8 @@ class Resolution:
     cuda: str | None = None  # "13.0"; None for a CPU build
     wheels: tuple[Wheel, ...] = ()
     excluded: tuple[str, ...] = ()  # versions of a range skipped because their wheel had another variant
+    installer: str = "pip"  # who was asked: "pip" or "uv"
+    deps: bool = True  # whether ``wheels`` holds the dependencies of the torch step too
     cached: bool = False
 
     @property
@@ -101,8 +137,11 @@ class Resolution:
 # --------------------------------------------------------------------------- pure parts
 
 
-def index_label(index: str | None) -> str:
-    return "the default index" if index is None else f"index {index}"
+def index_label(index: str | None, installer: str = "pip") -> str:
+    """How a message names an index; uv's default is its own (uv does not read pip's configuration)."""
+    if index is None:
+        return "uv's default index" if installer == "uv" else "the default index"
+    return f"index {index}"
 
 
 def build_text(variant: str | None, cuda: str | None) -> str:
@@ -168,11 +207,40 @@ def variant_matches(want: str, got: str, cuda: str | None) -> bool:
     return bool(tv and tv.cuda and cuda and (cuda == tv.cuda or (cuda.isdigit() and tv.cuda.split(".")[0] == cuda)))
 
 
+def _judge(
+    wheels: Sequence[Wheel],
+    torch_meta: Mapping[str, Any] | None,
+    *,
+    want_variant: str,
+    profile: str,
+    base: Resolution,
+) -> Resolution:
+    """The verdict on a resolution: its torch wheel's variant against the profile's."""
+    torch = next((w for w in wheels if w.name.lower() == "torch"), None)
+    if torch is None or torch_meta is None:
+        return replace(base, message="the installer's report names no torch wheel", wheels=tuple(wheels))
+    variant, cuda = wheel_variant(torch_meta, base.platform, base.python)
+    what = f"{index_label(base.index, base.installer)} would install torch {torch.version}, {build_text(variant, cuda)}"
+    found = replace(base, torch=torch, variant=variant, cuda=cuda, wheels=tuple(wheels))
+    if not variant_matches(want_variant, variant, cuda):
+        return replace(
+            found, status="mismatch", message=f"{what}, for the {profile} profile (which wants {want_variant})"
+        )
+    return replace(found, status="ok", message=f"{what}, as the {profile} profile wants")
+
+
 def read_report(
-    text: str, *, want_variant: str, profile: str, index: str | None, platform: str, python: str
+    text: str,
+    *,
+    want_variant: str,
+    profile: str,
+    index: str | None,
+    platform: str,
+    python: str,
+    deps: bool = True,
 ) -> Resolution:
     """Judge a ``pip install --dry-run --report`` JSON for a profile's torch variant."""
-    base = Resolution(status="failed", message="", index=index, platform=platform, python=python)
+    base = Resolution(status="failed", message="", index=index, platform=platform, python=python, deps=deps)
     try:
         report = json.loads(text)
         items = list(report.get("install") or [])
@@ -185,7 +253,7 @@ def read_report(
         info = item.get("download_info") or {}
         hashes = (info.get("archive_info") or {}).get("hashes") or {}
         w = Wheel(
-            name=str(meta.get("name", "")),
+            name=canonicalize_name(str(meta.get("name", ""))),  # one spelling whoever was asked
             version=str(meta.get("version", "")),
             url=str(info.get("url", "")),
             sha256=hashes.get("sha256"),
@@ -193,37 +261,96 @@ def read_report(
         wheels.append(w)
         if w.name.lower() == "torch":
             torch_meta = meta
-    torch = next((w for w in wheels if w.name.lower() == "torch"), None)
-    if torch is None or torch_meta is None:
-        return replace(base, message="the installer's report names no torch wheel", wheels=tuple(wheels))
-    variant, cuda = wheel_variant(torch_meta, platform, python)
-    what = f"{index_label(index)} would install torch {torch.version}, {build_text(variant, cuda)}"
-    if not variant_matches(want_variant, variant, cuda):
-        return replace(
-            base,
-            status="mismatch",
-            message=f"{what}, for the {profile} profile (which wants {want_variant})",
-            torch=torch,
-            variant=variant,
-            cuda=cuda,
-            wheels=tuple(wheels),
-        )
-    return replace(
-        base,
-        status="ok",
-        message=f"{what}, as the {profile} profile wants",
-        torch=torch,
-        variant=variant,
-        cuda=cuda,
-        wheels=tuple(wheels),
+    return _judge(wheels, torch_meta, want_variant=want_variant, profile=profile, base=base)
+
+
+def read_pylock(
+    text: str,
+    *,
+    want_variant: str,
+    profile: str,
+    index: str | None,
+    platform: str,
+    python: str,
+    deps: bool = True,
+) -> Resolution:
+    """Judge the ``pylock.toml`` (PEP 751) that ``uv pip compile`` wrote for one platform.
+
+    A lock names no package's requirements, so an untagged torch wheel is judged by the CUDA
+    packages the resolution itself holds (``cuda-toolkit==13.0.3``, ``nvidia-*-cu12``): for one
+    platform, every package in it is installed. Without dependencies that is only a tag.
+    """
+    base = Resolution(
+        status="failed", message="", index=index, platform=platform, python=python, installer="uv", deps=deps
     )
+    try:
+        packages = list(tomllib.loads(text).get("packages") or [])
+    except (tomllib.TOMLDecodeError, AttributeError, TypeError):
+        return replace(base, message=f"uv's lock could not be read: {text[:160]!r}")
+    wheels: list[Wheel] = []
+    torch_version: str | None = None
+    for pkg in packages:
+        if not isinstance(pkg, dict):
+            continue
+        name, version = canonicalize_name(str(pkg.get("name", ""))), str(pkg.get("version", ""))
+        # uv lists each matching file of the version (build tags, several manylinux levels): all their hashes count
+        files = [w for w in pkg.get("wheels") or () if isinstance(w, dict)]
+        if isinstance(pkg.get("sdist"), dict):
+            files.append(pkg["sdist"])
+        for f in files or [{}]:
+            sha = (f.get("hashes") or {}).get("sha256")
+            wheels.append(Wheel(name=name, version=version, url=str(f.get("url") or f.get("path") or ""), sha256=sha))
+        if name.lower() == "torch":
+            torch_version = version
+    meta = None
+    if torch_version is not None and not deps and not _LOCAL.search(torch_version):
+        # without the dependencies the lock holds no CUDA package to tell the build by
+        return replace(base, message=f"uv resolved an untagged torch {torch_version} without its dependencies")
+    if torch_version is not None:
+        requires = [f"{w.name}=={w.version}" for w in wheels if w.name.lower() != "torch"]
+        meta = {"version": torch_version, "requires_dist": requires}
+    return _judge(wheels, meta, want_variant=want_variant, profile=profile, base=base)
 
 
-def unavailable_message(stderr: str, requirements: Sequence[str], index: str | None, platform: str, python: str) -> str:
-    errors = [line.strip() for line in stderr.splitlines() if line.startswith("ERROR:")]
+# What pip and uv say when the index has no distribution that fits (rather than failing to run).
+_UNAVAILABLE = ("No matching distribution", "Could not find a version", "ResolutionImpossible", "No solution found")
+# What they say when an index could not be reached: then "nothing fits" is no verdict on the index.
+_UNREACHABLE = (
+    "Failed to establish a new connection",
+    "NewConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "Could not fetch URL",
+    "connection error",
+    "Failed to fetch",
+    "error sending request",
+    "dns error",
+)
+
+
+def unreachable(stderr: str) -> str | None:
+    """The installer's first line saying an index could not be reached, else None."""
+    for line in stderr.splitlines():
+        for marker in _UNREACHABLE:
+            at = line.find(marker)
+            if at >= 0:
+                # pip wraps the reason in a repr ("...: Failed to establish ...: [Errno -2] ...')"): the reason alone
+                return re.split(r"['\"]\)", line[at:])[0].strip()[:200]
+    return None
+
+
+def unavailable_message(
+    stderr: str, requirements: Sequence[str], index: str | None, platform: str, python: str, installer: str = "pip"
+) -> str:
+    lines = [line.strip() for line in stderr.splitlines()]
+    # pip: "ERROR: ..."; uv: "error: No solution found ..." then "cause: Because ..." (or "╰─▶ Because ...")
+    errors = [ln for ln in lines if ln.startswith("ERROR:")] or [
+        ln.split("▶", 1)[-1].removeprefix("cause:").strip() for ln in lines if ln.startswith(("cause:", "╰─▶"))
+    ]
     tail = " ".join(errors[:1])[:240]
-    return f"{index_label(index)} has nothing for {' '.join(requirements)} on {platform} with Python {python}" + (
-        f" ({tail})" if tail else ""
+    return (
+        f"{index_label(index, installer)} has nothing for {' '.join(requirements)} on {platform} with Python {python}"
+        + (f" ({tail})" if tail else "")
     )
 
 
@@ -235,8 +362,9 @@ def dry_run_argv(
     platform: str,
     python: str,
     target: str,
+    deps: bool = True,
 ) -> list[str]:
-    """The installer's dry run for one index, the target platform and Python, no dependencies."""
+    """pip's dry run for one index, the target platform and Python (``deps``: torch's dependencies too)."""
     plat = [a for tag in PIP_PLATFORMS.get(platform, ()) for a in ("--platform", tag)]
     return [
         *installer,
@@ -247,7 +375,7 @@ def dry_run_argv(
         "--report",
         "-",
         "--ignore-installed",
-        "--no-deps",
+        *(() if deps else ("--no-deps",)),
         "--only-binary=:all:",
         "--timeout",
         "15",
@@ -261,6 +389,34 @@ def dry_run_argv(
         "cp",
         *plat,
         *requirements,
+        *index_args,
+    ]
+
+
+def uv_compile_argv(
+    uv: Sequence[str], index_args: Sequence[str], *, platform: str, python: str, deps: bool = True
+) -> list[str]:
+    """uv's resolution for one index, the target platform and Python; the requirements come on stdin.
+
+    ``--generate-hashes`` makes uv hash a local wheel too (an index's hashes it reports as they are).
+    """
+    return [
+        *uv,
+        "pip",
+        "compile",
+        "-",
+        "--format",
+        "pylock.toml",
+        "--no-header",
+        "--quiet",
+        "--generate-hashes",
+        "--only-binary",
+        ":all:",
+        "--python-version",
+        python,
+        "--python-platform",
+        UV_PLATFORMS.get(platform, "x86_64-manylinux_2_28"),
+        *(() if deps else ("--no-deps",)),
         *index_args,
     ]
 
@@ -295,6 +451,8 @@ def _from_json(data: Mapping[str, Any]) -> Resolution:
         cuda=data.get("cuda"),
         wheels=tuple(w for w in (wheel(x) for x in data.get("wheels", ())) if w),
         excluded=tuple(data.get("excluded", ())),
+        installer=data.get("installer", "pip"),
+        deps=bool(data.get("deps", False)),
         cached=True,
     )
 
@@ -316,23 +474,34 @@ def resolve(
     platform: str,
     python: str,
     installer: Sequence[str] | None = None,
+    kind: str = "pip",
+    deps: bool = True,
     timeout: float = TIMEOUT_S,
     env: Mapping[str, str] | None = None,
     use_cache: bool = True,
 ) -> Resolution:
     """Resolve ``requirements`` (torch first) on one index for ``platform`` and ``python``.
 
+    ``kind`` names the installer asked (``pip`` or ``uv``; ``installer`` its argv, default this
+    python's pip or the uv on PATH). ``deps``: the dependencies of the torch step are resolved
+    too, so their pins and hashes come back (still one dry run).
+
     A torch requirement that is a range is resolved to the newest version whose wheel has the
     profile's variant: a version with another variant is excluded and the range resolved again
     (at most ``MAX_TRIES`` dry runs).
     """
     from envtool import runner
+    from envtool.errors import ToolNotFoundError
     from envtool.util import atomic_write_text
 
+    if kind not in INSTALLERS:
+        raise ValueError(f"unknown installer {kind!r}")
     env = os.environ if env is None else env
-    installer = list(installer or [sys.executable, "-m", "pip"])
+    if installer is None:
+        installer = [sys.executable, "-m", "pip"] if kind == "pip" else [runner.which("uv") or "uv"]
+    installer = list(installer)
     reqs = list(requirements)
-    key = _key([profile, want_variant, *reqs, index or "", *index_args, platform, python, *installer])
+    key = _key([profile, want_variant, *reqs, index or "", *index_args, platform, python, kind, str(deps), *installer])
     if use_cache and key in _MEMO:
         return replace(_MEMO[key], cached=True)
     cache_file = _cache_dir(env) / f"{key}.json"
@@ -345,35 +514,55 @@ def resolve(
         except (OSError, ValueError, KeyError, TypeError):
             pass
     excluded: list[str] = []
-    res = Resolution(status="failed", message="not run", index=index, platform=platform, python=python)
+    res = Resolution(
+        status="failed", message="not run", index=index, platform=platform, python=python, installer=kind, deps=deps
+    )
     ranged = bool(reqs) and not re.match(r"^torch\s*===?\s*[^,;]+$", reqs[0])
     with tempfile.TemporaryDirectory(prefix="envtool-resolve-") as target:
         for _ in range(MAX_TRIES if ranged else 1):
             first = reqs[0] + "".join(f",!={v}" for v in excluded) if excluded else reqs[0]
-            argv = dry_run_argv(
-                installer, [first, *reqs[1:]], index_args, platform=platform, python=python, target=target
-            )
-            done = runner.capture(argv, timeout=timeout)
+            wanted = [first, *reqs[1:]]
+            if kind == "uv":
+                argv = uv_compile_argv(installer, index_args, platform=platform, python=python, deps=deps)
+                stdin: str | None = "\n".join(wanted) + "\n"
+            else:
+                argv = dry_run_argv(
+                    installer, wanted, index_args, platform=platform, python=python, target=target, deps=deps
+                )
+                stdin = None
+            try:
+                done = runner.capture(argv, timeout=timeout, input_text=stdin)
+            except ToolNotFoundError:
+                res = replace(res, status="failed", message=f"{kind} is not installed ({installer[0]} not found)")
+                break
             if done.timed_out:
                 res = replace(res, status="failed", message=f"the installer's dry run took longer than {timeout:.0f} s")
                 break
+            down = unreachable(done.stderr) if done.returncode != 0 else None
+            if down is not None:
+                res = replace(res, status="failed", message=f"the index could not be reached ({down})")
+                break
             if done.returncode != 0:
-                if any(
-                    m in done.stderr
-                    for m in ("No matching distribution", "Could not find a version", "ResolutionImpossible")
-                ):
+                if any(m in done.stderr for m in _UNAVAILABLE):
                     res = replace(
                         res,
                         status="unavailable",
-                        message=unavailable_message(done.stderr, [first, *reqs[1:]], index, platform, python),
+                        message=unavailable_message(done.stderr, wanted, index, platform, python, kind),
                     )
                 else:
                     res = replace(
                         res, status="failed", message=f"the installer's dry run failed: {done.stderr.strip()[-240:]}"
                     )
                 break
-            res = read_report(
-                done.stdout, want_variant=want_variant, profile=profile, index=index, platform=platform, python=python
+            read = read_pylock if kind == "uv" else read_report
+            res = read(
+                done.stdout,
+                want_variant=want_variant,
+                profile=profile,
+                index=index,
+                platform=platform,
+                python=python,
+                deps=deps,
             )
             if res.status == "mismatch" and ranged and res.torch is not None:
                 excluded.append(res.torch.version.split("+")[0])
@@ -384,7 +573,7 @@ def resolve(
         if res.status == "unavailable":
             res = replace(
                 res,
-                message=f"{index_label(index)} has no torch in {reqs[0]} built as {want_variant} for {platform} "
+                message=f"{index_label(index, kind)} has no torch in {reqs[0]} built as {want_variant} for {platform} "
                 f"(other builds only: {', '.join(excluded)})",
             )
     if use_cache and res.status != "failed":
@@ -426,6 +615,8 @@ def check_plan(plan: Any, *, offline: bool = False, machine: str | None = None, 
         return planmod.with_resolution(plan, {"status": "skipped", "message": note}, ()), []
     platform = _plat(plan.platform, machine or _platform.machine())
     python = plan.profile.python or f"{sys.version_info[0]}.{sys.version_info[1]}"
+    # The installer that will run the torch step is the one asked: uv reads its own configuration.
+    kw = {"kind": "uv" if plan.backend == "uv" else "pip", **kw}
     res = resolve(
         profile=plan.profile.name,
         want_variant=plan.profile.variant,
@@ -445,8 +636,9 @@ def check_plan(plan: Any, *, offline: bool = False, machine: str | None = None, 
         finding = Finding(
             id="index_check_failed",
             severity=Severity.WARN,
-            message=f"could not check what {index_label(plan.torch_index)} would install: {res.message}",
-            fix="check the network and the index, or plan with --offline to skip the check",
+            message=f"could not check what {index_label(plan.torch_index, res.installer)} would install: {res.message}",
+            fix=("install uv (`pip install uv`), " if "not installed" in res.message else "")
+            + "check the network and the index, or plan with --offline to skip the check",
         )
     else:
         finding = Finding(

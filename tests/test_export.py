@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,42 @@ def test_plan_hashes_reads_the_resolved_pins() -> None:
     assert export.plan_hashes(_plan("cpu")) == {}
 
 
+def _no_packages(p: planmod.Plan, lock: tuple[tuple[str, str, str | None], ...]) -> planmod.Plan:
+    return dataclasses.replace(p, requirements=(), lock=lock)
+
+
+def test_requirements_txt_hashes_the_torch_steps_dependencies_too() -> None:
+    # The resolution records what the torch step installs with torch (envtool/resolve.py), each with its hash
+    lock = (("torch", "2.13.0", "b" * 64), ("sympy", "1.14.0", "c" * 64), ("Filelock", "3.20.0", "d" * 64))
+    p = _no_packages(_plan("cpu", platform="darwin"), lock)
+    text = export.to_requirements_txt(p)
+    lines = text.splitlines()
+    assert f"torch==2.13.0 \\\n    --hash=sha256:{'b' * 64}" in text
+    deps = lines[lines.index("# what the torch step installs with it, as the index resolved it") + 1 :]
+    assert deps == [
+        "filelock==3.20.0 \\",
+        f"    --hash=sha256:{'d' * 64}",
+        "sympy==1.14.0 \\",
+        f"    --hash=sha256:{'c' * 64}",
+    ]
+    assert "need hashes too" not in text  # nothing else in the file: complete for --require-hashes
+    # one dependency without a hash: no hash lines at all (pip's all or nothing), and which one says so
+    partial = export.to_requirements_txt(_no_packages(p, (*lock[:2], ("filelock", "3.20.0", None))))
+    assert "--hash=" not in partial and "no hashes for filelock==3.20.0" in partial
+    # the profile's own packages are not resolved: their dependencies are still to be hashed
+    with_packages = dataclasses.replace(p, requirements=("transformers==5.24.0",))
+    h = "sha256:" + "e" * 64
+    full = export.to_requirements_txt(with_packages, {"torch": [h], "sympy": [h], "filelock": [h], "transformers": [h]})
+    assert "filelock==3.20.0 \\" in full and full.rstrip().endswith("refuses any without")
+
+
+def test_a_torch_step_from_its_own_index_lends_no_dependencies_to_the_file() -> None:
+    # torch from torch's index is not in this file (its note says to install it first): nor are its dependencies
+    p = dataclasses.replace(_plan("cuda12.6"), lock=(("torch", "2.14.1", "b" * 64), ("sympy", "1.14.0", "c" * 64)))
+    text = export.to_requirements_txt(p)
+    assert "sympy" not in text and "no hashes for transformers==5.24.0" in text
+
+
 def test_the_formats_are_offered_by_plan() -> None:
     for fmt in (*export.FORMATS, "requirements.txt"):
         code, out, err = cli_text("plan", "--profile", "cpu", "--prefix", "/tmp/envtool-x", "--format", fmt)
@@ -165,8 +202,19 @@ def test_uv_locks_a_project_made_of_the_export(tmp_path: Path, monkeypatch: pyte
         encoding="utf-8",
     )
     monkeypatch.setenv("ENVTOOL_MIRROR_PYTORCH", mirror.as_uri())
+    # --offline: the folder holds torch alone, which the uv project takes from it, while the plan's own torch
+    # step (`--no-index --find-links`) would need torch's dependencies there too, and the index check says so
     code, fragment, err = cli_text(
-        "plan", "--profile", "labcpu", "--profiles-dir", str(profs), "--prefix", "/tmp/x", "--format", "uv-project"
+        "plan",
+        "--profile",
+        "labcpu",
+        "--profiles-dir",
+        str(profs),
+        "--prefix",
+        "/tmp/x",
+        "--offline",
+        "--format",
+        "uv-project",
     )
     assert code == 0, err
     project = tmp_path / "proj"
@@ -183,3 +231,52 @@ def test_uv_locks_a_project_made_of_the_export(tmp_path: Path, monkeypatch: pyte
     dry = subprocess.run([uv, "sync", "--dry-run"], cwd=project, capture_output=True, text=True, timeout=600, env=env)
     assert dry.returncode == 0, dry.stderr
     assert f"torch=={version}" in dry.stderr + dry.stdout
+
+
+@pytest.mark.integration
+def test_a_hashed_requirements_file_passes_pips_hash_checking_for_real(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The torch step with every dependency and hash, as the resolution found them, is what pip accepts."""
+    if _torch_wheel() is None:
+        pytest.skip("no local torch CPU wheel on this machine's configured index")
+    from envtool import resolve
+
+    profs = tmp_path / "profiles"
+    profs.mkdir()
+    # torch alone (no packages of its own) from the installer's configured index: the file holds the whole step
+    (profs / "labcpu.toml").write_text(
+        'description = "test"\npython = "3.11"\n[torch]\nversion = "2.13.0"\nvariant = "cpu"\n'
+        'index = "https://download.pytorch.org/whl/cpu"\nindex_platforms = ["linux"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("ENVTOOL_MIRROR_PYTORCH", "default")
+    monkeypatch.setenv("ENVTOOL_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(resolve, "_MEMO", {})
+    code, text, err = cli_text(
+        "plan",
+        "--profile",
+        "labcpu",
+        "--profiles-dir",
+        str(profs),
+        "--prefix",
+        "/tmp/x",
+        "--format",
+        "requirements.txt",
+    )
+    assert code == 0, err
+    assert "torch==2.13.0+cpu \\\n    --hash=sha256:" in text and "# what the torch step installs with it" in text
+    req = tmp_path / "requirements.txt"
+    req.write_text(text, encoding="utf-8")
+    pip = [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--require-hashes"]
+    done = subprocess.run(
+        [*pip, "--target", str(tmp_path / "t"), "-r", str(req)], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    # a hash that is not the wheel's is refused: the file's hashes are what pip checks
+    digest = text.split("--hash=sha256:", 1)[1][:64]
+    req.write_text(text.replace(digest, "0" * 64, 1), encoding="utf-8")
+    bad = subprocess.run(
+        [*pip, "--target", str(tmp_path / "t2"), "-r", str(req)], capture_output=True, text=True, timeout=600
+    )
+    assert bad.returncode != 0 and "THESE PACKAGES DO NOT MATCH THE HASHES" in bad.stderr
