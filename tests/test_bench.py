@@ -248,6 +248,22 @@ def test_cpu_ceiling_is_the_best_precision_measured() -> None:
     assert bf16.status == Status.PASS and bf16.findings == ()
 
 
+# This project's Intel Xeon with AMX (torch 2.13.0+cpu): the 2048x512x2048 GEMM probe ran about 0.3 TFLOP/s in
+# fp32 and 2.2 in bf16; BERT-small's bf16 step reached about 0.31 TFLOP/s (docs/bench.md).
+AMX = {**AMD, "gemm_probes": {"fp32": 0.30, "bf16": 2.2, "fp16": 0.30}}
+
+
+def test_a_matrix_unit_cpu_is_banded_against_its_vector_rate() -> None:
+    good = bench.judge({**AMX, "precision": "bf16", "tflops": 0.31, "gemm_tflops": 2.2})
+    assert good.status == Status.PASS and good.ceiling_precision == "bf16" and good.findings == ()
+    assert any("14% of the device ceiling" in r for r in good.reasons)
+    assert any("103% of the fp32 GEMM" in r for r in good.reasons)
+    broken = bench.judge({**AMX, "precision": "bf16", "tflops": 0.02, "gemm_tflops": 2.2})
+    assert broken.status == Status.FAIL
+    slow = bench.judge({**AMX, "precision": "fp32", "tflops": 0.2, "gemm_tflops": 0.30})
+    assert slow.status == Status.WARN and [f.id for f in slow.findings] == ["bench_faster_precision"]
+
+
 def test_a_compiled_step_slower_than_eager_is_said() -> None:
     base = {**AMD, "precision": "bf16", "tflops": 0.2, "gemm_tflops": 0.40, "compile": True}
     slow = bench.judge({**base, "eager_step_s": 0.8})
