@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
@@ -57,7 +58,10 @@ def free_port() -> int:
 
 
 def leftover_workers() -> list[str]:
-    """Live (non-zombie) processes running the worker or a torchrun of it."""
+    """Live (non-zombie) processes of this checkout's python running the worker or a torchrun of it.
+
+    Only this interpreter's (``sys.prefix``): another checkout's test run on the same machine is not ours.
+    """
     found = []
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
@@ -67,7 +71,7 @@ def leftover_workers() -> list[str]:
             state = (d / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if WORKER in cmd and state != "Z":
+        if WORKER in cmd and sys.prefix in cmd and state != "Z":
             found.append(f"{d.name}: {cmd}")
     return found
 
