@@ -828,7 +828,7 @@ def check_drift(ctx: Context) -> CheckResult:
     """`envtool check` as a check: only for an environment that `envtool install` made (it has a lock file)."""
     got = ctx.drift_probe() if ctx.drift_probe is not None and ctx.python_exists else None
     if got is None:
-        return _skip("drift", "the environment has no envtool-lock.json (not made by `envtool install`)")
+        return _skip("drift", "no envtool-lock.json yet (`envtool install` writes it when its verification ends)")
     return got
 
 
