@@ -61,6 +61,29 @@ def child_env(root: Path, env: Mapping[str, str] | None = None) -> dict[str, str
     return out
 
 
+def run_in_target(
+    python: str,
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+    with_data: bool = False,
+) -> runner.Completed:
+    """Run ``<python> -m ARGV`` (a workload module, or torchrun of one) from a private copy of the workload.
+
+    Raises ``FileNotFoundError`` without the workload, and what ``runner.capture`` raises when
+    ``python`` cannot be run.
+    """
+    with private_copy(with_data=with_data) as root:
+        return runner.capture(
+            [python, "-m", *argv],
+            timeout=timeout,
+            env=child_env(root, env),
+            cwd=str(root),
+            tie_to_parent=True,
+        )
+
+
 def run_module(
     python: str,
     module: str,
@@ -70,19 +93,8 @@ def run_module(
     env: Mapping[str, str] | None = None,
     with_data: bool = False,
 ) -> runner.Completed:
-    """Run ``<python> -m finetune_smoke.<module> ARGS`` from a private copy of the workload.
-
-    Raises ``FileNotFoundError`` without the workload, and what ``runner.capture`` raises when
-    ``python`` cannot be run.
-    """
-    with private_copy(with_data=with_data) as root:
-        return runner.capture(
-            [python, "-m", f"{PACKAGE}.{module}", *args],
-            timeout=timeout,
-            env=child_env(root, env),
-            cwd=str(root),
-            tie_to_parent=True,
-        )
+    """Run ``<python> -m finetune_smoke.<module> ARGS`` from a private copy of the workload."""
+    return run_in_target(python, [f"{PACKAGE}.{module}", *args], timeout=timeout, env=env, with_data=with_data)
 
 
 def bench_args(options: Mapping[str, Any]) -> list[str]:
@@ -96,6 +108,13 @@ def bench_args(options: Mapping[str, Any]) -> list[str]:
         args.append("--compile")
     if options.get("no_compile"):
         args.append("--no-compile")
+    if options.get("peaks"):
+        # The one peak table is envtool's knowledge; the workload only divides by it.
+        args += ["--peaks", json.dumps(options["peaks"], sort_keys=True)]
+        if options.get("peak_source"):
+            args += ["--peak-source", str(options["peak_source"])]
+    if options.get("progress_file"):
+        args += ["--progress-file", str(options["progress_file"])]
     return args
 
 
