@@ -6,7 +6,7 @@ Two inputs per size: "dense" cycles the real pastes and collect_env dumps of ../
 up to the size (every form and message, over and over: the worst case), "log" puts them once in
 the middle of a plain training log of the size (what a pasted log usually is). Each size runs in a fresh
 process: the time is the best of --rounds of reading the paste and judging it
-(``read_paste`` + ``rules.diagnose_paste``); the peak is tracemalloc's peak of Python
+(``read_paste`` + ``paste_rules.diagnose_paste``); the peak is tracemalloc's peak of Python
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
 on a shared machine the wall time also counts the time other processes held the core.
 """
@@ -26,7 +26,7 @@ FIXTURES = REPO.parent / "shared" / "fixtures"
 
 CHILD = r"""
 import json, resource, sys, time, tracemalloc
-from envtool import rules
+from envtool import paste_rules
 from envtool.diagnose import read_paste
 text = open(sys.argv[1], encoding="utf-8").read()
 rounds = int(sys.argv[2])
@@ -34,13 +34,13 @@ best = cpu = None
 for _ in range(rounds):
     t0, c0 = time.perf_counter(), time.process_time()
     paste = read_paste(text)
-    findings, verdict = rules.diagnose_paste(paste.facts, paste.signs)
+    findings, verdict = paste_rules.diagnose_paste(paste.facts, paste.signs)
     dt, dc = time.perf_counter() - t0, time.process_time() - c0
     best = dt if best is None else min(best, dt)
     cpu = dc if cpu is None else min(cpu, dc)
 tracemalloc.start()
 paste = read_paste(text)
-rules.diagnose_paste(paste.facts, paste.signs)
+paste_rules.diagnose_paste(paste.facts, paste.signs)
 peak = tracemalloc.get_traced_memory()[1]
 tracemalloc.stop()
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envtool import rules
+from envtool import paste_rules
 from envtool.cli import main
 from envtool.diagnose import read_paste
 from envtool.errors import BadInputError
@@ -89,7 +89,7 @@ ROWS = _rows()
 
 def _judge(text: str) -> tuple[list, dict]:
     paste = read_paste(text)
-    return rules.diagnose_paste(paste.facts, paste.signs)
+    return paste_rules.diagnose_paste(paste.facts, paste.signs)
 
 
 def _check_evidence(findings: list, text: str) -> None:
@@ -176,7 +176,7 @@ def test_banner_with_mig_row_gives_driver_cuda_gpu_and_compute_mode() -> None:
     assert [(g.index, g.name) for g in nv.gpus] == [(0, "A100-SXM4-40GB")]
     assert [e.line for e in paste.signs["driver"]] == [3]
     assert [e.line for e in paste.signs["exclusive_mode"]] == [10]
-    findings, _ = rules.diagnose_paste(paste.facts, paste.signs)
+    findings, _ = paste_rules.diagnose_paste(paste.facts, paste.signs)
     assert ("exclusive_process_mode", Severity.WARN) in [(f.id, f.severity) for f in findings]
 
 
@@ -367,7 +367,7 @@ def test_a_real_library_bug_gets_no_error() -> None:
 def test_found_no_driver_needs_a_gpu_or_a_container_for_an_error() -> None:
     alone = "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU\n"
     findings, verdict = _judge(alone)
-    assert findings[0].severity == Severity.WARN and verdict["settle"] == rules.SETTLE_DRIVER
+    assert findings[0].severity == Severity.WARN and verdict["settle"] == paste_rules.SETTLE_DRIVER
     with_gpu = alone + "01:00.0 3D controller: NVIDIA Corporation GA100 [A100 PCIe 40GB] (rev a1)\n"
     assert _judge(with_gpu)[1]["cause"] == "no_driver"
     in_container = "$ docker run -it myimage python train.py\n" + alone
@@ -387,7 +387,7 @@ def test_fabric_manager_error_802() -> None:
     e802 = "RuntimeError: CUDA error: system not yet initialized\n"
     findings, verdict = _judge(e802)
     assert verdict["cause"] == "fabric_manager_down" and findings[0].severity == Severity.WARN
-    assert verdict["settle"] == rules.SETTLE_FABRIC
+    assert verdict["settle"] == paste_rules.SETTLE_FABRIC
     log = "Feb 24 09:28:19 host nv-fabricmanager[1507]: fabric manager NVSwitch driver version mismatch, failed\n"
     findings, verdict = _judge(e802 + log)
     assert verdict["cause"] == "fabric_manager_down" and findings[0].severity == Severity.ERROR
@@ -536,7 +536,7 @@ def test_fuzz_pastes_never_raise(i: int, j: int, cut: float, width: int, prefix:
         paste = read_paste(text)
     except BadInputError:
         return
-    findings, verdict = rules.diagnose_paste(paste.facts, paste.signs)
+    findings, verdict = paste_rules.diagnose_paste(paste.facts, paste.signs)
     assert verdict["summary"]
     for f in findings:
         if f.severity == Severity.ERROR:
@@ -570,7 +570,7 @@ def test_cuda_unavailable_with_no_cause_shown_is_a_warning_with_the_settling_com
     )
     findings, verdict = _judge(text)
     assert [(f.id, f.severity) for f in findings] == [("cuda_unavailable", Severity.WARN)]
-    assert verdict["settle"] == rules.SETTLE_TORCH and [e.line for e in findings[0].evidence] == [1, 5]
+    assert verdict["settle"] == paste_rules.SETTLE_TORCH and [e.line for e in findings[0].evidence] == [1, 5]
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from envtool import profiles, rules
+from envtool import paste_rules, profiles, rules
 from envtool.diagnose import Paste, read_paste
 from envtool.model import Finding, HostFacts, Recommendation, Severity
 
@@ -48,7 +48,7 @@ def _body(path: Path) -> str:
 def judge(path: Path) -> Judged:
     text = _body(path)
     paste = read_paste(text)
-    findings, verdict = rules.diagnose_paste(paste.facts, paste.signs)
+    findings, verdict = paste_rules.diagnose_paste(paste.facts, paste.signs)
     rec = rules.recommend(paste.facts, profiles.load_profiles(None))
     return Judged(paste=paste, findings=findings, verdict=verdict, rec=rec, lines=text.split("\n"))
 

@@ -57,7 +57,7 @@ def _read(path: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
-    from envtool import diagnose, profiles, rules
+    from envtool import diagnose, paste_rules, profiles, rules
 
     text, name = _read(args.file)
     loaded = profiles.load_profiles(args.profiles_dir)  # bad input is refused before any work
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
         findings = rules.evaluate(facts)
         verdict = None
     else:
-        findings, verdict = rules.diagnose_paste(facts, paste.signs)
+        findings, verdict = paste_rules.diagnose_paste(facts, paste.signs)
     rec = rules.recommend(facts, loaded)
     data = facts_to_data(facts)
     data["input"] = name

@@ -1,0 +1,464 @@
+"""Pure: the causes a pasted report shows, each with the paste's lines that prove it (`envtool diagnose`).
+
+The machine's own rules (``envtool.rules``) judge the facts a paste gives like a detected
+machine's; this module adds what only a paste shows (torch's and CUDA's messages, nvidia-smi's
+errors, a container without GPU access) and the verdict that comes first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from envtool import rules
+from envtool.diagnose import messages as torch_messages
+from envtool.model import Evidence, Finding, HostFacts, Severity
+from envtool.util import version_parts
+
+# A pasted report shows symptoms line by line. ``signs`` maps a topic ("msg:<kind>" for torch's
+# and CUDA's messages, "gpu", "driver", "container", "fabric_manager", ... as
+# envtool.diagnose.Paste.signs names them) to the paste's lines that show it. An error needs
+# such a line; where the lines are thin, the finding is a warning with the one command that
+# would settle it.
+
+Signs = Mapping[str, Sequence[Evidence]]
+
+SETTLE_DRIVER = "nvidia-smi"
+SETTLE_TORCH = 'python -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())"'
+SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
+SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
+
+# The order in which a verdict names a root cause when several errors show.
+CAUSE_ORDER = (
+    "fabric_manager_down",
+    "container_without_gpu",
+    "exclusive_process_mode",
+    "no_driver",
+    "driver_too_old",
+    "arch_unsupported",
+    "accel_build_mismatch",
+    "cpu_build_on_gpu",
+    "conflicting_installs",
+    "torch_import_failed",
+    "cuda_unavailable",
+    "mps_unavailable",
+    "xpu_no_level_zero",
+    "gpu_error",
+)
+# A specific cause explains the generic symptom it shows as.
+_SUPERSEDES = {
+    "container_without_gpu": frozenset({"no_driver", "cuda_unavailable"}),
+    "fabric_manager_down": frozenset({"no_driver", "cuda_unavailable"}),
+}
+# The sign topics that prove each generic finding on a paste.
+_EVIDENCE_TOPICS = {
+    "no_driver": ("msg:nvml_mismatch", "msg:no_driver", "msg:smi_no_driver", "msg:driver_init_failed", "kernel_module"),
+    "driver_too_old": ("msg:driver_too_old", "msg:driver_insufficient", "cuda_driver", "driver", "torch"),
+    "arch_unsupported": (
+        "msg:incompatible_capability",
+        "msg:old_gpu",
+        "msg:unsupported_code",
+        "msg:no_kernel_image",
+        "gpu",
+        "accel",
+        "torch",
+    ),
+    "cpu_build_on_gpu": ("cpu_build", "msg:not_compiled_with_cuda", "gpu"),
+    "conflicting_installs": ("torch_installs", "wheels"),
+    "toolkit_mismatch": ("nvcc", "torch"),
+    "cuda_unavailable": ("cuda_available", "gpu"),
+    # accel_rules' ids: the accelerator, macOS and platform lines of envtool/diagnose/platform.py
+    "accel_build_mismatch": ("accel", "torch"),
+    "mps_unavailable": ("macos",),
+    "macos_x86_torch_eol": ("macos",),
+    "xpu_no_level_zero": ("accel",),
+    "hygon_dcu": ("accel",),
+}
+_SETTLE_FOR = {
+    "no_driver": SETTLE_DRIVER,
+    "driver_too_old": SETTLE_DRIVER,
+    "arch_unsupported": SETTLE_TORCH,
+    "cpu_build_on_gpu": SETTLE_DRIVER,
+    "conflicting_installs": SETTLE_TORCH,
+}
+
+
+def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], dict[str, str | None]]:
+    """Findings for a pasted report, each with the lines that show it, and the verdict.
+
+    The verdict is ``{"cause": id or None, "summary": ..., "settle": command or None}``: the
+    root cause first, or "no environment problem found in this report".
+    """
+    specific = paste_findings(facts, signs)
+    drop = {f.id for f in specific}
+    for f in specific:
+        drop |= _SUPERSEDES.get(f.id, frozenset())
+    out = list(specific)
+    for f in rules.evaluate(facts):
+        if f.id in drop:
+            continue
+        ev = tuple(e for t in _EVIDENCE_TOPICS.get(f.id, ()) for e in signs.get(t, ()))
+        if f.id == "cpu_build_on_gpu" and not any(signs.get(t) for t in ("cpu_build", "msg:not_compiled_with_cuda")):
+            continue  # a version without a local tag is no CPU build: unknown is never evidence
+        if f.severity == Severity.ERROR and not ev:
+            settle = _SETTLE_FOR.get(f.id, "envtool detect --json")
+            f = replace(
+                f,
+                severity=Severity.WARN,
+                message=f.message + " (no line of the paste shows it)",
+                fix=f"{f.fix}; to settle it, run `{settle}`",
+            )
+        out.append(replace(f, evidence=_dedup(ev)))
+    rt = facts.torch_runtime
+    shown = any(f.id in CAUSE_ORDER and f.severity != Severity.INFO for f in out)
+    if (
+        not shown
+        and rt is not None
+        and rt.cuda_available is False
+        and (facts.nvidia.gpus or facts.nvidia.hardware_present)
+    ):
+        out.append(
+            replace(
+                rules.finding(
+                    "cuda_unavailable",
+                    "torch says CUDA is not available although the paste names an NVIDIA GPU; the paste does not "
+                    "show why",
+                    "check the driver (`nvidia-smi`), the torch build and CUDA_VISIBLE_DEVICES; to settle it, run "
+                    f"`{SETTLE_TORCH}`",
+                    Severity.WARN,
+                ),
+                evidence=_dedup(e for t in ("cuda_available", "gpu") for e in signs.get(t, ())),
+            )
+        )
+    rank = {fid: i for i, fid in enumerate(CAUSE_ORDER)}
+    sev = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
+    out.sort(key=lambda f: (sev[f.severity], rank.get(f.id, len(rank))))
+    return out, _verdict(out, facts)
+
+
+def _verdict(findings: Sequence[Finding], facts: HostFacts) -> dict[str, str | None]:
+    causes = [f for f in findings if f.id in CAUSE_ORDER and f.severity != Severity.INFO]
+    if causes:
+        top = causes[0]
+        settle = top.fix.rpartition("to settle it, run `")[2].rstrip("`") if "to settle it" in top.fix else None
+        if top.severity == Severity.ERROR:
+            return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle}
+        return {"cause": top.id, "summary": f"likely cause (thin evidence): {top.message}", "settle": settle}
+    settle = None
+    if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
+        settle = SETTLE_DRIVER
+    elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
+        settle = SETTLE_TORCH
+    return {"cause": None, "summary": "no environment problem found in this report", "settle": settle}
+
+
+def _dedup(ev: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    seen: set[int] = set()
+    out = []
+    for e in sorted(ev, key=lambda e: e.line):
+        if e.line not in seen:
+            seen.add(e.line)
+            out.append(e)
+    return tuple(out[:8])
+
+
+def _with_settle(fix: str, command: str) -> str:
+    return f"{fix}; to settle it, run `{command}`"
+
+
+def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
+    """The causes a paste's lines show: driver, container, Fabric Manager, compute mode, CPU build, libraries."""
+
+    def ev(*topics: str) -> tuple[Evidence, ...]:
+        return _dedup(e for t in topics for e in signs.get(t, ()))
+
+    def add(fid: str, message: str, fix: str, evidence: tuple[Evidence, ...], severity: Severity | None = None) -> None:
+        out.append(replace(rules.finding(fid, message, fix, severity), evidence=evidence))
+
+    out: list[Finding] = []
+    nv = facts.nvidia
+    gpu_named = bool(nv.gpus or nv.hardware_present)
+    container = ev("container", "container_run_no_gpu", "no_smi")
+    gpu_requested = ev("container_run_gpu", "container_gpu_requested")
+
+    # NVSwitch Fabric Manager: CUDA's Error 802 "system not yet initialized"
+    e802 = tuple(
+        e
+        for e in ev("msg:device_count_error", "msg:not_initialized")
+        if "802" in e.text or "not yet initialized" in e.text
+    )
+    fm_bad, fm = ev("fabric_manager_failed"), ev("fabric_manager")
+    fm_fix = (
+        "start Fabric Manager at exactly the driver's version: `sudo apt-get install nvidia-fabricmanager-<branch>="
+        "<driver version>` (unpin it if pinned), then `sudo systemctl enable --now nvidia-fabricmanager`"
+    )
+    if fm_bad or (e802 and fm):
+        add(
+            "fabric_manager_down",
+            "CUDA cannot initialise (Error 802: system not yet initialized) and Fabric Manager is not running "
+            "cleanly: on an NVSwitch machine CUDA waits for it",
+            fm_fix,
+            _dedup((*e802, *fm_bad, *fm)),
+        )
+    elif e802:
+        add(
+            "fabric_manager_down",
+            "CUDA Error 802 (system not yet initialized): on NVSwitch machines (HGX/DGX) this is Fabric Manager "
+            "not running or at another version than the driver",
+            _with_settle(fm_fix, SETTLE_FABRIC),
+            e802,
+            Severity.WARN,
+        )
+
+    # a container started without GPU access
+    toolkit = ev("msg:docker_no_gpu_driver")
+    no_driver_msgs = ev("msg:no_driver", "msg:no_device")
+    container_fix = (
+        "start the container with GPU access: `docker run --gpus all ...` (compose: a `deploy.resources."
+        "reservations.devices` entry with `capabilities: [gpu]`; Kubernetes/Podman: a CDI device), with the NVIDIA "
+        "Container Toolkit installed on the host"
+    )
+    if toolkit:
+        add(
+            "container_without_gpu",
+            "docker cannot give the container a GPU: the NVIDIA Container Toolkit is not set up on the host",
+            "install the NVIDIA Container Toolkit (`nvidia-container-toolkit`), run `sudo nvidia-ctk runtime "
+            "configure --runtime=docker` and restart docker",
+            toolkit,
+        )
+    elif no_driver_msgs and container and not gpu_requested:
+        add(
+            "container_without_gpu",
+            "torch finds no NVIDIA driver inside a container that was started without GPU access",
+            container_fix,
+            _dedup((*no_driver_msgs, *container)),
+        )
+
+    # Exclusive_Process compute mode
+    busy, exclusive = ev("msg:device_busy"), ev("exclusive_mode")
+    mode_fix = (
+        "give each process its own GPU (one rank per GPU, CUDA_VISIBLE_DEVICES), or set the default mode: "
+        "`sudo nvidia-smi -c DEFAULT` (the admin's choice on shared machines)"
+    )
+    if busy:
+        add(
+            "exclusive_process_mode",
+            "CUDA says the GPU is busy or unavailable: in Exclusive_Process compute mode a second process "
+            "(another rank, or another user's job) cannot open it",
+            mode_fix if exclusive else _with_settle(mode_fix, SETTLE_MODE),
+            _dedup((*busy, *exclusive)),
+        )
+    elif exclusive:
+        add(
+            "exclusive_process_mode",
+            "the GPUs are in Exclusive_Process compute mode: only one process can use each",
+            mode_fix,
+            exclusive,
+            Severity.WARN,
+        )
+
+    # no working driver
+    mismatch = ev("msg:nvml_mismatch", "driver_mismatch")
+    if mismatch:
+        side = _mismatch_side(facts, signs, container)
+        add(
+            "no_driver",
+            f"the NVIDIA driver's kernel module and its user-space library differ (NVML driver/library version "
+            f"mismatch){side[0]}",
+            side[1],
+            _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "nvcc"))),
+        )
+    smi = ev("msg:smi_no_driver", "msg:smi_no_devices", "kernel_module")
+    if smi and not mismatch:
+        module = bool(signs.get("kernel_module"))
+        add(
+            "no_driver",
+            "the NVIDIA kernel module is not loaded or not bound to the GPUs"
+            if module
+            else "nvidia-smi cannot reach a GPU through the driver",
+            "another driver (nouveau) holds the GPUs: blacklist it, `sudo modprobe nvidia` or reboot; if that fails, "
+            "reinstall the driver for this kernel"
+            if module
+            else "reinstall a driver that supports these GPUs and reboot; check `lspci | grep -i nvidia` and "
+            "`sudo dmesg | grep -i nvrm`",
+            _dedup((*smi, *ev("gpu", "driver_package"))),
+        )
+    libcuda = tuple(
+        e for e in ev("msg:missing_library") if (torch_messages.missing_library(e.text) or "").startswith("libcuda.")
+    )
+    if libcuda:
+        wsl = ev("wsl")
+        add(
+            "no_driver",
+            "the driver's libcuda.so cannot be loaded: it is missing or not on the loader's path",
+            "on WSL2 it lives in /usr/lib/wsl/lib: add that to LD_LIBRARY_PATH (or link libcuda.so.1 from there next "
+            "to the library that loads it); elsewhere install the driver's user-space package (libnvidia-compute-"
+            "<branch>) matching the kernel module",
+            _dedup((*libcuda, *wsl)),
+        )
+    if no_driver_msgs and not any(f.id == "container_without_gpu" for f in out):
+        fix = "install the NVIDIA driver and reboot; in a container, start it with `--gpus all`"
+        if gpu_named:
+            add(
+                "no_driver",
+                "torch finds no NVIDIA driver although the paste names an NVIDIA GPU",
+                fix,
+                _dedup((*no_driver_msgs, *ev("gpu"))),
+            )
+        else:
+            add(
+                "no_driver",
+                "torch finds no NVIDIA driver (the paste does not show whether this machine has an NVIDIA GPU)",
+                _with_settle(fix, SETTLE_DRIVER),
+                no_driver_msgs,
+                Severity.WARN,
+            )
+    compat = ev("msg:forward_compat", "msg:device_count_error")
+    compat = tuple(e for e in compat if "forward compatibility" in e.text)
+    if compat and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            "CUDA error 804: CUDA's forward-compatibility libraries are in use on a GPU or driver that does not "
+            "support them",
+            "remove the cuda-compat folder (e.g. /usr/local/cuda/compat) from LD_LIBRARY_PATH, or install a driver "
+            "new enough for the CUDA in use; after a driver update, reboot",
+            _dedup((*compat, *ev("ld_library_path"))),
+        )
+    init_failed = ev("msg:driver_init_failed")
+    if init_failed and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            "the CUDA driver fails to initialise" + ("" if gpu_named else " (the paste does not show an NVIDIA GPU)"),
+            "check `nvidia-smi`; reinstall the driver and reboot; in a container start it with `--gpus all`"
+            + ("" if gpu_named else f"; to settle it, run `{SETTLE_DRIVER}`"),
+            _dedup((*init_failed, *ev("gpu"))),
+            None if gpu_named else Severity.WARN,
+        )
+    no_smi = ev("no_smi")
+    if no_smi and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
+        add(
+            "no_driver",
+            "nvidia-smi is not installed where this ran: no NVIDIA driver there, or a container started without "
+            "GPU access",
+            f"install the NVIDIA driver, or start the container with `--gpus all`; to settle it, run `{SETTLE_DRIVER}` "
+            "on the host",
+            no_smi,
+            Severity.WARN,
+        )
+    unknown = ev("msg:cuda_unknown")
+    if unknown and not any(f.id == "no_driver" for f in out):
+        after = ev("driver_upgrade") or container
+        add(
+            "no_driver",
+            "CUDA fails with 'unknown error'"
+            + (" right after a driver change or inside a container" if after else "")
+            + ": the driver stack is not usable"
+            + ("" if after else " (it can also be an application fault; the paste does not tell)"),
+            "reboot after a driver install or upgrade; in a container start it with `--gpus all`"
+            + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
+            _dedup((*unknown, *after)),
+            None if after else Severity.WARN,
+        )
+
+    # a CPU-only torch: only a positive sign counts
+    cpu = ev("cpu_build", "msg:not_compiled_with_cuda")
+    if cpu:
+        fix = "install a CUDA build of torch: `envtool install --profile auto`"
+        passive = all(e.text.startswith("CUDA used to build PyTorch") for e in cpu)
+        if facts.system.os_name == "Darwin" or (passive and not gpu_named):
+            pass  # no NVIDIA GPU on a Mac; a collect_env field alone on a box with no GPU named says nothing
+        elif signs.get("msg:not_compiled_with_cuda") and not gpu_named:
+            # The program asked for CUDA and torch refused: that line is the failure itself.
+            add(
+                "cpu_build_on_gpu",
+                "torch is a CPU-only build and the program asked for CUDA ('Torch not compiled with CUDA enabled')",
+                fix,
+                cpu,
+            )
+        elif gpu_named:
+            add(
+                "cpu_build_on_gpu",
+                "torch is a CPU-only build on a machine with an NVIDIA GPU",
+                fix,
+                _dedup((*cpu, *ev("gpu"))),
+            )
+        else:
+            add(
+                "cpu_build_on_gpu",
+                "torch is a CPU-only build (the paste does not show whether this machine has an NVIDIA GPU)",
+                _with_settle(fix, SETTLE_DRIVER),
+                cpu,
+                Severity.WARN,
+            )
+
+    # CUDA libraries of another version ahead of the wheel's
+    ld = ev("ld_library_path")
+    for e in ev("msg:cudnn_incompat"):
+        versions = torch_messages.parse_cudnn_incompat(e.text)
+        what = f" (built with cuDNN {versions[0]}, loaded {versions[1]})" if versions else ""
+        add(
+            "conflicting_installs",
+            f"torch loads another cuDNN than the one it was built with{what}: a system cuDNN is ahead of the wheel's",
+            "remove the system CUDA/cuDNN folders from LD_LIBRARY_PATH (or unset it) so torch loads its own "
+            "nvidia-cudnn wheel",
+            _dedup((e, *ld)),
+            Severity.ERROR,
+        )
+        break
+    broken = tuple(e for e in ev("msg:undefined_symbol") if torch_messages.cuda_library_named(e.text))
+    if broken and not any(f.id == "conflicting_installs" for f in out):
+        add(
+            "conflicting_installs",
+            "a CUDA library of another version is loaded ahead of the one torch was built against (undefined symbol)",
+            "find which copy loads (`ldd .../torch/lib/libtorch_cuda.so`); remove system CUDA folders from "
+            "LD_LIBRARY_PATH, uninstall nvidia-* wheels of the other CUDA major and a second torch in the user "
+            "site, or reinstall torch into a fresh environment",
+            _dedup((*broken, *ld, *ev("wheels", "torch_installs"))),
+            Severity.ERROR,
+        )
+    missing = tuple(
+        e
+        for e in ev("msg:missing_library")
+        if torch_messages.cuda_library_named(e.text)
+        and not (torch_messages.missing_library(e.text) or "").startswith("libcuda.")
+        # a CPU build has no libtorch_cuda.so: that is the CPU build's finding, not a second one
+        and not (cpu and (torch_messages.missing_library(e.text) or "").startswith("libtorch_cuda"))
+    )
+    if missing and not any(f.id == "conflicting_installs" for f in out):
+        lib = torch_messages.missing_library(missing[0].text) or "a CUDA library"
+        add(
+            "conflicting_installs",
+            f"torch cannot load {lib}: the nvidia-* wheel that provides it is missing, or a path hides it",
+            "reinstall torch with its dependencies (`pip install --force-reinstall torch`) in a fresh environment; "
+            "do not point LD_LIBRARY_PATH at another CUDA",
+            _dedup((*missing, *ld)),
+            Severity.ERROR,
+        )
+    return out
+
+
+def _mismatch_side(facts: HostFacts, signs: Signs, container: Sequence[Evidence]) -> tuple[str, str]:
+    """(what the paste says about the two sides, which side to fix) for an NVML driver/library mismatch."""
+    nv = facts.nvidia
+    lib, module = nv.nvml_version, nv.driver_version
+    reboot = "reboot (or unload and reload the nvidia kernel modules) so the loaded module matches the libraries"
+    if signs.get("driver_upgrade"):
+        return ": the driver's libraries were upgraded while the old kernel module stayed loaded", (
+            reboot + "; pin the driver packages so unattended upgrades do not move them"
+        )
+    nvcc, cuda = facts.toolkit.nvcc_version, nv.cuda_driver_version
+    if nvcc and cuda and version_parts(nvcc, 2) > version_parts(cuda, 2):
+        return (
+            f": the container's CUDA {nvcc} user space is newer than the host driver {module or '?'} (CUDA {cuda})",
+            f"upgrade the host driver to one that supports CUDA {nvcc}, or use an image built for CUDA <= {cuda}",
+        )
+    if lib and module and lib != module:
+        return f": the library is {lib}, the loaded kernel module {module}", reboot
+    if lib:
+        return f": the library is {lib}", reboot + f"; if it persists, reinstall driver {lib} (kernel module included)"
+    if container:
+        return " inside a container", (
+            "use an image whose NVIDIA libraries come from the host (`--gpus all` with the NVIDIA Container "
+            "Toolkit), not baked into the image"
+        )
+    return "", reboot + "; if it persists, reinstall one driver version (kernel module and libraries together)"
