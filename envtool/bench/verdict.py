@@ -231,7 +231,9 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
         if not statuses:
             statuses.append(Status.WARN)
             reasons.append("no GEMM ceiling was measured: nothing to judge against")
-        reasons.append("no sourced BERT fine-tune figure exists for CPUs: the verdict rests on the GEMM ceiling")
+        reasons.append(
+            "no sourced BERT fine-tune figure exists for CPUs: the verdict rests on the GEMMs measured in the same run"
+        )
     faster = _faster_precision(r)
     if faster is not None:
         findings.append(faster)
