@@ -45,7 +45,6 @@ from envtool.target import Target
 from envtool.util import atomic_write_text, existing_env_python
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json"}
 
 
 class QuietUi:
@@ -537,7 +536,9 @@ class ChecklistOptions:
 
 
 def report_format(path: str) -> str:
-    fmt = REPORT_FORMATS.get(Path(path).suffix.lower())
+    from envtool.report import FORMAT_BY_SUFFIX
+
+    fmt = FORMAT_BY_SUFFIX.get(Path(path).suffix.lower())
     if fmt is None:
         raise BadInputError(f"--output {path}: name the report .html, .md or .json")
     return fmt
