@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import sys
 
 from envtool.cli import main
 
@@ -26,3 +27,17 @@ def cli_json(*argv: str, env: dict[str, str] | None = None) -> tuple[int, dict]:
         os.environ.clear()
         os.environ.update(old)
     return code, json.loads(out)
+
+
+def diagnose(*argv: str, stdin: str | None = None) -> tuple[int, dict]:
+    """``envtool diagnose ARGV --json``, with ``stdin`` as the paste for ``-``: (exit code, the envelope)."""
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        old = sys.stdin
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
+    try:
+        code = main(["diagnose", *argv, "--json"], stdout=out, stderr=err)
+    finally:
+        if stdin is not None:
+            sys.stdin = old
+    return code, json.loads(out.getvalue())

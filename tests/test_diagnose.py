@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from envtool_cli import diagnose
 
 from envtool.cli import main
-
-
-def diagnose(*argv: str, stdin: str | None = None) -> tuple[int, dict]:
-    out, err = io.StringIO(), io.StringIO()
-    if stdin is not None:
-        old = sys.stdin
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
-    try:
-        code = main(["diagnose", *argv, "--json"], stdout=out, stderr=err)
-    finally:
-        if stdin is not None:
-            sys.stdin = old
-    return code, json.loads(out.getvalue())
 
 
 def test_every_real_dump_is_diagnosed(collect_env_fixtures: Path) -> None:

@@ -7,19 +7,16 @@ must get no error finding; an unconfirmed one must at least be read without an e
 
 from __future__ import annotations
 
-import io
-import json
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from envtool_cli import diagnose
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envtool import paste_rules
-from envtool.cli import main
 from envtool.diagnose import read_paste
 from envtool.errors import BadInputError
 from envtool.model import Severity
@@ -137,19 +134,6 @@ def test_paste_runs_through_the_cli(row: dict[str, str]) -> None:
         assert set(f) <= {"id", "severity", "message", "fix", "evidence"}
         for e in f.get("evidence", []):
             assert set(e) == {"line", "text"} and isinstance(e["line"], int)
-
-
-def diagnose(*argv: str, stdin: str | None = None) -> tuple[int, dict]:
-    out, err = io.StringIO(), io.StringIO()
-    if stdin is not None:
-        old = sys.stdin
-        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin.encode()), encoding="utf-8")
-    try:
-        code = main(["diagnose", *argv, "--json"], stdout=out, stderr=err)
-    finally:
-        if stdin is not None:
-            sys.stdin = old
-    return code, json.loads(out.getvalue())
 
 
 # --------------------------------------------------------------------------- the forms, by name
