@@ -758,6 +758,33 @@ def test_scenario_jetpack5_has_no_channel(profiles: list[Profile]) -> None:
     assert rec.name == "cpu" and any("JetPack 5.1.2" in r for r in rec.reasons)
 
 
+# A real JetPack 5.1.2 AGX Orin developer kit, as its owner printed it (`cat /etc/nv_tegra_release`, then
+# `apt-cache show nvidia-jetpack` -> 5.1.2-b104): boxcutter/kvm@06854848d68976b4e52477748b162485032bd1fa,
+# docs/NVIDIA_JETSON_DEVELOPER_KIT_SETUP.md. No JetPack 5 capture is in ../shared/fixtures/hw/.
+JP5_RELEASE = (
+    "# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, DATE: Tue Aug  1 19:57:35 UTC 2023"
+)
+
+
+@pytest.mark.parametrize("with_model", [True, False])
+def test_scenario_jetson_agx_orin_jp5_from_a_real_release_file(
+    hw: Path, tmp_path: Path, profiles: list[Profile], with_model: bool
+) -> None:
+    assert arm.parse_nv_tegra_release(JP5_RELEASE) == "35.4.1"
+    root = jetson_root(tmp_path, hw, "orin-jp6.2")  # the same devkit's model line (its JetPack 6 capture)
+    (root / "etc/nv_tegra_release").write_text(JP5_RELEASE + "\n", encoding="utf-8")
+    if not with_model:
+        (root / "proc/device-tree/model").unlink()
+    f = arm.probe_arm(arch="aarch64", kernel="5.10.120-tegra", proc=root / "proc", etc=root / "etc")
+    assert (f["kind"], f["l4t"], f["jetpack"], f["board_cuda"]) == ("tegra", "35.4.1", "5.1.2", "11.4")
+    # the SoC comes from the device tree; without it JetPack 5 could be a Xavier as well as an Orin: unknown
+    assert f.get("soc") == ("Orin" if with_model else None)
+    facts = host(pf=PlatformFacts(**f), arch="aarch64")  # no nvidia-smi output: none from JetPack 5 was read
+    assert not ids(rules.evaluate(facts)) & {"gpu_error", "no_driver", "driver_too_old"}
+    rec = rules.recommend(facts, profiles)
+    assert rec.name == "cpu" and any("JetPack 5.1.2" in r for r in rec.reasons)
+
+
 # =========================================================================== tables and vocabulary
 
 
