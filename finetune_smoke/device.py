@@ -7,12 +7,11 @@ imported here, so the pure parts (``/proc/meminfo``, the unified-memory batch ca
 without it and the rest is tested against fakes of the few torch names it calls.
 
 The torch names used, as torch 2.13 spells them: ``torch.cuda.{is_available, device_count,
-synchronize, Event, empty_cache, reset_peak_memory_stats, max_memory_allocated, get_device_name,
-get_device_capability, get_device_properties}`` (``gcnArchName``, ``is_integrated``),
-``memory_allocated``, ``torch.version.{cuda, hip, xpu}``; ``torch.xpu.{is_available, device_count,
 synchronize, Event, empty_cache, reset_peak_memory_stats, max_memory_allocated, memory_allocated,
-get_device_name, get_device_properties}`` (``is_integrated_gpu``); ``torch.mps.{synchronize,
-empty_cache, driver_allocated_memory, current_allocated_memory, recommended_max_memory}``, ``torch.mps.event.Event``,
+get_device_name, get_device_capability, get_device_properties}`` (``gcnArchName``,
+``is_integrated``), ``torch.version.{cuda, hip, xpu}``; the same names under ``torch.xpu``
+(``is_integrated_gpu``); ``torch.mps.{synchronize, empty_cache, driver_allocated_memory,
+current_allocated_memory, recommended_max_memory}``, ``torch.mps.event.Event``,
 ``torch.backends.mps.{is_built, is_available, is_macos_or_newer}``.
 """
 

@@ -647,7 +647,7 @@ def test_unified_batch_cap_measures_two_steps_and_reads_the_budget(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bench, "synthetic_batches", _fake_batches)
-    # A 16 GiB board with 12 GiB available (the shape of a Jetson Orin NX's /proc/meminfo).
+    # A round 12 GiB MemAvailable: the fixtures hold no /proc/meminfo of a unified-memory board.
     monkeypatch.setattr(dev, "read_meminfo", lambda path="/proc/meminfo": "MemAvailable: 12582912 kB\n")
     torch = nvidia_jetson() if backend == "cuda" else apple(recommended_max=16 * GIB)
     device = _device(f"{backend}:0")
