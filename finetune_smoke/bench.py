@@ -1044,6 +1044,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _identity(r: BenchResult) -> str:
+    """The backend and arch after the device's name, where they add something (`` (hip, gfx942:...)``)."""
+    parts = [p for p in (r.backend if r.backend not in (None, "cpu") else None, r.gcn_arch) if p]
+    if r.compute_capability:
+        parts.append("sm_" + "".join(str(x) for x in r.compute_capability))
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _human(obj: dict[str, Any]) -> str:
     r = BenchResult.from_json(obj)
     if not r.ok:
@@ -1057,7 +1065,7 @@ def _human(obj: dict[str, Any]) -> str:
         f"model      {m.name} (L={m.num_hidden_layers} H={m.hidden_size} A={m.num_attention_heads}, "
         f"{(m.parameters or 0) / 1e6:.1f} M params)",
         f"shape      batch {r.batch_size} x seq {r.seq_len}, {r.precision} ({r.precision_reason})",
-        f"device     {r.device} - {r.device_name}; {r.optimizer}, attention {r.attention}",
+        f"device     {r.device} - {r.device_name}{_identity(r)}; {r.optimizer}, attention {r.attention}",
         f"compile    {'on' if r.compile else 'off'} ({r.compile_reason}); first step {r.first_step_s or 0:.1f} s",
         f"dropout    {r.dropout} ({r.dropout_reason})",
         f"step       median {st.median * 1e3:.1f} ms (p10 {st.p10 * 1e3:.1f}, p90 {st.p90 * 1e3:.1f})",
@@ -1065,7 +1073,8 @@ def _human(obj: dict[str, Any]) -> str:
         f"compute    {r.tflops or 0:.3f} TFLOP/s; MFU {mfu} of {r.peak_tflops or 'n/a'} ({r.peak_source}); "
         f"{r.mfu_vs_gemm or 0:.1%} of the measured {r.precision} GEMM ({r.gemm_tflops or 0:.3f} TFLOP/s)",
         f"GEMMs      {probes} TFLOP/s; ceiling {r.ceiling_precision} {r.ceiling_tflops or 0:.3f}",
-        f"memory     {(r.peak_memory_bytes or 0) / 2**20:.0f} MiB ({r.peak_memory_kind})",
+        f"memory     {(r.peak_memory_bytes or 0) / 2**20:.0f} MiB ({r.peak_memory_kind})"
+        + (f"; unified memory: {r.batch_cap_reason}" if r.unified_memory else ""),
         f"loss       {r.losses[0]:.4f} -> {r.final_loss or 0:.4f}" + ("" if r.loss_falling else " (not falling)"),
     ]
     return "\n".join(lines)

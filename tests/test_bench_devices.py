@@ -728,3 +728,23 @@ def test_real_cpu_torch_says_why_each_accelerator_is_absent() -> None:
         with pytest.raises(SmokeError) as err:
             bench.resolve_device(torch, requested)
         assert says in err.value.message
+
+
+def test_the_human_output_names_the_backend_arch_and_the_cap() -> None:
+    ok = {"schema": "finetune_smoke.bench/2", "ok": True, "losses": [1.0, 0.9], "final_loss": 0.9}
+    hip = bench._human({**ok, "device": "cuda:0", "device_name": MI300X, "backend": "hip", "gcn_arch": MI300X_ARCH})
+    assert f"cuda:0 - {MI300X} (hip, {MI300X_ARCH})" in hip and "unified memory" not in hip
+    orin = bench._human(
+        {
+            **ok,
+            "device": "cuda:0",
+            "device_name": ORIN,
+            "backend": "cuda",
+            "compute_capability": [8, 7],
+            "unified_memory": True,
+            "batch_cap_reason": "capped at 64 (from 256)",
+        }
+    )
+    assert f"{ORIN} (cuda, sm_87)" in orin and "unified memory: capped at 64 (from 256)" in orin
+    cpu = bench._human({**ok, "device": "cpu", "device_name": "Intel(R) Xeon(R) Processor", "backend": "cpu"})
+    assert "cpu - Intel(R) Xeon(R) Processor;" in cpu
