@@ -36,6 +36,7 @@ if __package__ in (None, ""):  # run by file path: make the package importable
 
 import contextlib
 
+from finetune_smoke import device as dev
 from finetune_smoke._util import (
     EXIT_BAD_INPUT,
     EXIT_FAILED,
@@ -126,7 +127,12 @@ class BenchConfig:
 
 
 def prior_precision(
-    requested: str, *, device_type: str, capability: tuple[int, int] | None, cpu_flags: frozenset[str]
+    requested: str,
+    *,
+    device_type: str,
+    capability: tuple[int, int] | None,
+    cpu_flags: frozenset[str],
+    backend: str | None = None,
 ) -> tuple[str, str]:
     """The precision to use without a measurement (``finetune_smoke.train``, the distributed ranks); say why.
 
@@ -135,10 +141,13 @@ def prior_precision(
     (Volta/Turing tensor cores do FP16 only), fp32 below. CPUs: bf16 with AMX-BF16 or
     AVX512-BF16, both measured faster than fp32 on a GEMM of BERT-small's shape (2048x512x2048,
     torch 2.13: 2.7x on a Zen 4 EPYC with AVX512-BF16 and no AMX, issue 14; ~6x on this project's
-    AMX Xeon, see docs/bench.md), fp32 elsewhere.
+    AMX Xeon, see docs/bench.md), fp32 elsewhere. ROCm, XPU and MPS: fp32, the one precision that
+    runs on every GPU of theirs; which half precision pays there is what the bench measures.
     """
     if requested != "auto":
         return requested, "requested"
+    if (device_type == "cuda" and backend == "hip") or device_type in ("xpu", "mps"):
+        return "fp32", f"{backend or device_type}: fp32 without a measurement (the bench measures the half precisions)"
     if device_type == "cuda":
         if capability is not None and capability >= (8, 0):
             return "bf16", f"compute capability {capability[0]}.{capability[1]} >= 8.0: bf16 tensor cores"
@@ -204,7 +213,7 @@ def uncompile_model(torch: Any, model: Any) -> None:
 def resolve_model_spec(model: str, device_type: str) -> tuple[str, tuple[int, int, int, int] | None, Path | None]:
     """Map ``--model`` to (name, size tuple or None, folder or None)."""
     if model == "auto":
-        name = GPU_AUTO["model"] if device_type == "cuda" else CPU_AUTO["model"]
+        name = GPU_AUTO["model"] if dev.is_accelerator(device_type) else CPU_AUTO["model"]
         return name, SIZES[name], None
     if model in SIZES:
         return model, SIZES[model], None
@@ -278,28 +287,13 @@ def _is_oom(torch: Any, exc: BaseException) -> bool:
 
 
 def resolve_device(torch: Any, requested: str) -> Any:
-    """``auto`` -> cuda:0 when CUDA works, else cpu; a named but absent device is bad input."""
-    if requested == "auto":
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    """``auto`` -> cuda (NVIDIA or ROCm) > xpu > mps > cpu; a named but absent device is bad input, saying why."""
     try:
-        device = torch.device(requested)
-    except (RuntimeError, ValueError) as exc:
+        device, why = dev.resolve(torch, requested)
+    except ValueError as exc:
         raise SmokeError("bad_argument", f"--device {requested!r}: {exc}", exit_code=EXIT_BAD_INPUT) from exc
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            built = getattr(torch.version, "cuda", None)
-            why = "this torch is a CPU-only build" if not built else "no CUDA device is visible to this torch"
-            raise SmokeError("device_unavailable", f"--device {requested}: {why}", exit_code=EXIT_BAD_INPUT)
-        index = device.index or 0
-        if index >= torch.cuda.device_count():
-            raise SmokeError(
-                "device_unavailable",
-                f"--device {requested}: only {torch.cuda.device_count()} CUDA device(s) visible",
-                exit_code=EXIT_BAD_INPUT,
-            )
-        return torch.device("cuda", index)
-    if device.type != "cpu":
-        raise SmokeError("bad_argument", f"--device {requested!r}: use auto, cpu or cuda:N", exit_code=EXIT_BAD_INPUT)
+    if device is None:
+        raise SmokeError("device_unavailable", f"--device {requested}: {why}", exit_code=EXIT_BAD_INPUT)
     return device
 
 
@@ -333,9 +327,14 @@ def build_model(torch: Any, size: tuple[int, int, int, int] | None, folder: Path
     return BertForSequenceClassification(config)
 
 
-def make_optimizer(torch: Any, params: Iterable[Any], *, lr: float, device_type: str) -> tuple[Any, str]:
-    """AdamW, fused where this torch has a fused kernel for the device, else foreach."""
+def make_optimizer(
+    torch: Any, params: Iterable[Any], *, lr: float, device_type: str, precision: str | None = None
+) -> tuple[Any, str]:
+    """AdamW, fused where this torch has a fused kernel for the device (``device.optimizer_kind``), else foreach."""
     params = list(params)
+    kind, _why = dev.optimizer_kind(torch, device_type, precision=precision)
+    if kind == "foreach":
+        return torch.optim.AdamW(params, lr=lr, foreach=True), "AdamW(foreach)"
     try:
         return torch.optim.AdamW(params, lr=lr, fused=True), "AdamW(fused)"
     except (RuntimeError, TypeError, ValueError):
@@ -398,8 +397,7 @@ class Stepper:
 
 def _free(torch: Any, device: Any) -> None:
     gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
+    dev.empty_cache(torch, device)
 
 
 def largest_fitting_batch(torch: Any, stepper: Stepper, *, start: int, seq_len: int, vocab: int, seed: int) -> int:
@@ -422,6 +420,109 @@ def largest_fitting_batch(torch: Any, stepper: Stepper, *, start: int, seq_len: 
             _free(torch, stepper.device)
             batch //= 2
     return 0
+
+
+def half_checks(torch: Any, device: Any) -> dict[str, str]:
+    """The half precisions that a tiny on-device check finds unusable here, with why (none on CPU or CUDA).
+
+    MPS: a bf16 matmul (bf16 on MPS needs a newer macOS and torch); XPU and MPS: fp16 needs a grad
+    scaler that runs on the device. CUDA/HIP are left to the GEMM probe, which drops a precision
+    whose matmul raises.
+    """
+    out: dict[str, str] = {}
+    if device.type == "mps":
+        ok, why = dev.half_works(torch, device, "bf16")
+        if not ok:
+            out["bf16"] = why
+    if device.type in ("mps", "xpu"):
+        ok, why = dev.grad_scaler_works(torch, device)
+        if not ok:
+            out["fp16"] = why
+    return out
+
+
+def batch_search_reason(device_type: str) -> str | None:
+    """How the batch was searched where memory is not shared with the host."""
+    if dev.is_accelerator(device_type):
+        return "device memory of its own: the batch search halves on OOM"
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sizing:
+    """The unified-memory batch sizing of a run: the peaks measured, the budget and the cap."""
+
+    peaks: dict[int, int]
+    resident_bytes: int
+    budget: dev.MemoryBudget
+    cap: dev.BatchCap
+
+    def choice(self, *, fits: int) -> Choice:
+        """The batch decision for the result's ``choices``."""
+        return Choice(
+            what="batch",
+            options={
+                "measured_peaks": {str(b): p for b, p in self.peaks.items()},
+                "budget_bytes": self.budget.budget_bytes,
+                "budget_source": self.budget.source,
+                "limit_bytes": self.budget.limit_bytes,
+                "capped_start": self.cap.start,
+                "estimated_peak_bytes": self.cap.estimated_peak_bytes,
+            },
+            chosen=fits,
+            why=self.cap.reason,
+        )
+
+
+def measure_peaks(
+    torch: Any, stepper: Stepper, *, batches: Sequence[int], seq_len: int, vocab: int, seed: int
+) -> dict[int, int]:
+    """The device memory peak of one eager step at each batch size (a batch that runs out is left out)."""
+    device = stepper.device
+    peaks: dict[int, int] = {}
+    for b in batches:
+        try:
+            data = synthetic_batches(torch, batch=b, seq_len=seq_len, vocab=vocab, device=device, count=1, seed=seed)
+            _free(torch, device)
+            dev.reset_peak_memory(torch, device)
+            stepper.step(data[0])
+            dev.synchronize(torch, device)
+            got = dev.peak_memory(torch, device)
+        except Exception as exc:  # noqa: BLE001 - only OOM is expected; anything else re-raises
+            if not _is_oom(torch, exc):
+                raise
+            stepper.optimizer.zero_grad(set_to_none=True)
+            stepper.optimizer.state.clear()
+            _free(torch, device)
+            break
+        if got is not None:
+            peaks[b] = got[0]
+        del data
+    return peaks
+
+
+def unified_batch_cap(torch: Any, stepper: Stepper, *, start: int, seq_len: int, vocab: int, seed: int) -> Sizing:
+    """Cap the batch search's start on a unified-memory device, from measured peaks and the memory budget.
+
+    The peaks of eager steps at ``device.ESTIMATE_BATCHES`` give a line (fixed + per sample); the
+    budget is MPS's recommended working set or Linux's MemAvailable, read after those steps with
+    the cache emptied; ``device.cap_batch`` does the arithmetic. Eager, because a compiled step
+    would recompile for each probe shape; its peak is at most eager's in practice, so the cap errs
+    on the safe side.
+    """
+    device = stepper.device
+    peaks = measure_peaks(torch, stepper, batches=dev.ESTIMATE_BATCHES, seq_len=seq_len, vocab=vocab, seed=seed)
+    _free(torch, device)
+    resident = dev.current_memory(torch, device)
+    budget = dev.memory_budget(
+        device_type=device.type,
+        meminfo_text=dev.read_meminfo(),
+        recommended_max=dev.recommended_max_memory(torch, device),
+        resident_bytes=resident,
+    )
+    cap = dev.cap_batch(start, peaks=peaks, limit_bytes=budget.limit_bytes)
+    log(f"bench: unified memory: {cap.reason} (budget from {budget.source})")
+    return Sizing(peaks=peaks, resident_bytes=resident, budget=budget, cap=cap)
 
 
 def reconcile_cpu_peak(peak: float | None, source: str, gemm_tflops: float) -> tuple[float | None, str]:
@@ -457,21 +558,21 @@ def measure_gemm(torch: Any, *, m: int, k: int, n: int, precision: str, device: 
     if device.type == "cuda":
         tf32_before = torch.backends.cuda.matmul.allow_tf32
         torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    on_device = dev.is_accelerator(device.type)
+
+    def ten() -> None:
+        for _ in range(10):
+            torch.matmul(a, b)
+
     try:
         torch.matmul(a, b)  # warm-up: library init and kernel selection
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        dev.synchronize(torch, device)
         deadline = time.perf_counter() + budget_s
         reps = 0
         while reps < 3 or (time.perf_counter() < deadline and reps < 50):
-            if device.type == "cuda":
-                start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                start.record()
-                for _ in range(10):
-                    torch.matmul(a, b)
-                end.record()
-                end.synchronize()
-                dt = start.elapsed_time(end) / 1000.0 / 10
+            if on_device:  # ten launches per pair of events: one matmul is too short for a GPU's event clock
+                _, dt10 = dev.time_region(torch, device, ten)
+                dt = dt10 / 10
             else:
                 t0 = time.perf_counter()
                 torch.matmul(a, b)
@@ -481,7 +582,6 @@ def measure_gemm(torch: Any, *, m: int, k: int, n: int, precision: str, device: 
     finally:
         if tf32_before is not None:
             torch.backends.cuda.matmul.allow_tf32 = tf32_before
-    del a, b
     return best
 
 
@@ -562,9 +662,10 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
 
     phase = Progress(cfg.progress_file)
     device = resolve_device(torch, cfg.device)
-    auto = GPU_AUTO if device.type == "cuda" else CPU_AUTO
+    auto = GPU_AUTO if dev.is_accelerator(device.type) else CPU_AUTO
     cpu = read_cpu_info()
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
+    info = dev.describe(torch, device, cpu_name=cpu.model_name)
+    capability = info.capability
     name, size, folder = resolve_model_spec(cfg.model, device.type)
     steps = cfg.steps if cfg.steps is not None else auto["steps"]
     warmup = cfg.warmup if cfg.warmup is not None else auto["warmup"]
@@ -592,20 +693,49 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
             f"--seq-len {cfg.seq_len} exceeds the model's max_position_embeddings {mc.max_position_embeddings}",
             exit_code=EXIT_BAD_INPUT,
         )
-    optimizer, opt_name = make_optimizer(torch, model.parameters(), lr=cfg.lr, device_type=device.type)
     batch = cfg.batch_size or auto["batch_size"]
 
     # Measure before deciding: the step's largest GEMM (tokens x hidden @ hidden x intermediate)
     # in every precision the device offers.
-    candidates = probe_candidates(device.type, capability, cpu.flags)
+    candidates = probe_candidates(
+        device.type, capability, cpu.flags, backend=info.backend, not_working=half_checks(torch, device)
+    )
     gemm_shape = (batch * cfg.seq_len, mc.hidden_size, mc.intermediate_size)
     phase(f"probing GEMMs {gemm_shape[0]}x{gemm_shape[1]}x{gemm_shape[2]} in {', '.join(candidates)}")
     t_probe = time.perf_counter()
     rates = probe_gemms(torch, m=gemm_shape[0], k=gemm_shape[1], n=gemm_shape[2], device=device, candidates=candidates)
     probe_s = time.perf_counter() - t_probe
     precision, precision_reason, precision_choice = choose_precision(
-        cfg.precision, rates, device_type=device.type, not_offered=candidates
+        cfg.precision, rates, device_type=info.backend, not_offered=candidates
     )
+    optimizer, opt_name = make_optimizer(
+        torch, model.parameters(), lr=cfg.lr, device_type=device.type, precision=precision
+    )
+
+    sizing = None
+    if info.unified_memory:
+        phase("estimating the step's memory (unified memory: the GPU shares the host's RAM)")
+        sizing = unified_batch_cap(
+            torch,
+            Stepper(torch=torch, model=model, optimizer=optimizer, device=device, precision=precision),
+            start=batch,
+            seq_len=cfg.seq_len,
+            vocab=mc.vocab_size,
+            seed=cfg.seed,
+        )
+        cap = sizing.cap
+        if cap.start == 0:
+            raise SmokeError("oom", f"{cap.reason} on {device}", max_batch_fit=0, estimated=True)
+        if cap.capped and cfg.batch_size is not None:
+            raise SmokeError(
+                "oom",
+                f"batch {batch} at seq-len {cfg.seq_len} would exceed the unified memory budget on {device}: "
+                f"{cap.reason}; use --batch-size {cap.start} or less",
+                max_batch_fit=cap.start,
+                batch_size=batch,
+                estimated=True,
+            )
+        batch = cap.start
     compiled, compile_reason = choose_compile(cfg.compile, device_type=device.type)
     dropout, dropout_reason = choose_dropout(cfg.dropout)
     dropout_reason += install_dropout(model, dropout, compiled=compiled)
@@ -619,8 +749,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
             runnable, compiled, compile_reason = model, False, f"torch.compile failed, ran eager: {_short(exc)}"
     stepper = Stepper(torch=torch, model=runnable, optimizer=optimizer, device=device, precision=precision)
 
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
+    dev.reset_peak_memory(torch, device)
     phase("compiling (the first step)" if compiled else "the first step")
     t_first = time.perf_counter()
     try:
@@ -659,9 +788,8 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     data = synthetic_batches(
         torch, batch=batch, seq_len=cfg.seq_len, vocab=mc.vocab_size, device=device, count=2, seed=cfg.seed + 1
     )
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
+    dev.synchronize(torch, device)
+    dev.reset_peak_memory(torch, device)
 
     # The compile check: eager steps of the same model (the compiled regions run eager under the
     # "force_eager" stance) interleaved with the compiled ones, so both see the same machine.
@@ -676,16 +804,7 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
     )
 
     def timed(fn: Any) -> tuple[Any, float]:
-        if device.type == "cuda":
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-            start.record()
-            out = fn()
-            end.record()
-            end.synchronize()
-            return out, start.elapsed_time(end) / 1000.0
-        t0 = time.perf_counter()
-        out = fn()
-        return out, time.perf_counter() - t0
+        return dev.time_region(torch, device, fn)
 
     budget = AUTO_TIMING_BUDGET_S if cfg.steps is None else None
     timing_started = time.perf_counter()
@@ -724,15 +843,15 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
             losses=[v if math.isfinite(v) else str(v) for v in loss_values],
         )
 
-    if device.type == "cuda":
-        peak_mem, peak_kind = int(torch.cuda.max_memory_allocated(device)), "cuda_max_allocated"
-        device_name = torch.cuda.get_device_name(device)
+    device_peak = dev.peak_memory(torch, device)
+    if device_peak is not None:
+        peak_mem, peak_kind = device_peak
     else:
         import resource  # noqa: PLC0415 - POSIX only, and only needed here
 
         # ru_maxrss is KiB on Linux: the process's peak resident set, weights and Python included.
         peak_mem, peak_kind = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024, "process_max_rss"
-        device_name = cpu.model_name
+    device_name = info.name
 
     stats = step_stats(times)
     flops_step = bert_train_flops(batch=batch, seq_len=cfg.seq_len, layers=mc.num_hidden_layers, hidden=mc.hidden_size)
@@ -774,6 +893,8 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
             what="dropout", options={"torch": "nn.Dropout", "hash": "counter hash"}, chosen=dropout, why=dropout_reason
         )
     )
+    if sizing is not None:
+        choices.append(sizing.choice(fits=batch))
     timed_losses = loss_values
     n_params = sum(p.numel() for p in model.parameters())
     result = BenchResult(
@@ -829,11 +950,23 @@ def run(cfg: BenchConfig) -> dict[str, Any]:
         losses=loss_values,
         final_loss=loss_values[-1],
         threads=torch.get_num_threads(),
+        backend=info.backend,
+        device_count=info.count,
+        compute_capability=list(info.capability) if info.capability else None,
+        gcn_arch=info.gcn_arch,
+        unified_memory=info.unified_memory,
+        unified_memory_reason=info.unified_memory_reason,
+        memory_budget_bytes=sizing.budget.budget_bytes if sizing else None,
+        memory_budget_source=sizing.budget.source if sizing else None,
+        batch_cap_reason=sizing.cap.reason if sizing else batch_search_reason(device.type),
+        per_sample_bytes=sizing.cap.per_sample_bytes if sizing else None,
         versions={
             "python": platform.python_version(),
             "torch": torch.__version__,
             "transformers": transformers.__version__,
             "cuda": getattr(torch.version, "cuda", None),
+            "hip": getattr(torch.version, "hip", None),
+            "xpu": getattr(torch.version, "xpu", None),
         },
     )
     return result.to_json()
@@ -848,7 +981,7 @@ def _peak(cfg: BenchConfig, device: Any, cpu: Any, used: str, precision: str) ->
         if value:
             return float(value), f"{used} dense peak, {cfg.peak_source or 'given by --peaks'}"
         return None, f"no {used} peak in {cfg.peak_source or '--peaks'}"
-    if device.type == "cuda":
+    if dev.is_accelerator(device.type):
         return None, "no peak given (envtool passes the GPU's from its knowledge table)"
     return cpu_peak_tflops(cpu, logical_cpus=logical_cpus(), precision=precision)
 
@@ -889,7 +1022,9 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(DROPOUTS),
         help="dropout masks: torch (nn.Dropout, the default) or hash (a counter hash: not the standard stack)",
     )
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
+    p.add_argument(
+        "--device", default="auto", help="auto (cuda > xpu > mps > cpu), cpu, cuda:N (NVIDIA or ROCm), xpu:N or mps"
+    )
     p.add_argument(
         "--peak-tflops", type=float, default=None, help="the device's peak TFLOP/s for MFU, when known better"
     )
@@ -909,6 +1044,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _identity(r: BenchResult) -> str:
+    """The backend and arch after the device's name, where they add something (`` (hip, gfx942:...)``)."""
+    parts = [p for p in (r.backend if r.backend not in (None, "cpu") else None, r.gcn_arch) if p]
+    if r.compute_capability:
+        parts.append("sm_" + "".join(str(x) for x in r.compute_capability))
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _human(obj: dict[str, Any]) -> str:
     r = BenchResult.from_json(obj)
     if not r.ok:
@@ -922,7 +1065,7 @@ def _human(obj: dict[str, Any]) -> str:
         f"model      {m.name} (L={m.num_hidden_layers} H={m.hidden_size} A={m.num_attention_heads}, "
         f"{(m.parameters or 0) / 1e6:.1f} M params)",
         f"shape      batch {r.batch_size} x seq {r.seq_len}, {r.precision} ({r.precision_reason})",
-        f"device     {r.device} - {r.device_name}; {r.optimizer}, attention {r.attention}",
+        f"device     {r.device} - {r.device_name}{_identity(r)}; {r.optimizer}, attention {r.attention}",
         f"compile    {'on' if r.compile else 'off'} ({r.compile_reason}); first step {r.first_step_s or 0:.1f} s",
         f"dropout    {r.dropout} ({r.dropout_reason})",
         f"step       median {st.median * 1e3:.1f} ms (p10 {st.p10 * 1e3:.1f}, p90 {st.p90 * 1e3:.1f})",
@@ -930,7 +1073,8 @@ def _human(obj: dict[str, Any]) -> str:
         f"compute    {r.tflops or 0:.3f} TFLOP/s; MFU {mfu} of {r.peak_tflops or 'n/a'} ({r.peak_source}); "
         f"{r.mfu_vs_gemm or 0:.1%} of the measured {r.precision} GEMM ({r.gemm_tflops or 0:.3f} TFLOP/s)",
         f"GEMMs      {probes} TFLOP/s; ceiling {r.ceiling_precision} {r.ceiling_tflops or 0:.3f}",
-        f"memory     {(r.peak_memory_bytes or 0) / 2**20:.0f} MiB ({r.peak_memory_kind})",
+        f"memory     {(r.peak_memory_bytes or 0) / 2**20:.0f} MiB ({r.peak_memory_kind})"
+        + (f"; unified memory: {r.batch_cap_reason}" if r.unified_memory else ""),
         f"loss       {r.losses[0]:.4f} -> {r.final_loss or 0:.4f}" + ("" if r.loss_falling else " (not falling)"),
     ]
     return "\n".join(lines)

@@ -19,26 +19,53 @@ COMPILE_SLOWER = 1.03
 
 PRECISIONS = ("fp32", "bf16", "fp16")
 
+# Why MPS runs eager: Inductor's Metal backend first shipped in torch 2.8 (release notes: "MPSInductor:
+# torch.compile for Apple GPUs", pytorch/pytorch#150121), and a user measured a compiled transformer
+# layer at 30.4 ms vs 4.95 ms eager on torch 2.10 (discuss.pytorch.org, "JITed nn.TransformerDecoderLayer
+# runs significantly slower than in eager mode").
+MPS_EAGER = (
+    "auto: eager on MPS, where Inductor's Metal backend is new (torch 2.8) and was measured slower than "
+    "eager on a transformer layer (30.4 vs 4.95 ms, torch 2.10)"
+)
+
 
 def probe_candidates(
-    device_type: str, capability: tuple[int, int] | None, cpu_flags: frozenset[str]
+    device_type: str,
+    capability: tuple[int, int] | None,
+    cpu_flags: frozenset[str],
+    *,
+    backend: str | None = None,
+    not_working: Mapping[str, str] | None = None,
 ) -> dict[str, str | None]:
     """The GEMM precisions to probe: name -> None (probe it) or why the device does not offer it.
 
-    ``tf32`` is fp32 inputs on TF32 tensor cores (what an fp32 step runs at on Ampere and newer).
-    On a CPU, bf16 is always probed (oneDNN emulates it where no unit exists: the probe shows the
-    cost); fp16 only with AVX512-FP16 or AMX-FP16, without which it is emulated and slower.
+    ``tf32`` is fp32 inputs on TF32 tensor cores (what an fp32 step runs at on NVIDIA Ampere and
+    newer). ROCm (``backend`` "hip"), XPU and MPS probe fp32, bf16 and fp16; TF32 is an NVIDIA
+    mode here. ``not_working`` names the precisions a tiny on-device check found unusable (MPS
+    bf16 on an older macOS or torch, a grad scaler that fails) with why. On a CPU, bf16 is always
+    probed (oneDNN emulates it where no unit exists: the probe shows the cost); fp16 only with
+    AVX512-FP16 or AMX-FP16, without which it is emulated and slower.
     """
-    if device_type == "cuda":
+    out: dict[str, str | None]
+    if device_type == "cuda" and backend != "hip":
         cc = capability or (0, 0)
-        return {
+        out = {
             "fp32": None,
             "tf32": None if cc >= (8, 0) else f"no TF32 below compute capability 8.0 (this GPU: {cc[0]}.{cc[1]})",
             "bf16": None if cc >= (8, 0) else f"no bf16 tensor cores below compute capability 8.0 ({cc[0]}.{cc[1]})",
             "fp16": None,
         }
-    fp16 = None if cpu_flags & {"avx512_fp16", "amx_fp16"} else "no AVX512-FP16 or AMX-FP16 on this CPU"
-    return {"fp32": None, "bf16": None, "fp16": fp16}
+    elif device_type == "cuda":
+        out = {"fp32": None, "tf32": "TF32 is not probed on ROCm", "bf16": None, "fp16": None}
+    elif device_type in ("xpu", "mps"):
+        out = {"fp32": None, "bf16": None, "fp16": None}
+    else:
+        fp16 = None if cpu_flags & {"avx512_fp16", "amx_fp16"} else "no AVX512-FP16 or AMX-FP16 on this CPU"
+        out = {"fp32": None, "bf16": None, "fp16": fp16}
+    for name, why in (not_working or {}).items():
+        if out.get(name, "") is None:
+            out[name] = why
+    return out
 
 
 def _fmt(rates: Mapping[str, float | None]) -> str:
@@ -103,12 +130,16 @@ def choose_compile(requested: bool | None, *, device_type: str) -> tuple[bool, s
     compile of BERT-small costs 10-65 s (quiet to loaded) and gained -5..+12 % (issue-14 AMD EPYC:
     fp32 10.4 vs 11.0, bf16 20.4 vs 19.5 samples/s; this project's AMX Xeon, benchmarks/bench_vs_seed.py:
     fp32 19.2 vs 17.1, bf16 39.0 vs 37.2): as much as the bench's whole time budget for a few per cent,
-    so CPU runs stay eager and bench_vs_seed prints what compiling would have given.
+    so CPU runs stay eager and bench_vs_seed prints what compiling would have given. The GPU rule
+    covers CUDA, ROCm (its device type is ``cuda``) and XPU, where Inductor generates Triton code;
+    MPS stays eager (``MPS_EAGER``).
     """
     if requested is not None:
         return requested, "requested by --compile" if requested else "disabled by --no-compile"
-    if device_type == "cuda":
+    if device_type in ("cuda", "xpu"):
         return True, "auto: compiled on GPU; eager steps are timed beside to check the gain"
+    if device_type == "mps":
+        return False, MPS_EAGER
     return False, "auto: eager on CPU, where a cold compile (10-65 s) costs as much as the timing budget for -5..+12 %"
 
 

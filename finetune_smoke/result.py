@@ -8,7 +8,10 @@ reads. ``SCHEMA_VERSION`` changes when a key changes meaning or goes away; new k
 Version 2 (this one): ``choices`` (every decision with the candidates measured and why),
 ``gemm_probes`` (TFLOP/s of the step's largest GEMM in each precision the device offers),
 ``ceiling_tflops``/``ceiling_precision`` (the best of them), ``compile_s``, ``eager_step_s``,
-``loss_falling`` and ``standard_stack``; the dropout default is ``nn.Dropout``.
+``loss_falling`` and ``standard_stack``; the dropout default is ``nn.Dropout``. Added within
+version 2, optional: ``backend``, ``device_count``, ``compute_capability``, ``gcn_arch``,
+``unified_memory`` (and its reason), ``memory_budget_bytes``/``memory_budget_source``,
+``batch_cap_reason``, ``per_sample_bytes``, and a ``batch`` entry in ``choices`` on unified memory.
 """
 
 from __future__ import annotations
@@ -106,6 +109,17 @@ class BenchResult:
     losses: list[Any] = field(default_factory=list)
     final_loss: float | None = None
     threads: int | None = None
+    # The device behind ``device`` (optional keys of version 2: an older result reads them as None).
+    backend: str | None = None  # cuda, hip (ROCm through the cuda device type), xpu, mps or cpu
+    device_count: int | None = None  # devices of that type visible to this torch
+    compute_capability: list[int] | None = None  # NVIDIA only, [major, minor]
+    gcn_arch: str | None = None  # ROCm only, torch's gcnArchName, e.g. "gfx942:sramecc+:xnack-"
+    unified_memory: bool | None = None  # the device's memory is the host's RAM (MPS, Jetson, GB10, APUs)
+    unified_memory_reason: str | None = None
+    memory_budget_bytes: int | None = None  # unified memory: MemAvailable or MPS's recommended working set
+    memory_budget_source: str | None = None
+    batch_cap_reason: str | None = None  # how the batch search's start was set (capped by the budget, or not)
+    per_sample_bytes: int | None = None  # unified memory: estimated device memory per sample of the batch
     versions: dict[str, str | None] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:

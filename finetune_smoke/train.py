@@ -155,14 +155,18 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
 
     from transformers import BertConfig, BertForSequenceClassification  # noqa: PLC0415
 
+    from finetune_smoke import device as devlayer  # noqa: PLC0415
     from finetune_smoke.bench import make_optimizer, prior_precision, read_cpu_info, resolve_device  # noqa: PLC0415
 
     random.seed(ns.seed)
     torch.manual_seed(ns.seed)
     device = resolve_device(torch, ns.device)
-    capability = torch.cuda.get_device_capability(device) if device.type == "cuda" else None
     precision, _why = prior_precision(
-        "auto", device_type=device.type, capability=capability, cpu_flags=read_cpu_info().flags
+        "auto",
+        device_type=device.type,
+        capability=devlayer.capability(torch, device),
+        cpu_flags=read_cpu_info().flags,
+        backend=devlayer.backend_label(torch, device.type),
     )
 
     parts = split(load_examples(), seed=DEFAULT_SEED)
@@ -211,7 +215,7 @@ def run(ns: argparse.Namespace) -> tuple[dict[str, Any], str]:
         model_desc = {"source": "random_init", "name": "bert-tiny-random"}
     model.to(device)
     model.train()
-    optimizer, opt_name = make_optimizer(torch, model.parameters(), lr=lr, device_type=device.type)
+    optimizer, opt_name = make_optimizer(torch, model.parameters(), lr=lr, device_type=device.type, precision=precision)
     train_batches_per_epoch = math.ceil(len(parts["train"]) / batch_size)
     total_steps = epochs * train_batches_per_epoch
     warm = max(1, total_steps // 10)
@@ -310,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--max-len", type=int, default=64, help="token limit per text (the reviews are short)")
     p.add_argument("--limit", type=int, default=None, help="use at most N examples per split (quick runs, tests)")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda:N")
+    p.add_argument("--device", default="auto", help="auto (cuda > xpu > mps > cpu), cpu, cuda:N, xpu:N or mps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print exactly one JSON summary object on stdout")
     p.add_argument("--debug", action="store_true", help="show tracebacks instead of clean errors")
