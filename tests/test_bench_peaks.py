@@ -137,10 +137,10 @@ def test_dense_peaks_by_the_names_the_tools_print(hw: Path) -> None:
     p = kn.peak(mi250x.name, units=mi250x.compute_units, pci_device=mi250x.pci_id)
     assert p is not None and p.name == "MI250X" and p.bf16_tflops == 191.5 and p.fp32_tflops is None
     # torch's own name for both parts: the CU count decides (104 = MI250's GCD, AMD's own figure)
-    assert kn.peak("AMD Instinct MI250X/MI250", units=104).bf16_tflops == 181.05  # type: ignore[union-attr]
+    assert kn.peak("AMD Instinct MI250X/MI250", units=104).bf16_tflops == 181.05
     (w7900,), _ = amd.parse_rocminfo(text(hw, "amd-rocminfo-w7900-gfx1100-rocm6.0-agent2-excerpt.txt"))
     assert w7900.name == "AMD Radeon PRO W7900" and kn.peak(w7900.name, units=w7900.compute_units) is None
-    assert kn.peak("AMD Radeon RX 7900 XTX", units=96).fp16_tflops == 122.8  # type: ignore[union-attr]
+    assert kn.peak("AMD Radeon RX 7900 XTX", units=96).fp16_tflops == 122.8
     # lspci's family string names three cards: no figure for any of them
     assert kn.peak("Navi 31 [Radeon RX 7900 XT/7900 XTX/7900 GRE/7900M]") is None
 
@@ -158,8 +158,8 @@ def test_intel_peaks(hw: Path) -> None:
     (a770,) = intel.parse_xpu_smi_discovery(text(hw, "intel-xpu-smi-discovery-d0-arc-a770-borderless-excerpt.txt"))
     assert kn.peak(b580.name, units=b580.compute_units) is None and kn.peak(a770.name) is None
     dump = text(hw, "collect_env-xpu-max1550x8-ubuntu24.04-excerpt.txt")
-    eus = int(re.search(r"gpu_eu_count=(\d+)", dump).group(1))  # type: ignore[union-attr]
-    name = re.search(r"name='([^']+)'", dump).group(1)  # type: ignore[union-attr]
+    eus = int(re.search(r"gpu_eu_count=(\d+)", dump).group(1))
+    name = re.search(r"name='([^']+)'", dump).group(1)
     stack = kn.peak(name, units=eus)
     assert eus == 512 and stack is not None and stack.scaled and stack.fp16_tflops == 419.5
     assert stack.bf16_tflops is None  # the measured 273 stays a measurement
@@ -173,9 +173,9 @@ def test_apple_peaks_need_the_chip_and_its_gpu_cores(hw: Path) -> None:
     }
     assert list(chips.values()) == ["Apple M1 Pro", "Apple M3 Max", "Apple M4 Max"]
     assert kn.peak("Apple M1 Pro") is None  # the captures carry no GPU core count
-    assert kn.peak("Apple M1 Pro", units=16).fp32_tflops == 5.2  # type: ignore[union-attr]
+    assert kn.peak("Apple M1 Pro", units=16).fp32_tflops == 5.2
     assert kn.peak("Apple M1 Pro", units=14) is None  # another configuration: Apple states nothing for it
-    assert kn.peak("Apple M1", units=8).fp32_tflops == 2.6  # type: ignore[union-attr]
+    assert kn.peak("Apple M1", units=8).fp32_tflops == 2.6
     assert kn.peak("Apple M1 Max", units=32) is None  # "Apple M1" is not "Apple M1 Max"
     assert kn.peak("Apple M3 Max", units=40) is None and kn.peak("Apple M4 Max", units=40) is None
     name, _, _ = apple.gpu_from_system_profiler(
@@ -194,8 +194,8 @@ def test_nvidia_on_arm_rows() -> None:
     for name in ("NVIDIA GB200", "HGX GB200", "NVIDIA Thor", "Orin (nvgpu)"):
         spec = knowledge.gpu_spec(name)
         assert spec is not None and not (spec.bf16_tflops or spec.fp32_tflops), name
-    assert knowledge.gpu_spec("Orin (nvgpu)").unified_memory  # type: ignore[union-attr]
-    assert knowledge.gpu_spec("NVIDIA Thor").unified_memory  # type: ignore[union-attr]
+    assert knowledge.gpu_spec("Orin (nvgpu)").unified_memory
+    assert knowledge.gpu_spec("NVIDIA Thor").unified_memory
 
 
 def test_jetson_peak_by_board_and_memory(hw: Path) -> None:
@@ -311,7 +311,7 @@ def test_the_checklist_passes_the_same_peaks(hw: Path) -> None:
         config=checklist.ChecklistConfig(bench_options={"model": "tiny", "device": "cuda:1"}),
         profile=None,
         profile_note="given",
-        deep_probe=lambda: None,  # type: ignore[arg-type,return-value]
+        deep_probe=lambda: None,
         transformers_probe=lambda: {},
         workload=workload,
         train=lambda: {},
