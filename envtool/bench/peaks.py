@@ -21,6 +21,7 @@ from envtool.knowledge import accelerators
 from envtool.model import Accelerator, HostFacts
 
 GPU_BACKENDS = ("cuda", "hip", "xpu", "mps")  # torch backends that run on an accelerator
+_VENDOR = {"amd": "AMD", "intel": "Intel", "apple": "Apple"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,9 +110,7 @@ def device_peaks(facts: HostFacts, device: str | None) -> DevicePeaks:
     found = _vendor(facts, vendor)
     accel = found[index] if index < len(found) else None
     if accel is None:
-        return DevicePeaks(
-            device=dev, backend=backend, reason=f"no {vendor.upper() if vendor != 'apple' else 'Apple'} GPU {index}"
-        )
+        return DevicePeaks(device=dev, backend=backend, reason=f"no {_VENDOR[vendor]} GPU {index} in the facts")
     name = accel.name or (facts.platform.soc if vendor == "apple" else None)
     peak = accelerators.peak(name, units=accel.compute_units, pci_device=accel.pci_id)
     if peak is None:
@@ -121,22 +120,27 @@ def device_peaks(facts: HostFacts, device: str | None) -> DevicePeaks:
     )
 
 
+def nvidia_peaks(name: str | None) -> tuple[dict[str, float], str | None]:
+    """Every dense peak ``gpus.toml`` holds for an NVIDIA GPU name, by precision ({} and None: unknown)."""
+    spec = knowledge.gpu_spec(name) if name else None
+    if spec is None:
+        return {}, None
+    values = {
+        "fp32": spec.fp32_tflops,
+        "tf32": spec.tf32_tflops,
+        "bf16": spec.bf16_tflops,
+        "fp16": spec.fp16_tflops or spec.bf16_tflops,
+    }
+    return {k: float(v) for k, v in values.items() if v}, f"{spec.model}, envtool knowledge table"
+
+
 def _nvidia(facts: HostFacts, dev: str, index: int) -> DevicePeaks:
     gpu = next((g for g in facts.nvidia.gpus if g.index == index), None)
     name = gpu.name if gpu is not None else None
     spec = knowledge.gpu_spec(name) if name else None
-    if spec is not None:
-        values = {
-            "fp32": spec.fp32_tflops,
-            "tf32": spec.tf32_tflops,
-            "bf16": spec.bf16_tflops,
-            "fp16": spec.fp16_tflops or spec.bf16_tflops,
-        }
-        peaks = {k: float(v) for k, v in values.items() if v}
-        if peaks:
-            return DevicePeaks(
-                device=dev, backend="cuda", name=name, peaks=peaks, source=f"{spec.model}, envtool knowledge table"
-            )
+    peaks, source = nvidia_peaks(name)
+    if peaks:
+        return DevicePeaks(device=dev, backend="cuda", name=name, peaks=peaks, source=source)
     pf = facts.platform
     if pf.kind == "tegra" and index == 0:
         # a Jetson's GPU name ("Orin (nvgpu)", or none without NVML) does not tell the module: the board does

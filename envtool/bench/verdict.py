@@ -349,14 +349,5 @@ def _cuda_index(device: str) -> int | None:
 
 
 def gpu_peaks(name: str | None) -> tuple[dict[str, float], str | None]:
-    """Every dense peak the knowledge table holds for this GPU, by precision, for the workload's MFU."""
-    spec = knowledge.gpu_spec(name) if name else None
-    if spec is None:
-        return {}, None
-    peaks = {
-        "fp32": spec.fp32_tflops,
-        "tf32": spec.tf32_tflops,
-        "bf16": spec.bf16_tflops,
-        "fp16": spec.fp16_tflops or spec.bf16_tflops,
-    }
-    return {k: v for k, v in peaks.items() if v}, f"{spec.model}, envtool knowledge table"
+    """Every dense peak the knowledge table holds for this NVIDIA GPU, by precision, for the workload's MFU."""
+    return accel.nvidia_peaks(name)
