@@ -131,16 +131,21 @@ def test_dense_peaks_by_the_names_the_tools_print(hw: Path) -> None:
     assert p is not None and (p.bf16_tflops, p.fp32_tflops, p.weak, p.scaled) == (1307.4, 163.4, False, False)
     (mi210,) = amd.parse_amd_smi_static_json(text(hw, "amd-smi-static-json-mi210.json"))
     p = kn.peak(mi210.name, units=mi210.compute_units)
-    assert p is not None and p.fp16_tflops == 181.0 and p.bf16_tflops is None and p.weak
+    assert p is not None and (p.bf16_tflops, p.fp32_tflops, p.weak) == (181.0, 45.3, False)
     # rocm-smi names an MI250X "AMD INSTINCT MI200 (MCM) OAM ...": found by its PCI id, per GCD (one torch device)
     (mi250x,) = amd.parse_rocm_smi_json(text(hw, "amd-rocm-smi-showproductname-json-mi250x-gfx9010.json"))
     p = kn.peak(mi250x.name, units=mi250x.compute_units, pci_device=mi250x.pci_id)
-    assert p is not None and p.name == "MI250X" and p.bf16_tflops == 191.5 and p.fp32_tflops is None
+    assert p is not None and p.name == "MI250X" and (p.bf16_tflops, p.fp32_tflops) == (191.5, 47.85)
     # torch's own name for both parts: the CU count decides (104 = MI250's GCD, AMD's own figure)
     assert kn.peak("AMD Instinct MI250X/MI250", units=104).bf16_tflops == 181.05
     (w7900,), _ = amd.parse_rocminfo(text(hw, "amd-rocminfo-w7900-gfx1100-rocm6.0-agent2-excerpt.txt"))
     assert w7900.name == "AMD Radeon PRO W7900" and kn.peak(w7900.name, units=w7900.compute_units) is None
     assert kn.peak("AMD Radeon RX 7900 XTX", units=96).fp16_tflops == 122.8
+    market = re.search(r"MARKET_NAME: (\S+)", text(hw, "amd-smi-static-text-mi300a-x4-amdsmi24.txt"))
+    assert market and market.group(1) == "MI300A"
+    p = kn.peak(market.group(1))
+    assert p is not None and (p.bf16_tflops, p.fp32_tflops, p.units) == (980.6, 122.6, 228)
+    assert kn.peak("AMD Instinct MI325X").bf16_tflops == 1307.4
     # lspci's family string names three cards: no figure for any of them
     assert kn.peak("Navi 31 [Radeon RX 7900 XT/7900 XTX/7900 GRE/7900M]") is None
 
@@ -233,7 +238,7 @@ def test_gpu_peaks_per_device_choice(hw: Path) -> None:
     # the default index's CPU wheel on a GH200: the workload runs on the CPU, a GPU peak would be wrong there
     assert _gpu_peaks(gh200_box(TorchBuild(version="2.13.0")), "auto") == (None, None)
     peaks, source = _gpu_peaks(mi300x_box(hw), "cuda:2")  # a ROCm torch's cuda:N is the AMD GPU
-    assert peaks == {"fp32": 163.4, "bf16": 1307.4, "fp16": 1307.4} and "rocm.toml" in str(source)
+    assert peaks == {"fp32": 163.4, "tf32": 653.7, "bf16": 1307.4, "fp16": 1307.4} and "rocm.toml" in str(source)
     assert _gpu_peaks(mi300x_box(hw, torch=None), None)[0] == peaks  # no torch read: the first AMD GPU
 
 
@@ -320,7 +325,7 @@ def test_the_checklist_passes_the_same_peaks(hw: Path) -> None:
     ctx.results["train_step"] = checklist.CheckResult(id="train_step", title="t", status=Status.PASS)
     got = checklist.check_bench(ctx)
     want = bench.peak_options(facts, "cuda:1")
-    assert seen[0]["peaks"] == want["peaks"] == {"fp32": 163.4, "bf16": 1307.4, "fp16": 1307.4}
+    assert seen[0]["peaks"] == want["peaks"] == {"fp32": 163.4, "tf32": 653.7, "bf16": 1307.4, "fp16": 1307.4}
     assert seen[0]["peak_source"] == want["peak_source"] and seen[0]["model"] == "tiny"
     assert got.status == Status.PASS and "1307.4" in got.seen
 
