@@ -837,7 +837,10 @@ def check_bench(ctx: Context) -> CheckResult:
         return _skip("bench", ctx.blocked("train_step", "one fine-tune step does not run"))
     from envtool import bench
 
-    res = ctx.workload(dict(ctx.config.bench_options))
+    options = dict(ctx.config.bench_options)
+    # the same sourced peaks `envtool bench` passes, for the device the options pick
+    options.update(bench.peak_options(ctx.facts, options.get("device")))
+    res = ctx.workload(options)
     verdict = bench.judge(res, ctx.facts)
     ctx.bench_result = {
         **res,

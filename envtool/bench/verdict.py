@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from envtool import knowledge
+from envtool.bench import peaks as accel
 from envtool.model import Finding, HostFacts, Severity, Status
 from finetune_smoke.choose import COMPILE_SLOWER, PRECISION_MARGIN
 from finetune_smoke.result import BenchResult
@@ -33,6 +34,11 @@ REF_WARN = 0.4
 # told by `bench_faster_precision`, so fp32 on a CPU whose bf16 runs 2.7x faster cannot pass.
 CPU_GEMM_PASS = 0.30
 CPU_GEMM_WARN = 0.10
+# A GPU with no sourced peak (an Apple GPU, an Arc card, GB200) is judged against the best GEMM of the
+# step's shape measured in the same run: under CEILING_WARN of it is broken (FAIL). Above it the verdict
+# stays WARN, never PASS: a ceiling measured on a throttled or misconfigured device is low with it, so
+# only a sourced peak can say the device itself is fast.
+CEILING_WARN = 0.10
 
 # NVIDIA DeepLearningExamples BERT (PyTorch) fine-tuning on SQuAD: seq 384, mixed precision,
 # one GPU, BERT-base (12 layers, 768 hidden) and BERT-large (24, 1024) -- see gpus.toml.
@@ -51,6 +57,7 @@ class Verdict:
     findings: tuple[Finding, ...] = ()
     ceiling_tflops: float | None = None
     ceiling_precision: str | None = None
+    backend: str | None = None  # torch's: cuda (NVIDIA), hip (AMD), xpu, mps, cpu
 
 
 def _flops_per_seq(layers: int, hidden: int, seq_len: int) -> float:
@@ -164,7 +171,6 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
     if not losses or any(not isinstance(x, (int, float)) or not math.isfinite(x) for x in losses):
         return Verdict(status=Status.FAIL, reasons=("the loss is not finite",))
     device = str(r.device or "cpu")
-    precision = str(r.precision or "fp32")
     tflops = float(r.tflops or 0.0)
     median = r.step_time_s.median if r.step_time_s else 0.0
     mfu = peak = ref_ratio = None
@@ -172,10 +178,9 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
     probes = {k: v for k, v in (r.gemm_probes or {}).items() if v}
     ceiling = max([*probes.values(), float(r.gemm_tflops or 0.0)]) or None
     ceiling_name = max(probes, key=lambda k: probes[k]) if probes else _used(r)
-    if device.startswith("cuda"):
-        peak, peak_source = gpu_peak(r.device_name, precision, bool(r.tf32))
-        if peak is None and r.peak_tflops:
-            peak, peak_source = float(r.peak_tflops), str(r.peak_source or "given to the workload")
+    backend = result_backend(result, facts)
+    if backend in accel.GPU_BACKENDS:
+        peak, peak_source, unknown = _device_peak(r, backend, facts)
         if peak:
             mfu = tflops / peak
             statuses.append(_band(mfu, GPU_MFU_PASS, GPU_MFU_WARN))
@@ -183,7 +188,8 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
                 f"{tflops:.3g} TFLOP/s is {mfu:.0%} of the {peak:g} TFLOP/s {_used(r)} peak"
                 f" (pass >= {GPU_MFU_PASS:.0%}, warn >= {GPU_MFU_WARN:.0%})"
             )
-        ref, ref_source = reference_tflops(r.device_name)
+        # NVIDIA's published BERT throughputs are for NVIDIA GPUs: never applied to AMD, Intel or Apple
+        ref, ref_source = reference_tflops(r.device_name) if backend == "cuda" else (None, None)
         if ref:
             ref_ratio = tflops / ref
             statuses.append(_band(ref_ratio, REF_PASS, REF_WARN))
@@ -193,10 +199,20 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
                 f"no sourced BERT fine-tune figure for {r.device_name} in the knowledge table:"
                 " the verdict rests on the MFU bands"
             )
-        if not statuses:
-            reasons.append(f"{r.device_name} is not in the knowledge table: no peak to judge against")
-            statuses.append(Status.WARN)
-        if ceiling:
+        if not peak:
+            reasons.append(f"no sourced peak for {r.device_name or device} ({device}, {backend}): {unknown}")
+            if ceiling:
+                ratio = tflops / ceiling
+                statuses.append(Status.FAIL if ratio < CEILING_WARN else Status.WARN)
+                reasons.append(
+                    f"judged by the ceiling measured in this run instead: {ratio:.0%} of the best GEMM of the"
+                    f" step's shape ({ceiling_name}, {ceiling:.3g} TFLOP/s; fail < {CEILING_WARN:.0%}, and at most"
+                    " warn without a sourced peak)"
+                )
+            elif not statuses:
+                reasons.append("no GEMM ceiling was measured either: nothing to judge against")
+                statuses.append(Status.WARN)
+        elif ceiling:
             reasons.append(
                 f"{tflops / ceiling:.0%} of the device ceiling measured in this run"
                 f" ({ceiling_name} GEMM of the step's shape, {ceiling:.3g} TFLOP/s)"
@@ -246,8 +262,8 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
         reasons.append(
             "dropout ran as the counter hash (--dropout hash), not nn.Dropout: not what a standard training loop runs"
         )
-    reasons += explain(r, facts)
-    if facts is not None and facts.nvidia.gpus and not device.startswith("cuda"):
+    reasons += explain(result, facts)
+    if facts is not None and facts.nvidia.gpus and backend == "cpu":
         statuses.append(Status.FAIL)
     return Verdict(
         status=_worst(statuses),
@@ -259,6 +275,7 @@ def judge(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = Non
         reference_ratio=ref_ratio,
         ceiling_tflops=ceiling,
         ceiling_precision=ceiling_name if ceiling else None,
+        backend=backend,
     )
 
 
@@ -268,14 +285,16 @@ def explain(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None) ->
     out: list[str] = []
     device = str(r.device or "cpu")
     precision = str(r.precision or "fp32")
+    backend = result_backend(result, facts)
     if facts is not None:
-        if facts.nvidia.gpus and not device.startswith("cuda"):
+        if facts.nvidia.gpus and backend == "cpu":
             torch = facts.python.torch
             out.append(
                 "this machine has an NVIDIA GPU but the workload ran on the CPU"
                 + (" (a CPU-only torch)" if torch and not torch.cuda else "")
             )
-        idx = _cuda_index(device)
+        # NVML's throttle and PCIe facts are the NVIDIA GPUs'; a ROCm torch's cuda:0 is an AMD GPU
+        idx = _cuda_index(device) if backend == "cuda" else None
         gpu = next((g for g in facts.nvidia.gpus if g.index == idx), None) if idx is not None else None
         if gpu is not None:
             slow = [x for x in gpu.throttle_reasons if x not in ("gpu_idle", "applications_clocks_setting")]
@@ -283,9 +302,42 @@ def explain(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None) ->
                 out.append(f"GPU {gpu.index} reports clock throttling: {', '.join(slow)}")
             if gpu.pcie_width_current and gpu.pcie_width_max and gpu.pcie_width_current < gpu.pcie_width_max:
                 out.append(f"GPU {gpu.index}'s PCIe link runs at x{gpu.pcie_width_current} of x{gpu.pcie_width_max}")
-    if device.startswith("cuda") and precision == "fp32" and not r.tf32:
+    if backend == "cuda" and precision == "fp32" and not r.tf32:
+        # TF32 is NVIDIA's (compute capability >= 8.0); other backends are told by bench_faster_precision
         out.append("fp32 without TF32 on a GPU: try --precision auto (bf16 on compute capability >= 8.0)")
     return out
+
+
+def result_backend(result: Mapping[str, Any] | BenchResult, facts: HostFacts | None = None) -> str:
+    """The backend a result ran on: its ``backend`` field, else read from ``device`` (and the torch build)."""
+    given = result.get("backend") if isinstance(result, Mapping) else getattr(result, "backend", None)
+    if given in (*accel.GPU_BACKENDS, "cpu"):
+        return str(given)
+    device = str((result.get("device") if isinstance(result, Mapping) else result.device) or "cpu")
+    name = str((result.get("device_name") if isinstance(result, Mapping) else result.device_name) or "")
+    torch = facts.python.torch if facts is not None else None
+    hip = bool(torch and torch.hip) or name.startswith("AMD ")  # a ROCm torch names its GPUs "AMD ..."
+    return accel.backend_of(device, torch_hip=hip)
+
+
+def _device_peak(r: BenchResult, backend: str, facts: HostFacts | None) -> tuple[float | None, str | None, str]:
+    """(peak of the precision used, its source, why unknown): the NVIDIA table only for NVIDIA GPUs."""
+    used = _used(r)
+    if backend == "cuda":
+        peak, source = gpu_peak(r.device_name, str(r.precision or "fp32"), bool(r.tf32))
+        if peak:
+            return peak, source, ""
+    why = "not in the knowledge tables"
+    if facts is not None:
+        found = accel.device_peaks(facts, str(r.device or "auto"))
+        if found.backend == backend:
+            value = found.peaks.get(used) or (found.peaks.get("fp32") if used == "tf32" else None)
+            if value:
+                return value, f"{found.name} {used} dense peak, {found.source}", ""
+            why = found.reason or f"no {used} figure in {found.source}"
+    if r.peak_tflops:
+        return float(r.peak_tflops), str(r.peak_source or "given to the workload"), ""
+    return None, None, why
 
 
 def _cuda_index(device: str) -> int | None:
@@ -297,14 +349,5 @@ def _cuda_index(device: str) -> int | None:
 
 
 def gpu_peaks(name: str | None) -> tuple[dict[str, float], str | None]:
-    """Every dense peak the knowledge table holds for this GPU, by precision, for the workload's MFU."""
-    spec = knowledge.gpu_spec(name) if name else None
-    if spec is None:
-        return {}, None
-    peaks = {
-        "fp32": spec.fp32_tflops,
-        "tf32": spec.tf32_tflops,
-        "bf16": spec.bf16_tflops,
-        "fp16": spec.fp16_tflops or spec.bf16_tflops,
-    }
-    return {k: v for k, v in peaks.items() if v}, f"{spec.model}, envtool knowledge table"
+    """Every dense peak the knowledge table holds for this NVIDIA GPU, by precision, for the workload's MFU."""
+    return accel.nvidia_peaks(name)

@@ -170,15 +170,11 @@ def run(args: argparse.Namespace, ui: Any = None) -> CommandResult:
 
 
 def _gpu_peaks(facts: Any, device: str | None) -> tuple[dict[str, float] | None, str | None]:
-    """The knowledge table's dense peaks of the GPU the workload will use (auto: the first), for its MFU."""
+    """The sourced dense peaks of the accelerator the workload will use (``envtool.bench.peaks``), for its MFU."""
     from envtool import bench
 
-    if device is not None and not str(device).startswith(("cuda", "auto")):
-        return None, None
-    index = int(device[5:]) if device and device.startswith("cuda:") and device[5:].isdigit() else 0
-    gpu = next((g for g in facts.nvidia.gpus if g.index == index), None)
-    peaks, source = bench.gpu_peaks(gpu.name if gpu is not None else None)
-    return (peaks or None), source
+    found = bench.device_peaks(facts, device)
+    return (dict(found.peaks) or None), (found.source if found.peaks else None)
 
 
 def _run_with_phases(ui: Any, python: str, options: dict[str, Any], timeout: float) -> dict[str, Any]:

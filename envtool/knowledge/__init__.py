@@ -70,6 +70,7 @@ class GpuSpec:
     bert_base_seq_per_s: float | None
     bert_large_seq_per_s: float | None  # NVIDIA DeepLearningExamples BERT-large SQuAD fine-tune, 1 GPU
     bert_large_precision: str | None = None  # the precision that figure was measured at ("fp16", "amp")
+    unified_memory: bool = False  # the GPU shares the system memory with the OS (GB10, Jetson)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -595,6 +596,7 @@ def _gpu_table_for(dirs: tuple[str, ...]) -> tuple[tuple[tuple[re.Pattern[str], 
             bert_base_seq_per_s=g.get("bert_base_seq_per_s"),
             bert_large_seq_per_s=g.get("bert_large_seq_per_s"),
             bert_large_precision=g.get("bert_large_precision"),
+            unified_memory=bool(g.get("unified_memory", False)),
         )
         rows.append((pats, spec))
     return tuple(rows)

@@ -121,37 +121,115 @@ def newest_torch_with_target(gfx: str) -> str | None:
 
 # --------------------------------------------------------------------------- peaks
 
+PEAK_TABLES = ("rocm.toml", "xpu.toml", "apple.toml")
+
 
 @dataclass(frozen=True, kw_only=True)
 class Peak:
+    """A device's dense (no sparsity) peak TFLOP/s by precision; ``None`` is unknown, never zero.
+
+    ``units`` is the count of compute units (AMD CUs, Intel vector engines, Apple GPU cores) the
+    figures are for; ``scaled`` says the figures were scaled to a device with fewer of them.
+    """
+
     name: str
     bf16_tflops: float | None = None
     fp16_tflops: float | None = None
     fp32_tflops: float | None = None
+    tf32_tflops: float | None = None
     weak: bool = False
+    units: int | None = None
+    scaled: bool = False
+    table: str = ""
+
+    def by_precision(self) -> dict[str, float]:
+        """The known peaks keyed as the workload names precisions (``bf16``, ``fp16``, ``fp32``, ``tf32``)."""
+        values = {
+            "fp32": self.fp32_tflops,
+            "tf32": self.tf32_tflops,
+            "bf16": self.bf16_tflops,
+            "fp16": self.fp16_tflops,
+        }
+        return {k: float(v) for k, v in values.items() if v}
 
 
-def peak(name: str | None) -> Peak | None:
-    """The device's dense peak from the AMD/Intel/Apple tables, by name (longest match wins)."""
-    if not name:
+_PEAK_KEYS = ("bf16_tflops", "fp16_tflops", "fp32_tflops", "tf32_tflops")
+
+
+def _peak_of(row: dict[str, Any], table: str, units: int | None) -> Peak | None:
+    """The row's peak for a device of ``units`` compute units (None: not told), or None when it does not apply."""
+    have = row.get("units")
+    values = {k: row.get(k) for k in _PEAK_KEYS}
+    scaled = False
+    if have is None or units is None:
+        # A figure that depends on the configuration (Apple's per GPU-core count) needs the device's count.
+        if row.get("units_required") and units is None:
+            return None
+    elif units != have:
+        if not row.get("scale") or units > have:
+            return None
+        # The vendor's figure is a per-unit rate times the units: a partition or stack gets its share.
+        values = {k: (v * units / have if v else v) for k, v in values.items()}
+        scaled = True
+    if not any(values.values()):
         return None
-    low = name.lower()
-    best: tuple[int, dict[str, Any]] | None = None
-    for table in ("rocm.toml", "xpu.toml", "apple.toml"):
-        for row in load(table).get("peak", []):
-            n = row["name"].lower()
-            if _contains_word(low, n) and (best is None or len(n) > best[0]):
-                best = (len(n), row)
-    if best is None:
-        return None
-    row = best[1]
     return Peak(
-        name=row["name"],
-        bf16_tflops=row.get("bf16_tflops"),
-        fp16_tflops=row.get("fp16_tflops"),
-        fp32_tflops=row.get("fp32_tflops"),
+        name=str(row["name"]),
         weak=bool(row.get("weak", False)),
+        units=units if scaled else have,
+        scaled=scaled,
+        table=table,
+        **{k: (round(float(v), 2) if v else None) for k, v in values.items()},
     )
+
+
+def peak(name: str | None, *, units: int | None = None, pci_device: str | None = None) -> Peak | None:
+    """The dense peak of an AMD/Intel/Apple device, by name (longest listed name in it wins) or PCI device id.
+
+    ``units`` is the device's compute-unit count when the machine reports it: a row for another
+    configuration does not apply (None), except where the row says its figure scales per unit.
+    Rows marked ``exact`` match only the whole name ("Apple M1" is not "Apple M1 Max").
+    """
+    low = " ".join((name or "").lower().split())
+    dev = pci_device.lower().removeprefix("0x").split(":")[-1].zfill(4) if pci_device else None
+    found: list[tuple[int, dict[str, Any], str]] = []
+    for table in PEAK_TABLES:
+        for row in load(table).get("peak", []):
+            n = str(row["name"]).lower()
+            if low and (low == n or (not row.get("exact") and _contains_word(low, n))):
+                found.append((len(n), row, table))
+            elif dev and dev in row.get("pci", []):
+                found.append((0, row, table))  # by PCI id: below any name match
+    # "AMD Instinct MI250X/MI250" (torch's name for both) matches two rows: the one for this device's
+    # CU count first, then the longest name, then a row that scales to the device over one that does not.
+    found.sort(key=lambda f: (units is None or f[1].get("units") != units, -f[0], not f[1].get("scale")))
+    for _, row, table in found:
+        got = _peak_of(row, table, units)
+        if got is not None:
+            return got
+    return None
+
+
+def jetson_peak(board: str | None, memory_bytes: int | None) -> Peak | None:
+    """A Jetson module's GPU peak by its board name (device tree model) and memory, from ``jetson.toml``.
+
+    The board name does not tell the modules of one family apart (the AGX Orin developer kit
+    came with the 32 GB and the 64 GB module), so a row names the memory that marks its module.
+    """
+    low = (board or "").lower()
+    if not low:
+        return None
+    gib = memory_bytes / 2**30 if memory_bytes else None
+    for row in load("jetson.toml").get("peak", []):
+        if str(row["board"]).lower() not in low:
+            continue
+        floor = row.get("min_memory_gib")
+        if floor is not None and (gib is None or gib < floor):
+            continue
+        found = _peak_of(row, "jetson.toml", None)
+        if found is not None:
+            return found
+    return None
 
 
 # --------------------------------------------------------------------------- Intel XPU

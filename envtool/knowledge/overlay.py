@@ -38,6 +38,7 @@ _ENTRY_KEYS: dict[str, tuple[str, dict[str, type | tuple[type, ...]]]] = {
             "bert_base_seq_per_s": (int, float),
             "bert_large_seq_per_s": (int, float),
             "bert_large_precision": str,
+            "unified_memory": bool,
             "source": str,
         },
     ),
