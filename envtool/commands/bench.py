@@ -53,7 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="dropout masks: nn.Dropout (auto, torch) or a counter hash (hash: not the standard stack)",
     )
-    p.add_argument("--device", default=None, help="auto, cpu or cuda:N")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda:N (NVIDIA, or AMD under a ROCm torch), xpu:N or mps")
     p.add_argument(
         "--timeout", type=float, default=600.0, metavar="S", help="stop the workload after S seconds (default 600)"
     )
