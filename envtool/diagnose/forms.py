@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE
+from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, _one_of
 from envtool.model import Evidence
 
 _TEXT_MAX = 300  # an evidence line is quoted up to this many characters
@@ -55,19 +55,47 @@ class Told:
 
 # --------------------------------------------------------------------------- line helpers
 
-_PROMPTS = (
-    re.compile(r"[└┌][─\[\]✗\w@/.~:-]{0,200}[╼>]\s?[#$]\s?"),  # Parrot/ZSH two-line prompts
-    re.compile(
-        r"(?:\([\w.-]{1,60}\)\s*)?(?:\[\d{1,3}\]\s*)?\[?[\w.-]{1,60}@[\w.-]{1,80}[:\s][^$#%\n]{0,200}?\]?\s*[$#%]\s?"
-    ),
-    re.compile(r"PS [A-Za-z]:\\[^>]{0,200}>\s?"),
-    re.compile(r"[A-Za-z]:\\[^>]{0,200}>\s?"),
-    re.compile(r"(?:>>>|\.\.\.|In \[\d{1,5}\]:)\s"),
-    re.compile(r"[$#%❯➜]\s?(?=\S)"),
-    re.compile(r"\++ (?=\S)"),  # bash xtrace
+_PARROT = re.compile(r"[└┌][─\[\]✗\w@/.~:-]{0,200}[╼>]\s?[#$]\s?")  # Parrot/ZSH two-line prompts
+_USER_HOST = re.compile(
+    r"(?:\([\w.-]{1,60}\)\s*)?(?:\[\d{1,3}\]\s*)?\[?[\w.-]{1,60}@[\w.-]{1,80}[:\s][^$#%\n]{0,200}?\]?\s*[$#%]\s?"
 )
+_POWERSHELL = re.compile(r"PS [A-Za-z]:\\[^>]{0,200}>\s?")
+_CMD = re.compile(r"[A-Za-z]:\\[^>]{0,200}>\s?")
+_REPL = re.compile(r"(?:>>>|\.\.\.|In \[\d{1,5}\]:)\s")
+_SHELL = re.compile(r"[$#%❯➜]\s?(?=\S)")
+_XTRACE = re.compile(r"\++ (?=\S)")  # bash xtrace
 _PROMPT_FIRST = frozenset("└┌([$#%❯➜+>.IP")
 _BULLET = re.compile(r"(?:[-*+•]|\d{1,2}[.)])\s+")
+_BULLET_FIRST = frozenset("-*+•")
+
+
+def _prompt_end(s: str) -> int:
+    """Where the prompt that opens ``s`` ends, 0 if none (nor one that would leave nothing).
+
+    The prompts are tried in this order; each is tried only where its own first characters (or
+    the "@" of user@host) are there, so most lines try one pattern or none.
+    """
+    first = s[0]
+    if first in "└┌" and (end := _match_end(_PARROT, s)):
+        return end
+    if "@" in s and (end := _match_end(_USER_HOST, s)):
+        return end
+    if s.startswith("PS ") and (end := _match_end(_POWERSHELL, s)):
+        return end
+    if s[1:3] == ":\\" and (end := _match_end(_CMD, s)):
+        return end
+    if s.startswith((">>>", "...", "In [")) and (end := _match_end(_REPL, s)):
+        return end
+    if first in "$#%❯➜" and (end := _match_end(_SHELL, s)):
+        return end
+    if first == "+" and s.lstrip("+")[:1] == " " and (end := _match_end(_XTRACE, s)):
+        return end
+    return 0
+
+
+def _match_end(rx: re.Pattern[str], s: str) -> int:
+    m = rx.match(s)
+    return m.end() if m and m.end() < len(s) else 0
 
 
 def plain(line: str) -> str:
@@ -76,16 +104,14 @@ def plain(line: str) -> str:
     for _ in range(2):
         if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
             break
-        for rx in _PROMPTS:
-            m = rx.match(s)
-            if m and m.end() < len(s):
-                s = s[m.end() :].lstrip()
-                break
-        else:
+        end = _prompt_end(s)
+        if not end:
             break
-    m = _BULLET.match(s)
-    if m:
-        s = s[m.end() :]
+        s = s[end:].lstrip()
+    if s[:1] in _BULLET_FIRST or s[:1].isdigit():
+        m = _BULLET.match(s)
+        if m:
+            s = s[m.end() :]
     if s.startswith("`") and s.endswith("`") and len(s) > 1:
         s = s.strip("`").strip()
     return s.replace("**", "")
@@ -146,6 +172,7 @@ _INTERESTING = re.compile(
     r"|pynvml|nvidia-ml-py|nvidia-[\w-]+)$"
 )
 _PACKAGE_FIRST = ("torch", "pytorch", "nvidia", "cpuonly", "cudatoolkit", "transformers", "pynvml")
+_SYSTEM_FIRST = ("ii ", "hi ", "iU ", "rc ", "Upgrade:", "cuda-drivers", "nvidia-driver", "kmod-nvidia")
 _WHEEL = re.compile(r"/(?:whl/(?:nightly/)?(cu\d{2,3}|cpu|rocm[\d.]+)/)?torch-(\d[\w.]*?)(?:(?:%2B|\+)([\w.]+))?-cp\d")
 
 # --------------------------------------------------------------------------- REPL and key/value lines
@@ -163,6 +190,7 @@ _SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
 _NVIDIA_BRANDS = ("NVIDIA", "Tesla", "GeForce", "Quadro", "TITAN")
 _GPU_KEYS = frozenset({"gpu", "gpus", "gpu model", "gpu models", "graphics card", "video card", "gpu type", "显卡"})
 _TORCH_KEYS = frozenset({"pytorch", "torch", "torch version", "pytorch version", "torch.__version__"})
+_KV_KEYS = frozenset({"compute mode", "name", "product name", "cuda available", "python", "python version"})
 
 # --------------------------------------------------------------------------- containers, Fabric Manager, WSL
 
@@ -194,7 +222,7 @@ _RELEVANT = (
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
 
-_RELEVANT_RX = re.compile("|".join(re.escape(k) for k in _RELEVANT))
+_RELEVANT_RX = re.compile(_one_of(_RELEVANT))
 
 
 def _relevant(line: str) -> bool:
@@ -236,7 +264,10 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 _take_values(told, found, m.group(1), number, number)
             else:
                 expr_pending = (found, number, s)
-        _read_smi(told, s, raw, number)
+        # Each reader is called only where the first test it makes can pass (a call per line and reader
+        # is most of the cost on a long paste).
+        if "NVIDIA-SMI" in s or "river" in s or "|" in raw or s.startswith("GPU") or "NVML library version" in s:
+            _read_smi(told, s, raw, number)
         if csv_header is not None:
             cells = [c.strip() for c in s.split(",")]
             if len(cells) == len(csv_header) and csv_rows < 64:
@@ -249,29 +280,33 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             if len(cells) >= 2 and set(cells) <= _CSV_FIELDS:
                 csv_header, csv_rows = cells, 0
                 continue
-        _read_system(told, s, number)
+        if "NV" in s or "Driver" in s or s.startswith(_SYSTEM_FIRST):
+            _read_system(told, s, number)
         # lshw: "*-display" opens a block whose "product:" names the GPU once "vendor:" says NVIDIA.
-        if s.startswith("*-display"):
-            in_display, product = True, None
-        elif s.startswith("*-"):
-            in_display = False
-        elif in_display and s.startswith("product:"):
-            product = s.partition(":")[2].strip()
-        elif in_display and s.startswith("vendor:") and "NVIDIA" in s:
-            told.pci_gpus.append(_bracketed(product))
-            told.sign("gpu", number, s if product is None else f"product: {product}")
+        if in_display or s.startswith("*-"):
+            if s.startswith("*-display"):
+                in_display, product = True, None
+            elif s.startswith("*-"):
+                in_display = False
+            elif s.startswith("product:"):
+                product = s.partition(":")[2].strip()
+            elif s.startswith("vendor:") and "NVIDIA" in s:
+                told.pci_gpus.append(_bracketed(product))
+                told.sign("gpu", number, s if product is None else f"product: {product}")
         if ld_next:
             ld_next = False
             if "/" in s and " " not in s:
                 _read_ld_path(told, s, number, s)
-        if "$LD_LIBRARY_PATH" in s and "echo" in s:
-            ld_next = True
         if "LD_LIBRARY_PATH" in s:
+            if "$LD_LIBRARY_PATH" in s and "echo" in s:
+                ld_next = True
             m = _LD_PATH.search(s)
             if m:
                 _read_ld_path(told, m.group(1), number, s)
-        _read_packages(told, s, number)
-        _read_key_value(told, s, number)
+        if "torch-" in s or s.startswith(_PACKAGE_FIRST):
+            _read_packages(told, s, number)
+        if s.find(":", 0, _MAX_KEY) > 0:
+            _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
     return told
 
@@ -390,7 +425,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
         if _NVRM_FAIL.search(s):
             told.sign("kernel_module", number, s)
     if "NVIDIA" in s:
-        m = _LSPCI.search(s)
+        m = _LSPCI.search(s) if "controller" in s else None
         if m:
             told.pci_gpus.append(_bracketed(m.group(1)))
             told.sign("gpu", number, s)
@@ -471,6 +506,14 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         key = key[:paren]
     if key in _KEYS:
         return  # the collect_env grammar reads these
+    if not (
+        key in _KV_KEYS
+        or key in _GPU_KEYS
+        or key in _TORCH_KEYS
+        or ("driver" in key and not told.driver)
+        or key.startswith("python版本")
+    ):
+        return  # a key read below, checked before the value is cut out
     value = _value(s[colon + 1 :])
     if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
         return
@@ -516,7 +559,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("container", number, s)
     if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
         told.sign("container_run_gpu" if _GPU_FLAG.search(s) else "container_run_no_gpu", number, s)
-    if ("gpu" in s or "nvidia" in s) and _GPU_REQUEST.search(s):
+    if (
+        ("gpu" in s or "nvidia" in s)
+        and ("capabilities:" in s or "runtime:" in s or s.startswith("driver:"))
+        and _GPU_REQUEST.search(s)
+    ):
         told.sign("container_gpu_requested", number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)
@@ -528,7 +575,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:
-    if ("wsl" in s.lower() or "/mnt/" in s) and _WSL.search(s):
+    if ("wsl" in s or "WSL" in s or "/mnt/" in s) and _WSL.search(s):
         told.sign("wsl", number, s)
     if "\\" in s and _WIN_PATH.search(s):
         told.windows = True
