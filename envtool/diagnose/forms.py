@@ -211,7 +211,7 @@ _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
 
 # A line none of the readers below could use holds none of these (lower case), nor starts with one
-# of _RELEVANT_STARTS.
+# of _RELEVANT_STARTS (read_forms skips it after that one test).
 _RELEVANT = (
     "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
@@ -225,11 +225,6 @@ _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 _RELEVANT_RX = re.compile(_one_of(_RELEVANT))
 
 
-def _relevant(line: str) -> bool:
-    low = line.lower()
-    return _RELEVANT_RX.search(low) is not None or low.lstrip().startswith(_RELEVANT_STARTS)
-
-
 def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     """Every free-form fact and sign in the cleaned ``lines`` (``origin`` gives each one's line number)."""
     told = Told()
@@ -239,11 +234,15 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     expr_pending: tuple[list[str], int, str] | None = None
     in_display = False
     product: str | None = None
+    numbered = len(origin)
+    relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
     for idx, raw in enumerate(lines):
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
-        if stateless and not _relevant(raw):
-            continue  # most lines of a long log: a few substring tests instead of every reader
-        number = origin[idx] if idx < len(origin) else idx + 1
+        if stateless:
+            low = raw.lower()
+            if relevant(low) is None and not low.lstrip().startswith(starts):
+                continue  # most lines of a long log: one pattern instead of every reader
+        number = origin[idx] if idx < numbered else idx + 1
         if stateless and raw.lstrip().startswith('File "'):
             _read_paths(told, raw, number)  # a traceback frame tells at most where it ran
             continue
