@@ -16,7 +16,7 @@ from envtool_cli import diagnose
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envtool import paste_rules
+from envtool import paste_rules, profiles
 from envtool.diagnose import read_paste
 from envtool.errors import BadInputError
 from envtool.model import Severity
@@ -118,7 +118,11 @@ def test_paste_gets_its_cause(row: dict[str, str]) -> None:
     errors = [f.id for f in findings if f.severity == Severity.ERROR]
     if row["file"] in NOT_IN_PASTE:
         assert not errors, (row["file"], errors)
-        assert verdict["cause"] is None and verdict["settle"], verdict
+        assert verdict["cause"] is None and verdict["settle"] == paste_rules.SETTLE_TORCH, verdict
+        # The healthy driver side is said in plain words, with where to look and the container check.
+        assert verdict["summary"].startswith("the driver side this paste shows is healthy"), verdict
+        assert "Python environment or container where torch runs" in verdict["summary"]
+        assert paste_rules.SETTLE_CONTAINER in verdict["summary"]
     elif expected == "healthy":
         assert not errors, (row["file"], errors)
     elif expected is not None:
@@ -134,6 +138,49 @@ def test_paste_runs_through_the_cli(row: dict[str, str]) -> None:
         assert set(f) <= {"id", "severity", "message", "fix", "evidence"}
         for e in f.get("evidence", []):
             assert set(e) == {"line", "text"} and isinstance(e["line"], int)
+
+
+def test_a_banner_line_alone_proves_a_gpu_and_the_profile_follows_the_driver() -> None:
+    # Paste 20 (X-PLUG/MobileAgent#60): one hand-typed banner line. nvidia-smi prints its version row
+    # only when it reached a GPU, so the recommendation is a CUDA profile the 475 driver runs, not cpu.
+    code, env = diagnose(str(PASTES / "20-hand-typed-banner-line-chinese-fullwidth-colon-cpu-torch.txt"))
+    assert code == 0 and env["data"]["nvidia"]["hardware_present"] is True
+    rec = env["data"]["recommended_profile"]
+    chosen = {p.name: p for p in profiles.load_profiles(None)}[rec["name"]]
+    assert chosen.is_gpu and chosen.cuda is not None and chosen.cuda.startswith("11."), rec
+    assert any("architecture is unknown" in r for r in rec["reasons"]), rec
+    assert not any("does not show an NVIDIA GPU" in r for r in rec["reasons"]), rec
+    told = {row["what"]: row for row in env["data"]["told"]}
+    assert told["GPU"]["line"] == 1 and "model is not in the paste" in told["GPU"]["value"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "Failed to initialize NVML: Driver/library version mismatch\n",
+        "No devices were found\n",
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
+    ],
+)
+def test_a_banner_beside_an_nvidia_smi_failure_proves_no_gpu(extra: str) -> None:
+    text = "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n" + extra
+    paste = read_paste(text)
+    assert paste.facts.nvidia.hardware_present is None
+    assert not _judge(text)[1]["summary"].startswith("the driver side")
+
+
+def test_the_healthy_driver_side_verdict_needs_nothing_from_torch() -> None:
+    banner = "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n"
+    _, verdict = _judge(banner)
+    assert verdict["cause"] is None and "(driver 535.54.03, CUDA 12.2, at least one GPU" in verdict["summary"]
+    assert "line 1)" in verdict["summary"]
+    # Once the paste shows torch, the judgement is on what it shows.
+    for torch_line in (">>> torch.__version__\n'2.1.0+cu121'\n", "torch==2.1.0+cu121\n"):
+        _, verdict = _judge(banner + torch_line)
+        assert verdict["summary"] == "no environment problem found in this report", verdict
+    # A driver version alone (no banner, no GPU) shows no GPU: the plain verdict.
+    _, verdict = _judge("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\n")
+    assert verdict["summary"] == "no environment problem found in this report"
 
 
 # --------------------------------------------------------------------------- the forms, by name

@@ -12,6 +12,7 @@ from envtool.diagnose.forms import Told
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
+    SMI_FAILURES,
     parse_found_gpu_capability,
     parse_incompatible_capability,
     parse_supported_arch_list,
@@ -438,12 +439,15 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
         else g
         for g in nv.gpus
     )
+    # nvidia-smi's banner proves a GPU with a working driver even where the paste names no model
+    # (paste 20: one hand-typed banner line), unless the paste also shows nvidia-smi or NVML failing.
+    answered = told.smi_answered and nv.error is None and not _smi_failed(facts)
     nvidia = replace(
         nv,
         gpus=gpus,
         cuda_driver_version=nv.cuda_driver_version or told.cuda_driver,
         nvml_version=nv.nvml_version or told.nvml_library,
-        hardware_present=True if (gpus or told.pci_gpus or nv.hardware_present) else None,
+        hardware_present=True if (gpus or told.pci_gpus or nv.hardware_present or answered) else None,
     )
     python = facts.python
     if python.torch is None and len(python.torch_installs) == 1 and told.packages:
@@ -452,6 +456,12 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
     if told.windows and system.os_name is None:
         system = replace(system, os_name="Windows")
     return replace(facts, nvidia=nvidia, system=system, python=python)
+
+
+def _smi_failed(facts: HostFacts) -> bool:
+    """Whether the paste holds one of nvidia-smi's or NVML's failures (no driver, no devices, a mismatch)."""
+    rt = facts.torch_runtime
+    return rt is not None and any(f in m for m in rt.messages for f in SMI_FAILURES)
 
 
 def _find_line(lines: Sequence[str], origin: Sequence[int], needle: str) -> tuple[int, str] | None:
@@ -583,7 +593,16 @@ def _told_rows(
         )
         rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
     if not nv.gpus and nv.hardware_present:
-        rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+        if signs.get("gpu"):
+            rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+        else:  # nvidia-smi answered (merge_told): a GPU is there, its model is not in the paste
+            rows.append(
+                (
+                    "GPU",
+                    "an NVIDIA GPU (nvidia-smi answered; the model is not in the paste)",
+                    line_of("driver", "NVIDIA"),
+                )
+            )
     accel_lines = [e.line for e in signs.get("accel", ())]
     for k, a in enumerate(facts.accelerators[:16]):
         label = (a.name or a.pci_id or a.vendor) + (f" ({a.arch})" if a.arch else "")

@@ -44,6 +44,9 @@ class Told:
     python: str | None = None
     windows: bool = False
     nvidia_named: bool = False  # "NVIDIA" appears on a line read so far
+    # nvidia-smi answered: its banner's version row, a driver + CUDA pair as it prints them, or a
+    # --query-gpu row with the driver's version. It prints those only when NVML found a GPU.
+    smi_answered: bool = False
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
 
@@ -346,6 +349,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
         m = _SMI_VERSION.search(s)
         if m:
             told.driver = told.driver or m.group(2)
+            told.smi_answered = True
             told.sign("driver", number, s)
             if m.group(3):
                 told.cuda_driver = told.cuda_driver or _mm(m.group(3))
@@ -358,6 +362,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             told.sign("driver", number, s)
             if m.group(2) and "?" not in s:
                 told.cuda_driver = told.cuda_driver or m.group(2)
+                told.smi_answered = True
                 told.sign("cuda_driver", number, s)
     st = raw.strip()
     if st.startswith("|"):
@@ -403,6 +408,7 @@ def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, num
         told.sign("gpu", number, s)
     if re.match(r"\d{3}\.", cols.get("driver_version", "")):
         told.driver = told.driver or cols["driver_version"]
+        told.smi_answered = True  # --query-gpu prints one row per GPU
         told.sign("driver", number, s)
     if re.match(r"\d{1,2}\.\d$", cols.get("compute_cap", "")):
         told.capabilities.setdefault(index, cols["compute_cap"])
