@@ -472,6 +472,96 @@ def test_library_and_device_messages(text: str, cause: str) -> None:
     assert _judge(text)[1]["cause"] == cause
 
 
+# --------------------------------------------------------------------------- forms and causes from real reports
+# Each text below is a line (or lines) as it was posted in the thread named next to it.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # pytorch/pytorch#10910 (conda's cudatoolkit moved from 9.0 to 9.2 under the binaries)
+        "ImportError: libcudart.so.9.0: cannot open shared object file: No such file or directory\n",
+        # pytorch/vision#6628 (a cu117 wheel without its nvidia-cublas dependency)
+        '  File "/opt/python/cp37-cp37m/lib/python3.7/site-packages/torch/__init__.py", line 153, '
+        "in _load_global_deps\n"
+        "    ctypes.CDLL(lib_path, mode=ctypes.RTLD_GLOBAL)\n"
+        '  File "/opt/python/cp37-cp37m/lib/python3.7/ctypes/__init__.py", line 364, in __init__\n'
+        "    self._handle = _dlopen(self._name, mode)\n"
+        "OSError: libcublas.so.11: cannot open shared object file: No such file or directory\n",
+        # sgl-project/sglang#10951
+        "ImportError: libnvrtc.so.12: cannot open shared object file: No such file or directory\n",
+        # facefusion/facefusion-docker#9: a compose prefix, and cuDNN's message glued in front
+        "facefusion-docker-facefusion-cuda-1  | Could not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: "
+        "cannot open shared object file: No such file or directory\n"
+        "facefusion-docker-facefusion-cuda-1 exited with code 139\n",
+    ],
+)
+def test_a_cuda_library_that_cannot_be_opened(text: str) -> None:
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "conflicting_installs" and findings[0].severity == Severity.ERROR
+    assert [e.text for e in findings[0].evidence][0].endswith(
+        "cannot open shared object file: No such file or directory"
+    )
+    _check_evidence(findings, text)
+
+
+def test_cuda_unknown_error_right_after_a_driver_upgrade_is_the_driver() -> None:
+    # The error as in pytorch/pytorch#49081 (fixed by the reboot after the driver install), beside the apt
+    # history line of lyulyul/shine-cluster#30 (fixture 02) that shows the driver's libraries moving.
+    text = (
+        "Upgrade: libnvidia-common-460:amd64 (460.56-0ubuntu0.20.04.1, 460.73.01-0ubuntu0.20.04.1)\n"
+        "RuntimeError: CUDA unknown error - this may be due to an incorrectly set up environment, e.g. changing env "
+        "variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero.\n"
+    )
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "no_driver" and findings[0].severity == Severity.ERROR
+    assert [e.line for e in findings[0].evidence] == [1, 2] and "driver change" in findings[0].message
+
+
+def test_pip_and_conda_listing_the_same_torch_is_one_install() -> None:
+    # pytorch/pytorch#35646: collect_env of a clean `conda install pytorch ... cudatoolkit=10.1` env.
+    text = (
+        "[pip] numpy==1.18.1\n[pip] torch==1.4.0\n[pip] torchvision==0.5.0\n"
+        "[conda] cudatoolkit               10.1.243             h6bb024c_0  \n"
+        "[conda] pytorch                   1.4.0           py3.7_cuda10.1.243_cudnn7.6.3_0    pytorch\n"
+        "[conda] torchvision               0.5.0                py37_cu101    pytorch\n"
+    )
+    findings, verdict = _judge(text)
+    assert "conflicting_installs" not in [f.id for f in findings] and verdict["cause"] is None
+    assert [t.version for t in read_paste(text).facts.python.torch_installs] == ["1.4.0"]
+
+
+def test_a_banner_line_with_a_stray_label() -> None:
+    # pytorch/pytorch#85332: the banner's version row typed after an "nvidia-smi:" label.
+    text = (
+        "nvidia-smi:NVIDIA-SMI 450.51.05    Driver Version: 450.51.05    CUDA Version: 11.0 \n"
+        "nvcc -V:Cuda compilation tools, release 10.2, V10.2.89\n"
+        "print(torch.__version__)\n1.8.1+cu102\n"
+    )
+    paste = read_paste(text)
+    nv = paste.facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version, nv.hardware_present) == ("450.51.05", "11.0", True)
+    assert paste.facts.python.torch is not None and paste.facts.python.torch.cuda == "10.2"
+    findings, verdict = _judge(text)
+    assert not [f for f in findings if f.severity == Severity.ERROR]  # cu102 on a CUDA 11.0 driver runs
+    assert verdict["summary"] == "no environment problem found in this report"
+
+
+def test_the_2023_wddm_banner_and_the_open_kernel_module_version() -> None:
+    # Fixture 19 (mrhan1993/Fooocus-API#84): the 89-column banner with TCC/WDDM, and torch refusing CUDA.
+    text = (PASTES / "19-windows-traceback-plus-wddm-banner-2023-layout-torch-not-compiled.txt").read_text("utf-8")
+    paste = read_paste(text)
+    nv = paste.facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version) == ("546.17", "12.3")
+    assert [(g.index, g.name) for g in nv.gpus] == [(0, "NVIDIA GeForce RTX 2060")]
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "cpu_build_on_gpu" and findings[0].severity == Severity.ERROR
+    assert {1, 28} <= {e.line for e in findings[0].evidence}  # the message and the GPU's row
+    # Fixture 29 (nix-community/nixGL#186): "for x86_64" and double spaces in the open module's string.
+    text = (PASTES / "29-proc-driver-nvidia-version-open-kernel-module-format-healthy.txt").read_text("utf-8")
+    assert read_paste(text).facts.nvidia.driver_version == "565.57.01"
+
+
 # --------------------------------------------------------------------------- wrapping
 
 
