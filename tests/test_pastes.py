@@ -162,11 +162,14 @@ def test_a_banner_line_alone_proves_a_gpu_and_the_profile_follows_the_driver() -
         "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
     ],
 )
-def test_a_banner_beside_an_nvidia_smi_failure_proves_no_gpu(extra: str) -> None:
+def test_a_banner_beside_an_nvidia_smi_failure_is_a_gpu_without_a_working_driver(extra: str) -> None:
+    # The banner (from the host, or from before) still proves the GPU; the failure is the verdict.
     text = "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n" + extra
     paste = read_paste(text)
-    assert paste.facts.nvidia.hardware_present is None
-    assert not _judge(text)[1]["summary"].startswith("the driver side")
+    assert paste.facts.nvidia.hardware_present is True
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "no_driver" and findings[0].severity == Severity.ERROR
+    assert not verdict["summary"].startswith("the driver side")
 
 
 def test_the_healthy_driver_side_verdict_needs_nothing_from_torch() -> None:

@@ -12,7 +12,6 @@ from envtool.diagnose.forms import Told
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
-    SMI_FAILURES,
     parse_found_gpu_capability,
     parse_incompatible_capability,
     parse_supported_arch_list,
@@ -439,9 +438,9 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
         else g
         for g in nv.gpus
     )
-    # nvidia-smi's banner proves a GPU with a working driver even where the paste names no model
-    # (paste 20: one hand-typed banner line), unless the paste also shows nvidia-smi or NVML failing.
-    answered = told.smi_answered and nv.error is None and not _smi_failed(facts)
+    # nvidia-smi's banner proves a GPU is there even where the paste names no model (paste 20: one
+    # hand-typed banner line); a failure elsewhere in the paste (another time, a container) does not undo that.
+    answered = told.smi_answered
     nvidia = replace(
         nv,
         gpus=gpus,
@@ -456,12 +455,6 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
     if told.windows and system.os_name is None:
         system = replace(system, os_name="Windows")
     return replace(facts, nvidia=nvidia, system=system, python=python)
-
-
-def _smi_failed(facts: HostFacts) -> bool:
-    """Whether the paste holds one of nvidia-smi's or NVML's failures (no driver, no devices, a mismatch)."""
-    rt = facts.torch_runtime
-    return rt is not None and any(f in m for m in rt.messages for f in SMI_FAILURES)
 
 
 def _find_line(lines: Sequence[str], origin: Sequence[int], needle: str) -> tuple[int, str] | None:

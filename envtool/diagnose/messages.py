@@ -202,10 +202,6 @@ _KINDS: tuple[_Kind, ...] = (
 )
 
 _ALL_TRIGGERS: tuple[str, ...] = tuple(t for k in _KINDS for t in k.triggers)
-# The triggers of nvidia-smi's and NVML's own failures: a paste that shows one has no working nvidia-smi.
-SMI_FAILURES: tuple[str, ...] = tuple(
-    t for k in _KINDS if k.name in ("nvml_mismatch", "smi_no_driver", "smi_no_devices") for t in k.triggers
-)
 # Per kind: any trigger of another message (one pattern instead of a test per trigger on every wrapped line).
 _OTHER_TRIGGERS = {k.name: re.compile(_one_of([t for t in _ALL_TRIGGERS if t not in k.absorbs])) for k in _KINDS}
 
