@@ -57,7 +57,7 @@ def _read_report(lines: Sequence[str]) -> _Report:
         if s.startswith("[") and _read_package_line(s, rep):
             block = None
             continue
-        key = _key_of(s)
+        key = _key_of(s) if s.find(":", 0, _MAX_KEY) > 0 else None  # the test _key_of starts with, without the call
         known = key is not None and key in _KEYS
         if block == "gpus" and not known:
             if re.match(r"GPU \d+:", s):
