@@ -104,14 +104,18 @@ def _match_end(rx: re.Pattern[str], s: str) -> int:
 def plain(line: str) -> str:
     """One line without prompts, bullets, markdown emphasis and wrapping backticks."""
     s = line[:_MAX_LINE].strip()
-    for _ in range(2):
-        if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
-            break
-        end = _prompt_end(s)
-        if not end:
-            break
-        s = s[end:].lstrip()
-    if s[:1] in _BULLET_FIRST or s[:1].isdigit():
+    if not s:
+        return s
+    if s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]:
+        for _ in range(2):
+            end = _prompt_end(s)
+            if not end:
+                break
+            s = s[end:].lstrip()
+            if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
+                break
+    first = s[:1]
+    if first in _BULLET_FIRST or first.isdigit():
         m = _BULLET.match(s)
         if m:
             s = s[m.end() :]
@@ -242,13 +246,14 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     for idx, raw in enumerate(lines):
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
         if stateless:
+            if raw.lstrip().startswith('File "'):
+                # A traceback frame tells at most where it ran (and only a frame with a path word does).
+                _read_paths(told, raw, origin[idx] if idx < numbered else idx + 1)
+                continue
             low = raw.lower()
             if relevant(low) is None and not low.lstrip().startswith(starts):
                 continue  # most lines of a long log: one pattern instead of every reader
         number = origin[idx] if idx < numbered else idx + 1
-        if stateless and raw.lstrip().startswith('File "'):
-            _read_paths(told, raw, number)  # a traceback frame tells at most where it ran
-            continue
         s = plain(raw)
         if not s:
             continue
