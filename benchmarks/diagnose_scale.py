@@ -1,6 +1,6 @@
 """`envtool diagnose` on pastes of 10 KB, 1 MB and 10 MB: time and peak memory (the reading must stay linear).
 
-    python benchmarks/diagnose_scale.py [--rounds 3] [--sizes 10000,1000000,10000000]
+    python benchmarks/diagnose_scale.py [--rounds 3] [--sizes 10000,1000000,10000000] [--baseline REV]
 
 Two inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
 up to the size (every form and message, over and over: the worst case), "log" puts them once in
@@ -9,16 +9,22 @@ process: the time is the best of --rounds of reading the paste and judging it
 (``read_paste`` + ``paste_rules.diagnose_paste``); the peak is tracemalloc's peak of Python
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
 on a shared machine the wall time also counts the time other processes held the core.
+
+``--baseline REV`` also runs the ``envtool`` package of git revision REV (``git archive``) on the
+same inputs, each size right after the current code, and prints the CPU-time ratio: on a shared
+machine whose speed drifts, the ratio measured in one run is the figure to compare.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +78,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--sizes", default="10000,1000000,10000000", help="bytes, comma-separated")
     ap.add_argument("--workdir", default=None, help="where to write the inputs (default: a temporary folder)")
+    ap.add_argument("--baseline", default=None, metavar="REV", help="also time envtool as of this git revision")
     args = ap.parse_args()
     import tempfile
 
@@ -84,17 +91,44 @@ def main() -> int:
         f"best of {args.rounds}"
     )
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
+        baseline = _export(args.baseline, Path(tmp) / "baseline") if args.baseline else None
         for kind in ("dense", "log"):
             print(
                 "dense: every paste and dump cycled up to the size (the worst case)"
                 if kind == "dense"
                 else "log: every paste and dump once, in the middle of a training log of the size"
             )
-            _run_sizes(args, corpus, log_line, kind, Path(tmp))
+            _run_sizes(args, corpus, log_line, kind, Path(tmp), baseline)
     return 0
 
 
-def _run_sizes(args: argparse.Namespace, corpus: str, log_line: str, kind: str, tmp: Path) -> None:
+def _export(rev: str, into: Path) -> Path:
+    """The ``envtool`` package as of git revision ``rev``, written under ``into`` (a folder to import it from)."""
+    out = subprocess.run(["git", "archive", rev, "envtool"], cwd=REPO, capture_output=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"--baseline {rev}: git archive failed: {out.stderr.decode(errors='replace').strip()}")
+    into.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def _measure(path: Path, rounds: int, package_root: Path) -> dict[str, float]:
+    # The child imports envtool from its working folder: the checkout, or the exported baseline.
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(rounds)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=package_root,
+    )
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def _run_sizes(
+    args: argparse.Namespace, corpus: str, log_line: str, kind: str, tmp: Path, baseline: Path | None
+) -> None:
     prev, prev_size = 0.0, 1
     for size in (int(s) for s in args.sizes.split(",")):
         if kind == "dense":
@@ -104,14 +138,7 @@ def _run_sizes(args: argparse.Namespace, corpus: str, log_line: str, kind: str, 
             text = half + corpus + half
         path = tmp / f"paste-{kind}-{size}.txt"
         path.write_text(text, encoding="utf-8")
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, str(path), str(args.rounds)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=REPO,
-        )
-        r = json.loads(out.stdout)
+        r = _measure(path, args.rounds, REPO)
         size = len(text.encode("utf-8"))  # the log form holds every fixture once, whatever the size asked
         per_mb = r["seconds"] / (size / 1e6)
         scale = f"  x{r['seconds'] / prev:.1f} time for x{size / prev_size:.0f} input" if prev else ""
@@ -121,6 +148,13 @@ def _run_sizes(args: argparse.Namespace, corpus: str, log_line: str, kind: str, 
             f"Python peak {r['py_peak'] / 2**20:7.1f} MiB  "
             f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  verdict {r['cause']}{scale}"
         )
+        if baseline is not None:
+            b = _measure(path, args.rounds, baseline)
+            print(
+                f"{'':8s}    baseline {args.baseline}: CPU {b['cpu_seconds'] * 1000:8.1f} ms  "
+                f"Python peak {b['py_peak'] / 2**20:7.1f} MiB  verdict {b['cause']}  "
+                f"-> this code takes x{r['cpu_seconds'] / b['cpu_seconds']:.2f} of its CPU time"
+            )
         prev, prev_size = r["seconds"], size
 
 

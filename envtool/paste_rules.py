@@ -27,6 +27,7 @@ SETTLE_DRIVER = "nvidia-smi"
 SETTLE_TORCH = 'python -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())"'
 SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
 SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
+SETTLE_CONTAINER = "docker run --rm --gpus all IMAGE nvidia-smi"
 
 # The order in which a verdict names a root cause when several errors show.
 CAUSE_ORDER = (
@@ -133,10 +134,10 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], dict[
     rank = {fid: i for i, fid in enumerate(CAUSE_ORDER)}
     sev = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     out.sort(key=lambda f: (sev[f.severity], rank.get(f.id, len(rank))))
-    return out, _verdict(out, facts)
+    return out, _verdict(out, facts, signs)
 
 
-def _verdict(findings: Sequence[Finding], facts: HostFacts) -> dict[str, str | None]:
+def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> dict[str, str | None]:
     causes = [f for f in findings if f.id in CAUSE_ORDER and f.severity != Severity.INFO]
     if causes:
         top = causes[0]
@@ -144,12 +145,54 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts) -> dict[str, str | N
         if top.severity == Severity.ERROR:
             return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle}
         return {"cause": top.id, "summary": f"likely cause (thin evidence): {top.message}", "settle": settle}
+    if not any(f.severity != Severity.INFO for f in findings):
+        healthy = _healthy_driver_side(facts, signs)
+        if healthy:
+            return {
+                "cause": None,
+                "summary": f"the driver side this paste shows is healthy ({healthy}) and nothing in it comes from "
+                "torch: the problem is in the Python environment or container where torch runs. Run the settling "
+                "command there; if torch runs in a container, the container must be started with GPU access "
+                f"(`{SETTLE_CONTAINER}` must print the same nvidia-smi banner)",
+                "settle": SETTLE_TORCH,
+            }
     settle = None
     if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
         settle = SETTLE_TORCH
     return {"cause": None, "summary": "no environment problem found in this report", "settle": settle}
+
+
+def _healthy_driver_side(facts: HostFacts, signs: Signs) -> str | None:
+    """What shows a working driver ("driver 435.21, CUDA 10.1, 2 GPUs; line 2") when the paste shows one
+    and nothing from torch (no torch version, package, message or answer); None otherwise.
+
+    Such a paste (an nvidia-smi banner alone) cannot show why torch fails: that is decided where torch
+    runs, which the paste does not show (pastes 10 and 20 of the shared fixtures).
+    """
+    nv, py, rt = facts.nvidia, facts.python, facts.torch_runtime
+    if nv.error or not nv.driver_version or not (nv.gpus or nv.hardware_present) or facts.accelerators:
+        return None
+    if py.torch or py.torch_installs or py.nvidia_wheels or py.transformers:
+        return None
+    if rt is not None and (rt.version or rt.messages or rt.cuda_available is not None or rt.cudnn or rt.arch_list):
+        return None
+    if any(signs.get(t) for t in ("torch", "cpu_build", "cuda_available", "torch_installs", "wheels")):
+        return None
+    if any(t.startswith("msg:") and ev for t, ev in signs.items()):
+        return None
+    parts = [f"driver {nv.driver_version}"]
+    if nv.cuda_driver_version:
+        parts.append(f"CUDA {nv.cuda_driver_version}")
+    parts.append(
+        f"{len(nv.gpus)} GPU{'s' if len(nv.gpus) != 1 else ''}"
+        if nv.gpus
+        else "at least one GPU, its model not in the paste"
+    )
+    lines = sorted({e.line for t in ("driver", "cuda_driver", "gpu") for e in signs.get(t, ())})
+    where = f"; line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:8]))}" if lines else ""
+    return ", ".join(parts) + where
 
 
 def _dedup(ev: Iterable[Evidence]) -> tuple[Evidence, ...]:

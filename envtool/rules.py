@@ -747,7 +747,9 @@ def _recommend_nvidia(facts: HostFacts, profiles: Sequence[Profile]) -> Recommen
         else:
             reasons.append("this report does not show an NVIDIA GPU (it may be cut short)")
         return Recommendation(name=cpu_name, reasons=tuple(reasons + [f"{cpu_name}: the CPU build of torch"]))
-    names = ", ".join(f"{g.index}: {g.name} (sm {gpu_capability(g) or '?'})" for g in nv.gpus) or "on the PCI bus"
+    names = ", ".join(f"{g.index}: {g.name} (sm {gpu_capability(g) or '?'})" for g in nv.gpus) or (
+        "on the PCI bus" if facts.source == "detect" else "model not in the report, so its architecture is unknown"
+    )
     reasons.append(f"NVIDIA GPU(s) found: {names}")
     driver_known = bool(nv.driver_version or nv.cuda_driver_version)
     if nv.error or (not driver_known and facts.source == "detect"):

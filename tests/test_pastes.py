@@ -16,7 +16,7 @@ from envtool_cli import diagnose
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from envtool import paste_rules
+from envtool import paste_rules, profiles
 from envtool.diagnose import read_paste
 from envtool.errors import BadInputError
 from envtool.model import Severity
@@ -118,7 +118,11 @@ def test_paste_gets_its_cause(row: dict[str, str]) -> None:
     errors = [f.id for f in findings if f.severity == Severity.ERROR]
     if row["file"] in NOT_IN_PASTE:
         assert not errors, (row["file"], errors)
-        assert verdict["cause"] is None and verdict["settle"], verdict
+        assert verdict["cause"] is None and verdict["settle"] == paste_rules.SETTLE_TORCH, verdict
+        # The healthy driver side is said in plain words, with where to look and the container check.
+        assert verdict["summary"].startswith("the driver side this paste shows is healthy"), verdict
+        assert "Python environment or container where torch runs" in verdict["summary"]
+        assert paste_rules.SETTLE_CONTAINER in verdict["summary"]
     elif expected == "healthy":
         assert not errors, (row["file"], errors)
     elif expected is not None:
@@ -134,6 +138,52 @@ def test_paste_runs_through_the_cli(row: dict[str, str]) -> None:
         assert set(f) <= {"id", "severity", "message", "fix", "evidence"}
         for e in f.get("evidence", []):
             assert set(e) == {"line", "text"} and isinstance(e["line"], int)
+
+
+def test_a_banner_line_alone_proves_a_gpu_and_the_profile_follows_the_driver() -> None:
+    # Paste 20 (X-PLUG/MobileAgent#60): one hand-typed banner line. nvidia-smi prints its version row
+    # only when it reached a GPU, so the recommendation is a CUDA profile the 475 driver runs, not cpu.
+    code, env = diagnose(str(PASTES / "20-hand-typed-banner-line-chinese-fullwidth-colon-cpu-torch.txt"))
+    assert code == 0 and env["data"]["nvidia"]["hardware_present"] is True
+    rec = env["data"]["recommended_profile"]
+    chosen = {p.name: p for p in profiles.load_profiles(None)}[rec["name"]]
+    assert chosen.is_gpu and chosen.cuda is not None and chosen.cuda.startswith("11."), rec
+    assert any("architecture is unknown" in r for r in rec["reasons"]), rec
+    assert not any("does not show an NVIDIA GPU" in r for r in rec["reasons"]), rec
+    told = {row["what"]: row for row in env["data"]["told"]}
+    assert told["GPU"]["line"] == 1 and "model is not in the paste" in told["GPU"]["value"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "Failed to initialize NVML: Driver/library version mismatch\n",
+        "No devices were found\n",
+        "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
+    ],
+)
+def test_a_banner_beside_an_nvidia_smi_failure_is_a_gpu_without_a_working_driver(extra: str) -> None:
+    # The banner (from the host, or from before) still proves the GPU; the failure is the verdict.
+    text = "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n" + extra
+    paste = read_paste(text)
+    assert paste.facts.nvidia.hardware_present is True
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "no_driver" and findings[0].severity == Severity.ERROR
+    assert not verdict["summary"].startswith("the driver side")
+
+
+def test_the_healthy_driver_side_verdict_needs_nothing_from_torch() -> None:
+    banner = "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n"
+    _, verdict = _judge(banner)
+    assert verdict["cause"] is None and "(driver 535.54.03, CUDA 12.2, at least one GPU" in verdict["summary"]
+    assert "line 1)" in verdict["summary"]
+    # Once the paste shows torch, the judgement is on what it shows.
+    for torch_line in (">>> torch.__version__\n'2.1.0+cu121'\n", "torch==2.1.0+cu121\n"):
+        _, verdict = _judge(banner + torch_line)
+        assert verdict["summary"] == "no environment problem found in this report", verdict
+    # A driver version alone (no banner, no GPU) shows no GPU: the plain verdict.
+    _, verdict = _judge("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\n")
+    assert verdict["summary"] == "no environment problem found in this report"
 
 
 # --------------------------------------------------------------------------- the forms, by name
@@ -423,6 +473,96 @@ def test_newest_wording_on_a_covered_gpu_is_not_an_error() -> None:
 )
 def test_library_and_device_messages(text: str, cause: str) -> None:
     assert _judge(text)[1]["cause"] == cause
+
+
+# --------------------------------------------------------------------------- forms and causes from real reports
+# Each text below is a line (or lines) as it was posted in the thread named next to it.
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # pytorch/pytorch#10910 (conda's cudatoolkit moved from 9.0 to 9.2 under the binaries)
+        "ImportError: libcudart.so.9.0: cannot open shared object file: No such file or directory\n",
+        # pytorch/vision#6628 (a cu117 wheel without its nvidia-cublas dependency)
+        '  File "/opt/python/cp37-cp37m/lib/python3.7/site-packages/torch/__init__.py", line 153, '
+        "in _load_global_deps\n"
+        "    ctypes.CDLL(lib_path, mode=ctypes.RTLD_GLOBAL)\n"
+        '  File "/opt/python/cp37-cp37m/lib/python3.7/ctypes/__init__.py", line 364, in __init__\n'
+        "    self._handle = _dlopen(self._name, mode)\n"
+        "OSError: libcublas.so.11: cannot open shared object file: No such file or directory\n",
+        # sgl-project/sglang#10951
+        "ImportError: libnvrtc.so.12: cannot open shared object file: No such file or directory\n",
+        # facefusion/facefusion-docker#9: a compose prefix, and cuDNN's message glued in front
+        "facefusion-docker-facefusion-cuda-1  | Could not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: "
+        "cannot open shared object file: No such file or directory\n"
+        "facefusion-docker-facefusion-cuda-1 exited with code 139\n",
+    ],
+)
+def test_a_cuda_library_that_cannot_be_opened(text: str) -> None:
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "conflicting_installs" and findings[0].severity == Severity.ERROR
+    assert [e.text for e in findings[0].evidence][0].endswith(
+        "cannot open shared object file: No such file or directory"
+    )
+    _check_evidence(findings, text)
+
+
+def test_cuda_unknown_error_right_after_a_driver_upgrade_is_the_driver() -> None:
+    # The error as in pytorch/pytorch#49081 (fixed by the reboot after the driver install), beside the apt
+    # history line of lyulyul/shine-cluster#30 (fixture 02) that shows the driver's libraries moving.
+    text = (
+        "Upgrade: libnvidia-common-460:amd64 (460.56-0ubuntu0.20.04.1, 460.73.01-0ubuntu0.20.04.1)\n"
+        "RuntimeError: CUDA unknown error - this may be due to an incorrectly set up environment, e.g. changing env "
+        "variable CUDA_VISIBLE_DEVICES after program start. Setting the available devices to be zero.\n"
+    )
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "no_driver" and findings[0].severity == Severity.ERROR
+    assert [e.line for e in findings[0].evidence] == [1, 2] and "driver change" in findings[0].message
+
+
+def test_pip_and_conda_listing_the_same_torch_is_one_install() -> None:
+    # pytorch/pytorch#35646: collect_env of a clean `conda install pytorch ... cudatoolkit=10.1` env.
+    text = (
+        "[pip] numpy==1.18.1\n[pip] torch==1.4.0\n[pip] torchvision==0.5.0\n"
+        "[conda] cudatoolkit               10.1.243             h6bb024c_0  \n"
+        "[conda] pytorch                   1.4.0           py3.7_cuda10.1.243_cudnn7.6.3_0    pytorch\n"
+        "[conda] torchvision               0.5.0                py37_cu101    pytorch\n"
+    )
+    findings, verdict = _judge(text)
+    assert "conflicting_installs" not in [f.id for f in findings] and verdict["cause"] is None
+    assert [t.version for t in read_paste(text).facts.python.torch_installs] == ["1.4.0"]
+
+
+def test_a_banner_line_with_a_stray_label() -> None:
+    # pytorch/pytorch#85332: the banner's version row typed after an "nvidia-smi:" label.
+    text = (
+        "nvidia-smi:NVIDIA-SMI 450.51.05    Driver Version: 450.51.05    CUDA Version: 11.0 \n"
+        "nvcc -V:Cuda compilation tools, release 10.2, V10.2.89\n"
+        "print(torch.__version__)\n1.8.1+cu102\n"
+    )
+    paste = read_paste(text)
+    nv = paste.facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version, nv.hardware_present) == ("450.51.05", "11.0", True)
+    assert paste.facts.python.torch is not None and paste.facts.python.torch.cuda == "10.2"
+    findings, verdict = _judge(text)
+    assert not [f for f in findings if f.severity == Severity.ERROR]  # cu102 on a CUDA 11.0 driver runs
+    assert verdict["summary"] == "no environment problem found in this report"
+
+
+def test_the_2023_wddm_banner_and_the_open_kernel_module_version() -> None:
+    # Fixture 19 (mrhan1993/Fooocus-API#84): the 89-column banner with TCC/WDDM, and torch refusing CUDA.
+    text = (PASTES / "19-windows-traceback-plus-wddm-banner-2023-layout-torch-not-compiled.txt").read_text("utf-8")
+    paste = read_paste(text)
+    nv = paste.facts.nvidia
+    assert (nv.driver_version, nv.cuda_driver_version) == ("546.17", "12.3")
+    assert [(g.index, g.name) for g in nv.gpus] == [(0, "NVIDIA GeForce RTX 2060")]
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "cpu_build_on_gpu" and findings[0].severity == Severity.ERROR
+    assert {1, 28} <= {e.line for e in findings[0].evidence}  # the message and the GPU's row
+    # Fixture 29 (nix-community/nixGL#186): "for x86_64" and double spaces in the open module's string.
+    text = (PASTES / "29-proc-driver-nvidia-version-open-kernel-module-format-healthy.txt").read_text("utf-8")
+    assert read_paste(text).facts.nvidia.driver_version == "565.57.01"
 
 
 # --------------------------------------------------------------------------- wrapping

@@ -438,12 +438,15 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
         else g
         for g in nv.gpus
     )
+    # nvidia-smi's banner proves a GPU is there even where the paste names no model (paste 20: one
+    # hand-typed banner line); a failure elsewhere in the paste (another time, a container) does not undo that.
+    answered = told.smi_answered
     nvidia = replace(
         nv,
         gpus=gpus,
         cuda_driver_version=nv.cuda_driver_version or told.cuda_driver,
         nvml_version=nv.nvml_version or told.nvml_library,
-        hardware_present=True if (gpus or told.pci_gpus or nv.hardware_present) else None,
+        hardware_present=True if (gpus or told.pci_gpus or nv.hardware_present or answered) else None,
     )
     python = facts.python
     if python.torch is None and len(python.torch_installs) == 1 and told.packages:
@@ -583,7 +586,16 @@ def _told_rows(
         )
         rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
     if not nv.gpus and nv.hardware_present:
-        rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+        if signs.get("gpu"):
+            rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
+        else:  # nvidia-smi answered (merge_told): a GPU is there, its model is not in the paste
+            rows.append(
+                (
+                    "GPU",
+                    "an NVIDIA GPU (nvidia-smi answered; the model is not in the paste)",
+                    line_of("driver", "NVIDIA"),
+                )
+            )
     accel_lines = [e.line for e in signs.get("accel", ())]
     for k, a in enumerate(facts.accelerators[:16]):
         label = (a.name or a.pci_id or a.vendor) + (f" ({a.arch})" if a.arch else "")

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE
+from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, _one_of
 from envtool.model import Evidence
 
 _TEXT_MAX = 300  # an evidence line is quoted up to this many characters
@@ -44,6 +44,9 @@ class Told:
     python: str | None = None
     windows: bool = False
     nvidia_named: bool = False  # "NVIDIA" appears on a line read so far
+    # nvidia-smi answered: its banner's version row, a driver + CUDA pair as it prints them, or a
+    # --query-gpu row with the driver's version. It prints those only when NVML found a GPU.
+    smi_answered: bool = False
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
 
@@ -55,37 +58,67 @@ class Told:
 
 # --------------------------------------------------------------------------- line helpers
 
-_PROMPTS = (
-    re.compile(r"[└┌][─\[\]✗\w@/.~:-]{0,200}[╼>]\s?[#$]\s?"),  # Parrot/ZSH two-line prompts
-    re.compile(
-        r"(?:\([\w.-]{1,60}\)\s*)?(?:\[\d{1,3}\]\s*)?\[?[\w.-]{1,60}@[\w.-]{1,80}[:\s][^$#%\n]{0,200}?\]?\s*[$#%]\s?"
-    ),
-    re.compile(r"PS [A-Za-z]:\\[^>]{0,200}>\s?"),
-    re.compile(r"[A-Za-z]:\\[^>]{0,200}>\s?"),
-    re.compile(r"(?:>>>|\.\.\.|In \[\d{1,5}\]:)\s"),
-    re.compile(r"[$#%❯➜]\s?(?=\S)"),
-    re.compile(r"\++ (?=\S)"),  # bash xtrace
+_PARROT = re.compile(r"[└┌][─\[\]✗\w@/.~:-]{0,200}[╼>]\s?[#$]\s?")  # Parrot/ZSH two-line prompts
+_USER_HOST = re.compile(
+    r"(?:\([\w.-]{1,60}\)\s*)?(?:\[\d{1,3}\]\s*)?\[?[\w.-]{1,60}@[\w.-]{1,80}[:\s][^$#%\n]{0,200}?\]?\s*[$#%]\s?"
 )
+_POWERSHELL = re.compile(r"PS [A-Za-z]:\\[^>]{0,200}>\s?")
+_CMD = re.compile(r"[A-Za-z]:\\[^>]{0,200}>\s?")
+_REPL = re.compile(r"(?:>>>|\.\.\.|In \[\d{1,5}\]:)\s")
+_SHELL = re.compile(r"[$#%❯➜]\s?(?=\S)")
+_XTRACE = re.compile(r"\++ (?=\S)")  # bash xtrace
 _PROMPT_FIRST = frozenset("└┌([$#%❯➜+>.IP")
 _BULLET = re.compile(r"(?:[-*+•]|\d{1,2}[.)])\s+")
+_BULLET_FIRST = frozenset("-*+•")
+
+
+def _prompt_end(s: str) -> int:
+    """Where the prompt that opens ``s`` ends, 0 if none (nor one that would leave nothing).
+
+    The prompts are tried in this order; each is tried only where its own first characters (or
+    the "@" of user@host) are there, so most lines try one pattern or none.
+    """
+    first = s[0]
+    if first in "└┌" and (end := _match_end(_PARROT, s)):
+        return end
+    if "@" in s and (end := _match_end(_USER_HOST, s)):
+        return end
+    if s.startswith("PS ") and (end := _match_end(_POWERSHELL, s)):
+        return end
+    if s[1:3] == ":\\" and (end := _match_end(_CMD, s)):
+        return end
+    if s.startswith((">>>", "...", "In [")) and (end := _match_end(_REPL, s)):
+        return end
+    if first in "$#%❯➜" and (end := _match_end(_SHELL, s)):
+        return end
+    if first == "+" and s.lstrip("+")[:1] == " " and (end := _match_end(_XTRACE, s)):
+        return end
+    return 0
+
+
+def _match_end(rx: re.Pattern[str], s: str) -> int:
+    m = rx.match(s)
+    return m.end() if m and m.end() < len(s) else 0
 
 
 def plain(line: str) -> str:
     """One line without prompts, bullets, markdown emphasis and wrapping backticks."""
     s = line[:_MAX_LINE].strip()
-    for _ in range(2):
-        if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
-            break
-        for rx in _PROMPTS:
-            m = rx.match(s)
-            if m and m.end() < len(s):
-                s = s[m.end() :].lstrip()
+    if not s:
+        return s
+    if s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]:
+        for _ in range(2):
+            end = _prompt_end(s)
+            if not end:
                 break
-        else:
-            break
-    m = _BULLET.match(s)
-    if m:
-        s = s[m.end() :]
+            s = s[end:].lstrip()
+            if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
+                break
+    first = s[:1]
+    if first in _BULLET_FIRST or first.isdigit():
+        m = _BULLET.match(s)
+        if m:
+            s = s[m.end() :]
     if s.startswith("`") and s.endswith("`") and len(s) > 1:
         s = s.strip("`").strip()
     return s.replace("**", "")
@@ -146,6 +179,7 @@ _INTERESTING = re.compile(
     r"|pynvml|nvidia-ml-py|nvidia-[\w-]+)$"
 )
 _PACKAGE_FIRST = ("torch", "pytorch", "nvidia", "cpuonly", "cudatoolkit", "transformers", "pynvml")
+_SYSTEM_FIRST = ("ii ", "hi ", "iU ", "rc ", "Upgrade:", "cuda-drivers", "nvidia-driver", "kmod-nvidia")
 _WHEEL = re.compile(r"/(?:whl/(?:nightly/)?(cu\d{2,3}|cpu|rocm[\d.]+)/)?torch-(\d[\w.]*?)(?:(?:%2B|\+)([\w.]+))?-cp\d")
 
 # --------------------------------------------------------------------------- REPL and key/value lines
@@ -163,6 +197,7 @@ _SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
 _NVIDIA_BRANDS = ("NVIDIA", "Tesla", "GeForce", "Quadro", "TITAN")
 _GPU_KEYS = frozenset({"gpu", "gpus", "gpu model", "gpu models", "graphics card", "video card", "gpu type", "显卡"})
 _TORCH_KEYS = frozenset({"pytorch", "torch", "torch version", "pytorch version", "torch.__version__"})
+_KV_KEYS = frozenset({"compute mode", "name", "product name", "cuda available", "python", "python version"})
 
 # --------------------------------------------------------------------------- containers, Fabric Manager, WSL
 
@@ -183,7 +218,7 @@ _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
 
 # A line none of the readers below could use holds none of these (lower case), nor starts with one
-# of _RELEVANT_STARTS.
+# of _RELEVANT_STARTS (read_forms skips it after that one test).
 _RELEVANT = (
     "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
@@ -194,12 +229,7 @@ _RELEVANT = (
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
 
-_RELEVANT_RX = re.compile("|".join(re.escape(k) for k in _RELEVANT))
-
-
-def _relevant(line: str) -> bool:
-    low = line.lower()
-    return _RELEVANT_RX.search(low) is not None or low.lstrip().startswith(_RELEVANT_STARTS)
+_RELEVANT_RX = re.compile(_one_of(_RELEVANT))
 
 
 def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
@@ -211,14 +241,19 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     expr_pending: tuple[list[str], int, str] | None = None
     in_display = False
     product: str | None = None
+    numbered = len(origin)
+    relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
     for idx, raw in enumerate(lines):
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
-        if stateless and not _relevant(raw):
-            continue  # most lines of a long log: a few substring tests instead of every reader
-        number = origin[idx] if idx < len(origin) else idx + 1
-        if stateless and raw.lstrip().startswith('File "'):
-            _read_paths(told, raw, number)  # a traceback frame tells at most where it ran
-            continue
+        if stateless:
+            if raw.lstrip().startswith('File "'):
+                # A traceback frame tells at most where it ran (and only a frame with a path word does).
+                _read_paths(told, raw, origin[idx] if idx < numbered else idx + 1)
+                continue
+            low = raw.lower()
+            if relevant(low) is None and not low.lstrip().startswith(starts):
+                continue  # most lines of a long log: one pattern instead of every reader
+        number = origin[idx] if idx < numbered else idx + 1
         s = plain(raw)
         if not s:
             continue
@@ -236,7 +271,10 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 _take_values(told, found, m.group(1), number, number)
             else:
                 expr_pending = (found, number, s)
-        _read_smi(told, s, raw, number)
+        # Each reader is called only where the first test it makes can pass (a call per line and reader
+        # is most of the cost on a long paste).
+        if "NVIDIA-SMI" in s or "river" in s or "|" in raw or s.startswith("GPU") or "NVML library version" in s:
+            _read_smi(told, s, raw, number)
         if csv_header is not None:
             cells = [c.strip() for c in s.split(",")]
             if len(cells) == len(csv_header) and csv_rows < 64:
@@ -249,29 +287,33 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             if len(cells) >= 2 and set(cells) <= _CSV_FIELDS:
                 csv_header, csv_rows = cells, 0
                 continue
-        _read_system(told, s, number)
+        if "NV" in s or "Driver" in s or s.startswith(_SYSTEM_FIRST):
+            _read_system(told, s, number)
         # lshw: "*-display" opens a block whose "product:" names the GPU once "vendor:" says NVIDIA.
-        if s.startswith("*-display"):
-            in_display, product = True, None
-        elif s.startswith("*-"):
-            in_display = False
-        elif in_display and s.startswith("product:"):
-            product = s.partition(":")[2].strip()
-        elif in_display and s.startswith("vendor:") and "NVIDIA" in s:
-            told.pci_gpus.append(_bracketed(product))
-            told.sign("gpu", number, s if product is None else f"product: {product}")
+        if in_display or s.startswith("*-"):
+            if s.startswith("*-display"):
+                in_display, product = True, None
+            elif s.startswith("*-"):
+                in_display = False
+            elif s.startswith("product:"):
+                product = s.partition(":")[2].strip()
+            elif s.startswith("vendor:") and "NVIDIA" in s:
+                told.pci_gpus.append(_bracketed(product))
+                told.sign("gpu", number, s if product is None else f"product: {product}")
         if ld_next:
             ld_next = False
             if "/" in s and " " not in s:
                 _read_ld_path(told, s, number, s)
-        if "$LD_LIBRARY_PATH" in s and "echo" in s:
-            ld_next = True
         if "LD_LIBRARY_PATH" in s:
+            if "$LD_LIBRARY_PATH" in s and "echo" in s:
+                ld_next = True
             m = _LD_PATH.search(s)
             if m:
                 _read_ld_path(told, m.group(1), number, s)
-        _read_packages(told, s, number)
-        _read_key_value(told, s, number)
+        if "torch-" in s or s.startswith(_PACKAGE_FIRST):
+            _read_packages(told, s, number)
+        if s.find(":", 0, _MAX_KEY) > 0:
+            _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
     return told
 
@@ -312,6 +354,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
         m = _SMI_VERSION.search(s)
         if m:
             told.driver = told.driver or m.group(2)
+            told.smi_answered = True
             told.sign("driver", number, s)
             if m.group(3):
                 told.cuda_driver = told.cuda_driver or _mm(m.group(3))
@@ -324,6 +367,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             told.sign("driver", number, s)
             if m.group(2) and "?" not in s:
                 told.cuda_driver = told.cuda_driver or m.group(2)
+                told.smi_answered = True
                 told.sign("cuda_driver", number, s)
     st = raw.strip()
     if st.startswith("|"):
@@ -369,6 +413,7 @@ def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, num
         told.sign("gpu", number, s)
     if re.match(r"\d{3}\.", cols.get("driver_version", "")):
         told.driver = told.driver or cols["driver_version"]
+        told.smi_answered = True  # --query-gpu prints one row per GPU
         told.sign("driver", number, s)
     if re.match(r"\d{1,2}\.\d$", cols.get("compute_cap", "")):
         told.capabilities.setdefault(index, cols["compute_cap"])
@@ -390,7 +435,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
         if _NVRM_FAIL.search(s):
             told.sign("kernel_module", number, s)
     if "NVIDIA" in s:
-        m = _LSPCI.search(s)
+        m = _LSPCI.search(s) if "controller" in s else None
         if m:
             told.pci_gpus.append(_bracketed(m.group(1)))
             told.sign("gpu", number, s)
@@ -471,6 +516,14 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         key = key[:paren]
     if key in _KEYS:
         return  # the collect_env grammar reads these
+    if not (
+        key in _KV_KEYS
+        or key in _GPU_KEYS
+        or key in _TORCH_KEYS
+        or ("driver" in key and not told.driver)
+        or key.startswith("python版本")
+    ):
+        return  # a key read below, checked before the value is cut out
     value = _value(s[colon + 1 :])
     if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
         return
@@ -516,7 +569,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("container", number, s)
     if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
         told.sign("container_run_gpu" if _GPU_FLAG.search(s) else "container_run_no_gpu", number, s)
-    if ("gpu" in s or "nvidia" in s) and _GPU_REQUEST.search(s):
+    if (
+        ("gpu" in s or "nvidia" in s)
+        and ("capabilities:" in s or "runtime:" in s or s.startswith("driver:"))
+        and _GPU_REQUEST.search(s)
+    ):
         told.sign("container_gpu_requested", number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)
@@ -528,7 +585,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:
-    if ("wsl" in s.lower() or "/mnt/" in s) and _WSL.search(s):
+    if ("wsl" in s or "WSL" in s or "/mnt/" in s) and _WSL.search(s):
         told.sign("wsl", number, s)
     if "\\" in s and _WIN_PATH.search(s):
         told.windows = True

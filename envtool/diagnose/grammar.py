@@ -50,14 +50,14 @@ def _read_report(lines: Sequence[str]) -> _Report:
             block = "cpu" if title == "cpu info" else None
             if ":" not in s:
                 continue
-        if _HEADER.match(s):
+        if s.startswith("Collecting") and _HEADER.match(s):
             rep.header = True
             block = None
             continue
         if s.startswith("[") and _read_package_line(s, rep):
             block = None
             continue
-        key = _key_of(s)
+        key = _key_of(s) if s.find(":", 0, _MAX_KEY) > 0 else None  # the test _key_of starts with, without the call
         known = key is not None and key in _KEYS
         if block == "gpus" and not known:
             if re.match(r"GPU \d+:", s):
@@ -86,17 +86,18 @@ def _read_report(lines: Sequence[str]) -> _Report:
         if key in _REPORT_KEYS:
             rep.report_keys += 1
         name = _KEYS[key]
-        value = _value_of(s)
         block = None
         if name is None:
             continue
         if name == "cpu":
             block = "cpu"
+            value = _value_of(s)
             if value:
                 rep.cpu_bare.append(value)
             continue
         if name in rep.fields:
             continue  # the first report in the text wins
+        value = _value_of(s)
         rep.fields[name] = value
         if name == "gpus":
             if re.match(r"GPU \d+:", value):

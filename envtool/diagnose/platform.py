@@ -59,6 +59,23 @@ class _Fields:
     xpu_drivers: list[tuple[str, str, int]]
 
 
+# The fields read from ``_Fields.values`` and the keys that open an Intel block: a line that starts
+# with none of them is skipped before the field pattern runs.
+_READ_KEYS = (
+    "gpu models and configuration",
+    "rocm used to build pytorch",
+    "hip runtime version",
+    "miopen runtime version",
+    "is xpu available",
+    "xpu used to build pytorch",
+    "os",
+    "python platform",
+    "intel gpu driver version",
+    "intel gpu models onboard",
+    "intel gpu models detected",
+)
+
+
 def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     values: dict[str, tuple[str, int]] = {}
     devices: list[tuple[int, dict[str, str], int]] = []
@@ -81,6 +98,9 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
             elif block == "driver" and (b := _BULLET.match(s)) and len(drivers) < 16:
                 name, _, version = b.group(1).partition(":")
                 drivers.append((name.strip(), version.strip(), at))
+            continue
+        if not s[:48].lower().startswith(_READ_KEYS):
+            block = None  # no field that is read below, nor one that opens an Intel block
             continue
         m = _FIELD.match(s)
         if not m:
@@ -105,7 +125,21 @@ def _value(fields: _Fields, key: str) -> str | None:
     return None if text.lower() in ("", "n/a", "none", "no cuda", "could not collect") else text
 
 
-def _sign(fields: _Fields, signs: dict[str, list[Evidence]], topic: str, key: str, lines_text: dict[int, str]) -> None:
+class _LineTexts:
+    """Line number -> the stripped line, built on first use: most pastes quote no vendor line at all."""
+
+    def __init__(self, lines: Sequence[str], origin: Sequence[int]) -> None:
+        self._lines, self._origin = lines, origin
+        self._texts: dict[int, str] | None = None
+
+    def get(self, at: int, default: str = "") -> str:
+        if self._texts is None:
+            o, n = self._origin, len(self._origin)
+            self._texts = {o[i] if i < n else i + 1: ln.strip() for i, ln in enumerate(self._lines) if ln.strip()}
+        return self._texts.get(at, default)
+
+
+def _sign(fields: _Fields, signs: dict[str, list[Evidence]], topic: str, key: str, lines_text: _LineTexts) -> None:
     v = fields.values.get(key)
     if v is None:
         return
@@ -147,7 +181,7 @@ def read_vendor(
     """The accelerators and platform facts a paste states; ``signs`` gains the lines that show them
     (topics ``accel``, ``macos``, ``platform``)."""
     fields = _scan(lines, origin)
-    text_at = {origin[i] if i < len(origin) else i + 1: ln.strip() for i, ln in enumerate(lines) if ln.strip()}
+    text_at = _LineTexts(lines, origin)
     sysf = facts.system
     torch = facts.python.torch
     rt = facts.torch_runtime
