@@ -524,7 +524,7 @@ def check_driver(ctx: Context) -> CheckResult:
     if vendor == "apple":
         return _driver_apple(ctx)
     if rules.has_gpu(ctx.facts) is False or (vendor is None and not nv.gpus):
-        return _skip("driver", "no NVIDIA GPU on this machine")
+        return _skip("driver", "no GPU on this machine (NVIDIA, AMD, Intel or Apple)")
     if nv.error or not nv.driver_version:
         return _r(
             "driver",
@@ -730,7 +730,7 @@ _NO_DEVICE_FIX = {
 
 def check_gpu_kernel(ctx: Context) -> CheckResult:
     if machine_gpus(ctx.facts) is None:
-        return _skip("gpu_kernel", "no NVIDIA GPU on this machine")
+        return _skip("gpu_kernel", "no GPU on this machine (NVIDIA, AMD, Intel or Apple)")
     if not ctx.passed("torch_imports"):
         return _skip("gpu_kernel", ctx.blocked("torch_imports", "torch does not import"))
     rt = ctx.runtime()
