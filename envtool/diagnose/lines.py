@@ -101,6 +101,10 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
                 out.append(part)  # the common line (or a blank one): nothing to peel off
                 origin.append(number)
                 continue
+            if head == "[" and _plain_bracket(s, part):
+                out.append(part)  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
+                origin.append(number)
+                continue
             for line in _clean_one(part):
                 out.append(line)
                 origin.append(number)
@@ -127,9 +131,24 @@ def _maybe_wrapped(s: str, head: str) -> bool:
     return (
         (head.isupper() and s[3:4] == " " and s[1:3].islower())  # journald "Oct 04 ..." (not "GPU 0: ...")
         or (head.isalnum() and "| " in s[:90])  # docker-compose "service_1  | " (a table row starts with "|")
-        or s.rstrip().endswith("```")
+        or ("```" in s and s.rstrip().endswith("```"))
         or "\uff1a" in s
         or s.startswith("Collecting")
+    )
+
+
+def _plain_bracket(s: str, line: str) -> bool:
+    """Whether _clean_one returns the ``line`` (``s`` left-stripped, opening with "[") unchanged.
+
+    Only "[t", "[r", "[<digit>" and "[<blank>" open a log prefix; a fence or a full-width colon is changed too.
+    """
+    second = s[1:2]
+    return (
+        second not in ("t", "r")
+        and not second.isdigit()
+        and not second.isspace()
+        and "```" not in line
+        and "\uff1a" not in line
     )
 
 

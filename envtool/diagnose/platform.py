@@ -75,6 +75,9 @@ _READ_KEYS = (
     "intel gpu models detected",
 )
 
+# Their first characters, both cases: most lines start with another and skip the lower-casing.
+_READ_FIRST = frozenset(k[0] for k in _READ_KEYS) | frozenset(k[0].upper() for k in _READ_KEYS)
+
 
 def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     values: dict[str, tuple[str, int]] = {}
@@ -99,7 +102,7 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
                 name, _, version = b.group(1).partition(":")
                 drivers.append((name.strip(), version.strip(), at))
             continue
-        if not s[:48].lower().startswith(_READ_KEYS):
+        if (s[0] not in _READ_FIRST and s[0].isascii()) or not s[:48].lower().startswith(_READ_KEYS):
             block = None  # no field that is read below, nor one that opens an Intel block
             continue
         m = _FIELD.match(s)
