@@ -93,21 +93,29 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     out: list[str] = []
     origin: list[int] = []
     broken = _broken_lines(text)
-    for number, physical in enumerate(text.split("\n"), 1):
-        for part in physical.splitlines() if number in broken else (physical,):
-            s = part.lstrip()
+    physicals = text.split("\n")
+    kept = 0  # the physical lines before this one that need nothing are copied in one step, when one does
+    for number, physical in enumerate(physicals, 1):
+        if number not in broken:
+            s = physical.lstrip()
             head = s[:1]
             if not head or (head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(s, head)):
-                out.append(part)  # the common line (or a blank one): nothing to peel off
+                continue  # the common line (or a blank one): nothing to peel off
+            if head == "[" and _plain_bracket(s, physical):
+                continue  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
+        out.extend(physicals[kept : number - 1])
+        origin.extend(range(kept + 1, number))
+        kept = number
+        for part in physical.splitlines() if number in broken else (physical,):
+            if _is_plain(part):
+                out.append(part)
                 origin.append(number)
-                continue
-            if head == "[" and _plain_bracket(s, part):
-                out.append(part)  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
-                origin.append(number)
-                continue
-            for line in _clean_one(part):
-                out.append(line)
-                origin.append(number)
+            else:
+                for line in _clean_one(part):
+                    out.append(line)
+                    origin.append(number)
+    out.extend(physicals[kept:])
+    origin.extend(range(kept + 1, len(physicals) + 1))
     return out, origin
 
 
@@ -135,6 +143,15 @@ def _maybe_wrapped(s: str, head: str) -> bool:
         or "\uff1a" in s
         or s.startswith("Collecting")
     )
+
+
+def _is_plain(line: str) -> bool:
+    """Whether _clean_one would return the ``line`` unchanged, by the tests clean_numbered makes inline."""
+    s = line.lstrip()
+    head = s[:1]
+    if not head or (head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(s, head)):
+        return True
+    return head == "[" and _plain_bracket(s, line)
 
 
 def _plain_bracket(s: str, line: str) -> bool:
