@@ -44,7 +44,8 @@ def _read_report(lines: Sequence[str]) -> _Report:
             # Blank lines end nothing: pastes that went through a CRLF mix-up come double
             # spaced, and every block below ends at its first line of another shape.
             continue
-        if s.startswith("=====") and not s.strip("="):
+        first = s[0]
+        if first == "=" and s.startswith("=====") and not s.strip("="):
             banner_title_next = True
             block = None
             continue
@@ -55,11 +56,11 @@ def _read_report(lines: Sequence[str]) -> _Report:
             block = "cpu" if title == "cpu info" else None
             if ":" not in s:
                 continue
-        if s.startswith("Collecting") and _HEADER.match(s):
+        if first == "C" and s.startswith("Collecting") and _HEADER.match(s):
             rep.header = True
             block = None
             continue
-        if s.startswith("[") and _read_package_line(s, rep):
+        if first == "[" and _read_package_line(s, rep):
             block = None
             continue
         if s.find(":", 0, _MAX_KEY) <= 0:  # the test _key_of starts with, without the call

@@ -85,13 +85,18 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     onboard: list[tuple[str, int]] = []
     drivers: list[tuple[str, str, int]] = []
     block: str | None = None
+    numbered = len(origin)
     for i, raw in enumerate(lines):
-        at = origin[i] if i < len(origin) else i + 1
         s = raw.strip()[:2000]
         if not s:
             block = None
             continue
-        if s.startswith("*") and block is not None:
+        first = s[0]
+        if first != "*" and first not in _READ_FIRST and first.isascii():
+            block = None  # the test below, without lower-casing the line
+            continue
+        at = origin[i] if i < numbered else i + 1
+        if first == "*" and block is not None:
             m = _XPU_DEVICE.match(s)
             if block == "detected" and m and len(devices) < 64:
                 attrs = {k: v.strip("'") for k, v in _XPU_ATTR.findall(m.group(2))}
@@ -102,7 +107,7 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
                 name, _, version = b.group(1).partition(":")
                 drivers.append((name.strip(), version.strip(), at))
             continue
-        if (s[0] not in _READ_FIRST and s[0].isascii()) or not s[:48].lower().startswith(_READ_KEYS):
+        if not s[:48].lower().startswith(_READ_KEYS):
             block = None  # no field that is read below, nor one that opens an Intel block
             continue
         m = _FIELD.match(s)
