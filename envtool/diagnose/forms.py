@@ -96,6 +96,14 @@ def _prompt_end(s: str) -> int:
     return 0
 
 
+def _may_prompt(s: str) -> bool:
+    """Whether a test _prompt_end makes before its patterns can pass (on most "[pip3]" or "Is ..." lines none can)."""
+    return s[0] in _PROMPT_OPENERS or "@" in s or s[1:3] == ":\\" or s.startswith(("PS ", ">>>", "...", "In ["))
+
+
+_PROMPT_OPENERS = frozenset("└┌$#%❯➜+")
+
+
 def _match_end(rx: re.Pattern[str], s: str) -> int:
     m = rx.match(s)
     return m.end() if m and m.end() < len(s) else 0
@@ -106,7 +114,7 @@ def plain(line: str) -> str:
     s = line[:_MAX_LINE].strip()
     if not s:
         return s
-    if s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]:
+    if (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]) and _may_prompt(s):
         for _ in range(2):
             end = _prompt_end(s)
             if not end:
