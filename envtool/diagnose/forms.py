@@ -96,6 +96,14 @@ def _prompt_end(s: str) -> int:
     return 0
 
 
+def _may_prompt(s: str) -> bool:
+    """Whether a test _prompt_end makes before its patterns can pass (on most "[pip3]" or "Is ..." lines none can)."""
+    return s[0] in _PROMPT_OPENERS or "@" in s or s[1:3] == ":\\" or s.startswith(("PS ", ">>>", "...", "In ["))
+
+
+_PROMPT_OPENERS = frozenset("└┌$#%❯➜+")
+
+
 def _match_end(rx: re.Pattern[str], s: str) -> int:
     m = rx.match(s)
     return m.end() if m and m.end() < len(s) else 0
@@ -106,7 +114,7 @@ def plain(line: str) -> str:
     s = line[:_MAX_LINE].strip()
     if not s:
         return s
-    if s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]:
+    if (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]) and _may_prompt(s):
         for _ in range(2):
             end = _prompt_end(s)
             if not end:
@@ -246,7 +254,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     for idx, raw in enumerate(lines):
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
         if stateless:
-            if raw.lstrip().startswith('File "'):
+            if 'File "' in raw and raw.lstrip().startswith('File "'):
                 # A traceback frame tells at most where it ran (and only a frame with a path word does).
                 _read_paths(told, raw, origin[idx] if idx < numbered else idx + 1)
                 continue
@@ -510,6 +518,19 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
     colon = s.find(":", 0, _MAX_KEY)
     if colon <= 0:
         return
+    head = s[:colon].lower()
+    if "`" not in head and not (
+        "name" in head
+        or "torch" in head
+        or "gpu" in head
+        or "driver" in head
+        or "cuda" in head
+        or "python" in head
+        or "mode" in head
+        or "card" in head
+        or "显卡" in head
+    ):
+        return  # no key read below holds none of these words (the key is this text, blanks squeezed)
     key = " ".join(s[:colon].replace("`", "").split()).lower()
     paren = key.find(" (")
     if paren > 0:
@@ -581,7 +602,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("fabric_manager", number, s)
         if _FABRIC_BAD.search(s.split("journalctl")[0] if "journalctl" in s else s):
             told.sign("fabric_manager_failed", number, s)
-    _read_paths(told, s, number)
+    if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s:  # the tests _read_paths makes first
+        _read_paths(told, s, number)
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:

@@ -29,6 +29,11 @@ class _Report:
     layout: str = "torch"
 
 
+# The first two characters of every known key: a line whose own first two (lower-cased) are not
+# among them holds no known key (its stripped text starts where the key does).
+_KEY_HEADS = frozenset(k[:2] for k in _KEYS)
+
+
 def _read_report(lines: Sequence[str]) -> _Report:
     rep = _Report()
     block: str | None = None  # "gpus", "cudnn", "cpu" while a multi-line value goes on
@@ -39,7 +44,8 @@ def _read_report(lines: Sequence[str]) -> _Report:
             # Blank lines end nothing: pastes that went through a CRLF mix-up come double
             # spaced, and every block below ends at its first line of another shape.
             continue
-        if s.startswith("=====") and not s.strip("="):
+        first = s[0]
+        if first == "=" and s.startswith("=====") and not s.strip("="):
             banner_title_next = True
             block = None
             continue
@@ -50,14 +56,19 @@ def _read_report(lines: Sequence[str]) -> _Report:
             block = "cpu" if title == "cpu info" else None
             if ":" not in s:
                 continue
-        if s.startswith("Collecting") and _HEADER.match(s):
+        if first == "C" and s.startswith("Collecting") and _HEADER.match(s):
             rep.header = True
             block = None
             continue
-        if s.startswith("[") and _read_package_line(s, rep):
+        if first == "[" and _read_package_line(s, rep):
             block = None
             continue
-        key = _key_of(s) if s.find(":", 0, _MAX_KEY) > 0 else None  # the test _key_of starts with, without the call
+        if s.find(":", 0, _MAX_KEY) <= 0:  # the test _key_of starts with, without the call
+            key = None
+        elif len(rep.extras) < 20 or not (head := s[:2]).isascii() or head[0] in "-*" or head.lower() in _KEY_HEADS:
+            key = _key_of(s)
+        else:
+            key = None  # no known key starts so, and no more extras are kept: the key would change nothing
         known = key is not None and key in _KEYS
         if block == "gpus" and not known:
             if re.match(r"GPU \d+:", s):

@@ -93,17 +93,29 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     out: list[str] = []
     origin: list[int] = []
     broken = _broken_lines(text)
-    for number, physical in enumerate(text.split("\n"), 1):
-        for part in physical.splitlines() if number in broken else (physical,):
-            s = part.lstrip()
+    physicals = text.split("\n")
+    kept = 0  # the physical lines before this one that need nothing are copied in one step, when one does
+    for number, physical in enumerate(physicals, 1):
+        if number not in broken:
+            s = physical.lstrip()
             head = s[:1]
             if not head or (head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(s, head)):
-                out.append(part)  # the common line (or a blank one): nothing to peel off
+                continue  # the common line (or a blank one): nothing to peel off
+            if head == "[" and _plain_bracket(s, physical):
+                continue  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
+        out.extend(physicals[kept : number - 1])
+        origin.extend(range(kept + 1, number))
+        kept = number
+        for part in physical.splitlines() if number in broken else (physical,):
+            if _is_plain(part):
+                out.append(part)
                 origin.append(number)
-                continue
-            for line in _clean_one(part):
-                out.append(line)
-                origin.append(number)
+            else:
+                for line in _clean_one(part):
+                    out.append(line)
+                    origin.append(number)
+    out.extend(physicals[kept:])
+    origin.extend(range(kept + 1, len(physicals) + 1))
     return out, origin
 
 
@@ -127,9 +139,33 @@ def _maybe_wrapped(s: str, head: str) -> bool:
     return (
         (head.isupper() and s[3:4] == " " and s[1:3].islower())  # journald "Oct 04 ..." (not "GPU 0: ...")
         or (head.isalnum() and "| " in s[:90])  # docker-compose "service_1  | " (a table row starts with "|")
-        or s.rstrip().endswith("```")
+        or ("```" in s and s.rstrip().endswith("```"))
         or "\uff1a" in s
         or s.startswith("Collecting")
+    )
+
+
+def _is_plain(line: str) -> bool:
+    """Whether _clean_one would return the ``line`` unchanged, by the tests clean_numbered makes inline."""
+    s = line.lstrip()
+    head = s[:1]
+    if not head or (head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(s, head)):
+        return True
+    return head == "[" and _plain_bracket(s, line)
+
+
+def _plain_bracket(s: str, line: str) -> bool:
+    """Whether _clean_one returns the ``line`` (``s`` left-stripped, opening with "[") unchanged.
+
+    Only "[t", "[r", "[<digit>" and "[<blank>" open a log prefix; a fence or a full-width colon is changed too.
+    """
+    second = s[1:2]
+    return (
+        second not in ("t", "r")
+        and not second.isdigit()
+        and not second.isspace()
+        and "```" not in line
+        and "\uff1a" not in line
     )
 
 

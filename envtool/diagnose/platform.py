@@ -75,6 +75,9 @@ _READ_KEYS = (
     "intel gpu models detected",
 )
 
+# Their first characters, both cases: most lines start with another and skip the lower-casing.
+_READ_FIRST = frozenset(k[0] for k in _READ_KEYS) | frozenset(k[0].upper() for k in _READ_KEYS)
+
 
 def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     values: dict[str, tuple[str, int]] = {}
@@ -82,13 +85,18 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     onboard: list[tuple[str, int]] = []
     drivers: list[tuple[str, str, int]] = []
     block: str | None = None
+    numbered = len(origin)
     for i, raw in enumerate(lines):
-        at = origin[i] if i < len(origin) else i + 1
         s = raw.strip()[:2000]
         if not s:
             block = None
             continue
-        if s.startswith("*") and block is not None:
+        first = s[0]
+        if first != "*" and first not in _READ_FIRST and first.isascii():
+            block = None  # the test below, without lower-casing the line
+            continue
+        at = origin[i] if i < numbered else i + 1
+        if first == "*" and block is not None:
             m = _XPU_DEVICE.match(s)
             if block == "detected" and m and len(devices) < 64:
                 attrs = {k: v.strip("'") for k, v in _XPU_ATTR.findall(m.group(2))}
