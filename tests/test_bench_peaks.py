@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hostfacts import host, text
 
 from envtool import bench, checklist, knowledge
 from envtool.bench import verdict
@@ -26,7 +27,6 @@ from envtool.model import (
     PlatformFacts,
     PythonFacts,
     Status,
-    SystemFacts,
     TorchBuild,
 )
 from envtool.probes import amd, apple, intel
@@ -38,28 +38,6 @@ def hw() -> Path:
     if not here.is_dir():
         pytest.skip("captured fixtures not found (the ../shared folder is absent)")
     return here
-
-
-def text(hw: Path, name: str) -> str:
-    return (hw / name).read_text(encoding="utf-8", errors="replace")
-
-
-def host(
-    *,
-    accels: tuple[Accelerator, ...] = (),
-    nvidia: NvidiaFacts | None = None,
-    torch: TorchBuild | None = None,
-    pf: PlatformFacts | None = None,
-    os_name: str = "Linux",
-    arch: str = "x86_64",
-) -> HostFacts:
-    return HostFacts(
-        system=SystemFacts(os_name=os_name, arch=arch),
-        nvidia=nvidia or NvidiaFacts(),
-        python=PythonFacts(torch=torch),
-        accelerators=accels,
-        platform=pf or PlatformFacts(),
-    )
 
 
 ROCM = TorchBuild(version="2.9.1+rocm6.4", hip="6.4")

@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from hostfacts import host, text
 
 from envtool import accel_rules, rules
 from envtool.knowledge import accelerators as kn
@@ -26,7 +27,6 @@ from envtool.model import (
     PlatformFacts,
     Profile,
     PythonFacts,
-    SystemFacts,
     TorchBuild,
     facts_from_data,
     facts_to_data,
@@ -46,10 +46,6 @@ def hw() -> Path:
 @pytest.fixture(scope="module")
 def profiles() -> list[Profile]:
     return load_profiles(env={})
-
-
-def text(hw: Path, name: str) -> str:
-    return (hw / name).read_text(encoding="utf-8", errors="replace")
 
 
 def ids(findings: list[Finding]) -> set[str]:
@@ -476,25 +472,6 @@ def test_detect_json_carries_accelerators_and_platform(tmp_path: Path, hw: Path)
 
 
 # =========================================================================== named scenarios
-
-
-def host(
-    *,
-    accels: tuple[Accelerator, ...] = (),
-    pf: PlatformFacts | None = None,
-    torch: TorchBuild | None = None,
-    nvidia: NvidiaFacts | None = None,
-    os_name: str = "Linux",
-    arch: str = "x86_64",
-) -> HostFacts:
-    return HostFacts(
-        system=SystemFacts(os_name=os_name, arch=arch),
-        nvidia=nvidia or NvidiaFacts(),
-        python=PythonFacts(torch=torch),
-        accelerators=accels,
-        platform=pf or PlatformFacts(),
-        source="detect",
-    )
 
 
 AMD_OK = PlatformFacts(amdgpu_loaded=True, kfd_accessible=True, render_groups=("render",))
