@@ -29,6 +29,12 @@ def collect_env_fixtures(shared_fixtures: Path) -> Path:
     return shared_fixtures / "collect_env"
 
 
+@pytest.fixture(scope="session")
+def hw(shared_fixtures: Path) -> Path:
+    """The AMD, Apple, Intel and NVIDIA-Arm captures."""
+    return shared_fixtures / "hw"
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A copy of os.environ for probes that take ``env=``."""

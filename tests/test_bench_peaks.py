@@ -31,15 +31,6 @@ from envtool.model import (
 )
 from envtool.probes import amd, apple, intel
 
-
-@pytest.fixture(scope="module")
-def hw() -> Path:
-    here = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "hw"
-    if not here.is_dir():
-        pytest.skip("captured fixtures not found (the ../shared folder is absent)")
-    return here
-
-
 ROCM = TorchBuild(version="2.9.1+rocm6.4", hip="6.4")
 CUDA = TorchBuild(version="2.13.0+cu130", cuda="13.0")
 XPU = TorchBuild(version="2.12.0+xpu")

@@ -36,14 +36,6 @@ from envtool.profiles import load_profiles
 
 
 @pytest.fixture(scope="module")
-def hw() -> Path:
-    here = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "hw"
-    if not here.is_dir():
-        pytest.skip("captured fixtures not found (the ../shared folder is absent)")
-    return here
-
-
-@pytest.fixture(scope="module")
 def profiles() -> list[Profile]:
     return load_profiles(env={})
 

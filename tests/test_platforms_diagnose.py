@@ -11,8 +11,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pytest
-
 from envtool import paste_rules, profiles, rules
 from envtool.diagnose import Paste, read_paste
 from envtool.model import Finding, HostFacts, Recommendation, Severity
@@ -57,11 +55,6 @@ def assert_evidence_is_real(j: Judged, f: Finding) -> None:
     assert f.evidence, f"{f.id} has no line of the paste behind it"
     for e in f.evidence:
         assert " ".join(e.text.split()) in " ".join(j.lines[e.line - 1].split())
-
-
-@pytest.fixture(scope="module")
-def hw(shared_fixtures: Path) -> Path:
-    return shared_fixtures / "hw"
 
 
 def capture(folder: Path, name: str) -> Path:
