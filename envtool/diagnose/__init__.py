@@ -37,6 +37,7 @@ from typing import Any
 
 from envtool.diagnose.facts import (
     SOURCE,
+    LineIndex,
     _collected,
     _cpu_signs,
     _fact_signs,
@@ -131,12 +132,13 @@ def read_paste(text: str) -> Paste:
         if len(lst) < 8:
             lst.append(Evidence(line=at, text=msg[:300]))
     facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs))
-    _cpu_signs(facts, rep, lines, origin, signs)
-    _fact_signs(facts, lines, origin, signs)
+    index = LineIndex(lines)
+    _cpu_signs(facts, rep, index, origin, signs)
+    _fact_signs(facts, index, origin, signs)
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
-        told=_told_rows(facts, signs, lines, origin),
+        told=_told_rows(facts, signs, index, origin),
         form="collect_env" if is_report else "free-form",
     )
 

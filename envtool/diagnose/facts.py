@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Mapping, Sequence
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
+from itertools import accumulate
 from typing import Any
 
 from envtool.diagnose.forms import Told
@@ -457,24 +460,46 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
     return replace(facts, nvidia=nvidia, system=system, python=python)
 
 
-def _find_line(lines: Sequence[str], origin: Sequence[int], needle: str) -> tuple[int, str] | None:
+class LineIndex:
+    """The lines that hold a text, found by ``str.find`` over the lines joined (built on first use): the
+    lookups below run once per fact, and a Python loop over every line of a long log per lookup is the cost."""
+
+    def __init__(self, lines: Sequence[str]) -> None:
+        self.lines = lines
+        self._joined: str | None = None
+        self._starts: Sequence[int] = ()
+
+    def holding(self, needle: str) -> Iterator[int]:
+        """The indexes, in order, of the lines that contain ``needle``."""
+        if not needle or "\n" in needle:
+            return  # no line holds a line break
+        if self._joined is None:
+            self._joined = "\n".join(self.lines)
+            # Where each line starts in the joined text (an array: a long log's list of ints would be bigger).
+            self._starts = array("q", accumulate((len(line) + 1 for line in self.lines), initial=0))
+        joined, starts = self._joined, self._starts
+        at = joined.find(needle)
+        while at >= 0:
+            i = bisect_right(starts, at) - 1
+            yield i
+            at = joined.find(needle, starts[i + 1])
+
+
+def _find_line(index: LineIndex, origin: Sequence[int], needle: str) -> tuple[int, str] | None:
     """The first line that states ``needle``: a line of the report's own shape (a known key, a package line,
     a table row) before any other mention, such as prose or a note about the report."""
     if not needle:
         return None
     first: tuple[int, str] | None = None
-    for i, line in enumerate(lines):
-        if needle in line:
-            hit = (origin[i] if i < len(origin) else i + 1), line.strip()[:300]
-            s = line.strip()
-            key = _key_of(s)
-            if (
-                (key is not None and key in _KEYS)
-                or s.startswith(("[pip", "[conda]", "|", "GPU "))
-                or s.find(needle) < 40
-            ):
-                return hit
-            first = first or hit
+    lines = index.lines
+    for i in index.holding(needle):
+        line = lines[i]
+        hit = (origin[i] if i < len(origin) else i + 1), line.strip()[:300]
+        s = line.strip()
+        key = _key_of(s)
+        if (key is not None and key in _KEYS) or s.startswith(("[pip", "[conda]", "|", "GPU ")) or s.find(needle) < 40:
+            return hit
+        first = first or hit
     return first
 
 
@@ -482,7 +507,7 @@ _CPU_BUILD_NONE = re.compile(r"^\s*CUDA used to build PyTorch:\s*None\s*$")
 
 
 def _cpu_signs(
-    facts: HostFacts, rep: _Report, lines: Sequence[str], origin: Sequence[int], signs: dict[str, list[Evidence]]
+    facts: HostFacts, rep: _Report, index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]
 ) -> None:
     """Positive signs of a CPU-only torch (a ``+cpu`` tag, a conda ``cpu`` build, ``cpuonly``, a None CUDA build).
 
@@ -496,7 +521,7 @@ def _cpu_signs(
         if needle in searched or len(searched) >= 16:
             return
         searched.add(needle)
-        hit = _find_line(lines, origin, needle)
+        hit = _find_line(index, origin, needle)
         if hit and all(e.line != hit[0] for e in out):
             out.append(Evidence(line=hit[0], text=hit[1]))
 
@@ -515,23 +540,22 @@ def _cpu_signs(
     t = facts.python.torch
     other_backend = bool(t and (t.hip or t.version.partition("+")[2].lower().startswith("xpu")))
     if not other_backend and not (facts.torch_runtime and facts.torch_runtime.xpu):
-        for i, line in enumerate(lines):
-            if "CUDA used to build" in line and _CPU_BUILD_NONE.match(line):
+        for i in index.holding("CUDA used to build"):
+            line = index.lines[i]
+            if _CPU_BUILD_NONE.match(line):
                 out.append(Evidence(line=origin[i] if i < len(origin) else i + 1, text=line.strip()))
                 break
     if not out:
         del signs["cpu_build"]
 
 
-def _fact_signs(
-    facts: HostFacts, lines: Sequence[str], origin: Sequence[int], signs: dict[str, list[Evidence]]
-) -> None:
+def _fact_signs(facts: HostFacts, index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
     """The lines that state the driver, the GPUs, torch and the nvidia-* wheels, where no form marked them."""
 
     def mark(topic: str, needle: str | None) -> None:
         if not needle:
             return
-        hit = _find_line(lines, origin, needle)
+        hit = _find_line(index, origin, needle)
         lst = signs.setdefault(topic, [])
         if hit and len(lst) < 8 and all(e.line != hit[0] for e in lst):
             lst.append(Evidence(line=hit[0], text=hit[1]))
@@ -561,7 +585,7 @@ def _fact_signs(
 
 
 def _told_rows(
-    facts: HostFacts, signs: Mapping[str, Sequence[Evidence]], lines: Sequence[str], origin: Sequence[int]
+    facts: HostFacts, signs: Mapping[str, Sequence[Evidence]], index: LineIndex, origin: Sequence[int]
 ) -> tuple[tuple[str, str, int | None], ...]:
     """(what, value, line) for each thing the paste stated, and nothing it did not."""
     rows: list[tuple[str, str, int | None]] = []
@@ -570,7 +594,7 @@ def _told_rows(
         ev = signs.get(topic)
         if ev:
             return ev[0].line
-        hit = _find_line(lines, origin, value)
+        hit = _find_line(index, origin, value)
         return hit[0] if hit else None
 
     nv = facts.nvidia

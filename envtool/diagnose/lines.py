@@ -103,6 +103,15 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
                 continue  # the common line (or a blank one): nothing to peel off
             if head == "[" and _plain_bracket(s, physical):
                 continue  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
+            if head.isdigit() and (iso := _ISO.match(s)) and _is_plain(rest := s[iso.end() :]):
+                # The common log line, "2024-05-01 12:00:00 INFO ...": a timestamp and nothing else to peel
+                # off (what _clean_one returns for it, without its other tests).
+                out.extend(physicals[kept : number - 1])
+                origin.extend(range(kept + 1, number))
+                kept = number
+                out.append(rest)
+                origin.append(number)
+                continue
         out.extend(physicals[kept : number - 1])
         origin.extend(range(kept + 1, number))
         kept = number

@@ -237,16 +237,16 @@ def _messages_from_lines(lines: Sequence[str], raw: str) -> list[str]:
 
 def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, str]]:
     """(index of the line it starts on, its kind, the joined message) for each torch/CUDA message in ``lines``."""
-    # Only kinds whose trigger occurs at all are looked for, line by line.
-    kinds = [k for k in _KINDS if any(t in raw for t in k.triggers)]
-    if not kinds:
-        return []
+    # The kinds are looked at only on the lines that hold a trigger, and only the kinds whose trigger
+    # occurs on such a line at all.
+    present: set[str] = set()
+    at_lines = _trigger_lines(lines, [t for k in _KINDS for t in k.triggers], present)
+    kinds = [k for k in _KINDS if any(t in present for t in k.triggers)]
     out: list[tuple[int, str, str]] = []
     seen: set[str] = set()
     n = len(lines)
     after = 0  # the first line not yet read (a message read goes on over the lines after its start)
-    # The kinds are looked at only on the lines that hold a trigger.
-    for i in _trigger_lines(lines, [t for k in kinds for t in k.triggers]):
+    for i in at_lines:
         if i < after:
             continue
         after = i + 1
@@ -274,8 +274,9 @@ def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, st
     return out
 
 
-def _trigger_lines(lines: Sequence[str], triggers: Sequence[str]) -> list[int]:
-    """The indexes, in order, of the lines that hold a trigger within their first _MAX_LINE characters.
+def _trigger_lines(lines: Sequence[str], triggers: Sequence[str], present: set[str]) -> list[int]:
+    """The indexes, in order, of the lines that hold a trigger within their first _MAX_LINE characters
+    (the triggers found so are added to ``present``).
 
     One ``str.find`` scan per trigger of a block of lines joined: far cheaper than a pattern per
     line, and as linear (no trigger holds a line break, so none spans two lines). The blocks keep
@@ -284,21 +285,23 @@ def _trigger_lines(lines: Sequence[str], triggers: Sequence[str]) -> list[int]:
     out: list[int] = []
     for base in range(0, len(lines), _BLOCK):
         joined = "\n".join(lines[base : base + _BLOCK])
-        found: list[tuple[int, int]] = []  # (position, trigger length)
+        found: list[tuple[int, int, str]] = []  # (position, trigger length, trigger)
         for t in triggers:
             at = joined.find(t)
             while at >= 0:
-                found.append((at, len(t)))
+                found.append((at, len(t), t))
                 at = joined.find(t, at + len(t))
         found.sort()
         index, last = base, 0
-        for at, size in found:
+        for at, size, t in found:
             index += joined.count("\n", last, at)
             last = at
-            if out and out[-1] == index:
+            if t in present and out and out[-1] == index:
                 continue
             if at + size - (joined.rfind("\n", 0, at) + 1) <= _MAX_LINE:
-                out.append(index)
+                present.add(t)
+                if not out or out[-1] != index:
+                    out.append(index)
     return out
 
 

@@ -77,6 +77,8 @@ _READ_KEYS = (
 
 # Their first characters, both cases: most lines start with another and skip the lower-casing.
 _READ_FIRST = frozenset(k[0] for k in _READ_KEYS) | frozenset(k[0].upper() for k in _READ_KEYS)
+# ... and their first three characters ("os" has two): "INFO ..." log lines share the "I" of "Intel".
+_READ_HEADS = frozenset(k[:3] for k in _READ_KEYS)
 
 
 def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
@@ -87,6 +89,10 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     block: str | None = None
     numbered = len(origin)
     for i, raw in enumerate(lines):
+        first = raw[:1]
+        if first != "*" and first not in _READ_FIRST and first.isascii() and not first.isspace() and first:
+            block = None  # the test below, on a line that needs no stripping for it (most of a long log)
+            continue
         s = raw.strip()[:2000]
         if not s:
             block = None
@@ -107,7 +113,8 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
                 name, _, version = b.group(1).partition(":")
                 drivers.append((name.strip(), version.strip(), at))
             continue
-        if not s[:48].lower().startswith(_READ_KEYS):
+        head = s[:3].lower()
+        if (head not in _READ_HEADS and not head.startswith("os")) or not s[:48].lower().startswith(_READ_KEYS):
             block = None  # no field that is read below, nor one that opens an Intel block
             continue
         m = _FIELD.match(s)
