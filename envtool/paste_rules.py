@@ -84,11 +84,16 @@ _SETTLE_FOR = {
 }
 
 
-def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], dict[str, str | None]]:
+Verdict = dict[str, "str | list[str] | None"]
+
+
+def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdict]:
     """Findings for a pasted report, each with the lines that show it, and the verdict.
 
-    The verdict is ``{"cause": id or None, "summary": ..., "settle": command or None}``: the
-    root cause first, or "no environment problem found in this report".
+    The verdict is ``{"cause": id or None, "summary": ..., "settle": command or None, "suspects": [id, ...]}``:
+    the root cause first, or "no environment problem found in this report". ``suspects`` names the
+    causes that remain when the paste shows none but cannot rule them out (a healthy driver side and
+    nothing from torch); no line shows them, so they are no finding.
     """
     specific = paste_findings(facts, signs)
     drop = {f.id for f in specific}
@@ -137,31 +142,57 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], dict[
     return out, _verdict(out, facts, signs)
 
 
-def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> dict[str, str | None]:
+def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Verdict:
     causes = [f for f in findings if f.id in CAUSE_ORDER and f.severity != Severity.INFO]
     if causes:
         top = causes[0]
         settle = top.fix.rpartition("to settle it, run `")[2].rstrip("`") if "to settle it" in top.fix else None
         if top.severity == Severity.ERROR:
-            return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle}
-        return {"cause": top.id, "summary": f"likely cause (thin evidence): {top.message}", "settle": settle}
+            return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle, "suspects": []}
+        return {
+            "cause": top.id,
+            "summary": f"likely cause (thin evidence): {top.message}",
+            "settle": settle,
+            "suspects": [],
+        }
     if not any(f.severity != Severity.INFO for f in findings):
         healthy = _healthy_driver_side(facts, signs)
         if healthy:
+            suspects = _suspects(facts, signs)
+            named = " or ".join(f"{_SUSPECT_WORDS[c]} (`{c}`)" for c in suspects)
             return {
                 "cause": None,
                 "summary": f"the driver side this paste shows is healthy ({healthy}) and nothing in it comes from "
-                "torch: the problem is in the Python environment or container where torch runs. Run the settling "
-                "command there; if torch runs in a container, the container must be started with GPU access "
-                f"(`{SETTLE_CONTAINER}` must print the same nvidia-smi banner)",
+                f"torch: the problem is in the Python environment or container where torch runs, most often {named}. "
+                "Run the settling command there; if torch runs in a container, the container must be started with "
+                f"GPU access (`{SETTLE_CONTAINER}` must print the same nvidia-smi banner)",
                 "settle": SETTLE_TORCH,
+                "suspects": list(suspects),
             }
     settle = None
     if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
         settle = SETTLE_TORCH
-    return {"cause": None, "summary": "no environment problem found in this report", "settle": settle}
+    return {"cause": None, "summary": "no environment problem found in this report", "settle": settle, "suspects": []}
+
+
+# What a suspect is, in the verdict's words.
+_SUSPECT_WORDS = {
+    "cpu_build_on_gpu": "a CPU-only torch build",
+    "container_without_gpu": "a container started without GPU access",
+}
+
+
+def _suspects(facts: HostFacts, signs: Signs) -> tuple[str, ...]:
+    """The causes a healthy driver side leaves open, the likelier first: a container's when the paste shows
+    one (a compose log, a ``docker run``, a container prompt), none on Windows outside WSL (the driver
+    numbers and paths say so), a CPU-only torch build always."""
+    container = any(signs.get(t) for t in ("container", "container_run_no_gpu", "no_smi"))
+    windows = facts.system.os_name == "Windows" and not signs.get("wsl")
+    if container:
+        return ("container_without_gpu", "cpu_build_on_gpu")
+    return ("cpu_build_on_gpu",) if windows else ("cpu_build_on_gpu", "container_without_gpu")
 
 
 def _healthy_driver_side(facts: HostFacts, signs: Signs) -> str | None:

@@ -123,6 +123,9 @@ def test_paste_gets_its_cause(row: dict[str, str]) -> None:
         assert verdict["summary"].startswith("the driver side this paste shows is healthy"), verdict
         assert "Python environment or container where torch runs" in verdict["summary"]
         assert paste_rules.SETTLE_CONTAINER in verdict["summary"]
+        # The cause its thread established is named as a suspect (no line shows it, so it is no finding).
+        assert expected in verdict["suspects"], (row["file"], verdict)
+        assert f"(`{expected}`)" in verdict["summary"]
     elif expected == "healthy":
         assert not errors, (row["file"], errors)
     elif expected is not None:
@@ -184,6 +187,21 @@ def test_the_healthy_driver_side_verdict_needs_nothing_from_torch() -> None:
     # A driver version alone (no banner, no GPU) shows no GPU: the plain verdict.
     _, verdict = _judge("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\n")
     assert verdict["summary"] == "no environment problem found in this report"
+    assert verdict["suspects"] == []
+
+
+def test_the_suspects_follow_what_the_paste_shows() -> None:
+    banner = "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n"
+    assert _judge(banner)[1]["suspects"] == ["cpu_build_on_gpu", "container_without_gpu"]
+    # A compose log around it: the container is the likelier.
+    _, verdict = _judge("Attaching to trainer_1\n" + banner)
+    assert verdict["suspects"] == ["container_without_gpu", "cpu_build_on_gpu"], verdict
+    # Windows outside WSL (a Windows path in a traceback frame) runs no Linux container.
+    _, verdict = _judge(banner + 'File "C:\\Users\\lab\\train.py", line 3, in <module>\n')
+    assert verdict["suspects"] == ["cpu_build_on_gpu"], verdict
+    # A named cause leaves no suspects.
+    _, verdict = _judge(banner + "AssertionError: Torch not compiled with CUDA enabled\n")
+    assert verdict["cause"] == "cpu_build_on_gpu" and verdict["suspects"] == [], verdict
 
 
 # --------------------------------------------------------------------------- the forms, by name
