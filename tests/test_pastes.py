@@ -326,9 +326,36 @@ def test_windows_device_manager_and_wmic_list() -> None:
     assert (
         read_paste("Name=NVIDIA GeForce RTX 3080\nDriverVersion=31.0.15.2698\n").facts.nvidia.driver_version == "526.98"
     )
+    # wmic's list prints its keys in alphabetical order: the version comes before the GPU that makes it NVIDIA's.
+    listed = read_paste("DriverVersion=31.0.15.5186\r\nName=NVIDIA GeForce RTX 3060\r\n")
+    assert (listed.facts.nvidia.driver_version, listed.facts.nvidia.gpus[0].name) == (
+        "551.86",
+        "NVIDIA GeForce RTX 3060",
+    )
+    assert [e.line for e in listed.signs["driver"]] == [1] and [e.line for e in listed.signs["gpu"]] == [2]
+    # wmic's table (`wmic path win32_VideoController get name,driverversion`): both in one row.
+    row = read_paste("DriverVersion   Name\n31.0.15.5186    NVIDIA GeForce RTX 3060\n").facts
+    assert (row.nvidia.driver_version, [g.name for g in row.nvidia.gpus]) == ("551.86", ["NVIDIA GeForce RTX 3060"])
     # Another vendor's driver numbering is not read as NVIDIA's.
     with pytest.raises(BadInputError):
         read_paste("Name: Intel(R) UHD Graphics 770\nDriver Version: 31.0.101.4502\n")
+    with pytest.raises(BadInputError):
+        read_paste("DriverVersion=31.0.101.4502\nName=Intel(R) UHD Graphics 770\n")
+
+
+def test_fields_typed_on_one_line_with_full_width_commas() -> None:
+    # Chinese issue templates: "显卡：..., 驱动版本：..." (graphics card, driver version) on one line.
+    text = "显卡：NVIDIA GeForce RTX 4090，驱动版本：535.104.05，CUDA版本：12.2\nPyTorch版本：2.1.0+cpu\n"
+    paste = read_paste(text)
+    nv = paste.facts.nvidia
+    assert (nv.driver_version, [g.name for g in nv.gpus]) == ("535.104.05", ["NVIDIA GeForce RTX 4090"])
+    assert paste.facts.python.torch is not None and paste.facts.python.torch.version == "2.1.0+cpu"
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "cpu_build_on_gpu", verdict
+    assert {e.line for e in findings[0].evidence} == {1, 2}
+    # A full-width comma inside one value splits nothing; the GPU is still known.
+    one = read_paste("显卡：NVIDIA GeForce RTX 4090，24GB\n").facts.nvidia
+    assert len(one.gpus) == 1 and one.gpus[0].compute_capability == "8.9"
 
 
 def test_package_lists_pip_freeze_conda_and_uv() -> None:

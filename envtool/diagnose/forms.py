@@ -47,6 +47,8 @@ class Told:
     # nvidia-smi answered: its banner's version row, a driver + CUDA pair as it prints them, or a
     # --query-gpu row with the driver's version. It prints those only when NVML found a GPU.
     smi_answered: bool = False
+    # A Windows driver version read before any NVIDIA GPU was named (wmic's list puts DriverVersion before Name).
+    windows_driver_line: tuple[str, int] | None = None
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
 
@@ -204,7 +206,18 @@ _SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
 
 _NVIDIA_BRANDS = ("NVIDIA", "Tesla", "GeForce", "Quadro", "TITAN")
 _GPU_KEYS = frozenset({"gpu", "gpus", "gpu model", "gpu models", "graphics card", "video card", "gpu type", "显卡"})
-_TORCH_KEYS = frozenset({"pytorch", "torch", "torch version", "pytorch version", "torch.__version__"})
+_TORCH_KEYS = frozenset(
+    {
+        "pytorch",
+        "torch",
+        "torch version",
+        "pytorch version",
+        "torch.__version__",
+        "pytorch版本",
+        "torch版本",
+        "pytorch 版本",
+    }
+)
 _KV_KEYS = frozenset({"compute mode", "name", "product name", "cuda available", "python", "python version"})
 
 # --------------------------------------------------------------------------- containers, Fabric Manager, WSL
@@ -231,7 +244,7 @@ _RELEVANT = (
     "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
-    "pynvml", "kmod-", "graphics", "video card", "显卡", "compute_", "compute mode", "index", "name", "uuid",
+    "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "compute_", "compute mode", "index", "name", "uuid",
     "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
@@ -457,8 +470,15 @@ def _read_system(told: Told, s: str, number: int) -> None:
         # Device Manager's "Driver Version: 31.0.15.5186" and wmic's "DriverVersion=...", once an NVIDIA
         # GPU is named above it (other vendors number their Windows drivers differently).
         _read_windows_driver(told, s, number)
+    elif not told.driver and told.windows_driver_line is None and "DriverVersion" in s and _WIN_DRIVER.search(s):
+        told.windows_driver_line = (s, number)  # read once a GPU named below it is NVIDIA's
     if "NVIDIA" in s:
         told.nvidia_named = True
+        if s.startswith("Name=") and s[5:].startswith(_NVIDIA_BRANDS) and len(s) < 90:
+            told.gpus.setdefault(len(told.gpus), s[5:].strip())  # wmic ... /format:list
+            told.sign("gpu", number, s)
+        if not told.driver and told.windows_driver_line is not None:
+            _read_windows_driver(told, *told.windows_driver_line)
     if s.startswith(("ii ", "hi ", "iU ", "rc ")):
         m = _DPKG.match(s)
         if m:
@@ -484,6 +504,11 @@ def _read_windows_driver(told: Told, s: str, number: int) -> None:
         told.driver = f"{digits[:3]}.{digits[3:]}"  # NVIDIA's scheme: 31.0.15.5186 is 551.86
         told.windows = True
         told.sign("driver", number, s)
+        # wmic's and PowerShell's table row: the GPU's name in the same row ("31.0.15.5186  NVIDIA GeForce RTX 3060").
+        rest = " ".join((s[: w.start()] + " " + s[w.end() :]).split())
+        if rest.startswith(_NVIDIA_BRANDS) and len(rest) < 80:
+            told.gpus.setdefault(len(told.gpus), rest)
+            told.sign("gpu", number, s)
 
 
 def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
@@ -529,6 +554,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or "mode" in head
         or "card" in head
         or "显卡" in head
+        or "驱动" in head
     ):
         return  # no key read below holds none of these words (the key is this text, blanks squeezed)
     key = " ".join(s[:colon].replace("`", "").split()).lower()
@@ -541,7 +567,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         key in _KV_KEYS
         or key in _GPU_KEYS
         or key in _TORCH_KEYS
-        or ("driver" in key and not told.driver)
+        or (("driver" in key or "驱动" in key) and not told.driver)
         or key.startswith("python版本")
     ):
         return  # a key read below, checked before the value is cut out
@@ -565,7 +591,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if value in ("True", "False"):
             told.cuda_available = value == "True"
             told.sign("cuda_available", number, s)
-    elif "driver" in key and not told.driver:
+    elif ("driver" in key or "驱动" in key) and not told.driver:  # 驱动: "driver" in Chinese
         m = re.match(r"(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\b", value)
         if m:
             told.driver = m.group(1)

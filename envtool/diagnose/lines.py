@@ -150,6 +150,8 @@ def _maybe_wrapped(s: str, head: str) -> bool:
         or (head.isalnum() and "| " in s[:90])  # docker-compose "service_1  | " (a table row starts with "|")
         or ("```" in s and s.rstrip().endswith("```"))
         or "\uff1a" in s
+        or "\uff0c" in s
+        or "\uff1b" in s
         or s.startswith("Collecting")
     )
 
@@ -175,6 +177,8 @@ def _plain_bracket(s: str, line: str) -> bool:
         and not second.isspace()
         and "```" not in line
         and "\uff1a" not in line
+        and "\uff0c" not in line
+        and "\uff1b" not in line
     )
 
 
@@ -202,7 +206,15 @@ def _clean_one(line: str) -> list[str]:
         line = line.rstrip().rstrip("`")
     if "\uff1a" in line:  # a full-width colon, as typed in Chinese and Japanese text
         line = line.replace("\uff1a", ": ")
+    if ("\uff0c" in line or "\uff1b" in line) and line.count(":") > 1:
+        # "显卡：RTX 4090，驱动版本：535.104.05": fields typed on one line, split at the full-width comma
+        # or semicolon into a line each (the same line number).
+        lead, *more = _FULLWIDTH_SEP.split(line)
+        return [lead] + [part.strip() for part in more if part.strip()]
     return [line]
+
+
+_FULLWIDTH_SEP = re.compile("[\uff0c\uff1b]")
 
 
 # Log prefixes, each anchored at the start and bounded, so stripping stays linear.
