@@ -106,6 +106,8 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         ev = tuple(e for t in _EVIDENCE_TOPICS.get(f.id, ()) for e in signs.get(t, ()))
         if f.id == "cpu_build_on_gpu" and not any(signs.get(t) for t in ("cpu_build", "msg:not_compiled_with_cuda")):
             continue  # a version without a local tag is no CPU build: unknown is never evidence
+        if f.id == "cpu_build_on_gpu" and facts.system.os_name == "Darwin" and not facts.nvidia.gpus:
+            continue  # a Mac has no CUDA to build for (paste_findings says so, as no_gpu)
         if f.severity == Severity.ERROR and not ev:
             settle = _SETTLE_FOR.get(f.id, "envtool detect --json")
             f = replace(
@@ -169,8 +171,19 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
                 "settle": SETTLE_TORCH,
                 "suspects": list(suspects),
             }
+    if signs.get("msg:cuda_oom"):
+        return {
+            "cause": None,
+            "summary": "no environment problem found in this report: CUDA ran out of GPU memory, which is the "
+            "workload's size (batch, sequence length, model) against this GPU's memory, not the environment "
+            "(`envtool bench` finds the largest batch that fits)",
+            "settle": None,
+            "suspects": [],
+        }
     settle = None
-    if not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
+    if facts.system.os_name == "Darwin":
+        pass  # no nvidia-smi on a Mac
+    elif not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
         settle = SETTLE_TORCH
@@ -342,9 +355,21 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             side[1],
             _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "nvcc"))),
         )
-    smi = ev("msg:smi_no_driver", "msg:smi_no_devices", "kernel_module")
-    if smi and not mismatch:
-        module = bool(signs.get("kernel_module"))
+    # A GPU the driver lost (Xid 79): a hardware, power or PCIe fault, not the software stack.
+    lost = ev("msg:gpu_lost")
+    if lost:
+        add(
+            "no_driver",
+            "the driver lost a GPU (it fell off the PCI bus; the kernel logs that as Xid 79): nothing can reach it until "
+            "a reboot",
+            "reboot to recover it; if it happens again, look for Xid 79 in `sudo dmesg` and check the GPU's power, "
+            "cooling and seating (a hardware or power fault; reinstalling software does not help)",
+            _dedup((*lost, *ev("gpu"))),
+        )
+    module_lines = tuple(e for e in ev("kernel_module") if "off the bus" not in e.text)
+    smi = ev("msg:smi_no_driver", "msg:smi_no_devices") + module_lines
+    if smi and not mismatch and not lost:
+        module = bool(module_lines)
         add(
             "no_driver",
             "the NVIDIA kernel module is not loaded or not bound to the GPUs"
@@ -434,13 +459,46 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             None if after else Severity.WARN,
         )
 
+    # ROCm: the torch build has no kernels for the AMD GPU's gfx target
+    hip = ev("msg:hip_no_binary")
+    if hip:
+        gfx = sorted({t.partition(":")[2] for t in signs if t.startswith("amd_gfx:")})
+        gfx_ev = _dedup(e for t in signs if t.startswith("amd_gfx:") for e in signs[t])
+        named = f" ({', '.join(gfx[:4])})" if gfx else ""
+        rdna2 = any(g.startswith("gfx103") for g in gfx)
+        add(
+            "arch_unsupported",
+            f"the ROCm build of torch has no kernels for this AMD GPU{named} ('hipErrorNoBinaryForGpu')",
+            "use an AMD GPU that the ROCm wheels are built for (AMD's ROCm compatibility matrix lists the gfx "
+            "targets); a card of a supported family can run its sibling's kernels with "
+            + (
+                "`HSA_OVERRIDE_GFX_VERSION=10.3.0` (gfx1030, for this RDNA2 card)"
+                if rdna2
+                else "`HSA_OVERRIDE_GFX_VERSION`"
+            )
+            + ", unsupported by AMD",
+            _dedup((*hip, *gfx_ev)),
+        )
+
     # a CPU-only torch: only a positive sign counts
     cpu = ev("cpu_build", "msg:not_compiled_with_cuda")
     if cpu:
         fix = "install a CUDA build of torch: `envtool install --profile auto`"
         passive = all(e.text.startswith("CUDA used to build PyTorch") for e in cpu)
-        if facts.system.os_name == "Darwin" or (passive and not gpu_named):
-            pass  # no NVIDIA GPU on a Mac; a collect_env field alone on a box with no GPU named says nothing
+        if facts.system.os_name == "Darwin":
+            asked = ev("msg:not_compiled_with_cuda")
+            if asked and not gpu_named:
+                # No NVIDIA GPU on a Mac: the program asked for CUDA where there is none, the build is right.
+                add(
+                    "no_gpu",
+                    "this is a Mac, which has no CUDA; the program asked for it ('Torch not compiled with CUDA "
+                    "enabled')",
+                    "use the `mps` device (`torch.device('mps')`) on Apple silicon, or the CPU; CUDA builds of "
+                    "torch exist for NVIDIA GPUs on Linux and Windows only",
+                    _dedup((*asked, *ev("macos"))),
+                )
+        elif passive and not gpu_named:
+            pass  # a collect_env field alone on a box with no GPU named says nothing
         elif signs.get("msg:not_compiled_with_cuda") and not gpu_named:
             # The program asked for CUDA and torch refused: that line is the failure itself.
             add(

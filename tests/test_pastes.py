@@ -768,3 +768,73 @@ def test_cuda_unavailable_with_no_cause_shown_is_a_warning_with_the_settling_com
 def test_more_driver_messages(text: str, cause: str, severity: Severity) -> None:
     findings, verdict = _judge(text)
     assert verdict["cause"] == cause and findings[0].severity == severity and findings[0].evidence
+
+
+# --------------------------------------------------------------------------- more failures, each from real reports
+
+
+def test_a_gpu_the_driver_lost_is_a_reboot_and_a_hardware_check() -> None:
+    # nvidia-smi's own line, and the kernel's Xid 79 (NVIDIA's Xid catalog: "GPU has fallen off the bus").
+    for text in (
+        "$ nvidia-smi\nUnable to determine the device handle for GPU 0000:3B:00.0: GPU is lost.  Reboot the system "
+        "to recover this GPU\n",
+        "Oct 04 13:19:39 node3 kernel: NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, GPU has fallen off the bus.\n",
+    ):
+        findings, verdict = _judge(text)
+        assert verdict["cause"] == "no_driver" and "fell off the PCI bus" in verdict["summary"], verdict
+        assert findings[0].severity == Severity.ERROR and findings[0].evidence
+        assert "reboot" in findings[0].fix and "modprobe" not in findings[0].fix  # not a module to load
+
+
+def test_cuda_out_of_memory_is_a_report_with_no_environment_problem() -> None:
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "train.py", line 88, in <module>\n'
+        "    loss.backward()\n"
+        "RuntimeError: CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.69 GiB total capacity; 20.12 GiB "
+        "already allocated; 1.02 GiB free; 21.50 GiB reserved in total by PyTorch)\n"
+    )
+    findings, verdict = _judge(text)
+    assert not [f for f in findings if f.severity != Severity.INFO], findings
+    assert verdict["cause"] is None and "ran out of GPU memory" in verdict["summary"], verdict
+    code, env = diagnose("-", stdin=text)
+    assert code == 0 and env["data"]["told"][0]["what"] == "message"
+
+
+def test_rocm_without_kernels_for_the_gpu_is_arch_unsupported() -> None:
+    # pytorch/pytorch#73534, ROCm/legacy-rocm-build#2061 (an RX 6600: HSA_OVERRIDE_GFX_VERSION=10.3.0 worked).
+    text = (
+        "rocminfo | grep gfx\n  Name:                    gfx1031\n"
+        '"hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"\nAborted (core dumped)\n'
+    )
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "arch_unsupported" and "gfx1031" in verdict["summary"], verdict
+    assert "HSA_OVERRIDE_GFX_VERSION=10.3.0" in findings[0].fix
+    assert {e.line for e in findings[0].evidence} == {2, 3}
+    # Without the target named, the override is named without a value.
+    findings, _ = _judge("hipErrorNoBinaryForGpu: Unable to find code object for all current devices!\n")
+    assert findings[0].id == "arch_unsupported" and "10.3.0" not in findings[0].fix
+
+
+def test_torch_not_compiled_with_cuda_on_a_mac_is_no_cpu_build_error() -> None:
+    # A Mac has no CUDA: the program asked for it; the build is the right one (system_profiler's "Chip:" line,
+    # a /Users/ path in the traceback).
+    text = (
+        "Hardware Overview:\n      Model Name: MacBook Pro\n      Chip: Apple M2 Pro\n"
+        '  File "/Users/me/proj/run.py", line 12, in <module>\n    model.cuda()\n'
+        "AssertionError: Torch not compiled with CUDA enabled\n"
+    )
+    paste = read_paste(text)
+    assert paste.facts.system.os_name == "Darwin"
+    findings, verdict = _judge(text)
+    assert not [f for f in findings if f.severity == Severity.ERROR], findings
+    info = [f for f in findings if f.id == "no_gpu"]
+    assert info and "mps" in info[0].fix and {e.line for e in info[0].evidence} >= {3, 6}
+    assert verdict["cause"] is None and verdict["settle"] is None, verdict  # no nvidia-smi on a Mac
+    # The same error on Linux with an NVIDIA GPU named stays the CPU build.
+    linux = "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-1c2d)\nAssertionError: Torch not compiled with CUDA enabled\n"
+    assert _judge(linux)[1]["cause"] == "cpu_build_on_gpu"
+    # C:\\Users is Windows, not a Mac.
+    assert read_paste(
+        'File "C:\\Users\\me\\run.py", line 1\nTorch not compiled with CUDA enabled\n'
+    ).facts.system.os_name == ("Windows")

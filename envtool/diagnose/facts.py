@@ -457,6 +457,8 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
     system = facts.system
     if told.windows and system.os_name is None:
         system = replace(system, os_name="Windows")
+    elif told.macos and not told.windows and system.os_name is None:
+        system = replace(system, os_name="Darwin")
     return replace(facts, nvidia=nvidia, system=system, python=python)
 
 

@@ -43,6 +43,7 @@ class Told:
     nvcc: str | None = None
     python: str | None = None
     windows: bool = False
+    macos: bool = False  # system_profiler's "Chip: Apple M2", sw_vers, a Darwin kernel, /Users/... paths
     nvidia_named: bool = False  # "NVIDIA" appears on a line read so far
     # nvidia-smi answered: its banner's version row, a driver + CUDA pair as it prints them, or a
     # --query-gpu row with the driver's version. It prints those only when NVML found a GPU.
@@ -235,6 +236,11 @@ _FABRIC_BAD = re.compile(
     r"fail|error|don'?t match|not match|mismatch|inactive|dead|not running|not started|exited|timed out", re.I
 )
 _WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/")
+_MACOS = re.compile(
+    r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
+    r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"
+)
+_GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
 
@@ -244,7 +250,8 @@ _RELEVANT = (
     "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
-    "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "compute_", "compute mode", "index", "name", "uuid",
+    "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
+    "homebrew", "macos", "gfx", "compute_", "compute mode", "index", "name", "uuid",
     "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
@@ -628,11 +635,19 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("fabric_manager", number, s)
         if _FABRIC_BAD.search(s.split("journalctl")[0] if "journalctl" in s else s):
             told.sign("fabric_manager_failed", number, s)
-    if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s:  # the tests _read_paths makes first
+    if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s:  # the tests _read_paths makes first
         _read_paths(told, s, number)
+    if "gfx" in s and (g := _GFX.search(s)):
+        told.sign("amd_gfx:" + g.group(1), number, s)
+    if ("Apple" in s or "macOS" in s or "Mac OS" in s or "Darwin" in s or "homebrew" in s) and _MACOS.search(s):
+        told.macos = True
+        told.sign("macos", number, s)
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:
+    if "/Users/" in s and _MACOS.search(s):
+        told.macos = True  # a home folder on macOS (Windows writes C:\Users)
+        told.sign("macos", number, s)
     if ("wsl" in s or "WSL" in s or "/mnt/" in s) and _WSL.search(s):
         told.sign("wsl", number, s)
     if "\\" in s and _WIN_PATH.search(s):

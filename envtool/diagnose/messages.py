@@ -196,6 +196,31 @@ _KINDS: tuple[_Kind, ...] = (
         ("cuDNN version incompatibility",),
         re.compile(r"(?:linked against|runtime version) \(\d+, \d+, \d+\)"),
     ),
+    # nvidia-smi when the driver lost a GPU: "Unable to determine the device handle for GPU
+    # 0000:3B:00.0: GPU is lost.  Reboot the system to recover this GPU" (nvidia-smi(1) output,
+    # NVIDIA/gpu-operator and k8s-device-plugin threads); the kernel's "NVRM: Xid (PCI:...): 79, ...
+    # GPU has fallen off the bus." (Xid 79 in NVIDIA's Xid catalog).
+    _Kind(
+        "gpu_lost",
+        ("GPU is lost", "has fallen off the bus"),
+        ("Unable to determine the device handle", "GPU is lost", "Xid", "GPU has fallen"),
+        re.compile(r"recover this GPU\.?|off the bus\.?"),
+        max_lines=2,
+    ),
+    # The caching allocator's "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 23.69 GiB total
+    # capacity; ...)" (c10/cuda/CUDACachingAllocator.cpp; torch.OutOfMemoryError since 2.0) and the
+    # runtime's "CUDA error: out of memory": the workload's size, not the environment.
+    _Kind(
+        "cuda_oom",
+        ("CUDA out of memory", "CUDA error: out of memory"),
+        ("CUDA out of memory", "CUDA error: "),
+        re.compile(r"PYTORCH_CUDA_ALLOC_CONF[^.]*\.?|by PyTorch\)|out of memory\s*$"),
+        max_lines=4,
+    ),
+    # ROCm's HIP runtime when the torch build has no code object for the GPU's gfx target:
+    # "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
+    # (pytorch/pytorch#73534, ROCm/legacy-rocm-build#2061, oobabooga/textgen#5).
+    _Kind("hip_no_binary", ("hipErrorNoBinaryForGpu",), (), re.compile(r".")),
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
     # capabilities: [[gpu]]' (docker's daemon error for --gpus).
     _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
