@@ -360,8 +360,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     if lost:
         add(
             "no_driver",
-            "the driver lost a GPU (it fell off the PCI bus; the kernel logs that as Xid 79): nothing can reach it until "
-            "a reboot",
+            "the driver lost a GPU (it fell off the PCI bus; the kernel logs that as Xid 79): nothing can reach it "
+            "until a reboot",
             "reboot to recover it; if it happens again, look for Xid 79 in `sudo dmesg` and check the GPU's power, "
             "cooling and seating (a hardware or power fault; reinstalling software does not help)",
             _dedup((*lost, *ev("gpu"))),

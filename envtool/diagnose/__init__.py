@@ -162,7 +162,7 @@ def _told_anything(told: Told) -> bool:
         or told.torch
         or told.packages
         or told.cuda_driver
-        or any(not k.startswith(("wsl", "container_gpu", "nvcc")) for k in told.signs)
+        or any(not k.startswith(("wsl", "container_gpu", "nvcc", "macos", "amd_gfx")) for k in told.signs)
     )
 
 
