@@ -15,6 +15,7 @@ from envtool.diagnose.forms import Told
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
+    parse_driver_too_old,
     parse_found_gpu_capability,
     parse_incompatible_capability,
     parse_supported_arch_list,
@@ -75,7 +76,8 @@ def _facts_from_report(rep: _Report, messages: tuple[str, ...]) -> HostFacts:
     nvidia = NvidiaFacts(
         source=SOURCE,
         driver_version=_driver_version(f.get("driver")),
-        cuda_driver_version=None,  # collect_env never prints the driver's own CUDA version
+        # collect_env never prints the driver's own CUDA version; torch's "too old (found version 11040)" does.
+        cuda_driver_version=next((v for v in map(parse_driver_too_old, messages) if v), None),
         gpus=tuple(gpus),
         hardware_present=True if gpus else None,
         error=nv_error,
@@ -267,6 +269,9 @@ def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[Gpu
     if not gpus and by_index:
         # Only the warning names the GPUs (a report cut short, or messages alone).
         gpus = [GpuInfo(index=i, name=n) for i, (n, _) in sorted(by_index.items())]
+    elif not gpus and by_name:
+        # "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible ...": the GPU torch saw.
+        gpus = [GpuInfo(index=i, name=n) for i, n in enumerate(by_name)]
     lookup = _knowledge_lookup()
     out = []
     for g in gpus:
@@ -567,6 +572,9 @@ def _fact_signs(facts: HostFacts, index: LineIndex, origin: Sequence[int], signs
     nv = facts.nvidia
     if "driver" not in signs:
         mark("driver", nv.driver_version)
+    too_old = signs.get("msg:driver_too_old")
+    if nv.cuda_driver_version and "cuda_driver" not in signs and too_old:
+        signs["cuda_driver"] = [too_old[0]]  # "found version 11040" is the driver's CUDA
     if "gpu" not in signs:
         for g in nv.gpus[:8]:
             mark("gpu", g.name)
