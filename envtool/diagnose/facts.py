@@ -227,8 +227,12 @@ def _torch_installs(primary: TorchBuild | None, rep: _Report) -> tuple[TorchBuil
     for name, version in rep.pip:
         if name == "torch":
             add(version, *_local_tag_build(version))
+    listed: set[str] = set()
     for name, version, build in rep.conda:
         if name in _CONDA_TORCH:
+            if name in listed:
+                continue  # one environment's conda list names a package once: this is another listing
+            listed.add(name)
             cuda, hip = _conda_build(build)
             if not (cuda or hip):
                 cuda, hip = _local_tag_build(version)

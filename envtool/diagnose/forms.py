@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, _one_of
+from envtool.diagnose.messages import cudnn_from_int
 from envtool.model import Evidence
 
 _TEXT_MAX = 300  # an evidence line is quoted up to this many characters
@@ -184,7 +185,13 @@ _APT_UPGRADE = re.compile(r"^Upgrade:.{0,400}?\b((?:lib)?nvidia-[\w.-]{0,60}?)(?
 _YUM_DRIVER = re.compile(r"^(cuda-drivers|nvidia-driver[\w-]*|kmod-nvidia[\w-]*)\.\w+\s+(\d{3}[\d.]*)")
 _WIN_DRIVER = re.compile(r"\b(\d{2})\.\d{1,2}\.(\d{2})\.(\d{4})\b")
 _PKG_EQ = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})\s*==\s*(\S{1,80})\s*$")
-_PKG_COLS = re.compile(r"^([A-Za-z0-9_][\w.-]{0,80})\s+(\d[\w.+!-]{0,80})(?:\s+(\S{1,200}))?(?:\s+(\S{1,200}))?\s*$")
+# conda list's columns: name version build channel (conda 4.x printed a features column, "[cpuonly]", before it).
+_PKG_COLS = re.compile(
+    r"^([A-Za-z0-9_][\w.-]{0,80})\s+(\d[\w.+!-]{0,80})(?:\s+(\S{1,200}))?(?:\s+\[[\w ,.-]{1,40}\])?"
+    r"(?:\s+(\S{1,200}))?\s*$"
+)
+_CONDA_SPEC = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})=(\d[\w.+!]{0,80})(?:=(\S{1,200}))?\s*$")
+_CONDA_PLAN = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})\s+[\w.-]{1,80}/[\w-]{1,40}::(\S{1,300})\s*$")
 _INTERESTING = re.compile(
     r"^(?:torch|pytorch|pytorch-cuda|pytorch-mutex|pytorch-nightly|cpuonly|cudatoolkit|torchvision|transformers"
     r"|pynvml|nvidia-ml-py|nvidia-[\w-]+)$"
@@ -206,7 +213,21 @@ _LD_PATH = re.compile(r"\bLD_LIBRARY_PATH\s*=\s*['\"]?([^\s'\"]{1,4000})")
 _SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
 
 _NVIDIA_BRANDS = ("NVIDIA", "Tesla", "GeForce", "Quadro", "TITAN")
-_GPU_KEYS = frozenset({"gpu", "gpus", "gpu model", "gpu models", "graphics card", "video card", "gpu type", "显卡"})
+_GPU_KEYS = frozenset(
+    {
+        "gpu",
+        "gpus",
+        "gpu model",
+        "gpu models",
+        "graphics card",
+        "video card",
+        "gpu type",
+        "显卡",
+        "gpu configuration",
+        "gpu model and configuration",
+        "graphics",
+    }
+)
 _TORCH_KEYS = frozenset(
     {
         "pytorch",
@@ -227,7 +248,10 @@ _COMPOSE = re.compile(
     r"^(?:Creating|Starting|Recreating|Attaching to)\s+\S{1,200}(?:\s+\.\.\.\s+done)?$|\bexited with code \d+"
 )
 _DOCKER_RUN = re.compile(r"\b(?:docker|podman|nerdctl)(?:-compose|\s+compose)?\s+(?:container\s+)?run\b")
-_GPU_FLAG = re.compile(r"--gpus\b|--runtime[= ]nvidia|--device[= ]nvidia\.com/gpu|NVIDIA_VISIBLE_DEVICES")
+# nvidia-docker (v1, and v2's wrapper) always runs with the NVIDIA runtime.
+_GPU_FLAG = re.compile(
+    r"--gpus\b|--runtime[= ]nvidia|--device[= ]nvidia\.com/gpu|NVIDIA_VISIBLE_DEVICES|\bnvidia-docker\b"
+)
 _GPU_REQUEST = re.compile(r"capabilities:\s*\[\s*\[?\s*['\"]?gpu|^driver:\s*nvidia\b|runtime:\s*nvidia\b")
 _CONTAINER_PROMPT = re.compile(r"^root@[0-9a-f]{12}:|/\.dockerenv\b")
 _NO_SMI = re.compile(r"nvidia-smi:\s*(?:command )?not found|'nvidia-smi' is not recognized")
@@ -369,7 +393,7 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
             told.cuda_available = val == "True"
             told.sign("cuda_available", number, f"torch.cuda.is_available() -> {val}")
         elif expr == "torch.backends.cudnn.version()" and val.isdigit():
-            told.cudnn = _cudnn_from_int(int(val))
+            told.cudnn = cudnn_from_int(int(val))
         elif expr == "torch._C._cuda_getDriverVersion()" and val.isdigit() and int(val) > 0:
             code = int(val)
             told.cuda_driver = told.cuda_driver or f"{code // 1000}.{(code % 1000) // 10}"
@@ -538,6 +562,19 @@ def _read_packages(told: Told, s: str, number: int) -> None:
     if m and _INTERESTING.match(_dist(m.group(1))):
         told.packages.append((_dist(m.group(1)), m.group(2), "", number))
         return
+    m = _CONDA_SPEC.match(s)
+    if m and _INTERESTING.match(_dist(m.group(1))):
+        # environment.yml / `conda install` specs: "pytorch=1.11.0", "pytorch=1.11.0=py3.9_cuda11.3_cudnn8.2.0_0"
+        told.packages.append((_dist(m.group(1)), m.group(2), m.group(3) or "", number))
+        return
+    m = _CONDA_PLAN.match(s)
+    if m and _INTERESTING.match(_dist(m.group(1))) and m.group(2).startswith(m.group(1) + "-"):
+        # conda's "The following NEW packages will be INSTALLED:" row:
+        # "pytorch  pytorch/win-64::pytorch-1.10.0-py3.6_cpu_0"
+        version, _, build = m.group(2)[len(m.group(1)) + 1 :].partition("-")
+        if version[:1].isdigit():
+            told.packages.append((_dist(m.group(1)), version, build, number))
+        return
     m = _PKG_COLS.match(s)
     if m and _INTERESTING.match(_dist(m.group(1))):
         build = m.group(3) or ""
@@ -668,10 +705,3 @@ def _dist(name: str) -> str:
 def _mm(value: str) -> str | None:
     m = re.match(r"(\d{1,3})\.(\d{1,3})", value)
     return f"{int(m.group(1))}.{int(m.group(2))}" if m else None
-
-
-def _cudnn_from_int(n: int) -> str:
-    # cudnn_version.h: 9+ is MAJOR*10000 + MINOR*100 + PATCH; 7-8 used MAJOR*1000 + MINOR*100 + PATCH.
-    if n >= 90000:
-        return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
-    return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"

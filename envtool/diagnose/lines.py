@@ -152,6 +152,7 @@ def _maybe_wrapped(s: str, head: str) -> bool:
         or "\uff1a" in s
         or "\uff0c" in s
         or "\uff1b" in s
+        or "**" in s
         or s.startswith("Collecting")
     )
 
@@ -179,6 +180,7 @@ def _plain_bracket(s: str, line: str) -> bool:
         and "\uff1a" not in line
         and "\uff0c" not in line
         and "\uff1b" not in line
+        and "**" not in line
     )
 
 
@@ -204,6 +206,8 @@ def _clean_one(line: str) -> list[str]:
     # A closing fence glued to the last line ("[conda] Could not collect```").
     if s.endswith("```"):
         line = line.rstrip().rstrip("`")
+    if "**" in line and (s.startswith("**") or s.endswith("**")):
+        line = line.replace("**", "")  # markdown bold around a line or glued to its end ("**Is CUDA available: Yes")
     if "\uff1a" in line:  # a full-width colon, as typed in Chinese and Japanese text
         line = line.replace("\uff1a", ": ")
     if ("\uff0c" in line or "\uff1b" in line) and line.count(":") > 1:

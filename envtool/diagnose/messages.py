@@ -190,11 +190,14 @@ _KINDS: tuple[_Kind, ...] = (
     # torch/backends/cudnn/__init__.py _init: "cuDNN version incompatibility: PyTorch was compiled
     # against (8, 3, 2) but linked against (8, 0, 3)" (pytorch/pytorch#80637), reworded in #80877
     # to "... but found runtime version (8, 6, 0) ...".
+    # torch 0.4-1.x printed the versions as cudnnGetVersion() integers: "cuDNN version mismatch: PyTorch was
+    # compiled against 7102 but linked against 7600" (VisionLearningGroup/DA_Detection#14); "cuDNN version
+    # incompatibility: PyTorch was compiled against 7401 but linked against 7301" (akanimax/T2F#6).
     _Kind(
         "cudnn_incompat",
-        ("cuDNN version incompatibility",),
-        ("cuDNN version incompatibility",),
-        re.compile(r"(?:linked against|runtime version) \(\d+, \d+, \d+\)"),
+        ("cuDNN version incompatibility", "cuDNN version mismatch"),
+        ("cuDNN version incompatibility", "cuDNN version mismatch"),
+        re.compile(r"(?:linked against|runtime version) (?:\(\d+, \d+, \d+\)|\d{4,6})"),
     ),
     # nvidia-smi when the driver lost a GPU: "Unable to determine the device handle for GPU
     # 0000:3B:00.0: GPU is lost.  Reboot the system to recover this GPU" (nvidia-smi(1) output,
@@ -539,10 +542,23 @@ def parse_cudnn_incompat(msg: str) -> tuple[str, str] | None:
         r" \((\d+), (\d+), (\d+)\)",
         msg[:_MAX_MESSAGE],
     )
-    if not m:
-        return None
-    g = m.groups()
-    return ".".join(g[:3]), ".".join(g[3:])
+    if m:
+        g = m.groups()
+        return ".".join(g[:3]), ".".join(g[3:])
+    n = re.search(
+        r"compiled against (\d{4,6}) but (?:linked against|found runtime version) (\d{4,6})", msg[:_MAX_MESSAGE]
+    )
+    if n:
+        return cudnn_from_int(int(n.group(1))), cudnn_from_int(int(n.group(2)))
+    return None
+
+
+def cudnn_from_int(n: int) -> str:
+    """ "7102" -> "7.1.2", "90100" -> "9.1.0" (``cudnnGetVersion()``, ``torch.backends.cudnn.version()``)."""
+    # cudnn_version.h: 9+ is MAJOR*10000 + MINOR*100 + PATCH; 7-8 used MAJOR*1000 + MINOR*100 + PATCH.
+    if n >= 90000:
+        return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
+    return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"
 
 
 def missing_library(msg: str) -> str | None:
