@@ -838,3 +838,117 @@ def test_torch_not_compiled_with_cuda_on_a_mac_is_no_cpu_build_error() -> None:
     assert read_paste(
         'File "C:\\Users\\me\\run.py", line 1\nTorch not compiled with CUDA enabled\n'
     ).facts.system.os_name == ("Windows")
+
+
+# --------------------------------------------------------------------------- forms seen in real threads (lines quoted)
+
+
+def test_torch_names_the_gpu_and_the_drivers_cuda() -> None:
+    # leggedlab's paste: torch's warning is the only place the GPU is named.
+    warn = (
+        "NVIDIA GeForce RTX 5090 with CUDA capability sm_120 is not compatible with the current PyTorch installation.\n"
+        "The current PyTorch install supports CUDA capabilities sm_50 sm_60 sm_70 sm_75 sm_80 sm_86 sm_90.\n"
+    )
+    gpus = read_paste(warn).facts.nvidia.gpus
+    assert [(g.name, g.compute_capability) for g in gpus] == [("NVIDIA GeForce RTX 5090", "12.0")]
+    # IEIT-Yuan/Yuan-2.0#65's UserWarning: "found version 11000" is the driver's CUDA, shown on its line.
+    old = (
+        "UserWarning: CUDA initialization: The NVIDIA driver on your system is too old (found version 11000). "
+        "Please update your GPU driver by downloading and installing a new version from the URL: "
+        "http://www.nvidia.com/Download/index.aspx\n"
+    )
+    paste = read_paste(old)
+    assert paste.facts.nvidia.cuda_driver_version == "11.0"
+    assert ("driver's CUDA", "11.0", 1) in paste.told
+
+
+def test_torch_0_4_cudnn_mismatch_wording() -> None:
+    # VisionLearningGroup/DA_Detection#14: integers and "mismatch" (torch 0.4-1.0).
+    text = "RuntimeError: cuDNN version mismatch: PyTorch was compiled against 7102 but linked against 7600\n"
+    findings, verdict = _judge(text)
+    assert verdict["cause"] == "conflicting_installs", verdict
+    assert "7.1.2" in findings[0].message and "7.6.0" in findings[0].message
+
+
+def test_conda_install_plans_specs_and_the_features_column() -> None:
+    # conda/conda#11001: the plan conda printed; the CPU build is in its rows (no GPU named: a warning).
+    plan = (
+        "The following NEW packages will be INSTALLED:\n\n"
+        "  cpuonly            pytorch/noarch::cpuonly-2.0-0\n"
+        "  pytorch            pytorch/win-64::pytorch-1.10.0-py3.6_cpu_0\n"
+        "  pytorch-mutex      pytorch/noarch::pytorch-mutex-1.0-cpu\n"
+    )
+    paste = read_paste(plan)
+    assert paste.facts.python.torch is not None and paste.facts.python.torch.version == "1.10.0"
+    findings, verdict = _judge(plan)
+    assert verdict["cause"] == "cpu_build_on_gpu" and findings[0].severity == Severity.WARN, verdict
+    # pytorch/pytorch#32369: conda 4.x's features column, "[cpuonly]", before the channel.
+    row = "pytorch                   1.4.0               py3.7_cpu_0  [cpuonly]  pytorch\n"
+    assert read_paste(row).facts.python.torch is not None
+    assert _judge(row)[1]["cause"] == "cpu_build_on_gpu"
+    # environment.yml specs.
+    spec = read_paste("dependencies:\n  - cudatoolkit=11.3\n  - pytorch=1.11.0\n").facts.python
+    assert spec.torch is not None and spec.torch.version == "1.11.0"
+
+
+def test_markdown_bold_around_collect_env_lines() -> None:
+    # pytorch/pytorch#32369: "**CUDA used to build PyTorch: 10.0.130**", "**Is CUDA available: Yes".
+    text = "PyTorch version: 1.3.1\n**CUDA used to build PyTorch: 10.0.130**\n**Is CUDA available: Yes\n"
+    facts = read_paste(text).facts
+    assert facts.python.torch is not None and facts.python.torch.cuda == "10.0"
+    assert facts.torch_runtime is not None and facts.torch_runtime.cuda_available is True
+
+
+def test_two_listings_of_one_package_are_two_environments_not_two_installs() -> None:
+    # pytorch/pytorch#32369 compares env1 and env2: conda lists a package once per environment.
+    text = (
+        "pytorch                   1.3.1           cuda100py37h53c1284_0\n"
+        "pytorch                   1.4.0               py3.7_cpu_0  [cpuonly]  pytorch\n"
+    )
+    findings, _ = _judge(text)
+    assert "conflicting_installs" not in [f.id for f in findings]
+
+
+def test_prose_facts_are_used_only_where_no_form_states_them() -> None:
+    # isri-aist's issue body: "My GPU is RTX3060, NVIDIA Driver is 535.86, and CUDA version is 12.2."
+    prose = "My GPU is RTX3060, NVIDIA Driver is 535.86, and CUDA version is 12.2.\n"
+    nv = read_paste(prose + "AssertionError: Torch not compiled with CUDA enabled\n").facts.nvidia
+    assert nv.driver_version == "535.86" and [(g.name, g.compute_capability) for g in nv.gpus] == [("RTX 3060", "8.6")]
+    # A banner states the driver: the prose does not override it.
+    banner = "| NVIDIA-SMI 550.54.14   Driver Version: 550.54.14   CUDA Version: 12.4 |\n"
+    assert read_paste(prose + banner).facts.nvidia.driver_version == "550.54.14"
+    # lllyasviel/Fooocus: a line that is only the GPU's name; an unknown name invents nothing.
+    assert [g.name for g in read_paste("NVIDIA GeForce RTX 3050\nNo devices were found\n").facts.nvidia.gpus] == [
+        "NVIDIA GeForce RTX 3050"
+    ]
+    assert not read_paste("NVIDIA GeForce RTX 5\nNo devices were found\n").facts.nvidia.gpus
+    # kohya's launcher log: "INFO     Torch 2.0.1+cu118".
+    log = "17:22:49-350014 INFO     Torch 2.0.1+cu118\nNo devices were found\n"
+    torch = read_paste(log).facts.python.torch
+    assert torch is not None and torch.version == "2.0.1+cu118"
+
+
+def test_quoted_errors_windows_harnesses_and_elided_uuids() -> None:
+    # NVIDIA/nvidia-docker#533: the message quoted in prose ends at its quote.
+    text = (
+        "inside the container, I get the error 'Found no NVIDIA driver on your system', which is odd given that "
+        "nvidia-smi seems to show everything fine.\n"
+    )
+    assert read_paste(text).facts.torch_runtime.messages == ("Found no NVIDIA driver on your system",)
+    # microsoft/lisa: a Windows test harness's frames beside the Linux run's torch path: no Windows host.
+    mixed = (
+        "stdout /home/user/.local/lib/python3.6/site-packages/torch/cuda/__init__.py:80: UserWarning: CUDA "
+        "initialization: Unexpected error from cudaGetDeviceCount(). Error 802: system not yet initialized\n"
+        '  File "C:\\GitEnlistments\\lisa\\testsuite.py", line 767, in __run_case\n'
+    )
+    assert read_paste(mixed).facts.system.os_name is None
+    # A GPU line whose UUID the reporter elided.
+    gpus = read_paste("GPU 0: NVIDIA H200 (...)\nNo devices were found\n").facts.nvidia.gpus
+    assert [g.name for g in gpus] == ["NVIDIA H200"]
+
+
+def test_a_few_template_bullets_are_free_form_not_a_dump() -> None:
+    bullets = "- PyTorch version: 1.0.1\n- GPU models and configuration: GeForce RTX 2080 Ti\n"
+    assert read_paste(bullets).form == "free-form"
+    header = "Collecting environment information...\nPyTorch version: 2.1.0\n"
+    assert read_paste(header).form == "collect_env"

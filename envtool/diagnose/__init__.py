@@ -116,7 +116,8 @@ def read_paste(text: str) -> Paste:
     numbered = numbered_messages(lines, text)
     messages = tuple(msg for _, _, msg in numbered)
     told = read_forms(lines, origin)
-    is_report = bool(rep.header or rep.report_keys or _lists_torch(rep))
+    lists_torch = _lists_torch(rep)  # "[pip3] torch==..." lines: collect_env's own syntax
+    is_report = bool(rep.header or rep.report_keys or lists_torch)
     if not (is_report or messages or _told_anything(told)):
         raise BadInputError(
             "no collect_env report found (expected lines such as 'PyTorch version: ...' from "
@@ -139,7 +140,8 @@ def read_paste(text: str) -> Paste:
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
         told=_told_rows(facts, signs, index, origin),
-        form="collect_env" if is_report else "free-form",
+        # A hand-typed bullet or two with collect_env's key names ("- PyTorch version: 1.0.1") is no dump.
+        form="collect_env" if (rep.header or rep.report_keys >= 3 or lists_torch) else "free-form",
     )
 
 
@@ -164,6 +166,10 @@ def _told_anything(told: Told) -> bool:
         or told.cuda_driver
         or any(not k.startswith(("wsl", "container_gpu", "nvcc", "macos", "amd_gfx")) for k in told.signs)
     )
+
+
+# Names only conda's channels use (pip's package is "torch"): such a row is conda's even without a build string.
+_CONDA_NAMES = frozenset({"pytorch", "pytorch-cuda", "pytorch-mutex", "pytorch-nightly", "cpuonly", "cudatoolkit"})
 
 
 def _inject(rep: _Report, told: Told) -> None:
@@ -194,7 +200,7 @@ def _inject(rep: _Report, told: Told) -> None:
         elif told.pci_gpus:
             rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in enumerate(told.pci_gpus))
     for name, version, build, _ in told.packages:
-        if build and not build.startswith(("pypi", "http")):
+        if (build and not build.startswith(("pypi", "http"))) or name in _CONDA_NAMES:
             rep.conda.append((name, version, build))
         else:
             rep.pip.append((name, version))

@@ -464,7 +464,8 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
     if python.torch is None and len(python.torch_installs) == 1 and told.packages:
         python = replace(python, torch=python.torch_installs[0])  # a package list names the one torch there is
     system = facts.system
-    if told.windows and system.os_name is None:
+    # A Windows path beside a POSIX site-packages (a Windows test harness driving a Linux run) is no Windows host.
+    if told.windows and not told.posix_python and system.os_name is None:
         system = replace(system, os_name="Windows")
     elif told.macos and not told.windows and system.os_name is None:
         system = replace(system, os_name="Darwin")

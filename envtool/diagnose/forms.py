@@ -44,6 +44,7 @@ class Told:
     nvcc: str | None = None
     python: str | None = None
     windows: bool = False
+    posix_python: bool = False  # a traceback or path through a POSIX site-packages ("/home/.../site-packages/")
     macos: bool = False  # system_profiler's "Chip: Apple M2", sw_vers, a Darwin kernel, /Users/... paths
     nvidia_named: bool = False  # "NVIDIA" appears on a line read so far
     # nvidia-smi answered: its banner's version row, a driver + CUDA pair as it prints them, or a
@@ -51,6 +52,11 @@ class Told:
     smi_answered: bool = False
     # A Windows driver version read before any NVIDIA GPU was named (wmic's list puts DriverVersion before Name).
     windows_driver_line: tuple[str, int] | None = None
+    # Facts typed in prose ("NVIDIA Driver is 535.86", "My GPU is RTX3060", a line that is only a GPU's name,
+    # a launcher's "Torch 2.0.1+cu118"): used only where no form states them (value, line, text).
+    stated_driver: tuple[str, int, str] | None = None
+    stated_gpu: tuple[str, int, str] | None = None
+    stated_torch: tuple[str, int, str] | None = None
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
 
@@ -264,6 +270,22 @@ _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
     r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"
 )
+# Prose and launcher lines, each bounded and anchored on a word: "NVIDIA Driver is 535.86", "the nvidia driver
+# is 535" (a branch), "My GPU is RTX3060", a line holding only a GPU's name, kohya's "INFO  Torch 2.0.1+cu118".
+_PROSE_DRIVER = re.compile(
+    r"\b(?:nvidia\s+)?driver(?:\s+version)?\s+(?:is|=)\s+(?:version\s+)?(\d{3}(?:\.\d{1,3}){0,2})\b(?!\.?\d)", re.I
+)
+_GPU_MODEL = (
+    r"(?:NVIDIA\s+|Nvidia\s+)?(?:(?:GeForce|Quadro|TITAN)\s+[\w -]{2,40}?|(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}"
+    r"(?:\s?(?:Ti|SUPER|Super))?(?:\s+(?:Laptop|laptop|Mobile|mobile)(?:\s+GPU)?)?|Tesla\s+[A-Z]\d{1,3}\w*"
+    r"|[AHL]\d{2,3}(?:\s?(?:PCIe|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?)"
+)
+_PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
+_BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
+_RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
+_STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
+_ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
+_POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
@@ -275,7 +297,8 @@ _RELEVANT = (
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
-    "homebrew", "macos", "gfx", "compute_", "compute mode", "index", "name", "uuid",
+    "homebrew", "macos", "gfx",
+    "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "compute_", "compute mode", "index", "name", "uuid",
     "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
@@ -367,7 +390,30 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         if s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
+    _apply_stated(told)
     return told
+
+
+def _apply_stated(told: Told) -> None:
+    """The prose facts, where no form of the paste stated the same thing."""
+    if told.stated_driver and not told.driver:
+        told.driver = told.stated_driver[0]
+        told.sign("driver", told.stated_driver[1], told.stated_driver[2])
+    if told.stated_gpu and not (told.gpus or told.pci_gpus) and _known_gpu(told.stated_gpu[0]):
+        # Prose cannot invent a GPU: the name must be one the knowledge table knows.
+        told.gpus[0] = told.stated_gpu[0]
+        told.sign("gpu", told.stated_gpu[1], told.stated_gpu[2])
+    if told.stated_torch and not told.torch:
+        told.torch = told.stated_torch[0]
+        told.sign("torch", told.stated_torch[1], told.stated_torch[2])
+
+
+def _known_gpu(name: str) -> bool:
+    try:
+        from envtool.knowledge import compute_capability
+    except Exception:  # the knowledge package is optional to the readers
+        return False
+    return compute_capability(name) is not None
 
 
 def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at: int) -> bool:
@@ -446,8 +492,9 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             return
         ml = _GPU_LIST.match(s)
         if ml and not re.match(r"\d", ml.group(2)) and len(ml.group(2)) < 120:
+            name = _ELIDED.sub("", ml.group(2)).strip()  # "NVIDIA H200 (...)": a UUID cut out of the paste
             for i in re.findall(r"\d+", ml.group(1)):
-                told.gpus.setdefault(int(i), ml.group(2).strip())
+                told.gpus.setdefault(int(i), name)
             told.sign("gpu", number, s)
             return
     if "NVML library version" in s:
@@ -647,6 +694,12 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
 
 
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
+    if told.stated_driver is None and ("river" in s) and (m := _PROSE_DRIVER.search(s)):
+        told.stated_driver = (m.group(1), number, s)
+    if told.stated_gpu is None and len(s) < 200 and (m := _PROSE_GPU.search(s) or _BARE_GPU.match(s)):
+        told.stated_gpu = (_RTX_SPACE.sub(r"\1 \2", m.group(1).strip()), number, s)
+    if told.stated_torch is None and "Torch " in s and (m := _STATED_TORCH.search(s)):
+        told.stated_torch = (m.group(1), number, s)
     if "release" in s and "Cuda compilation tools" in s:
         m = _NVCC.search(s)
         if m:
@@ -672,7 +725,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("fabric_manager", number, s)
         if _FABRIC_BAD.search(s.split("journalctl")[0] if "journalctl" in s else s):
             told.sign("fabric_manager_failed", number, s)
-    if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s:  # the tests _read_paths makes first
+    if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s or "-packages/" in s:
+        # (the tests _read_paths makes first)
         _read_paths(told, s, number)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
@@ -682,6 +736,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:
+    if "-packages/" in s and _POSIX_SITE.search(s):
+        told.posix_python = True
     if "/Users/" in s and _MACOS.search(s):
         told.macos = True  # a home folder on macOS (Windows writes C:\Users)
         told.sign("macos", number, s)

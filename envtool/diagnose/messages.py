@@ -286,7 +286,12 @@ def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, st
         for j, (start, kind) in enumerate(hits):
             end = hits[j + 1][0] if j + 1 < len(hits) else len(line)
             msg = _strip_prefixes(line[start:end].strip())
-            if j + 1 == len(hits):
+            quote = _CLOSING.get(line[start - 1 : start]) if start else None
+            if quote and quote in msg:
+                # Quoted in prose ("I get the error 'Found no NVIDIA driver on your system', which is odd"):
+                # the message ends at its closing quote.
+                msg = msg[: msg.index(quote)]
+            elif j + 1 == len(hits):
                 # The last message on the line may go on over the next lines.
                 while not _is_done(kind, msg) and consumed < kind.max_lines and i + 1 + consumed < n:
                     nxt = lines[i + 1 + consumed][:_MAX_LINE]
@@ -300,6 +305,9 @@ def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, st
                 out.append((i, kind.name, msg))
         after = i + 1 + consumed
     return out
+
+
+_CLOSING = {"'": "'", '"': '"', "\u2018": "\u2019", "\u201c": "\u201d", "`": "`"}
 
 
 def _trigger_lines(lines: Sequence[str], triggers: Sequence[str], present: set[str]) -> list[int]:
