@@ -282,8 +282,10 @@ _GPU_MODEL = (
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
+_BARE_FIRST = frozenset("NGQTRAHL")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
+_MAC_HINT = re.compile("Apple|macOS|Mac OS|Darwin|homebrew").search  # one scan instead of five
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
@@ -694,9 +696,13 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
 
 
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
-    if told.stated_driver is None and ("river" in s) and (m := _PROSE_DRIVER.search(s)):
+    # The prose readers run only where their anchor word is (each line of a long paste pays for every test).
+    if told.stated_driver is None and "river " in s and (" is " in s or "=" in s) and (m := _PROSE_DRIVER.search(s)):
         told.stated_driver = (m.group(1), number, s)
-    if told.stated_gpu is None and len(s) < 200 and (m := _PROSE_GPU.search(s) or _BARE_GPU.match(s)):
+    if told.stated_gpu is None and (
+        (" is " in s and ("GPU" in s or "gpu" in s) and (m := _PROSE_GPU.search(s)))
+        or (len(s) < 60 and s[:1] in _BARE_FIRST and (m := _BARE_GPU.match(s)))
+    ):
         told.stated_gpu = (_RTX_SPACE.sub(r"\1 \2", m.group(1).strip()), number, s)
     if told.stated_torch is None and "Torch " in s and (m := _STATED_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)
@@ -730,7 +736,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _read_paths(told, s, number)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
-    if ("Apple" in s or "macOS" in s or "Mac OS" in s or "Darwin" in s or "homebrew" in s) and _MACOS.search(s):
+    if _MAC_HINT(s) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
 
