@@ -952,3 +952,18 @@ def test_a_few_template_bullets_are_free_form_not_a_dump() -> None:
     assert read_paste(bullets).form == "free-form"
     header = "Collecting environment information...\nPyTorch version: 2.1.0\n"
     assert read_paste(header).form == "collect_env"
+
+
+def test_a_programs_own_cuda_error_is_a_report_without_an_environment_problem() -> None:
+    # torch's c10/cuda/CUDAException.h prefix on an error the program caused: no environment cause, but a report.
+    for text in (
+        "RuntimeError: CUDA error: device-side assert triggered\n"
+        "For debugging consider passing CUDA_LAUNCH_BLOCKING=1.\n",
+        "RuntimeError: CUDA error: CUBLAS_STATUS_NOT_INITIALIZED when calling `cublasCreate(handle)`\n",
+    ):
+        findings, verdict = _judge(text)
+        assert not [f for f in findings if f.severity == Severity.ERROR], findings
+        assert verdict["summary"] == "no environment problem found in this report", verdict
+    # A known kind opening at the same place still wins over the generic one.
+    _, verdict = _judge("RuntimeError: CUDA error: no kernel image is available for execution on the device\n")
+    assert verdict["cause"] == "arch_unsupported"

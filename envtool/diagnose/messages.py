@@ -224,6 +224,10 @@ _KINDS: tuple[_Kind, ...] = (
     # "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
     # (pytorch/pytorch#73534, ROCm/legacy-rocm-build#2061, oobabooga/textgen#5).
     _Kind("hip_no_binary", ("hipErrorNoBinaryForGpu",), (), re.compile(r".")),
+    # Any other CUDA error a program raised ("CUDA error: device-side assert triggered", "an illegal memory
+    # access was encountered", cuBLAS/cuDNN status codes): torch's c10/cuda/CUDAException.h prefix. Last, so
+    # every kind above that opens at the same place wins; it makes the paste a report, and no rule reads it.
+    _Kind("cuda_error", ("CUDA error: ", "CUBLAS_STATUS_", "CUDNN_STATUS_"), ("CUDA error: ",), re.compile(r".")),
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
     # capabilities: [[gpu]]' (docker's daemon error for --gpus).
     _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
