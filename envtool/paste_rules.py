@@ -7,6 +7,7 @@ errors, a container without GPU access) and the verdict that comes first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -181,8 +182,12 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
             "suspects": [],
         }
     settle = None
+    rt = facts.torch_runtime
+    rocm = bool((facts.python.torch and facts.python.torch.hip) or (rt and rt.hip))
     if facts.system.os_name == "Darwin":
         pass  # no nvidia-smi on a Mac
+    elif rocm:
+        pass  # a ROCm torch: the GPU is AMD's, which nvidia-smi cannot show (the report is healthy)
     elif not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
@@ -565,7 +570,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
-    broken = tuple(e for e in ev("msg:undefined_symbol") if torch_messages.cuda_library_named(e.text))
+    undefined = ev("msg:undefined_symbol")
+    own = tuple(e for e in undefined if _TORCH_OWN_SYMBOL.search(e.text))
+    broken = tuple(e for e in undefined if e not in own and torch_messages.cuda_library_named(e.text))
+    if own and not any(f.id == "conflicting_installs" for f in out):
+        m = _TORCH_OWN_SYMBOL.search(own[0].text)
+        lib, sym = (m.group(1).rpartition("/")[2], m.group(2)) if m else ("torch's library", "?")
+        add(
+            "conflicting_installs",
+            f"torch's own library ({lib}) lacks one of torch's own symbols ({sym}): its files come from two "
+            "different torch builds (e.g. pytorch and pytorch-nightly, or pip and conda, in one environment)",
+            "uninstall every torch in this environment (`pip uninstall torch` and `conda remove pytorch "
+            "pytorch-nightly`, until none is left), then install one (`envtool install --profile auto`), or use a "
+            "fresh environment",
+            _dedup((*own, *ev("torch_installs"))),
+            Severity.ERROR,
+        )
     if broken and not any(f.id == "conflicting_installs" for f in out):
         add(
             "conflicting_installs",
@@ -595,6 +615,14 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
     return out
+
+
+# torch's own libraries (libtorch*.so, libc10*.so, libshm.so, torch/_C*.so) missing a symbol of torch's own
+# C++ namespaces (at::, c10::, torch::; with typeinfo/vtable/const prefixes): two torch builds mixed.
+_TORCH_OWN_SYMBOL = re.compile(
+    r"((?:\blibtorch\w*|\blibc10\w*|\blibshm|/torch/_C[\w.-]*?)\.so[\w.]*): undefined symbol: "
+    r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
+)
 
 
 def _bare_run(failures: Sequence[Evidence], bare: Sequence[Evidence], gpu: Sequence[Evidence]) -> Evidence | None:
