@@ -752,7 +752,7 @@ def recommend(
     if top is not None and not nv.hardware_present and not nv.gpus:
         facts = replace(facts, nvidia=replace(nv, hardware_present=True))
         nv = facts.nvidia
-    proof = f"the paste's error{_where(top)} is an NVIDIA one (`{top.id}`)" if top else "the paste names an NVIDIA GPU"
+    proof = f"the paste's error{_where(top)} is an NVIDIA one (`{top.id}`)" if top else "the paste shows an NVIDIA GPU"
     missing = _gpu_missing(facts)
     if not gpu_shown and not driver_shown:
         return _undetermined(f"{proof} but shows neither {missing} nor the driver version")
