@@ -417,3 +417,20 @@ def test_no_nvidia_smi_settle_for_a_rocm_report() -> None:
     # the same report from a CUDA torch with no GPU shown still asks nvidia-smi
     code, env = _run(PYTORCH_102968_ROCM.replace("2.0.1+rocm5.4.2", "2.0.1+cu118").replace("ROCM used", "X"))
     assert env["data"]["verdict"]["settle"] == "nvidia-smi"
+
+
+def test_the_facts_driver_fix_names_the_build_floor_and_the_recommended_profile() -> None:
+    # torch's build from a REPL answer and the driver from a banner: the facts' driver_too_old, whose fix
+    # names the build's floor and, as its alternative, the profile recommended for this driver.
+    text = (
+        ">>> torch.__version__\n"
+        "'2.6.0+cu124'\n"
+        "| NVIDIA-SMI 470.86       Driver Version: 470.86       CUDA Version: 11.4     |\n"
+        "|   0  NVIDIA GeForce RTX 3090    Off  | 00000000:01:00.0 Off |                  N/A |\n"
+    )
+    code, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "driver_too_old"
+    rec = _rec(env)["name"]
+    assert rec == "cuda11.8"
+    fix = _fix(env, "driver_too_old")
+    assert "525.60.13" in fix and fix.endswith(f"`envtool install --profile {rec}`")
