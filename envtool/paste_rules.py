@@ -7,12 +7,13 @@ errors, a container without GPU access) and the verdict that comes first.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from envtool import rules
+from envtool import accel_rules, knowledge, rules
 from envtool.diagnose import messages as torch_messages
-from envtool.model import Evidence, Finding, HostFacts, Severity
+from envtool.model import Evidence, Finding, HostFacts, Profile, Recommendation, Severity
 from envtool.util import version_parts
 
 # A pasted report shows symptoms line by line. ``signs`` maps a topic ("msg:<kind>" for torch's
@@ -181,8 +182,12 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
             "suspects": [],
         }
     settle = None
+    rt = facts.torch_runtime
+    rocm = bool((facts.python.torch and facts.python.torch.hip) or (rt and rt.hip))
     if facts.system.os_name == "Darwin":
         pass  # no nvidia-smi on a Mac
+    elif rocm:
+        pass  # a ROCm torch: the GPU is AMD's, which nvidia-smi cannot show (the report is healthy)
     elif not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
@@ -300,6 +305,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # a container started without GPU access
     toolkit = ev("msg:docker_no_gpu_driver")
     no_driver_msgs = ev("msg:no_driver", "msg:no_device")
+    smi_fail = ev("msg:smi_no_driver", "msg:smi_no_devices")
+    runs_gpu, cuda_na = ev("container_run_gpu"), ev("smi_cuda_na")
+    bare_run = _bare_run(no_driver_msgs or smi_fail, ev("container_run_no_gpu"), runs_gpu)
     container_fix = (
         "start the container with GPU access: `docker run --gpus all ...` (compose: a `deploy.resources."
         "reservations.devices` entry with `capabilities: [gpu]`; Kubernetes/Podman: a CDI device), with the NVIDIA "
@@ -313,12 +321,36 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "configure --runtime=docker` and restart docker",
             toolkit,
         )
+    elif bare_run is not None:
+        by_smi = not no_driver_msgs
+        add(
+            "container_without_gpu",
+            ("nvidia-smi cannot reach the driver" if by_smi else "torch finds no NVIDIA driver")
+            + f" inside a container started without GPU access (line {bare_run.line})"
+            + (f"; the run with GPU access (line {runs_gpu[0].line}) is how to start it" if runs_gpu else ""),
+            container_fix,
+            _dedup((*(no_driver_msgs or smi_fail), bare_run, *runs_gpu)),
+        )
     elif no_driver_msgs and container and not gpu_requested:
         add(
             "container_without_gpu",
             "torch finds no NVIDIA driver inside a container that was started without GPU access",
             container_fix,
             _dedup((*no_driver_msgs, *container)),
+        )
+    elif no_driver_msgs and ((gpu_requested and ev("driver")) or cuda_na):
+        # The devices are there (nvidia-smi answers inside), libcuda is not: the toolkit mounts the CUDA
+        # driver library only for the `compute` capability (NVIDIA_DRIVER_CAPABILITIES).
+        add(
+            "container_without_gpu",
+            "torch finds no NVIDIA driver although nvidia-smi answers"
+            + (" inside the container" if gpu_requested else "")
+            + (" with 'CUDA Version: N/A'" if cuda_na else "")
+            + ": the container has the GPU devices but not the CUDA driver library (libcuda); its "
+            "NVIDIA_DRIVER_CAPABILITIES lack `compute`",
+            "start the container with `-e NVIDIA_DRIVER_CAPABILITIES=compute,utility` (or `all`), or use an image "
+            "that sets it (NVIDIA's CUDA images do); Kubernetes: set it in the pod's env",
+            _dedup((*no_driver_msgs, *gpu_requested, *ev("driver"), *cuda_na)),
         )
 
     # Exclusive_Process compute mode
@@ -347,13 +379,14 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # no working driver
     mismatch = ev("msg:nvml_mismatch", "driver_mismatch")
     if mismatch:
-        side = _mismatch_side(facts, signs, container)
+        host_stated = tuple(e for e in ev("driver", "driver_stated") if "host" in e.text.lower())
+        side = _mismatch_side(facts, signs, (*container, *gpu_requested, *host_stated))
         add(
             "no_driver",
             f"the NVIDIA driver's kernel module and its user-space library differ (NVML driver/library version "
             f"mismatch){side[0]}",
             side[1],
-            _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "nvcc"))),
+            _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "driver_stated", "nvcc"))),
         )
     # A GPU the driver lost (Xid 79): a hardware, power or PCIe fault, not the software stack.
     lost = ev("msg:gpu_lost")
@@ -368,7 +401,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
     module_lines = tuple(e for e in ev("kernel_module") if "off the bus" not in e.text)
     smi = ev("msg:smi_no_driver", "msg:smi_no_devices") + module_lines
-    if smi and not mismatch and not lost:
+    if smi and not mismatch and not lost and not (bare_run is not None and not no_driver_msgs):
         module = bool(module_lines)
         add(
             "no_driver",
@@ -537,7 +570,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
-    broken = tuple(e for e in ev("msg:undefined_symbol") if torch_messages.cuda_library_named(e.text))
+    undefined = ev("msg:undefined_symbol")
+    own = tuple(e for e in undefined if _TORCH_OWN_SYMBOL.search(e.text))
+    broken = tuple(e for e in undefined if e not in own and torch_messages.cuda_library_named(e.text))
+    if own and not any(f.id == "conflicting_installs" for f in out):
+        m = _TORCH_OWN_SYMBOL.search(own[0].text)
+        lib, sym = (m.group(1).rpartition("/")[2], m.group(2)) if m else ("torch's library", "?")
+        add(
+            "conflicting_installs",
+            f"torch's own library ({lib}) lacks one of torch's own symbols ({sym}): its files come from two "
+            "different torch builds (e.g. pytorch and pytorch-nightly, or pip and conda, in one environment)",
+            "uninstall every torch in this environment (`pip uninstall torch` and `conda remove pytorch "
+            "pytorch-nightly`, until none is left), then install one (`envtool install --profile auto`), or use a "
+            "fresh environment",
+            _dedup((*own, *ev("torch_installs"))),
+            Severity.ERROR,
+        )
     if broken and not any(f.id == "conflicting_installs" for f in out):
         add(
             "conflicting_installs",
@@ -569,6 +617,31 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     return out
 
 
+# torch's own libraries (libtorch*.so, libc10*.so, libshm.so, torch/_C*.so) missing a symbol of torch's own
+# C++ namespaces (at::, c10::, torch::; with typeinfo/vtable/const prefixes): two torch builds mixed.
+_TORCH_OWN_SYMBOL = re.compile(
+    r"((?:\blibtorch\w*|\blibc10\w*|\blibshm|/torch/_C[\w.-]*?)\.so[\w.]*): undefined symbol: "
+    r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
+)
+
+
+def _bare_run(failures: Sequence[Evidence], bare: Sequence[Evidence], gpu: Sequence[Evidence]) -> Evidence | None:
+    """The `docker run` without GPU access that a failure pairs with, or None.
+
+    The run nearest before the first failure is the one it happened in; a paste that shows the run
+    only after the failure ("opened the container with: ...") pairs with it only when no run with
+    GPU access is shown too (then the paste does not say which run failed).
+    """
+    if not failures or not bare:
+        return None
+    first = min(e.line for e in failures)
+    before = [(e.line, False, e) for e in bare if e.line <= first] + [(e.line, True, e) for e in gpu if e.line <= first]
+    if before:
+        _, with_gpu, run = max(before, key=lambda t: t[0])
+        return None if with_gpu else run
+    return None if gpu else bare[0]
+
+
 def _mismatch_side(facts: HostFacts, signs: Signs, container: Sequence[Evidence]) -> tuple[str, str]:
     """(what the paste says about the two sides, which side to fix) for an NVML driver/library mismatch."""
     nv = facts.nvidia
@@ -584,6 +657,15 @@ def _mismatch_side(facts: HostFacts, signs: Signs, container: Sequence[Evidence]
             f": the container's CUDA {nvcc} user space is newer than the host driver {module or '?'} (CUDA {cuda})",
             f"upgrade the host driver to one that supports CUDA {nvcc}, or use an image built for CUDA <= {cuda}",
         )
+    if lib and module and container and version_parts(lib, 1) > version_parts(module, 1):
+        # A container's NVML newer than the host's module: the image carries its own driver libraries.
+        return (
+            f": the container image's NVIDIA libraries ({lib}) are newer than the host's kernel module ({module})",
+            "fix the image, not the host: remove the NVIDIA driver libraries baked into it (or use an image whose "
+            f"driver libraries are not newer than the host's {module}) and run it with `--gpus all`, so the NVIDIA "
+            f"Container Toolkit mounts the host's own; or upgrade the host driver to the {lib.split('.')[0]} branch "
+            "(only if nvidia-smi on the host fails the same way were the host's libraries upgraded: then reboot it)",
+        )
     if lib and module and lib != module:
         return f": the library is {lib}, the loaded kernel module {module}", reboot
     if lib:
@@ -594,3 +676,192 @@ def _mismatch_side(facts: HostFacts, signs: Signs, container: Sequence[Evidence]
             "Toolkit), not baked into the image"
         )
     return "", reboot + "; if it persists, reinstall one driver version (kernel module and libraries together)"
+
+
+# --------------------------------------------------------------------------- the recommended profile
+
+# Causes that prove an NVIDIA GPU and its driver stack are there (a CUDA driver answered, or
+# failed the way only an NVIDIA one does); conflicting_installs counts only when its lines name
+# a CUDA library (cuDNN, libcusparse, ...), not when two torch builds are mixed.
+NVIDIA_CAUSES = frozenset(
+    {
+        "driver_too_old",
+        "no_driver",
+        "arch_unsupported",
+        "conflicting_installs",
+        "fabric_manager_down",
+        "container_without_gpu",
+        "exclusive_process_mode",
+    }
+)
+SETTLE_PROFILE = "envtool detect --json"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PasteRecommendation:
+    """The profile a paste's machine should use: ``name`` is None when the paste cannot decide it
+    ("profile undetermined"; the reasons say why and which command on that machine decides it).
+    ``runs_on_driver`` is True when the chosen profile runs on the driver the paste shows as it is."""
+
+    name: str | None
+    reasons: tuple[str, ...]
+    runs_on_driver: bool = False
+
+
+def _nvidia_cause(verdict: Verdict, findings: Sequence[Finding]) -> Finding | None:
+    """The verdict's finding when its cause proves an NVIDIA driver stack, else None."""
+    cause = verdict.get("cause")
+    if cause not in NVIDIA_CAUSES:
+        return None
+    top = next((f for f in findings if f.id == cause and f.severity != Severity.INFO), None)
+    if top is None:
+        return None
+    if cause == "conflicting_installs" and not any(
+        torch_messages.cuda_library_named(e.text) or "nvidia-" in e.text for e in top.evidence
+    ):
+        return None
+    return top
+
+
+def _where(f: Finding) -> str:
+    lines = sorted({e.line for e in f.evidence})
+    if not lines:
+        return ""
+    return f" (line{'s' if len(lines) > 1 else ''} {', '.join(map(str, lines[:4]))})"
+
+
+def recommend(
+    facts: HostFacts, profiles: Sequence[Profile], findings: Sequence[Finding], verdict: Verdict
+) -> PasteRecommendation:
+    """The profile for a pasted report, consistent with its verdict.
+
+    ``rules.recommend`` judges the facts as a machine's; a paste adds two things. A verdict that
+    proves an NVIDIA driver stack (driver too old, no driver, ...) proves an NVIDIA GPU, so the
+    answer is never "cpu, no NVIDIA GPU shown": with too little to choose from (no GPU model and no
+    driver) it is "undetermined" with the command that decides it on that machine. And a profile
+    whose driver floor the paste cannot confirm is named only with the driver check it needs.
+    """
+    if accel_rules.recommend(facts, profiles) is not None:
+        return _from(rules.recommend(facts, profiles))
+    top = _nvidia_cause(verdict, findings)
+    nv = facts.nvidia
+    gpu_shown = bool(nv.gpus) and all(rules.gpu_capability(g) for g in nv.gpus)
+    driver_shown = bool(nv.driver_version or nv.cuda_driver_version)
+    if top is None and rules.has_gpu(facts) is not True:
+        return _from(rules.recommend(facts, profiles))  # no NVIDIA GPU shown: rules' answer
+    if top is not None and not nv.hardware_present and not nv.gpus:
+        facts = replace(facts, nvidia=replace(nv, hardware_present=True))
+        nv = facts.nvidia
+    proof = f"the paste's error{_where(top)} is an NVIDIA one (`{top.id}`)" if top else "the paste shows an NVIDIA GPU"
+    missing = _gpu_missing(facts)
+    if not gpu_shown and not driver_shown:
+        return _undetermined(f"{proof} but shows neither {missing} nor the driver version")
+    if top is not None and top.id == "arch_unsupported" and not gpu_shown:
+        return _undetermined(f"{proof} but does not show {missing}, which the profile's build must cover")
+    rec = rules.recommend(facts, profiles)
+    cpu = {p.name for p in profiles if not p.is_gpu}
+    if rec.name in cpu:
+        if gpu_shown:
+            # The driver may block every CUDA profile: the fix the verdict gives comes first, the profile after it.
+            bare = replace(facts, nvidia=replace(nv, driver_version=None, cuda_driver_version=None, error=None))
+            after = rules.recommend(bare, profiles)
+            chosen = next((p for p in profiles if p.name == after.name), None)
+            if chosen is not None and chosen.is_gpu:
+                return PasteRecommendation(
+                    name=after.name,
+                    reasons=(
+                        *rec.reasons[:-1],
+                        f"the driver this paste shows runs no CUDA profile; once it is fixed ({_fix_of(top)}), "
+                        f"{after.name} fits the GPUs: it needs a driver >= {_floor(chosen, facts)}",
+                    ),
+                )
+            return _from(rec)  # no build covers the GPU: cpu whatever the driver
+        if top is None:
+            return _from(rec)  # no error to contradict: cpu until the driver is updated
+        return _undetermined(
+            f"{proof}; the driver it shows ({_driver_words(facts)}) runs no CUDA profile, and {missing} is not in "
+            "the paste: update the driver first"
+        )
+    chosen = next((p for p in profiles if p.name == rec.name), None)
+    if chosen is None or not chosen.is_gpu:
+        return _from(rec)
+    fit = knowledge.driver_supports_cuda(nv.driver_version, nv.cuda_driver_version, chosen.cuda or "", _os(facts))
+    if fit is True:
+        return PasteRecommendation(name=rec.name, reasons=rec.reasons, runs_on_driver=True)
+    if not gpu_shown:
+        return _undetermined(
+            f"{proof}; it shows the driver ({_driver_words(facts)}) but neither whether it meets {chosen.name}'s "
+            f"floor (driver >= {_floor(chosen, facts)}) nor {missing}"
+        )
+    seen = (
+        f"it shows only the driver's CUDA {nv.cuda_driver_version}"
+        if driver_shown
+        else "the paste does not show the driver version"
+    )
+    return PasteRecommendation(
+        name=rec.name,
+        reasons=(
+            *rec.reasons,
+            f"check the driver before installing: {rec.name} needs a driver >= {_floor(chosen, facts)} and {seen} "
+            f"(run `{SETTLE_DRIVER}`); an older driver takes the newest profile whose floor it meets "
+            "(`envtool profiles` lists each floor)",
+        ),
+    )
+
+
+def _from(rec: Recommendation) -> PasteRecommendation:
+    return PasteRecommendation(name=rec.name, reasons=rec.reasons)
+
+
+def _undetermined(why: str) -> PasteRecommendation:
+    return PasteRecommendation(
+        name=None,
+        reasons=(f"profile undetermined: {why}", f"run `{SETTLE_PROFILE}` on that machine: it names the profile"),
+    )
+
+
+def _gpu_missing(facts: HostFacts) -> str:
+    """What the paste lacks to judge the GPU: its model, or the architecture of the model it names."""
+    unknown = [g.name for g in facts.nvidia.gpus if g.name and not rules.gpu_capability(g)]
+    if unknown:
+        return f"the architecture of the {unknown[0]} (not in envtool's GPU table)"
+    return "the GPU model"
+
+
+def _driver_words(facts: HostFacts) -> str:
+    nv = facts.nvidia
+    cuda = rules.driver_max_cuda(facts)
+    if nv.driver_version:
+        return f"driver {nv.driver_version}" + (f", CUDA {cuda}" if cuda else "")
+    return f"CUDA {cuda or '?'}"
+
+
+def _os(facts: HostFacts) -> str:
+    return facts.system.os_name or "Linux"
+
+
+def _floor(p: Profile, facts: HostFacts) -> str:
+    return knowledge.min_driver_for_cuda(p.cuda or "", _os(facts)) or "?"
+
+
+def _fix_of(top: Finding | None) -> str:
+    return "see the finding's fix" if top is None else f"the `{top.id}` fix"
+
+
+def agree_with_profile(findings: Sequence[Finding], facts: HostFacts, rec: PasteRecommendation) -> list[Finding]:
+    """The driver-too-old fixes rewritten so that their "or a torch this driver runs" names the profile
+    recommended for this driver (or none when it runs none), keeping any settle command."""
+    driver_cuda = rules.driver_max_cuda(facts)
+    if driver_cuda is None:
+        return list(findings)
+    rt, torch = facts.torch_runtime, facts.python.torch
+    build = (rt.cuda if rt else None) or (torch.cuda if torch else None)
+    runs = rec.name if rec.runs_on_driver else None
+    out = []
+    for f in findings:
+        if f.id == "driver_too_old" and not f.fix.startswith("install a newer NVIDIA driver (see"):
+            settle = f.fix.partition("; to settle it, run `")[2]
+            fix = rules.driver_too_old_fix(driver_cuda, build, facts.system.os_name, runs)
+            f = replace(f, fix=fix + (f"; to settle it, run `{settle}" if settle else ""))
+        out.append(f)
+    return out

@@ -457,7 +457,7 @@ def renderables(result: CommandResult) -> list[Any]:
     items += findings_block(result)
     rec = data.get("recommended_profile")
     if rec and result.command != "profiles":
-        items.append(Rule(Text(f"Recommended profile: {rec['name']}", style="bold"), align="left"))
+        items.append(Rule(Text(f"Recommended profile: {rec['name'] or 'undetermined'}", style="bold"), align="left"))
         for i, r in enumerate(rec.get("reasons") or [], 1):
             items.append(Text(f"  {i}. {r}"))
     items.append(status_line(result))

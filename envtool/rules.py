@@ -162,23 +162,74 @@ def driver_max_cuda(facts: HostFacts) -> str | None:
     return None
 
 
+def _driver_how(os_name: str | None) -> str:
+    if (os_name or "").lower().startswith("win"):
+        return "NVIDIA's Windows driver download or GeForce/NVIDIA App"
+    return "e.g. `sudo ubuntu-drivers install` or your distribution's nvidia-driver package"
+
+
 def _driver_fix(cuda: str, os_name: str | None) -> str:
     floor = knowledge.min_driver_for_cuda(cuda, os_name or "Linux")
-    windows = (os_name or "").lower().startswith("win")
-    how = (
-        "NVIDIA's Windows driver download or GeForce/NVIDIA App"
-        if windows
-        else "e.g. `sudo ubuntu-drivers install` or your distribution's nvidia-driver package"
-    )
+    how = _driver_how(os_name)
     if floor:
         return f"install an NVIDIA driver >= {floor} ({how}), then reboot"
     return "install a newer NVIDIA driver, then reboot"
 
 
+_READ_TORCH_CUDA = 'python -c "import torch; print(torch.version.cuda)"'
+
+
+def torch_cuda_line_for_driver(driver_cuda: str, os_name: str | None = None) -> str | None:
+    """The newest CUDA a known torch wheel variant is built for that a driver whose own CUDA is
+    ``driver_cuda`` runs for sure (natively or through minor-version compatibility); None when none.
+
+    Judged from the driver's CUDA alone (torch's "found version 11040"): a variant whose fit the
+    tables cannot confirm (a CUDA 11.0 driver may predate 11.x's floor) does not count.
+    """
+    best: str | None = None
+    for tv in knowledge.torch_variants():
+        if not tv.cuda or knowledge.driver_supports_cuda(None, driver_cuda, tv.cuda, os_name or "Linux") is not True:
+            continue
+        if best is None or version_parts(tv.cuda, 2) > version_parts(best, 2):
+            best = tv.cuda
+    return best
+
+
+def driver_too_old_fix(
+    driver_cuda: str | None, build_cuda: str | None, os_name: str | None = None, runs: str | None = None
+) -> str:
+    """The fix for a driver too old for torch's CUDA build.
+
+    With torch's build known, the driver it needs; without it, how to read the build (no floor is
+    guessed). The alternative, a torch this driver runs, names ``runs`` (a profile the caller chose
+    for this driver, so the fix and the recommendation agree), else the newest CUDA line of a known
+    wheel variant the driver runs for sure, and is left out when there is none (no torch wheel was
+    ever built for a CUDA 6.5 driver).
+    """
+    if build_cuda:
+        fix = _driver_fix(build_cuda, os_name)
+    else:
+        fix = (
+            "install a newer NVIDIA driver, one for the CUDA your torch was built with "
+            f"(`{_READ_TORCH_CUDA}` prints it; `envtool profiles` lists each CUDA line's driver floor; "
+            f"{_driver_how(os_name)}), then reboot"
+        )
+    if runs:
+        return fix + f", or install a torch this driver runs: `envtool install --profile {runs}`"
+    line = torch_cuda_line_for_driver(driver_cuda, os_name) if driver_cuda else None
+    if line:
+        compat = version_parts(line, 2) > version_parts(driver_cuda or "", 2)
+        why = f" (CUDA {version_major(line)}.x minor-version compatibility runs it on this driver)" if compat else ""
+        return fix + f", or install a torch built for CUDA {line}{why} (`envtool install --profile auto`)"
+    return fix
+
+
 # --------------------------------------------------------------------------- torch messages
 
 
-def findings_from_messages(messages: Iterable[str], os_name: str | None = None) -> list[Finding]:
+def findings_from_messages(
+    messages: Iterable[str], os_name: str | None = None, build_cuda: str | None = None
+) -> list[Finding]:
     """What torch said about itself (warnings/errors seen by the deep probe or in a pasted report)."""
     out: list[Finding] = []
     seen: set[str] = set()
@@ -195,9 +246,7 @@ def findings_from_messages(messages: Iterable[str], os_name: str | None = None) 
                     "driver_too_old",
                     f"torch says the NVIDIA driver is too old: it supports CUDA {cuda} at most, "
                     "less than torch's CUDA build needs",
-                    _driver_fix("12.0" if cuda.startswith("11") else cuda, os_name)
-                    + ", or install a torch built for CUDA <= "
-                    + cuda,
+                    driver_too_old_fix(cuda, build_cuda, os_name),
                 )
             )
         if torch_messages.says_driver_insufficient(msg):
@@ -438,7 +487,7 @@ def evaluate(facts: HostFacts, thresholds: Thresholds = Thresholds()) -> list[Fi
                         "see the error; `envtool detect --deep --debug` shows torch's full output",
                     )
                 )
-        out.extend(f for f in findings_from_messages(rt.messages, os_name) if f.id not in {x.id for x in out})
+        out.extend(f for f in findings_from_messages(rt.messages, os_name, rt.cuda) if f.id not in {x.id for x in out})
 
     # the host
     sysf = facts.system

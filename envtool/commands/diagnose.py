@@ -66,9 +66,13 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     if paste.form == "envtool-report":
         findings = rules.evaluate(facts)
         verdict = None
+        machine = rules.recommend(facts, loaded)
+        rec = paste_rules.PasteRecommendation(name=machine.name, reasons=machine.reasons)
     else:
         findings, verdict = paste_rules.diagnose_paste(facts, paste.signs)
-    rec = rules.recommend(facts, loaded)
+        # The profile follows the verdict (an NVIDIA cause proves an NVIDIA GPU), and the driver fix the profile.
+        rec = paste_rules.recommend(facts, loaded, findings, verdict)
+        findings = paste_rules.agree_with_profile(findings, facts, rec)
     data = facts_to_data(facts)
     data["input"] = name
     data["form"] = paste.form

@@ -459,6 +459,8 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             if m.group(3):
                 told.cuda_driver = told.cuda_driver or _mm(m.group(3))
                 told.sign("cuda_driver", number, s)
+            elif re.search(r"CUDA\s+Version\s*:\s*N/A", s):
+                told.sign("smi_cuda_na", number, s)  # NVML answers but libcuda is not there
             return
     if "river" in s and "ersion" in s and "NVRM" not in s:
         m = _DRIVER_CUDA.search(s)
