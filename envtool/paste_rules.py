@@ -353,6 +353,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*no_driver_msgs, *gpu_requested, *ev("driver"), *cuda_na)),
         )
 
+    # A traceback that stops in torch's driver check (the error line cut off) inside a container started
+    # without GPU access: the likeliest reading, at warning strength (the error itself is not in the paste).
+    check = ev("check_driver")
+    cut_run = ev("container_run_no_gpu")
+    if check and cut_run and not runs_gpu and not any(f.severity == Severity.ERROR for f in out):
+        add(
+            "container_without_gpu",
+            f"the traceback stops in torch's driver check (`_check_driver`, line {check[0].line}) and the container "
+            f"was started without GPU access (line {cut_run[0].line}); the error line itself is not in the paste",
+            _with_settle(container_fix + "; check from inside the container", SETTLE_DRIVER),
+            _dedup((*check, *cut_run)),
+            Severity.WARN,
+        )
+
     # Exclusive_Process compute mode
     busy, exclusive = ev("msg:device_busy"), ev("exclusive_mode")
     mode_fix = (

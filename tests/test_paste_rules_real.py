@@ -17,7 +17,7 @@ from envtool_cli import diagnose
 from envtool import paste_rules, profiles, rules
 from envtool.cli import main
 from envtool.diagnose import read_paste
-from envtool.model import Evidence, Finding, GpuInfo, HostFacts, NvidiaFacts, TorchRuntime
+from envtool.model import Evidence, Finding, GpuInfo, HostFacts, NvidiaFacts, Severity, TorchRuntime
 
 # IEIT-Yuan/Yuan-2.0#65: torch's warning alone, a Chinese question after it.
 YUAN_11000 = (
@@ -434,3 +434,24 @@ def test_the_facts_driver_fix_names_the_build_floor_and_the_recommended_profile(
     assert rec == "cuda11.8"
     fix = _fix(env, "driver_too_old")
     assert "525.60.13" in fix and fix.endswith(f"`envtool install --profile {rec}`")
+
+
+def test_a_traceback_cut_in_the_driver_check_inside_a_gpu_less_container_is_a_warning() -> None:
+    # kaggle rcic (the reporter's docker run and a traceback that stops at torch's _lazy_init -> _check_driver).
+    text = (
+        "sudo docker run -t -i --privileged testimage bash\n"
+        "Traceback (most recent call last):\n"
+        '\t  File "/opt/conda/lib/python3.6/site-packages/torch/nn/modules/module.py", line 297, in <lambda>\n'
+        "\t\treturn self._apply(lambda t: t.cuda(device))\n"
+        '\t  File "/opt/conda/lib/python3.6/site-packages/torch/cuda/__init__.py", line 178, in _lazy_init\n'
+        "\t\t_check_driver()\n"
+    )
+    paste = read_paste(text)
+    findings, verdict = paste_rules.diagnose_paste(paste.facts, paste.signs)
+    assert verdict["cause"] == "container_without_gpu" and findings[0].severity == Severity.WARN, verdict
+    assert {e.line for e in findings[0].evidence} == {1, 6}
+    assert verdict["settle"] == paste_rules.SETTLE_DRIVER
+    # With the GPU flag on the run, the cut traceback says nothing.
+    paste = read_paste(text.replace("--privileged", "--gpus all"))
+    findings, _ = paste_rules.diagnose_paste(paste.facts, paste.signs)
+    assert not [f for f in findings if f.id == "container_without_gpu"]

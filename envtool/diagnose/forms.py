@@ -300,7 +300,8 @@ _RELEVANT = (
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
     "homebrew", "macos", "gfx",
-    "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "compute_", "compute mode", "index", "name", "uuid",
+    "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
+    "compute_", "compute mode", "index", "name", "uuid",
     "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
@@ -324,8 +325,11 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
         if stateless:
             if 'File "' in raw and raw.lstrip().startswith('File "'):
-                # A traceback frame tells at most where it ran (and only a frame with a path word does).
+                # A traceback frame tells at most where it ran (and only a frame with a path word does), or
+                # that torch's driver check raised (the error line may be cut off the paste).
                 _read_paths(told, raw, origin[idx] if idx < numbered else idx + 1)
+                if "in _check_driver" in raw:
+                    told.sign("check_driver", origin[idx] if idx < numbered else idx + 1, raw)
                 continue
             low = raw.lower()
             if relevant(low) is None and not low.lstrip().startswith(starts):
@@ -706,6 +710,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         or (len(s) < 60 and s[:1] in _BARE_FIRST and (m := _BARE_GPU.match(s)))
     ):
         told.stated_gpu = (_RTX_SPACE.sub(r"\1 \2", m.group(1).strip()), number, s)
+    if "_check_driver()" in s and len(s) < 40:
+        told.sign("check_driver", number, s)  # the source line of torch's _lazy_init frame
     if told.stated_torch is None and "Torch " in s and (m := _STATED_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)
     if "release" in s and "Cuda compilation tools" in s:
