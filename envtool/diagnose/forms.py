@@ -282,10 +282,9 @@ _GPU_MODEL = (
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
-_BARE_FIRST = frozenset("NGQTRAHL")
+_BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
-_MAC_HINT = re.compile("Apple|macOS|Mac OS|Darwin|homebrew").search  # one scan instead of five
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
@@ -308,6 +307,27 @@ _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
 
 _RELEVANT_RX = re.compile(_one_of(_RELEVANT))
+
+# collect_env fields whose values none of the readers below uses (the grammar reads them; the OS, platform,
+# GPU, driver, cuDNN and CPU fields are not among them: they carry WSL, macOS, Windows and NVIDIA signs).
+_GRAMMAR_ONLY = (
+    "PyTorch version:",
+    "Is debug build:",
+    "CUDA used to build PyTorch:",
+    "ROCM used to build PyTorch:",
+    "Is CUDA available:",
+    "CUDA runtime version:",
+    "CUDA_MODULE_LOADING set to:",
+    "Is XNNPACK available:",
+    "HIP runtime version:",
+    "MIOpen runtime version:",
+    "Is XPU available:",
+    "GCC version:",
+    "Clang version:",
+    "CMake version:",
+    "Libc version:",
+    "Python version:",
+)
 
 
 def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
@@ -334,6 +354,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             low = raw.lower()
             if relevant(low) is None and not low.lstrip().startswith(starts):
                 continue  # most lines of a long log: one pattern instead of every reader
+            if raw.startswith(_GRAMMAR_ONLY) and len(raw) < 100 and "|" not in raw and "NV" not in raw:
+                continue  # a collect_env field the report grammar reads and no reader here uses
         number = origin[idx] if idx < numbered else idx + 1
         s = plain(raw)
         if not s:
@@ -703,16 +725,27 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
 
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     # The prose readers run only where their anchor word is (each line of a long paste pays for every test).
-    if told.stated_driver is None and "river " in s and (" is " in s or "=" in s) and (m := _PROSE_DRIVER.search(s)):
+    if (
+        told.stated_driver is None
+        and ("river is" in s or "river version is" in s or "river =" in s or "river version =" in s)
+        and (m := _PROSE_DRIVER.search(s))
+    ):
         told.stated_driver = (m.group(1), number, s)
     if told.stated_gpu is None and (
-        (" is " in s and ("GPU" in s or "gpu" in s) and (m := _PROSE_GPU.search(s)))
-        or (len(s) < 60 and s[:1] in _BARE_FIRST and (m := _BARE_GPU.match(s)))
+        (("GPU is" in s or "gpu is" in s or "GPU IS" in s) and (m := _PROSE_GPU.search(s)))
+        or (len(s) < 60 and s.startswith(_BARE_STARTS) and (m := _BARE_GPU.match(s)))
     ):
-        told.stated_gpu = (_RTX_SPACE.sub(r"\1 \2", m.group(1).strip()), number, s)
+        name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
+        if _known_gpu(name):  # the first name the knowledge table knows (prose cannot invent a GPU)
+            told.stated_gpu = (name, number, s)
     if "_check_driver()" in s and len(s) < 40:
         told.sign("check_driver", number, s)  # the source line of torch's _lazy_init frame
-    if told.stated_torch is None and "Torch " in s and (m := _STATED_TORCH.search(s)):
+    if (
+        told.stated_torch is None
+        and (at := s.find("Torch ")) >= 0
+        and s[at + 6 : at + 7].isdigit()
+        and (m := _STATED_TORCH.search(s, at)) is not None
+    ):
         told.stated_torch = (m.group(1), number, s)
     if "release" in s and "Cuda compilation tools" in s:
         m = _NVCC.search(s)
@@ -744,7 +777,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _read_paths(told, s, number)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
-    if _MAC_HINT(s) and _MACOS.search(s):
+    if ("Apple M" in s or "macOS" in s or "Mac OS" in s or "Darwin" in s or "homebrew" in s) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
 
