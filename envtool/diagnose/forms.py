@@ -80,6 +80,7 @@ _XTRACE = re.compile(r"\++ (?=\S)")  # bash xtrace
 _PROMPT_FIRST = frozenset("└┌([$#%❯➜+>.IP")
 _BULLET = re.compile(r"(?:[-*+•]|\d{1,2}[.)])\s+")
 _BULLET_FIRST = frozenset("-*+•")
+_PLAIN_FIRST = _PROMPT_FIRST | _BULLET_FIRST | frozenset("`")
 
 
 def _prompt_end(s: str) -> int:
@@ -357,7 +358,9 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             if raw.startswith(_GRAMMAR_ONLY) and len(raw) < 100 and "|" not in raw and "NV" not in raw:
                 continue  # a collect_env field the report grammar reads and no reader here uses
         number = origin[idx] if idx < numbered else idx + 1
-        s = plain(raw)
+        s = raw[:_MAX_LINE].strip()
+        if s and (s[0] in _PLAIN_FIRST or s[0].isdigit() or "@" in s[:120] or ":\\" in s[:4] or "**" in s):
+            s = plain(raw)  # a prompt, bullet, backticks or emphasis to peel off (the common line has none)
         if not s:
             continue
         # A REPL expression printed on one line, its value on the next.
