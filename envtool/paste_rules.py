@@ -227,7 +227,9 @@ def _healthy_driver_side(facts: HostFacts, signs: Signs) -> str | None:
         return None
     if rt is not None and (rt.version or rt.messages or rt.cuda_available is not None or rt.cudnn or rt.arch_list):
         return None
-    if any(signs.get(t) for t in ("torch", "cpu_build", "cuda_available", "torch_installs", "wheels")):
+    if any(
+        signs.get(t) for t in ("torch", "cpu_build", "cuda_available", "torch_installs", "wheels", "torch_mentioned")
+    ):
         return None
     if any(t.startswith("msg:") and ev for t, ev in signs.items()):
         return None

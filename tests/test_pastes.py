@@ -184,6 +184,12 @@ def test_the_healthy_driver_side_verdict_needs_nothing_from_torch() -> None:
     for torch_line in (">>> torch.__version__\n'2.1.0+cu121'\n", "torch==2.1.0+cu121\n"):
         _, verdict = _judge(banner + torch_line)
         assert verdict["summary"] == "no environment problem found in this report", verdict
+    # Prose that speaks of torch (conda-forge/pytorch-cpu-feedstock#521, a library bug) is not "nothing from torch".
+    _, verdict = _judge(banner + "* Pytorch 2.10 through 2.12 from conda-forge\n")
+    assert verdict["summary"] == "no environment problem found in this report", verdict
+    # A path through a torch folder is no such word.
+    _, verdict = _judge(banner + "cd /opt/torch_models\n")
+    assert verdict["summary"].startswith("the driver side"), verdict
     # A driver version alone (no banner, no GPU) shows no GPU: the plain verdict.
     _, verdict = _judge("NVRM version: NVIDIA UNIX x86_64 Kernel Module  535.54.03  Tue Jun  6 22:20:39 UTC 2023\n")
     assert verdict["summary"] == "no environment problem found in this report"

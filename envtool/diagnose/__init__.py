@@ -156,6 +156,10 @@ def load_paste(text: str, name: str) -> Paste:
         raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
 
 
+# Signs that alone do not make a text a report (a path, a word, a platform hint).
+_NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned")
+
+
 def _told_anything(told: Told) -> bool:
     return bool(
         told.driver
@@ -164,7 +168,10 @@ def _told_anything(told: Told) -> bool:
         or told.torch
         or told.packages
         or told.cuda_driver
-        or any(not k.startswith(("wsl", "container_gpu", "nvcc", "macos", "amd_gfx")) for k in told.signs)
+        or any(
+            not k.startswith(("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned"))
+            for k in told.signs
+        )
     )
 
 

@@ -282,6 +282,7 @@ _GPU_MODEL = (
     r"|[AHL]\d{2,3}(?:\s?(?:PCIe|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?)"
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
+_TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
@@ -741,6 +742,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
         if _known_gpu(name):  # the first name the knowledge table knows (prose cannot invent a GPU)
             told.stated_gpu = (name, number, s)
+    if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_WORD.search(s):
+        told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
     if "_check_driver()" in s and len(s) < 40:
         told.sign("check_driver", number, s)  # the source line of torch's _lazy_init frame
     if (
