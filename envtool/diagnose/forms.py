@@ -431,8 +431,7 @@ def _apply_stated(told: Told) -> None:
     if told.stated_driver and not told.driver:
         told.driver = told.stated_driver[0]
         told.sign("driver", told.stated_driver[1], told.stated_driver[2])
-    if told.stated_gpu and not (told.gpus or told.pci_gpus) and _known_gpu(told.stated_gpu[0]):
-        # Prose cannot invent a GPU: the name must be one the knowledge table knows.
+    if told.stated_gpu and not (told.gpus or told.pci_gpus):  # a name the knowledge table knows (_read_context)
         told.gpus[0] = told.stated_gpu[0]
         told.sign("gpu", told.stated_gpu[1], told.stated_gpu[2])
     if told.stated_torch and not told.torch:
