@@ -113,7 +113,7 @@ def read_paste(text: str) -> Paste:
     """Read a pasted report of any form; see :func:`parse_collect_env`."""
     lines, origin = clean_numbered(text)
     rep = _read_report(lines)
-    numbered = numbered_messages(lines, text)
+    numbered = numbered_messages(lines)
     messages = tuple(msg for _, _, msg in numbered)
     told = read_forms(lines, origin)
     lists_torch = _lists_torch(rep)  # "[pip3] torch==..." lines: collect_env's own syntax

@@ -260,14 +260,14 @@ def extract_torch_messages(text: str) -> tuple[str, ...]:
     single spaces; location prefixes (``file.py:12: UserWarning:``) and exception class
     names are dropped; exact repeats are kept once, in order of first appearance.
     """
-    return tuple(_messages_from_lines(_clean_lines(text), text))
+    return tuple(_messages_from_lines(_clean_lines(text)))
 
 
-def _messages_from_lines(lines: Sequence[str], raw: str) -> list[str]:
-    return [msg for _, _, msg in numbered_messages(lines, raw)]
+def _messages_from_lines(lines: Sequence[str]) -> list[str]:
+    return [msg for _, _, msg in numbered_messages(lines)]
 
 
-def numbered_messages(lines: Sequence[str], raw: str) -> list[tuple[int, str, str]]:
+def numbered_messages(lines: Sequence[str]) -> list[tuple[int, str, str]]:
     """(index of the line it starts on, its kind, the joined message) for each torch/CUDA message in ``lines``."""
     # The kinds are looked at only on the lines that hold a trigger, and only the kinds whose trigger
     # occurs on such a line at all.
