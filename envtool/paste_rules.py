@@ -787,7 +787,7 @@ def recommend(
                     name=after.name,
                     reasons=(
                         *rec.reasons[:-1],
-                        f"the driver this paste shows runs no CUDA profile; once it is fixed ({_fix_of(top)}), "
+                        f"the driver this paste shows runs no CUDA profile; once it is {_fix_of(top)}, "
                         f"{after.name} fits the GPUs: it needs a driver >= {_floor(chosen, facts)}",
                     ),
                 )
@@ -861,7 +861,8 @@ def _floor(p: Profile, facts: HostFacts) -> str:
 
 
 def _fix_of(top: Finding | None) -> str:
-    return "see the finding's fix" if top is None else f"the `{top.id}` fix"
+    # With no finding the driver is merely older than every profile's floor: updating it is the fix.
+    return "updated" if top is None else f"fixed (the `{top.id}` fix)"
 
 
 def agree_with_profile(findings: Sequence[Finding], facts: HostFacts, rec: PasteRecommendation) -> list[Finding]:

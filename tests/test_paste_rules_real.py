@@ -455,3 +455,16 @@ def test_a_traceback_cut_in_the_driver_check_inside_a_gpu_less_container_is_a_wa
     paste = read_paste(text.replace("--privileged", "--gpus all"))
     findings, _ = paste_rules.diagnose_paste(paste.facts, paste.signs)
     assert not [f for f in findings if f.id == "container_without_gpu"]
+
+
+def test_a_healthy_but_old_driver_is_to_be_updated_not_fixed() -> None:
+    # anibali/docker-pytorch#27's kind of banner (driver 435.21, two V100s) with no finding: the profile's reason
+    # says to update the driver, and names no finding that is not there.
+    banner = (
+        "| NVIDIA-SMI 435.21       Driver Version: 435.21       CUDA Version: 10.1     |\n"
+        "|   0  Tesla V100-PCIE...  Off  | 00000000:37:00.0 Off |                    0 |\n"
+    )
+    code, env = _run(banner)
+    assert code == 0 and env["findings"] == [], env["findings"]
+    last = _rec(env)["reasons"][-1]
+    assert "once it is updated" in last and "finding" not in last, last
