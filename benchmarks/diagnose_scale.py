@@ -8,7 +8,9 @@ the middle of a plain training log of the size (what a pasted log usually is). E
 process: the time is the best of --rounds of reading the paste and judging it
 (``read_paste`` + ``paste_rules.diagnose_paste``); the peak is tracemalloc's peak of Python
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
-on a shared machine the wall time also counts the time other processes held the core.
+on a shared machine the wall time also counts the time other processes held the core. "command" is
+the wall time of the whole ``envtool diagnose --json FILE`` a person runs (Python's start, the imports,
+reading the file, rendering), best of --rounds.
 
 ``--baseline REV`` also runs the ``envtool`` package of git revision REV (``git archive``) on the
 same inputs, each size right after the current code, and prints the CPU-time ratio: on a shared
@@ -25,6 +27,7 @@ import platform
 import subprocess
 import sys
 import tarfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,6 +129,22 @@ def _measure(path: Path, rounds: int, package_root: Path) -> dict[str, float]:
     return result
 
 
+def _command(path: Path, rounds: int) -> float:
+    """The best wall time of the whole ``envtool diagnose --json`` command on ``path``."""
+    best = None
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "envtool", "diagnose", "--json", str(path)],
+            capture_output=True,
+            check=False,  # exit 1 is a finding, not a failure of the run
+            cwd=REPO,
+        )
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return best or 0.0
+
+
 def _run_sizes(
     args: argparse.Namespace, corpus: str, log_line: str, kind: str, tmp: Path, baseline: Path | None
 ) -> None:
@@ -139,6 +158,7 @@ def _run_sizes(
         path = tmp / f"paste-{kind}-{size}.txt"
         path.write_text(text, encoding="utf-8")
         r = _measure(path, args.rounds, REPO)
+        command = _command(path, args.rounds)
         size = len(text.encode("utf-8"))  # the log form holds every fixture once, whatever the size asked
         per_mb = r["seconds"] / (size / 1e6)
         scale = f"  x{r['seconds'] / prev:.1f} time for x{size / prev_size:.0f} input" if prev else ""
@@ -146,7 +166,8 @@ def _run_sizes(
             f"{size / 1e6:8.2f} MB  {r['lines']:8d} lines  wall {r['seconds'] * 1000:8.1f} ms  "
             f"CPU {r['cpu_seconds'] * 1000:8.1f} ms ({per_mb * 1000:6.1f} ms/MB wall)  "
             f"Python peak {r['py_peak'] / 2**20:7.1f} MiB  "
-            f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  verdict {r['cause']}{scale}"
+            f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  command {command * 1000:7.1f} ms  "
+            f"verdict {r['cause']}{scale}"
         )
         if baseline is not None:
             b = _measure(path, args.rounds, baseline)
