@@ -472,6 +472,29 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "new enough for the CUDA in use; after a driver update, reboot",
             _dedup((*compat, *ev("ld_library_path"))),
         )
+    # CUDA Error 803 (cudaErrorSystemDriverMismatch)
+    e803 = tuple(
+        e
+        for e in ev("msg:device_count_error", "msg:system_driver_mismatch")
+        if (torch_messages.cuda_error_code(e.text) or (0, ""))[0] == 803
+        or "unsupported display driver" in e.text
+        or "cudaErrorSystemDriverMismatch" in e.text
+    )
+    if e803 and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            "CUDA Error 803 (cudaErrorSystemDriverMismatch, 'system has unsupported display driver / cuda driver "
+            "combination'): the CUDA driver library (libcuda) and the loaded NVIDIA kernel module are of different "
+            "versions: a driver updated without a reboot, two driver installs mixed (distribution packages and "
+            "NVIDIA's .run installer), or, in a container, the image's own libcuda instead of the host's",
+            "reboot (the old kernel module stays loaded until then); if it persists, reinstall one driver so that "
+            "libcuda and the kernel module match (the module's version: `cat /proc/driver/nvidia/version`; "
+            "libcuda's: the suffix of the file `ldconfig -p | grep libcuda.so.1` names); in a container, start it "
+            "with `--gpus all` so the NVIDIA Container Toolkit mounts the host's libcuda, and drop the image's own "
+            "copy (a cuda-compat folder such as /usr/local/cuda/compat on LD_LIBRARY_PATH, or driver libraries "
+            "baked into the image)",
+            _dedup((*e803, *ev("gpu", "driver", "ld_library_path"))),
+        )
     init_failed = ev("msg:driver_init_failed")
     if init_failed and not any(f.id == "no_driver" for f in out):
         add(
@@ -506,6 +529,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
             _dedup((*unknown, *after)),
             None if after else Severity.WARN,
+        )
+
+    # Any other CUDA error from the device count (Error 500 "named symbol not found", 999 "unknown error", ...):
+    # CUDA itself failed to start, whatever the paste shows of the cause.
+    counted = [
+        (e, code)
+        for e in ev("msg:device_count_error")
+        if (code := torch_messages.cuda_error_code(e.text)) is not None and code[0] not in (802, 803, 804)
+    ]
+    if counted and not any(f.id in ("no_driver", "container_without_gpu", "fabric_manager_down") for f in out):
+        codes = ", ".join(dict.fromkeys(f"Error {n}: {text}" for _, (n, text) in counted))
+        add(
+            "no_driver",
+            f"CUDA cannot initialise ({codes}, from cudaGetDeviceCount): no GPU is usable; the paste does not show why",
+            _with_settle(
+                "check that the driver answers; reboot after a driver install or update; in a container start it "
+                "with `--gpus all` and do not ship driver libraries in the image; reinstall the driver if it persists",
+                SETTLE_DRIVER,
+            ),
+            _dedup((*(e for e, _ in counted), *ev("gpu", "driver"))),
+            Severity.WARN,
         )
 
     # ROCm: the torch build has no kernels for the AMD GPU's gfx target

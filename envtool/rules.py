@@ -262,6 +262,10 @@ def findings_from_messages(
         if unsupported is not None:
             add(_unsupported_code_finding(msg, *unsupported))
             continue
+        in_range = torch_messages.parse_capability_range(msg)
+        if in_range is not None:
+            add(_capability_range_finding(msg, *in_range))
+            continue
         incompatible = torch_messages.parse_incompatible_capability(msg)
         if incompatible or torch_messages.says_no_kernel_image(msg) or torch_messages.says_gpu_too_old(msg):
             cc = incompatible[1] if incompatible else None
@@ -292,6 +296,34 @@ def findings_from_messages(
                 )
             )
     return out
+
+
+def _capability_range_finding(msg: str, cc: tuple[int, int], low: tuple[int, int], high: tuple[int, int]) -> Finding:
+    """torch 2.x's "Minimum and Maximum cuda capability supported by this version of PyTorch is (8.0) - (12.0)".
+
+    torch warns for any capability outside the range of its arch list, but the list's highest arch
+    runs on a GPU of the same major and a higher minor (SASS for X.Y runs on X.Z, Z >= Y: CUDA C
+    Programming Guide, "Binary Compatibility"; the same rule as ``knowledge.arch_covered``): a GB10
+    (12.1) runs the sm_120 kernels of a build whose maximum is 12.0 (pytorch/pytorch#172629).
+    """
+    text = f"{cc[0]}.{cc[1]}"
+    top = f"{high[0]}.{high[1]}"
+    if cc >= low and knowledge.arch_covered(text, (top,)):
+        return finding(
+            "arch_unsupported",
+            f"torch warns that this GPU's compute capability {text} is outside its build's range "
+            f"({low[0]}.{low[1]}) - ({top}), but the build's kernels for {top} run on it (same major, higher "
+            "minor: CUDA's binary compatibility): the warning is a false positive",
+            "nothing to do; torch 2.10 and later check the build's kernels instead (pytorch/pytorch#166185)",
+            severity=Severity.INFO,
+        )
+    return finding(
+        "arch_unsupported",
+        f"torch says its build has no kernels for a GPU of compute capability {text} (it supports "
+        f"{low[0]}.{low[1]} to {top}: '{msg.strip()[:160]}')",
+        "install a torch build that covers this GPU: run `envtool detect` for the profile that does, "
+        "then `envtool install --profile auto`",
+    )
 
 
 def _unsupported_code_finding(msg: str, cc: str | None, torch_pin: str | None) -> Finding:

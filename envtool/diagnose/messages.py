@@ -67,7 +67,20 @@ _KINDS: tuple[_Kind, ...] = (
         ("Unexpected error from cudaGetDeviceCount",),
         ("CUDA initialization: ", "Unexpected error from cudaGetDeviceCount"),
         re.compile(r"Error \d+: \w[^.(]*?(?=\s*\(Triggered|\s*$)" + _TRIGGERED),
-        absorbs=("forward compatibility was attempted on non supported HW",),
+        absorbs=(
+            "forward compatibility was attempted on non supported HW",
+            "unsupported display driver / cuda driver combination",
+        ),
+    ),
+    # cudaErrorSystemDriverMismatch (803): "system has unsupported display driver / cuda driver combination",
+    # outside the cudaGetDeviceCount wording above (CUDA Runtime API, cudaError enum; easydiffusion/
+    # easydiffusion#134 and #379 quote it inside that wording).
+    _Kind(
+        "system_driver_mismatch",
+        ("unsupported display driver / cuda driver combination", "cudaErrorSystemDriverMismatch"),
+        ("CUDA initialization: ", "CUDA error: ", "system has unsupported", "cudaErrorSystemDriverMismatch"),
+        re.compile(r"combination|cudaErrorSystemDriverMismatch"),
+        unless=("cudaGetDeviceCount",),
     ),
     # The same CUDA error (cudaErrorCompatNotSupportedOnDevice) raised outside device_count.
     _Kind(
@@ -92,11 +105,13 @@ _KINDS: tuple[_Kind, ...] = (
     # "Found GPU%d %s which is of cuda capability %d.%d. PyTorch no longer supports this GPU
     # because it is too old. The minimum cuda capability (that we support|supported by this
     # library) is %d.%d." -- alievk/avatarify-python#58, AUTOMATIC1111/stable-diffusion-webui#3003.
+    # torch 2.x's _check_capability: "Found GPU%d %s which is of cuda capability %d.%d. Minimum and Maximum
+    # cuda capability supported by this version of PyTorch is (%d.%d) - (%d.%d)" (pytorch/pytorch#172629).
     _Kind(
         "old_gpu",
         ("which is of cuda capability",),
         ("Found GPU",),
-        re.compile(r"minimum cuda capability [^.]*?is \d+\.\d+"),
+        re.compile(r"minimum cuda capability [^.]*?is \d+\.\d+|\(\d+\.\d+\)\s*-\s*\(\d+\.\d+\)"),
     ),
     # torch/cuda/__init__.py _warn_unsupported_code (torch 2.10+): "Found GPU%d %s which is of
     # compute capability (CC) %d.%d." then "- 7.5 which supports hardware CC >=7.5,<8.0" lines
@@ -224,6 +239,31 @@ _KINDS: tuple[_Kind, ...] = (
     # "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
     # (pytorch/pytorch#73534, ROCm/legacy-rocm-build#2061, oobabooga/textgen#5).
     _Kind("hip_no_binary", ("hipErrorNoBinaryForGpu",), (), re.compile(r".")),
+    # The HIP runtime's hipErrorInvalidDeviceFunction, as torch's ROCm build and ROCm libraries print it:
+    # "HIP error: invalid device function" (ROCm/rocALUTION#197), "HIP error: Invalid device function"
+    # (ROCm/legacy-rocm-build#5264): a kernel with no code object for the GPU's gfx target.
+    _Kind(
+        "hip_invalid_device_function",
+        (
+            "HIP error: invalid device function",
+            "HIP error: Invalid device function",
+            "HIP error: Invalid Device Function",
+            "hipErrorInvalidDeviceFunction",
+        ),
+        ("HIP error", "hipErrorInvalidDeviceFunction"),
+        re.compile(r"."),
+    ),
+    # WSL 2's NVML (through dxcore) when Windows does not lend the GPU to the Linux side:
+    # "Failed to initialize NVML: GPU access blocked by the operating system" (microsoft/WSL#9166).
+    _Kind(
+        "nvml_blocked",
+        ("GPU access blocked by the operating system",),
+        ("Failed to initialize NVML", "Failed to properly shut down NVML", "GPU access blocked"),
+        re.compile(r"operating system"),
+    ),
+    # torch's XPU backend with no device: "UserWarning: XPU device count is zero! (Triggered internally at
+    # .../c10/xpu/XPUFunctions.cpp:50.)" from torch/xpu/__init__.py (intel/intel-extension-for-pytorch#702).
+    _Kind("xpu_no_device", ("XPU device count is zero",), (), re.compile(r"zero!?" + _TRIGGERED)),
     # Any other CUDA error a program raised ("CUDA error: device-side assert triggered", "an illegal memory
     # access was encountered", cuBLAS/cuDNN status codes): torch's c10/cuda/CUDAException.h prefix. Last, so
     # every kind above that opens at the same place wins; it makes the paste a report, and no rule reads it.
@@ -534,6 +574,32 @@ def says_gpu_too_old(msg: str) -> bool:
     Also read with the ``%d``/``%s`` placeholders left unfilled, as some builds print it.
     """
     return _GPU_TOO_OLD.search(msg[:_MAX_MESSAGE]) is not None
+
+
+_CC_RANGE = re.compile(
+    r"which is of cuda capability\s*(\d+)\.(\d+).{0,200}?\((\d+)\.(\d+)\)\s*-\s*\((\d+)\.(\d+)\)", re.I
+)
+
+
+def parse_capability_range(msg: str) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]] | None:
+    """(the GPU's capability, the build's minimum, its maximum) from torch 2.x's "Found GPU0 ... which is of cuda
+    capability 12.1. Minimum and Maximum cuda capability supported by this version of PyTorch is (8.0) - (12.0)";
+    ``None`` for any other message (the older "The minimum cuda capability ... is 3.7" names no maximum)."""
+    m = _CC_RANGE.search(msg[:_MAX_MESSAGE])
+    if not m:
+        return None
+    g = [int(x) for x in m.groups()]
+    return (g[0], g[1]), (g[2], g[3]), (g[4], g[5])
+
+
+_CUDA_ERROR_CODE = re.compile(r"\bError (\d+): (\w[^.(]{0,120}?)(?=\s*\(Triggered|\s*$|:\s)")
+
+
+def cuda_error_code(msg: str) -> tuple[int, str] | None:
+    """(the CUDA error number, its text) from "Unexpected error from cudaGetDeviceCount() ... Error 500: named
+    symbol not found" (c10/cuda/CUDAFunctions.cpp prints cudaGetErrorString after the number)."""
+    m = _CUDA_ERROR_CODE.search(msg[:_MAX_MESSAGE])
+    return (int(m.group(1)), m.group(2).strip()) if m else None
 
 
 def parse_unsupported_code(msg: str) -> tuple[str | None, str | None] | None:
