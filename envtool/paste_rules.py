@@ -29,6 +29,8 @@ SETTLE_TORCH = 'python -c "import torch; print(torch.__version__, torch.version.
 SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
 SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
 SETTLE_CONTAINER = "docker run --rm --gpus all IMAGE nvidia-smi"
+SETTLE_ROCM = "rocm-smi"
+SETTLE_XPU = 'python -c "import torch; print(torch.__version__, torch.xpu.is_available())"'
 
 # The order in which a verdict names a root cause when several errors show.
 CAUSE_ORDER = (
@@ -109,6 +111,9 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
             continue  # a version without a local tag is no CPU build: unknown is never evidence
         if f.id == "cpu_build_on_gpu" and facts.system.os_name == "Darwin" and not facts.nvidia.gpus:
             continue  # a Mac has no CUDA to build for (paste_findings says so, as no_gpu)
+        if f.id == "toolkit_mismatch" and not _builds_extension(signs):
+            # A system nvcc matters only to an extension build; a report that shows none gets it as a note.
+            f = replace(f, severity=Severity.INFO, message=f.message + " (the paste shows no extension build)")
         if f.severity == Severity.ERROR and not ev:
             settle = _SETTLE_FOR.get(f.id, "envtool detect --json")
             f = replace(
@@ -182,17 +187,76 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
             "suspects": [],
         }
     settle = None
-    rt = facts.torch_runtime
-    rocm = bool((facts.python.torch and facts.python.torch.hip) or (rt and rt.hip))
+    vendor = vendor_build(facts, signs)
+    xpu_none = signs.get("msg:xpu_no_device")
+    if xpu_none:
+        listed = [a for a in facts.accelerators if a.vendor == "intel" and a.usable is not False]
+        seen = (
+            f", although {listed[0].source or 'the paste'} lists {listed[0].name or 'an Intel GPU'}" if listed else ""
+        )
+        return {
+            "cause": None,
+            "summary": f"torch's XPU backend sees no Intel GPU ('XPU device count is zero!', line "
+            f"{xpu_none[0].line}){seen}: none of envtool's causes (NVIDIA, ROCm, Intel Level Zero) shows in this "
+            "report; check that the Intel GPU driver (Level Zero) and the oneAPI runtime torch was built for are "
+            "installed where torch runs",
+            "settle": SETTLE_XPU,
+            "suspects": [],
+        }
     if facts.system.os_name == "Darwin":
         pass  # no nvidia-smi on a Mac
-    elif rocm:
-        pass  # a ROCm torch: the GPU is AMD's, which nvidia-smi cannot show (the report is healthy)
+    elif vendor is not None:
+        # an AMD or Intel torch: nvidia-smi cannot show its GPU; the vendor's tool does, unless the paste already has
+        if not any(a.vendor in ("amd", "intel") for a in facts.accelerators):
+            settle = SETTLE_ROCM if vendor[0] == "rocm" else SETTLE_XPU
     elif not (facts.nvidia.driver_version or facts.nvidia.gpus or facts.nvidia.hardware_present or facts.accelerators):
         settle = SETTLE_DRIVER
     elif not (facts.python.torch or (facts.torch_runtime and facts.torch_runtime.version)):
         settle = SETTLE_TORCH
     return {"cause": None, "summary": "no environment problem found in this report", "settle": settle, "suspects": []}
+
+
+# A CUDA extension being built: setuptools/pip's lines, torch's cpp_extension, nvcc's own errors.
+_EXTENSION_BUILD = re.compile(
+    r"setup\.py|cpp_extension|CUDAExtension|nvcc fatal|TORCH_CUDA_ARCH_LIST|[Bb]uilding wheel|build_ext"
+)
+
+
+def _builds_extension(signs: Signs) -> bool:
+    """The paste shows an extension build (its messages, or a line another sign quotes that names one)."""
+    if signs.get("msg:extension_build") or signs.get("extension_build"):
+        return True
+    return any(_EXTENSION_BUILD.search(e.text) for lst in signs.values() for e in lst)
+
+
+# The messages only AMD's HIP runtime or torch's XPU backend prints.
+_VENDOR_MESSAGES = (
+    ("rocm", "msg:hip_no_binary"),
+    ("rocm", "msg:hip_invalid_device_function"),
+    ("xpu", "msg:xpu_no_device"),
+)
+
+
+def vendor_build(facts: HostFacts, signs: Signs) -> tuple[str, int | None] | None:
+    """("rocm" or "xpu", the line that shows it) when the paste's torch is an AMD or Intel build (its local tag,
+    collect_env's ROCm/XPU fields) or its error is the HIP runtime's or the XPU backend's; None otherwise."""
+    py, rt = facts.python, facts.torch_runtime
+    builds = [b for b in (py.torch, *py.torch_installs) if b is not None]
+    versions = [b.version or "" for b in builds] + [rt.version or "" if rt else ""]
+    shown = [e for t in ("torch", "torch_installs", "wheels", "torch_mentioned") for e in signs.get(t, ())]
+
+    def line(tag: str) -> int | None:
+        tagged = [e.line for e in shown if tag in e.text.lower()]
+        return min(tagged) if tagged else next((e.line for e in signs.get("torch", ())), None)
+
+    if any(b.hip for b in builds) or (rt and rt.hip) or any("+rocm" in v for v in versions):
+        return "rocm", line("rocm")
+    if (rt and rt.xpu) or any("+xpu" in v for v in versions):
+        return "xpu", line("xpu")
+    for vendor, topic in _VENDOR_MESSAGES:
+        if signs.get(topic):
+            return vendor, signs[topic][0].line
+    return None
 
 
 # What a suspect is, in the verdict's words.
@@ -404,6 +468,21 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             side[1],
             _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "driver_stated", "nvcc"))),
         )
+    # WSL 2: NVML goes through Windows (dxcore), which did not lend the GPU to the Linux side
+    blocked = ev("msg:nvml_blocked")
+    if blocked and not mismatch:
+        add(
+            "no_driver",
+            "inside WSL 2, NVML cannot reach the GPU through the Windows driver ('GPU access blocked by the "
+            "operating system'): an NVIDIA driver package installed inside WSL, an outdated Windows driver, or a GPU "
+            "in TCC mode",
+            "in WSL the Windows driver serves the GPU (NVIDIA's CUDA on WSL User Guide: install no Linux NVIDIA "
+            "driver inside WSL): remove NVIDIA driver packages installed inside it (`sudo apt purge "
+            "'nvidia-utils-*' 'nvidia-driver-*'`) and use `/usr/lib/wsl/lib/nvidia-smi`; update the Windows "
+            'NVIDIA driver; WSL needs the GPU in WDDM mode (not TCC: `nvidia-smi -q | findstr /i "Driver Model"` '
+            "on Windows shows it); then `wsl --shutdown` and start WSL again",
+            _dedup((*blocked, *ev("wsl", "driver_package", "driver", "gpu"))),
+        )
     # A GPU the driver lost (Xid 79): a hardware, power or PCIe fault, not the software stack.
     lost = ev("msg:gpu_lost")
     if lost:
@@ -553,7 +632,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
 
     # ROCm: the torch build has no kernels for the AMD GPU's gfx target
-    hip = ev("msg:hip_no_binary")
+    hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function")
     if hip:
         gfx = sorted({t.partition(":")[2] for t in signs if t.startswith("amd_gfx:")})
         gfx_ev = _dedup(e for t in signs if t.startswith("amd_gfx:") for e in signs[t])
@@ -561,7 +640,12 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         rdna2 = any(g.startswith("gfx103") for g in gfx)
         add(
             "arch_unsupported",
-            f"the ROCm build of torch has no kernels for this AMD GPU{named} ('hipErrorNoBinaryForGpu')",
+            (
+                f"the ROCm build of torch has no kernels for this AMD GPU{named} ('hipErrorNoBinaryForGpu')"
+                if ev("msg:hip_no_binary")
+                else f"the HIP code that ran (torch's ROCm build or a ROCm library) has no kernel for this AMD "
+                f"GPU's gfx target{named} ('HIP error: invalid device function')"
+            ),
             "use an AMD GPU that the ROCm wheels are built for (AMD's ROCm compatibility matrix lists the gfx "
             "targets); a card of a supported family can run its sibling's kernels with "
             + (
@@ -791,7 +875,11 @@ def _where(f: Finding) -> str:
 
 
 def recommend(
-    facts: HostFacts, profiles: Sequence[Profile], findings: Sequence[Finding], verdict: Verdict
+    facts: HostFacts,
+    profiles: Sequence[Profile],
+    findings: Sequence[Finding],
+    verdict: Verdict,
+    signs: Signs | None = None,
 ) -> PasteRecommendation:
     """The profile for a pasted report, consistent with its verdict.
 
@@ -803,8 +891,18 @@ def recommend(
     """
     if accel_rules.recommend(facts, profiles) is not None:
         return _from(rules.recommend(facts, profiles))
-    top = _nvidia_cause(verdict, findings)
     nv = facts.nvidia
+    vendor = vendor_build(facts, signs or {})
+    if vendor is not None and not (nv.gpus or nv.hardware_present):
+        # An AMD or Intel torch (or its runtime's error) with no GPU shown: the machine's GPU is that vendor's,
+        # and envtool's ROCm and XPU profiles are chosen by the GPU itself, which the paste does not name.
+        what = "AMD ROCm" if vendor[0] == "rocm" else "Intel XPU"
+        where = f" (line {vendor[1]})" if vendor[1] else ""
+        return _undetermined(
+            f"the paste's torch build or error is {what}'s{where}, not NVIDIA's, and the paste does not show the "
+            f"{'AMD' if vendor[0] == 'rocm' else 'Intel'} GPU, which the {vendor[0]} profiles are chosen by"
+        )
+    top = _nvidia_cause(verdict, findings)
     gpu_shown = bool(nv.gpus) and all(rules.gpu_capability(g) for g in nv.gpus)
     driver_shown = bool(nv.driver_version or nv.cuda_driver_version)
     if top is None and rules.has_gpu(facts) is not True:

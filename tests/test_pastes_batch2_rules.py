@@ -162,3 +162,184 @@ def test_capability_range_finding_as_a_rule() -> None:
     assert (f.id, f.severity) == ("arch_unsupported", Severity.INFO)
     [f] = rules.findings_from_messages([msg.replace("(8.0) - (12.0)", "(12.2) - (12.2)")])
     assert f.severity == Severity.ERROR  # a minimum above the GPU
+
+
+# --------------------------------------------------------------------------- P2: ROCm, XPU and WSL
+
+# ROCm/rocALUTION#197: "invalid device function" on a gfx1031 card; HSA_OVERRIDE_GFX_VERSION=10.3.0 fixed it.
+ROCALUTION_197 = (
+    "Number of HIP devices in the system: 1\n"
+    "Matrix+Vectors loading:5.7e-05 sec\n"
+    "HIP error: invalid device function\n"
+    "File: /src/extlibs/rocALUTION/src/base/hip/hip_vector.cpp; line: 845\n"
+    "\n"
+    "Maybe rocalution (I am using 5.7.1 RHEL version) is not compiled to support my gfx1031 card?\n"
+)
+# ROCm/legacy-rocm-build#5264: the template's capitalised "Invalid", a Radeon Pro WX 5100.
+ROCM_5264 = (
+    "VAEEncode\n"
+    "HIP error: Invalid device function\n"
+    "HIP kernel errors might be asynchronously reported at some other API call, so the stacktrace below might be "
+    "incorrect.\n"
+    "\n"
+    "### GPU\n"
+    "\n"
+    "2x AMD Radeon (TM) Pro WX 5100 Graphics\n"
+)
+
+
+def test_hip_invalid_device_function_is_arch_unsupported_with_the_gfx_target() -> None:
+    code, env = _run(ROCALUTION_197)
+    assert code == 1
+    assert _found(env) == [("arch_unsupported", "error", [3, 6])]
+    f = env["findings"][0]
+    assert "gfx1031" in f["message"] and "invalid device function" in f["message"]
+    assert "HSA_OVERRIDE_GFX_VERSION=10.3.0" in f["fix"]  # an RDNA2 card, as the existing rule says
+
+
+def test_hip_invalid_device_function_any_capitalisation_is_a_report() -> None:
+    code, env = _run(ROCM_5264)
+    assert code == 1
+    assert _found(env) == [("arch_unsupported", "error", [2])]
+    assert "HSA_OVERRIDE_GFX_VERSION`" in env["findings"][0]["fix"]  # no gfx shown: no value guessed
+    _, env = _run("hipErrorInvalidDeviceFunction\n")
+    assert [f["id"] for f in env["findings"]] == ["arch_unsupported"]
+
+
+def test_a_hip_error_is_no_nvidia_cause_for_the_profile() -> None:
+    _, env = _run(ROCM_5264)
+    rec = env["data"]["recommended_profile"]
+    assert rec["name"] is None
+    assert "AMD ROCm" in rec["reasons"][0] and "NVIDIA one" not in rec["reasons"][0]
+
+
+def test_cuda_invalid_device_function_is_no_hip_error() -> None:
+    _, env = _run("RuntimeError: CUDA error: invalid device function\n")
+    assert "arch_unsupported" not in [f["id"] for f in env["findings"]]
+
+
+# intel/intel-extension-for-pytorch#702: torch's XPU backend sees no device although sycl-ls lists an Arc A770.
+IPEX_702 = (
+    "2.3.1+cxx11.abi\n"
+    "2.3.110+xpu\n"
+    "/home/u/anaconda3/envs/ipex/lib/python3.10/site-packages/torch/xpu/__init__.py:57: UserWarning: XPU device "
+    "count is zero! (Triggered internally at /build/pytorch/c10/xpu/XPUFunctions.cpp:50.)\n"
+    "  return torch._C._xpu_getDeviceCount()\n"
+)
+
+
+def test_xpu_device_count_zero_is_a_report_with_the_xpu_settle_command() -> None:
+    code, env = _run(IPEX_702)
+    assert code == 0
+    verdict = env["data"]["verdict"]
+    assert "XPU device count is zero" in verdict["summary"] and "line 3" in verdict["summary"]
+    assert verdict["settle"] == 'python -c "import torch; print(torch.__version__, torch.xpu.is_available())"'
+    assert "nvidia-smi" not in verdict["settle"]
+    rec = env["data"]["recommended_profile"]
+    assert rec["name"] is None and "Intel XPU" in rec["reasons"][0]
+
+
+# pytorch/pytorch#157775: a Windows collect_env of an XPU torch (cut here to its first fields).
+XPU_COLLECT_ENV = (
+    "PyTorch version: 2.7.1+xpu\n"
+    "Is debug build: False\n"
+    "CUDA used to build PyTorch: Could not collect\n"
+    "ROCM used to build PyTorch: N/A\n"
+    "\n"
+    "OS: Microsoft Windows 11 Pro (10.0.26100 64-bit)\n"
+    "Is CUDA available: False\n"
+)
+# pytorch/pytorch#164346: a ROCm nightly's library list.
+ROCM_LIBS = (
+    "Versions of relevant libraries:\n"
+    "[pip3] numpy==2.2.6\n"
+    "[pip3] nvidia-cuda-runtime-cu13==0.0.0a0\n"
+    "[pip3] pytorch-triton-rocm==3.5.0+gitbbb06c03\n"
+    "[pip3] torch==2.10.0.dev20250929+rocm7.0\n"
+)
+
+
+def test_an_amd_or_intel_torch_is_never_told_to_run_nvidia_smi() -> None:
+    code, env = _run(XPU_COLLECT_ENV)
+    assert code == 0
+    assert env["data"]["verdict"]["settle"].endswith('torch.xpu.is_available())"')
+    rec = env["data"]["recommended_profile"]
+    assert rec["name"] is None
+    assert not any("does not show an NVIDIA GPU" in r for r in rec["reasons"])
+    assert "line 1" in rec["reasons"][0]
+    code, env = _run(ROCM_LIBS)
+    assert code == 0
+    assert env["data"]["verdict"]["settle"] == "rocm-smi"
+    rec = env["data"]["recommended_profile"]
+    assert rec["name"] is None and "AMD ROCm" in rec["reasons"][0] and "line 5" in rec["reasons"][0]
+    # the same list from a CUDA torch still asks nvidia-smi
+    _, env = _run(ROCM_LIBS.replace("+rocm7.0", "+cu128").replace("pytorch-triton-rocm", "triton"))
+    assert env["data"]["verdict"]["settle"] == "nvidia-smi"
+
+
+# microsoft/WSL#9166: nvidia-utils-510 installed inside WSL, then NVML is blocked.
+WSL_9166 = (
+    "I have installed Ubuntu 22.04 on WSL2 and upgraded the driver for my RTX 2080 ti on the host os.\n"
+    "`apt install nvidia-utils-510`\n"
+    "```\n"
+    "# nvidia-smi\n"
+    "\n"
+    "Failed to initialize NVML: GPU access blocked by the operating system\n"
+    "Failed to properly shut down NVML: GPU access blocked by the operating system\n"
+    "```\n"
+)
+
+
+def test_nvml_blocked_in_wsl_is_no_driver_with_the_wsl_fix() -> None:
+    code, env = _run(WSL_9166)
+    assert code == 1
+    [f] = env["findings"]
+    assert (f["id"], f["severity"]) == ("no_driver", "error")
+    assert 6 in [e["line"] for e in f["evidence"]]
+    for part in ("/usr/lib/wsl/lib/nvidia-smi", "WDDM", "Windows NVIDIA driver", "nvidia-utils-"):
+        assert part in f["fix"], part
+    assert env["data"]["verdict"]["cause"] == "no_driver"
+
+
+# --------------------------------------------------------------------------- P9b: a message quoted in prose
+
+
+def test_a_quote_opened_before_the_start_phrase_ends_the_message() -> None:
+    # cBio/cbio-cluster#144: the quote opens before "Error selecting", the message's phrase is later.
+    text = (
+        'it is cancelled with an "Error selecting compatible GPU all CUDA-capable devices are busy or unavailable" '
+        "in which case my job disappears from the queue.\n"
+    )
+    assert messages.extract_torch_messages(text) == ("all CUDA-capable devices are busy or unavailable",)
+    # mit-han-lab/bevfusion#283: the closing quote and the sentence's period go.
+    text = (
+        'I also encountered a problem "RuntimeError: CUDA error: no kernel image is available for execution on the '
+        'device".\n'
+    )
+    assert messages.extract_torch_messages(text) == (
+        "CUDA error: no kernel image is available for execution on the device",
+    )
+    # an apostrophe in the prose before is no quote
+    text = "I don't know why: Found no NVIDIA driver on your system. Please check that you've installed it\n"
+    assert messages.extract_torch_messages(text) == (
+        "Found no NVIDIA driver on your system. Please check that you've installed it",
+    )
+
+
+# --------------------------------------------------------------------------- P10: toolkit_mismatch
+
+
+def test_a_system_toolkit_matters_only_to_an_extension_build() -> None:
+    # pytorch/pytorch#94291: collect_env of a cu118 nightly with a CUDA 12.0 toolkit, no extension built.
+    text = (
+        "PyTorch version: 2.0.0.dev20230203+cu118\n"
+        "Is debug build: False\n"
+        "CUDA used to build PyTorch: 11.8\n"
+        "Is CUDA available: False\n"
+        "CUDA runtime version: 12.0.140\n"
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("toolkit_mismatch", "info")]
+    # the same report with an extension build in it: a warning
+    _, env = _run(text + "running build_ext\nerror: command 'nvcc' failed: nvcc fatal : Unsupported gpu architecture\n")
+    assert ("toolkit_mismatch", "warn") in [(f["id"], f["severity"]) for f in env["findings"]]

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
     else:
         findings, verdict = paste_rules.diagnose_paste(facts, paste.signs)
         # The profile follows the verdict (an NVIDIA cause proves an NVIDIA GPU), and the driver fix the profile.
-        rec = paste_rules.recommend(facts, loaded, findings, verdict)
+        rec = paste_rules.recommend(facts, loaded, findings, verdict, paste.signs)
         findings = paste_rules.agree_with_profile(findings, facts, rec)
     data = facts_to_data(facts)
     data["input"] = name

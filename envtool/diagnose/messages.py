@@ -268,6 +268,15 @@ _KINDS: tuple[_Kind, ...] = (
     # access was encountered", cuBLAS/cuDNN status codes): torch's c10/cuda/CUDAException.h prefix. Last, so
     # every kind above that opens at the same place wins; it makes the paste a report, and no rule reads it.
     _Kind("cuda_error", ("CUDA error: ", "CUBLAS_STATUS_", "CUDNN_STATUS_"), ("CUDA error: ",), re.compile(r".")),
+    # A CUDA extension being built, where a system toolkit matters: nvcc's own "nvcc fatal   : Unsupported gpu
+    # architecture 'compute_86'", a traceback through torch/utils/cpp_extension.py, pip's "Building wheel for
+    # ... (setup.py)", the arch list torch's extension builder reads (torch/utils/cpp_extension.py).
+    _Kind(
+        "extension_build",
+        ("nvcc fatal", "cpp_extension.py", "Building wheel for", "TORCH_CUDA_ARCH_LIST"),
+        (),
+        re.compile(r"."),
+    ),
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
     # capabilities: [[gpu]]' (docker's daemon error for --gpus).
     _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
@@ -330,7 +339,7 @@ def numbered_messages(lines: Sequence[str]) -> list[tuple[int, str, str]]:
         for j, (start, kind) in enumerate(hits):
             end = hits[j + 1][0] if j + 1 < len(hits) else len(line)
             msg = _strip_prefixes(line[start:end].strip())
-            quote = _CLOSING.get(line[start - 1 : start]) if start else None
+            quote = _open_quote(line[:start]) if start else None
             if quote and quote in msg:
                 # Quoted in prose ("I get the error 'Found no NVIDIA driver on your system', which is odd"):
                 # the message ends at its closing quote.
@@ -352,6 +361,22 @@ def numbered_messages(lines: Sequence[str]) -> list[tuple[int, str, str]]:
 
 
 _CLOSING = {"'": "'", '"': '"', "\u2018": "\u2019", "\u201c": "\u201d", "`": "`"}
+_INNER = re.compile(r"\w['\u2019]\w")  # an apostrophe inside a word ("don't"), no quote
+
+
+def _open_quote(head: str) -> str | None:
+    """The closing quote of the quote still open where ``head`` (the prose before a message) ends, if any:
+    'a problem "RuntimeError: CUDA error: ...' opens one before the message's own start phrase."""
+    bare = _INNER.sub("", head)
+    best, at = None, -1
+    for opener, closer in _CLOSING.items():
+        pos = bare.rfind(opener)
+        if pos < 0:
+            continue
+        still_open = bare.count(opener) % 2 == 1 if opener == closer else bare.count(opener) > bare.count(closer)
+        if still_open and pos > at:
+            best, at = closer, pos
+    return best
 
 
 def _trigger_lines(lines: Sequence[str], triggers: Sequence[str], present: set[str]) -> list[int]:
@@ -430,15 +455,29 @@ def _strip_prefixes(msg: str) -> str:
 
 def _trim_tail(msg: str) -> str:
     # A message quoted in source or markdown ('raise AssertionError("...")', `...`) loses
-    # the quote that closes it, so both spellings end up as one message.
-    while msg and msg[-1] in "`\"')":
-        close = msg[-1]
-        opener = {")": "("}.get(close, close)
-        if close == "`" or (msg.count(opener) < msg.count(close) if opener != close else msg.count(close) % 2 == 1):
-            msg = msg[:-1].rstrip()
-        else:
-            break
+    # the quote that closes it, so both spellings end up as one message; so does a quote that
+    # closes a sentence of prose ('... on the device".').
+    if len(msg) > 2 and msg[-1] == "." and _unbalanced_close(msg[:-1]):
+        msg = msg[:-1]
+    while _unbalanced_close(msg):
+        msg = msg[:-1].rstrip()
     return msg
+
+
+_OPENER = {")": "(", "\u201d": "\u201c", "\u2019": "\u2018"}
+
+
+def _unbalanced_close(msg: str) -> bool:
+    """``msg`` ends in a closing quote or parenthesis that nothing in it opened (a backtick always counts)."""
+    if not msg or msg[-1] not in "`\"')\u201d\u2019":
+        return False
+    close = msg[-1]
+    opener = _OPENER.get(close, close)
+    if close == "`":
+        return True
+    if opener != close:
+        return msg.count(opener) < msg.count(close)
+    return msg.count(close) % 2 == 1
 
 
 def _is_done(kind: _Kind, msg: str) -> bool:
