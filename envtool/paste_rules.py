@@ -555,23 +555,13 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     e803 = tuple(
         e
         for e in ev("msg:device_count_error", "msg:system_driver_mismatch")
-        if (torch_messages.cuda_error_code(e.text) or (0, ""))[0] == 803
-        or "unsupported display driver" in e.text
-        or "cudaErrorSystemDriverMismatch" in e.text
+        if torch_messages.says_system_driver_mismatch(e.text)
     )
     if e803 and not any(f.id == "no_driver" for f in out):
         add(
             "no_driver",
-            "CUDA Error 803 (cudaErrorSystemDriverMismatch, 'system has unsupported display driver / cuda driver "
-            "combination'): the CUDA driver library (libcuda) and the loaded NVIDIA kernel module are of different "
-            "versions: a driver updated without a reboot, two driver installs mixed (distribution packages and "
-            "NVIDIA's .run installer), or, in a container, the image's own libcuda instead of the host's",
-            "reboot (the old kernel module stays loaded until then); if it persists, reinstall one driver so that "
-            "libcuda and the kernel module match (the module's version: `cat /proc/driver/nvidia/version`; "
-            "libcuda's: the suffix of the file `ldconfig -p | grep libcuda.so.1` names); in a container, start it "
-            "with `--gpus all` so the NVIDIA Container Toolkit mounts the host's libcuda, and drop the image's own "
-            "copy (a cuda-compat folder such as /usr/local/cuda/compat on LD_LIBRARY_PATH, or driver libraries "
-            "baked into the image)",
+            rules.DRIVER_MISMATCH_803,
+            rules.DRIVER_MISMATCH_803_FIX,
             _dedup((*e803, *ev("gpu", "driver", "ld_library_path"))),
         )
     init_failed = ev("msg:driver_init_failed")

@@ -226,6 +226,22 @@ def driver_too_old_fix(
 
 # --------------------------------------------------------------------------- torch messages
 
+# CUDA Error 803 (cudaErrorSystemDriverMismatch), seen by the deep probe or in a paste.
+DRIVER_MISMATCH_803 = (
+    "CUDA Error 803 (cudaErrorSystemDriverMismatch, 'system has unsupported display driver / cuda driver "
+    "combination'): the CUDA driver library (libcuda) and the loaded NVIDIA kernel module are of different "
+    "versions: a driver updated without a reboot, two driver installs mixed (distribution packages and "
+    "NVIDIA's .run installer), or, in a container, the image's own libcuda instead of the host's"
+)
+DRIVER_MISMATCH_803_FIX = (
+    "reboot (the old kernel module stays loaded until then); if it persists, reinstall one driver so that "
+    "libcuda and the kernel module match (the module's version: `cat /proc/driver/nvidia/version`; "
+    "libcuda's: the suffix of the file `ldconfig -p | grep libcuda.so.1` names); in a container, start it "
+    "with `--gpus all` so the NVIDIA Container Toolkit mounts the host's libcuda, and drop the image's own "
+    "copy (a cuda-compat folder such as /usr/local/cuda/compat on LD_LIBRARY_PATH, or driver libraries "
+    "baked into the image)"
+)
+
 
 def findings_from_messages(
     messages: Iterable[str], os_name: str | None = None, build_cuda: str | None = None
@@ -278,6 +294,8 @@ def findings_from_messages(
                     "then `envtool install --profile auto`",
                 )
             )
+        if torch_messages.says_system_driver_mismatch(msg):
+            add(finding("no_driver", DRIVER_MISMATCH_803, DRIVER_MISMATCH_803_FIX))
         if torch_messages.says_no_driver(msg):
             add(
                 finding(

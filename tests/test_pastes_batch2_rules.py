@@ -343,3 +343,25 @@ def test_a_system_toolkit_matters_only_to_an_extension_build() -> None:
     # the same report with an extension build in it: a warning
     _, env = _run(text + "running build_ext\nerror: command 'nvcc' failed: nvcc fatal : Unsupported gpu architecture\n")
     assert ("toolkit_mismatch", "warn") in [(f["id"], f["severity"]) for f in env["findings"]]
+
+
+def test_error_803_among_the_deep_probes_messages() -> None:
+    msg = (
+        "CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before "
+        "calling NumCudaDevices() that might have already set an error? Error 803: system has unsupported display "
+        "driver / cuda driver combination"
+    )
+    [f] = rules.findings_from_messages([msg])
+    assert (f.id, f.severity) == ("no_driver", Severity.ERROR)
+    assert "803" in f.message
+    assert (
+        rules.findings_from_messages(
+            [
+                msg.replace(
+                    "803: system has unsupported display driver / cuda driver combination",
+                    "500: named symbol not found",
+                )
+            ]
+        )
+        == []
+    )

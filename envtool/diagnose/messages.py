@@ -598,6 +598,17 @@ def says_driver_insufficient(msg: str) -> bool:
     return _INSUFFICIENT.search(msg[:_MAX_MESSAGE]) is not None
 
 
+_SYSTEM_DRIVER_MISMATCH = re.compile(
+    r"unsupported display driver / cuda driver combination|cudaErrorSystemDriverMismatch|\bError 803\b", re.I
+)
+
+
+def says_system_driver_mismatch(msg: str) -> bool:
+    """CUDA's Error 803, cudaErrorSystemDriverMismatch: "system has unsupported display driver / cuda driver
+    combination" (libcuda and the kernel module of different versions)."""
+    return _SYSTEM_DRIVER_MISMATCH.search(msg[:_MAX_MESSAGE]) is not None
+
+
 def says_cpu_build(msg: str) -> bool:
     """torch's "Torch not compiled with CUDA enabled": a CPU-only build."""
     return _CPU_BUILD.search(msg[:_MAX_MESSAGE]) is not None
