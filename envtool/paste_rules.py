@@ -216,6 +216,12 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
     return {"cause": None, "summary": "no environment problem found in this report", "settle": settle, "suspects": []}
 
 
+# WSL 2 itself, not a mention of WSL: its kernel, its driver folder, a ticked "[X] WSL 2"; not an unticked box
+# or the issue template's question ("Are you using WSL 1 or WSL 2?").
+_WSL_2 = re.compile(r"WSL\s?2|/usr/lib/wsl\b|microsoft-standard-WSL", re.I)
+_NOT_WSL_2 = re.compile(r"\[\s\]|\?\s*$")
+
+
 # A CUDA extension being built: setuptools/pip's lines, torch's cpp_extension, nvcc's own errors.
 _EXTENSION_BUILD = re.compile(
     r"setup\.py|cpp_extension|CUDAExtension|nvcc fatal|TORCH_CUDA_ARCH_LIST|[Bb]uilding wheel|build_ext"
@@ -482,6 +488,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             'NVIDIA driver; WSL needs the GPU in WDDM mode (not TCC: `nvidia-smi -q | findstr /i "Driver Model"` '
             "on Windows shows it); then `wsl --shutdown` and start WSL again",
             _dedup((*blocked, *ev("wsl", "driver_package", "driver", "gpu"))),
+        )
+    # WSL 2 lends only GPUs in WDDM mode to Linux (NVIDIA's CUDA on WSL User Guide, 11.4, "WSL 2 System
+    # Requirements": "in WDDM mode. It will not be available on Quadro GPUs in TCC mode")
+    tcc = tuple(e for e in ev("gpu") if re.search(r"\bTCC\b", e.text))
+    wsl_2 = tuple(e for e in ev("wsl") if _WSL_2.search(e.text) and not _NOT_WSL_2.search(e.text))
+    if tcc and wsl_2 and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            "the GPU is in TCC mode on a Windows machine that runs WSL 2: WSL's GPU support covers only GPUs in "
+            "WDDM mode, so CUDA inside WSL cannot use it",
+            _with_settle(
+                "switch the GPU to WDDM in an administrator prompt on Windows (`nvidia-smi -i 0 -dm 0`, then "
+                "reboot) if this GPU supports WDDM, or run the CUDA work natively on Windows or on Linux",
+                "/usr/lib/wsl/lib/nvidia-smi",
+            ),
+            _dedup((*tcc, *wsl_2)),
+            Severity.WARN,
         )
     # A GPU the driver lost (Xid 79): a hardware, power or PCIe fault, not the software stack.
     lost = ev("msg:gpu_lost")

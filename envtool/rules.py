@@ -236,7 +236,8 @@ DRIVER_MISMATCH_803 = (
 DRIVER_MISMATCH_803_FIX = (
     "reboot (the old kernel module stays loaded until then); if it persists, reinstall one driver so that "
     "libcuda and the kernel module match (the module's version: `cat /proc/driver/nvidia/version`; "
-    "libcuda's: the suffix of the file `ldconfig -p | grep libcuda.so.1` names); in a container, start it "
+    "libcuda's: the suffix of `readlink -f` on the libcuda.so.1 that `ldconfig -p | grep libcuda.so.1` "
+    "lists); in a container, start it "
     "with `--gpus all` so the NVIDIA Container Toolkit mounts the host's libcuda, and drop the image's own "
     "copy (a cuda-compat folder such as /usr/local/cuda/compat on LD_LIBRARY_PATH, or driver libraries "
     "baked into the image)"

@@ -365,3 +365,31 @@ def test_error_803_among_the_deep_probes_messages() -> None:
         )
         == []
     )
+
+
+# microsoft/WSL#11865: an L40S in TCC mode under WSL 2 (the issue template's boxes, then the banner).
+WSL_11865 = (
+    "### Are you using WSL 1 or WSL 2?\n"
+    "\n"
+    "- [X] WSL 2\n"
+    "- [ ] WSL 1\n"
+    "\n"
+    "| NVIDIA-SMI 555.85                 Driver Version: 555.85         CUDA Version: 12.5     |\n"
+    "|-----------------------------------------+------------------------+----------------------+\n"
+    "| GPU  Name                  Driver-Model | Bus-Id          Disp.A | Volatile Uncorr. ECC |\n"
+    "|=========================================+========================+======================|\n"
+    "|   0  NVIDIA L40S                  TCC   |   00000000:61:00.0 Off |                    0 |\n"
+)
+
+
+def test_a_tcc_gpu_under_wsl_2_is_a_warning() -> None:
+    code, env = _run(WSL_11865)
+    assert code == 0
+    assert _found(env) == [("no_driver", "warn", [3, 10])]
+    assert "WDDM" in env["findings"][0]["message"]
+    assert env["data"]["verdict"]["settle"] == "/usr/lib/wsl/lib/nvidia-smi"
+    # WSL 1 ticked instead, or the banner in WDDM mode: nothing to say
+    _, env = _run(WSL_11865.replace("[X] WSL 2", "[ ] WSL 2").replace("[ ] WSL 1", "[X] WSL 1"))
+    assert env["findings"] == []
+    _, env = _run(WSL_11865.replace(" TCC ", "WDDM"))
+    assert env["findings"] == []
