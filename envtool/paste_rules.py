@@ -476,6 +476,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
     # WSL 2: NVML goes through Windows (dxcore), which did not lend the GPU to the Linux side
     blocked = ev("msg:nvml_blocked")
+    wsl_2 = tuple(e for e in ev("wsl") if _WSL_2.search(e.text) and not _NOT_WSL_2.search(e.text))
     if blocked and not mismatch:
         add(
             "no_driver",
@@ -487,12 +488,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "'nvidia-utils-*' 'nvidia-driver-*'`) and use `/usr/lib/wsl/lib/nvidia-smi`; update the Windows "
             'NVIDIA driver; WSL needs the GPU in WDDM mode (not TCC: `nvidia-smi -q | findstr /i "Driver Model"` '
             "on Windows shows it); then `wsl --shutdown` and start WSL again",
-            _dedup((*blocked, *ev("wsl", "driver_package", "driver", "gpu"))),
+            _dedup((*blocked, *wsl_2, *ev("driver_package", "driver", "gpu"))),
         )
     # WSL 2 lends only GPUs in WDDM mode to Linux (NVIDIA's CUDA on WSL User Guide, 11.4, "WSL 2 System
     # Requirements": "in WDDM mode. It will not be available on Quadro GPUs in TCC mode")
     tcc = tuple(e for e in ev("gpu") if re.search(r"\bTCC\b", e.text))
-    wsl_2 = tuple(e for e in ev("wsl") if _WSL_2.search(e.text) and not _NOT_WSL_2.search(e.text))
     if tcc and wsl_2 and not any(f.id == "no_driver" for f in out):
         add(
             "no_driver",
