@@ -159,6 +159,11 @@ _DRIVER_CUDA = re.compile(
 _SMI_GPU_ROW = re.compile(
     r"^\|\s*(\d{1,2})\s+(\S.*?)\s+(?:On|Off|WDDM|TCC)\s*\|\s*[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d"
 )
+# The exclusive compute modes, as the banner abbreviates them and as -q / --query-gpu spell them. Exclusive_Thread
+# (NVML's nvmlComputeMode_t: value 1, "Support Removed" in today's drivers; the 2014 banners print "E. Thread")
+# lets one context, of one thread, onto the GPU: a second process is refused as under Exclusive_Process.
+# "Prohibited" (no context at all) is another cause, which no rule reads yet.
+_EXCLUSIVE_MODES = ("E. Process", "Exclusive_Process", "E. Thread", "Exclusive_Thread")
 _SMI_MODE = re.compile(r"\|\s*(?:\d{1,3}%|N/A)\s+(Default|E\. Process|E\. Thread|Prohibited|Exclusive_\w+)\s*\|")
 _SMI_L = re.compile(r"^GPU\s+(\d{1,2}):\s+(\S.*?)\s*\(UUID:\s*(?:GPU|MIG)-")
 _GPU_LIST = re.compile(r"^GPU\s+(\d{1,2}(?:\s*,\s*\d{1,2}){0,63})\s*:\s*(\S.*)$")
@@ -509,7 +514,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             told.sign("gpu", number, st)
             return
         m2 = _SMI_MODE.search(st)
-        if m2 and m2.group(1) in ("E. Process", "Exclusive_Process"):
+        if m2 and m2.group(1) in _EXCLUSIVE_MODES:
             told.sign("exclusive_mode", number, st)
         return
     if s.startswith("GPU"):
@@ -549,7 +554,7 @@ def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, num
         told.sign("driver", number, s)
     if re.match(r"\d{1,2}\.\d$", cols.get("compute_cap", "")):
         told.capabilities.setdefault(index, cols["compute_cap"])
-    if cols.get("compute_mode", "").startswith("Exclusive_Process"):
+    if cols.get("compute_mode", "").startswith(_EXCLUSIVE_MODES):
         told.sign("exclusive_mode", number, s)
 
 
@@ -704,7 +709,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.torch = told.torch or m.group(1)
             told.sign("torch", number, s)
     elif key == "compute mode":  # nvidia-smi -q
-        if value.startswith("Exclusive_Process"):
+        if value.startswith(_EXCLUSIVE_MODES):
             told.sign("exclusive_mode", number, s)
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = re.sub(r"\s*\([^)]*\)", "", value).strip()

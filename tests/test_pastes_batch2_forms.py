@@ -1,0 +1,120 @@
+"""The forms a second batch of real pastes showed the readers losing: each a few lines of the real paste.
+
+Every literal below is cut from the thread named beside it (nothing re-typed but the lines shown), so
+a case fails when the form stops being read, whatever the rest of that paste held.
+"""
+
+from __future__ import annotations
+
+from envtool import paste_rules
+from envtool.diagnose import read_paste
+from envtool.model import Severity
+
+# pytorch/pytorch#37212 (comment by WenmuZhou): collect_env's first key typed without its colon,
+# the GPU list with full-width colons.
+COLLECT_ENV_NO_COLON = """install command is `pip3 install torch`
+outptu of `python -m torch.utils.collect_env` is
+```sh
+PyTorch version 1.5.0
+Is debug build: No
+CUDA used to build PyTorch: 10.2
+
+Os: Ubuntu 18.04.3 LTS
+GCC version: (Ubuntu 7.4.0-1ubuntu1~18.04.1) 7.4.0
+CMake version: version 3.10.2
+
+Python version: 3.6
+Is CUDA available: No
+CUDA runtime version: 10.0.130
+GPU models and configuration:
+GPU 0\uff1a Tesla P100-PCIE-16GB
+GPU 1\uff1a Tesla P100-PCIE-16GB
+GPU 2\uff1a Tesla P100-PCIE-16GB
+GPU 3\uff1a Tesla P100-PCIE-16GB
+
+Nvidia driver version: 410.104
+cuDNN version: /usr/lib/x86_64-linux-gnu/libcudnn.so.7.6.5
+
+Version of relevant libraries:
+[pip3] numpy==1.17.4
+[pip3] torch==1.5.0
+[pip3] torchvision==0.6.0
+[conda] Could not collect
+```
+"""
+
+
+def _ids(text: str) -> list[tuple[str, Severity]]:
+    paste = read_paste(text)
+    findings, _ = paste_rules.diagnose_paste(paste.facts, paste.signs)
+    return [(f.id, f.severity) for f in findings]
+
+
+def _told(text: str) -> dict[str, tuple[str, int | None]]:
+    return {what: (value, line) for what, value, line in read_paste(text).told}
+
+
+# --------------------------------------------------------------------------- P3e: "PyTorch version 1.5.0"
+
+
+def test_collect_envs_first_key_without_its_colon_joins_the_build() -> None:
+    paste = read_paste(COLLECT_ENV_NO_COLON)
+    torch = paste.facts.python.torch
+    assert torch is not None and (torch.version, torch.cuda) == ("1.5.0", "10.2")
+    assert _told(COLLECT_ENV_NO_COLON)["torch"] == ("1.5.0 (CUDA 10.2)", 4)
+    # 410.104 runs CUDA 10.0 at most: the thread's cause, once the build's CUDA is on the torch row.
+    assert ("driver_too_old", Severity.ERROR) in _ids(COLLECT_ENV_NO_COLON)
+
+
+def test_a_colon_less_torch_version_needs_the_reports_other_keys() -> None:
+    # Prose and a lone hand-typed line are not collect_env's field.
+    prose = "PyTorch version 1.5.0 is broken\nCUDA used to build PyTorch: 10.2\nNvidia driver version: 410.104\n"
+    assert read_paste(prose).facts.python.torch is None
+    lone = "PyTorch version 1.5.0\nCUDA used to build PyTorch: 10.2\n"
+    assert read_paste(lone).facts.python.torch is None
+    # The header alone is evidence enough.
+    headed = "Collecting environment information...\nPyTorch version 2.1.0+cu121\nIs CUDA available: True\n"
+    torch = read_paste(headed).facts.python.torch
+    assert torch is not None and (torch.version, torch.cuda) == ("2.1.0+cu121", "12.1")
+
+
+def test_a_report_with_the_colon_keeps_its_own_field() -> None:
+    text = COLLECT_ENV_NO_COLON.replace("Is debug build: No", "PyTorch version: 1.6.0\nIs debug build: No")
+    torch = read_paste(text).facts.python.torch
+    assert torch is not None and torch.version == "1.6.0"
+
+
+# --------------------------------------------------------------------------- P8: "E. Thread"
+
+# cBio/cbio-cluster#144: a 2014 banner (driver 340, no CUDA column) with the GPU in Exclusive_Thread mode.
+BANNER_2014_E_THREAD = """+------------------------------------------------------+
+| NVIDIA-SMI 340.29     Driver Version: 340.29         |
+|-------------------------------+----------------------+----------------------+
+| GPU  Name        Persistence-M| Bus-Id        Disp.A | Volatile Uncorr. ECC |
+| Fan  Temp  Perf  Pwr:Usage/Cap|         Memory-Usage | GPU-Util  Compute M. |
+|===============================+======================+======================|
+|   0  GeForce GTX TITAN   Off  | 0000:03:00.0     N/A |                  N/A |
+| 57%   79C    P0    N/A /  N/A |    362MiB /  6143MiB |     N/A    E. Thread |
++-------------------------------+----------------------+----------------------+
+"""
+
+
+def test_exclusive_thread_mode_is_an_exclusive_mode() -> None:
+    paste = read_paste(BANNER_2014_E_THREAD)
+    assert [e.line for e in paste.signs["exclusive_mode"]] == [8]
+    assert ("exclusive_process_mode", Severity.WARN) in _ids(BANNER_2014_E_THREAD)
+    busy = 'it is cancelled with an "Error selecting compatible GPU all CUDA-capable devices are busy or unavailable"\n'
+    assert ("exclusive_process_mode", Severity.ERROR) in _ids(busy + BANNER_2014_E_THREAD)
+
+
+def test_exclusive_thread_in_the_query_and_q_forms() -> None:
+    q = "GPU 00000000:03:00.0\n    Product Name                    : GeForce GTX TITAN\n"
+    assert "exclusive_mode" in read_paste(q + "    Compute Mode                    : Exclusive_Thread\n").signs
+    assert "exclusive_mode" not in read_paste(q + "    Compute Mode                    : Default\n").signs
+    csv = "name, compute_mode\nGeForce GTX TITAN, Exclusive_Thread\n"
+    assert "exclusive_mode" in read_paste(csv).signs
+    # The default and prohibited modes are no exclusive mode.
+    default = BANNER_2014_E_THREAD.replace("E. Thread", "  Default")
+    assert "exclusive_mode" not in read_paste(default).signs
+    prohibited = BANNER_2014_E_THREAD.replace("  E. Thread", "Prohibited")
+    assert "exclusive_mode" not in read_paste(prohibited).signs
