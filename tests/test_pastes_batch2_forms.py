@@ -118,3 +118,82 @@ def test_exclusive_thread_in_the_query_and_q_forms() -> None:
     assert "exclusive_mode" not in read_paste(default).signs
     prohibited = BANNER_2014_E_THREAD.replace("  E. Thread", "Prohibited")
     assert "exclusive_mode" not in read_paste(prohibited).signs
+
+
+# --------------------------------------------------------------------------- P9a: each told row its own line
+
+# jade-hpc-gpu/jade-hpc-gpu.github.io#73 (comment by qizhuli): a banner with two GPUs, each in E. Process.
+BANNER_2019_TWO_GPUS = """`nvidia-smi` returns the following:
+```
++-----------------------------------------------------------------------------+
+| NVIDIA-SMI 384.145                Driver Version: 384.145                   |
+|-------------------------------+----------------------+----------------------+
+| GPU  Name        Persistence-M| Bus-Id        Disp.A | Volatile Uncorr. ECC |
+| Fan  Temp  Perf  Pwr:Usage/Cap|         Memory-Usage | GPU-Util  Compute M. |
+|===============================+======================+======================|
+|   0  Tesla V100-SXM2...  On   | 00000000:06:00.0 Off |                    0 |
+| N/A   39C    P0    72W / 300W |   1092MiB / 16152MiB |      0%   E. Process |
++-------------------------------+----------------------+----------------------+
+|   1  Tesla V100-SXM2...  On   | 00000000:07:00.0 Off |                    0 |
+| N/A   38C    P0    44W / 300W |     10MiB / 16152MiB |      0%   E. Process |
++-------------------------------+----------------------+----------------------+
+"""
+
+
+def test_every_gpu_of_a_list_keeps_its_own_line() -> None:
+    rows = [(w, line) for w, _, line in read_paste(BANNER_2019_TWO_GPUS).told if w.startswith("GPU")]
+    assert rows == [("GPU 0", 9), ("GPU 1", 12)]
+    rows = [(w, line) for w, _, line in read_paste(COLLECT_ENV_NO_COLON).told if w.startswith("GPU")]
+    assert rows == [("GPU 0", 16), ("GPU 1", 17), ("GPU 2", 18), ("GPU 3", 19)]
+    listed = "GPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-1)\nGPU 1: NVIDIA A100-SXM4-80GB (UUID: GPU-2)\n"
+    assert [line for w, _, line in read_paste(listed).told if w.startswith("GPU")] == [1, 2]
+    pci = (
+        "01:00.0 VGA compatible controller: NVIDIA Corporation GA102 [GeForce RTX 3090] (rev a1)\n"
+        "02:00.0 VGA compatible controller: NVIDIA Corporation GA102 [GeForce RTX 3090] (rev a1)\n"
+    )
+    assert [line for w, _, line in read_paste(pci).told if w.startswith("GPU")] == [1, 2]
+
+
+# pytorch/pytorch#157775: a Windows collect_env whose cuDNN is only a DLL's major ("8"), under a Python line
+# that holds an 8 too.
+COLLECT_ENV_WINDOWS_CUDNN_DLL = """PyTorch version: 2.7.1+xpu
+Is debug build: False
+CUDA used to build PyTorch: Could not collect
+ROCM used to build PyTorch: N/A
+
+OS: Microsoft Windows 11 \u4e13\u4e1a\u7248 (10.0.26100 64 \u4f4d)
+GCC version: Could not collect
+Clang version: Could not collect
+CMake version: version 3.24.3
+Libc version: N/A
+
+Python version: 3.10.13 | packaged by Anaconda, Inc. | (main, Sep 11 2023, 13:24:38) [MSC v.1916 64 bit (AMD64)] \
+(64-bit runtime)
+Python platform: Windows-10-10.0.26100-SP0
+Is CUDA available: False
+CUDA runtime version: 11.8.89
+CUDA_MODULE_LOADING set to: N/A
+GPU models and configuration: Could not collect
+Nvidia driver version: Could not collect
+cuDNN version: C:\\Program Files\\NVIDIA GPU Computing Toolkit\\CUDA\\v11.8\\bin\\cudnn_ops_train64_8.dll
+HIP runtime version: N/A
+"""
+
+
+def test_the_cudnn_row_points_at_the_cudnn_line() -> None:
+    told = _told(COLLECT_ENV_WINDOWS_CUDNN_DLL)
+    assert told["cuDNN"] == ("8", 19)
+    assert told["Python"] == ("3.10.13", 12)
+    repl = ">>> import torch\n>>> torch.__version__\n'2.0.1'\n>>> torch.backends.cudnn.version()\n8600\n"
+    assert _told(repl)["cuDNN"] == ("8.6.0", 5)
+    # A mention further into a line (a traceback path, a note) gives way to the line that states the field.
+    bullets = (
+        '  File "/home/caomeng/anaconda3/envs/maskrcnn_benchmark/lib/python3.7/site-packages/torch/__init__.py"\n'
+        " - PyTorch version: 1.0.1\n - Python version: 3.7\n"
+    )
+    assert _told(bullets)["Python"] == ("3.7", 3)
+    noted = (
+        "notes: two RTX 4090, driver 560.35.03, a system CUDA 12.1.105 runtime and system cuDNN 8.9.7\n"
+        "cuDNN version: Probably one of the following:\n/usr/lib/libcudnn.so.8.9.7\n"
+    )
+    assert _told("PyTorch version: 2.4.0+cpu\n" + noted)["cuDNN"] == ("8.9.7", 4)

@@ -46,6 +46,7 @@ from envtool.diagnose.facts import (
     _local_tag_build,
     _told_rows,
     merge_told,
+    told_gpu_lines,
 )
 from envtool.diagnose.forms import Told, read_forms
 from envtool.diagnose.grammar import _read_report, _Report
@@ -139,7 +140,7 @@ def read_paste(text: str) -> Paste:
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
-        told=_told_rows(facts, signs, index, origin),
+        told=_told_rows(facts, signs, index, origin, told_gpu_lines(told)),
         # A hand-typed bullet or two with collect_env's key names ("- PyTorch version: 1.0.1") is no dump.
         form="collect_env" if (rep.header or rep.report_keys >= 3 or lists_torch) else "free-form",
     )

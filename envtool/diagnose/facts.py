@@ -599,11 +599,63 @@ def _fact_signs(facts: HostFacts, index: LineIndex, origin: Sequence[int], signs
                 mark("wheels", d.name)
 
 
+def told_gpu_lines(told: Told) -> dict[int, tuple[str | None, int]]:
+    """GPU index -> (the name the free-form forms read, its line), in the indexes ``_inject`` gives them."""
+    if told.gpus:
+        return {i: (n, told.gpu_lines[i]) for i, n in told.gpus.items() if i in told.gpu_lines}
+    return {k: (n, line) for k, (n, line) in enumerate(zip(told.pci_gpus, told.pci_lines, strict=False))}
+
+
+def _same_gpu_name(a: str | None, b: str | None) -> bool:
+    x, y = " ".join((a or "").split()), " ".join((b or "").split())
+    return not x or not y or x.startswith(y) or y.startswith(x)
+
+
+_CUDNN_WORDS = ("cuDNN", "cudnn", "CUDNN", "CuDNN")
+_PYTHON_WORDS = ("Python", "python")
+
+
+def _line_near(index: LineIndex, origin: Sequence[int], words: Sequence[str], value: str) -> int | None:
+    """The first line that holds one of ``words`` and ``value``, None when no line holds both.
+
+    A line that states the field (a known key, or the word near its start, as a library path or a REPL
+    line has it) comes before a mention further into a line (a traceback path, a note about the report).
+    """
+    stated: int | None = None
+    mention: int | None = None
+    for word in words:
+        for i in index.holding(word):
+            if stated is not None and i >= stated:
+                break
+            line = index.lines[i]
+            if value not in line:
+                continue
+            s = line.strip()
+            key = _key_of(s)
+            if (key is not None and key in _KEYS) or s.find(word) < 40:
+                stated = i
+                break
+            if mention is None or i < mention:
+                mention = i
+    best = stated if stated is not None else mention
+    if best is None:
+        return None
+    return origin[best] if best < len(origin) else best + 1
+
+
 def _told_rows(
-    facts: HostFacts, signs: Mapping[str, Sequence[Evidence]], index: LineIndex, origin: Sequence[int]
+    facts: HostFacts,
+    signs: Mapping[str, Sequence[Evidence]],
+    index: LineIndex,
+    origin: Sequence[int],
+    gpu_lines: Mapping[int, tuple[str | None, int]] | None = None,
 ) -> tuple[tuple[str, str, int | None], ...]:
-    """(what, value, line) for each thing the paste stated, and nothing it did not."""
+    """(what, value, line) for each thing the paste stated, and nothing it did not.
+
+    ``gpu_lines`` (from :func:`told_gpu_lines`) gives each GPU of a list its own line.
+    """
     rows: list[tuple[str, str, int | None]] = []
+    own = gpu_lines or {}
 
     def line_of(topic: str, value: str) -> int | None:
         ev = signs.get(topic)
@@ -623,7 +675,9 @@ def _told_rows(
         label = (g.name or "an NVIDIA GPU") + (
             f" (compute capability {g.compute_capability})" if g.compute_capability else ""
         )
-        rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
+        read = own.get(g.index)
+        where = read[1] if read and _same_gpu_name(read[0], g.name) else line_of("gpu", g.name or "NVIDIA")
+        rows.append((f"GPU {g.index}", label, where))
     if not nv.gpus and nv.hardware_present:
         if signs.get("gpu"):
             rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
@@ -668,13 +722,17 @@ def _told_rows(
     if rt is not None and rt.xpu_available is not None:
         rows.append(("XPU available", str(rt.xpu_available), line_of("", "Is XPU available")))
     if rt is not None and rt.cudnn:
-        rows.append(("cuDNN", rt.cudnn, line_of("cudnn", rt.cudnn)))
+        # Near its own word: a bare version ("8", from cudnn64_8.dll) is on many lines of other fields.
+        cudnn_at = signs.get("cudnn")
+        rows.append(
+            ("cuDNN", rt.cudnn, cudnn_at[0].line if cudnn_at else _line_near(index, origin, _CUDNN_WORDS, rt.cudnn))
+        )
     for d in py.nvidia_wheels:
         rows.append(("wheel", f"{d.name} {d.version}", line_of("", d.name)))
     if facts.toolkit.nvcc_version:
         rows.append(("nvcc", facts.toolkit.nvcc_version, line_of("nvcc", "release " + facts.toolkit.nvcc_version)))
     if py.version:
-        rows.append(("Python", py.version, line_of("", py.version)))
+        rows.append(("Python", py.version, _line_near(index, origin, _PYTHON_WORDS, py.version)))
     if facts.system.os_pretty or facts.system.os_name:
         rows.append(("OS", facts.system.os_pretty or facts.system.os_name or "", None))
     packages = signs.get("system_packages") or ()

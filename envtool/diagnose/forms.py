@@ -59,11 +59,27 @@ class Told:
     stated_torch: tuple[str, int, str] | None = None
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
+    # The line that named each GPU of ``gpus`` (by index) and of ``pci_gpus`` (in order): a list's GPUs each
+    # keep their own line, where the "gpu" sign keeps only the first eight lines of all of them.
+    gpu_lines: dict[int, int] = field(default_factory=dict)
+    pci_lines: list[int] = field(default_factory=list)
 
     def sign(self, topic: str, number: int, text: str) -> None:
         lines = self.signs.setdefault(topic, [])
         if len(lines) < 8 and all(e.line != number for e in lines):
             lines.append(Evidence(line=number, text=text.strip()[:_TEXT_MAX]))
+
+    def add_gpu(self, index: int, name: str | None, number: int, text: str) -> None:
+        """GPU ``index`` named on line ``number`` (the first line to name an index wins)."""
+        if index not in self.gpus:
+            self.gpus[index] = name
+            self.gpu_lines[index] = number
+        self.sign("gpu", number, text)
+
+    def add_pci_gpu(self, name: str | None, number: int, text: str) -> None:
+        self.pci_gpus.append(name)
+        self.pci_lines.append(number)
+        self.sign("gpu", number, text)
 
 
 # --------------------------------------------------------------------------- line helpers
@@ -410,8 +426,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             elif s.startswith("product:"):
                 product = s.partition(":")[2].strip()
             elif s.startswith("vendor:") and "NVIDIA" in s:
-                told.pci_gpus.append(_bracketed(product))
-                told.sign("gpu", number, s if product is None else f"product: {product}")
+                told.add_pci_gpu(_bracketed(product), number, s if product is None else f"product: {product}")
         if ld_next:
             ld_next = False
             if "/" in s and " " not in s:
@@ -437,8 +452,7 @@ def _apply_stated(told: Told) -> None:
         told.driver = told.stated_driver[0]
         told.sign("driver", told.stated_driver[1], told.stated_driver[2])
     if told.stated_gpu and not (told.gpus or told.pci_gpus):  # a name the knowledge table knows (_read_context)
-        told.gpus[0] = told.stated_gpu[0]
-        told.sign("gpu", told.stated_gpu[1], told.stated_gpu[2])
+        told.add_gpu(0, told.stated_gpu[0], told.stated_gpu[1], told.stated_gpu[2])
     if told.stated_torch and not told.torch:
         told.torch = told.stated_torch[0]
         told.sign("torch", told.stated_torch[1], told.stated_torch[2])
@@ -476,6 +490,7 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
             told.sign("cuda_available", number, f"torch.cuda.is_available() -> {val}")
         elif expr == "torch.backends.cudnn.version()" and val.isdigit():
             told.cudnn = cudnn_from_int(int(val))
+            told.sign("cudnn", number, f"torch.backends.cudnn.version() -> {val}")
         elif expr == "torch._C._cuda_getDriverVersion()" and val.isdigit() and int(val) > 0:
             code = int(val)
             told.cuda_driver = told.cuda_driver or f"{code // 1000}.{(code % 1000) // 10}"
@@ -510,8 +525,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
         m = _SMI_GPU_ROW.match(st)
         if m:
             name = m.group(2).rstrip(".").strip() or None
-            told.gpus.setdefault(int(m.group(1)), name)
-            told.sign("gpu", number, st)
+            told.add_gpu(int(m.group(1)), name, number, st)
             return
         m2 = _SMI_MODE.search(st)
         if m2 and m2.group(1) in _EXCLUSIVE_MODES:
@@ -520,8 +534,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
     if s.startswith("GPU"):
         m = _SMI_L.match(s)
         if m:
-            told.gpus.setdefault(int(m.group(1)), m.group(2))
-            told.sign("gpu", number, s)
+            told.add_gpu(int(m.group(1)), m.group(2), number, s)
             return
         mc = _GPU_LIST_CC.match(s)
         if mc:
@@ -532,8 +545,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
         if ml and not re.match(r"\d", ml.group(2)) and len(ml.group(2)) < 120:
             name = _ELIDED.sub("", ml.group(2)).strip()  # "NVIDIA H200 (...)": a UUID cut out of the paste
             for i in re.findall(r"\d+", ml.group(1)):
-                told.gpus.setdefault(int(i), name)
-            told.sign("gpu", number, s)
+                told.add_gpu(int(i), name, number, s)
             return
     if "NVML library version" in s:
         m = _NVML_LIB.search(s)
@@ -546,8 +558,7 @@ def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, num
     cols = dict(zip(header, cells, strict=True))
     index = int(cols["index"]) if cols.get("index", "").isdigit() else row
     if cols.get("name"):
-        told.gpus.setdefault(index, cols["name"])
-        told.sign("gpu", number, s)
+        told.add_gpu(index, cols["name"], number, s)
     if re.match(r"\d{3}\.", cols.get("driver_version", "")):
         told.driver = told.driver or cols["driver_version"]
         told.smi_answered = True  # --query-gpu prints one row per GPU
@@ -574,8 +585,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
     if "NVIDIA" in s:
         m = _LSPCI.search(s) if "controller" in s else None
         if m:
-            told.pci_gpus.append(_bracketed(m.group(1)))
-            told.sign("gpu", number, s)
+            told.add_pci_gpu(_bracketed(m.group(1)), number, s)
         elif not told.driver:
             _read_windows_driver(told, s, number)
     elif (
@@ -591,8 +601,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
     if "NVIDIA" in s:
         told.nvidia_named = True
         if s.startswith("Name=") and s[5:].startswith(_NVIDIA_BRANDS) and len(s) < 90:
-            told.gpus.setdefault(len(told.gpus), s[5:].strip())  # wmic ... /format:list
-            told.sign("gpu", number, s)
+            told.add_gpu(len(told.gpus), s[5:].strip(), number, s)  # wmic ... /format:list
         if not told.driver and told.windows_driver_line is not None:
             _read_windows_driver(told, *told.windows_driver_line)
     if s.startswith(("ii ", "hi ", "iU ", "rc ")):
@@ -623,8 +632,7 @@ def _read_windows_driver(told: Told, s: str, number: int) -> None:
         # wmic's and PowerShell's table row: the GPU's name in the same row ("31.0.15.5186  NVIDIA GeForce RTX 3060").
         rest = " ".join((s[: w.start()] + " " + s[w.end() :]).split())
         if rest.startswith(_NVIDIA_BRANDS) and len(rest) < 80:
-            told.gpus.setdefault(len(told.gpus), rest)
-            told.sign("gpu", number, s)
+            told.add_gpu(len(told.gpus), rest, number, s)
 
 
 def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
@@ -714,8 +722,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = re.sub(r"\s*\([^)]*\)", "", value).strip()
         if name and not name[0].isdigit():
-            told.gpus.setdefault(len(told.gpus), name)
-            told.sign("gpu", number, s)
+            told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
         if value in ("True", "False"):
             told.cuda_available = value == "True"
