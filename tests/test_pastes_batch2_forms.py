@@ -197,3 +197,44 @@ def test_the_cudnn_row_points_at_the_cudnn_line() -> None:
         "cuDNN version: Probably one of the following:\n/usr/lib/libcudnn.so.8.9.7\n"
     )
     assert _told("PyTorch version: 2.4.0+cpu\n" + noted)["cuDNN"] == ("8.9.7", 4)
+
+
+# --------------------------------------------------------------------------- P3c: a GPU under any key
+
+# DeepVAC/TorchPod#43: the environment typed as Chinese bullets.
+CHINESE_BULLETS = """# ENV
+- \u663e\u5361\u578b\u53f7: GeForce GTX 1650
+- \u9a71\u52a8\u7248\u672c: Driver Version: 460.80
+"""
+
+
+def test_a_gpu_model_under_any_key_is_a_gpu_the_table_knows() -> None:
+    paste = read_paste(CHINESE_BULLETS)
+    gpus = paste.facts.nvidia.gpus
+    assert [(g.name, g.compute_capability) for g in gpus] == [("GeForce GTX 1650", "7.5")]
+    assert _told(CHINESE_BULLETS)["GPU 0"] == ("GeForce GTX 1650 (compute capability 7.5)", 2)
+    # The hand-typed "TI" spelled as the table does.
+    gpus = read_paste("Model: GeForce GTX 1080TI\n").facts.nvidia.gpus
+    assert [(g.name, g.compute_capability) for g in gpus] == [("GeForce GTX 1080 Ti", "6.1")]
+
+
+def test_a_value_the_table_does_not_know_is_no_gpu() -> None:
+    # NVIDIA/nvidia-docker#1066: "gpu:  1050TI" names no brand, and the table has no 1050 Ti.
+    assert (
+        read_paste(
+            "nvidia Driver Version:       384.111\ngpu:                                  1050TI\n"
+        ).facts.nvidia.gpus
+        == ()
+    )
+    for text in ("Note: GeForce RTX 9999\n", "Error: GeForce RTX 3090 is what I bought last year\n"):
+        assert read_paste(text + "Driver Version: 535.54.03\n").facts.nvidia.gpus == ()
+
+
+def test_a_gpu_under_a_key_is_not_a_second_gpu_beside_another_reader() -> None:
+    banner = "|   0  GeForce GTX 1650    Off  | 00000000:01:00.0 Off |                  N/A |\n"
+    typed = "GPU: GeForce GTX 1650\n"
+    for text in (banner + CHINESE_BULLETS, CHINESE_BULLETS + banner, typed + CHINESE_BULLETS, banner + typed):
+        assert [g.name for g in read_paste(text).facts.nvidia.gpus] == ["GeForce GTX 1650"], text
+    # A report's own GPU field wins; the bullet adds no GPU.
+    report = "PyTorch version: 2.1.0\nGPU models and configuration: GPU 0: NVIDIA GeForce GTX 1650\n" + CHINESE_BULLETS
+    assert [g.name for g in read_paste(report).facts.nvidia.gpus] == ["NVIDIA GeForce GTX 1650"]

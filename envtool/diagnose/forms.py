@@ -307,6 +307,7 @@ _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
+_TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
@@ -693,6 +694,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or "显卡" in head
         or "驱动" in head
     ):
+        _read_gpu_value(told, s, colon, number)
         return  # no key read below holds none of these words (the key is this text, blanks squeezed)
     key = " ".join(s[:colon].replace("`", "").split()).lower()
     paren = key.find(" (")
@@ -707,6 +709,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or (("driver" in key or "驱动" in key) and not told.driver)
         or key.startswith("python版本")
     ):
+        _read_gpu_value(told, s, colon, number)
         return  # a key read below, checked before the value is cut out
     value = _value(s[colon + 1 :])
     if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
@@ -721,7 +724,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.sign("exclusive_mode", number, s)
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = re.sub(r"\s*\([^)]*\)", "", value).strip()
-        if name and not name[0].isdigit():
+        if name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
             told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
         if value in ("True", "False"):
@@ -736,6 +739,45 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         m = re.match(r"(\d\.\d{1,2}(?:\.\d{1,3})?)", value)
         if m:
             told.python = told.python or m.group(1)
+
+
+def _read_gpu_value(told: Told, s: str, colon: int, number: int) -> None:
+    """A ``key: value`` line of any key (any language: "显卡型号: GeForce GTX 1650") whose whole value is a GPU
+    model the knowledge table knows: the table, not the key, keeps a prose value from inventing a GPU."""
+    rest = s[colon + 1 : colon + 90].lstrip().lstrip("`'\"")
+    if not rest.startswith(_BARE_STARTS) or number in told.gpu_lines.values() or number in told.pci_lines:
+        return  # no GPU's name opens the value, or another reader took this line's GPU
+    name = _gpu_name(re.sub(r"\s*\([^)]*\)", "", _value(s[colon + 1 :])))
+    if len(name) >= 60 or not _BARE_GPU.match(name) or not _model_words(name) or not _known_gpu(name):
+        return
+    if any(_same_model(name, other) for other in (*told.gpus.values(), *told.pci_gpus)):
+        return  # the same model named again (a template's bullet beside nvidia-smi's row) is not a second GPU
+    told.add_gpu(len(told.gpus), name, number, s)
+
+
+# The words of a GPU model's name besides those with a digit ("GeForce RTX 3090 Ti", "Tesla V100-PCIE-16GB"): a
+# value with any other word is prose about a GPU ("GeForce RTX 3090 is what I bought"), which the table's
+# patterns would still match.
+_MODEL_WORDS = frozenset((
+    "nvidia", "geforce", "quadro", "tesla", "titan", "rtx", "gtx", "gt", "ti", "super", "laptop", "mobile", "gpu",
+    "max-q", "pcie", "sxm", "nvl", "x", "xp", "v", "ada", "blackwell", "pro", "sff",
+))  # fmt: skip
+
+
+def _model_words(name: str) -> bool:
+    return all(w.lower() in _MODEL_WORDS or any(c.isdigit() for c in w) for w in name.split())
+
+
+def _gpu_name(text: str) -> str:
+    """A hand-typed model spelled as NVIDIA does: "RTX3060" -> "RTX 3060", "1080TI"/"1080Ti" -> "1080 Ti"."""
+    return _TI_SPACE.sub(r"\1 Ti", _RTX_SPACE.sub(r"\1 \2", " ".join(text.split())))
+
+
+def _same_model(a: str, b: str | None) -> bool:
+    """Whether two names may be one model ("GeForce GTX 1650", "NVIDIA GeForce GTX 1650", a name cut short)."""
+    x = a.lower().removeprefix("nvidia ").strip()
+    y = (b or "").lower().removeprefix("nvidia ").strip()
+    return bool(y) and (x.startswith(y) or y.startswith(x))
 
 
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
