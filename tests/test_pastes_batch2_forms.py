@@ -6,8 +6,11 @@ a case fails when the form stops being read, whatever the rest of that paste hel
 
 from __future__ import annotations
 
+import pytest
+
 from envtool import paste_rules
 from envtool.diagnose import read_paste
+from envtool.errors import BadInputError
 from envtool.model import Severity
 
 # pytorch/pytorch#37212 (comment by WenmuZhou): collect_env's first key typed without its colon,
@@ -238,3 +241,42 @@ def test_a_gpu_under_a_key_is_not_a_second_gpu_beside_another_reader() -> None:
     # A report's own GPU field wins; the bullet adds no GPU.
     report = "PyTorch version: 2.1.0\nGPU models and configuration: GPU 0: NVIDIA GeForce GTX 1650\n" + CHINESE_BULLETS
     assert [g.name for g in read_paste(report).facts.nvidia.gpus] == ["NVIDIA GeForce GTX 1650"]
+
+
+# --------------------------------------------------------------------------- P3a: a branch from an install command
+
+# NVIDIA/nvidia-docker#747: the host's driver as the reporter installed it, a Caffe error, lspci.
+INSTALL_COMMAND_K80 = """My host (18.04) is configured as follows:
+sudo apt-get -y install nvidia-driver-396 nvidia-modprobe nvidia-docker2
+
+I get the following core dump:
+F0524 09:04:15.975416  9945 common.cpp:152] Check failed: error == cudaSuccess (35 vs. 0)  CUDA driver version is \
+insufficient for CUDA runtime version
+00:1e.0 3D controller: NVIDIA Corporation GK210GL [Tesla K80] (rev a1)
+"""
+
+
+def test_an_install_command_tells_the_driver_branch_not_its_version() -> None:
+    paste = read_paste(INSTALL_COMMAND_K80)
+    assert [e.line for e in paste.signs["driver_branch:396"]] == [2]
+    assert _told(INSTALL_COMMAND_K80)["NVIDIA driver branch"] == ("396 (from an install command)", 2)
+    # 396.18 and 396.54 run different CUDA: the branch is no driver version for the rules.
+    assert paste.facts.nvidia.driver_version is None
+    for line, branch in (
+        ("sudo apt install nvidia-utils-510", "510"),
+        ("apt-get install -y --no-install-recommends nvidia-headless-535-server", "535"),
+        ("sudo apt install nvidia-driver-550-open", "550"),
+    ):
+        assert f"driver_branch:{branch}" in read_paste(line + "\n" + INSTALL_COMMAND_K80).signs, line
+
+
+def test_a_removal_or_a_version_is_no_install_branch() -> None:
+    for line in ("sudo apt purge nvidia-driver-396", "sudo apt-get remove nvidia-utils-510", "see nvidia-driver-396"):
+        assert not any(t.startswith("driver_branch") for t in read_paste(line + "\nDriver Version: 535\n").signs), line
+    # A full driver version wins the told rows; the branch row is only for a paste without one.
+    text = INSTALL_COMMAND_K80 + "| NVIDIA-SMI 396.54       Driver Version: 396.54       CUDA Version: 9.2     |\n"
+    told = _told(text)
+    assert told["NVIDIA driver"][0] == "396.54" and "NVIDIA driver branch" not in told
+    # An install command alone is no report.
+    with pytest.raises(BadInputError):
+        read_paste("sudo apt install nvidia-utils-510\n")

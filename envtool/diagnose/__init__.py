@@ -157,8 +157,8 @@ def load_paste(text: str, name: str) -> Paste:
         raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
 
 
-# Signs that alone do not make a text a report (a path, a word, a platform hint).
-_NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned")
+# Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
+_NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch")
 
 
 def _told_anything(told: Told) -> bool:
@@ -169,10 +169,7 @@ def _told_anything(told: Told) -> bool:
         or told.torch
         or told.packages
         or told.cuda_driver
-        or any(
-            not k.startswith(("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned"))
-            for k in told.signs
-        )
+        or any(not k.startswith(_NOT_A_REPORT) for k in told.signs)
     )
 
 

@@ -667,6 +667,11 @@ def _told_rows(
     nv = facts.nvidia
     if nv.driver_version:
         rows.append(("NVIDIA driver", nv.driver_version, line_of("driver", nv.driver_version)))
+    elif branch := next((t for t in signs if t.startswith("driver_branch:")), None):
+        # Told, never used as the driver's version: which CUDA a branch runs depends on the version within it.
+        rows.append(
+            ("NVIDIA driver branch", f"{branch.partition(':')[2]} (from an install command)", signs[branch][0].line)
+        )
     if nv.cuda_driver_version:
         rows.append(("driver's CUDA", nv.cuda_driver_version, line_of("cuda_driver", nv.cuda_driver_version)))
     if nv.nvml_version:

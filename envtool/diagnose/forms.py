@@ -282,6 +282,12 @@ _GPU_FLAG = re.compile(
 )
 _GPU_REQUEST = re.compile(r"capabilities:\s*\[\s*\[?\s*['\"]?gpu|^driver:\s*nvidia\b|runtime:\s*nvidia\b")
 _CONTAINER_PROMPT = re.compile(r"^root@[0-9a-f]{12}:|/\.dockerenv\b")
+_APT_INSTALL = re.compile(r"\b(?:apt|apt-get|aptitude)\s+(?:-[\w-]{1,30}\s+){0,6}install\b")
+# Ubuntu's driver packages name their branch: nvidia-driver-535(-server|-open), nvidia-utils-510,
+# nvidia-headless(-no-dkms)-535; a package of a newer series ("nvidia-driver-535-server") is the same branch.
+_BRANCH_PKG = re.compile(
+    r"\bnvidia-(?:driver|utils|headless(?:-no-dkms)?)-(\d{3})(?:-server|-open|-server-open)?\b(?![.\d])"
+)
 _NO_SMI = re.compile(r"nvidia-smi:\s*(?:command )?not found|'nvidia-smi' is not recognized")
 _FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
 _FABRIC_BAD = re.compile(
@@ -825,6 +831,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and _GPU_REQUEST.search(s)
     ):
         told.sign("container_gpu_requested", number, s)
+    if "install" in s and "nvidia-" in s and (m := _APT_INSTALL.search(s)) and (b := _BRANCH_PKG.search(s, m.end())):
+        # "apt-get install nvidia-driver-396": a branch, not a version (396.18 and 396.54 run different CUDA).
+        told.sign("driver_branch:" + b.group(1), number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)
     if ("abric" in s or "fabricmanager" in s) and _FABRIC.search(s):
