@@ -280,3 +280,40 @@ def test_a_removal_or_a_version_is_no_install_branch() -> None:
     # An install command alone is no report.
     with pytest.raises(BadInputError):
         read_paste("sudo apt install nvidia-utils-510\n")
+
+
+# --------------------------------------------------------------------------- P7: names nvidia-smi cut
+
+# NVIDIA/libnvidia-container#131: a 2020 banner whose GPU name nvidia-smi cut to fit its column.
+CUT_2080 = "|   0  GeForce RTX 208...  On   | 00000000:01:00.0  On |                  N/A |\n"
+# pytorch/pytorch#68611: the WDDM banner, name cut.
+CUT_1050 = "|   0  GeForce GTX 105... WDDM  | 00000000:01:00.0  On |                  N/A |\n"
+# Atinoda/text-generation-webui-docker#37: a banner of the CUDA 11 era, only the brand left.
+CUT_BRAND = "|   0  NVIDIA GeForce ...  On   | 00000000:01:00.0  On |                  N/A |\n"
+
+
+def test_a_cut_name_is_shown_as_cut() -> None:
+    assert _told(CUT_2080)["GPU 0"] == ("GeForce RTX 208\u2026 (name cut by nvidia-smi)", 1)
+    assert _told(CUT_BRAND)["GPU 0"] == ("NVIDIA GeForce\u2026 (name cut by nvidia-smi)", 1)
+    # A full name is no cut one.
+    full = "|   0  Tesla K80           On   | 00000000:01:00.0 Off |                    0 |\n"
+    assert _told(full)["GPU 0"] == ("Tesla K80 (compute capability 3.7)", 1)
+
+
+def test_a_cut_name_gets_a_capability_only_where_the_table_settles_it() -> None:
+    # 2080 Ti and 2080 SUPER both start so (the SUPER's capability is unknown to the table): no capability.
+    assert read_paste(CUT_2080).facts.nvidia.gpus[0].compute_capability is None
+    assert read_paste(CUT_BRAND).facts.nvidia.gpus[0].compute_capability is None
+    # Only the GTX 1050 starts so.
+    assert _told(CUT_1050)["GPU 0"] == ("GeForce GTX 105\u2026 (name cut by nvidia-smi; compute capability 6.1)", 1)
+    # "NVIDIA A10..." may be an A100 (8.0) as well as an A10 (8.6), which the table's pattern alone would take.
+    cut_a10 = "|   0  NVIDIA A10...  On  | 00000000:01:00.0 Off |                    0 |\n"
+    gpu = read_paste(cut_a10).facts.nvidia.gpus[0]
+    assert (gpu.name, gpu.compute_capability) == ("NVIDIA A10", None)
+    # Every model that starts "GeForce GTX 108" (1080, 1080 Ti) is 6.1: settled.
+    cut_1080 = "|   0  GeForce GTX 108...  Off  | 00000000:01:00.0  On |                  N/A |\n"
+    assert read_paste(cut_1080).facts.nvidia.gpus[0].compute_capability == "6.1"
+    # The V100-PCIE rows keep their name and capability.
+    v100 = "|   1  Tesla V100-PCIE...  Off  | 00000000:86:00.0 Off |                    0 |\n"
+    gpu = read_paste(v100).facts.nvidia.gpus[0]
+    assert (gpu.name, gpu.compute_capability) == ("Tesla V100-PCIE", "7.0")

@@ -125,8 +125,8 @@ def read_paste(text: str) -> Paste:
             "`python -m torch.utils.collect_env`), and no nvidia-smi output, package list or torch/CUDA "
             "error message either"
         )
-    _inject(rep, told)
-    facts = merge_told(_facts_from_report(rep, messages), told)
+    cut = _inject(rep, told)
+    facts = merge_told(_facts_from_report(rep, messages, cut), told)
     signs: dict[str, list[Evidence]] = {k: list(v) for k, v in told.signs.items()}
     for i, kind, msg in numbered:
         at = origin[i] if i < len(origin) else i + 1
@@ -177,8 +177,12 @@ def _told_anything(told: Told) -> bool:
 _CONDA_NAMES = frozenset({"pytorch", "pytorch-cuda", "pytorch-mutex", "pytorch-nightly", "cpuonly", "cudatoolkit"})
 
 
-def _inject(rep: _Report, told: Told) -> None:
-    """The free-form facts, added where the collect_env grammar found nothing (a report's own fields win)."""
+def _inject(rep: _Report, told: Told) -> frozenset[int]:
+    """The free-form facts, added where the collect_env grammar found nothing (a report's own fields win).
+
+    Returns the indexes of the GPUs added whose names nvidia-smi cut.
+    """
+    cut: frozenset[int] = frozenset()
     f = rep.fields
     if told.torch and "torch_version" not in f:
         f["torch_version"] = told.torch
@@ -202,6 +206,7 @@ def _inject(rep: _Report, told: Told) -> None:
     if not rep.gpu_lines and not _collected(f.get("gpus")):
         if told.gpus:
             rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in sorted(told.gpus.items()))
+            cut = frozenset(told.cut_gpus)
         elif told.pci_gpus:
             rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in enumerate(told.pci_gpus))
     for name, version, build, _ in told.packages:
@@ -209,6 +214,7 @@ def _inject(rep: _Report, told: Told) -> None:
             rep.conda.append((name, version, build))
         else:
             rep.pip.append((name, version))
+    return cut
 
 
 # --------------------------------------------------------------------------- envtool's own reports

@@ -59,7 +59,8 @@ def _lists_torch(rep: _Report) -> bool:
 _CONDA_TORCH = frozenset({"pytorch", "pytorch-nightly", "pytorch-cpu", "torch"})
 
 
-def _facts_from_report(rep: _Report, messages: tuple[str, ...]) -> HostFacts:
+def _facts_from_report(rep: _Report, messages: tuple[str, ...], cut: frozenset[int] = frozenset()) -> HostFacts:
+    """The facts of the report's fields; ``cut`` holds the GPU indexes whose names are nvidia-smi's cut prefixes."""
     f = rep.fields
     torch_version = _collected(f.get("torch_version"))
     cuda_build = _major_minor(_collected(f.get("cuda_build")))
@@ -70,7 +71,7 @@ def _facts_from_report(rep: _Report, messages: tuple[str, ...]) -> HostFacts:
 
     system = _system_facts(rep)
     gpus, other_gpus = _gpus(rep, hip_build)
-    gpus = _fill_capabilities(gpus, messages)
+    gpus = _fill_capabilities(gpus, messages, cut)
     mismatch = any("driver/library version mismatch" in m.lower() for m in messages)
     nv_error = "Driver/library version mismatch" if mismatch else None
     nvidia = NvidiaFacts(
@@ -260,8 +261,14 @@ def _gpus(rep: _Report, hip_build: str | None) -> tuple[list[GpuInfo], list[str]
     return gpus, other
 
 
-def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[GpuInfo]:
-    """Compute capability per GPU: torch's "Found GPU<n> ... capability X.Y" first, else the knowledge table."""
+def _fill_capabilities(
+    gpus: list[GpuInfo], messages: Sequence[str], cut: frozenset[int] = frozenset()
+) -> list[GpuInfo]:
+    """Compute capability per GPU: torch's "Found GPU<n> ... capability X.Y" first, else the knowledge table.
+
+    A name nvidia-smi cut (index in ``cut``) is a prefix: the table's patterns would take "GeForce RTX 3060"
+    for a 3060 when it may be a 3060 Ti, so only a prefix every matching model agrees on gives a capability.
+    """
     by_index: dict[int, tuple[str, str]] = {}
     by_name: dict[str, str] = {}
     for msg in messages:
@@ -280,10 +287,15 @@ def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[Gpu
     out = []
     for g in gpus:
         cc: str | None = None
-        if g.index in by_index and (not g.name or by_index[g.index][0] == g.name):
+        is_cut = g.index in cut
+        if g.index in by_index and (
+            not g.name or by_index[g.index][0] == g.name or (is_cut and by_index[g.index][0].startswith(g.name))
+        ):
             cc = by_index[g.index][1]
         elif g.name and g.name in by_name:
             cc = by_name[g.name]
+        elif g.name and is_cut:
+            cc = _cut_capability(g.name)
         elif g.name and lookup is not None:
             try:
                 cc = lookup(g.name)
@@ -291,6 +303,31 @@ def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[Gpu
                 cc = None
         out.append(GpuInfo(index=g.index, name=g.name, compute_capability=cc) if cc else g)
     return out
+
+
+_BRANDS = ("nvidia ", "tesla ", "geforce ")
+
+
+def _model_key(name: str) -> str:
+    """A model's name compared as nvidia-smi may print it: no brand words, "-" as a blank, one case."""
+    key = " ".join(name.lower().replace("-", " ").split())
+    for brand in _BRANDS:
+        key = key.removeprefix(brand)
+    return key
+
+
+def _cut_capability(prefix: str) -> str | None:
+    """The capability of every table model whose name starts with ``prefix`` (a name nvidia-smi cut), when they
+    all have the same one; None when none, or models of different (or unknown) capabilities, match."""
+    key = _model_key(prefix)
+    if not any(c.isdigit() for c in key):
+        return None  # "NVIDIA GeForce ...": a brand, no model
+    try:
+        specs = importlib.import_module("envtool.knowledge").gpu_specs()
+    except Exception:  # the knowledge package is optional to the readers
+        return None
+    found = {spec.compute_capability for spec in specs if _model_key(spec.model).startswith(key)}
+    return found.pop() if len(found) == 1 and None not in found else None
 
 
 def _knowledge_lookup() -> Any:
@@ -599,11 +636,12 @@ def _fact_signs(facts: HostFacts, index: LineIndex, origin: Sequence[int], signs
                 mark("wheels", d.name)
 
 
-def told_gpu_lines(told: Told) -> dict[int, tuple[str | None, int]]:
-    """GPU index -> (the name the free-form forms read, its line), in the indexes ``_inject`` gives them."""
+def told_gpu_lines(told: Told) -> dict[int, tuple[str | None, int, bool]]:
+    """GPU index -> (the name the free-form forms read, its line, whether nvidia-smi cut the name), in the
+    indexes ``_inject`` gives them."""
     if told.gpus:
-        return {i: (n, told.gpu_lines[i]) for i, n in told.gpus.items() if i in told.gpu_lines}
-    return {k: (n, line) for k, (n, line) in enumerate(zip(told.pci_gpus, told.pci_lines, strict=False))}
+        return {i: (n, told.gpu_lines[i], i in told.cut_gpus) for i, n in told.gpus.items() if i in told.gpu_lines}
+    return {k: (n, line, False) for k, (n, line) in enumerate(zip(told.pci_gpus, told.pci_lines, strict=False))}
 
 
 def _same_gpu_name(a: str | None, b: str | None) -> bool:
@@ -648,7 +686,7 @@ def _told_rows(
     signs: Mapping[str, Sequence[Evidence]],
     index: LineIndex,
     origin: Sequence[int],
-    gpu_lines: Mapping[int, tuple[str | None, int]] | None = None,
+    gpu_lines: Mapping[int, tuple[str | None, int, bool]] | None = None,
 ) -> tuple[tuple[str, str, int | None], ...]:
     """(what, value, line) for each thing the paste stated, and nothing it did not.
 
@@ -677,11 +715,15 @@ def _told_rows(
     if nv.nvml_version:
         rows.append(("NVML library", nv.nvml_version, line_of("nvml_library", nv.nvml_version)))
     for g in nv.gpus:
-        label = (g.name or "an NVIDIA GPU") + (
-            f" (compute capability {g.compute_capability})" if g.compute_capability else ""
-        )
         read = own.get(g.index)
-        where = read[1] if read and _same_gpu_name(read[0], g.name) else line_of("gpu", g.name or "NVIDIA")
+        mine = bool(read and _same_gpu_name(read[0], g.name))
+        # A cut name is shown as cut: "GeForce RTX 208" is no model.
+        cut = bool(g.name and mine and read and read[2])
+        notes = (["name cut by nvidia-smi"] if cut else []) + (
+            [f"compute capability {g.compute_capability}"] if g.compute_capability else []
+        )
+        label = (f"{g.name}\u2026" if cut else g.name or "an NVIDIA GPU") + (f" ({'; '.join(notes)})" if notes else "")
+        where = read[1] if read and mine else line_of("gpu", g.name or "NVIDIA")
         rows.append((f"GPU {g.index}", label, where))
     if not nv.gpus and nv.hardware_present:
         if signs.get("gpu"):

@@ -63,6 +63,8 @@ class Told:
     # keep their own line, where the "gpu" sign keeps only the first eight lines of all of them.
     gpu_lines: dict[int, int] = field(default_factory=dict)
     pci_lines: list[int] = field(default_factory=list)
+    # The GPUs (by index) whose name nvidia-smi cut to fit its column ("GeForce RTX 208..."): a prefix, no model.
+    cut_gpus: set[int] = field(default_factory=set)
 
     def sign(self, topic: str, number: int, text: str) -> None:
         lines = self.signs.setdefault(topic, [])
@@ -531,8 +533,12 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
     if st.startswith("|"):
         m = _SMI_GPU_ROW.match(st)
         if m:
-            name = m.group(2).rstrip(".").strip() or None
-            told.add_gpu(int(m.group(1)), name, number, st)
+            shown = m.group(2)
+            name = shown.rstrip(".\u2026").strip() or None
+            index = int(m.group(1))
+            if name and shown.endswith(("...", "\u2026")) and index not in told.gpus:
+                told.cut_gpus.add(index)
+            told.add_gpu(index, name, number, st)
             return
         m2 = _SMI_MODE.search(st)
         if m2 and m2.group(1) in _EXCLUSIVE_MODES:
