@@ -317,3 +317,37 @@ def test_a_cut_name_gets_a_capability_only_where_the_table_settles_it() -> None:
     v100 = "|   1  Tesla V100-PCIE...  Off  | 00000000:86:00.0 Off |                    0 |\n"
     gpu = read_paste(v100).facts.nvidia.gpus[0]
     assert (gpu.name, gpu.compute_capability) == ("Tesla V100-PCIE", "7.0")
+
+
+# --------------------------------------------------------------------------- P4b: a banner's CUDA above its driver's
+
+# SYSTRAN/faster-whisper#653: the banner line as typed; a 470 driver's own CUDA is 11.4.
+BANNER_470_CUDA_12_1 = "NVIDIA-SMI 470.57.02    Driver Version: 470.57.02    CUDA Version: 12.1  \n"
+# NVIDIA/libnvidia-container#131: inside nvidia/cuda:11.2.2, a 450 driver (own CUDA 11.0) shows 11.2.
+BANNER_450_CUDA_11_2 = "| NVIDIA-SMI 450.102.04   Driver Version: 450.102.04   CUDA Version: 11.2     |\n"
+
+
+def test_a_banner_cuda_above_the_drivers_own_is_a_compat_libcuda() -> None:
+    for text, own in ((BANNER_470_CUDA_12_1, "11.4"), (BANNER_450_CUDA_11_2, "11.0")):
+        paste = read_paste(text)
+        assert [e.line for e in paste.signs["compat_libcuda"]] == [1]
+        cuda, line = _told(text)["driver's CUDA"]
+        assert line == 1 and f"above the {own} of driver" in cuda and "forward-compatibility" in cuda
+
+
+def test_a_banner_at_its_drivers_own_cuda_is_no_compat_libcuda() -> None:
+    for text in (
+        "| NVIDIA-SMI 470.57.02    Driver Version: 470.57.02    CUDA Version: 11.4     |\n",
+        "| NVIDIA-SMI 535.54.03    Driver Version: 535.54.03    CUDA Version: 12.2     |\n",
+        "| NVIDIA-SMI 461.72       Driver Version: 461.72       CUDA Version: 11.2     |\n",  # Windows numbering
+        "Driver Version: 535 / CUDA 12.2\n",  # a bare branch is no version to compare
+    ):
+        assert "compat_libcuda" not in read_paste(text).signs, text
+    # A Jetson's driver (JetPack 6: 540.4.0 with CUDA 12.6) is numbered apart from the desktop table.
+    jetson = (
+        "| NVIDIA-SMI 540.4.0                Driver Version: 540.4.0      CUDA Version: 12.6     |\n"
+        "|   0  Orin (nvgpu)                  N/A  | N/A              N/A |                  N/A |\n"
+    )
+    assert "compat_libcuda" not in read_paste(jetson).signs
+    orin = "| NVIDIA-SMI 540.45.01   Driver Version: 540.45.01   CUDA Version: 12.6     |\nJetson AGX Orin\n"
+    assert "compat_libcuda" not in read_paste(orin).signs

@@ -135,6 +135,12 @@ def read_paste(text: str) -> Paste:
             lst.append(Evidence(line=at, text=msg[:300]))
     facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs))
     index = LineIndex(lines)
+    if (
+        told.compat_banner
+        and facts.platform.kind != "tegra"
+        and not any(next(index.holding(w), None) is not None for w in _TEGRA_WORDS)
+    ):
+        signs["compat_libcuda"] = [Evidence(line=told.compat_banner[0], text=told.compat_banner[1][:300])]
     _cpu_signs(facts, rep, index, origin, signs)
     _fact_signs(facts, index, origin, signs)
     return Paste(
@@ -156,6 +162,9 @@ def load_paste(text: str, name: str) -> Paste:
     except BadInputError as exc:
         raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
 
+
+# Words of a Jetson's paste (nvidia-smi's "Orin (nvgpu)" row, a tegra kernel): its driver's numbers are L4T's.
+_TEGRA_WORDS = ("nvgpu", "Orin", "Jetson", "Tegra", "tegra", "Thor", "L4T")
 
 # Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
 _NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch")

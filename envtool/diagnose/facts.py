@@ -11,7 +11,7 @@ from dataclasses import replace
 from itertools import accumulate
 from typing import Any
 
-from envtool.diagnose.forms import Told
+from envtool.diagnose.forms import Told, driver_own_cuda
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
@@ -711,7 +711,12 @@ def _told_rows(
             ("NVIDIA driver branch", f"{branch.partition(':')[2]} (from an install command)", signs[branch][0].line)
         )
     if nv.cuda_driver_version:
-        rows.append(("driver's CUDA", nv.cuda_driver_version, line_of("cuda_driver", nv.cuda_driver_version)))
+        value = nv.cuda_driver_version
+        compat = signs.get("compat_libcuda")
+        own_cuda = driver_own_cuda(nv.driver_version) if compat and nv.driver_version else None
+        if own_cuda:
+            value += f" (above the {own_cuda} of driver {nv.driver_version}: a forward-compatibility libcuda is loaded)"
+        rows.append(("driver's CUDA", value, compat[0].line if compat else line_of("cuda_driver", value)))
     if nv.nvml_version:
         rows.append(("NVML library", nv.nvml_version, line_of("nvml_library", nv.nvml_version)))
     for g in nv.gpus:

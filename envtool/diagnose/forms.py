@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, _one_of
 from envtool.diagnose.messages import cudnn_from_int
 from envtool.model import Evidence
+from envtool.util import release_tuple
 
 _TEXT_MAX = 300  # an evidence line is quoted up to this many characters
 
@@ -65,6 +66,9 @@ class Told:
     pci_lines: list[int] = field(default_factory=list)
     # The GPUs (by index) whose name nvidia-smi cut to fit its column ("GeForce RTX 208..."): a prefix, no model.
     cut_gpus: set[int] = field(default_factory=set)
+    # The first banner whose CUDA is above its driver's own (line, text): a forward-compatibility libcuda, unless
+    # the paste is a Jetson's (read_paste decides: its drivers are numbered apart from the desktop table's).
+    compat_banner: tuple[int, str] | None = None
 
     def sign(self, topic: str, number: int, text: str) -> None:
         lines = self.signs.setdefault(topic, [])
@@ -467,6 +471,23 @@ def _apply_stated(told: Told) -> None:
         told.sign("torch", told.stated_torch[1], told.stated_torch[2])
 
 
+# A desktop/data-center driver version as NVIDIA numbers them ("470.57.02", "450.102.04", "555.85"); Jetson's
+# ("540.4.0") follow L4T and are not in the driver table.
+_DESKTOP_DRIVER = re.compile(r"\d{3}\.\d{2,3}(?:\.\d{2})?$")
+
+
+def driver_own_cuda(driver: str) -> str | None:
+    """The newest CUDA whose toolkit's driver is at or below ``driver`` (a full version: a bare branch such as
+    "470" sorts below its own releases), per the knowledge table; None when unknown."""
+    if "." not in driver:
+        return None
+    try:
+        from envtool.knowledge import max_cuda_for_driver
+    except Exception:  # the knowledge package is optional to the readers
+        return None
+    return max_cuda_for_driver(driver)
+
+
 def _known_gpu(name: str) -> bool:
     try:
         from envtool.knowledge import compute_capability
@@ -517,6 +538,12 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             if m.group(3):
                 told.cuda_driver = told.cuda_driver or _mm(m.group(3))
                 told.sign("cuda_driver", number, s)
+                own = driver_own_cuda(m.group(2)) if _DESKTOP_DRIVER.match(m.group(2)) else None
+                banner = release_tuple(m.group(3))
+                if own and banner and banner[:2] > (release_tuple(own) or banner)[:2] and told.compat_banner is None:
+                    # NVML reports the CUDA of the libcuda it loaded: one newer than the driver's own is
+                    # the cuda-compat package's (an image's /usr/local/cuda/compat, an LD_LIBRARY_PATH).
+                    told.compat_banner = (number, s)
             elif re.search(r"CUDA\s+Version\s*:\s*N/A", s):
                 told.sign("smi_cuda_na", number, s)  # NVML answers but libcuda is not there
             return
