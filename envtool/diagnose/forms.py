@@ -64,11 +64,14 @@ class Told:
     # keep their own line, where the "gpu" sign keeps only the first eight lines of all of them.
     gpu_lines: dict[int, int] = field(default_factory=dict)
     pci_lines: list[int] = field(default_factory=list)
+    last_gpu_line: int = 0  # the last line a reader took a GPU from (readers run in turn on each line)
     # The GPUs (by index) whose name nvidia-smi cut to fit its column ("GeForce RTX 208..."): a prefix, no model.
     cut_gpus: set[int] = field(default_factory=set)
     # The first banner whose CUDA is above its driver's own (line, text): a forward-compatibility libcuda, unless
     # the paste is a Jetson's (read_paste decides: its drivers are numbered apart from the desktop table's).
     compat_banner: tuple[int, str] | None = None
+    # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
+    _own_cuda: dict[str, str | None] = field(default_factory=dict)
 
     def sign(self, topic: str, number: int, text: str) -> None:
         lines = self.signs.setdefault(topic, [])
@@ -80,11 +83,18 @@ class Told:
         if index not in self.gpus:
             self.gpus[index] = name
             self.gpu_lines[index] = number
+        self.last_gpu_line = number
         self.sign("gpu", number, text)
+
+    def own_cuda(self, driver: str) -> str | None:
+        if driver not in self._own_cuda:
+            self._own_cuda[driver] = driver_own_cuda(driver)
+        return self._own_cuda[driver]
 
     def add_pci_gpu(self, name: str | None, number: int, text: str) -> None:
         self.pci_gpus.append(name)
         self.pci_lines.append(number)
+        self.last_gpu_line = number
         self.sign("gpu", number, text)
 
 
@@ -538,9 +548,10 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             if m.group(3):
                 told.cuda_driver = told.cuda_driver or _mm(m.group(3))
                 told.sign("cuda_driver", number, s)
-                own = driver_own_cuda(m.group(2)) if _DESKTOP_DRIVER.match(m.group(2)) else None
-                banner = release_tuple(m.group(3))
-                if own and banner and banner[:2] > (release_tuple(own) or banner)[:2] and told.compat_banner is None:
+                desktop = told.compat_banner is None and _DESKTOP_DRIVER.match(m.group(2))
+                own = told.own_cuda(m.group(2)) if desktop else None
+                banner = release_tuple(m.group(3)) if own else None
+                if own and banner and banner[:2] > (release_tuple(own) or banner)[:2]:
                     # NVML reports the CUDA of the libcuda it loaded: one newer than the driver's own is
                     # the cuda-compat package's (an image's /usr/local/cuda/compat, an LD_LIBRARY_PATH).
                     told.compat_banner = (number, s)
@@ -733,7 +744,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or "显卡" in head
         or "驱动" in head
     ):
-        _read_gpu_value(told, s, colon, number)
+        if _GPU_VALUE.match(s, colon):
+            _read_gpu_value(told, s, colon, number)
         return  # no key read below holds none of these words (the key is this text, blanks squeezed)
     key = " ".join(s[:colon].replace("`", "").split()).lower()
     paren = key.find(" (")
@@ -748,7 +760,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or (("driver" in key or "驱动" in key) and not told.driver)
         or key.startswith("python版本")
     ):
-        _read_gpu_value(told, s, colon, number)
+        if _GPU_VALUE.match(s, colon):
+            _read_gpu_value(told, s, colon, number)
         return  # a key read below, checked before the value is cut out
     value = _value(s[colon + 1 :])
     if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
@@ -780,18 +793,23 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.python = told.python or m.group(1)
 
 
+# A value _read_gpu_value may take opens with a brand of _BARE_STARTS (matched at the key's colon).
+_GPU_VALUE = re.compile(r":\s{0,40}[`'\"]?(?:NVIDIA|Nvidia|GeForce|Quadro|Tesla|TITAN|RTX|GTX)")
+
+
 def _read_gpu_value(told: Told, s: str, colon: int, number: int) -> None:
     """A ``key: value`` line of any key (any language: "显卡型号: GeForce GTX 1650") whose whole value is a GPU
     model the knowledge table knows: the table, not the key, keeps a prose value from inventing a GPU."""
     rest = s[colon + 1 : colon + 90].lstrip().lstrip("`'\"")
-    if not rest.startswith(_BARE_STARTS) or number in told.gpu_lines.values() or number in told.pci_lines:
-        return  # no GPU's name opens the value, or another reader took this line's GPU
+    if not rest.startswith(_BARE_STARTS) or number == told.last_gpu_line:
+        return  # no GPU's name opens the value, or another reader took this line's GPU ("GPU 0: ...")
     name = _gpu_name(re.sub(r"\s*\([^)]*\)", "", _value(s[colon + 1 :])))
-    if len(name) >= 60 or not _BARE_GPU.match(name) or not _model_words(name) or not _known_gpu(name):
+    if len(name) >= 60 or not _BARE_GPU.match(name) or not _model_words(name):
         return
     if any(_same_model(name, other) for other in (*told.gpus.values(), *told.pci_gpus)):
         return  # the same model named again (a template's bullet beside nvidia-smi's row) is not a second GPU
-    told.add_gpu(len(told.gpus), name, number, s)
+    if _known_gpu(name):
+        told.add_gpu(len(told.gpus), name, number, s)
 
 
 # The words of a GPU model's name besides those with a digit ("GeForce RTX 3090 Ti", "Tesla V100-PCIE-16GB"): a
