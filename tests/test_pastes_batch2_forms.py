@@ -1,7 +1,9 @@
-"""The forms a second batch of real pastes showed the readers losing: each a few lines of the real paste.
+"""The forms a second batch of real pastes showed the readers losing, each with a few lines of the real paste.
 
-Every literal below is cut from the thread named beside it (nothing re-typed but the lines shown), so
-a case fails when the form stops being read, whatever the rest of that paste held.
+The upper-case constants are cut from the thread named in the comment above each (lines kept as the
+reporter pasted them, fewer of them and trailing blanks aside), so a case fails when that form stops being
+read, whatever the rest of the paste held. The short strings inside the tests are variants written for the
+case: the same form with another value, or the near miss that must not be read.
 """
 
 from __future__ import annotations
@@ -285,11 +287,11 @@ def test_a_removal_or_a_version_is_no_install_branch() -> None:
 # --------------------------------------------------------------------------- P7: names nvidia-smi cut
 
 # NVIDIA/libnvidia-container#131: a 2020 banner whose GPU name nvidia-smi cut to fit its column.
-CUT_2080 = "|   0  GeForce RTX 208...  On   | 00000000:01:00.0  On |                  N/A |\n"
+CUT_2080 = "|   0  GeForce RTX 208...  Off  | 00000000:19:00.0 Off |                  N/A |\n"
 # pytorch/pytorch#68611: the WDDM banner, name cut.
-CUT_1050 = "|   0  GeForce GTX 105... WDDM  | 00000000:01:00.0  On |                  N/A |\n"
+CUT_1050 = "|   0  GeForce GTX 105... WDDM  | 00000000:01:00.0 Off |                  N/A |\n"
 # Atinoda/text-generation-webui-docker#37: a banner of the CUDA 11 era, only the brand left.
-CUT_BRAND = "|   0  NVIDIA GeForce ...  On   | 00000000:01:00.0  On |                  N/A |\n"
+CUT_BRAND = "|   0  NVIDIA GeForce ...  On   | 00000000:01:00.0 Off |                  Off |\n"
 
 
 def test_a_cut_name_is_shown_as_cut() -> None:
