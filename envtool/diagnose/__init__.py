@@ -46,6 +46,7 @@ from envtool.diagnose.facts import (
     _local_tag_build,
     _told_rows,
     merge_told,
+    told_gpu_lines,
 )
 from envtool.diagnose.forms import Told, read_forms
 from envtool.diagnose.grammar import _read_report, _Report
@@ -124,8 +125,8 @@ def read_paste(text: str) -> Paste:
             "`python -m torch.utils.collect_env`), and no nvidia-smi output, package list or torch/CUDA "
             "error message either"
         )
-    _inject(rep, told)
-    facts = merge_told(_facts_from_report(rep, messages), told)
+    cut = _inject(rep, told)
+    facts = merge_told(_facts_from_report(rep, messages, cut), told)
     signs: dict[str, list[Evidence]] = {k: list(v) for k, v in told.signs.items()}
     for i, kind, msg in numbered:
         at = origin[i] if i < len(origin) else i + 1
@@ -134,12 +135,18 @@ def read_paste(text: str) -> Paste:
             lst.append(Evidence(line=at, text=msg[:300]))
     facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs))
     index = LineIndex(lines)
+    if (
+        told.compat_banner
+        and facts.platform.kind != "tegra"
+        and not any(next(index.holding(w), None) is not None for w in _TEGRA_WORDS)
+    ):
+        signs["compat_libcuda"] = [Evidence(line=told.compat_banner[0], text=told.compat_banner[1][:300])]
     _cpu_signs(facts, rep, index, origin, signs)
     _fact_signs(facts, index, origin, signs)
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
-        told=_told_rows(facts, signs, index, origin),
+        told=_told_rows(facts, signs, index, origin, told_gpu_lines(told)),
         # A hand-typed bullet or two with collect_env's key names ("- PyTorch version: 1.0.1") is no dump.
         form="collect_env" if (rep.header or rep.report_keys >= 3 or lists_torch) else "free-form",
     )
@@ -156,8 +163,11 @@ def load_paste(text: str, name: str) -> Paste:
         raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
 
 
-# Signs that alone do not make a text a report (a path, a word, a platform hint).
-_NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned")
+# Words of a Jetson's paste (nvidia-smi's "Orin (nvgpu)" row, a tegra kernel): its driver's numbers are L4T's.
+_TEGRA_WORDS = ("nvgpu", "Orin", "Jetson", "Tegra", "tegra", "Thor", "L4T")
+
+# Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
+_NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch")
 
 
 def _told_anything(told: Told) -> bool:
@@ -168,10 +178,7 @@ def _told_anything(told: Told) -> bool:
         or told.torch
         or told.packages
         or told.cuda_driver
-        or any(
-            not k.startswith(("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned"))
-            for k in told.signs
-        )
+        or any(not k.startswith(_NOT_A_REPORT) for k in told.signs)
     )
 
 
@@ -179,8 +186,12 @@ def _told_anything(told: Told) -> bool:
 _CONDA_NAMES = frozenset({"pytorch", "pytorch-cuda", "pytorch-mutex", "pytorch-nightly", "cpuonly", "cudatoolkit"})
 
 
-def _inject(rep: _Report, told: Told) -> None:
-    """The free-form facts, added where the collect_env grammar found nothing (a report's own fields win)."""
+def _inject(rep: _Report, told: Told) -> frozenset[int]:
+    """The free-form facts, added where the collect_env grammar found nothing (a report's own fields win).
+
+    Returns the indexes of the GPUs added whose names nvidia-smi cut.
+    """
+    cut: frozenset[int] = frozenset()
     f = rep.fields
     if told.torch and "torch_version" not in f:
         f["torch_version"] = told.torch
@@ -204,6 +215,7 @@ def _inject(rep: _Report, told: Told) -> None:
     if not rep.gpu_lines and not _collected(f.get("gpus")):
         if told.gpus:
             rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in sorted(told.gpus.items()))
+            cut = frozenset(told.cut_gpus)
         elif told.pci_gpus:
             rep.gpu_lines.extend(f"GPU {i}: {n or ''}" for i, n in enumerate(told.pci_gpus))
     for name, version, build, _ in told.packages:
@@ -211,6 +223,7 @@ def _inject(rep: _Report, told: Told) -> None:
             rep.conda.append((name, version, build))
         else:
             rep.pip.append((name, version))
+    return cut
 
 
 # --------------------------------------------------------------------------- envtool's own reports

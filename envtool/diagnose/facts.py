@@ -11,7 +11,7 @@ from dataclasses import replace
 from itertools import accumulate
 from typing import Any
 
-from envtool.diagnose.forms import Told
+from envtool.diagnose.forms import Told, driver_own_cuda
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
@@ -59,7 +59,8 @@ def _lists_torch(rep: _Report) -> bool:
 _CONDA_TORCH = frozenset({"pytorch", "pytorch-nightly", "pytorch-cpu", "torch"})
 
 
-def _facts_from_report(rep: _Report, messages: tuple[str, ...]) -> HostFacts:
+def _facts_from_report(rep: _Report, messages: tuple[str, ...], cut: frozenset[int] = frozenset()) -> HostFacts:
+    """The facts of the report's fields; ``cut`` holds the GPU indexes whose names are nvidia-smi's cut prefixes."""
     f = rep.fields
     torch_version = _collected(f.get("torch_version"))
     cuda_build = _major_minor(_collected(f.get("cuda_build")))
@@ -70,7 +71,7 @@ def _facts_from_report(rep: _Report, messages: tuple[str, ...]) -> HostFacts:
 
     system = _system_facts(rep)
     gpus, other_gpus = _gpus(rep, hip_build)
-    gpus = _fill_capabilities(gpus, messages)
+    gpus = _fill_capabilities(gpus, messages, cut)
     mismatch = any("driver/library version mismatch" in m.lower() for m in messages)
     nv_error = "Driver/library version mismatch" if mismatch else None
     nvidia = NvidiaFacts(
@@ -260,8 +261,14 @@ def _gpus(rep: _Report, hip_build: str | None) -> tuple[list[GpuInfo], list[str]
     return gpus, other
 
 
-def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[GpuInfo]:
-    """Compute capability per GPU: torch's "Found GPU<n> ... capability X.Y" first, else the knowledge table."""
+def _fill_capabilities(
+    gpus: list[GpuInfo], messages: Sequence[str], cut: frozenset[int] = frozenset()
+) -> list[GpuInfo]:
+    """Compute capability per GPU: torch's "Found GPU<n> ... capability X.Y" first, else the knowledge table.
+
+    A name nvidia-smi cut (index in ``cut``) is a prefix: the table's patterns would take "GeForce RTX 3060"
+    for a 3060 when it may be a 3060 Ti, so only a prefix every matching model agrees on gives a capability.
+    """
     by_index: dict[int, tuple[str, str]] = {}
     by_name: dict[str, str] = {}
     for msg in messages:
@@ -280,10 +287,15 @@ def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[Gpu
     out = []
     for g in gpus:
         cc: str | None = None
-        if g.index in by_index and (not g.name or by_index[g.index][0] == g.name):
+        is_cut = g.index in cut
+        if g.index in by_index and (
+            not g.name or by_index[g.index][0] == g.name or (is_cut and by_index[g.index][0].startswith(g.name))
+        ):
             cc = by_index[g.index][1]
         elif g.name and g.name in by_name:
             cc = by_name[g.name]
+        elif g.name and is_cut:
+            cc = _cut_capability(g.name)
         elif g.name and lookup is not None:
             try:
                 cc = lookup(g.name)
@@ -291,6 +303,31 @@ def _fill_capabilities(gpus: list[GpuInfo], messages: Sequence[str]) -> list[Gpu
                 cc = None
         out.append(GpuInfo(index=g.index, name=g.name, compute_capability=cc) if cc else g)
     return out
+
+
+_BRANDS = ("nvidia ", "tesla ", "geforce ")
+
+
+def _model_key(name: str) -> str:
+    """A model's name compared as nvidia-smi may print it: no brand words, "-" as a blank, one case."""
+    key = " ".join(name.lower().replace("-", " ").split())
+    for brand in _BRANDS:
+        key = key.removeprefix(brand)
+    return key
+
+
+def _cut_capability(prefix: str) -> str | None:
+    """The capability of every table model whose name starts with ``prefix`` (a name nvidia-smi cut), when they
+    all have the same one; None when none, or models of different (or unknown) capabilities, match."""
+    key = _model_key(prefix)
+    if not any(c.isdigit() for c in key):
+        return None  # "NVIDIA GeForce ...": a brand, no model
+    try:
+        specs = importlib.import_module("envtool.knowledge").gpu_specs()
+    except Exception:  # the knowledge package is optional to the readers
+        return None
+    found = {spec.compute_capability for spec in specs if _model_key(spec.model).startswith(key)}
+    return found.pop() if len(found) == 1 and None not in found else None
 
 
 def _knowledge_lookup() -> Any:
@@ -599,11 +636,64 @@ def _fact_signs(facts: HostFacts, index: LineIndex, origin: Sequence[int], signs
                 mark("wheels", d.name)
 
 
+def told_gpu_lines(told: Told) -> dict[int, tuple[str | None, int, bool]]:
+    """GPU index -> (the name the free-form forms read, its line, whether nvidia-smi cut the name), in the
+    indexes ``_inject`` gives them."""
+    if told.gpus:
+        return {i: (n, told.gpu_lines[i], i in told.cut_gpus) for i, n in told.gpus.items() if i in told.gpu_lines}
+    return {k: (n, line, False) for k, (n, line) in enumerate(zip(told.pci_gpus, told.pci_lines, strict=False))}
+
+
+def _same_gpu_name(a: str | None, b: str | None) -> bool:
+    x, y = " ".join((a or "").split()), " ".join((b or "").split())
+    return not x or not y or x.startswith(y) or y.startswith(x)
+
+
+_CUDNN_WORDS = ("cuDNN", "cudnn", "CUDNN", "CuDNN")
+_PYTHON_WORDS = ("Python", "python")
+
+
+def _line_near(index: LineIndex, origin: Sequence[int], words: Sequence[str], value: str) -> int | None:
+    """The first line that holds one of ``words`` and ``value``, None when no line holds both.
+
+    A line that states the field (a known key, or the word near its start, as a library path or a REPL
+    line has it) comes before a mention further into a line (a traceback path, a note about the report).
+    """
+    stated: int | None = None
+    mention: int | None = None
+    for word in words:
+        for i in index.holding(word):
+            if stated is not None and i >= stated:
+                break
+            line = index.lines[i]
+            if value not in line:
+                continue
+            s = line.strip()
+            key = _key_of(s)
+            if (key is not None and key in _KEYS) or s.find(word) < 40:
+                stated = i
+                break
+            if mention is None or i < mention:
+                mention = i
+    best = stated if stated is not None else mention
+    if best is None:
+        return None
+    return origin[best] if best < len(origin) else best + 1
+
+
 def _told_rows(
-    facts: HostFacts, signs: Mapping[str, Sequence[Evidence]], index: LineIndex, origin: Sequence[int]
+    facts: HostFacts,
+    signs: Mapping[str, Sequence[Evidence]],
+    index: LineIndex,
+    origin: Sequence[int],
+    gpu_lines: Mapping[int, tuple[str | None, int, bool]] | None = None,
 ) -> tuple[tuple[str, str, int | None], ...]:
-    """(what, value, line) for each thing the paste stated, and nothing it did not."""
+    """(what, value, line) for each thing the paste stated, and nothing it did not.
+
+    ``gpu_lines`` (from :func:`told_gpu_lines`) gives each GPU of a list its own line.
+    """
     rows: list[tuple[str, str, int | None]] = []
+    own = gpu_lines or {}
 
     def line_of(topic: str, value: str) -> int | None:
         ev = signs.get(topic)
@@ -615,15 +705,31 @@ def _told_rows(
     nv = facts.nvidia
     if nv.driver_version:
         rows.append(("NVIDIA driver", nv.driver_version, line_of("driver", nv.driver_version)))
+    elif branch := next((t for t in signs if t.startswith("driver_branch:")), None):
+        # Told, never used as the driver's version: which CUDA a branch runs depends on the version within it.
+        rows.append(
+            ("NVIDIA driver branch", f"{branch.partition(':')[2]} (from an install command)", signs[branch][0].line)
+        )
     if nv.cuda_driver_version:
-        rows.append(("driver's CUDA", nv.cuda_driver_version, line_of("cuda_driver", nv.cuda_driver_version)))
+        value = nv.cuda_driver_version
+        compat = signs.get("compat_libcuda")
+        own_cuda = driver_own_cuda(nv.driver_version) if compat and nv.driver_version else None
+        if own_cuda:
+            value += f" (above the {own_cuda} of driver {nv.driver_version}: a forward-compatibility libcuda is loaded)"
+        rows.append(("driver's CUDA", value, compat[0].line if compat else line_of("cuda_driver", value)))
     if nv.nvml_version:
         rows.append(("NVML library", nv.nvml_version, line_of("nvml_library", nv.nvml_version)))
     for g in nv.gpus:
-        label = (g.name or "an NVIDIA GPU") + (
-            f" (compute capability {g.compute_capability})" if g.compute_capability else ""
+        read = own.get(g.index)
+        mine = bool(read and _same_gpu_name(read[0], g.name))
+        # A cut name is shown as cut: "GeForce RTX 208" is no model.
+        cut = bool(g.name and mine and read and read[2])
+        notes = (["name cut by nvidia-smi"] if cut else []) + (
+            [f"compute capability {g.compute_capability}"] if g.compute_capability else []
         )
-        rows.append((f"GPU {g.index}", label, line_of("gpu", g.name or "NVIDIA")))
+        label = (f"{g.name}\u2026" if cut else g.name or "an NVIDIA GPU") + (f" ({'; '.join(notes)})" if notes else "")
+        where = read[1] if read and mine else line_of("gpu", g.name or "NVIDIA")
+        rows.append((f"GPU {g.index}", label, where))
     if not nv.gpus and nv.hardware_present:
         if signs.get("gpu"):
             rows.append(("GPU", "an NVIDIA GPU on the PCI bus", line_of("gpu", "NVIDIA")))
@@ -668,13 +774,17 @@ def _told_rows(
     if rt is not None and rt.xpu_available is not None:
         rows.append(("XPU available", str(rt.xpu_available), line_of("", "Is XPU available")))
     if rt is not None and rt.cudnn:
-        rows.append(("cuDNN", rt.cudnn, line_of("cudnn", rt.cudnn)))
+        # Near its own word: a bare version ("8", from cudnn64_8.dll) is on many lines of other fields.
+        cudnn_at = signs.get("cudnn")
+        rows.append(
+            ("cuDNN", rt.cudnn, cudnn_at[0].line if cudnn_at else _line_near(index, origin, _CUDNN_WORDS, rt.cudnn))
+        )
     for d in py.nvidia_wheels:
         rows.append(("wheel", f"{d.name} {d.version}", line_of("", d.name)))
     if facts.toolkit.nvcc_version:
         rows.append(("nvcc", facts.toolkit.nvcc_version, line_of("nvcc", "release " + facts.toolkit.nvcc_version)))
     if py.version:
-        rows.append(("Python", py.version, line_of("", py.version)))
+        rows.append(("Python", py.version, _line_near(index, origin, _PYTHON_WORDS, py.version)))
     if facts.system.os_pretty or facts.system.os_name:
         rows.append(("OS", facts.system.os_pretty or facts.system.os_name or "", None))
     packages = signs.get("system_packages") or ()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, _one_of
 from envtool.diagnose.messages import cudnn_from_int
 from envtool.model import Evidence
+from envtool.util import release_tuple
 
 _TEXT_MAX = 300  # an evidence line is quoted up to this many characters
 
@@ -59,11 +60,42 @@ class Told:
     stated_torch: tuple[str, int, str] | None = None
     packages: list[tuple[str, str, str, int]] = field(default_factory=list)  # (name, version, build, line)
     signs: dict[str, list[Evidence]] = field(default_factory=dict)
+    # The line that named each GPU of ``gpus`` (by index) and of ``pci_gpus`` (in order): a list's GPUs each
+    # keep their own line, where the "gpu" sign keeps only the first eight lines of all of them.
+    gpu_lines: dict[int, int] = field(default_factory=dict)
+    pci_lines: list[int] = field(default_factory=list)
+    last_gpu_line: int = 0  # the last line a reader took a GPU from (readers run in turn on each line)
+    # The GPUs (by index) whose name nvidia-smi cut to fit its column ("GeForce RTX 208..."): a prefix, no model.
+    cut_gpus: set[int] = field(default_factory=set)
+    # The first banner whose CUDA is above its driver's own (line, text): a forward-compatibility libcuda, unless
+    # the paste is a Jetson's (read_paste decides: its drivers are numbered apart from the desktop table's).
+    compat_banner: tuple[int, str] | None = None
+    # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
+    _own_cuda: dict[str, str | None] = field(default_factory=dict)
 
     def sign(self, topic: str, number: int, text: str) -> None:
         lines = self.signs.setdefault(topic, [])
         if len(lines) < 8 and all(e.line != number for e in lines):
             lines.append(Evidence(line=number, text=text.strip()[:_TEXT_MAX]))
+
+    def add_gpu(self, index: int, name: str | None, number: int, text: str) -> None:
+        """GPU ``index`` named on line ``number`` (the first line to name an index wins)."""
+        if index not in self.gpus:
+            self.gpus[index] = name
+            self.gpu_lines[index] = number
+        self.last_gpu_line = number
+        self.sign("gpu", number, text)
+
+    def own_cuda(self, driver: str) -> str | None:
+        if driver not in self._own_cuda:
+            self._own_cuda[driver] = driver_own_cuda(driver)
+        return self._own_cuda[driver]
+
+    def add_pci_gpu(self, name: str | None, number: int, text: str) -> None:
+        self.pci_gpus.append(name)
+        self.pci_lines.append(number)
+        self.last_gpu_line = number
+        self.sign("gpu", number, text)
 
 
 # --------------------------------------------------------------------------- line helpers
@@ -159,6 +191,11 @@ _DRIVER_CUDA = re.compile(
 _SMI_GPU_ROW = re.compile(
     r"^\|\s*(\d{1,2})\s+(\S.*?)\s+(?:On|Off|WDDM|TCC)\s*\|\s*[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.\d"
 )
+# The exclusive compute modes, as the banner abbreviates them and as -q / --query-gpu spell them. Exclusive_Thread
+# (NVML's nvmlComputeMode_t: value 1, "Support Removed" in today's drivers; the 2014 banners print "E. Thread")
+# lets one context, of one thread, onto the GPU: a second process is refused as under Exclusive_Process.
+# "Prohibited" (no context at all) is another cause, which no rule reads yet.
+_EXCLUSIVE_MODES = ("E. Process", "Exclusive_Process", "E. Thread", "Exclusive_Thread")
 _SMI_MODE = re.compile(r"\|\s*(?:\d{1,3}%|N/A)\s+(Default|E\. Process|E\. Thread|Prohibited|Exclusive_\w+)\s*\|")
 _SMI_L = re.compile(r"^GPU\s+(\d{1,2}):\s+(\S.*?)\s*\(UUID:\s*(?:GPU|MIG)-")
 _GPU_LIST = re.compile(r"^GPU\s+(\d{1,2}(?:\s*,\s*\d{1,2}){0,63})\s*:\s*(\S.*)$")
@@ -261,6 +298,12 @@ _GPU_FLAG = re.compile(
 )
 _GPU_REQUEST = re.compile(r"capabilities:\s*\[\s*\[?\s*['\"]?gpu|^driver:\s*nvidia\b|runtime:\s*nvidia\b")
 _CONTAINER_PROMPT = re.compile(r"^root@[0-9a-f]{12}:|/\.dockerenv\b")
+_APT_INSTALL = re.compile(r"\b(?:apt|apt-get|aptitude)\s+(?:-[\w-]{1,30}\s+){0,6}install\b")
+# Ubuntu's driver packages name their branch: nvidia-driver-535(-server|-open), nvidia-utils-510,
+# nvidia-headless(-no-dkms)-535; a package of a newer series ("nvidia-driver-535-server") is the same branch.
+_BRANCH_PKG = re.compile(
+    r"\bnvidia-(?:driver|utils|headless(?:-no-dkms)?)-(\d{3})(?:-server|-open|-server-open)?\b(?![.\d])"
+)
 _NO_SMI = re.compile(r"nvidia-smi:\s*(?:command )?not found|'nvidia-smi' is not recognized")
 _FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
 _FABRIC_BAD = re.compile(
@@ -286,6 +329,7 @@ _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
+_TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
@@ -405,8 +449,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             elif s.startswith("product:"):
                 product = s.partition(":")[2].strip()
             elif s.startswith("vendor:") and "NVIDIA" in s:
-                told.pci_gpus.append(_bracketed(product))
-                told.sign("gpu", number, s if product is None else f"product: {product}")
+                told.add_pci_gpu(_bracketed(product), number, s if product is None else f"product: {product}")
         if ld_next:
             ld_next = False
             if "/" in s and " " not in s:
@@ -432,11 +475,27 @@ def _apply_stated(told: Told) -> None:
         told.driver = told.stated_driver[0]
         told.sign("driver", told.stated_driver[1], told.stated_driver[2])
     if told.stated_gpu and not (told.gpus or told.pci_gpus):  # a name the knowledge table knows (_read_context)
-        told.gpus[0] = told.stated_gpu[0]
-        told.sign("gpu", told.stated_gpu[1], told.stated_gpu[2])
+        told.add_gpu(0, told.stated_gpu[0], told.stated_gpu[1], told.stated_gpu[2])
     if told.stated_torch and not told.torch:
         told.torch = told.stated_torch[0]
         told.sign("torch", told.stated_torch[1], told.stated_torch[2])
+
+
+# A desktop/data-center driver version as NVIDIA numbers them ("470.57.02", "450.102.04", "555.85"); Jetson's
+# ("540.4.0") follow L4T and are not in the driver table.
+_DESKTOP_DRIVER = re.compile(r"\d{3}\.\d{2,3}(?:\.\d{2})?$")
+
+
+def driver_own_cuda(driver: str) -> str | None:
+    """The newest CUDA whose toolkit's driver is at or below ``driver`` (a full version: a bare branch such as
+    "470" sorts below its own releases), per the knowledge table; None when unknown."""
+    if "." not in driver:
+        return None
+    try:
+        from envtool.knowledge import max_cuda_for_driver
+    except Exception:  # the knowledge package is optional to the readers
+        return None
+    return max_cuda_for_driver(driver)
 
 
 def _known_gpu(name: str) -> bool:
@@ -471,6 +530,7 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
             told.sign("cuda_available", number, f"torch.cuda.is_available() -> {val}")
         elif expr == "torch.backends.cudnn.version()" and val.isdigit():
             told.cudnn = cudnn_from_int(int(val))
+            told.sign("cudnn", number, f"torch.backends.cudnn.version() -> {val}")
         elif expr == "torch._C._cuda_getDriverVersion()" and val.isdigit() and int(val) > 0:
             code = int(val)
             told.cuda_driver = told.cuda_driver or f"{code // 1000}.{(code % 1000) // 10}"
@@ -488,6 +548,13 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             if m.group(3):
                 told.cuda_driver = told.cuda_driver or _mm(m.group(3))
                 told.sign("cuda_driver", number, s)
+                desktop = told.compat_banner is None and _DESKTOP_DRIVER.match(m.group(2))
+                own = told.own_cuda(m.group(2)) if desktop else None
+                banner = release_tuple(m.group(3)) if own else None
+                if own and banner and banner[:2] > (release_tuple(own) or banner)[:2]:
+                    # NVML reports the CUDA of the libcuda it loaded: one newer than the driver's own is
+                    # the cuda-compat package's (an image's /usr/local/cuda/compat, an LD_LIBRARY_PATH).
+                    told.compat_banner = (number, s)
             elif re.search(r"CUDA\s+Version\s*:\s*N/A", s):
                 told.sign("smi_cuda_na", number, s)  # NVML answers but libcuda is not there
             return
@@ -504,19 +571,21 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
     if st.startswith("|"):
         m = _SMI_GPU_ROW.match(st)
         if m:
-            name = m.group(2).rstrip(".").strip() or None
-            told.gpus.setdefault(int(m.group(1)), name)
-            told.sign("gpu", number, st)
+            shown = m.group(2)
+            name = shown.rstrip(".\u2026").strip() or None
+            index = int(m.group(1))
+            if name and shown.endswith(("...", "\u2026")) and index not in told.gpus:
+                told.cut_gpus.add(index)
+            told.add_gpu(index, name, number, st)
             return
         m2 = _SMI_MODE.search(st)
-        if m2 and m2.group(1) in ("E. Process", "Exclusive_Process"):
+        if m2 and m2.group(1) in _EXCLUSIVE_MODES:
             told.sign("exclusive_mode", number, st)
         return
     if s.startswith("GPU"):
         m = _SMI_L.match(s)
         if m:
-            told.gpus.setdefault(int(m.group(1)), m.group(2))
-            told.sign("gpu", number, s)
+            told.add_gpu(int(m.group(1)), m.group(2), number, s)
             return
         mc = _GPU_LIST_CC.match(s)
         if mc:
@@ -527,8 +596,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
         if ml and not re.match(r"\d", ml.group(2)) and len(ml.group(2)) < 120:
             name = _ELIDED.sub("", ml.group(2)).strip()  # "NVIDIA H200 (...)": a UUID cut out of the paste
             for i in re.findall(r"\d+", ml.group(1)):
-                told.gpus.setdefault(int(i), name)
-            told.sign("gpu", number, s)
+                told.add_gpu(int(i), name, number, s)
             return
     if "NVML library version" in s:
         m = _NVML_LIB.search(s)
@@ -541,15 +609,14 @@ def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, num
     cols = dict(zip(header, cells, strict=True))
     index = int(cols["index"]) if cols.get("index", "").isdigit() else row
     if cols.get("name"):
-        told.gpus.setdefault(index, cols["name"])
-        told.sign("gpu", number, s)
+        told.add_gpu(index, cols["name"], number, s)
     if re.match(r"\d{3}\.", cols.get("driver_version", "")):
         told.driver = told.driver or cols["driver_version"]
         told.smi_answered = True  # --query-gpu prints one row per GPU
         told.sign("driver", number, s)
     if re.match(r"\d{1,2}\.\d$", cols.get("compute_cap", "")):
         told.capabilities.setdefault(index, cols["compute_cap"])
-    if cols.get("compute_mode", "").startswith("Exclusive_Process"):
+    if cols.get("compute_mode", "").startswith(_EXCLUSIVE_MODES):
         told.sign("exclusive_mode", number, s)
 
 
@@ -569,8 +636,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
     if "NVIDIA" in s:
         m = _LSPCI.search(s) if "controller" in s else None
         if m:
-            told.pci_gpus.append(_bracketed(m.group(1)))
-            told.sign("gpu", number, s)
+            told.add_pci_gpu(_bracketed(m.group(1)), number, s)
         elif not told.driver:
             _read_windows_driver(told, s, number)
     elif (
@@ -586,8 +652,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
     if "NVIDIA" in s:
         told.nvidia_named = True
         if s.startswith("Name=") and s[5:].startswith(_NVIDIA_BRANDS) and len(s) < 90:
-            told.gpus.setdefault(len(told.gpus), s[5:].strip())  # wmic ... /format:list
-            told.sign("gpu", number, s)
+            told.add_gpu(len(told.gpus), s[5:].strip(), number, s)  # wmic ... /format:list
         if not told.driver and told.windows_driver_line is not None:
             _read_windows_driver(told, *told.windows_driver_line)
     if s.startswith(("ii ", "hi ", "iU ", "rc ")):
@@ -618,8 +683,7 @@ def _read_windows_driver(told: Told, s: str, number: int) -> None:
         # wmic's and PowerShell's table row: the GPU's name in the same row ("31.0.15.5186  NVIDIA GeForce RTX 3060").
         rest = " ".join((s[: w.start()] + " " + s[w.end() :]).split())
         if rest.startswith(_NVIDIA_BRANDS) and len(rest) < 80:
-            told.gpus.setdefault(len(told.gpus), rest)
-            told.sign("gpu", number, s)
+            told.add_gpu(len(told.gpus), rest, number, s)
 
 
 def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
@@ -680,6 +744,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or "显卡" in head
         or "驱动" in head
     ):
+        if _GPU_VALUE.match(s, colon):
+            _read_gpu_value(told, s, colon, number)
         return  # no key read below holds none of these words (the key is this text, blanks squeezed)
     key = " ".join(s[:colon].replace("`", "").split()).lower()
     paren = key.find(" (")
@@ -694,6 +760,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or (("driver" in key or "驱动" in key) and not told.driver)
         or key.startswith("python版本")
     ):
+        if _GPU_VALUE.match(s, colon):
+            _read_gpu_value(told, s, colon, number)
         return  # a key read below, checked before the value is cut out
     value = _value(s[colon + 1 :])
     if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
@@ -704,13 +772,12 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.torch = told.torch or m.group(1)
             told.sign("torch", number, s)
     elif key == "compute mode":  # nvidia-smi -q
-        if value.startswith("Exclusive_Process"):
+        if value.startswith(_EXCLUSIVE_MODES):
             told.sign("exclusive_mode", number, s)
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = re.sub(r"\s*\([^)]*\)", "", value).strip()
-        if name and not name[0].isdigit():
-            told.gpus.setdefault(len(told.gpus), name)
-            told.sign("gpu", number, s)
+        if name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
+            told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
         if value in ("True", "False"):
             told.cuda_available = value == "True"
@@ -724,6 +791,50 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         m = re.match(r"(\d\.\d{1,2}(?:\.\d{1,3})?)", value)
         if m:
             told.python = told.python or m.group(1)
+
+
+# A value _read_gpu_value may take opens with a brand of _BARE_STARTS (matched at the key's colon).
+_GPU_VALUE = re.compile(r":\s{0,40}[`'\"]?(?:NVIDIA|Nvidia|GeForce|Quadro|Tesla|TITAN|RTX|GTX)")
+
+
+def _read_gpu_value(told: Told, s: str, colon: int, number: int) -> None:
+    """A ``key: value`` line of any key (any language: "显卡型号: GeForce GTX 1650") whose whole value is a GPU
+    model the knowledge table knows: the table, not the key, keeps a prose value from inventing a GPU."""
+    rest = s[colon + 1 : colon + 90].lstrip().lstrip("`'\"")
+    if not rest.startswith(_BARE_STARTS) or number == told.last_gpu_line:
+        return  # no GPU's name opens the value, or another reader took this line's GPU ("GPU 0: ...")
+    name = _gpu_name(re.sub(r"\s*\([^)]*\)", "", _value(s[colon + 1 :])))
+    if len(name) >= 60 or not _BARE_GPU.match(name) or not _model_words(name):
+        return
+    if any(_same_model(name, other) for other in (*told.gpus.values(), *told.pci_gpus)):
+        return  # the same model named again (a template's bullet beside nvidia-smi's row) is not a second GPU
+    if _known_gpu(name):
+        told.add_gpu(len(told.gpus), name, number, s)
+
+
+# The words of a GPU model's name besides those with a digit ("GeForce RTX 3090 Ti", "Tesla V100-PCIE-16GB"): a
+# value with any other word is prose about a GPU ("GeForce RTX 3090 is what I bought"), which the table's
+# patterns would still match.
+_MODEL_WORDS = frozenset((
+    "nvidia", "geforce", "quadro", "tesla", "titan", "rtx", "gtx", "gt", "ti", "super", "laptop", "mobile", "gpu",
+    "max-q", "pcie", "sxm", "nvl", "x", "xp", "v", "ada", "blackwell", "pro", "sff",
+))  # fmt: skip
+
+
+def _model_words(name: str) -> bool:
+    return all(w.lower() in _MODEL_WORDS or any(c.isdigit() for c in w) for w in name.split())
+
+
+def _gpu_name(text: str) -> str:
+    """A hand-typed model spelled as NVIDIA does: "RTX3060" -> "RTX 3060", "1080TI"/"1080Ti" -> "1080 Ti"."""
+    return _TI_SPACE.sub(r"\1 Ti", _RTX_SPACE.sub(r"\1 \2", " ".join(text.split())))
+
+
+def _same_model(a: str, b: str | None) -> bool:
+    """Whether two names may be one model ("GeForce GTX 1650", "NVIDIA GeForce GTX 1650", a name cut short)."""
+    x = a.lower().removeprefix("nvidia ").strip()
+    y = (b or "").lower().removeprefix("nvidia ").strip()
+    return bool(y) and (x.startswith(y) or y.startswith(x))
 
 
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
@@ -771,6 +882,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and _GPU_REQUEST.search(s)
     ):
         told.sign("container_gpu_requested", number, s)
+    if "install" in s and "nvidia-" in s and (m := _APT_INSTALL.search(s)) and (b := _BRANCH_PKG.search(s, m.end())):
+        # "apt-get install nvidia-driver-396": a branch, not a version (396.18 and 396.54 run different CUDA).
+        told.sign("driver_branch:" + b.group(1), number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)
     if ("abric" in s or "fabricmanager" in s) and _FABRIC.search(s):

@@ -38,6 +38,7 @@ def _read_report(lines: Sequence[str]) -> _Report:
     rep = _Report()
     block: str | None = None  # "gpus", "cudnn", "cpu" while a multi-line value goes on
     banner_title_next = False
+    bare_torch: str | None = None  # "PyTorch version 1.5.0": collect_env's first key typed without its colon
     for raw in lines:
         s = raw[:_MAX_LINE].strip()
         if not s:
@@ -65,6 +66,8 @@ def _read_report(lines: Sequence[str]) -> _Report:
             continue
         if s.find(":", 0, _MAX_KEY) <= 0:  # the test _key_of starts with, without the call
             key = None
+            if bare_torch is None and first in "Pp" and (m := _BARE_TORCH_KEY.match(s)):
+                bare_torch = m.group(1)
         elif len(rep.extras) < 20 or not (head := s[:2]).isascii() or head[0] in "-*" or head.lower() in _KEY_HEADS:
             key = _key_of(s)
         else:
@@ -118,7 +121,17 @@ def _read_report(lines: Sequence[str]) -> _Report:
             if "cudnn" in value.lower():
                 rep.cudnn_lines.append(value)
             block = "cudnn"
+    if bare_torch and "torch_version" not in rep.fields and (rep.header or rep.report_keys >= 3):
+        # Only beside the report's other keys is the colon-less line its first field; alone it may be prose.
+        rep.fields["torch_version"] = bare_torch
+        rep.report_keys += 1
     return rep
+
+
+# The whole line is the key and a version (prose such as "PyTorch version 1.5.0 is broken" does not match).
+_BARE_TORCH_KEY = re.compile(
+    r"(?i:pytorch version)\s+(\d{1,2}\.\d{1,3}(?:\.\d{1,3})?(?:[\w.]{0,20})(?:\+[\w.]{1,40})?)\s*$"
+)
 
 
 _PIP_EQ = re.compile(r"^\[(pip\d?)\]\s+([A-Za-z0-9][\w.\-]*)\s*(?:\[[^\]]*\])?\s*(?:==|===)\s*(\S+)")
