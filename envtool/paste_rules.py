@@ -222,6 +222,10 @@ _WSL_2 = re.compile(r"WSL\s?2|/usr/lib/wsl\b|microsoft-standard-WSL", re.I)
 _NOT_WSL_2 = re.compile(r"\[\s\]|\?\s*$")
 
 
+# GPUs of NVIDIA's consumer lines, which CUDA forward compatibility does not serve.
+_CONSUMER_GPU = re.compile(r"\b(?:GeForce|TITAN)\b", re.I)
+
+
 # A CUDA extension being built: setuptools/pip's lines, torch's cpp_extension, nvcc's own errors.
 _EXTENSION_BUILD = re.compile(
     r"setup\.py|cpp_extension|CUDAExtension|nvcc fatal|TORCH_CUDA_ARCH_LIST|[Bb]uilding wheel|build_ext"
@@ -572,7 +576,26 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "support them",
             "remove the cuda-compat folder (e.g. /usr/local/cuda/compat) from LD_LIBRARY_PATH, or install a driver "
             "new enough for the CUDA in use; after a driver update, reboot",
-            _dedup((*compat, *ev("ld_library_path"))),
+            _dedup((*compat, *ev("compat_libcuda", "ld_library_path"))),
+        )
+    # A banner whose CUDA is above the CUDA its driver ships with (facts: the compat_libcuda sign): a
+    # forward-compatibility libcuda (cuda-compat) is loaded. NVIDIA's CUDA Compatibility guide ("Forward
+    # Compatibility") makes it "applicable only for" data center GPUs, select NGC Server Ready RTX SKUs and Jetson:
+    # on a GeForce or TITAN, CUDA fails to start with Error 804, whatever the paste shows of it.
+    banner_compat = ev("compat_libcuda")
+    consumer = [g.name for g in facts.nvidia.gpus if g.name and _CONSUMER_GPU.search(g.name)]
+    if banner_compat and consumer and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            f"nvidia-smi shows CUDA {facts.nvidia.cuda_driver_version} on driver {facts.nvidia.driver_version}, above "
+            "the CUDA that driver ships with: a forward-compatibility libcuda (cuda-compat, e.g. a CUDA image's "
+            "/usr/local/cuda/compat) is loaded, and NVIDIA supports forward compatibility only on data center GPUs, "
+            "select RTX server SKUs and Jetson, not on GeForce or TITAN GPUs like this one: CUDA calls fail "
+            "(Error 804)",
+            "use an image or toolkit whose CUDA the host driver ships with or supports (minor-version "
+            "compatibility), or update the host driver to one that ships the CUDA in use; keep the cuda-compat "
+            "folder off LD_LIBRARY_PATH",
+            _dedup((*banner_compat, *ev("gpu", "ld_library_path"))),
         )
     # CUDA Error 803 (cudaErrorSystemDriverMismatch)
     e803 = tuple(

@@ -393,3 +393,37 @@ def test_a_tcc_gpu_under_wsl_2_is_a_warning() -> None:
     assert env["findings"] == []
     _, env = _run(WSL_11865.replace(" TCC ", "WDDM"))
     assert env["findings"] == []
+
+
+# --------------------------------------------------------------------------- P4b: a forward-compat libcuda on a GeForce
+
+# NVIDIA/libnvidia-container#131: inside nvidia/cuda:11.2.2 on a 450 host driver, the banner shows CUDA 11.2 (the
+# image's cuda-compat libcuda) on an RTX 2080 Ti; the title was Error 804.
+LIBNVIDIA_CONTAINER_131 = (
+    "root@gemfield:~# nvidia-smi\n"
+    "+-----------------------------------------------------------------------------+\n"
+    "| NVIDIA-SMI 450.102.04   Driver Version: 450.102.04   CUDA Version: 11.2     |\n"
+    "|-------------------------------+----------------------+----------------------+\n"
+    "| GPU  Name        Persistence-M| Bus-Id        Disp.A | Volatile Uncorr. ECC |\n"
+    "| Fan  Temp  Perf  Pwr:Usage/Cap|         Memory-Usage | GPU-Util  Compute M. |\n"
+    "|===============================+======================+======================|\n"
+    "|   0  GeForce RTX 208...  Off  | 00000000:19:00.0 Off |                  N/A |\n"
+    "| 27%   37C    P8     7W / 250W |      6MiB / 11019MiB |      0%      Default |\n"
+    "+-------------------------------+----------------------+----------------------+\n"
+)
+
+
+def test_a_forward_compat_libcuda_on_a_geforce_is_no_driver() -> None:
+    code, env = _run(LIBNVIDIA_CONTAINER_131)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", env["data"]["verdict"]
+    assert ("no_driver", "error", [3, 8]) in _found(env), _found(env)
+    f = next(f for f in env["findings"] if f["id"] == "no_driver")
+    assert "forward-compatibility" in f["message"] and "Error 804" in f["message"]
+
+
+def test_a_forward_compat_libcuda_on_a_data_center_gpu_is_no_finding() -> None:
+    # The same banner on a Tesla: forward compatibility is meant for it (the told row still says it is loaded).
+    code, env = _run(LIBNVIDIA_CONTAINER_131.replace("GeForce RTX 208...", "Tesla V100-PCIE..."))
+    assert code == 0 and env["findings"] == [], env["findings"]
+    told = {r["what"]: r["value"] for r in env["data"]["told"]}
+    assert "forward-compatibility libcuda" in told["driver's CUDA"], told
