@@ -387,7 +387,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     container_fix = (
         "start the container with GPU access: `docker run --gpus all ...` (compose: a `deploy.resources."
         "reservations.devices` entry with `capabilities: [gpu]`; Kubernetes/Podman: a CDI device), with the NVIDIA "
-        "Container Toolkit installed on the host"
+        "Container Toolkit installed on the host; if nvidia-smi answers inside but CUDA does not, give it the "
+        "`compute` capability too (`NVIDIA_DRIVER_CAPABILITIES=compute,utility`)"
     )
     if toolkit:
         add(
@@ -440,6 +441,36 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"was started without GPU access (line {cut_run[0].line}); the error line itself is not in the paste",
             _with_settle(container_fix + "; check from inside the container", SETTLE_DRIVER),
             _dedup((*check, *cut_run)),
+            Severity.WARN,
+        )
+
+    # A run that gives the GPUs without the `compute` capability (`--gpus capabilities=utility`,
+    # NVIDIA_DRIVER_CAPABILITIES=utility): the NVIDIA Container Toolkit mounts libcuda only for `compute`, so
+    # nvidia-smi may answer inside while CUDA cannot start.
+    rt = facts.torch_runtime
+    unavailable = ev("cuda_available") if rt is not None and rt.cuda_available is False else ()
+    failed = _dedup((*no_driver_msgs, *unavailable, *cuda_na))
+    no_compute = tuple(e for e in (*runs_gpu, *ev("container_gpu_requested")) if _lacks_compute(e.text))
+    if no_compute and not any(f.id == "container_without_gpu" for f in out):
+        add(
+            "container_without_gpu",
+            f"the container is given the GPUs without the `compute` capability (line {no_compute[0].line}): the "
+            "NVIDIA Container Toolkit then mounts no CUDA driver library (libcuda), so nvidia-smi may answer inside "
+            "but CUDA cannot start" + ("" if failed else " (the paste does not show the failure itself)"),
+            "add `compute` to the capabilities: `--gpus 'all,\"capabilities=compute,utility\"'` or "
+            "`-e NVIDIA_DRIVER_CAPABILITIES=compute,utility` (compose: `capabilities: [gpu, compute, utility]`)",
+            _dedup((*no_compute, *failed)),
+            None if failed else Severity.WARN,
+        )
+    # torch.cuda.is_available() False right after a container run without GPU access
+    bare_unavailable = _bare_run(unavailable, ev("container_run_no_gpu"), runs_gpu)
+    if bare_unavailable is not None and not any(f.id == "container_without_gpu" for f in out):
+        add(
+            "container_without_gpu",
+            f"torch.cuda.is_available() is False inside a container started without GPU access (line "
+            f"{bare_unavailable.line}: no `--gpus`, `--runtime=nvidia` or CDI device)",
+            _with_settle(container_fix, SETTLE_CONTAINER),
+            _dedup((bare_unavailable, *unavailable)),
             Severity.WARN,
         )
 
@@ -803,6 +834,23 @@ _TORCH_OWN_SYMBOL = re.compile(
     r"((?:\blibtorch\w*|\blibc10\w*|\blibshm|/torch/_C[\w.-]*?)\.so[\w.]*): undefined symbol: "
     r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
 )
+
+
+# The capabilities a run asks for: `--gpus capabilities=utility,device=...`, `"capabilities=compute,utility"`,
+# `NVIDIA_DRIVER_CAPABILITIES=utility`, compose's `capabilities: [gpu, utility]`.
+_CAPABILITIES = re.compile(r"(?:capabilities=|NVIDIA_DRIVER_CAPABILITIES=|capabilities:\s*\[)\s*([\w\s,'\"]+)")
+_CAPABILITY_NAMES = frozenset({"compute", "utility", "graphics", "video", "display", "compat32", "all", "gpu"})
+
+
+def _lacks_compute(text: str) -> bool:
+    """Whether a run's line asks for GPU capabilities and `compute` (or `all`) is not among them."""
+    m = _CAPABILITIES.search(text)
+    if not m:
+        return False
+    names = {w for w in re.split(r"[\s,'\"]+", m.group(1)) if w in _CAPABILITY_NAMES}
+    # compose's bare `[gpu]` is the device request itself (docker then gives compute,utility by default)
+    names.discard("gpu")
+    return bool(names) and not names & {"compute", "all"}
 
 
 def _bare_run(failures: Sequence[Evidence], bare: Sequence[Evidence], gpu: Sequence[Evidence]) -> Evidence | None:

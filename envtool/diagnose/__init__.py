@@ -30,6 +30,7 @@ Format references (the collect_env field set over the years):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -133,6 +134,8 @@ def read_paste(text: str) -> Paste:
         lst = signs.setdefault("msg:" + kind, [])
         if len(lst) < 8:
             lst.append(Evidence(line=at, text=msg[:300]))
+    if "container" not in signs and (compose := _compose_line(text)) is not None:
+        signs["container"] = [compose]  # the paste is a docker-compose service's output
     facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs))
     index = LineIndex(lines)
     if (
@@ -149,6 +152,24 @@ def read_paste(text: str) -> Paste:
         told=_told_rows(facts, signs, index, origin, told_gpu_lines(told)),
         # A hand-typed bullet or two with collect_env's key names ("- PyTorch version: 1.0.1") is no dump.
         form="collect_env" if (rep.header or rep.report_keys >= 3 or lists_torch) else "free-form",
+    )
+
+
+# docker-compose's per-service prefix, "qna-transformers_1  | " (clean_numbered peels it off the lines).
+_COMPOSE_PREFIX = re.compile(r"^[ \t]*[a-z0-9][\w.-]{0,80}[_-]\d{1,4} +\|(?: |$)", re.M)
+
+
+def _compose_line(text: str) -> Evidence | None:
+    """The first line of the text that a docker-compose service printed, or None (one scan, gated by a find)."""
+    at = text.find(" | ")
+    if at < 0:
+        return None
+    m = _COMPOSE_PREFIX.search(text, text.rfind("\n", 0, at) + 1)
+    if m is None:
+        return None
+    end = text.find("\n", m.start())
+    return Evidence(
+        line=text.count("\n", 0, m.start()) + 1, text=text[m.start() : end if end >= 0 else None].strip()[:300]
     )
 
 

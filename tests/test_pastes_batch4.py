@@ -1,0 +1,103 @@
+"""`envtool diagnose` on containers a held-out batch of real pastes showed: a run without GPU access, a run
+without the `compute` capability, and a docker-compose service's own output.
+
+Each paste is inlined as far as the test needs it, with its thread cited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from envtool_cli import diagnose
+
+
+def _run(text: str) -> tuple[int, dict[str, Any]]:
+    return diagnose("-", stdin=text)
+
+
+def _found(env: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
+    return [(f["id"], f["severity"], [e["line"] for e in f["evidence"]]) for f in env["findings"]]
+
+
+# floydhub/dl-docker#3: a plain `docker run` (no --gpus, no nvidia-docker), then is_available() False in IPython.
+FLOYDHUB_3 = (
+    "```\n"
+    "$ sudo docker run  -t -i floydhub/pytorch:latest-gpu-py3 ipython\n"
+    "Python 3.5.3 (default, Feb 13 2017, 20:35:17) \n"
+    "In [1]: import torch\n"
+    "\n"
+    "In [2]: torch.cuda.is_available()\n"
+    "Out[2]: False\n"
+    "```\n"
+)
+
+
+def test_cuda_unavailable_after_a_run_without_gpu_access_is_a_container_warning() -> None:
+    code, env = _run(FLOYDHUB_3)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", env["data"]["verdict"]
+    assert ("container_without_gpu", "warn", [2, 7]) in _found(env), _found(env)
+    assert code == 0  # a warning: the daemon's default runtime could still have given the GPU
+
+
+def test_a_run_with_gpus_then_cuda_unavailable_is_no_container_finding() -> None:
+    code, env = _run(FLOYDHUB_3.replace("docker run  -t", "docker run --gpus all -t"))
+    assert not any(f["id"] == "container_without_gpu" for f in env["findings"]), env["findings"]
+
+
+# containerd/nerdctl#1023: `--gpus capabilities=utility,...` gives nvidia-smi but not libcuda (torch sees no GPU).
+NERDCTL_1023 = (
+    "### Description\n"
+    "\n"
+    "nerdctl run -it --rm --gpus capabilities=utility,device=GPU-3a23c669-1f69-c64e-cf85-44e9b07e7a2a "
+    "nvidia/cuda:9.0-base nvidia-smi\n"
+    "\n"
+    "when i use python pytorch,torch.cuda.is_available(),return false.\n"
+)
+
+
+def test_gpus_without_the_compute_capability_are_a_container_finding() -> None:
+    code, env = _run(NERDCTL_1023)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", env["data"]["verdict"]
+    f = next(f for f in env["findings"] if f["id"] == "container_without_gpu")
+    assert f["evidence"][0]["line"] == 3 and "compute" in f["fix"], f
+    # With the failure shown next to it (torch finds no driver), it is an error.
+    code, env = _run(NERDCTL_1023 + "RuntimeError: Found no NVIDIA driver on your system.\n")
+    assert ("container_without_gpu", "error", [3, 6]) in _found(env), _found(env)
+
+
+def test_compute_among_the_capabilities_is_no_finding() -> None:
+    for caps in ("compute,utility", "all", "utility,compute"):
+        code, env = _run(NERDCTL_1023.replace("capabilities=utility", f"capabilities={caps}"))
+        assert not any(f["id"] == "container_without_gpu" for f in env["findings"]), (caps, env["findings"])
+
+
+# weaviate/weaviate#1736: a docker-compose service's traceback ("qna-transformers_1  | "), torch finds no driver.
+WEAVIATE_1736 = (
+    "```\n"
+    'qna-transformers_1  |   File "/usr/local/lib/python3.9/site-packages/torch/cuda/__init__.py", line 170, in '
+    "_lazy_init\n"
+    "qna-transformers_1  |     torch._C._cuda_init()\n"
+    "qna-transformers_1  | RuntimeError: Found no NVIDIA driver on your system. Please check that you have an "
+    "NVIDIA GPU and installed a driver from http://www.nvidia.com/Download/index.aspx\n"
+    "```\n"
+)
+
+
+def test_a_compose_service_finding_no_driver_is_a_container_without_gpu() -> None:
+    code, env = _run(WEAVIATE_1736)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "container_without_gpu", env["data"]["verdict"]
+    ids = _found(env)
+    assert ids[0][0] == "container_without_gpu" and 2 in ids[0][2] and 4 in ids[0][2], ids
+    # The same error outside any container stays a driver question.
+    code, env = _run(WEAVIATE_1736.replace("qna-transformers_1  | ", ""))
+    assert env["data"]["verdict"]["cause"] != "container_without_gpu", env["data"]["verdict"]
+
+
+def test_an_nvidia_smi_table_is_no_compose_output() -> None:
+    banner = (
+        "| NVIDIA-SMI 535.54.03   Driver Version: 535.54.03   CUDA Version: 12.2 |\n"
+        "|   0  Tesla T4            Off  | 00000000:00:1E.0 Off |                    0 |\n"
+        "RuntimeError: Found no NVIDIA driver on your system.\n"
+    )
+    code, env = _run(banner)
+    assert env["data"]["verdict"]["cause"] != "container_without_gpu", env["data"]["verdict"]
