@@ -480,7 +480,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         "give each process its own GPU (one rank per GPU, CUDA_VISIBLE_DEVICES), or set the default mode: "
         "`sudo nvidia-smi -c DEFAULT` (the admin's choice on shared machines)"
     )
-    if busy:
+    windows_wddm = (
+        facts.system.os_name == "Windows" and not exclusive and not any("TCC" in e.text for e in ev("gpu", "driver"))
+    )
+    if busy and windows_wddm:
+        # NVML's nvmlDeviceSetComputeMode: "Under windows compute mode may only be set to DEFAULT when running
+        # in WDDM": a Windows GPU in WDDM mode has no exclusive mode to be in.
+        add(
+            "no_driver",
+            "CUDA says the GPU is busy or unavailable on Windows, where a GPU in WDDM mode cannot be in an "
+            "exclusive compute mode (NVML allows only Default there): the driver cannot give CUDA the GPU, most "
+            "often a broken or partial driver install, or the GPU disabled in Device Manager",
+            "reinstall the NVIDIA driver (a clean install from NVIDIA's site, then reboot); check that the GPU is "
+            f"enabled in Device Manager; to settle it, run `{SETTLE_MODE}`",
+            _dedup((*busy, *ev("windows", "gpu", "driver"))),
+            Severity.WARN,
+        )
+    elif busy:
         add(
             "exclusive_process_mode",
             "CUDA says the GPU is busy or unavailable: in Exclusive_Process compute mode a second process "

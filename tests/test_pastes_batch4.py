@@ -101,3 +101,28 @@ def test_an_nvidia_smi_table_is_no_compose_output() -> None:
     )
     code, env = _run(banner)
     assert env["data"]["verdict"]["cause"] != "container_without_gpu", env["data"]["verdict"]
+
+
+# AUTOMATIC1111/stable-diffusion-webui#2986: "busy or unavailable" on Windows 10 with an A5000; the driver was
+# not installed well (a WDDM GPU cannot be in an exclusive compute mode).
+A1111_2986 = (
+    "Hello. I installed Stable Diffusion on a machine with an A5000 graphics card. But I get the error "
+    '"RuntimeError: CUDA error: all CUDA-capable devices are busy or unavailable".\n'
+    "Windows 10\n"
+    "Installed: VC_redist.x64.exe, vs_Community2017, cuda_11.3.1_win10_network\n"
+)
+
+
+def test_busy_or_unavailable_on_windows_is_the_driver_not_an_exclusive_mode() -> None:
+    code, env = _run(A1111_2986)
+    assert env["data"]["verdict"]["cause"] == "no_driver", env["data"]["verdict"]
+    assert ("no_driver", "warn", [1, 2]) in _found(env), _found(env)
+    assert not any(f["id"] == "exclusive_process_mode" for f in env["findings"])
+    # Without the Windows line the message is the exclusive mode's, as on Linux.
+    code, env = _run(A1111_2986.replace("Windows 10\n", ""))
+    assert env["data"]["verdict"]["cause"] == "exclusive_process_mode", env["data"]["verdict"]
+
+
+def test_a_windows_line_in_prose_is_not_a_windows_line() -> None:
+    code, env = _run(A1111_2986.replace("Windows 10\n", "I also tried Windows 10 drivers from the vendor site\n"))
+    assert env["data"]["verdict"]["cause"] == "exclusive_process_mode", env["data"]["verdict"]

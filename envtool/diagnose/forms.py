@@ -334,6 +334,11 @@ _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
+# A line that only names a Windows release: "Windows 10", "OS: Microsoft Windows 11 Pro", "- Windows Server 2019".
+_WINDOWS_LINE = re.compile(
+    r"^(?:[-*]\s*)?(?:OS\s*[:=]\s*)?(?:Microsoft\s+)?Windows\s+(?:10|11|7|8(?:\.1)?|Server\s+\d{4})\b[\w .()-]{0,20}$",
+    re.I,
+)
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
 
@@ -344,7 +349,7 @@ _RELEVANT = (
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
-    "homebrew", "macos", "gfx",
+    "homebrew", "macos", "gfx", "windows",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid",
     "pci", "memory",
@@ -896,6 +901,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _read_paths(told, s, number)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
+    if "Windows" in s and len(s) < 48 and _WINDOWS_LINE.match(s):
+        told.windows = True  # a hand-typed "Windows 10" / "OS: Windows 11 Pro" line
+        told.sign("windows", number, s)
     if ("Apple M" in s or "macOS" in s or "Mac OS" in s or "Darwin" in s or "homebrew" in s) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
