@@ -48,6 +48,7 @@ CAUSE_ORDER = (
     "mps_unavailable",
     "xpu_no_level_zero",
     "gpu_error",
+    "toolkit_mismatch",
 )
 # A specific cause explains the generic symptom it shows as.
 _SUPERSEDES = {
@@ -735,6 +736,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 cpu,
                 Severity.WARN,
             )
+
+    # an extension build that torch's cpp_extension refused: CUDA_HOME's toolkit of another major than torch's CUDA
+    for e in ev("msg:extension_cuda_mismatch"):
+        pair = torch_messages.parse_extension_cuda_mismatch(e.text)
+        if pair is None:
+            continue
+        kit, built = pair
+        # torch 1.11+ raises this only for another major (a minor difference is a warning); older torch for any
+        same_major = kit.split(".")[0] == built.split(".")[0]
+        want, other = (built, kit) if same_major else (f"{built.split('.')[0]}.x", f"{kit.split('.')[0]}.x")
+        add(
+            "toolkit_mismatch",
+            f"torch's extension builder refused the build: the CUDA toolkit it found (CUDA_HOME, CUDA {kit}) is of "
+            f"another {'version' if same_major else 'major version'} than torch's CUDA build ({built})",
+            f"build with a CUDA {want} toolkit: install it and point CUDA_HOME at it (its bin/ first on PATH), or "
+            f"install a torch built for CUDA {other}; check both with `nvcc --version` and "
+            '`python -c "import torch; print(torch.version.cuda)"`',
+            _dedup((e, *ev("nvcc", "torch"))),
+            Severity.ERROR,
+        )
+        break
 
     # CUDA libraries of another version ahead of the wheel's
     ld = ev("ld_library_path")

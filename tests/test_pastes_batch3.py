@@ -60,3 +60,71 @@ def test_could_not_collect_beside_intels_extension_is_no_cpu_build() -> None:
     text = PYTORCH_44303.replace("`\n", "", 1) + "[pip3] intel-extension-for-pytorch==1.13.10\n"
     _, env = _run(text)
     assert "cpu_build_on_gpu" not in [f["id"] for f in env["findings"]]
+
+
+# --------------------------------------------------------------------------- torch's extension builder's CUDA check
+
+# vllm-project/vllm#2219: pip's indented subprocess output, torch's own two-line wrap (torch/utils/cpp_extension.py
+# CUDA_MISMATCH_MESSAGE).
+VLLM_2219 = (
+    "```\n"
+    "     The detected CUDA version (11.8) mismatches the version that was used to compile\n"
+    "      PyTorch (12.1). Please make sure to use the same CUDA versions.\n"
+    "\n"
+    "      [end of output]\n"
+    "\n"
+    "  note: This error originates from a subprocess, and is likely not a problem with pip.\n"
+    "  ERROR: Failed building wheel for vllm\n"
+    "Failed to build vllm\n"
+    "```\n"
+)
+# pengHTYX/Era3D#23: prose, a `pip list` row of the torch, the message unindented.
+ERA3D_23 = (
+    "Hi i'm installing the tool to build the 3d mesh inside a conda environment where i've installed torch with "
+    "cuda 118\n"
+    "torch                     2.1.2+cu118\n"
+    "\n"
+    "but when i run the command:\n"
+    "pip install git+https://github.com/NVlabs/tiny-cuda-nn/#subdirectory=bindings/torch\n"
+    "\n"
+    "it return me:\n"
+    "The detected CUDA version (12.0) mismatches the version that was used to compile\n"
+    "PyTorch (11.8). Please make sure to use the same CUDA versions.\n"
+)
+
+
+def test_extension_builders_cuda_mismatch_is_the_toolkit_mismatch_that_failed_the_build() -> None:
+    code, env = _run(VLLM_2219)
+    assert code == 1
+    assert _found(env) == [("toolkit_mismatch", "error", [2])]
+    f = env["findings"][0]
+    assert "CUDA 11.8" in f["message"] and "(12.1)" in f["message"] and "major" in f["message"]
+    assert "CUDA 12.x toolkit" in f["fix"] and "CUDA_HOME" in f["fix"]
+    assert env["data"]["verdict"]["cause"] == "toolkit_mismatch"
+
+
+def test_extension_builders_cuda_mismatch_cites_the_torch_row_too() -> None:
+    code, env = _run(ERA3D_23)
+    assert code == 1
+    assert _found(env) == [("toolkit_mismatch", "error", [2, 8])]
+    assert "CUDA 11.x" in env["findings"][0]["fix"]
+
+
+def test_an_old_torchs_minor_mismatch_names_the_exact_toolkit() -> None:
+    # torch before 1.11 refused any difference, not only another major
+    text = VLLM_2219.replace("(11.8)", "(10.1)").replace("(12.1)", "(10.2)")
+    _, env = _run(text)
+    f = env["findings"][0]
+    assert f["id"] == "toolkit_mismatch" and "another version" in f["message"]
+    assert "CUDA 10.2 toolkit" in f["fix"]
+
+
+def test_the_minor_mismatch_warning_is_no_finding() -> None:
+    # CUDA_MISMATCH_WARN: torch builds on; a paste of only it holds nothing to diagnose
+    text = (
+        "UserWarning: The detected CUDA version (12.1) has a minor version mismatch with the version that was used "
+        "to compile PyTorch (12.4). Most likely this shouldn't be a problem.\n"
+        "PyTorch version: 2.4.0+cu124\n"
+    )
+    _, env = _run(text)
+    assert "toolkit_mismatch" not in [f["id"] for f in env["findings"]]

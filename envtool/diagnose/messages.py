@@ -277,6 +277,17 @@ _KINDS: tuple[_Kind, ...] = (
         (),
         re.compile(r"."),
     ),
+    # torch/utils/cpp_extension.py _check_cuda_version, raised when CUDA_HOME's toolkit and torch's CUDA build
+    # differ in major (CUDA_MISMATCH_MESSAGE, wrapped by torch itself): "The detected CUDA version (11.8)
+    # mismatches the version that was used to compile\nPyTorch (12.1). Please make sure to use the same CUDA
+    # versions." (vllm-project/vllm#2219, pengHTYX/Era3D#23). Before the extension's build, not its import.
+    _Kind(
+        "extension_cuda_mismatch",
+        ("mismatches the version that was used to compile",),
+        ("The detected CUDA version", "detected CUDA version"),
+        re.compile(r"PyTorch \(\d+(?:\.\d+)*\)"),
+        max_lines=2,
+    ),
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
     # capabilities: [[gpu]]' (docker's daemon error for --gpus).
     _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
@@ -661,6 +672,19 @@ def parse_unsupported_code(msg: str) -> tuple[str | None, str | None] | None:
     m = re.search(r"capability \(CC\)\s*(\d+\.\d+)", msg)
     pin = _TORCH_PIN.search(msg)
     return (m.group(1) if m else None), (pin.group(1) if pin else None)
+
+
+_EXT_CUDA_MISMATCH = re.compile(
+    r"detected CUDA version \((\d+(?:\.\d+)*)\) mismatches the version that was used to compile\s+"
+    r"PyTorch \((\d+(?:\.\d+)*)\)"
+)
+
+
+def parse_extension_cuda_mismatch(msg: str) -> tuple[str, str] | None:
+    """(the toolkit's CUDA, torch's CUDA build) from torch's cpp_extension "The detected CUDA version (11.8)
+    mismatches the version that was used to compile PyTorch (12.1)"; ``None`` for any other message."""
+    m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
+    return (m.group(1), m.group(2)) if m else None
 
 
 def parse_cudnn_incompat(msg: str) -> tuple[str, str] | None:
