@@ -642,7 +642,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             + ": the driver stack is not usable"
             + ("" if after else " (it can also be an application fault; the paste does not tell)"),
             "reboot after a driver install or upgrade; in a container start it with `--gpus all`"
-            + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
+            # after a suspend or a long idle the unified-memory module is the usual culprit (pytorch/pytorch#43281)
+            + "; after a suspend or a long idle, reload the unified-memory module instead of rebooting (`sudo rmmod "
+            "nvidia_uvm && sudo modprobe nvidia_uvm`)" + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
             _dedup((*unknown, *after)),
             None if after else Severity.WARN,
         )

@@ -128,3 +128,42 @@ def test_the_minor_mismatch_warning_is_no_finding() -> None:
     )
     _, env = _run(text)
     assert "toolkit_mismatch" not in [f["id"] for f in env["findings"]]
+
+
+# --------------------------------------------------------------------------- cudaErrorUnknown, torch 1.x's way
+
+# pytorch/pytorch#43281: THC's two wordings of error 999 after the machine idled; reloading nvidia_uvm fixed it.
+PYTORCH_43281 = (
+    "```\n"
+    "THCudaCheck FAIL file=/opt/conda/conda-bld/pytorch_1591914886554/work/aten/src/THC/THCGeneral.cpp line=47 "
+    "error=999 : unknown error\n"
+    "Traceback (most recent call last):\n"
+    '  File "/home/user/anaconda3/envs/work/lib/python3.8/site-packages/torch/cuda/__init__.py", line 153, in '
+    "_lazy_init\n"
+    "    torch._C._cuda_init()\n"
+    "RuntimeError: cuda runtime error (999) : unknown error at /opt/conda/conda-bld/pytorch_1591914886554/work/"
+    "aten/src/THC/THCGeneral.cpp:47\n"
+    "```\n"
+)
+
+
+def test_thcs_error_999_unknown_error_is_cuda_unknown_error() -> None:
+    code, env = _run(PYTORCH_43281)
+    assert code == 0  # a warning: the paste does not say why
+    assert _found(env) == [("no_driver", "warn", [2, 6])]
+    assert "nvidia_uvm" in env["findings"][0]["fix"]
+    assert env["data"]["verdict"]["cause"] == "no_driver"
+
+
+def test_error_30_was_cudaerrorunknown_before_cuda_10_1() -> None:
+    # torch/cutorch#197's wording, as a torch 0.x THC build printed it
+    _, env = _run("RuntimeError: cuda runtime error (30) : unknown error at /pytorch/torch/lib/THC/THCGeneral.c:70\n")
+    assert [f["id"] for f in env["findings"]] == ["no_driver"]
+
+
+def test_another_thc_error_number_is_no_unknown_error() -> None:
+    # error 2 is out of memory, not cudaErrorUnknown
+    _, env = _run(
+        "RuntimeError: cuda runtime error (2) : out of memory at /pytorch/aten/src/THC/THCCachingAllocator.cpp:510\n"
+    )
+    assert "no_driver" not in [f["id"] for f in env["findings"]]

@@ -172,12 +172,22 @@ _KINDS: tuple[_Kind, ...] = (
     # cudaErrorUnknown as torch raises it: "CUDA unknown error - this may be due to an incorrectly
     # set up environment, e.g. changing env variable CUDA_VISIBLE_DEVICES after program start.
     # Setting the available devices to be zero." (c10/cuda/CUDAFunctions.cpp), and the plain
-    # "CUDA error: unknown error" of a failed kernel launch.
+    # "CUDA error: unknown error" of a failed kernel launch. torch 0.4-1.x (THC) printed the same error as
+    # "THCudaCheck FAIL file=.../THCGeneral.cpp line=47 error=999 : unknown error" and "RuntimeError: cuda runtime
+    # error (999) : unknown error at .../THCGeneral.cpp:47" (pytorch/pytorch#43281); cudaErrorUnknown was 30
+    # before CUDA 10.1 ("cuda runtime error (30) : unknown error", torch/cutorch#197).
     _Kind(
         "cuda_unknown",
-        ("CUDA unknown error", "CUDA error: unknown error"),
-        ("CUDA unknown error", "CUDA error: "),
-        re.compile(r"to be zero\.?|unknown error\s*$"),
+        (
+            "CUDA unknown error",
+            "CUDA error: unknown error",
+            "error (999) : unknown error",
+            "error=999 : unknown error",
+            "error (30) : unknown error",
+            "error=30 : unknown error",
+        ),
+        ("CUDA unknown error", "CUDA error: ", "THCudaCheck FAIL", "cuda runtime error"),
+        re.compile(r"to be zero\.?|unknown error(?:\s+at\s+\S+)?\s*$"),
     ),
     # cudaErrorSystemNotReady (802), outside the cudaGetDeviceCount wording above.
     _Kind(
