@@ -115,6 +115,18 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         if f.id == "toolkit_mismatch" and not _builds_extension(signs):
             # A system nvcc matters only to an extension build; a report that shows none gets it as a note.
             f = replace(f, severity=Severity.INFO, message=f.message + " (the paste shows no extension build)")
+        if f.id == "driver_too_old" and _insufficient_alone(facts, signs):
+            # CUDA returns cudaErrorInsufficientDriver (35) also when no NVIDIA driver is installed at all
+            # (BVLC/caffe#635 on a CPU-only machine, Akegarasu/lora-scripts#101 on an Intel Iris Xe laptop)
+            ev = _dedup((*ev, *signs["other_gpu_only"]))
+            f = replace(
+                f,
+                severity=Severity.WARN,
+                message=f.message + f"; the paste names no NVIDIA driver or GPU, only another vendor's (line "
+                f"{signs['other_gpu_only'][0].line}), and CUDA says the same when there is no NVIDIA driver at all",
+                fix="check that an NVIDIA GPU and driver are there (a machine without one cannot run torch's CUDA "
+                f"build: use a CPU profile); if there are, {f.fix}; to settle it, run `{SETTLE_DRIVER}`",
+            )
         if f.severity == Severity.ERROR and not ev:
             settle = _SETTLE_FOR.get(f.id, "envtool detect --json")
             f = replace(
@@ -149,6 +161,17 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
     sev = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     out.sort(key=lambda f: (sev[f.severity], rank.get(f.id, len(rank))))
     return out, _verdict(out, facts, signs)
+
+
+def _insufficient_alone(facts: HostFacts, signs: Signs) -> bool:
+    """CUDA's "driver version is insufficient" is the only sign of a too-old driver, and the paste names no NVIDIA
+    driver, GPU or driver CUDA version that would show one is there."""
+    nv = facts.nvidia
+    if nv.driver_version or nv.cuda_driver_version or nv.gpus or nv.hardware_present:
+        return False
+    others = ("msg:driver_too_old", "cuda_driver", "driver", "gpu")
+    shown = signs.get("msg:driver_insufficient") and signs.get("other_gpu_only")
+    return bool(shown) and not any(signs.get(t) for t in others)
 
 
 def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Verdict:

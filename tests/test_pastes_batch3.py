@@ -167,3 +167,52 @@ def test_another_thc_error_number_is_no_unknown_error() -> None:
         "RuntimeError: cuda runtime error (2) : out of memory at /pytorch/aten/src/THC/THCCachingAllocator.cpp:510\n"
     )
     assert "no_driver" not in [f["id"] for f in env["findings"]]
+
+
+# --------------------------------------------------------------------------- error 35 with no NVIDIA driver in sight
+
+# Akegarasu/lora-scripts#101: bitsandbytes' error 35 on a laptop whose only GPU is an Intel Iris Xe (the maintainer:
+# CPU training is not supported). CUDA returns the same error when no NVIDIA driver exists at all.
+LORA_SCRIPTS_101 = (
+    "```\n"
+    " poch 1/10\n"
+    "Error CUDA driver version is insufficient for CUDA runtime version at line 167 in file "
+    "D:\\ai\\tool\\bitsandbytes\\csrc\\ops.cu\n"
+    "Traceback (most recent call last):\n"
+    "...\n"
+    "```\n"
+    "\n"
+    "I'm using a integrated Intel GPU(iris xe graphics). os is win 11, torch==2.0.0+cu118 torchvision==0.15.1+cu118.\n"
+)
+
+
+def test_error_35_alone_is_thin_evidence_of_an_old_driver_and_names_a_missing_one() -> None:
+    code, env = _run(LORA_SCRIPTS_101)
+    assert code == 0
+    assert _found(env) == [("driver_too_old", "warn", [3, 8])]
+    f = env["findings"][0]
+    assert "line 8" in f["message"] and "no NVIDIA driver at all" in f["message"]
+    assert "NVIDIA GPU and driver" in f["fix"] and "nvidia-smi" in f["fix"]
+    assert env["data"]["verdict"]["settle"] == "nvidia-smi"
+
+
+def test_error_35_beside_a_driver_version_stays_an_error() -> None:
+    # the same message with the driver the paste names (an nvidia-smi banner row)
+    text = LORA_SCRIPTS_101 + "| NVIDIA-SMI 391.35                 Driver Version: 391.35                    |\n"
+    code, env = _run(text)
+    assert code == 1
+    assert [(f["id"], f["severity"]) for f in env["findings"]][0] == ("driver_too_old", "error")
+
+
+def test_error_35_alone_with_no_other_gpu_named_stays_an_error() -> None:
+    # without the prose naming another vendor's GPU, nothing says the NVIDIA driver is absent rather than old
+    text = LORA_SCRIPTS_101.rpartition("I'm using")[0]
+    code, env = _run(text)
+    assert code == 1
+    assert _found(env) == [("driver_too_old", "error", [3])]
+
+
+def test_an_nvidia_gpu_beside_intel_graphics_keeps_error_35_an_error() -> None:
+    text = LORA_SCRIPTS_101 + "GPU: NVIDIA GeForce GTX 1650 and Intel Iris Xe\n"
+    _, env = _run(text)
+    assert env["findings"][0]["severity"] == "error"
