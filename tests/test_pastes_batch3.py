@@ -216,3 +216,36 @@ def test_an_nvidia_gpu_beside_intel_graphics_keeps_error_35_an_error() -> None:
     text = LORA_SCRIPTS_101 + "GPU: NVIDIA GeForce GTX 1650 and Intel Iris Xe\n"
     _, env = _run(text)
     assert env["findings"][0]["severity"] == "error"
+
+
+# --------------------------------------------------------------------------- conda info's virtual packages
+
+# pytorch/pytorch#67997: `conda info` on a Jetson Xavier NX; "__cuda=10.2=0" is the driver's CUDA (conda's user
+# guide, "Managing virtual packages": "Maximum version of CUDA supported by the display driver").
+PYTORCH_67997 = (
+    " conda info-\n"
+    "     active environment : pytracking\n"
+    "          conda version : 4.10.3\n"
+    "         python version : 3.7.1.final.0\n"
+    "       virtual packages : __cuda=10.2=0\n"
+    "                          __linux=4.9.253=0\n"
+    "                          __glibc=2.27=0\n"
+    "                          __archspec=1=aarch64\n"
+)
+
+
+def test_conda_infos_cuda_virtual_package_is_the_drivers_cuda() -> None:
+    code, env = _run(PYTORCH_67997)
+    assert code == 0  # a report now (it was refused): nothing in it is a cause
+    told = {row["what"]: (row["value"], row["line"]) for row in env["data"]["told"]}
+    assert told["driver's CUDA"] == ("10.2", 5)
+
+
+def test_the_driver_cuda_from_conda_info_judges_a_torch_build() -> None:
+    # with a torch of a newer CUDA beside it, the driver is too old, citing the virtual-package line
+    text = PYTORCH_67997 + "PyTorch version: 1.10.0+cu113\nCUDA used to build PyTorch: 11.3\n"
+    code, env = _run(text)
+    assert code == 1
+    f = env["findings"][0]
+    assert f["id"] == "driver_too_old" and f["severity"] == "error"
+    assert 5 in [e["line"] for e in f["evidence"]]
