@@ -48,6 +48,7 @@ CAUSE_ORDER = (
     "mps_unavailable",
     "xpu_no_level_zero",
     "gpu_error",
+    "toolkit_mismatch",
 )
 # A specific cause explains the generic symptom it shows as.
 _SUPERSEDES = {
@@ -114,6 +115,18 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         if f.id == "toolkit_mismatch" and not _builds_extension(signs):
             # A system nvcc matters only to an extension build; a report that shows none gets it as a note.
             f = replace(f, severity=Severity.INFO, message=f.message + " (the paste shows no extension build)")
+        if f.id == "driver_too_old" and _insufficient_alone(facts, signs):
+            # CUDA returns cudaErrorInsufficientDriver (35) also when no NVIDIA driver is installed at all
+            # (BVLC/caffe#635 on a CPU-only machine, Akegarasu/lora-scripts#101 on an Intel Iris Xe laptop)
+            ev = _dedup((*ev, *signs["other_gpu_only"]))
+            f = replace(
+                f,
+                severity=Severity.WARN,
+                message=f.message + f"; the paste names no NVIDIA driver or GPU, only another vendor's (line "
+                f"{signs['other_gpu_only'][0].line}), and CUDA says the same when there is no NVIDIA driver at all",
+                fix="check that an NVIDIA GPU and driver are there (a machine without one cannot run torch's CUDA "
+                f"build: use a CPU profile); if there are, {f.fix}; to settle it, run `{SETTLE_DRIVER}`",
+            )
         if f.severity == Severity.ERROR and not ev:
             settle = _SETTLE_FOR.get(f.id, "envtool detect --json")
             f = replace(
@@ -148,6 +161,17 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
     sev = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     out.sort(key=lambda f: (sev[f.severity], rank.get(f.id, len(rank))))
     return out, _verdict(out, facts, signs)
+
+
+def _insufficient_alone(facts: HostFacts, signs: Signs) -> bool:
+    """CUDA's "driver version is insufficient" is the only sign of a too-old driver, and the paste names no NVIDIA
+    driver, GPU or driver CUDA version that would show one is there."""
+    nv = facts.nvidia
+    if nv.driver_version or nv.cuda_driver_version or nv.gpus or nv.hardware_present:
+        return False
+    others = ("msg:driver_too_old", "cuda_driver", "driver", "gpu")
+    shown = signs.get("msg:driver_insufficient") and signs.get("other_gpu_only")
+    return bool(shown) and not any(signs.get(t) for t in others)
 
 
 def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Verdict:
@@ -688,7 +712,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             + ": the driver stack is not usable"
             + ("" if after else " (it can also be an application fault; the paste does not tell)"),
             "reboot after a driver install or upgrade; in a container start it with `--gpus all`"
-            + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
+            # after a suspend or a long idle the unified-memory module is the usual culprit (pytorch/pytorch#43281)
+            + "; after a suspend or a long idle, reload the unified-memory module instead of rebooting (`sudo rmmod "
+            "nvidia_uvm && sudo modprobe nvidia_uvm`)" + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
             _dedup((*unknown, *after)),
             None if after else Severity.WARN,
         )
@@ -782,6 +808,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 cpu,
                 Severity.WARN,
             )
+
+    # an extension build that torch's cpp_extension refused: CUDA_HOME's toolkit of another major than torch's CUDA
+    for e in ev("msg:extension_cuda_mismatch"):
+        pair = torch_messages.parse_extension_cuda_mismatch(e.text)
+        if pair is None:
+            continue
+        kit, built = pair
+        # torch 1.11+ raises this only for another major (a minor difference is a warning); older torch for any
+        same_major = kit.split(".")[0] == built.split(".")[0]
+        want, other = (built, kit) if same_major else (f"{built.split('.')[0]}.x", f"{kit.split('.')[0]}.x")
+        add(
+            "toolkit_mismatch",
+            f"torch's extension builder refused the build: the CUDA toolkit it found (CUDA_HOME, CUDA {kit}) is of "
+            f"another {'version' if same_major else 'major version'} than torch's CUDA build ({built})",
+            f"build with a CUDA {want} toolkit: install it and point CUDA_HOME at it (its bin/ first on PATH), or "
+            f"install a torch built for CUDA {other}; check both with `nvcc --version` and "
+            '`python -c "import torch; print(torch.version.cuda)"`',
+            _dedup((e, *ev("nvcc", "torch"))),
+            Severity.ERROR,
+        )
+        break
 
     # CUDA libraries of another version ahead of the wheel's
     ld = ev("ld_library_path")

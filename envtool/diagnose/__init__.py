@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -146,6 +146,8 @@ def read_paste(text: str) -> Paste:
         signs["compat_libcuda"] = [Evidence(line=told.compat_banner[0], text=told.compat_banner[1][:300])]
     _cpu_signs(facts, rep, index, origin, signs)
     _fact_signs(facts, index, origin, signs)
+    if signs.get("msg:driver_insufficient"):
+        _other_gpu_signs(index, origin, signs)
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
@@ -186,6 +188,22 @@ def load_paste(text: str, name: str) -> Paste:
 
 # Words of a Jetson's paste (nvidia-smi's "Orin (nvgpu)" row, a tegra kernel): its driver's numbers are L4T's.
 _TEGRA_WORDS = ("nvgpu", "Orin", "Jetson", "Tegra", "tegra", "Thor", "L4T")
+
+# Another vendor's integrated graphics named in a line ("I'm using a integrated Intel GPU(iris xe graphics)",
+# Akegarasu/lora-scripts#101): looked for only beside CUDA's error 35, which CUDA also returns with no NVIDIA driver.
+_OTHER_GPU_WORDS = ("iris", "Iris", "UHD Graphics", "HD Graphics", "integrated Intel", "integrated GPU", "Radeon")
+_NVIDIA_WORDS = re.compile(r"nvidia|geforce|quadro|tesla|rtx|gtx", re.I)
+
+
+def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
+    for word in _OTHER_GPU_WORDS:
+        for i in index.holding(word):
+            line = index.lines[i]
+            if not _NVIDIA_WORDS.search(line):
+                at = origin[i] if i < len(origin) else i + 1
+                signs["other_gpu_only"] = [Evidence(line=at, text=line.strip()[:300])]
+                return
+
 
 # Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
 _NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch")

@@ -552,7 +552,11 @@ def _find_line(index: LineIndex, origin: Sequence[int], needle: str) -> tuple[in
     return first
 
 
-_CPU_BUILD_NONE = re.compile(r"^\s*CUDA used to build PyTorch:\s*None\s*$")
+# collect_env prints torch.version.cuda; a None shows as "None" (torch 2.x) or, through its replace_nones,
+# as "Could not collect" (torch 1.x, vLLM's copy: pytorch/pytorch#49325 "1.7.1+cpu", the 2.4.0+cpu fixture).
+# Only with torch's own version beside it: without torch, collect_env prints "N/A" there.
+_CPU_BUILD_NONE = re.compile(r"^\s*CUDA used to build PyTorch:\s*(None|Could not collect)\s*$")
+_IPEX = ("intel-extension-for-pytorch", "intel_extension_for_pytorch")
 
 
 def _cpu_signs(
@@ -588,10 +592,14 @@ def _cpu_signs(
             add(build if build else version)
     t = facts.python.torch
     other_backend = bool(t and (t.hip or t.version.partition("+")[2].lower().startswith("xpu")))
+    # Intel's extension ships torch builds without a local tag whose torch.version.cuda is None too.
+    other_backend = other_backend or any(name.startswith(_IPEX) for name, _ in rep.pip)
+    other_backend = other_backend or any(name.startswith(_IPEX) for name, _, _ in rep.conda)
     if not other_backend and not (facts.torch_runtime and facts.torch_runtime.xpu):
         for i in index.holding("CUDA used to build"):
             line = index.lines[i]
-            if _CPU_BUILD_NONE.match(line):
+            m = _CPU_BUILD_NONE.match(line)
+            if m and (t is not None or m.group(1) == "None"):
                 out.append(Evidence(line=origin[i] if i < len(origin) else i + 1, text=line.strip()))
                 break
     if not out:

@@ -253,6 +253,7 @@ _EXPR = re.compile(
 _SAME_LINE_VALUE = re.compile(r"^\)*\s*(?:→|->|=>|:|=|returns|gives|is|prints)\s*(\S.*)$")
 _ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
 _NVCC = re.compile(r"Cuda compilation tools, release (\d{1,2}\.\d)")
+_CONDA_CUDA = re.compile(r"(?:^|[\s:])__cuda=(\d{1,2}\.\d{1,2})(?:=|\s|$)")
 _LD_PATH = re.compile(r"\bLD_LIBRARY_PATH\s*=\s*['\"]?([^\s'\"]{1,4000})")
 _SYSTEM_CUDA_DIR = re.compile(r"/cuda[\w.-]*/|/cudnn|/cuda/lib|/cuda-\d", re.I)
 
@@ -868,6 +869,13 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and (m := _STATED_TORCH.search(s, at)) is not None
     ):
         told.stated_torch = (m.group(1), number, s)
+    if "__cuda=" in s:
+        # conda info's "virtual packages : __cuda=10.2=0": the "maximum version of CUDA supported by the display
+        # driver" (conda's user guide, "Managing virtual packages"), read from the driver's libcuda
+        m = _CONDA_CUDA.search(s)
+        if m:
+            told.cuda_driver = told.cuda_driver or m.group(1)
+            told.sign("cuda_driver", number, s)
     if "release" in s and "Cuda compilation tools" in s:
         m = _NVCC.search(s)
         if m:

@@ -172,12 +172,22 @@ _KINDS: tuple[_Kind, ...] = (
     # cudaErrorUnknown as torch raises it: "CUDA unknown error - this may be due to an incorrectly
     # set up environment, e.g. changing env variable CUDA_VISIBLE_DEVICES after program start.
     # Setting the available devices to be zero." (c10/cuda/CUDAFunctions.cpp), and the plain
-    # "CUDA error: unknown error" of a failed kernel launch.
+    # "CUDA error: unknown error" of a failed kernel launch. torch 0.4-1.x (THC) printed the same error as
+    # "THCudaCheck FAIL file=.../THCGeneral.cpp line=47 error=999 : unknown error" and "RuntimeError: cuda runtime
+    # error (999) : unknown error at .../THCGeneral.cpp:47" (pytorch/pytorch#43281); cudaErrorUnknown was 30
+    # before CUDA 10.1 ("cuda runtime error (30) : unknown error", torch/cutorch#197).
     _Kind(
         "cuda_unknown",
-        ("CUDA unknown error", "CUDA error: unknown error"),
-        ("CUDA unknown error", "CUDA error: "),
-        re.compile(r"to be zero\.?|unknown error\s*$"),
+        (
+            "CUDA unknown error",
+            "CUDA error: unknown error",
+            "error (999) : unknown error",
+            "error=999 : unknown error",
+            "error (30) : unknown error",
+            "error=30 : unknown error",
+        ),
+        ("CUDA unknown error", "CUDA error: ", "THCudaCheck FAIL", "cuda runtime error"),
+        re.compile(r"to be zero\.?|unknown error(?:\s+at\s+\S+)?\s*$"),
     ),
     # cudaErrorSystemNotReady (802), outside the cudaGetDeviceCount wording above.
     _Kind(
@@ -276,6 +286,17 @@ _KINDS: tuple[_Kind, ...] = (
         ("nvcc fatal", "cpp_extension.py", "Building wheel for", "TORCH_CUDA_ARCH_LIST"),
         (),
         re.compile(r"."),
+    ),
+    # torch/utils/cpp_extension.py _check_cuda_version, raised when CUDA_HOME's toolkit and torch's CUDA build
+    # differ in major (CUDA_MISMATCH_MESSAGE, wrapped by torch itself): "The detected CUDA version (11.8)
+    # mismatches the version that was used to compile\nPyTorch (12.1). Please make sure to use the same CUDA
+    # versions." (vllm-project/vllm#2219, pengHTYX/Era3D#23). Before the extension's build, not its import.
+    _Kind(
+        "extension_cuda_mismatch",
+        ("mismatches the version that was used to compile",),
+        ("The detected CUDA version", "detected CUDA version"),
+        re.compile(r"PyTorch \(\d+(?:\.\d+)*\)"),
+        max_lines=2,
     ),
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
     # capabilities: [[gpu]]' (docker's daemon error for --gpus).
@@ -661,6 +682,19 @@ def parse_unsupported_code(msg: str) -> tuple[str | None, str | None] | None:
     m = re.search(r"capability \(CC\)\s*(\d+\.\d+)", msg)
     pin = _TORCH_PIN.search(msg)
     return (m.group(1) if m else None), (pin.group(1) if pin else None)
+
+
+_EXT_CUDA_MISMATCH = re.compile(
+    r"detected CUDA version \((\d+(?:\.\d+)*)\) mismatches the version that was used to compile\s+"
+    r"PyTorch \((\d+(?:\.\d+)*)\)"
+)
+
+
+def parse_extension_cuda_mismatch(msg: str) -> tuple[str, str] | None:
+    """(the toolkit's CUDA, torch's CUDA build) from torch's cpp_extension "The detected CUDA version (11.8)
+    mismatches the version that was used to compile PyTorch (12.1)"; ``None`` for any other message."""
+    m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
+    return (m.group(1), m.group(2)) if m else None
 
 
 def parse_cudnn_incompat(msg: str) -> tuple[str, str] | None:
