@@ -126,3 +126,20 @@ def test_busy_or_unavailable_on_windows_is_the_driver_not_an_exclusive_mode() ->
 def test_a_windows_line_in_prose_is_not_a_windows_line() -> None:
     code, env = _run(A1111_2986.replace("Windows 10\n", "I also tried Windows 10 drivers from the vendor site\n"))
     assert env["data"]["verdict"]["cause"] == "exclusive_process_mode", env["data"]["verdict"]
+
+
+def test_a_sentence_that_says_what_is_available_gives_is_read() -> None:
+    # Hand-typed forms from issue bodies: the value in any case, after return/returns/returned, a sentence going on.
+    from envtool.diagnose import read_paste
+
+    for line, value in (
+        ("torch.cuda.is_available() return false", False),
+        ("but torch.cuda.is_available() returns False on my RTX 3090", False),
+        ("torch.cuda.is_available() returned true.", True),
+        ("torch.cuda.is_available() returns False", False),
+    ):
+        rt = read_paste(f"NVIDIA GeForce RTX 3090\n{line}\n").facts.torch_runtime
+        assert rt is not None and rt.cuda_available is value, (line, rt)
+    # A version stated in a sentence is the version, not the words after it.
+    torch = read_paste("print(torch.__version__) gives 2.0.1+cu118 here\n").facts.python.torch
+    assert torch is not None and torch.version == "2.0.1+cu118", torch

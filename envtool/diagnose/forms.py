@@ -175,6 +175,15 @@ def plain(line: str) -> str:
     return s.replace("**", "")
 
 
+def _first_value(expr: str, rest: str) -> str:
+    """The first word of what a sentence says an expression gives, "false" written as Python writes it."""
+    words = _value(rest).split()
+    first = words[0].rstrip(".,;!?)") if words else ""
+    if expr == "torch.cuda.is_available()" and first.lower() in ("true", "false"):
+        first = first.capitalize()
+    return first
+
+
 def _value(text: str) -> str:
     return text.strip().strip("`").strip().strip("'\"").strip()
 
@@ -250,7 +259,7 @@ _EXPR = re.compile(
     r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
     r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)"
 )
-_SAME_LINE_VALUE = re.compile(r"^\)*\s*(?:→|->|=>|:|=|returns|gives|is|prints)\s*(\S.*)$")
+_SAME_LINE_VALUE = re.compile(r"^\)*\s*(?:→|->|=>|:|=|returned|returns?|gives|is|prints)\s*(\S.*)$", re.I)
 _ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
 _NVCC = re.compile(r"Cuda compilation tools, release (\d{1,2}\.\d)")
 _CONDA_CUDA = re.compile(r"(?:^|[\s:])__cuda=(\d{1,2}\.\d{1,2})(?:=|\s|$)")
@@ -424,8 +433,11 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         if found:
             tail = s[s.rfind(found[-1]) + len(found[-1]) :]
             m = _SAME_LINE_VALUE.match(tail.strip())
-            if m and len(found) == 1 and _ATOM.match(_value(m.group(1)).split()[0] if _value(m.group(1)) else ""):
-                _take_values(told, found, m.group(1), number, number)
+            first = _first_value(found[0], m.group(1)) if m and len(found) == 1 else ""
+            if m and _ATOM.match(first):
+                # "torch.cuda.is_available() returns False", or its first word when a sentence goes on
+                # ("... return false on my RTX 3090")
+                _take_values(told, found, m.group(1) if _value(m.group(1)) == first else first, number, number)
             else:
                 expr_pending = (found, number, s)
         # Each reader is called only where the first test it makes can pass (a call per line and reader
