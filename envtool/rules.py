@@ -119,6 +119,15 @@ _BAD_THROTTLE = {
 }
 
 
+def quoted(msg: str, limit: int = 160) -> str:
+    """A message shortened for a finding's text: whole when short, else cut at a word with an ellipsis."""
+    text = " ".join(msg.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", 0, limit)
+    return text[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + "\u2026"
+
+
 def finding(fid: str, message: str, fix: str = "", severity: Severity | None = None) -> Finding:
     return Finding(id=fid, severity=severity or VOCABULARY[fid][0], message=message, fix=fix)
 
@@ -270,7 +279,7 @@ def findings_from_messages(
             add(
                 finding(
                     "driver_too_old",
-                    f"CUDA says the driver is older than the CUDA runtime torch uses ('{msg.strip()[:160]}')",
+                    f"CUDA says the driver is older than the CUDA runtime torch uses ('{quoted(msg)}')",
                     "install a newer NVIDIA driver (see `envtool detect` for the minimum), or a torch built for an "
                     "older CUDA (`envtool install --profile auto`)",
                 )
@@ -290,7 +299,7 @@ def findings_from_messages(
             add(
                 finding(
                     "arch_unsupported",
-                    f"torch says its build has no kernels for {what} ('{msg.strip()[:160]}')",
+                    f"torch says its build has no kernels for {what} ('{quoted(msg)}')",
                     "install a torch build that covers this GPU: run `envtool detect` for the profile that does, "
                     "then `envtool install --profile auto`",
                 )
@@ -301,7 +310,7 @@ def findings_from_messages(
             add(
                 finding(
                     "no_driver",
-                    f"torch cannot reach the NVIDIA driver ('{msg.strip()[:160]}')",
+                    f"torch cannot reach the NVIDIA driver ('{quoted(msg)}')",
                     "install or repair the NVIDIA driver (reboot after a driver update to clear a driver/library "
                     "mismatch)",
                 )
@@ -339,7 +348,7 @@ def _capability_range_finding(msg: str, cc: tuple[int, int], low: tuple[int, int
     return finding(
         "arch_unsupported",
         f"torch says its build has no kernels for a GPU of compute capability {text} (it supports "
-        f"{low[0]}.{low[1]} to {top}: '{msg.strip()[:160]}')",
+        f"{low[0]}.{low[1]} to {top}: '{quoted(msg)}')",
         "install a torch build that covers this GPU: run `envtool detect` for the profile that does, "
         "then `envtool install --profile auto`",
     )
@@ -364,7 +373,7 @@ def _unsupported_code_finding(msg: str, cc: str | None, torch_pin: str | None) -
         )
     return finding(
         "arch_unsupported",
-        f"torch says its build has no kernels for this GPU ('{msg.strip()[:160]}')",
+        f"torch says its build has no kernels for this GPU ('{quoted(msg)}')",
         "install a torch build that covers this GPU: run `envtool detect` for the profile that does, "
         "then `envtool install --profile auto`",
     )

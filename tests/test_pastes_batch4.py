@@ -143,3 +143,16 @@ def test_a_sentence_that_says_what_is_available_gives_is_read() -> None:
     # A version stated in a sentence is the version, not the words after it.
     torch = read_paste("print(torch.__version__) gives 2.0.1+cu118 here\n").facts.python.torch
     assert torch is not None and torch.version == "2.0.1+cu118", torch
+
+
+def test_a_long_message_is_cut_at_a_word_in_the_finding() -> None:
+    from envtool import rules
+
+    msg = (
+        "PyTorch no longer supports this GPU because it is too old. "
+        "The minimum cuda capability supported by this library is 3.7."
+    )
+    short = rules.quoted(msg, 80)
+    assert short.endswith("\u2026") and len(short) <= 81 and msg.startswith(short[:-1]), short
+    assert short[:-1].split()[-1] in msg.split(), short  # a whole word before the ellipsis
+    assert rules.quoted("  a   short   one ") == "a short one"
