@@ -156,3 +156,14 @@ def test_a_long_message_is_cut_at_a_word_in_the_finding() -> None:
     assert short.endswith("\u2026") and len(short) <= 81 and msg.startswith(short[:-1]), short
     assert short[:-1].split()[-1] in msg.split(), short  # a whole word before the ellipsis
     assert rules.quoted("  a   short   one ") == "a short one"
+
+
+def test_nvidia_smi_missing_told_in_a_sentence_is_read() -> None:
+    # cnstark/pytorch-docker#19: "`nvidia-smi` 命令返回错误 command not found" (the command returns an error:
+    # command not found), in a CUDA image whose nvcc works; the fix was `--gpus all`.
+    code, env = _run("你好，安装完之后 `nvcc -V`显示了 cuda 版本，但是 `nvidia-smi` 命令返回错误 command not found\n")
+    f = next(f for f in env["findings"] if f["id"] == "no_driver")
+    assert f["severity"] == "warn" and "--gpus all" in f["fix"] and f["evidence"][0]["line"] == 1, f
+    # A sentence about another command is not nvidia-smi's.
+    code, env = _run("nvidia-smi works, but `nvcc` gives command not found\nNVIDIA-SMI 535.54.03\n")
+    assert not any(f["id"] == "no_driver" for f in env["findings"]), env["findings"]

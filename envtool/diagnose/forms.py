@@ -314,7 +314,12 @@ _APT_INSTALL = re.compile(r"\b(?:apt|apt-get|aptitude)\s+(?:-[\w-]{1,30}\s+){0,6
 _BRANCH_PKG = re.compile(
     r"\bnvidia-(?:driver|utils|headless(?:-no-dkms)?)-(\d{3})(?:-server|-open|-server-open)?\b(?![.\d])"
 )
-_NO_SMI = re.compile(r"nvidia-smi:\s*(?:command )?not found|'nvidia-smi' is not recognized")
+# nvidia-smi missing: bash's and zsh's messages, cmd's, and a clause that quotes bash's ("`nvidia-smi` gives
+# command not found"; not across a comma or a full stop, which may start another command's clause)
+_NO_SMI = re.compile(
+    r"nvidia-smi(?::\s*(?:command )?not found|\S{0,2}\s[^\n,;.\uff0c\u3002]{0,60}?\bcommand not found)"
+    r"|'nvidia-smi' is not recognized"
+)
 _FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
 _FABRIC_BAD = re.compile(
     r"fail|error|don'?t match|not match|mismatch|inactive|dead|not running|not started|exited|timed out", re.I
