@@ -41,3 +41,13 @@ def diagnose(*argv: str, stdin: str | None = None) -> tuple[int, dict]:
         if stdin is not None:
             sys.stdin = old
     return code, json.loads(out.getvalue())
+
+
+def diagnose_text(text: str) -> tuple[int, dict]:
+    """``envtool diagnose - --json`` on ``text``: (exit code, the envelope)."""
+    return diagnose("-", stdin=text)
+
+
+def findings_of(env: dict) -> list[tuple[str, str, list[int]]]:
+    """(id, severity, the evidence's line numbers) of each finding of a diagnose envelope."""
+    return [(f["id"], f["severity"], [e["line"] for e in f["evidence"]]) for f in env["findings"]]

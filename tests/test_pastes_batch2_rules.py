@@ -6,22 +6,12 @@ finding, its severity and the line it cites, and that the verdict and the profil
 
 from __future__ import annotations
 
-from typing import Any
-
-from envtool_cli import diagnose
+from envtool_cli import diagnose_text as _run
+from envtool_cli import findings_of as _found
 
 from envtool import rules
 from envtool.diagnose import messages
 from envtool.model import Severity
-
-
-def _run(text: str) -> tuple[int, dict[str, Any]]:
-    return diagnose("-", stdin=text)
-
-
-def _found(env: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
-    return [(f["id"], f["severity"], [e["line"] for e in f["evidence"]]) for f in env["findings"]]
-
 
 # --------------------------------------------------------------------------- P1: CUDA error codes
 

@@ -6,18 +6,8 @@ finding, its severity and the line it cites, and that the verdict agrees with it
 
 from __future__ import annotations
 
-from typing import Any
-
-from envtool_cli import diagnose
-
-
-def _run(text: str) -> tuple[int, dict[str, Any]]:
-    return diagnose("-", stdin=text)
-
-
-def _found(env: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
-    return [(f["id"], f["severity"], [e["line"] for e in f["evidence"]]) for f in env["findings"]]
-
+from envtool_cli import diagnose_text as _run
+from envtool_cli import findings_of as _found
 
 # --------------------------------------------------------------------------- a None CUDA build, torch 1.x's way
 

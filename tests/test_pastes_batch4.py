@@ -6,18 +6,8 @@ Each paste is inlined as far as the test needs it, with its thread cited.
 
 from __future__ import annotations
 
-from typing import Any
-
-from envtool_cli import diagnose
-
-
-def _run(text: str) -> tuple[int, dict[str, Any]]:
-    return diagnose("-", stdin=text)
-
-
-def _found(env: dict[str, Any]) -> list[tuple[str, str, list[int]]]:
-    return [(f["id"], f["severity"], [e["line"] for e in f["evidence"]]) for f in env["findings"]]
-
+from envtool_cli import diagnose_text as _run
+from envtool_cli import findings_of as _found
 
 # floydhub/dl-docker#3: a plain `docker run` (no --gpus, no nvidia-docker), then is_available() False in IPython.
 FLOYDHUB_3 = (
