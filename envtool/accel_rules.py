@@ -466,7 +466,11 @@ def _recommend_jetson(facts: HostFacts, profiles: Sequence[Profile], cpu: str) -
         + (f" = JetPack {pf.jetpack} (CUDA {pf.board_cuda})" if pf.jetpack else "")
         + (f", GPU {pf.gpu_arch}" if pf.gpu_arch else ""),
         "Tegra GPUs are not binary compatible with desktop code of a lower minor version (NVIDIA's Jetson guide): "
-        "the generic aarch64 wheels' sm_80 code is not assumed to run on sm_87",
+        + (
+            f"the generic aarch64 wheels' sm_80 code is not assumed to run on {pf.gpu_arch}"
+            if pf.gpu_arch
+            else "the generic aarch64 wheels' desktop code is not assumed to run on this Tegra GPU"
+        ),
     ]
     channel = kn.jetson_channel(pf.jetpack)
     if channel is None:

@@ -157,3 +157,35 @@ def test_nvidia_smi_missing_told_in_a_sentence_is_read() -> None:
     # A sentence about another command is not nvidia-smi's.
     code, env = _run("nvidia-smi works, but `nvcc` gives command not found\nNVIDIA-SMI 535.54.03\n")
     assert not any(f["id"] == "no_driver" for f in env["findings"]), env["findings"]
+
+
+def test_a_jetson_named_in_prose_is_the_machine_and_gets_the_jetson_reasoning() -> None:
+    # Lmy0217/PyTorch-aarch64#3: "I successfully install the torch on my jetson nano(Jetpack 4.4 [L4T 32.4.3]),but
+    # cuda.is_available() returns false" (a CPU-only aarch64 wheel).
+    code, env = _run(
+        "I successfully install the torch on my jetson nano(Jetpack 4.4 [L4T 32.4.3]),but cuda.is_available() "
+        "returns false\n"
+    )
+    told = {r["what"]: r["value"] for r in env["data"]["told"]}
+    assert told["GPU 0"] == "Jetson Nano (compute capability 5.3)", told
+    rec = env["data"]["recommended_profile"]
+    assert rec["reasons"][0].startswith("Jetson:"), rec  # no desktop CUDA profile for a Jetson
+    assert "sm_87" not in " ".join(rec["reasons"]), rec  # the Nano is no Orin
+    assert not any(f["severity"] == "error" for f in env["findings"]), env["findings"]
+
+
+def test_the_jetson_boards_of_nvidias_legacy_list_have_their_capability() -> None:
+    from envtool.knowledge import compute_capability
+
+    # NVIDIA's "Legacy CUDA GPU Compute Capability" list; collect_env names the SoC for the Nano and the TX2.
+    for name, cc in (
+        ("Jetson Nano", "5.3"),
+        ("NVIDIA Tegra X1", "5.3"),
+        ("NVIDIA Tegra X2", "6.2"),
+        ("Jetson AGX Xavier", "7.2"),
+        ("Jetson Xavier NX", "7.2"),
+    ):
+        assert compute_capability(name) == cc, name
+    # prose that names no board stays unread
+    code, env = _run("my nano is a jetson clone\nNVIDIA-SMI 535.54.03   Driver Version: 535.54.03\n")
+    assert not any(r["value"].startswith("Jetson") for r in env["data"]["told"]), env["data"]["told"]

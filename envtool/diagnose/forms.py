@@ -340,6 +340,10 @@ _GPU_MODEL = (
     r"|[AHL]\d{2,3}(?:\s?(?:PCIe|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?)"
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
+_JETSON_BOARD = re.compile(
+    r"\bjetson[\s-]+((?:agx\s+)?(?:orin(?:\s+(?:nano|nx))?|xavier(?:\s+nx)?|thor)|nano|tx2)\b", re.I
+)
+_JETSON_WORDS = {"agx": "AGX", "nx": "NX", "tx2": "TX2"}
 _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
@@ -364,7 +368,7 @@ _RELEVANT = (
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
-    "homebrew", "macos", "gfx", "windows",
+    "homebrew", "macos", "gfx", "windows", "jetson",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid",
     "pci", "memory",
@@ -874,6 +878,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     ):
         name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
         if _known_gpu(name):  # the first name the knowledge table knows (prose cannot invent a GPU)
+            told.stated_gpu = (name, number, s)
+    if told.stated_gpu is None and ("etson" in s or "ETSON" in s) and (j := _JETSON_BOARD.search(s)):
+        # "my jetson nano (Jetpack 4.4 [L4T 32.4.3])": a Jetson board named in prose is the machine's GPU
+        name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
+        if _known_gpu(name):
             told.stated_gpu = (name, number, s)
     if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_WORD.search(s):
         told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side

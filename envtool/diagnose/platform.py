@@ -327,12 +327,15 @@ def read_vendor(
         _sign(fields, signs, "macos", "os", text_at)
         _sign(fields, signs, "macos", "python platform", text_at)
 
-    # NVIDIA on Arm
-    if sysf.os_name == "Linux" and sysf.arch == "aarch64":
-        names = [g.name or "" for g in (nvidia_gpus if nvidia_gpus is not None else facts.nvidia.gpus)]
+    # NVIDIA on Arm (a Jetson board named in the paste is one whatever else it shows: every Jetson is an aarch64
+    # Linux board)
+    gpu_names = [g.name or "" for g in (nvidia_gpus if nvidia_gpus is not None else facts.nvidia.gpus)]
+    jetson = any(n.startswith("Jetson ") or "Tegra X" in n for n in gpu_names)
+    if (sysf.os_name == "Linux" and sysf.arch == "aarch64") or (jetson and sysf.os_name in (None, "Linux")):
+        names = gpu_names
         kernel = sysf.kernel or ""
         core = _lscpu_core(lines)
-        if kernel.endswith("-tegra") or any("nvgpu" in n for n in names):
+        if kernel.endswith("-tegra") or any("nvgpu" in n for n in names) or jetson:
             pf["kind"] = "tegra"
             soc = next((s for s in ("Thor", "Orin", "Xavier") if any(s in n for n in names)), None)
             pf["soc"] = soc
