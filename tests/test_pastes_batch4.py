@@ -189,3 +189,17 @@ def test_the_jetson_boards_of_nvidias_legacy_list_have_their_capability() -> Non
     # prose that names no board stays unread
     code, env = _run("my nano is a jetson clone\nNVIDIA-SMI 535.54.03   Driver Version: 535.54.03\n")
     assert not any(r["value"].startswith("Jetson") for r in env["data"]["told"]), env["data"]["told"]
+
+
+def test_a_jetsons_l4t_release_in_the_paste_names_its_jetpack_and_profile() -> None:
+    # /etc/nv_tegra_release's own line (the format envtool's Jetson probe parses) beside a named board.
+    code, env = _run("Jetson AGX Orin\n# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic, EABI: aarch64\n")
+    rows = {r["what"]: (r["value"], r["line"]) for r in env["data"]["told"]}
+    assert rows["platform"] == ("Orin (tegra), L4T 36.4.3 = JetPack 6.1/6.2 (CUDA 12.6)", 2), rows
+    rec = env["data"]["recommended_profile"]
+    assert rec["name"] == "jetson-jp6" and "JetPack 6.1/6.2" in rec["reasons"][0], rec
+    # "L4T 32.4.3" in prose: a release envtool's JetPack table does not hold stays without a JetPack.
+    code, env = _run("my jetson nano (Jetpack 4.4 [L4T 32.4.3])\n")
+    rows = {r["what"]: r["value"] for r in env["data"]["told"]}
+    assert rows["platform"] == "NVIDIA on Arm (tegra), L4T 32.4.3", rows
+    assert env["data"]["recommended_profile"]["name"] == "cpu"

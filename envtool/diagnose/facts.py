@@ -758,6 +758,8 @@ def _told_rows(
     pf = facts.platform
     if pf.kind in ("sbsa", "tegra"):
         what = f"{pf.soc or 'NVIDIA on Arm'} ({pf.kind})" + (", 64 KiB-page kernel" if pf.kernel_64k else "")
+        if pf.l4t:
+            what += f", L4T {pf.l4t}" + (f" = JetPack {pf.jetpack} (CUDA {pf.board_cuda})" if pf.jetpack else "")
         ev = signs.get("platform")
         rows.append(("platform", what, ev[0].line if ev else None))
     py = facts.python

@@ -31,6 +31,7 @@ from typing import Any
 from envtool.knowledge import accelerators as kn
 from envtool.model import Accelerator, Evidence, GpuInfo, HostFacts, PlatformFacts
 from envtool.probes.apple import chip_family
+from envtool.probes.arm import parse_nv_tegra_release
 
 _MIB = 2**20
 
@@ -130,6 +131,22 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
         if key not in values:
             values[key] = (m.group(2).strip(), at)
     return _Fields(values=values, xpu_devices=devices, xpu_onboard=onboard, xpu_drivers=drivers)
+
+
+# The L4T release as a paste gives it: /etc/nv_tegra_release's "# R36 (release), REVISION: 4.3" (parsed as envtool's
+# own probe does), or "L4T 32.4.3" / "L4T R35.4.1" in prose or jtop's output.
+_L4T_PROSE = re.compile(r"\bL4T\s*:?\s*R?(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
+
+
+def _l4t_release(lines: Sequence[str]) -> tuple[str, int] | None:
+    """(the L4T release, the index of its line), or None."""
+    for i, raw in enumerate(lines):
+        if "REVISION" in raw and (l4t := parse_nv_tegra_release(raw)):
+            return l4t, i
+        if "L4T" in raw and (m := _L4T_PROSE.search(raw)):
+            parts = m.group(1).split(".")
+            return ".".join(parts + ["0"] * (3 - len(parts))), i
+    return None
 
 
 def _value(fields: _Fields, key: str) -> str | None:
@@ -339,8 +356,20 @@ def read_vendor(
             pf["kind"] = "tegra"
             soc = next((s for s in ("Thor", "Orin", "Xavier") if any(s in n for n in names)), None)
             pf["soc"] = soc
-            pf["gpu_arch"] = kn.tegra_gpu_arch(soc, None) if soc else None
-            notes.append("Jetson: collect_env does not print the L4T release, so the JetPack is unknown")
+            found = _l4t_release(lines)
+            l4t = found[0] if found else None
+            jp = kn.jetpack_for_l4t(l4t) if l4t else None
+            if found:
+                pf["l4t"] = l4t
+                at = origin[found[1]] if found[1] < len(origin) else found[1] + 1
+                signs.setdefault("platform", []).append(Evidence(line=at, text=lines[found[1]].strip()[:300]))
+            if jp is not None:
+                pf["jetpack"], pf["board_cuda"] = jp.jetpack, jp.cuda
+            pf["gpu_arch"] = kn.tegra_gpu_arch(soc, pf.get("board_cuda")) if soc else None
+            if l4t is None:
+                notes.append("Jetson: the paste does not give the L4T release, so the JetPack is unknown")
+            elif jp is None:
+                notes.append(f"L4T {l4t} is not in envtool's JetPack table; the JetPack version is unknown")
         elif names:
             soc = next((s for key, s in _NGC_SOC if any(key in n for n in names)), None)
             if soc is None and core:
