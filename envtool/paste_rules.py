@@ -844,8 +844,57 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
+    # torchvision (or torchaudio, an extension) built for another torch or another CUDA than the torch installed
+    unpaired = tuple(e for k, v in signs.items() if k.startswith("torchvision_unpaired:") for e in v)
+    unpaired_version = next((k.partition(":")[2] for k in signs if k.startswith("torchvision_unpaired:")), None)
+    torch_version = facts.python.torch.version if facts.python.torch else None
+    for e in ev("msg:companion_cuda_mismatch"):
+        parsed = torch_messages.parse_companion_cuda(e.text)
+        pkg, t_cuda, p_cuda = parsed if parsed else ("torchvision", "?", "?")
+        add(
+            "conflicting_installs",
+            f"{pkg} was built for CUDA {p_cuda} and torch for CUDA {t_cuda}: the two come from different indexes "
+            "or releases, and its C++ library cannot load",
+            f"reinstall {pkg} from the same index as torch, at the release built for this torch (`pip install "
+            f"--force-reinstall torch=={torch_version or 'X'} {pkg}==<its pair>` with torch's --index-url), or "
+            "install both into a fresh environment",
+            _dedup((e, *unpaired, *ev("torch"))),
+            Severity.ERROR,
+        )
+        break
     undefined = ev("msg:undefined_symbol")
     own = tuple(e for e in undefined if _TORCH_OWN_SYMBOL.search(e.text))
+    extension = tuple(e for e in undefined if e not in own and _EXTENSION_TORCH_SYMBOL.search(e.text))
+    ops_missing = ev("msg:torchvision_ops_missing")
+    if (extension or ops_missing) and not any(f.id == "conflicting_installs" for f in out):
+        m = _EXTENSION_TORCH_SYMBOL.search(extension[0].text) if extension else None
+        what = (
+            f"{_package_of(m.group(1))}'s compiled library lacks one of torch's C++ symbols ({m.group(2)})"
+            if m
+            else "torchvision's C++ operators did not register (its compiled library did not load)"
+        )
+        pkg = _package_of(m.group(1)) if m else "torchvision"
+        paired = f" ({pkg} {unpaired_version} does not pair with torch {torch_version})" if unpaired else ""
+        add(
+            "conflicting_installs",
+            f"{what}: it was built against another torch than the one installed{paired}",
+            f"install the {pkg} release built for this torch (torchvision's README lists the pairs; pip pins it: "
+            f"`pip install --force-reinstall torch=={torch_version or 'X'} {pkg}`), or rebuild the extension "
+            "against this torch (`pip install --no-build-isolation --force-reinstall PACKAGE`)",
+            _dedup((*extension, *ops_missing, *unpaired, *ev("torch"))),
+            Severity.ERROR,
+        )
+    if unpaired and not any(f.id == "conflicting_installs" for f in out):
+        add(
+            "conflicting_installs",
+            f"the paste lists torchvision {unpaired_version} beside torch {torch_version}: torchvision's C++ "
+            "library is built for one torch release and one CUDA, and this is not that pair (torchvision's README "
+            "table)",
+            f"install the torchvision built for this torch from the same index (`pip install --force-reinstall "
+            f"torch=={torch_version or 'X'} torchvision` resolves the pair)",
+            _dedup((*unpaired, *ev("torch"))),
+            Severity.WARN,
+        )
     broken = tuple(e for e in undefined if e not in own and torch_messages.cuda_library_named(e.text))
     if own and not any(f.id == "conflicting_installs" for f in out):
         m = _TORCH_OWN_SYMBOL.search(own[0].text)
@@ -897,6 +946,22 @@ _TORCH_OWN_SYMBOL = re.compile(
     r"((?:\blibtorch\w*|\blibc10\w*|\blibshm|/torch/_C[\w.-]*?)\.so[\w.]*): undefined symbol: "
     r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
 )
+
+
+# An undefined symbol of torch's C++ API (at::, c10::, torch::) in another package's compiled library
+# ("torchvision/_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol: _ZN2at19NonVariableTypeMode10is_enabledEv",
+# facebookresearch/maskrcnn-benchmark#813): that library was built against another torch.
+_EXTENSION_TORCH_SYMBOL = re.compile(
+    r"(\S{0,300}?[\w.+-]+\.(?:so|pyd)[\w.]*): undefined symbol: (_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
+)
+
+
+def _package_of(path: str) -> str:
+    """The package a compiled library belongs to: the folder under site-packages, else the file's stem."""
+    parts = re.split(r"[/\\]", path.strip("'\"`"))
+    if len(parts) >= 2 and parts[-2] and not parts[-2].endswith(("-packages", "lib")):
+        return parts[-2]
+    return parts[-1].split(".")[0].lstrip("_") or "the extension"
 
 
 # The capabilities a run asks for: `--gpus capabilities=utility,device=...`, `"capabilities=compute,utility"`,

@@ -148,6 +148,7 @@ def read_paste(text: str) -> Paste:
     _fact_signs(facts, index, origin, signs)
     if signs.get("msg:driver_insufficient"):
         _other_gpu_signs(index, origin, signs)
+    _torchvision_signs(facts, rep, told, index, origin, signs)
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
@@ -203,6 +204,54 @@ def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, l
                 at = origin[i] if i < len(origin) else i + 1
                 signs["other_gpu_only"] = [Evidence(line=at, text=line.strip()[:300])]
                 return
+
+
+def _torchvision_signs(
+    facts: HostFacts,
+    rep: _Report,
+    told: Told,
+    index: LineIndex,
+    origin: Sequence[int],
+    signs: dict[str, list[Evidence]],
+) -> None:
+    """``torchvision_unpaired:<version>`` when the paste lists a torchvision that is not the release torchvision's
+    table pairs with the listed torch, or one built for another CUDA (its ``+cuXXX`` tag against torch's)."""
+    torch = facts.python.torch
+    if torch is None or len(facts.python.torch_installs) > 1:
+        return  # two torches: which one torchvision meets is the other finding's question
+    listed: list[tuple[str, int | None]] = [(v, n) for name, v, _, n in told.packages if name == "torchvision"]
+    listed += [(v, None) for name, v in rep.pip if name == "torchvision"]
+    listed += [(v, None) for name, v, _ in rep.conda if name == "torchvision"]
+    if not listed:
+        return
+    version, number = listed[0]
+    torches = {v.split("+")[0] for name, v in rep.pip if name == "torch"}
+    torches |= {v.split("+")[0] for name, v, _ in rep.conda if name in ("pytorch", "torch")}
+    if len(torches) > 1 or _PRE_RELEASE.search(version + " " + torch.version):
+        return  # two torches listed, or a nightly (torchvision's main pairs with torch's main)
+    try:
+        from envtool.knowledge import torchvision_pairs_with
+    except Exception:  # the knowledge package is optional to the readers
+        return
+    tv_tag, t_tag = _tag(version), _tag(torch.version)
+    unpaired = torchvision_pairs_with(torch.version, version) is False
+    other_cuda = bool(tv_tag and t_tag and tv_tag != t_tag and "cu" in tv_tag + t_tag)
+    if not (unpaired or other_cuda):
+        return
+    base = version.split("+")[0]
+    at = next((i for i in index.holding("torchvision") if base in index.lines[i]), None)
+    if at is None:
+        return
+    line = origin[at] if at < len(origin) else at + 1
+    ev = [Evidence(line=number or line, text=index.lines[at].strip()[:300]), *signs.get("torch", [])[:1]]
+    signs[f"torchvision_unpaired:{version}"] = ev
+
+
+_PRE_RELEASE = re.compile(r"\d(?:a|b|rc|dev|\.dev)\d|\+git")
+
+
+def _tag(version: str) -> str:
+    return version.partition("+")[2].lower()
 
 
 # Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).

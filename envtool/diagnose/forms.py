@@ -251,7 +251,11 @@ _INTERESTING = re.compile(
 )
 _PACKAGE_FIRST = ("torch", "pytorch", "nvidia", "cpuonly", "cudatoolkit", "transformers", "pynvml")
 _SYSTEM_FIRST = ("ii ", "hi ", "iU ", "rc ", "Upgrade:", "cuda-drivers", "nvidia-driver", "kmod-nvidia")
-_WHEEL = re.compile(r"/(?:whl/(?:nightly/)?(cu\d{2,3}|cpu|rocm[\d.]+)/)?torch-(\d[\w.]*?)(?:(?:%2B|\+)([\w.]+))?-cp\d")
+# A wheel's file name, in a URL or alone ("torchvision-0.11.1-cp36-cp36m-manylinux1_x86_64.whl").
+_WHEEL = re.compile(
+    r"(?:^|[/\s`'\"])(?:whl/(?:nightly/)?(cu\d{2,3}|cpu|rocm[\d.]+)/)?(torch|torchvision)-(\d[\w.]*?)"
+    r"(?:(?:%2B|\+)([\w.]+))?-cp\d"
+)
 
 # --------------------------------------------------------------------------- REPL and key/value lines
 
@@ -487,7 +491,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             m = _LD_PATH.search(s)
             if m:
                 _read_ld_path(told, m.group(1), number, s)
-        if "torch-" in s or s.startswith(_PACKAGE_FIRST):
+        if "torch-" in s or "torchvision-" in s or s.startswith(_PACKAGE_FIRST):
             _read_packages(told, s, number)
         if s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
@@ -720,12 +724,13 @@ def _read_ld_path(told: Told, value: str, number: int, line: str) -> None:
 
 
 def _read_packages(told: Told, s: str, number: int) -> None:
-    if "torch-" in s and (".whl" in s or "/whl/" in s):
+    if ("torch-" in s or "torchvision-" in s) and (".whl" in s or "/whl/" in s):
         m = _WHEEL.search(s)
-        if m:
-            version = m.group(2).rstrip(".")
-            tag = m.group(3) or m.group(1)
-            told.packages.append(("torch", version + (f"+{tag}" if tag else ""), "", number))
+        # (pip's "Downloading torch-1.7.1-cp38-cp38-win_amd64.whl" or a bare file name; not a file named in prose)
+        if m and (m.group(0)[0] == "/" or len(s[: m.start()].split()) <= 2):
+            version = m.group(3).rstrip(".")
+            tag = m.group(4) or m.group(1)
+            told.packages.append((m.group(2), version + (f"+{tag}" if tag else ""), "", number))
             return
     if len(s) > 400 or not s.startswith(_PACKAGE_FIRST):
         return

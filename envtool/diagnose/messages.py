@@ -224,6 +224,21 @@ _KINDS: tuple[_Kind, ...] = (
         ("cuDNN version incompatibility", "cuDNN version mismatch"),
         re.compile(r"(?:linked against|runtime version) (?:\(\d+, \d+, \d+\)|\d{4,6})"),
     ),
+    # torchvision/extension.py _check_cuda_version: "Detected that PyTorch and torchvision were compiled with
+    # different CUDA versions. PyTorch has CUDA Version=11.7 and torchvision has CUDA Version=11.8. Please reinstall
+    # the torchvision that matches your PyTorch install." (bmaltais/kohya_ss#1028; "different CUDA major versions"
+    # in later torchvision). torchaudio and torch_scatter raise the same sentence ("PyTorch has CUDA version 11.7
+    # whereas TorchAudio has CUDA version 11.8").
+    _Kind(
+        "companion_cuda_mismatch",
+        ("were compiled with different CUDA",),
+        ("Detected that PyTorch",),
+        re.compile(r"matches your PyTorch\s+\w+\.?|has CUDA [Vv]ersion\s*=?\s*\d+\.\d+\.\s*$"),
+        max_lines=4,
+    ),
+    # torchvision's C++ ops, registered by its _C library: "RuntimeError: operator torchvision::nms does not exist"
+    # when that library was built for another torch (torchvision imports on without it; pytorch/vision README).
+    _Kind("torchvision_ops_missing", ("operator torchvision::",), ("operator torchvision::",), re.compile(r"exist")),
     # nvidia-smi when the driver lost a GPU: "Unable to determine the device handle for GPU
     # 0000:3B:00.0: GPU is lost.  Reboot the system to recover this GPU" (nvidia-smi(1) output,
     # NVIDIA/gpu-operator and k8s-device-plugin threads); the kernel's "NVRM: Xid (PCI:...): 79, ...
@@ -695,6 +710,19 @@ def parse_extension_cuda_mismatch(msg: str) -> tuple[str, str] | None:
     mismatches the version that was used to compile PyTorch (12.1)"; ``None`` for any other message."""
     m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
     return (m.group(1), m.group(2)) if m else None
+
+
+_COMPANION_CUDA = re.compile(
+    r"PyTorch and ([\w.-]{2,40}) were compiled with different CUDA (?:major )?versions?\.?\s+PyTorch has CUDA "
+    r"[Vv]ersion\s*=?\s*(\d+\.\d+)\s+(?:and|whereas)\s+[\w.-]{2,40}\s+has\s+CUDA [Vv]ersion\s*=?\s*(\d+\.\d+)"
+)
+
+
+def parse_companion_cuda(msg: str) -> tuple[str, str, str] | None:
+    """(the package, torch's CUDA, the package's CUDA) from "Detected that PyTorch and torchvision were compiled
+    with different CUDA versions. PyTorch has CUDA Version=11.7 and torchvision has CUDA Version=11.8"."""
+    m = _COMPANION_CUDA.search(msg[:_MAX_MESSAGE])
+    return (m.group(1), m.group(2), m.group(3)) if m else None
 
 
 def parse_cudnn_incompat(msg: str) -> tuple[str, str] | None:

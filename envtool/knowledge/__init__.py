@@ -446,6 +446,30 @@ def python_floor(torch_version: str) -> str | None:
     return None
 
 
+def torchvision_pairs(torch_version: str) -> tuple[str, ...] | None:
+    """The torchvision version prefixes that pair with torch ``torch_version`` ("2.3.1" -> ("0.18",)), from
+    torchvision's own table; ``None`` when the table does not list that torch."""
+    tv = release_tuple(torch_version)
+    if tv is None:
+        return None
+    row = _load("torch_builds.toml").get("torchvision", {}).get(f"{tv[0]}.{tv[1]}")
+    return tuple(str(v) for v in row) if row else None
+
+
+def torchvision_pairs_with(torch_version: str, torchvision_version: str) -> bool | None:
+    """Whether torchvision ``torchvision_version`` is the release built for torch ``torch_version``; ``None`` when
+    either version is unreadable or the table does not list that torch."""
+    pairs = torchvision_pairs(torch_version)
+    got = release_tuple(torchvision_version)
+    if pairs is None or got is None:
+        return None
+    for prefix in pairs:
+        want = tuple(int(p) for p in prefix.split("."))
+        if got[: len(want)] == want:
+            return True
+    return False
+
+
 def availability(
     variant: str, torch_version: str | None, platform: str | None, python: str | None = None
 ) -> str | None:
