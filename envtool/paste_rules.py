@@ -29,6 +29,7 @@ SETTLE_TORCH = 'python -c "import torch; print(torch.__version__, torch.version.
 SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
 SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
 SETTLE_CONTAINER = "docker run --rm --gpus all IMAGE nvidia-smi"
+SETTLE_POD = "kubectl exec POD -- nvidia-smi"
 SETTLE_ROCM = "rocm-smi"
 SETTLE_XPU = 'python -c "import torch; print(torch.__version__, torch.xpu.is_available())"'
 
@@ -403,6 +404,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
 
     # a container started without GPU access
+    no_smi_early = ev("no_smi")
     toolkit = ev("msg:docker_no_gpu_driver")
     no_driver_msgs = ev("msg:no_driver", "msg:no_device")
     smi_fail = ev("msg:smi_no_driver", "msg:smi_no_devices")
@@ -495,6 +497,48 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"{bare_unavailable.line}: no `--gpus`, `--runtime=nvidia` or CDI device)",
             _with_settle(container_fix, SETTLE_CONTAINER),
             _dedup((bare_unavailable, *unavailable)),
+            Severity.WARN,
+        )
+
+    # Kubernetes: a pod gets the NVIDIA runtime only as the node's default container runtime or through its spec's
+    # `runtimeClassName: nvidia` (NVIDIA container-config: the runtime is made the default unless
+    # --set-as-default=false; without it a pod runs under runc, with no GPU and no nvidia-smi)
+    runc_default = ev("containerd_default:runc")
+    nvidia_default = ev("containerd_default:nvidia")
+    pod_gpu, runtime_class, kube = ev("pod_gpu_request"), ev("pod_runtime_class"), ev("kube")
+    k8s_fix = (
+        "give the pod `runtimeClassName: nvidia` (`kubectl get runtimeclass` lists the classes), or make nvidia the "
+        "node's default runtime: `sudo nvidia-ctk runtime configure --runtime=containerd --set-as-default` (it "
+        'writes `default_runtime_name = "nvidia"` to /etc/containerd/config.toml), then restart containerd'
+    )
+    quiet = not any(f.id == "container_without_gpu" or f.severity == Severity.ERROR for f in out)
+    if runc_default and quiet:
+        add(
+            "container_without_gpu",
+            f"containerd's default runtime is runc (line {runc_default[0].line}): a Kubernetes pod whose spec names "
+            "no `runtimeClassName: nvidia` runs without the NVIDIA runtime, so it gets no GPU (nvidia-smi inside may "
+            "be missing or an empty file)",
+            _with_settle(k8s_fix, SETTLE_POD),
+            _dedup((*runc_default, *nvidia_default, *pod_gpu)),
+            Severity.WARN,
+        )
+    elif (
+        (pod_gpu or (kube and no_smi_early))
+        and not runtime_class
+        and not nvidia_default
+        and quiet
+        and not (rt is not None and rt.cuda_available)
+    ):
+        what = (
+            f"the pod asks for nvidia.com/gpu (line {pod_gpu[0].line}) but its spec names no runtimeClassName"
+            if pod_gpu
+            else f"nvidia-smi is not installed inside a Kubernetes pod (line {no_smi_early[0].line})"
+        )
+        add(
+            "container_without_gpu",
+            f"{what}: unless nvidia is the node's default container runtime, the pod runs under runc and sees no GPU",
+            _with_settle(k8s_fix, SETTLE_POD),
+            _dedup((*pod_gpu, *no_smi_early, *kube[:1])),
             Severity.WARN,
         )
 

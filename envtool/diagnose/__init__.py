@@ -255,7 +255,9 @@ def _tag(version: str) -> str:
 
 
 # Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
-_NOT_A_REPORT = ("wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch")
+_NOT_A_REPORT = (
+    "wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch", "kube", "pod_runtime_class",
+)  # fmt: skip
 
 
 def _told_anything(told: Told) -> bool:

@@ -356,6 +356,13 @@ _TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
+# Kubernetes named: a distribution, its CLI or agent, or a manifest's kind.
+_K8S = re.compile(
+    r"\b(?:[Kk]ubernetes|kubectl|kubelet|k8s|k3s|k0s|microk8s|rke2)\b|^kind:\s*(?:Pod|Deployment|DaemonSet|Job|StatefulSet)\b"
+)
+_POD_GPU = re.compile(r"^[-\s]*nvidia\.com/gpu\s*:\s*['\"]?\d")  # a pod spec's resources.limits entry
+_RUNTIME_CLASS = re.compile(r"^[-\s]*runtimeClassName\s*:\s*\S")
+_DEFAULT_RUNTIME = re.compile(r"^default_runtime_name\s*=\s*[\"']([\w.-]{1,40})[\"']")  # containerd's config.toml
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
 # A line that only names a Windows release: "Windows 10", "OS: Microsoft Windows 11 Pro", "- Windows Server 2019".
 _WINDOWS_LINE = re.compile(
@@ -374,7 +381,8 @@ _RELEVANT = (
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
     "homebrew", "macos", "gfx", "windows", "jetson",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
-    "compute_", "compute mode", "index", "name", "uuid",
+    "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
+    "default_runtime_name", "runtimeclassname",
     "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
@@ -938,6 +946,14 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s or "-packages/" in s:
         # (the tests _read_paths makes first)
         _read_paths(told, s, number)
+    if ("ube" in s or "k8s" in s or "k3s" in s or "k0s" in s or s.startswith("kind:")) and _K8S.search(s):
+        told.sign("kube", number, s)  # Kubernetes: a pod gets the NVIDIA runtime by its node's default or its spec
+    if "nvidia.com/gpu" in s and _POD_GPU.search(s):
+        told.sign("pod_gpu_request", number, s)
+    if "runtimeClassName" in s and _RUNTIME_CLASS.search(s):
+        told.sign("pod_runtime_class", number, s)
+    if "default_runtime_name" in s and (d := _DEFAULT_RUNTIME.search(s)):
+        told.sign("containerd_default:" + d.group(1), number, s)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
     if "Windows" in s and len(s) < 48 and _WINDOWS_LINE.match(s):
