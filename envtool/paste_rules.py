@@ -40,6 +40,7 @@ CAUSE_ORDER = (
     "exclusive_process_mode",
     "no_driver",
     "driver_too_old",
+    "no_gpu",
     "arch_unsupported",
     "accel_build_mismatch",
     "cpu_build_on_gpu",
@@ -119,14 +120,17 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         if f.id == "driver_too_old" and _insufficient_alone(facts, signs):
             # CUDA returns cudaErrorInsufficientDriver (35) also when no NVIDIA driver is installed at all
             # (BVLC/caffe#635 on a CPU-only machine, Akegarasu/lora-scripts#101 on an Intel Iris Xe laptop)
+            # The likelier reading is no NVIDIA GPU at all: the error is then no_gpu's, at warning strength.
             ev = _dedup((*ev, *signs["other_gpu_only"]))
-            f = replace(
-                f,
-                severity=Severity.WARN,
-                message=f.message + f"; the paste names no NVIDIA driver or GPU, only another vendor's (line "
-                f"{signs['other_gpu_only'][0].line}), and CUDA says the same when there is no NVIDIA driver at all",
-                fix="check that an NVIDIA GPU and driver are there (a machine without one cannot run torch's CUDA "
-                f"build: use a CPU profile); if there are, {f.fix}; to settle it, run `{SETTLE_DRIVER}`",
+            f = rules.finding(
+                "no_gpu",
+                f"the paste names no NVIDIA driver or GPU, only another vendor's (line "
+                f"{signs['other_gpu_only'][0].line}), and CUDA's 'driver version is insufficient' is also what it "
+                "says when there is no NVIDIA driver at all: most likely this machine has no NVIDIA GPU",
+                "a machine without an NVIDIA GPU cannot run torch's CUDA build: use the CPU profile (`envtool install "
+                "--profile cpu`), or the GPU's own backend (Intel: XPU; AMD: ROCm); if an NVIDIA GPU is there, "
+                f"{f.fix}; to settle it, run `{SETTLE_DRIVER}`",
+                Severity.WARN,
             )
         if f.severity == Severity.ERROR and not ev:
             settle = _SETTLE_FOR.get(f.id, "envtool detect --json")

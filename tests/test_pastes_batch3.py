@@ -176,13 +176,14 @@ LORA_SCRIPTS_101 = (
 )
 
 
-def test_error_35_alone_is_thin_evidence_of_an_old_driver_and_names_a_missing_one() -> None:
+def test_error_35_beside_only_another_vendors_gpu_is_no_nvidia_gpu_as_a_warning() -> None:
     code, env = _run(LORA_SCRIPTS_101)
     assert code == 0
-    assert _found(env) == [("driver_too_old", "warn", [3, 8])]
+    assert _found(env) == [("no_gpu", "warn", [3, 8])]
+    assert env["data"]["verdict"]["cause"] == "no_gpu"
     f = env["findings"][0]
     assert "line 8" in f["message"] and "no NVIDIA driver at all" in f["message"]
-    assert "NVIDIA GPU and driver" in f["fix"] and "nvidia-smi" in f["fix"]
+    assert "--profile cpu" in f["fix"] and "if an NVIDIA GPU is there" in f["fix"] and "nvidia-smi" in f["fix"]
     assert env["data"]["verdict"]["settle"] == "nvidia-smi"
 
 
