@@ -964,8 +964,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "find which copy loads (`ldd .../torch/lib/libtorch_cuda.so`); remove system CUDA folders from "
             "LD_LIBRARY_PATH, uninstall nvidia-* wheels of the other CUDA major and a second torch in the user "
             "site, or reinstall torch into a fresh environment",
-            _dedup((*broken, *ld, *ev("wheels", "torch_installs"))),
+            _dedup((*broken, *ld, *ev("ldd_system_cuda"), *ev("wheels", "torch_installs"))),
             Severity.ERROR,
+        )
+    # ldd of a wheel's library (torch's, an nvidia-* wheel's) resolving a CUDA library from the system: the
+    # loader takes LD_LIBRARY_PATH before the wheel's own RUNPATH (pytorch/pytorch#80637)
+    system_cuda = ev("ldd_system_cuda")
+    if system_cuda and (ev("ldd_wheel") or ld) and not any(f.id == "conflicting_installs" for f in out):
+        lib = system_cuda[0].text.split()[0]
+        add(
+            "conflicting_installs",
+            f"ldd shows a wheel's library loading {lib} from the system ({system_cuda[0].text.split()[2]}), not "
+            "from torch's nvidia-* wheels: a copy torch was not built with, which fails as soon as its version differs "
+            "(an undefined symbol)",
+            "remove the system CUDA folders from LD_LIBRARY_PATH (or unset it; do not set CUDA_HOME/LD_LIBRARY_PATH "
+            "for torch's pip wheels), so torch's libraries load their own nvidia-* wheels",
+            _dedup((*system_cuda[:4], *ev("ldd_wheel"), *ld)),
+            Severity.WARN,
         )
     missing = tuple(
         e

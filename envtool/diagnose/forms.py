@@ -363,6 +363,12 @@ _K8S = re.compile(
 _POD_GPU = re.compile(r"^[-\s]*nvidia\.com/gpu\s*:\s*['\"]?\d")  # a pod spec's resources.limits entry
 _RUNTIME_CLASS = re.compile(r"^[-\s]*runtimeClassName\s*:\s*\S")
 _DEFAULT_RUNTIME = re.compile(r"^default_runtime_name\s*=\s*[\"']([\w.-]{1,40})[\"']")  # containerd's config.toml
+# An ldd result line of a CUDA toolkit library (not the driver's libcuda / libnvidia-*, which live in the system):
+# "libnvJitLink.so.12 => /usr/local/cuda-12.1/lib64/libnvJitLink.so.12 (0x000070ddad800000)".
+_LDD_CUDA = re.compile(
+    r"^(lib(?:cublas\w*|cudart|cudnn\w*|cufft\w*|curand|cusparse\w*|cusolver\w*|nvJitLink|nvrtc\w*|nccl|cupti"
+    r"|nvToolsExt)\.so[\w.]*)\s+=>\s+(/\S+)"
+)
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
 # A line that only names a Windows release: "Windows 10", "OS: Microsoft Windows 11 Pro", "- Windows Server 2019".
 _WINDOWS_LINE = re.compile(
@@ -382,7 +388,7 @@ _RELEVANT = (
     "homebrew", "macos", "gfx", "windows", "jetson",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
-    "default_runtime_name", "runtimeclassname",
+    "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
@@ -954,6 +960,10 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("pod_runtime_class", number, s)
     if "default_runtime_name" in s and (d := _DEFAULT_RUNTIME.search(s)):
         told.sign("containerd_default:" + d.group(1), number, s)
+    if " => /" in s and (d := _LDD_CUDA.match(s)) and "-packages/" not in d.group(2):
+        told.sign("ldd_system_cuda", number, s)  # ldd: a CUDA library of the toolkit resolved outside the wheels
+    if s.startswith("ldd ") and "-packages/" in s:
+        told.sign("ldd_wheel", number, s)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
     if "Windows" in s and len(s) < 48 and _WINDOWS_LINE.match(s):
