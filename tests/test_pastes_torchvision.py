@@ -179,3 +179,9 @@ def test_a_wheel_file_named_in_prose_is_not_the_installed_torch() -> None:
 )
 def test_torchvision_pairs_come_from_its_table(torch: str, torchvision: str, expected: bool | None) -> None:
     assert knowledge.torchvision_pairs_with(torch, torchvision) is expected
+
+
+def test_what_the_paste_told_shows_the_unpaired_torchvision() -> None:
+    _, env = _run(VISION_4886)
+    rows = [(r["what"], r["value"], r["line"]) for r in env["data"]["told"]]
+    assert ("torchvision", "0.11.1 (not built for this torch)", 5) in rows, rows

@@ -778,6 +778,9 @@ def _told_rows(
             else "build not stated"
         )
         rows.append(("torch", f"{t.version} ({build})", line_of("torch", t.version)))
+    for key, shown in signs.items():
+        if key.startswith("torchvision_unpaired:") and shown:
+            rows.append(("torchvision", f"{key.partition(':')[2]} (not built for this torch)", shown[0].line))
     rt = facts.torch_runtime
     if rt is not None and rt.cuda_available is not None:
         rows.append(("CUDA available", str(rt.cuda_available), line_of("cuda_available", "vailable")))
