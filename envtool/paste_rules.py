@@ -408,7 +408,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
 
     # a container started without GPU access
-    no_smi_early = ev("no_smi")
+    no_smi = ev("no_smi")
     toolkit = ev("msg:docker_no_gpu_driver")
     no_driver_msgs = ev("msg:no_driver", "msg:no_device")
     smi_fail = ev("msg:smi_no_driver", "msg:smi_no_devices")
@@ -527,7 +527,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
     elif (
-        (pod_gpu or (kube and no_smi_early))
+        (pod_gpu or (kube and no_smi))
         and not runtime_class
         and not nvidia_default
         and quiet
@@ -536,13 +536,13 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         what = (
             f"the pod asks for nvidia.com/gpu (line {pod_gpu[0].line}) but its spec names no runtimeClassName"
             if pod_gpu
-            else f"nvidia-smi is not installed inside a Kubernetes pod (line {no_smi_early[0].line})"
+            else f"nvidia-smi is not installed inside a Kubernetes pod (line {no_smi[0].line})"
         )
         add(
             "container_without_gpu",
             f"{what}: unless nvidia is the node's default container runtime, the pod runs under runc and sees no GPU",
             _with_settle(k8s_fix, SETTLE_POD),
-            _dedup((*pod_gpu, *no_smi_early, *kube[:1])),
+            _dedup((*pod_gpu, *no_smi, *kube[:1])),
             Severity.WARN,
         )
 
@@ -739,7 +739,6 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*init_failed, *ev("gpu"))),
             None if gpu_named else Severity.WARN,
         )
-    no_smi = ev("no_smi")
     if no_smi and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
         add(
             "no_driver",
