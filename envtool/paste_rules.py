@@ -981,6 +981,31 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*system_cuda[:4], *ev("ldd_wheel"), *ld)),
             Severity.WARN,
         )
+    # A Jetson whose torch sees no CUDA: its GPU runs only torch built for JetPack; PyPI's aarch64 wheel (and most
+    # other aarch64 builds) are CPU-only (torch_builds.toml, "pypi_default" notes)
+    # Only for a torch the paste names (a build it does not name stays cuda_unavailable's question).
+    rt_now, jetson_torch = facts.torch_runtime, facts.python.torch
+    if (
+        facts.platform.kind == "tegra"
+        and rt_now is not None
+        and rt_now.cuda_available is False
+        and jetson_torch is not None
+        and not jetson_torch.cuda
+        and not jetson_torch.hip
+        and not any(f.id in CAUSE_ORDER for f in out)
+    ):
+        add(
+            "cpu_build_on_gpu",
+            "torch says CUDA is not available on a Jetson: a Jetson's GPU runs only torch built for its JetPack; "
+            "PyPI's aarch64 torch and most other aarch64 builds are CPU-only",
+            _with_settle(
+                "install the torch built for this JetPack (`envtool install --profile auto` picks the Jetson "
+                "profile; otherwise NVIDIA's wheel for this JetPack release)",
+                SETTLE_TORCH,
+            ),
+            _dedup((*ev("cuda_available"), *ev("torch"), *ev("platform", "gpu"))),
+            Severity.WARN,
+        )
     missing = tuple(
         e
         for e in ev("msg:missing_library")

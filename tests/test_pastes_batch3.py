@@ -240,3 +240,36 @@ def test_the_driver_cuda_from_conda_info_judges_a_torch_build() -> None:
     f = env["findings"][0]
     assert f["id"] == "driver_too_old" and f["severity"] == "error"
     assert 5 in [e["line"] for e in f["evidence"]]
+
+
+# --------------------------------------------------------------------------- a Jetson whose torch sees no CUDA
+
+# Lmy0217/PyTorch-aarch64#3: a third-party aarch64 wheel on a Jetson Nano; the maintainer: it "only support cpu".
+AARCH64_3 = (
+    "I successfully install the torch on my jetson nano(Jetpack 4.4 [L4T 32.4.3]),but cuda.is_available() returns "
+    "false\n"
+)
+
+
+def test_a_jetson_whose_named_torch_sees_no_cuda_is_a_cpu_build_warning() -> None:
+    code, env = _run(AARCH64_3 + "pip list | grep torch\ntorch            1.6.0\n")
+    assert code == 0
+    assert _found(env) == [("cpu_build_on_gpu", "warn", [1, 3])], _found(env)
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu"
+    assert "built for its JetPack" in env["findings"][0]["message"]
+    assert env["data"]["verdict"]["settle"].startswith("python -c")
+
+
+def test_a_jetson_torch_the_paste_does_not_name_is_no_cpu_build() -> None:
+    _, env = _run(AARCH64_3)
+    assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), env["findings"]
+
+
+def test_a_jetson_torch_with_a_cuda_build_is_not_called_a_cpu_build() -> None:
+    _, env = _run(AARCH64_3 + "torch.__version__ -> '2.5.0a0+872d972e41.nv24.08'\ntorch.version.cuda -> 12.6\n")
+    assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), env["findings"]
+
+
+def test_cuda_unavailable_on_a_desktop_gpu_is_not_the_jetson_reading() -> None:
+    _, env = _run("GPU 0: NVIDIA GeForce RTX 3090\ncuda.is_available() returns false\n")
+    assert not any("Jetson" in f["message"] for f in env["findings"]), env["findings"]

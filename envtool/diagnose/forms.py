@@ -259,6 +259,8 @@ _WHEEL = re.compile(
 
 # --------------------------------------------------------------------------- REPL and key/value lines
 
+# torch's is_available() called without the package's name (`from torch import cuda`, or prose).
+_BARE_CUDA_CALL = re.compile(r"(?<![\w.])cuda\.is_available\(\)")
 _EXPR = re.compile(
     r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
     r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)"
@@ -456,6 +458,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             expr_pending = None
             if not _EXPR.search(s) and _take_values(told, exprs, s, number, at):
                 continue
+        if "cuda.is_available()" in s and "torch.cuda.is_available()" not in s and _BARE_CUDA_CALL.search(s):
+            s = _BARE_CUDA_CALL.sub("torch.cuda.is_available()", s)  # "cuda.is_available() returns false"
         found = _EXPR.findall(s) if "torch." in s else []
         if found:
             tail = s[s.rfind(found[-1]) + len(found[-1]) :]
