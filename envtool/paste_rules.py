@@ -8,7 +8,7 @@ errors, a container without GPU access) and the verdict that comes first.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from envtool import accel_rules, knowledge, rules
@@ -45,6 +45,7 @@ CAUSE_ORDER = (
     "accel_build_mismatch",
     "cpu_build_on_gpu",
     "conflicting_installs",
+    "shm_too_small",
     "torch_import_failed",
     "cuda_unavailable",
     "mps_unavailable",
@@ -1024,7 +1025,75 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*missing, *ld)),
             Severity.ERROR,
         )
+    _shm_findings(signs, add)
     return out
+
+
+SETTLE_SHM = "df -h /dev/shm"
+# What says the shared memory ran out, not only that a segment could not be made.
+_SHM_FULL = (
+    "No space left on device",
+    "failed to extend",
+    "posix_fallocate",
+    "insufficient shared memory",
+    "out of shared memory",  # torch 2.x's DataLoader: "It is possible that dataloader's workers are out of ..."
+    "unable to write to file </torch_",  # ATen's MapAllocator: a tensor could not be put in /dev/shm
+)
+
+
+def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
+    """/dev/shm too small for DataLoader workers or NCCL: Docker gives a container 64 MB (pytorch/pytorch's
+    README: increase it "with --ipc=host or --shm-size"; NVIDIA/nccl#342, #525)."""
+    bus, written, nccl = (signs.get(t, ()) for t in ("msg:shm_bus_error", "msg:shm_write_failed", "msg:nccl_shm"))
+    if not (bus or written or nccl):
+        return
+    if nccl and not (bus or written) and signs.get("msg:nccl_cuda_failure"):
+        return  # NCCL's own CUDA call failed first ("Cuda failure 'invalid argument'", NVIDIA/nccl#1518): not the size
+    evidence = _dedup((*bus, *written, *nccl))
+    full = [e for e in evidence if any(w in e.text for w in _SHM_FULL)]
+    where = (
+        "kube"
+        if signs.get("kube")
+        else "docker"
+        if any(signs.get(t) for t in ("container", "container_run_gpu", "container_run_no_gpu"))
+        else None
+    )
+    fix = (
+        "give the pod a larger /dev/shm: an `emptyDir` volume with `medium: Memory` (and a `sizeLimit`) mounted at "
+        "/dev/shm"
+        if where == "kube"
+        else "start the container with a larger /dev/shm: `docker run --shm-size=16g …` or `--ipc=host` "
+        "(docker-compose: `shm_size: 16gb` or `ipc: host`; Kubernetes: an `emptyDir` with `medium: Memory` at /dev/shm)"
+        if where == "docker"
+        else "make /dev/shm larger: in a container, `docker run --shm-size=16g …` or `--ipc=host` (Kubernetes: an "
+        "`emptyDir` with `medium: Memory` at /dev/shm); on a host, `sudo mount -o remount,size=16G /dev/shm`"
+    )
+    fix += "; until then, DataLoader(num_workers=0) or NCCL_SHM_DISABLE=1 avoid it, more slowly"
+    what = " and ".join(
+        w
+        for w, shown in (
+            ("DataLoader workers", bus or written),
+            ("NCCL's shared-memory transport", nccl),
+        )
+        if shown
+    )
+    if full:
+        add(
+            "shm_too_small",
+            f"{what} ran out of shared memory (/dev/shm); a container gets only 64 MB of it unless it is started "
+            "with more",
+            fix if where else _with_settle(fix, SETTLE_SHM),
+            evidence,
+        )
+    else:
+        add(
+            "shm_too_small",
+            f"{what} could not use shared memory (/dev/shm): most often it is too small (a container's 64 MB) "
+            "or full of stale segments",
+            _with_settle(fix, SETTLE_SHM),
+            evidence,
+            Severity.WARN,
+        )
 
 
 # torch's own libraries (libtorch*.so, libc10*.so, libshm.so, torch/_C*.so) missing a symbol of torch's own
@@ -1125,7 +1194,8 @@ def _mismatch_side(facts: HostFacts, signs: Signs, container: Sequence[Evidence]
 
 # Causes that prove an NVIDIA GPU and its driver stack are there (a CUDA driver answered, or
 # failed the way only an NVIDIA one does); conflicting_installs counts only when its lines name
-# a CUDA library (cuDNN, libcusparse, ...), not when two torch builds are mixed.
+# a CUDA library (cuDNN, libcusparse, ...), not when two torch builds are mixed; shm_too_small only
+# when NCCL's lines show it.
 NVIDIA_CAUSES = frozenset(
     {
         "driver_too_old",
@@ -1135,6 +1205,7 @@ NVIDIA_CAUSES = frozenset(
         "fabric_manager_down",
         "container_without_gpu",
         "exclusive_process_mode",
+        "shm_too_small",
     }
 )
 SETTLE_PROFILE = "envtool detect --json"
@@ -1163,6 +1234,8 @@ def _nvidia_cause(verdict: Verdict, findings: Sequence[Finding]) -> Finding | No
         torch_messages.cuda_library_named(e.text) or "nvidia-" in e.text for e in top.evidence
     ):
         return None
+    if cause == "shm_too_small" and "NCCL" not in top.message:
+        return None  # NCCL is NVIDIA's; a DataLoader worker's shared memory is any machine's
     return top
 
 

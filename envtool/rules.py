@@ -107,6 +107,10 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
         Severity.ERROR,
         "GPUs in Exclusive_Process compute mode: a second process gets 'busy or unavailable'",
     ),
+    "shm_too_small": (
+        Severity.ERROR,
+        "shared memory (/dev/shm) too small for DataLoader workers or NCCL (a container's 64 MB default)",
+    ),
 }
 VOCABULARY.update(accel_rules.VOCABULARY)  # AMD, Intel, Apple, Hygon and NVIDIA-on-Arm (envtool/accel_rules.py)
 

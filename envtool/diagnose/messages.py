@@ -316,6 +316,40 @@ _KINDS: tuple[_Kind, ...] = (
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
     # capabilities: [[gpu]]' (docker's daemon error for --gpus).
     _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
+    # Shared memory (/dev/shm) too small: torch's DataLoader worker SIGBUS handler (torch/csrc/DataLoader.cpp:
+    # "ERROR: Unexpected bus error encountered in worker. This might be caused by insufficient shared memory
+    # (shm).") and the worker's death it reports ("DataLoader worker (pid 325) is killed by signal: Bus error.",
+    # msr-fiddle/pipedream#28).
+    _Kind(
+        "shm_bus_error",
+        ("might be caused by insufficient shared memory", "killed by signal: Bus error"),
+        ("ERROR: Unexpected bus error", "Unexpected bus error", "DataLoader worker"),
+        re.compile(r"\(shm\)|Bus error"),
+        max_lines=2,
+    ),
+    # ATen's MapAllocator, a tensor shared through a file in /dev/shm: "unable to write to file
+    # </torch_169035_1920244589_10>: No space left on device (28)" (also without the errno, in older torch).
+    _Kind(
+        "shm_write_failed", ("unable to write to file </torch_",), ("unable to write",), re.compile(r">"), max_lines=1
+    ),
+    # NCCL's shared-memory transport (src/misc/shmutils.cc, include/shm.h): "Error while creating shared memory
+    # segment /dev/shm/nccl-WU88OE (size 9637888), error: No space left on device (28)", "Error: failed to extend
+    # /dev/shm/nccl-… to 9637892 bytes", "Call to posix_fallocate failed : No space left on device"
+    # (NVIDIA/nccl#290, #342, pytorch/ci-infra#490).
+    _Kind(
+        "nccl_shm",
+        (
+            "Error while creating shared memory segment",
+            "failed to extend /dev/shm/",
+            "Call to posix_fallocate failed",
+        ),
+        ("Error while", "Error: failed", "Call to posix_fallocate"),
+        re.compile(r"."),
+        max_lines=1,
+    ),
+    # NCCL's CUDACHECK: "NCCL WARN Cuda failure 'invalid argument'" (NVIDIA/nccl#1518, before a shared memory
+    # segment fails for that reason, not for its size).
+    _Kind("nccl_cuda_failure", ("NCCL WARN Cuda failure",), ("Cuda failure",), re.compile(r"."), max_lines=1),
 )
 
 _ALL_TRIGGERS: tuple[str, ...] = tuple(t for k in _KINDS for t in k.triggers)
