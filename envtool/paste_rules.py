@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from envtool import accel_rules, knowledge, rules
+from envtool.diagnose import forms
 from envtool.diagnose import messages as torch_messages
 from envtool.model import Evidence, Finding, HostFacts, Profile, Recommendation, Severity
 from envtool.util import version_parts
@@ -55,6 +56,7 @@ CAUSE_ORDER = (
 )
 # A specific cause explains the generic symptom it shows as.
 _SUPERSEDES = {
+    "no_gpu": frozenset({"no_driver", "cuda_unavailable"}),
     "container_without_gpu": frozenset({"no_driver", "cuda_unavailable"}),
     "fabric_manager_down": frozenset({"no_driver", "cuda_unavailable"}),
 }
@@ -586,6 +588,26 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
 
+    # No NVIDIA GPU at all: torch's or nvidia-smi's "no driver" where the paste names only another vendor's GPU
+    other_only = ev("other_gpu_only")
+    if (
+        other_only
+        and (no_driver_msgs or smi_fail)
+        and not (gpu_named or nv.driver_version or nv.cuda_driver_version or container or gpu_requested)
+    ):
+        add(
+            "no_gpu",
+            f"the paste names only another vendor's GPU (line {other_only[0].line}) and no NVIDIA one; torch's and "
+            "nvidia-smi's 'no NVIDIA driver' is what a machine without an NVIDIA GPU gives: most likely this machine "
+            "has none",
+            "a machine without an NVIDIA GPU cannot run torch's CUDA build: use the GPU's own backend (AMD: the ROCm "
+            "profile on Linux; Intel: XPU), or the CPU profile (`envtool install --profile cpu`); an nvidia-smi on "
+            f"such a machine is a leftover of another install; to settle it, run `{SETTLE_DRIVER}`",
+            _dedup((*no_driver_msgs, *smi_fail, *other_only)),
+            Severity.WARN,
+        )
+        no_driver_msgs = smi_fail = ()
+
     # no working driver
     mismatch = ev("msg:nvml_mismatch", "driver_mismatch")
     if mismatch:
@@ -597,6 +619,24 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"mismatch){side[0]}",
             side[1],
             _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "driver_stated", "nvcc"))),
+        )
+    # The loaded kernel module (/proc/driver/nvidia/version) at another version than the installed user-space
+    # driver (dpkg): NVML refuses to run, as after an upgrade without a reboot (illinois-scicomp/
+    # machine-shop-maintenance#70: module 520.56.06, nvidia-smi 525.85.12; fixed by completing the install)
+    loaded = next(((v, e) for e in ev("kernel_module_version") if (v := forms.module_version(e.text))), None)
+    user = [(v, e) for e in ev("userspace_driver") if (v := forms.userspace_version(e.text))]
+    banner = any("NVIDIA-SMI" in e.text for e in ev("driver"))
+    apart = [(v, e) for v, e in user if loaded and v != loaded[0]]
+    if loaded and apart and not mismatch and not banner:
+        add(
+            "no_driver",
+            f"the loaded kernel module is {loaded[0]} (line {loaded[1].line}) but the driver's user-space package is "
+            f"{apart[0][0]} (line {apart[0][1].line}): NVML refuses a mismatch ('Driver/library version mismatch'), "
+            "so nvidia-smi and CUDA fail",
+            "reboot to load the installed kernel module; if the mismatch stays, finish or redo the driver install so "
+            "that module and libraries are one version (`sudo apt install --fix-broken`, then reinstall the driver "
+            f"package and reboot); to settle it, run `{SETTLE_DRIVER}`",
+            _dedup((loaded[1], *(e for _, e in apart))),
         )
     # WSL 2: NVML goes through Windows (dxcore), which did not lend the GPU to the Linux side
     blocked = ev("msg:nvml_blocked")
@@ -642,7 +682,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*lost, *ev("gpu"))),
         )
     module_lines = tuple(e for e in ev("kernel_module") if "off the bus" not in e.text)
-    smi = ev("msg:smi_no_driver", "msg:smi_no_devices") + module_lines
+    smi = smi_fail + module_lines
     if smi and not mismatch and not lost and not (bare_run is not None and not no_driver_msgs):
         module = bool(module_lines)
         add(
@@ -789,7 +829,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
 
     # ROCm: the torch build has no kernels for the AMD GPU's gfx target
-    hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function")
+    hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function", "msg:rocblas_no_tensile")
     if hip:
         gfx = sorted({t.partition(":")[2] for t in signs if t.startswith("amd_gfx:")})
         gfx_ev = _dedup(e for t in signs if t.startswith("amd_gfx:") for e in signs[t])
@@ -800,6 +840,10 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             (
                 f"the ROCm build of torch has no kernels for this AMD GPU{named} ('hipErrorNoBinaryForGpu')"
                 if ev("msg:hip_no_binary")
+                else f"rocBLAS has no kernel library for this AMD GPU's gfx target{named} ('rocBLAS error: "
+                "Cannot read …TensileLibrary.dat'): most often the ROCm build in use was not built for it (a "
+                "package that left its per-target files out gives the same error)"
+                if ev("msg:rocblas_no_tensile") and not ev("msg:hip_invalid_device_function")
                 else f"the HIP code that ran (torch's ROCm build or a ROCm library) has no kernel for this AMD "
                 f"GPU's gfx target{named} ('HIP error: invalid device function')"
             ),
@@ -812,6 +856,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             )
             + ", unsupported by AMD",
             _dedup((*hip, *gfx_ev)),
+            None if ev("msg:hip_no_binary", "msg:hip_invalid_device_function") else Severity.WARN,
         )
 
     # a CPU-only torch: only a positive sign counts
@@ -1025,8 +1070,39 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*missing, *ld)),
             Severity.ERROR,
         )
+    # A CUDA image run without GPU access, and nothing else wrong in the paste: that run sees no GPU
+    # (system123/SOMatch#7: `docker run -it pytorch/pytorch:1.1.0-cuda10.0-cudnn7.5-runtime /bin/bash`)
+    cuda_runs = [e for e in ev("container_run_no_gpu") if _CUDA_IMAGE.search(e.text)]
+    rt = facts.torch_runtime
+    if cuda_runs and not out and not gpu_requested and not (rt is not None and rt.cuda_available):
+        add(
+            "container_without_gpu",
+            f"the container of a CUDA image is started without GPU access (line {cuda_runs[0].line}: no `--gpus`, "
+            "`--runtime=nvidia` or CDI device): torch inside it sees no GPU",
+            _with_settle(container_fix, SETTLE_CONTAINER),
+            (cuda_runs[0],),
+            Severity.WARN,
+        )
+    # MPS asked for where torch runs on Linux: Metal exists only on macOS (a container on a Mac runs in Docker
+    # Desktop's Linux VM, "linuxkit": sonoisa/arm64-docker-pytorch-tensorflow#3)
+    no_mps, linux = ev("mps_not_available"), ev("linux_platform")
+    if no_mps and (linux or facts.system.os_name == "Linux"):
+        vm = any("linuxkit" in e.text for e in linux)
+        add(
+            "mps_unavailable",
+            "torch's MPS backend exists only on macOS, and this python runs on Linux"
+            + (f" (line {linux[0].line})" if linux else "")
+            + (": a container on a Mac runs in Docker Desktop's Linux VM (linuxkit), which has no Metal" if vm else ""),
+            "run torch natively on macOS with an arm64 python (MPS needs Apple silicon and a recent macOS); inside "
+            "a container on a Mac only the CPU is available",
+            _dedup((*no_mps, *linux)),
+        )
     _shm_findings(signs, add)
     return out
+
+
+# An image built for CUDA: NVIDIA's and PyTorch's images, NGC's, a tag that names the GPU build.
+_CUDA_IMAGE = re.compile(r"cuda|pytorch/pytorch|nvidia/|nvcr\.io/|[-:_]gpu\b", re.I)
 
 
 SETTLE_SHM = "df -h /dev/shm"

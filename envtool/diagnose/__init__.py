@@ -146,9 +146,11 @@ def read_paste(text: str) -> Paste:
         signs["compat_libcuda"] = [Evidence(line=told.compat_banner[0], text=told.compat_banner[1][:300])]
     _cpu_signs(facts, rep, index, origin, signs)
     _fact_signs(facts, index, origin, signs)
-    if signs.get("msg:driver_insufficient"):
+    if any(signs.get(t) for t in ("msg:driver_insufficient", "msg:no_driver", "msg:smi_no_driver")):
         _other_gpu_signs(index, origin, signs)
     _torchvision_signs(facts, rep, told, index, origin, signs)
+    if signs.get("mps_not_available"):
+        _linux_platform_signs(index, origin, signs)
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
@@ -190,20 +192,51 @@ def load_paste(text: str, name: str) -> Paste:
 # Words of a Jetson's paste (nvidia-smi's "Orin (nvgpu)" row, a tegra kernel): its driver's numbers are L4T's.
 _TEGRA_WORDS = ("nvgpu", "Orin", "Jetson", "Tegra", "tegra", "Thor", "L4T")
 
-# Another vendor's integrated graphics named in a line ("I'm using a integrated Intel GPU(iris xe graphics)",
-# Akegarasu/lora-scripts#101): looked for only beside CUDA's error 35, which CUDA also returns with no NVIDIA driver.
-_OTHER_GPU_WORDS = ("iris", "Iris", "UHD Graphics", "HD Graphics", "integrated Intel", "integrated GPU", "Radeon")
+# Another vendor's GPU named in a line ("I'm using a integrated Intel GPU(iris xe graphics)",
+# Akegarasu/lora-scripts#101; "The card I have is : AMD Vega 20 radeon VII",
+# JoshuaKimsey/Linux-StableDiffusion-Script#17; "- GPU:7900XTX", gpustack/gpustack#2134): looked for only beside
+# CUDA's error 35 and the no-driver messages, which CUDA, torch and nvidia-smi also give on a machine with no NVIDIA
+# GPU. A CPU's line ("AMD Ryzen 7 5800H with Radeon Graphics") is no GPU's.
+_OTHER_GPU_WORDS = (
+    "iris", "Iris", "UHD Graphics", "HD Graphics", "integrated Intel", "integrated GPU", "Radeon", "radeon", "AMD",
+    "XTX", "Vega", "Arc A",
+)  # fmt: skip
+_OTHER_GPU = re.compile(
+    r"\biris\b|UHD Graphics|HD Graphics|integrated (?:Intel|GPU)|\bradeon\b|\bvega\s?\d{1,2}\b|\bRX\s?\d{3,4}\b"
+    r"|\b\d{4}\s?XTX?\b|\bArc\s+A\d{3}\b|\bAMD\s+(?:[\w-]+\s+){0,2}(?:GPU|card|graphics)\b",
+    re.I,
+)
+_CPU_LINE = re.compile(r"Ryzen|EPYC|Threadripper|Athlon|Model name|\bCPU\b|Processor|Core\(TM\)", re.I)
 _NVIDIA_WORDS = re.compile(r"nvidia|geforce|quadro|tesla|rtx|gtx", re.I)
 
 
 def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
+    """The first line that names another vendor's GPU and no NVIDIA one."""
+    first: int | None = None
     for word in _OTHER_GPU_WORDS:
         for i in index.holding(word):
+            if first is not None and i >= first:
+                break
             line = index.lines[i]
-            if not _NVIDIA_WORDS.search(line):
-                at = origin[i] if i < len(origin) else i + 1
-                signs["other_gpu_only"] = [Evidence(line=at, text=line.strip()[:300])]
-                return
+            if _OTHER_GPU.search(line) and not _NVIDIA_WORDS.search(line) and not _CPU_LINE.search(line):
+                first = i
+                break
+    if first is not None:
+        at = origin[first] if first < len(origin) else first + 1
+        signs["other_gpu_only"] = [Evidence(line=at, text=index.lines[first].strip()[:300])]
+
+
+# platform.platform() on Linux ("Linux-5.15.49-linuxkit-aarch64-with-glibc2.29"; linuxkit is Docker Desktop's VM).
+_LINUX_PLATFORM = re.compile(r"\bLinux-\d+\.\d+[\w.+-]*-(?:x86_64|aarch64|arm64|ppc64le)\b")
+
+
+def _linux_platform_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
+    """The first line that shows torch's python runs on Linux (looked for only where MPS was not available)."""
+    for i in index.holding("Linux-"):
+        if _LINUX_PLATFORM.search(index.lines[i]):
+            at = origin[i] if i < len(origin) else i + 1
+            signs["linux_platform"] = [Evidence(line=at, text=index.lines[i].strip()[:300])]
+            return
 
 
 def _torchvision_signs(

@@ -234,6 +234,13 @@ _DPKG = re.compile(r"^(?:ii|hi|iU|rc)\s+(\S+)\s+(\S+)\s+(?:\S+)\s")
 _DRIVER_PKG = re.compile(
     r"^(?:nvidia-driver|libnvidia-compute|nvidia-utils|nvidia-kernel-common|libnvidia-gl)-(\d{3})\b"
 )
+# The driver's user-space packages, whose version is the driver's (Debian's nvidia-smi, libnvidia-ml1 and libcuda1
+# "525.85.12-1", Ubuntu's nvidia-utils-525 and libnvidia-compute-525 "525.85.12-0ubuntu1"): NVML refuses to run when
+# it differs from the loaded kernel module's ("Driver/library version mismatch").
+_USERSPACE_PKG = re.compile(
+    r"^(?:nvidia-smi|libnvidia-ml1|libcuda1|nvidia-utils(?:-\d{3})?|libnvidia-compute(?:-\d{3})?)(?::\w+)?$"
+)
+_USERSPACE_VERSION = re.compile(r"^(?:\d+:)?(\d{3}\.\d{1,3}(?:\.\d{1,3})?)(?:-|$)")
 _APT_UPGRADE = re.compile(r"^Upgrade:.{0,400}?\b((?:lib)?nvidia-[\w.-]{0,60}?)(?::\w+)?\s+\(([\d.]+)[^,)]*,\s*([\d.]+)")
 _YUM_DRIVER = re.compile(r"^(cuda-drivers|nvidia-driver[\w-]*|kmod-nvidia[\w-]*)\.\w+\s+(\d{3}[\d.]*)")
 _WIN_DRIVER = re.compile(r"\b(\d{2})\.\d{1,2}\.(\d{2})\.(\d{4})\b")
@@ -263,7 +270,7 @@ _WHEEL = re.compile(
 _BARE_CUDA_CALL = re.compile(r"(?<![\w.])cuda\.is_available\(\)")
 _EXPR = re.compile(
     r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
-    r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)"
+    r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)|torch\.backends\.mps\.is_available\(\)"
 )
 _SAME_LINE_VALUE = re.compile(r"^\)*\s*(?:→|->|=>|:|=|returned|returns?|gives|is|prints)\s*(\S.*)$", re.I)
 _ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
@@ -577,6 +584,8 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
         elif expr == "torch.cuda.is_available()" and val in ("True", "False"):
             told.cuda_available = val == "True"
             told.sign("cuda_available", number, f"torch.cuda.is_available() -> {val}")
+        elif expr == "torch.backends.mps.is_available()" and val in ("True", "False"):
+            told.sign("mps_available" if val == "True" else "mps_not_available", number, f"{expr} -> {val}")
         elif expr == "torch.backends.cudnn.version()" and val.isdigit():
             told.cudnn = cudnn_from_int(int(val))
             told.sign("cudnn", number, f"torch.backends.cudnn.version() -> {val}")
@@ -675,6 +684,7 @@ def _read_system(told: Told, s: str, number: int) -> None:
         if m:
             told.driver = told.driver or m.group(1)
             told.sign("driver", number, s)
+            told.sign("kernel_module_version", number, s)
         m2 = _NVRM_API.search(s)
         if m2:
             told.nvml_library = told.nvml_library or m2.group(1)
@@ -710,6 +720,8 @@ def _read_system(told: Told, s: str, number: int) -> None:
             d = _DRIVER_PKG.match(m.group(1))
             if d and s.startswith("ii"):
                 told.sign("driver_package:" + d.group(1), number, s)
+            if s.startswith("ii") and _USERSPACE_PKG.match(m.group(1)) and _USERSPACE_VERSION.match(m.group(2)):
+                told.sign("userspace_driver", number, s)  # the version NVML's library is at
             elif re.match(r"(?:lib)?(?:cuda|nvidia|cudnn|libcu|libnv)", m.group(1)) or "NVIDIA" in s:
                 told.sign("system_packages", number, s)
     elif s.startswith("Upgrade:") and "nvidia" in s:
@@ -720,6 +732,19 @@ def _read_system(told: Told, s: str, number: int) -> None:
         m = _YUM_DRIVER.match(s)
         if m:
             told.sign("driver_package", number, s)
+
+
+def module_version(line: str) -> str | None:
+    """The kernel module's version in an ``NVRM version:`` line (/proc/driver/nvidia/version), or None."""
+    m = _NVRM_VERSION.search(line)
+    return m.group(1) if m else None
+
+
+def userspace_version(line: str) -> str | None:
+    """The driver version of a ``dpkg -l`` row of the driver's user-space package, or None."""
+    m = _DPKG.match(line)
+    v = _USERSPACE_VERSION.match(m.group(2)) if m else None
+    return v.group(1) if v else None
 
 
 def _read_windows_driver(told: Told, s: str, number: int) -> None:

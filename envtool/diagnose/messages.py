@@ -347,6 +347,13 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # rocBLAS without a kernel library for the GPU's gfx target: since ROCm 5.2 TensileLibrary.dat is split per
+    # target ("TensileLibrary_gfx90a.dat", AMD's rkamd in ROCm/rocBLAS#1267), and the generic file it falls back to
+    # is missing: "rocBLAS error: Cannot read /opt/rocm/lib/rocblas/library/TensileLibrary.dat: Illegal seek for GPU
+    # arch : gfx1201" (ROCm/AMDMIGraphX#3517), "...: No such file or directory" (pytorch/pytorch#96964, gfx1100).
+    _Kind(
+        "rocblas_no_tensile", ("rocBLAS error: Cannot read",), ("rocBLAS error",), re.compile(r"\.dat\b"), max_lines=2
+    ),
     # NCCL's CUDACHECK: "NCCL WARN Cuda failure 'invalid argument'" (NVIDIA/nccl#1518, before a shared memory
     # segment fails for that reason, not for its size).
     _Kind("nccl_cuda_failure", ("NCCL WARN Cuda failure",), ("Cuda failure",), re.compile(r"."), max_lines=1),
