@@ -1350,6 +1350,14 @@ def recommend(
             f"the paste's torch build or error is {what}'s{where}, not NVIDIA's, and the paste does not show the "
             f"{'AMD' if vendor[0] == 'rocm' else 'Intel'} GPU, which the {vendor[0]} profiles are chosen by"
         )
+    other = (signs or {}).get("other_gpu_only")
+    if verdict.get("cause") == "no_gpu" and other and not (nv.gpus or nv.hardware_present or facts.accelerators):
+        # Another vendor's GPU named in prose or a bullet: its own profiles are chosen by a target no line gives.
+        return _undetermined(
+            f"the paste names another vendor's GPU (line {other[0].line}) but not in a form that says which it is "
+            "(rocminfo, sycl-ls or lspci would): envtool's ROCm and XPU profiles are chosen by that, the CPU "
+            "profile runs anywhere"
+        )
     top = _nvidia_cause(verdict, findings)
     gpu_shown = bool(nv.gpus) and all(rules.gpu_capability(g) for g in nv.gpus)
     driver_shown = bool(nv.driver_version or nv.cuda_driver_version)

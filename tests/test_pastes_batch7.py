@@ -27,6 +27,12 @@ def test_no_driver_with_only_an_amd_card_named_is_no_gpu() -> None:
     assert code == 0
 
 
+def test_the_profile_for_another_vendors_gpu_named_in_prose_is_undetermined() -> None:
+    _, env = _run(AMD_VEGA_17)
+    rec = env["data"]["recommended_profile"]
+    assert rec["name"] is None and "another vendor's GPU (line 3)" in rec["reasons"][0], rec
+
+
 def test_a_cpu_line_naming_radeon_graphics_is_no_other_gpu() -> None:
     # An APU's CPU line ("with Radeon Graphics") says nothing of the discrete GPU a laptop may also have.
     text = AMD_VEGA_17.split("\n\n")[0] + "\nModel name: AMD Ryzen 7 5800H with Radeon Graphics\n"
