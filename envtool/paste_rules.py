@@ -79,7 +79,7 @@ _EVIDENCE_TOPICS = {
     "cuda_unavailable": ("cuda_available", "gpu"),
     # accel_rules' ids: the accelerator, macOS and platform lines of envtool/diagnose/platform.py
     "accel_build_mismatch": ("accel", "torch"),
-    "mps_unavailable": ("macos",),
+    "mps_unavailable": ("macos", "msg:mps_macos_floor"),
     "macos_x86_torch_eol": ("macos",),
     "xpu_no_level_zero": ("accel",),
     "hygon_dcu": ("accel",),

@@ -199,15 +199,18 @@ _TEGRA_WORDS = ("nvgpu", "Orin", "Jetson", "Tegra", "tegra", "Thor", "L4T")
 # GPU. A CPU's line ("AMD Ryzen 7 5800H with Radeon Graphics") is no GPU's.
 _OTHER_GPU_WORDS = (
     "iris", "Iris", "UHD Graphics", "HD Graphics", "integrated Intel", "integrated GPU", "Radeon", "radeon", "AMD",
-    "XTX", "Vega", "Arc A",
+    "XTX", "Vega", "Arc A", "Intel",
 )  # fmt: skip
 _OTHER_GPU = re.compile(
     r"\biris\b|UHD Graphics|HD Graphics|integrated (?:Intel|GPU)|\bradeon\b|\bvega\s?\d{1,2}\b|\bRX\s?\d{3,4}\b"
-    r"|\b\d{4}\s?XTX?\b|\bArc\s+A\d{3}\b|\bAMD\s+(?:[\w-]+\s+){0,2}(?:GPU|card|graphics)\b",
+    r"|\b\d{4}\s?XTX?\b|\bArc\s+A\d{3}\b|\bAMD\s+(?:[\w-]+\s+){0,2}(?:GPU|card|graphics)\b"
+    r"|\bIntel(?:\(R\))?\s+(?:[\w()-]+\s+){0,3}Graphics\b",  # "Intel(R) Irish(R) Xe Graphics" as typed
     re.I,
 )
 _CPU_LINE = re.compile(r"Ryzen|EPYC|Threadripper|Athlon|Model name|\bCPU\b|Processor|Core\(TM\)", re.I)
-_NVIDIA_WORDS = re.compile(r"nvidia|geforce|quadro|tesla|rtx|gtx", re.I)
+# An NVIDIA GPU named in the line (not the word in torch's own "Found no NVIDIA driver ... an NVIDIA GPU"):
+# a brand, "NVIDIA Corporation" (lspci), "NVIDIA A100".
+_NVIDIA_WORDS = re.compile(r"geforce|quadro|tesla|\brtx|\bgtx|titan|nvidia\s+(?:corporation|[a-z]?\d{2,4}\b)", re.I)
 
 
 def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:

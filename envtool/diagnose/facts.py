@@ -751,7 +751,8 @@ def _told_rows(
             )
     accel_lines = [e.line for e in signs.get("accel", ())]
     for k, a in enumerate(facts.accelerators[:16]):
-        label = (a.name or a.pci_id or a.vendor) + (f" ({a.arch})" if a.arch else "")
+        unnamed = "Apple silicon (the chip is not in the paste)" if a.vendor == "apple" else a.vendor
+        label = (a.name or a.pci_id or unnamed) + (f" ({a.arch})" if a.arch else "")
         where = accel_lines[k] if k < len(accel_lines) else (accel_lines[0] if accel_lines else None)
         vendor = {"amd": "AMD", "intel": "Intel", "apple": "Apple", "hygon": "Hygon"}.get(a.vendor, a.vendor)
         rows.append((f"{vendor} GPU {a.index}", label, where))

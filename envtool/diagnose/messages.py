@@ -354,6 +354,16 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind(
         "rocblas_no_tensile", ("rocBLAS error: Cannot read",), ("rocBLAS error",), re.compile(r"\.dat\b"), max_lines=2
     ),
+    # torch's MPS backend refusing the macOS it runs on (aten/src/ATen/mps/MPSDevice.mm): "The MPS backend is
+    # supported on MacOS 12.3+. Current OS version can be queried using `sw_vers`" (pytorch/pytorch#139425, where
+    # torch 2.5.1 needed macOS 13: the floor it names is older than the build's), "...supported on macOS 14.0+".
+    _Kind(
+        "mps_macos_floor",
+        ("The MPS backend is supported on MacOS", "The MPS backend is supported on macOS"),
+        ("The MPS backend",),
+        re.compile(r"\+"),
+        max_lines=1,
+    ),
     # NCCL's CUDACHECK: "NCCL WARN Cuda failure 'invalid argument'" (NVIDIA/nccl#1518, before a shared memory
     # segment fails for that reason, not for its size).
     _Kind("nccl_cuda_failure", ("NCCL WARN Cuda failure",), ("Cuda failure",), re.compile(r"."), max_lines=1),

@@ -133,6 +133,22 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     return _Fields(values=values, xpu_devices=devices, xpu_onboard=onboard, xpu_drivers=drivers)
 
 
+_MAC_PLATFORM_ANY = re.compile(r"\bmacOS-(\d+(?:\.\d+){0,2})-(arm64|x86_64)\b")
+_SW_VERS = re.compile(r"^\s*ProductVersion:\s*(\d+(?:\.\d+){0,2})\s*$")
+
+
+def _free_form_macos(lines: Sequence[str]) -> re.Match[str] | None:
+    """The macOS version (and arch, when it says) of a free-form paste: platform.platform()'s string anywhere in a
+    line, else sw_vers's ProductVersion (read only where the paste already showed macOS)."""
+    version = None
+    for raw in lines:
+        if "macOS-" in raw and (m := _MAC_PLATFORM_ANY.search(raw)):
+            return m
+        if version is None and "ProductVersion" in raw:
+            version = _SW_VERS.match(raw)
+    return version
+
+
 # The L4T release as a paste gives it: /etc/nv_tegra_release's "# R36 (release), REVISION: 4.3" (parsed as envtool's
 # own probe does), or "L4T 32.4.3" / "L4T R35.4.1" in prose or jtop's output.
 _L4T_PROSE = re.compile(r"\bL4T\s*:?\s*R?(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
@@ -312,9 +328,12 @@ def read_vendor(
     os_value = _value(fields, "os") or ""
     platform_value = _value(fields, "python platform") or ""
     mo, mp = _MAC_OS.match(os_value), _MAC_PLATFORM.match(platform_value)
+    if not (mo or mp) and signs.get("macos"):
+        mp = _free_form_macos(lines)  # platform.platform()'s "macOS-12.7.6-arm64-arm-64bit", sw_vers's version
     if mo or mp or sysf.os_name == "Darwin":
         mac_version = (mp.group(1) if mp else None) or (mo.group(1) if mo else None)
-        arch = (mp.group(2) if mp else None) or (mo.group(2) if mo and mo.group(2) else None) or sysf.arch
+        mp_arch = mp.group(2) if mp and (mp.lastindex or 0) >= 2 else None  # sw_vers says no arch
+        arch = mp_arch or (mo.group(2) if mo and mo.group(2) else None) or sysf.arch
         brand = next((ln.strip() for ln in _cpu_lines(lines) if ln.strip().startswith(("Apple", "Intel"))), "")
         chip_m = _APPLE_CHIP.match(brand)
         chip = f"Apple {chip_m.group(1)}" if chip_m else None
