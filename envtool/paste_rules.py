@@ -780,6 +780,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*init_failed, *ev("gpu"))),
             None if gpu_named else Severity.WARN,
         )
+    if no_smi and runs_gpu and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
+        # The NVIDIA Container Toolkit puts nvidia-smi into a container it gives GPUs to: missing there, while a
+        # run with GPU access shows the GPU, the container torch runs in was started without it
+        # (iot-salzburg/gpu-jupyter#22, fixed by adding `--gpus all` to the notebook's `docker run`).
+        add(
+            "container_without_gpu",
+            f"nvidia-smi is not found where this ran (line {no_smi[0].line}), while the run with GPU access "
+            f"(line {runs_gpu[0].line}) shows the GPU: the container this ran in was started without GPU access",
+            _with_settle(container_fix, SETTLE_CONTAINER),
+            _dedup((*no_smi, *runs_gpu)),
+            Severity.WARN,
+        )
     if no_smi and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
         add(
             "no_driver",

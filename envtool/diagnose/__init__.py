@@ -207,7 +207,9 @@ _OTHER_GPU = re.compile(
     r"|\bIntel(?:\(R\))?\s+(?:[\w()-]+\s+){0,3}Graphics\b",  # "Intel(R) Irish(R) Xe Graphics" as typed
     re.I,
 )
-_CPU_LINE = re.compile(r"Ryzen|EPYC|Threadripper|Athlon|Model name|\bCPU\b|Processor|Core\(TM\)", re.I)
+# What _OTHER_GPU's AMD and Intel alternatives need in the line (as spelt there, case aside).
+_GPU_NOUNS = ("GPU", "gpu", "Gpu", "raphics", "RAPHICS", "ard", "ARD")
+_CPU_LINE = re.compile(r"Ryzen|EPYC|Threadripper|Athlon|Model name|Processor|Core\(TM\)|\bCPU\s*:", re.I)
 # An NVIDIA GPU named in the line (not the word in torch's own "Found no NVIDIA driver ... an NVIDIA GPU"):
 # a brand, "NVIDIA Corporation" (lspci), "NVIDIA A100".
 _NVIDIA_WORDS = re.compile(r"geforce|quadro|tesla|\brtx|\bgtx|titan|nvidia\s+(?:corporation|[a-z]?\d{2,4}\b)", re.I)
@@ -221,6 +223,8 @@ def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, l
             if first is not None and i >= first:
                 break
             line = index.lines[i]
+            if word in ("AMD", "Intel") and not any(w in line for w in _GPU_NOUNS):
+                continue  # "AMD EPYC", "Intel(R) Xeon(R)": the patterns below need a GPU's noun
             if _OTHER_GPU.search(line) and not _NVIDIA_WORDS.search(line) and not _CPU_LINE.search(line):
                 first = i
                 break

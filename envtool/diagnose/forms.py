@@ -214,7 +214,10 @@ _NVRM_VERSION = re.compile(
     r"NVRM version:\s*NVIDIA\b.{0,80}?Kernel Module(?:\s+for\s+\S+)?\s+(\d{3}\.\d{1,3}(?:\.\d{1,3})?)"
 )
 _NVRM_API = re.compile(
-    r"API mismatch: the client has the version ([\d.]+), but\s+this kernel module has the version ([\d.]+)", re.I
+    # rsyslog writes the message's line breaks as "#012" ("but#012NVRM: this kernel module", a syslog line)
+    r"API mismatch: the client has the version ([\d.]+), but(?:\s|#012)+(?:NVRM:\s*)?this kernel module has the "
+    r"version ([\d.]+)",
+    re.I,
 )
 _NVRM_FAIL = re.compile(
     r"NVRM: (?:The NVIDIA probe routine was not called|No NVIDIA graphics adapter probed|RmInitAdapter failed"
@@ -332,6 +335,7 @@ _BRANCH_PKG = re.compile(
 _NO_SMI = re.compile(
     r"nvidia-smi(?::\s*(?:command )?not found|\S{0,2}\s[^\n,;.\uff0c\u3002]{0,60}?\bcommand not found)"
     r"|'nvidia-smi' is not recognized"
+    r"|exec: \\?\"nvidia-smi\\?\": executable file not found"  # runc's, when a container was given no driver files
 )
 _FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
 _FABRIC_BAD = re.compile(
@@ -383,6 +387,10 @@ _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, H
 _WINDOWS_LINE = re.compile(
     r"^(?:[-*]\s*)?(?:OS\s*[:=]\s*)?(?:Microsoft\s+)?Windows\s+(?:10|11|7|8(?:\.1)?|Server\s+\d{4})\b[\w .()-]{0,20}$",
     re.I,
+)
+_ULTRALYTICS = re.compile(
+    r"\bPython-(\d+\.\d+(?:\.\d+)?)\s+torch-(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)"
+    r"(?:\s+CUDA:(\d+)\s+\(([^,()]{2,80}),\s*\d+\s?MiB\))?"
 )
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
@@ -943,6 +951,17 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and (m := _STATED_TORCH.search(s, at)) is not None
     ):
         told.stated_torch = (m.group(1), number, s)
+    if "Python-" in s and " torch-" in s and (u := _ULTRALYTICS.search(s)):
+        # Ultralytics' banner: "Ultralytics YOLOv8.1.3 🚀 Python-3.10.11 torch-2.1.0+cpu CPU (...)" or
+        # "... torch-1.13.1+cu117 CUDA:0 (Tesla T4, 15102MiB)" (YOLOv5's too)
+        told.python = told.python or u.group(1)
+        if told.torch is None:
+            told.torch = u.group(2)
+            told.sign("torch", number, s)
+        if u.group(2).endswith("+cpu"):
+            told.sign("cpu_build", number, s)
+        if u.group(4):
+            told.add_gpu(int(u.group(3)), u.group(4).strip(), number, s)
     if "__cuda=" in s:
         # conda info's "virtual packages : __cuda=10.2=0": the "maximum version of CUDA supported by the display
         # driver" (conda's user guide, "Managing virtual packages"), read from the driver's libcuda

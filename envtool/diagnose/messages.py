@@ -322,10 +322,12 @@ _KINDS: tuple[_Kind, ...] = (
     # msr-fiddle/pipedream#28).
     _Kind(
         "shm_bus_error",
-        ("might be caused by insufficient shared memory", "killed by signal: Bus error"),
+        ("might be caused by insufficient shared memory", "killed by signal: Bus"),
         ("ERROR: Unexpected bus error", "Unexpected bus error", "DataLoader worker"),
-        re.compile(r"\(shm\)|Bus error"),
-        max_lines=2,
+        # torch 2.x goes on: "It is possible that dataloader's workers are out of shared memory. Please try to
+        # raise your shared memory limit." (hard-wrapped in fastai/docker-containers#21)
+        re.compile(r"\(shm\)|shared\s+memory|Bus error\.?\s*$"),
+        max_lines=3,
     ),
     # ATen's MapAllocator, a tensor shared through a file in /dev/shm: "unable to write to file
     # </torch_169035_1920244589_10>: No space left on device (28)" (also without the errno, in older torch).
