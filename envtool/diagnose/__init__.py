@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -215,22 +215,33 @@ _CPU_LINE = re.compile(r"Ryzen|EPYC|Threadripper|Athlon|Model name|Processor|Cor
 _NVIDIA_WORDS = re.compile(r"geforce|quadro|tesla|\brtx|\bgtx|titan|nvidia\s+(?:corporation|[a-z]?\d{2,4}\b)", re.I)
 
 
-def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
-    """The first line that names another vendor's GPU and no NVIDIA one."""
+def _first_holding(
+    index: LineIndex, origin: Sequence[int], words: Sequence[str], keep: Callable[[str, str], bool]
+) -> Evidence | None:
+    """The first line that holds one of ``words`` and that ``keep(word, line)`` accepts."""
     first: int | None = None
-    for word in _OTHER_GPU_WORDS:
+    for word in words:
         for i in index.holding(word):
             if first is not None and i >= first:
                 break
-            line = index.lines[i]
-            if word in ("AMD", "Intel") and not any(w in line for w in _GPU_NOUNS):
-                continue  # "AMD EPYC", "Intel(R) Xeon(R)": the patterns below need a GPU's noun
-            if _OTHER_GPU.search(line) and not _NVIDIA_WORDS.search(line) and not _CPU_LINE.search(line):
+            if keep(word, index.lines[i]):
                 first = i
                 break
-    if first is not None:
-        at = origin[first] if first < len(origin) else first + 1
-        signs["other_gpu_only"] = [Evidence(line=at, text=index.lines[first].strip()[:300])]
+    if first is None:
+        return None
+    return Evidence(line=origin[first] if first < len(origin) else first + 1, text=index.lines[first].strip()[:300])
+
+
+def _names_other_gpu(word: str, line: str) -> bool:
+    if word in ("AMD", "Intel") and not any(w in line for w in _GPU_NOUNS):
+        return False  # "AMD EPYC", "Intel(R) Xeon(R)": the patterns below need a GPU's noun
+    return bool(_OTHER_GPU.search(line)) and not _NVIDIA_WORDS.search(line) and not _CPU_LINE.search(line)
+
+
+def _other_gpu_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
+    """The first line that names another vendor's GPU and no NVIDIA one."""
+    if (e := _first_holding(index, origin, _OTHER_GPU_WORDS, _names_other_gpu)) is not None:
+        signs["other_gpu_only"] = [e]
 
 
 # platform.platform() on Linux ("Linux-5.15.49-linuxkit-aarch64-with-glibc2.29"; linuxkit is Docker Desktop's VM).
@@ -239,11 +250,10 @@ _LINUX_PLATFORM = re.compile(r"\bLinux-\d+\.\d+[\w.+-]*-(?:x86_64|aarch64|arm64|
 
 def _linux_platform_signs(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
     """The first line that shows torch's python runs on Linux (looked for only where MPS was not available)."""
-    for i in index.holding("Linux-"):
-        if _LINUX_PLATFORM.search(index.lines[i]):
-            at = origin[i] if i < len(origin) else i + 1
-            signs["linux_platform"] = [Evidence(line=at, text=index.lines[i].strip()[:300])]
-            return
+    if (
+        e := _first_holding(index, origin, ("Linux-",), lambda _, line: bool(_LINUX_PLATFORM.search(line)))
+    ) is not None:
+        signs["linux_platform"] = [e]
 
 
 def _torchvision_signs(
