@@ -220,6 +220,9 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
         }
     settle = None
     vendor = vendor_build(facts, signs)
+    unseen = _unavailable_unexplained(facts, signs, vendor)
+    if unseen is not None:
+        return unseen
     xpu_none = signs.get("msg:xpu_no_device")
     if xpu_none:
         listed = [a for a in facts.accelerators if a.vendor == "intel" and a.usable is not False]
@@ -299,6 +302,46 @@ def vendor_build(facts: HostFacts, signs: Signs) -> tuple[str, int | None] | Non
         if signs.get(topic):
             return vendor, signs[topic][0].line
     return None
+
+
+# Another vendor's accelerator, as a vendor-modified collect_env names it ("HPU devices: 8x HL-325L").
+_OTHER_DEVICE = re.compile(r"\b(?:HPU|NPU|MLU|TPU|XPU)s? (?:devices|driver)=")
+
+
+def _unavailable_unexplained(facts: HostFacts, signs: Signs, vendor: tuple[str, int | None] | None) -> Verdict | None:
+    """The verdict where torch says CUDA is not available and the paste shows neither an NVIDIA GPU nor a driver
+    (where it names the GPU, that is the cuda_unavailable finding): not "no problem found", but the causes that
+    remain and the command that tells them apart; None where that is not the case (a Mac, a CPU build, an AMD or
+    Intel torch)."""
+    rt, torch, nv = facts.torch_runtime, facts.python.torch, facts.nvidia
+    unavailable = signs.get("cuda_available", ())
+    if (
+        rt is None
+        or rt.cuda_available is not False
+        or not unavailable
+        or vendor is not None
+        or facts.system.os_name == "Darwin"
+        or signs.get("cpu_build")
+        or nv.driver_version
+        or nv.gpus
+        or nv.hardware_present
+        or facts.accelerators
+        or any("non-NVIDIA GPU" in p.reason or _OTHER_DEVICE.search(p.reason) for p in facts.probes)
+    ):
+        return None  # (a Gaudi's collect_env names its "HPU devices": torch's CUDA is not expected to run there)
+    build = rt.cuda or (torch.cuda if torch else None)
+    suspects = ["no_driver", "driver_too_old"] if build else ["cpu_build_on_gpu", "no_driver", "driver_too_old"]
+    what = f"torch built for CUDA {build}" if build else "torch (the paste does not show its build)"
+    return {
+        "cause": None,
+        "summary": f"{what} says CUDA is not available (line {unavailable[0].line}), and the paste shows neither an "
+        "NVIDIA GPU nor its driver: the likeliest causes are "
+        + ", ".join(f"`{c}`" for c in suspects)
+        + " (or no NVIDIA GPU at all). Run the settling command on that machine: it names the GPU and the driver's "
+        "CUDA, or fails the way a missing driver does",
+        "settle": SETTLE_DRIVER,
+        "suspects": suspects,
+    }
 
 
 # What a suspect is, in the verdict's words.
@@ -1110,7 +1153,51 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*no_mps, *linux)),
         )
     _shm_findings(signs, add)
+    _told_too_old(facts, signs, out, add)
     return out
+
+
+def _told_too_old(facts: HostFacts, signs: Signs, out: Sequence[Finding], add: Callable[..., None]) -> None:
+    """A driver too old for torch's CUDA build, where no line shows the driver's version (rules.evaluate decides
+    where one does): the paste shows an older CUDA build that saw the GPU and this one that does not, or the
+    reporter tells of torch's driver message in their own words. A warning: the driver's CUDA is not in the paste."""
+    if rules.driver_max_cuda(facts) is not None or any(
+        f.id == "driver_too_old" or (f.id in CAUSE_ORDER and f.severity == Severity.ERROR) for f in out
+    ):
+        return
+    rt, torch = facts.torch_runtime, facts.python.torch
+    build = (rt.cuda if rt else None) or (torch.cuda if torch else None)
+    if not build or signs.get("cpu_build") or signs.get("msg:not_compiled_with_cuda"):
+        return
+    unavailable = signs.get("cuda_available", ()) if rt is not None and rt.cuda_available is False else ()
+    told = tuple(signs.get("driver_too_old_told", ()))
+    worked = [
+        (k.partition(":")[2], v)
+        for k, v in signs.items()
+        if k.startswith("build_worked:") and version_parts(k.partition(":")[2], 2) < version_parts(build, 2)
+    ]
+    torch_lines = tuple(signs.get("torch", ()))[:2]
+    fix = _with_settle(rules.driver_too_old_fix(None, build, facts.system.os_name), SETTLE_DRIVER)
+    if worked and unavailable:
+        was, seen = worked[0]
+        add(
+            "driver_too_old",
+            f"torch built for CUDA {build} does not see the GPU (line {unavailable[0].line}), while a torch built for "
+            f"CUDA {was} did on the same machine (line {seen[0].line}): most likely the driver runs CUDA {was} but "
+            f"is too old for CUDA {build} (no line shows the driver's version)",
+            fix,
+            _dedup((*unavailable, *torch_lines, *seen, *told)),
+            Severity.WARN,
+        )
+    elif told:
+        add(
+            "driver_too_old",
+            f"the report says torch found the driver too old (line {told[0].line}), and this torch is built for CUDA "
+            f"{build}; no line shows the driver's version",
+            fix,
+            _dedup((*told, *torch_lines, *unavailable)),
+            Severity.WARN,
+        )
 
 
 # An image built for CUDA: NVIDIA's and PyTorch's images, NGC's, a tag that names the GPU build.

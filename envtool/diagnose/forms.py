@@ -70,6 +70,9 @@ class Told:
     # The first banner whose CUDA is above its driver's own (line, text): a forward-compatibility libcuda, unless
     # the paste is a Jetson's (read_paste decides: its drivers are numbered apart from the desktop table's).
     compat_banner: tuple[int, str] | None = None
+    # A REPL's torch.__version__, torch.version.cuda and torch.cuda.is_available() values in the order printed
+    # (expression, value, line): a paste may show two builds, one that saw the GPU and one that did not.
+    repl: list[tuple[str, str, int]] = field(default_factory=list)
     # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
     _own_cuda: dict[str, str | None] = field(default_factory=dict)
 
@@ -344,7 +347,7 @@ _FABRIC_BAD = re.compile(
 _WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/")
 _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
-    r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"
+    r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
 )
 # Prose and launcher lines, each bounded and anchored on a word: "NVIDIA Driver is 535.86", "the nvidia driver
 # is 535" (a branch), "My GPU is RTX3060", a line holding only a GPU's name, kohya's "INFO  Torch 2.0.1+cu118".
@@ -366,6 +369,12 @@ _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
+# Prose that tells of torch's driver message ("the msg is that my Nvidia version is too old", "my driver is too
+# old"); a question ("is my driver too old?") tells nothing.
+_TOLD_TOO_OLD = re.compile(
+    r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
+    re.I,
+)
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
@@ -529,8 +538,68 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         if s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
+    _apply_sessions(told)
     _apply_stated(told)
     return told
+
+
+_AVAILABLE = "torch.cuda.is_available()"
+_SESSION_EXPRS = frozenset(("torch.__version__", "torch.version.cuda", _AVAILABLE))
+
+
+def _apply_sessions(told: Told) -> None:
+    """A paste with two torch builds, one whose torch.cuda.is_available() printed True and another whose printed
+    False ("it worked with 1.0; after the update to 1.2 it does not"): the paste is about the one that fails, so its
+    torch, CUDA and availability are the paste's; the one that worked is kept as the sign ``build_worked:<its
+    CUDA>`` (the driver ran that build)."""
+    if len(told.repl) < 4:
+        return
+    sessions: list[dict[str, tuple[str, int]]] = []  # each torch build's values (a new torch.__version__ starts one)
+    for expr, val, number in told.repl:
+        if not sessions or (expr == "torch.__version__" and sessions[-1].get(expr, (val, 0))[0] != val):
+            sessions.append({})
+        sessions[-1].setdefault(expr, (val, number))
+    built = [x for x in sessions if "torch.__version__" in x and _AVAILABLE in x]
+    bad = [x for x in built if x[_AVAILABLE][0] == "False"]
+    good = [x for x in built if x[_AVAILABLE][0] == "True"]
+    if not bad or not good:
+        return
+    failed, worked = bad[-1], good[-1]
+    if failed["torch.__version__"][0] == worked["torch.__version__"][0]:
+        return
+    version, at = failed["torch.__version__"]
+    told.torch = version
+    _lead(told, "torch", at)
+    told.cuda_available = False
+    _lead(told, "cuda_available", failed[_AVAILABLE][1])
+    cuda = failed.get("torch.version.cuda")
+    worked_cuda = worked.get("torch.version.cuda")
+    if worked_cuda and worked_cuda[0] == "None" and "cpu_build" in told.signs:
+        # the build that worked printed None: that line is no sign of the one that fails
+        told.signs["cpu_build"] = [e for e in told.signs["cpu_build"] if e.line != worked_cuda[1]]
+        if not told.signs["cpu_build"]:
+            del told.signs["cpu_build"]
+    told.torch_cuda_none = bool(cuda and cuda[0] == "None")
+    told.torch_cuda = _mm(cuda[0]) if cuda and not told.torch_cuda_none else None
+    if cuda and not told.torch_cuda_none:
+        _lead(told, "torch", cuda[1])
+        _lead(told, "torch", at)
+    was = _mm(worked_cuda[0]) if worked_cuda and worked_cuda[0] != "None" else None
+    if was:
+        told.sign(
+            "build_worked:" + was,
+            worked[_AVAILABLE][1],
+            f"torch {worked['torch.__version__'][0]} (CUDA {was}): torch.cuda.is_available() -> True",
+        )
+
+
+def _lead(told: Told, topic: str, number: int) -> None:
+    """Put the evidence of line ``number`` first in the sign ``topic`` (the line a row of the paste shows)."""
+    lines = told.signs.get(topic, [])
+    for i, e in enumerate(lines):
+        if e.line == number:
+            lines.insert(0, lines.pop(i))
+            return
 
 
 def _apply_stated(told: Told) -> None:
@@ -577,6 +646,8 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
         return False
     for expr, val in zip(exprs, values, strict=True):
         val = _value(val)
+        if expr in _SESSION_EXPRS:
+            told.repl.append((expr, val, number))
         if expr == "torch.__version__" and re.match(r"\d", val):
             told.torch = told.torch or val
             told.sign("torch", number, value_line)
@@ -590,8 +661,7 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
         elif expr == "torch.version.hip" and re.match(r"\d", val):
             told.torch_hip = _mm(val)
         elif expr == "torch.cuda.is_available()" and val in ("True", "False"):
-            told.cuda_available = val == "True"
-            told.sign("cuda_available", number, f"torch.cuda.is_available() -> {val}")
+            _set_available(told, val == "True", number, f"torch.cuda.is_available() -> {val}")
         elif expr == "torch.backends.mps.is_available()" and val in ("True", "False"):
             told.sign("mps_available" if val == "True" else "mps_not_available", number, f"{expr} -> {val}")
         elif expr == "torch.backends.cudnn.version()" and val.isdigit():
@@ -602,6 +672,17 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
             told.cuda_driver = told.cuda_driver or f"{code // 1000}.{(code % 1000) // 10}"
             told.sign("cuda_driver", number, f"torch._C._cuda_getDriverVersion() -> {val}")
     return True
+
+
+def _set_available(told: Told, available: bool, number: int, text: str) -> None:
+    """torch.cuda.is_available()'s value on line ``number``: the last one printed wins, and its line leads the sign
+    (a paste that prints True and then False shows the False first)."""
+    changed = told.cuda_available is not None and told.cuda_available != available
+    told.cuda_available = available
+    told.sign("cuda_available", number, text)
+    lines = told.signs["cuda_available"]
+    if changed and lines[-1].line == number:
+        lines.insert(0, lines.pop())
 
 
 def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
@@ -863,8 +944,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
         if value in ("True", "False"):
-            told.cuda_available = value == "True"
-            told.sign("cuda_available", number, s)
+            _set_available(told, value == "True", number, s)
     elif ("driver" in key or "驱动" in key) and not told.driver:  # 驱动: "driver" in Chinese
         m = re.match(r"(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\b", value)
         if m:
@@ -942,6 +1022,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.stated_gpu = (name, number, s)
     if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_WORD.search(s):
         told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
+    if "too old" in s and _TOLD_TOO_OLD.search(s) and "on your system is too old" not in s:
+        told.sign("driver_too_old_told", number, s)  # a report of torch's driver message, in the reporter's words
     if "_check_driver()" in s and len(s) < 40:
         told.sign("check_driver", number, s)  # the source line of torch's _lazy_init frame
     if (
