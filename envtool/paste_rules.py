@@ -26,6 +26,9 @@ from envtool.util import version_parts
 Signs = Mapping[str, Sequence[Evidence]]
 
 SETTLE_DRIVER = "nvidia-smi"
+# How a fix for the driver of a container's host opens (agree_with_profile leaves it: the profile is torch's, not
+# the image's).
+HOST_DRIVER_FIX = "update the host's NVIDIA driver to one"
 SETTLE_TORCH = 'python -c "import torch; print(torch.__version__, torch.version.cuda, torch.cuda.is_available())"'
 SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
 SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
@@ -429,7 +432,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         e
         for e in ev("msg:device_count_error", "msg:not_initialized")
         if "802" in e.text or "not yet initialized" in e.text
-    )
+    ) + ev("cuda_802")
     fm_bad, fm = ev("fabric_manager_failed"), ev("fabric_manager")
     fm_fix = (
         "start Fabric Manager at exactly the driver's version: `sudo apt-get install nvidia-fabricmanager-<branch>="
@@ -549,6 +552,25 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((bare_unavailable, *unavailable)),
             Severity.WARN,
         )
+
+    # A CUDA image whose NVIDIA_REQUIRE_CUDA the host driver does not meet: libnvidia-container compares the
+    # driver's own CUDA version with it, without minor-version compatibility.
+    for e in ev("msg:container_requires_cuda"):
+        needs = torch_messages.parse_required_cuda(e.text)
+        if needs is None:
+            continue
+        floor = knowledge.min_driver_for_cuda(needs, "Linux", minor_compat=False)
+        add(
+            "driver_too_old",
+            f"the NVIDIA Container Toolkit refused to start the container (line {e.line}): its image needs CUDA "
+            f"{needs}, and the host's driver is older",
+            f"{HOST_DRIVER_FIX} for CUDA {needs}"
+            + (f" (>= {floor})" if floor else "")
+            + ", or run an image built for the CUDA the host's driver has (`nvidia-smi` on the host shows it)",
+            _dedup((e, *ev("driver", "cuda_driver"))),
+            Severity.ERROR,
+        )
+        break
 
     # Kubernetes: a pod gets the NVIDIA runtime only as the node's default container runtime or through its spec's
     # `runtimeClassName: nvidia` (NVIDIA container-config: the runtime is made the default unless
@@ -958,17 +980,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             )
 
     # an extension build that torch's cpp_extension refused: CUDA_HOME's toolkit of another major than torch's CUDA
-    for e in ev("msg:extension_cuda_mismatch"):
+    for e in ev("msg:extension_cuda_mismatch", "msg:deepspeed_cuda_mismatch"):
         pair = torch_messages.parse_extension_cuda_mismatch(e.text)
         if pair is None:
             continue
         kit, built = pair
+        builder = "DeepSpeed's op builder" if "torch was compiled with" in e.text else "torch's extension builder"
         # torch 1.11+ raises this only for another major (a minor difference is a warning); older torch for any
         same_major = kit.split(".")[0] == built.split(".")[0]
         want, other = (built, kit) if same_major else (f"{built.split('.')[0]}.x", f"{kit.split('.')[0]}.x")
         add(
             "toolkit_mismatch",
-            f"torch's extension builder refused the build: the CUDA toolkit it found (CUDA_HOME, CUDA {kit}) is of "
+            f"{builder} refused the build: the CUDA toolkit it found (CUDA_HOME, CUDA {kit}) is of "
             f"another {'version' if same_major else 'major version'} than torch's CUDA build ({built})",
             f"build with a CUDA {want} toolkit: install it and point CUDA_HOME at it (its bin/ first on PATH), or "
             f"install a torch built for CUDA {other}; check both with `nvcc --version` and "
@@ -1220,11 +1243,12 @@ def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
     """/dev/shm too small for DataLoader workers or NCCL: Docker gives a container 64 MB (pytorch/pytorch's
     README: increase it "with --ipc=host or --shm-size"; NVIDIA/nccl#342, #525)."""
     bus, written, nccl = (signs.get(t, ()) for t in ("msg:shm_bus_error", "msg:shm_write_failed", "msg:nccl_shm"))
-    if not (bus or written or nccl):
+    full_shm = signs.get("shm_no_space", ())
+    if not (bus or written or nccl or full_shm):
         return
     if nccl and not (bus or written) and signs.get("msg:nccl_cuda_failure"):
         return  # NCCL's own CUDA call failed first ("Cuda failure 'invalid argument'", NVIDIA/nccl#1518): not the size
-    evidence = _dedup((*bus, *written, *nccl))
+    evidence = _dedup((*bus, *written, *nccl, *full_shm))
     full = [e for e in evidence if any(w in e.text for w in _SHM_FULL)]
     where = (
         "kube"
@@ -1244,13 +1268,16 @@ def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
         "`emptyDir` with `medium: Memory` at /dev/shm); on a host, `sudo mount -o remount,size=16G /dev/shm`"
     )
     fix += "; until then, DataLoader(num_workers=0) or NCCL_SHM_DISABLE=1 avoid it, more slowly"
-    what = " and ".join(
-        w
-        for w, shown in (
-            ("DataLoader workers", bus or written),
-            ("NCCL's shared-memory transport", nccl),
+    what = (
+        " and ".join(
+            w
+            for w, shown in (
+                ("DataLoader workers", bus or written),
+                ("NCCL's shared-memory transport", nccl),
+            )
+            if shown
         )
-        if shown
+        or "a process"
     )
     if full:
         add(
@@ -1573,7 +1600,7 @@ def agree_with_profile(findings: Sequence[Finding], facts: HostFacts, rec: Paste
     runs = rec.name if rec.runs_on_driver else None
     out = []
     for f in findings:
-        if f.id == "driver_too_old" and not f.fix.startswith("install a newer NVIDIA driver (see"):
+        if f.id == "driver_too_old" and not f.fix.startswith(("install a newer NVIDIA driver (see", HOST_DRIVER_FIX)):
             settle = f.fix.partition("; to settle it, run `")[2]
             fix = rules.driver_too_old_fix(driver_cuda, build, facts.system.os_name, runs)
             f = replace(f, fix=fix + (f"; to settle it, run `{settle}" if settle else ""))

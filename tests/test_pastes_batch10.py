@@ -129,3 +129,90 @@ def test_cuda_unavailable_on_a_mac_is_healthy() -> None:
 def test_cuda_unavailable_on_a_cpu_build_is_the_cpu_builds_question() -> None:
     _, env = _run(UNAVAILABLE_31243 + ">>> torch.__version__\n'2.1.0+cpu'\n")
     assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", env["data"]["verdict"]
+
+
+# JIA-Lab-research/MGM#91: DeepSpeed's op builder refusing a CUDA 12.2 toolkit for a torch built with CUDA 11.7
+# (maintainer: "align them to 11.7 or 12.2").
+DEEPSPEED_91 = (
+    "deepspeed.ops.op_builder.builder.CUDAMismatchException: >- DeepSpeed Op Builder: Installed CUDA version 12.2 "
+    "does not match the version torch was compiled with 11.7, unable to compile cuda/cpp extensions without a "
+    "matching cuda version.\n"
+    "\n"
+    "how should i fix it\n"
+)
+
+
+def test_deepspeeds_cuda_mismatch_is_a_toolkit_mismatch() -> None:
+    code, env = _run(DEEPSPEED_91)
+    assert env["data"]["verdict"]["cause"] == "toolkit_mismatch", env["data"]["verdict"]
+    (f,) = [f for f in env["findings"] if f["id"] == "toolkit_mismatch"]
+    assert f["severity"] == "error" and [e["line"] for e in f["evidence"]] == [1], f
+    assert "DeepSpeed" in f["message"] and "12.2" in f["message"] and "11.7" in f["message"], f["message"]
+    assert "CUDA 11.x toolkit" in f["fix"], f["fix"]
+    assert code == 1
+
+
+# AbdBarho/stable-diffusion-webui-docker#130: compose's `driver: nvidia` on a host without the NVIDIA Container
+# Toolkit (reporter: "answer was in the FAQ. >Install NVIDIA Container Toolkit").
+COMPOSE_130 = (
+    "I tried to run the app with: ```sudo docker compose --profile auto up --build``` and got an error:\n"
+    "```Attaching to webui-docker-auto-1```\n"
+    '```Error response from daemon: could not select device driver "nvidia" with capabilities: [[gpu]]```\n'
+    " - OS: Arch Linux\n"
+    " - GPU/VRAM: 16GB RTX A4000\n"
+)
+
+
+def test_compose_asking_for_the_nvidia_driver_without_the_toolkit() -> None:
+    _, env = _run(COMPOSE_130)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", env["data"]["verdict"]
+    (f,) = [f for f in env["findings"] if f["id"] == "container_without_gpu"]
+    assert f["severity"] == "error" and 3 in [e["line"] for e in f["evidence"]], f
+    assert "nvidia-ctk runtime configure" in f["fix"], f["fix"]
+
+
+# aws-samples/aws-deep-learning-ami-ubuntu-dcv-desktop#33: the image lacked Fabric Manager (the repository's own
+# issue), told in one sentence with a misplaced backtick.
+FABRIC_33 = (
+    "Currently `nvidia-fabricmanage`r is not installed so on A100, H100, H200 and B200 instances, CUDA "
+    "initialization fails with 802 system error.\n"
+)
+
+
+def test_error_802_told_beside_a_missing_fabric_manager() -> None:
+    _, env = _run(FABRIC_33)
+    assert ("fabric_manager_down", "error", [1]) in _found(env), _found(env)
+
+
+def test_error_802_told_alone_is_a_fabric_manager_warning() -> None:
+    _, env = _run("After the driver update every job fails: CUDA error 802 on all eight GPUs.\n")
+    assert ("fabric_manager_down", "warn", [1]) in _found(env), _found(env)
+
+
+def test_802_that_is_no_cuda_error_is_no_finding() -> None:
+    for text in (
+        "CUDA 12.1 trains 802 samples per second on this node\n",
+        "the server listens on port 802 and nvidia-smi works\n",
+    ):
+        _, env = _run(text + "| NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2     |\n")
+        assert "fabric_manager_down" not in {f["id"] for f in env["findings"]}, (text, _found(env))
+
+
+# invoke-ai/InvokeAI#22: a Mac told of in prose, and torch's "not compiled with CUDA" retold.
+M1_22 = (
+    "for fun, i tried to run it on an M1 MBP and it complained that Torch was not compiled with CUDA enabled. it's "
+    "unlikely it will work on this machine because it appears to require CUDA\n"
+)
+
+
+def test_a_retold_not_compiled_message_on_a_mac_in_prose_is_the_macs_note() -> None:
+    _, env = _run(M1_22)
+    assert ("no_gpu", "info", [1]) in _found(env), _found(env)
+    assert "cpu_build_on_gpu" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_a_mac_word_in_prose_is_no_mac() -> None:
+    # "machine", "Mac address", "M1 chip" of a car: no Mac
+    for line in ("my machine has a GTX 1080", "the MAC address of eth0 changed", "the M1 motorway"):
+        _, env = _run(line + "\nRuntimeError: Torch not compiled with CUDA enabled\n")
+        assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", (line, env["data"]["verdict"])

@@ -342,12 +342,17 @@ _NO_SMI = re.compile(
 )
 _FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
 _FABRIC_BAD = re.compile(
-    r"fail|error|don'?t match|not match|mismatch|inactive|dead|not running|not started|exited|timed out", re.I
+    r"fail|error|don'?t match|not match|mismatch|inactive|dead|not running|not started|exited|timed out"
+    r"|not installed|missing",
+    re.I,
 )
+_CUDA_802 = re.compile(r"\b(?:error\s*:?\s*802|802\s+(?:system\s+)?error)\b", re.I)
 _WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/")
 _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
     r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
+    # a Mac named in prose: "on an M1 MBP", "my M2 Max MacBook Pro", "a MacBook Air"
+    r"|\bM[1-5](?:\s+(?:Pro|Max|Ultra))?\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b|\bMacBook\s+(?:Pro|Air)\b"
 )
 # Prose and launcher lines, each bounded and anchored on a word: "NVIDIA Driver is 535.86", "the nvidia driver
 # is 535" (a branch), "My GPU is RTX3060", a line holding only a GPU's name, kohya's "INFO  Torch 2.0.1+cu118".
@@ -411,11 +416,11 @@ _RELEVANT = (
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
-    "homebrew", "macos", "gfx", "windows", "jetson",
+    "homebrew", "macos", "macbook", " mbp", " mac ", "imac", "gfx", "windows", "jetson",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
-    "pci", "memory",
+    "pci", "memory", "/dev/shm",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -1022,6 +1027,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.stated_gpu = (name, number, s)
     if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_WORD.search(s):
         told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
+    if "/dev/shm" in s and "No space left on device" in s:
+        # "OSError: [Errno 28] No space left on device: '/dev/shm/…'", or a report that says so (nebari-dev/nebari#1642)
+        told.sign("shm_no_space", number, s)
     if "too old" in s and _TOLD_TOO_OLD.search(s) and "on your system is too old" not in s:
         told.sign("driver_too_old_told", number, s)  # a report of torch's driver message, in the reporter's words
     if "_check_driver()" in s and len(s) < 40:
@@ -1075,10 +1083,12 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("driver_branch:" + b.group(1), number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)
-    if ("abric" in s or "fabricmanager" in s) and _FABRIC.search(s):
+    if "abric" in s and _FABRIC.search(bare := s.replace("`", "")):  # (a backtick may split the word in markdown)
         told.sign("fabric_manager", number, s)
-        if _FABRIC_BAD.search(s.split("journalctl")[0] if "journalctl" in s else s):
+        if _FABRIC_BAD.search(bare.split("journalctl")[0] if "journalctl" in bare else bare):
             told.sign("fabric_manager_failed", number, s)
+    if "802" in s and ("CUDA" in s or "cuda" in s) and _CUDA_802.search(s):
+        told.sign("cuda_802", number, s)  # "CUDA initialization fails with 802 system error", in a report's words
     if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s or "-packages/" in s:
         # (the tests _read_paths makes first)
         _read_paths(told, s, number)
@@ -1099,7 +1109,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "Windows" in s and len(s) < 48 and _WINDOWS_LINE.match(s):
         told.windows = True  # a hand-typed "Windows 10" / "OS: Windows 11 Pro" line
         told.sign("windows", number, s)
-    if ("Apple M" in s or "macOS" in s or "Mac OS" in s or "Darwin" in s or "homebrew" in s) and _MACOS.search(s):
+    if (
+        "Apple M" in s or "macOS" in s or "Mac" in s or "MBP" in s or "Darwin" in s or "homebrew" in s
+    ) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
 

@@ -134,8 +134,10 @@ _KINDS: tuple[_Kind, ...] = (
     # torch/cuda/__init__.py _lazy_init: raise AssertionError("Torch not compiled with CUDA enabled").
     _Kind(
         "not_compiled_with_cuda",
-        ("Torch not compiled with CUDA enabled",),
-        ("Torch not compiled",),
+        # also as a report retells it ("it complained that Torch was not compiled with CUDA enabled",
+        # invoke-ai/InvokeAI#22)
+        ("Torch not compiled with CUDA enabled", "Torch was not compiled with CUDA enabled"),
+        ("Torch not compiled", "Torch was not compiled"),
         re.compile(r"enabled"),
     ),
     # cudaErrorInsufficientDriver (35), older torch: "cuda runtime error (35) : CUDA driver
@@ -164,7 +166,12 @@ _KINDS: tuple[_Kind, ...] = (
     # nvidia-smi's own errors (nvidia-smi(1); pytorch/pytorch#163658 for "No devices were found").
     _Kind(
         "smi_no_driver",
-        ("couldn't communicate with the NVIDIA driver",),
+        # also with the apostrophe a rich-text editor or an input method types (qixuema/envs#4: "couldn‘t")
+        (
+            "couldn't communicate with the NVIDIA driver",
+            "couldn\u2019t communicate with the NVIDIA driver",
+            "couldn\u2018t communicate with the NVIDIA driver",
+        ),
         ("NVIDIA-SMI has failed",),
         re.compile(r"NVIDIA driver\b"),
     ),
@@ -314,8 +321,34 @@ _KINDS: tuple[_Kind, ...] = (
         max_lines=2,
     ),
     # docker without the NVIDIA container toolkit: 'could not select device driver "" with
-    # capabilities: [[gpu]]' (docker's daemon error for --gpus).
-    _Kind("docker_no_gpu_driver", ('could not select device driver "" with capabilities',), (), re.compile(r".")),
+    # capabilities: [[gpu]]' (docker's daemon error for --gpus), 'could not select device driver "nvidia" with
+    # capabilities: [[gpu]]' for compose's `driver: nvidia` (AbdBarho/stable-diffusion-webui-docker#130).
+    _Kind(
+        "docker_no_gpu_driver",
+        ('could not select device driver "" with capabilities', 'could not select device driver "nvidia" with'),
+        (),
+        re.compile(r"."),
+    ),
+    # libnvidia-container's check of a CUDA image's NVIDIA_REQUIRE_CUDA against the host driver: "nvidia-container-cli:
+    # requirement error: unsatisfied condition: cuda>=12.4, please update your driver to a newer version, or use an
+    # earlier cuda container" (vllm-project/vllm#5635): the host driver is too old for the image's CUDA.
+    _Kind(
+        "container_requires_cuda",
+        ("unsatisfied condition: cuda>=",),
+        ("nvidia-container-cli: requirement error", "requirement error"),
+        re.compile(r"cuda>=\d+\.\d+"),
+        max_lines=2,
+    ),
+    # DeepSpeed's op builder (deepspeed/ops/op_builder/builder.py, CUDAMismatchException): ">- DeepSpeed Op Builder:
+    # Installed CUDA version 12.2 does not match the version torch was compiled with 11.7, unable to compile cuda/cpp
+    # extensions without a matching cuda version." (JIA-Lab-research/MGM#91)
+    _Kind(
+        "deepspeed_cuda_mismatch",
+        ("does not match the version torch was compiled with",),
+        ("DeepSpeed Op Builder", "Installed CUDA version"),
+        re.compile(r"compiled with \d+(?:\.\d+)*"),
+        max_lines=3,
+    ),
     # Shared memory (/dev/shm) too small: torch's DataLoader worker SIGBUS handler (torch/csrc/DataLoader.cpp:
     # "ERROR: Unexpected bus error encountered in worker. This might be caused by insufficient shared memory
     # (shm).") and the worker's death it reports ("DataLoader worker (pid 325) is killed by signal: Bus error.",
@@ -758,11 +791,23 @@ _EXT_CUDA_MISMATCH = re.compile(
 )
 
 
+_DEEPSPEED_CUDA_MISMATCH = re.compile(
+    r"Installed CUDA version (\d+(?:\.\d+)*) does not match the version torch was compiled with (\d+(?:\.\d+)*)"
+)
+
+
 def parse_extension_cuda_mismatch(msg: str) -> tuple[str, str] | None:
     """(the toolkit's CUDA, torch's CUDA build) from torch's cpp_extension "The detected CUDA version (11.8)
-    mismatches the version that was used to compile PyTorch (12.1)"; ``None`` for any other message."""
-    m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
+    mismatches the version that was used to compile PyTorch (12.1)" or DeepSpeed's "Installed CUDA version 12.2 does
+    not match the version torch was compiled with 11.7"; ``None`` for any other message."""
+    m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE]) or _DEEPSPEED_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
     return (m.group(1), m.group(2)) if m else None
+
+
+def parse_required_cuda(msg: str) -> str | None:
+    """The CUDA a container image requires, from libnvidia-container's "unsatisfied condition: cuda>=12.4"."""
+    m = re.search(r"unsatisfied condition: cuda>=(\d+\.\d+)", msg[:_MAX_MESSAGE])
+    return m.group(1) if m else None
 
 
 _COMPANION_CUDA = re.compile(
