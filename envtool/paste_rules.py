@@ -1015,6 +1015,44 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
+    # detectron2's or torchvision's compiled ops without SASS for the GPU (detectron2's collect_env, "arch flags")
+    for topic in sorted(k for k in signs if k.startswith("ops_arch_")):
+        if any(f.id == "arch_unsupported" for f in out):
+            break
+        kind, package, cc = topic.removeprefix("ops_arch_").split(":", 2)
+        shown = ev(topic)
+        older = kind == "older"
+        add(
+            "arch_unsupported",
+            f"{package}'s compiled CUDA ops hold kernels only for compute capability "
+            f"{_flags_of(shown[0].text)} (line {shown[0].line}), and the GPU is {cc} (line {shown[-1].line})"
+            + (
+                ": every one of them is newer than the GPU, so none runs on it"
+                if older
+                else ": they run on it only if the build also embedded PTX (collect_env lists SASS only)"
+            ),
+            f'rebuild {package} for this GPU: `TORCH_CUDA_ARCH_LIST="{cc}" pip install --no-build-isolation '
+            f"--force-reinstall <{package}'s source>`"
+            + (" (or install torchvision's wheel that pairs with this torch)" if package == "torchvision" else ""),
+            shown,
+            None if older else Severity.WARN,
+        )
+        break
+    # torchvision imported from another site-packages than torch (detectron2's collect_env prints both paths)
+    split = ev("import_split")
+    if len(split) >= 2 and not any(f.id == "conflicting_installs" for f in out):
+        unpaired_split = bool(signs.get("import_split_unpaired"))
+        add(
+            "conflicting_installs",
+            f"torch (line {split[0].line}) and torchvision (line {split[1].line}) are imported from two different "
+            "site-packages folders: torchvision's compiled ops are built for one torch"
+            + (", and this torchvision does not pair with this torch" if unpaired_split else ""),
+            "install the torchvision that pairs with this torch into torch's own environment, and keep the other "
+            "folder off the path (PYTHONPATH, the user site in ~/.local; `python -m site` lists them); check with "
+            '`python -c "import torch, torchvision; print(torch.__file__, torchvision.__file__)"`',
+            split,
+            Severity.ERROR if unpaired_split else Severity.WARN,
+        )
     # torchvision (or torchaudio, an extension) built for another torch or another CUDA than the torch installed
     unpaired = tuple(e for k, v in signs.items() if k.startswith("torchvision_unpaired:") for e in v)
     unpaired_version = next((k.partition(":")[2] for k in signs if k.startswith("torchvision_unpaired:")), None)
@@ -1178,6 +1216,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     _shm_findings(signs, add)
     _told_too_old(facts, signs, out, add)
     return out
+
+
+def _flags_of(text: str) -> str:
+    """The arch list of a collect_env "detectron2 arch flags  7.5, 8.6" row."""
+    return text.split("flags", 1)[-1].strip()
 
 
 def _told_too_old(facts: HostFacts, signs: Signs, out: Sequence[Finding], add: Callable[..., None]) -> None:

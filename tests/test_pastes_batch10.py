@@ -216,3 +216,99 @@ def test_a_mac_word_in_prose_is_no_mac() -> None:
     for line in ("my machine has a GTX 1080", "the MAC address of eth0 changed", "the M1 motorway"):
         _, env = _run(line + "\nRuntimeError: Torch not compiled with CUDA enabled\n")
         assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", (line, env["data"]["verdict"])
+
+
+# facebookresearch/detectron2#1574: detectron2's collect_env shows torchvision imported from another conda
+# environment than torch (maintainer: "Which torchvision is used by `import torchvision` depends on how your
+# environment is configured").
+D2_RULE = "-" * 100 + "\n"
+D2_SPLIT_1574 = (
+    'I use the command "wget -nc -q https://github.com/facebookresearch/detectron2/raw/master/detectron2/utils/'
+    'collect_env.py && python collect_env.py", the environment as follows:\n'
+    + D2_RULE
+    + "PyTorch                1.4.0 @/public/home/u/.conda/envs/detectron2/lib/python3.6/site-packages/torch\n"
+    "torchvision            0.2.1 @/public/home/u/.conda/envs/CenterNet/lib/python3.6/site-packages/torchvision\n"
+    "torchvision            unknown\n" + D2_RULE
+)
+
+
+def test_torchvision_imported_from_another_environment() -> None:
+    code, env = _run(D2_SPLIT_1574)
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", env["data"]["verdict"]
+    # torchvision 0.2.1 is not torch 1.4's (0.5): an error
+    assert ("conflicting_installs", "error", [3, 4]) in _found(env), _found(env)
+    assert code == 1
+
+
+def test_torchvision_from_another_folder_that_pairs_is_a_warning() -> None:
+    _, env = _run(D2_SPLIT_1574.replace("0.2.1 @", "0.5.0 @"))
+    assert ("conflicting_installs", "warn", [3, 4]) in _found(env), _found(env)
+
+
+def test_torch_and_torchvision_from_one_folder_is_no_finding() -> None:
+    same = D2_SPLIT_1574.replace("envs/CenterNet", "envs/detectron2").replace("0.2.1 @", "0.5.0 @")
+    _, env = _run(same)
+    assert "conflicting_installs" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+# detectron2's collect_env as its issue template asks for it (detectron2#3248 on Windows, #722 with sixteen K80s
+# on one line, #4854 with the arch flags); the rows are read as the table they are.
+D2_WINDOWS_3248 = (
+    "----------------------  ------------------------------------------------------------------\n"
+    "sys.platform            win32\n"
+    "Python                  3.8.10 (tags/v3.8.10:3d8993a, May  3 2021, 11:48:03) [MSC v.1928 64 bit (AMD64)]\n"
+    "CUDA compiler           CUDA 11.0\n"
+    "detectron2 arch flags   D:\\_DL\\detectron2\\detectron2\\_C.cp38-win_amd64.pyd; cannot find cuobjdump\n"
+    "PyTorch                 1.9.0+cu111 @D:\\Program Files (x86)\\Python\\Python38\\lib\\site-packages\\torch\n"
+    "GPU available           True\n"
+    "GPU 0                   Quadro T2000 with Max-Q Design (arch=7.5)\n"
+    "torchvision             0.10.0+cu111 @D:\\Program Files (x86)\\Python\\Python38\\lib\\site-packages\\torchvision\n"
+)
+
+
+def test_detectron2s_table_on_windows() -> None:
+    _, env = _run(D2_WINDOWS_3248)
+    rows = _rows(env)
+    assert rows["torch"] == ("1.9.0+cu111 (CUDA 11.1)", 6), rows
+    assert rows["CUDA available"] == ("True", 7), rows
+    assert rows["GPU 0"][1] == 8 and "7.5" in rows["GPU 0"][0], rows
+    assert rows["nvcc"] == ("11.0", 4), rows
+    assert rows["Python"] == ("3.8.10", 3), rows
+    assert env["findings"] == [] or all(f["severity"] != "error" for f in env["findings"]), _found(env)
+
+
+def test_detectron2s_gpu_row_with_many_indexes() -> None:
+    text = "CUDA available                             True\nGPU 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15  Tesla K80\n"
+    _, env = _run(text)
+    gpus = [r for r in env["data"]["told"] if r["what"].startswith("GPU ")]
+    assert len(gpus) == 16 and all(r["line"] == 2 and "Tesla K80" in r["value"] for r in gpus), gpus
+
+
+D2_ARCH_4854 = (
+    "CUDA compiler           CUDA 11.8\n"
+    "detectron2 arch flags   7.5\n"
+    "PyTorch                 1.13.1+cu116 @/usr/local/lib/python3.9/dist-packages/torch\n"
+    "GPU available           Yes\n"
+    "GPU 0                   Tesla T4 (arch=7.5)\n"
+    "Driver version          525.85.12\n"
+    "torchvision             0.14.1+cu116 @/usr/local/lib/python3.9/dist-packages/torchvision\n"
+    "torchvision arch flags  3.5, 5.0, 6.0, 7.0, 7.5, 8.0, 8.6\n"
+)
+
+
+def test_detectron2_built_for_the_gpu_is_no_arch_finding() -> None:
+    _, env = _run(D2_ARCH_4854)
+    assert "arch_unsupported" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_detectron2_built_only_for_a_newer_gpu() -> None:
+    _, env = _run(D2_ARCH_4854.replace("arch flags   7.5", "arch flags   8.6"))
+    assert ("arch_unsupported", "error", [2, 5]) in _found(env), _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "arch_unsupported"]
+    assert 'TORCH_CUDA_ARCH_LIST="7.5"' in f["fix"], f["fix"]
+
+
+def test_detectron2_built_only_for_an_older_gpu_may_run_through_ptx() -> None:
+    text = D2_ARCH_4854.replace("Tesla T4 (arch=7.5)", "NVIDIA GeForce RTX 3090 (arch=8.6)")
+    _, env = _run(text)
+    assert ("arch_unsupported", "warn", [2, 5]) in _found(env), _found(env)

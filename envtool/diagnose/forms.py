@@ -70,6 +70,12 @@ class Told:
     # The first banner whose CUDA is above its driver's own (line, text): a forward-compatibility libcuda, unless
     # the paste is a Jetson's (read_paste decides: its drivers are numbered apart from the desktop table's).
     compat_banner: tuple[int, str] | None = None
+    # Where detectron2's collect_env says torch and torchvision are imported from ("PyTorch  1.4.0 @/…/torch"):
+    # package -> (version, the site folder, line, text).
+    imported: dict[str, tuple[str, str, int, str]] = field(default_factory=dict)
+    # The SASS archs cuobjdump found in detectron2's or torchvision's compiled ops ("detectron2 arch flags  7.5"):
+    # package -> (archs, line, text).
+    arch_flags: dict[str, tuple[tuple[str, ...], int, str]] = field(default_factory=dict)
     # A REPL's torch.__version__, torch.version.cuda and torch.cuda.is_available() values in the order printed
     # (expression, value, line): a paste may show two builds, one that saw the GPU and one that did not.
     repl: list[tuple[str, str, int]] = field(default_factory=list)
@@ -420,7 +426,7 @@ _RELEVANT = (
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
-    "pci", "memory", "/dev/shm",
+    "pci", "memory", "/dev/shm", "arch flags",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -540,11 +546,27 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 _read_ld_path(told, m.group(1), number, s)
         if "torch-" in s or "torchvision-" in s or s.startswith(_PACKAGE_FIRST):
             _read_packages(told, s, number)
+        if "  " in s and s.startswith(_TABLE_FIRST) and (t := _TABLE_ROW.match(s)):
+            _read_table_row(told, t.group(1), t.group(2), number, s)
+        elif s.startswith("CUDA Runtime ") and raw.lstrip().startswith("- ") and (t := _BUILT_CUDA.match(s)):
+            told.torch_cuda = told.torch_cuda or t.group(1)  # torch.__config__.show()'s "PyTorch built with:" list
+            told.sign("torch", number, s)
         if s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
     _apply_sessions(told)
     _apply_stated(told)
+    _apply_arch_flags(told)
+    if "torch" in told.imported and "torchvision" in told.imported:
+        (torch_version, torch_site, at, text), (vision, vision_site, vision_at, vision_text) = (
+            told.imported["torch"],
+            told.imported["torchvision"],
+        )
+        if torch_site != vision_site:  # torchvision imported from another environment than torch
+            told.sign("import_split", at, text)
+            told.sign("import_split", vision_at, vision_text)
+            if _pairs(torch_version, vision) is False:
+                told.sign("import_split_unpaired", vision_at, vision_text)
     return told
 
 
@@ -636,6 +658,45 @@ def driver_own_cuda(driver: str) -> str | None:
     return max_cuda_for_driver(driver)
 
 
+def _apply_arch_flags(told: Told) -> None:
+    """``ops_arch_missing:<package>`` where detectron2's or torchvision's compiled ops hold no SASS a GPU of the
+    paste runs, and ``ops_arch_older:<package>`` where every arch they hold is newer than the GPU (then no PTX can
+    serve it either; cuobjdump's list shows SASS only, so an older arch may still run through embedded PTX)."""
+    if not told.arch_flags:
+        return
+    try:
+        from envtool.knowledge import arch_covered, compute_capability
+    except Exception:  # the knowledge package is optional to the readers
+        return
+    for index, name in told.gpus.items():
+        cc = told.capabilities.get(index) or (compute_capability(name) if name else None)
+        if cc is None:
+            continue
+        for package, (flags, number, text) in told.arch_flags.items():
+            sass = tuple(f.removeprefix("sm_") if "." in f else f for f in flags)
+            if arch_covered(cc, sass):
+                continue
+            newer = all(_cc_tuple(f) > _cc_tuple(cc) for f in sass)
+            topic = f"ops_arch_{'older' if newer else 'missing'}:{package}:{cc}"
+            told.sign(topic, number, text)
+            at = told.gpu_lines.get(index, number)
+            shown = next((e.text for e in told.signs.get("gpu", ()) if e.line == at), f"GPU {index}: {name}")
+            told.sign(topic, at, shown)
+
+
+def _cc_tuple(arch: str) -> tuple[int, int]:
+    digits = arch.removeprefix("sm_").replace(".", "")
+    return (int(digits[:-1] or 0), int(digits[-1])) if digits.isdigit() else (0, 0)
+
+
+def _pairs(torch: str, torchvision: str) -> bool | None:
+    try:
+        from envtool.knowledge import torchvision_pairs_with
+    except Exception:  # the knowledge package is optional to the readers
+        return None
+    return torchvision_pairs_with(torch, torchvision)
+
+
 def _known_gpu(name: str) -> bool:
     try:
         from envtool.knowledge import compute_capability
@@ -677,6 +738,58 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
             told.cuda_driver = told.cuda_driver or f"{code // 1000}.{(code % 1000) // 10}"
             told.sign("cuda_driver", number, f"torch._C._cuda_getDriverVersion() -> {val}")
     return True
+
+
+# detectron2's collect_env (detectron2/utils/collect_env.py): a two-column table of "key  value" rows between dashed
+# rules, "PyTorch  1.10.0+cu113 @/home/u/.local/lib/python3.8/site-packages/torch", "GPU 0,1  Tesla V100-SXM2-16GB
+# (arch=7.0)", "GPU available  No: torch.cuda.is_available() == False", "CUDA compiler  CUDA 11.3".
+_TABLE_FIRST = ("PyTorch", "torchvision", "GPU", "CUDA", "Python", "detectron2 arch")
+_ARCH_FLAG = re.compile(r"(?:sm_)?\d{1,2}\.?\d$")
+_TABLE_ROW = re.compile(
+    r"(PyTorch|torchvision|GPU available|CUDA available|GPU \d{1,2}(?:,\s?\d{1,2})*|CUDA compiler|Python"
+    r"|detectron2 arch flags|torchvision arch flags)"
+    r"\s{2,}(\S[^:]*?(?::.*)?)\s*$"
+)
+_TABLE_VERSION = re.compile(r"(\d{1,2}\.\d{1,3}(?:\.\d{1,3})?(?:[a-z]+\d*)?(?:\+[\w.]+)?)(?:\s+@(\S.*))?$")
+_TABLE_GPU = re.compile(r"([^()]{2,80}?)\s*(?:\(arch=(\d{1,2}\.\d)\))?$")
+_BUILT_CUDA = re.compile(r"CUDA Runtime (\d{1,2}\.\d{1,2})\s*$")
+
+
+def _read_table_row(told: Told, key: str, value: str, number: int, s: str) -> None:
+    if key in ("PyTorch", "torchvision"):
+        m = _TABLE_VERSION.match(value)
+        if m is None:
+            return  # "torchvision  unknown"
+        version, path = m.group(1), m.group(2)
+        if key == "PyTorch":
+            told.torch = told.torch or version
+            told.sign("torch", number, s)
+        else:
+            told.packages.append(("torchvision", version, "", number))
+        name = "torch" if key == "PyTorch" else "torchvision"
+        if path and name not in told.imported:
+            # the folder above the package's own: its site-packages (a Windows path may hold blanks)
+            told.imported[name] = (version, re.split(r"[\\/](?=[^\\/]*$)", path.rstrip("\\/"))[0], number, s)
+    elif key in ("GPU available", "CUDA available"):
+        word = value.split(":")[0].strip()
+        if word in ("Yes", "True", "No", "False"):
+            _set_available(told, word in ("Yes", "True"), number, s)
+    elif key.startswith("GPU "):
+        m = _TABLE_GPU.match(value)
+        if m and not m.group(1)[0].isdigit():
+            for i in key[4:].replace(" ", "").split(","):
+                told.add_gpu(int(i), m.group(1).strip(), number, s)
+                if m.group(2):
+                    told.capabilities.setdefault(int(i), m.group(2))
+    elif key.endswith("arch flags"):
+        flags = tuple(f.strip() for f in value.split(","))
+        if flags and all(_ARCH_FLAG.match(f) for f in flags):  # not a path ("cannot find cuobjdump")
+            told.arch_flags.setdefault(key.split()[0], (flags, number, s))
+    elif key == "CUDA compiler" and (m := re.match(r"CUDA (\d{1,2}\.\d{1,2})\b", value)):
+        told.nvcc = told.nvcc or m.group(1)  # the nvcc detectron2 was built with
+        told.sign("nvcc", number, s)
+    elif key == "Python" and (m := re.match(r"(\d\.\d{1,2}\.\d{1,3})\b", value)):
+        told.python = told.python or m.group(1)
 
 
 def _set_available(told: Told, available: bool, number: int, text: str) -> None:
