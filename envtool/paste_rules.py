@@ -979,6 +979,28 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 Severity.WARN,
             )
 
+    # torch installed from the CPU-only wheel index, where nothing else in the paste tells the build
+    from_cpu_index = ev("cpu_index_install")
+    rt_build = facts.torch_runtime
+    build_known = bool(
+        (facts.python.torch and (facts.python.torch.cuda or facts.python.torch.hip))
+        or (rt_build and (rt_build.cuda or rt_build.hip))
+    )
+    if from_cpu_index and not cpu and not build_known and facts.system.os_name != "Darwin":
+        add(
+            "cpu_build_on_gpu",
+            f"torch was installed from PyTorch's CPU-only wheel index (line {from_cpu_index[0].line}: `…/whl/cpu`), "
+            "which serves only CPU builds"
+            + ("" if gpu_named else " (the paste does not show whether this machine has an NVIDIA GPU)"),
+            _with_settle(
+                "install a CUDA build of torch: `envtool install --profile auto` (or pip's `--index-url` of the "
+                "machine's CUDA line, `…/whl/cu126`)",
+                SETTLE_TORCH,
+            ),
+            _dedup((*from_cpu_index, *ev("gpu"))),
+            Severity.WARN,
+        )
+
     # an extension build that torch's cpp_extension refused: CUDA_HOME's toolkit of another major than torch's CUDA
     for e in ev("msg:extension_cuda_mismatch", "msg:deepspeed_cuda_mismatch"):
         pair = torch_messages.parse_extension_cuda_mismatch(e.text)

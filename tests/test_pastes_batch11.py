@@ -78,3 +78,28 @@ def test_no_space_left_elsewhere_is_no_shm_finding() -> None:
     )
     _, env = _run(text)
     assert "shm_too_small" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+# ultralytics/ultralytics#8869: torch installed from the CPU index ("pip install torch==2.2.0 ... --index-url
+# .../whl/cpu"), fixed by installing from the cu121 index. The fix in the same paste settles it the other way.
+CPU_INDEX = (
+    "pip install torch==2.2.0 torchvision==0.17.0 torchaudio==2.2.0 --index-url https://download.pytorch.org/whl/cpu\n"
+)
+FIX_8869 = "fixed it by uninstalling and installing using pip3 install torch torchvision torchaudio --index-url https://download.pytorch.org/whl/cu121\n"
+
+
+def test_an_install_from_the_cpu_index_is_a_cpu_build_warning() -> None:
+    _, env = _run("my GPU is an RTX 3060 and torch.cuda.is_available() returns False\n" + CPU_INDEX)
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", env["data"]["verdict"]
+    assert ("cpu_build_on_gpu", "warn", [1, 2]) in _found(env), _found(env)
+
+
+def test_a_later_install_from_a_cuda_index_undoes_it() -> None:
+    _, env = _run("my GPU is an RTX 3060\n" + CPU_INDEX + FIX_8869)
+    assert "cpu_build_on_gpu" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_a_cpu_index_beside_a_cuda_build_is_no_finding() -> None:
+    # the torch the paste shows is a CUDA build: the command did not make it
+    _, env = _run(CPU_INDEX + ">>> torch.__version__\n'2.2.0+cu121'\n")
+    assert "cpu_build_on_gpu" not in {f["id"] for f in env["findings"]}, _found(env)

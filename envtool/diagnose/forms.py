@@ -73,6 +73,9 @@ class Told:
     # Where detectron2's collect_env says torch and torchvision are imported from ("PyTorch  1.4.0 @/…/torch"):
     # package -> (version, the site folder, line, text).
     imported: dict[str, tuple[str, str, int, str]] = field(default_factory=dict)
+    # The last pip install of torch from one of PyTorch's per-build indexes: (its variant "cpu"/"cu121"/"rocm6.2",
+    # line, text).
+    index_install: tuple[str, int, str] | None = None
     # The SASS archs cuobjdump found in detectron2's or torchvision's compiled ops ("detectron2 arch flags  7.5"):
     # package -> (archs, line, text).
     arch_flags: dict[str, tuple[tuple[str, ...], int, str]] = field(default_factory=dict)
@@ -386,6 +389,13 @@ _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
     re.I,
 )
+# "pip3 install torch torchvision --index-url https://…/whl/cpu" (also -i, --extra-index-url, -f, --find-links, and the
+# nightly indexes): PyTorch's per-build index, whose wheels are all of that build.
+_INDEX_INSTALL = re.compile(
+    r"\binstall\b.*\btorch\b.*(?:--index-url|--extra-index-url|--find-links|\s-i|\s-f)[= ]\S*?/whl/(?:nightly/)?"
+    r"(cpu|cu\d{2,3}|rocm\d+(?:\.\d+)*)\b",
+    re.I,
+)
 _STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
@@ -557,6 +567,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     _apply_sessions(told)
     _apply_stated(told)
     _apply_arch_flags(told)
+    if told.index_install is not None and told.index_install[0] == "cpu":
+        told.sign("cpu_index_install", told.index_install[1], told.index_install[2])
     if "torch" in told.imported and "torchvision" in told.imported:
         (torch_version, torch_site, at, text), (vision, vision_site, vision_at, vision_text) = (
             told.imported["torch"],
@@ -1140,6 +1152,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.stated_gpu = (name, number, s)
     if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_WORD.search(s):
         told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
+    if "whl/" in s and "install" in s and (w := _INDEX_INSTALL.search(s)):
+        # pip's "--index-url …/whl/cpu" (or /whl/cu121, /whl/rocm6.2): which build the torch installed last is
+        told.index_install = (w.group(1).lower(), number, s)
     if "/dev/shm" in s and "No space left on device" in s:
         # "OSError: [Errno 28] No space left on device: '/dev/shm/…'", or a report that says so (nebari-dev/nebari#1642)
         told.sign("shm_no_space", number, s)
