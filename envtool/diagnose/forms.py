@@ -432,7 +432,7 @@ _RELEVANT = (
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
     "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
-    "homebrew", "macos", "macbook", " mbp", " mac ", "imac", "gfx", "windows", "jetson",
+    "homebrew", "macos", "macbook", "mbp", "mac mini", "mac studio", "imac", "gfx", "windows", "jetson",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
