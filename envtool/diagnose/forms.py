@@ -322,7 +322,9 @@ _TORCH_KEYS = frozenset(
         "pytorch 版本",
     }
 )
-_KV_KEYS = frozenset({"compute mode", "name", "product name", "cuda available", "python", "python version"})
+_KV_KEYS = frozenset(
+    {"compute mode", "name", "product name", "cuda available", "python", "python version", "nvcc version", "nvcc"}
+)
 
 # --------------------------------------------------------------------------- containers, Fabric Manager, WSL
 
@@ -391,6 +393,7 @@ _TOLD_TOO_OLD = re.compile(
 )
 # "pip3 install torch torchvision --index-url https://…/whl/cpu" (also -i, --extra-index-url, -f, --find-links, and the
 # nightly indexes): PyTorch's per-build index, whose wheels are all of that build.
+_KERNEL_REPORTED = re.compile(r"\bkernel reported version is:?\s*(\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
 _INDEX_INSTALL = re.compile(
     r"\binstall\b.*\btorch\b.*(?:--index-url|--extra-index-url|--find-links|\s-i|\s-f)[= ]\S*?/whl/(?:nightly/)?"
     r"(cpu|cu\d{2,3}|rocm\d+(?:\.\d+)*)\b",
@@ -436,7 +439,7 @@ _RELEVANT = (
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
-    "pci", "memory", "/dev/shm", "arch flags",
+    "pci", "memory", "/dev/shm", "arch flags", "nvcc",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -561,7 +564,9 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         elif s.startswith("CUDA Runtime ") and raw.lstrip().startswith("- ") and (t := _BUILT_CUDA.match(s)):
             told.torch_cuda = told.torch_cuda or t.group(1)  # torch.__config__.show()'s "PyTorch built with:" list
             told.sign("torch", number, s)
-        if s.find(":", 0, _MAX_KEY) > 0:
+        if " ..." in s and (d := _DOT_LEADER.match(s)):
+            _read_dotted(told, d.group(1).lower(), d.group(2), number, s)
+        elif s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
     _apply_sessions(told)
@@ -804,6 +809,27 @@ def _read_table_row(told: Told, key: str, value: str, number: int, s: str) -> No
         told.python = told.python or m.group(1)
 
 
+# DeepSpeed's ds_report ("DeepSpeed general environment info:"): "torch version .................... 2.3.0+cu121",
+# "torch cuda version ............... 12.1", "nvcc version ..................... 12.0" (deepspeed/env_report.py).
+_DOT_LEADER = re.compile(r"([A-Za-z][\w ./()-]{1,40}?) \.{3,} (\S.*?)\s*$")
+
+
+def _read_dotted(told: Told, key: str, value: str, number: int, s: str) -> None:
+    if key == "torch version" and (m := re.match(r"(\d+\.\d+(?:\.\d+)?(?:[.\w]*)(?:\+[\w.]+)?)$", value)):
+        told.torch = told.torch or m.group(1)
+        told.sign("torch", number, s)
+    elif key == "torch cuda version" and (m := re.match(r"(\d{1,2}\.\d{1,2})\b", value)):
+        told.torch_cuda = told.torch_cuda or m.group(1)
+        told.sign("torch", number, s)
+    elif key == "torch hip version" and (m := re.match(r"(\d{1,2}\.\d{1,2})\b", value)):
+        told.torch_hip = told.torch_hip or m.group(1)
+    elif key == "nvcc version" and (m := re.match(r"(\d{1,2}\.\d{1,2})\b", value)):
+        told.nvcc = told.nvcc or m.group(1)
+        told.sign("nvcc", number, s)
+    elif key == "torch install path":
+        _read_paths(told, value, number)
+
+
 def _set_available(told: Told, available: bool, number: int, text: str) -> None:
     """torch.cuda.is_available()'s value on line ``number``: the last one printed wins, and its line leads the sign
     (a paste that prints True and then False shows the False first)."""
@@ -1033,6 +1059,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         or "driver" in head
         or "cuda" in head
         or "python" in head
+        or "nvcc" in head
         or "mode" in head
         or "card" in head
         or "显卡" in head
@@ -1061,6 +1088,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
     if not value or value.lower() in ("module not found", "n/a", "none", "unknown"):
         return
     if key in _TORCH_KEYS:
+        # also "Torch version: torch.version: '2.0.1+cu117'" (the expression typed before its value)
+        value = _value(re.sub(r"^torch\.(?:__)?version(?:__)?\s*[:=]?\s*", "", value))
         m = re.match(r"(\d+\.\d+(?:\.\d+)?(?:[.\w]*)(?:\+[\w.]+)?)", value)
         if m:
             told.torch = told.torch or m.group(1)
@@ -1080,6 +1109,11 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if m:
             told.driver = m.group(1)
             told.sign("driver", number, s)
+    elif key in ("nvcc version", "nvcc"):
+        m = re.match(r"(?:V|release\s+)?(\d{1,2}\.\d{1,2})\b", value)
+        if m:
+            told.nvcc = told.nvcc or m.group(1)
+            told.sign("nvcc", number, s)
     elif key in ("python", "python version") or key.startswith("python版本"):
         m = re.match(r"(\d\.\d{1,2}(?:\.\d{1,3})?)", value)
         if m:
@@ -1155,6 +1189,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "whl/" in s and "install" in s and (w := _INDEX_INSTALL.search(s)):
         # pip's "--index-url …/whl/cpu" (or /whl/cu121, /whl/rocm6.2): which build the torch installed last is
         told.index_install = (w.group(1).lower(), number, s)
+    if "reported version is" in s and (k := _KERNEL_REPORTED.search(s)):
+        # TensorFlow's cuda_diagnostics: "kernel reported version is: 418.67.0" (the loaded kernel module)
+        told.driver = told.driver or k.group(1)
+        told.sign("driver", number, s)
+        told.sign("kernel_module_version", number, s)
     if "/dev/shm" in s and "No space left on device" in s:
         # "OSError: [Errno 28] No space left on device: '/dev/shm/…'", or a report that says so (nebari-dev/nebari#1642)
         told.sign("shm_no_space", number, s)
