@@ -51,3 +51,8 @@ def diagnose_text(text: str) -> tuple[int, dict]:
 def findings_of(env: dict) -> list[tuple[str, str, list[int]]]:
     """(id, severity, the evidence's line numbers) of each finding of a diagnose envelope."""
     return [(f["id"], f["severity"], [e["line"] for e in f["evidence"]]) for f in env["findings"]]
+
+
+def told_rows(env: dict) -> dict[str, tuple[str, int | None]]:
+    """What the paste told, from a diagnose JSON envelope: each row's label -> (value, its line or None)."""
+    return {r["what"]: (r["value"], r.get("line")) for r in env["data"]["told"]}

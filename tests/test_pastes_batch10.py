@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from envtool_cli import diagnose_text as _run
 from envtool_cli import findings_of as _found
+from envtool_cli import told_rows as _rows
 
 # pytorch/pytorch#28195: torch 1.0 (CUDA 9.0) saw the GPU, torch 1.2 (CUDA 10.0) on the same machine does not;
 # the reporter says torch called the driver too old.
@@ -30,10 +31,6 @@ TWO_BUILDS_28195 = (
     ">>> exit()\n"
 )
 TOLD_28195 = "\nwhen i run my program\uff0cthe msg is that my Nvidia version is too old.\n"
-
-
-def _rows(env: dict) -> dict[str, tuple[str, int | None]]:
-    return {r["what"]: (r["value"], r.get("line")) for r in env["data"]["told"]}
 
 
 def test_two_builds_one_seeing_the_gpu_read_the_one_that_fails() -> None:

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from envtool_cli import diagnose_text as _run
 from envtool_cli import findings_of as _found
-
-
-def _rows(env: dict) -> dict[str, tuple[str, int | None]]:
-    return {r["what"]: (r["value"], r.get("line")) for r in env["data"]["told"]}
-
+from envtool_cli import told_rows as _rows
 
 # deepspeedai/DeepSpeed#6762: ds_report's "DeepSpeed general environment info" block (a packaging bug; the
 # environment was fine).
