@@ -432,7 +432,10 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         e
         for e in ev("msg:device_count_error", "msg:not_initialized")
         if "802" in e.text or "not yet initialized" in e.text
-    ) + ev("cuda_802")
+    )
+    # CUDA's error only retold in a reporter's words ("CUDA initialization fails with 802 system error"): a warning
+    told_802 = not e802 and bool(ev("cuda_802"))
+    e802 = e802 or ev("cuda_802")
     fm_bad, fm = ev("fabric_manager_failed"), ev("fabric_manager")
     fm_fix = (
         "start Fabric Manager at exactly the driver's version: `sudo apt-get install nvidia-fabricmanager-<branch>="
@@ -442,9 +445,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         add(
             "fabric_manager_down",
             "CUDA cannot initialise (Error 802: system not yet initialized) and Fabric Manager is not running "
-            "cleanly: on an NVSwitch machine CUDA waits for it",
-            fm_fix,
+            "cleanly: on an NVSwitch machine CUDA waits for it"
+            + (" (the paste tells of the error; its own line is not in it)" if told_802 else ""),
+            _with_settle(fm_fix, SETTLE_FABRIC) if told_802 else fm_fix,
             _dedup((*e802, *fm_bad, *fm)),
+            Severity.WARN if told_802 else None,
         )
     elif e802:
         add(
@@ -941,6 +946,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     if cpu:
         fix = "install a CUDA build of torch: `envtool install --profile auto`"
         passive = all(e.text.startswith("CUDA used to build PyTorch") for e in cpu)
+        retold = all("Torch was not compiled" in e.text for e in cpu)
         if facts.system.os_name == "Darwin":
             asked = ev("msg:not_compiled_with_cuda")
             if asked and not gpu_named:
@@ -956,19 +962,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         elif passive and not gpu_named:
             pass  # a collect_env field alone on a box with no GPU named says nothing
         elif signs.get("msg:not_compiled_with_cuda") and not gpu_named:
-            # The program asked for CUDA and torch refused: that line is the failure itself.
+            # The program asked for CUDA and torch refused: that line is the failure itself (a warning where a
+            # report only retells it: "it complained that Torch was not compiled with CUDA enabled").
             add(
                 "cpu_build_on_gpu",
                 "torch is a CPU-only build and the program asked for CUDA ('Torch not compiled with CUDA enabled')",
-                fix,
+                _with_settle(fix, SETTLE_TORCH) if retold else fix,
                 cpu,
+                Severity.WARN if retold else None,
             )
         elif gpu_named:
             add(
                 "cpu_build_on_gpu",
                 "torch is a CPU-only build on a machine with an NVIDIA GPU",
-                fix,
+                _with_settle(fix, SETTLE_TORCH) if retold else fix,
                 _dedup((*cpu, *ev("gpu"))),
+                Severity.WARN if retold else None,
             )
         else:
             add(
@@ -1294,6 +1303,7 @@ _CUDA_IMAGE = re.compile(r"cuda|pytorch/pytorch|nvidia/|nvcr\.io/|[-:_]gpu\b", r
 
 SETTLE_SHM = "df -h /dev/shm"
 # What says the shared memory ran out, not only that a segment could not be made.
+_SHM_OSERROR = re.compile(r"\bErrno 28\b|OSError|No space left on device: ['\"]?/dev/shm/")
 _SHM_FULL = (
     "No space left on device",
     "failed to extend",
@@ -1314,7 +1324,10 @@ def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
     if nccl and not (bus or written) and signs.get("msg:nccl_cuda_failure"):
         return  # NCCL's own CUDA call failed first ("Cuda failure 'invalid argument'", NVIDIA/nccl#1518): not the size
     evidence = _dedup((*bus, *written, *nccl, *full_shm))
-    full = [e for e in evidence if any(w in e.text for w in _SHM_FULL)]
+    # a reporter's sentence about /dev/shm being full is a warning; OSError's own line ("[Errno 28] No space left
+    # on device: '/dev/shm/…'") and the messages above are the failure itself
+    told_full = [e for e in full_shm if not _SHM_OSERROR.search(e.text)]
+    full = [e for e in evidence if any(w in e.text for w in _SHM_FULL) and e not in told_full]
     where = (
         "kube"
         if signs.get("kube")
@@ -1351,6 +1364,15 @@ def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
             "with more",
             fix if where else _with_settle(fix, SETTLE_SHM),
             evidence,
+        )
+    elif told_full:
+        add(
+            "shm_too_small",
+            f"the report says shared memory (/dev/shm) ran out of space (line {told_full[0].line}); a container gets "
+            "only 64 MB of it unless it is started with more",
+            _with_settle(fix, SETTLE_SHM),
+            evidence,
+            Severity.WARN,
         )
     else:
         add(

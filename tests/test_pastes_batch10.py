@@ -177,8 +177,20 @@ FABRIC_33 = (
 
 
 def test_error_802_told_beside_a_missing_fabric_manager() -> None:
+    # told in a sentence, not CUDA's own line: a warning (prose makes no error)
     _, env = _run(FABRIC_33)
-    assert ("fabric_manager_down", "error", [1]) in _found(env), _found(env)
+    assert env["data"]["verdict"]["cause"] == "fabric_manager_down", env["data"]["verdict"]
+    assert ("fabric_manager_down", "warn", [1]) in _found(env), _found(env)
+
+
+def test_cudas_own_802_beside_a_failed_fabric_manager_is_an_error() -> None:
+    text = (
+        "RuntimeError: Unexpected error from cudaGetDeviceCount(). Did you run some cuda functions before calling "
+        "NumCudaDevices() that might have already set an error? Error 802: system not yet initialized\n"
+        "nvidia-fabricmanager.service: Failed with result 'exit-code'.\n"
+    )
+    _, env = _run(text)
+    assert ("fabric_manager_down", "error", [1, 2]) in _found(env), _found(env)
 
 
 def test_error_802_told_alone_is_a_fabric_manager_warning() -> None:
@@ -200,6 +212,13 @@ M1_22 = (
     "for fun, i tried to run it on an M1 MBP and it complained that Torch was not compiled with CUDA enabled. it's "
     "unlikely it will work on this machine because it appears to require CUDA\n"
 )
+
+
+def test_a_retold_not_compiled_message_beside_a_gpu_is_a_warning() -> None:
+    _, env = _run("my RTX 3060 box complained that Torch was not compiled with CUDA enabled\n")
+    assert ("cpu_build_on_gpu", "warn", [1]) in _found(env), _found(env)
+    _, env = _run("my RTX 3060 box says: AssertionError: Torch not compiled with CUDA enabled\n")
+    assert ("cpu_build_on_gpu", "error", [1]) in _found(env), _found(env)
 
 
 def test_a_retold_not_compiled_message_on_a_mac_in_prose_is_the_macs_note() -> None:

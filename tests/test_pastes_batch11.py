@@ -66,10 +66,15 @@ SHM_1642 = (
 
 
 def test_no_space_left_on_dev_shm_is_shm_too_small() -> None:
-    _, env = _run(SHM_1642)
-    assert ("shm_too_small", "error", [1]) in _found(env), _found(env)
     _, env = _run("OSError: [Errno 28] No space left on device: '/dev/shm/wnsm_4f1c2a'\n")
     assert ("shm_too_small", "error", [1]) in _found(env), _found(env)
+
+
+def test_a_report_that_says_dev_shm_is_full_is_a_warning() -> None:
+    # the reporter's sentence, not the error's own line: prose makes a warning at most
+    _, env = _run(SHM_1642)
+    assert env["data"]["verdict"]["cause"] == "shm_too_small", env["data"]["verdict"]
+    assert ("shm_too_small", "warn", [1]) in _found(env), _found(env)
 
 
 def test_no_space_left_elsewhere_is_no_shm_finding() -> None:
