@@ -1011,12 +1011,33 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
 
     # an extension build that torch's cpp_extension refused: CUDA_HOME's toolkit of another major than torch's CUDA
-    for e in ev("msg:extension_cuda_mismatch", "msg:deepspeed_cuda_mismatch"):
+    nvcc = facts.toolkit.nvcc_version if facts.toolkit else None
+    for e in ev("msg:extension_cuda_mismatch", "msg:deepspeed_cuda_mismatch", "msg:apex_cuda_mismatch"):
         pair = torch_messages.parse_extension_cuda_mismatch(e.text)
+        apex = torch_messages.parse_apex_torch_cuda(e.text)
+        if pair is None and apex and nvcc:
+            pair = (".".join(nvcc.split(".")[:2]), apex)  # apex names torch's CUDA; its nvcc banner the toolkit's
+        if pair is None and apex:
+            add(
+                "toolkit_mismatch",
+                f"apex's setup.py refused the build: the CUDA toolkit it found (CUDA_HOME) is of another version "
+                f"than torch's CUDA build ({apex})",
+                f"build with a CUDA {apex} toolkit: install it and point CUDA_HOME at it (its bin/ first on PATH); "
+                'check both with `nvcc --version` and `python -c "import torch; print(torch.version.cuda)"`',
+                _dedup((e, *ev("nvcc", "torch"))),
+                Severity.ERROR,
+            )
+            break
         if pair is None:
             continue
         kit, built = pair
-        builder = "DeepSpeed's op builder" if "torch was compiled with" in e.text else "torch's extension builder"
+        builder = (
+            "DeepSpeed's op builder"
+            if "torch was compiled with" in e.text
+            else "apex's setup.py"
+            if apex
+            else "torch's extension builder"
+        )
         # torch 1.11+ raises this only for another major (a minor difference is a warning); older torch for any
         same_major = kit.split(".")[0] == built.split(".")[0]
         want, other = (built, kit) if same_major else (f"{built.split('.')[0]}.x", f"{kit.split('.')[0]}.x")

@@ -339,6 +339,17 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"cuda>=\d+\.\d+"),
         max_lines=2,
     ),
+    # apex's setup.py check_cuda_torch_binary_vs_bare_metal (NVIDIA/apex, copied by other extensions' setup.py):
+    # "RuntimeError: Cuda extensions are being compiled with a version of Cuda that does not match the version used
+    # to compile Pytorch binaries.  Pytorch binaries were compiled with Cuda 12.1." (NVIDIA/apex#1748); the toolkit's
+    # version is in the nvcc banner it printed before.
+    _Kind(
+        "apex_cuda_mismatch",
+        ("being compiled with a version of Cuda that does not match",),
+        ("Cuda extensions are being compiled",),
+        re.compile(r"compiled with Cuda \d+\.\d+\.?"),
+        max_lines=3,
+    ),
     # DeepSpeed's op builder (deepspeed/ops/op_builder/builder.py, CUDAMismatchException): ">- DeepSpeed Op Builder:
     # Installed CUDA version 12.2 does not match the version torch was compiled with 11.7, unable to compile cuda/cpp
     # extensions without a matching cuda version." (JIA-Lab-research/MGM#91)
@@ -802,6 +813,12 @@ def parse_extension_cuda_mismatch(msg: str) -> tuple[str, str] | None:
     not match the version torch was compiled with 11.7"; ``None`` for any other message."""
     m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE]) or _DEEPSPEED_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
     return (m.group(1), m.group(2)) if m else None
+
+
+def parse_apex_torch_cuda(msg: str) -> str | None:
+    """torch's CUDA build from apex's "Pytorch binaries were compiled with Cuda 12.1"."""
+    m = re.search(r"Pytorch binaries were compiled with Cuda (\d+\.\d+)", msg[:_MAX_MESSAGE])
+    return m.group(1) if m else None
 
 
 def parse_required_cuda(msg: str) -> str | None:
