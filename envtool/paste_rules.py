@@ -1267,7 +1267,53 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
     _shm_findings(signs, add)
     _told_too_old(facts, signs, out, add)
+    _dll_findings(facts, signs, add)
     return out
+
+
+# What each Windows error code says of a DLL that does not load (winerror.h: ERROR_MOD_NOT_FOUND,
+# ERROR_PROC_NOT_FOUND, ERROR_DLL_INIT_FAILED).
+_WIN_DLL_ERRORS = {
+    "126": "a DLL it depends on is not found",
+    "127": "a DLL of another version was found first (a procedure it needs is missing)",
+    "1114": "a DLL's initialisation failed",
+}
+
+
+def _dll_findings(facts: HostFacts, signs: Signs, add: Callable[..., None]) -> None:
+    """torch on Windows that cannot load a DLL of its own on import."""
+    for e in signs.get("msg:windows_dll_load", ()):
+        parsed = torch_messages.parse_dll_load(e.text)
+        if parsed is None:
+            continue
+        code, dll = parsed
+        what = _WIN_DLL_ERRORS.get(code or "", "Windows would not load it")
+        torch = facts.python.torch.version if facts.python.torch else None
+        if dll.lower() == "fbgemm.dll" and (torch is None or torch.startswith("2.4.0")):
+            # torch 2.4.0's fbgemm.dll needs libomp140.x86_64.dll; fixed in 2.4.1 (pytorch/pytorch#131662, #130697)
+            fix = (
+                "install torch 2.4.1 or later (torch 2.4.0's fbgemm.dll needs libomp140.x86_64.dll, which Windows "
+                "does not ship: pytorch/pytorch#131662), or install Visual Studio's C++ build tools, which bring it"
+            )
+        elif code == "127":
+            fix = (
+                "another copy of a DLL torch needs is found first: take other CUDA, torch or Python folders off PATH, "
+                "or reinstall torch in a fresh environment"
+            )
+        else:
+            fix = (
+                "install the latest Microsoft Visual C++ Redistributable (x64) and restart; if the DLL itself is "
+                "missing from torch\\lib, reinstall torch in a fresh environment (`envtool install --profile auto`)"
+            )
+        add(
+            "torch_import_failed",
+            f"torch cannot load its own {dll} on import"
+            + (f" (Windows error {code}: {what})" if code else f" ({what})"),
+            fix,
+            (e,),
+            Severity.ERROR,
+        )
+        return
 
 
 def _flags_of(text: str) -> str:

@@ -339,6 +339,19 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"cuda>=\d+\.\d+"),
         max_lines=2,
     ),
+    # torch/__init__.py on Windows, when a DLL of torch\lib will not load: it appends ' Error loading "{dll}" or one
+    # of its dependencies.' to the Windows error, whose own text is in the system's language ("[WinError 126] Das
+    # angegebene Modul wurde nicht gefunden.", kohya-ss/sd-scripts#1597); 126, 127 and 1114 (pytorch/pytorch#131662,
+    # #61947, nagadomi/nunif#701).
+    _Kind(
+        "windows_dll_load",
+        # (". Error loading" where a narrow log wraps the DLL's path onto the next line)
+        ("or one of its dependencies", ". Error loading"),
+        ("OSError: [WinError", "[WinError", "WinError ", "Error loading"),
+        re.compile(r"dependencies\.?"),
+        max_lines=3,
+        absorbs=("or one of its dependencies",),
+    ),
     # apex's setup.py check_cuda_torch_binary_vs_bare_metal (NVIDIA/apex, copied by other extensions' setup.py):
     # "RuntimeError: Cuda extensions are being compiled with a version of Cuda that does not match the version used
     # to compile Pytorch binaries.  Pytorch binaries were compiled with Cuda 12.1." (NVIDIA/apex#1748); the toolkit's
@@ -813,6 +826,20 @@ def parse_extension_cuda_mismatch(msg: str) -> tuple[str, str] | None:
     not match the version torch was compiled with 11.7"; ``None`` for any other message."""
     m = _EXT_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE]) or _DEEPSPEED_CUDA_MISMATCH.search(msg[:_MAX_MESSAGE])
     return (m.group(1), m.group(2)) if m else None
+
+
+_DLL_LOAD = re.compile(
+    r"(?:\[?WinError (\d+)\]?.*?)?Error loading \"?([^\"]{1,400}?\.dll)\"? or one of its dependencies", re.I
+)
+
+
+def parse_dll_load(msg: str) -> tuple[str | None, str] | None:
+    """(the Windows error code or None, the DLL's file name) from torch's 'Error loading "…\\torch\\lib\\c10.dll" or
+    one of its dependencies.'"""
+    m = _DLL_LOAD.search(msg[:_MAX_MESSAGE])
+    if m is None:
+        return None
+    return m.group(1), re.split(r"[\\/]", m.group(2))[-1]
 
 
 def parse_apex_torch_cuda(msg: str) -> str | None:
