@@ -1125,7 +1125,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         break
     undefined = ev("msg:undefined_symbol")
     own = tuple(e for e in undefined if _TORCH_OWN_SYMBOL.search(e.text))
-    extension = tuple(e for e in undefined if e not in own and _EXTENSION_TORCH_SYMBOL.search(e.text))
+    extension = tuple(e for e in undefined if e not in own and _foreign_torch_symbol(e.text))
     ops_missing = ev("msg:torchvision_ops_missing")
     if (extension or ops_missing) and not any(f.id == "conflicting_installs" for f in out):
         m = _EXTENSION_TORCH_SYMBOL.search(extension[0].text) if extension else None
@@ -1156,7 +1156,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*unpaired, *ev("torch"))),
             Severity.WARN,
         )
-    broken = tuple(e for e in undefined if e not in own and torch_messages.cuda_library_named(e.text))
+    broken = tuple(e for e in undefined if e not in own and _cuda_symbol_break(e.text))
     if own and not any(f.id == "conflicting_installs" for f in out):
         m = _TORCH_OWN_SYMBOL.search(own[0].text)
         lib, sym = (m.group(1).rpartition("/")[2], m.group(2)) if m else ("torch's library", "?")
@@ -1466,6 +1466,33 @@ _TORCH_OWN_SYMBOL = re.compile(
 _EXTENSION_TORCH_SYMBOL = re.compile(
     r"(\S{0,300}?[\w.+-]+\.(?:so|pyd)[\w.]*): undefined symbol: (_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
 )
+
+
+# torch's Python bindings (libtorch_python.so: torch::utils::, torch::python::), which a library loaded outside
+# Python (another language's binding: ankane/torch.rb#16, "ruby: symbol lookup error: …/ext.so: undefined symbol:
+# _ZN5torch5utils14cuda_lazy_initEv") cannot resolve whatever torch it was built against: that library's own bug.
+_PYTHON_BINDING_SYMBOL = re.compile(r"_ZN5torch(?:5utils|6python)\d")
+
+
+_UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+)(.*)")
+
+
+def _cuda_symbol_break(text: str) -> bool:
+    """An undefined symbol of a CUDA library ("libcudnn_cnn_infer.so.8: undefined symbol: …", "undefined symbol:
+    cudaLaunchKernelExC, version libcudart.so.11.0"); not one of torch's own C++ symbols that merely holds "cuda" in
+    its name (torch::utils::cuda_lazy_init) in a library that is none of CUDA's."""
+    m = _UNDEFINED.search(text)
+    if m is not None and re.match(r"_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d", m.group(2)):
+        return torch_messages.cuda_library_named(m.group(1).rpartition("/")[2] + m.group(3))
+    return torch_messages.cuda_library_named(text)
+
+
+def _foreign_torch_symbol(text: str) -> bool:
+    """Another package's library missing one of torch's C++ symbols, as a torch of another version causes."""
+    m = _EXTENSION_TORCH_SYMBOL.search(text)
+    if m is None:
+        return False
+    return not (_PYTHON_BINDING_SYMBOL.match(m.group(2)) and "-packages" not in m.group(1))
 
 
 def _package_of(path: str) -> str:

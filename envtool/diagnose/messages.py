@@ -97,9 +97,16 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind(
         "incompatible_capability",
         # Short triggers: a narrow paste may wrap the sentence anywhere.
-        ("with CUDA capability sm_", "is not compatible with the current PyTorch"),
+        # (its second line alone, "The current PyTorch install supports CUDA capabilities sm_37 ... sm_70.", is
+        # printed only inside this warning: fedbiomed/fedbiomed#464 quotes just that line)
+        (
+            "with CUDA capability sm_",
+            "is not compatible with the current PyTorch",
+            "The current PyTorch install supports CUDA capabilities",
+        ),
         (),
         re.compile(r"get-started/locally"),
+        absorbs=("The current PyTorch install supports CUDA capabilities",),
     ),
     # torch/cuda/__init__.py _check_capability, torch 0.4-2.x:
     # "Found GPU%d %s which is of cuda capability %d.%d. PyTorch no longer supports this GPU
@@ -680,6 +687,8 @@ def parse_incompatible_capability(msg: str) -> tuple[str | None, str | None, tup
     or an empty tuple.
     """
     msg = msg[:_MAX_MESSAGE]
+    if "The current PyTorch install supports CUDA capabilities" in msg and "is not compatible" not in msg:
+        return None, None, parse_supported_arch_list(msg)  # the warning's second line alone
     if "with CUDA capability sm_" not in msg or "is not compatible" not in msg:
         return None
     name = cc = None
