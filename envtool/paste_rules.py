@@ -482,6 +482,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "configure --runtime=docker` and restart docker",
             toolkit,
         )
+    elif no_host_nvml := ev("msg:container_cli_no_nvml"):
+        # the run with GPU access failed too, on the host's side: no container flag fixes that
+        add(
+            "no_driver",
+            f"the NVIDIA Container Toolkit cannot load the host driver's NVML (libnvidia-ml.so.1, line "
+            f"{no_host_nvml[0].line}): the NVIDIA driver is not installed on the host, or not where the toolkit "
+            "looks",
+            _with_settle(
+                "install the NVIDIA driver on the host (nvidia-smi must answer there before any container can use "
+                "the GPU); if it answers, Docker from a snap or a rootless daemon cannot see the host's libraries: "
+                "use Docker's own packages and `sudo nvidia-ctk runtime configure --runtime=docker`",
+                SETTLE_DRIVER,
+            ),
+            _dedup((*no_host_nvml, *runs_gpu)),
+            Severity.ERROR,
+        )
     elif bare_run is not None:
         by_smi = not no_driver_msgs
         add(

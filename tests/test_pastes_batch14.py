@@ -56,3 +56,37 @@ def test_the_second_line_of_torchs_incompatible_gpu_warning_alone() -> None:
     assert env["data"]["verdict"]["cause"] == "arch_unsupported", env["data"]["verdict"]
     assert ("arch_unsupported", "error", [3]) in _found(env), _found(env)
     assert code == 1
+
+
+# ameli/manylinux-cuda#5: a run without GPU access fails, and the run with `--gpus all` fails in the NVIDIA
+# Container Toolkit's hook, which cannot load the host driver's NVML: no container flag fixes that.
+CLI_NVML_5 = (
+    'when I start a container "docker run -it sameli/manylinux2014_x86_64_cuda_12.3" and run nvida-smi command '
+    "inside it fails with the following message, am I missing something here?\n"
+    "\n"
+    "[root@24c96d985c30 /]# nvidia-smi\n"
+    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA "
+    "driver is installed and running.\n"
+    "\n"
+    'I have also tried "docker run --gpus all sameli/manylinux2014_x86_64_cuda_12.3 nvidia-smi"\n'
+    "output:\n"
+    "docker: Error response from daemon: failed to create task for container: failed to create shim task: OCI runtime "
+    "create failed: runc create failed: unable to start container process: error during container init: error "
+    "running hook #0: error running hook: exit status 1, stdout: , stderr: Auto-detected mode as 'legacy'\n"
+    "nvidia-container-cli: initialization error: load library failed: libnvidia-ml.so.1: cannot open shared object "
+    "file: no such file or directory: unknown.\n"
+)
+
+
+def test_the_toolkit_unable_to_load_the_hosts_nvml_is_the_host_driver() -> None:
+    code, env = _run(CLI_NVML_5)
+    assert env["data"]["verdict"]["cause"] == "no_driver", env["data"]["verdict"]
+    (f,) = [f for f in env["findings"] if f["id"] == "no_driver"]
+    assert f["severity"] == "error" and 9 in [e["line"] for e in f["evidence"]], f
+    assert "host" in f["fix"] and "container_without_gpu" not in {x["id"] for x in env["findings"]}, _found(env)
+    assert code == 1
+
+
+def test_a_run_without_gpu_access_alone_is_still_the_containers() -> None:
+    _, env = _run("\n".join(CLI_NVML_5.splitlines()[:4]) + "\n")
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", env["data"]["verdict"]

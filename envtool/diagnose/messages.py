@@ -169,7 +169,13 @@ _KINDS: tuple[_Kind, ...] = (
     # "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory"
     # (pytorch/pytorch#104259, pytorch/pytorch#165812 for libcudnn.so.9).
     _Kind("undefined_symbol", ("undefined symbol: ",), (), re.compile(r".")),
-    _Kind("missing_library", ("cannot open shared object file",), (), re.compile(r".")),
+    _Kind(
+        "missing_library",
+        ("cannot open shared object file",),
+        (),
+        re.compile(r"."),
+        unless=("load library failed: libnvidia-ml",),  # libnvidia-container's, about the host (below)
+    ),
     # nvidia-smi's own errors (nvidia-smi(1); pytorch/pytorch#163658 for "No devices were found").
     _Kind(
         "smi_no_driver",
@@ -335,6 +341,16 @@ _KINDS: tuple[_Kind, ...] = (
         ('could not select device driver "" with capabilities', 'could not select device driver "nvidia" with'),
         (),
         re.compile(r"."),
+    ),
+    # libnvidia-container when it cannot load the host driver's NVML: "nvidia-container-cli: initialization error: load
+    # library failed: libnvidia-ml.so.1: cannot open shared object file: no such file or directory" (NVIDIA/
+    # libnvidia-container#231; docker/for-win#13835: "my drivers simply were not installed").
+    _Kind(
+        "container_cli_no_nvml",
+        ("load library failed: libnvidia-ml.so",),
+        ("nvidia-container-cli: initialization error", "initialization error"),
+        re.compile(r"libnvidia-ml\.so[\w.]*"),
+        max_lines=2,
     ),
     # libnvidia-container's check of a CUDA image's NVIDIA_REQUIRE_CUDA against the host driver: "nvidia-container-cli:
     # requirement error: unsatisfied condition: cuda>=12.4, please update your driver to a newer version, or use an
