@@ -59,7 +59,7 @@ CAUSE_ORDER = (
 )
 # A specific cause explains the generic symptom it shows as.
 _SUPERSEDES = {
-    "no_gpu": frozenset({"no_driver", "cuda_unavailable"}),
+    "no_gpu": frozenset({"no_driver", "cuda_unavailable", "cpu_build_on_gpu"}),
     "container_without_gpu": frozenset({"no_driver", "cuda_unavailable"}),
     "fabric_manager_down": frozenset({"no_driver", "cuda_unavailable"}),
 }
@@ -120,6 +120,15 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
             continue  # a version without a local tag is no CPU build: unknown is never evidence
         if f.id == "cpu_build_on_gpu" and facts.system.os_name == "Darwin" and not facts.nvidia.gpus:
             continue  # a Mac has no CUDA to build for (paste_findings says so, as no_gpu)
+        if f.id == "arch_unsupported" and f.message.startswith("torch says") and not _torch_in_paste(facts, signs):
+            # CUDA's "no kernel image" from a program that is not torch (ComputationalRadiationPhysics/cuda_memtest#33)
+            f = replace(
+                f,
+                message=f.message.replace("torch says its build has", "the program's CUDA build has", 1),
+                fix="rebuild the program for this GPU's compute capability (nvcc's `-gencode arch=compute_XY,"
+                "code=sm_XY`, CMake's CMAKE_CUDA_ARCHITECTURES, TORCH_CUDA_ARCH_LIST for a torch extension), or use "
+                f"a build that covers it; `{SETTLE_DRIVER}` names the GPU",
+            )
         if f.id == "toolkit_mismatch" and not _builds_extension(signs):
             # A system nvcc matters only to an extension build; a report that shows none gets it as a note.
             f = replace(f, severity=Severity.INFO, message=f.message + " (the paste shows no extension build)")
@@ -172,6 +181,17 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
     sev = {Severity.ERROR: 0, Severity.WARN: 1, Severity.INFO: 2}
     out.sort(key=lambda f: (sev[f.severity], rank.get(f.id, len(rank))))
     return out, _verdict(out, facts, signs)
+
+
+def _torch_in_paste(facts: HostFacts, signs: Signs) -> bool:
+    """Whether the paste shows torch at all: its version, a list, a frame or a word of it."""
+    rt = facts.torch_runtime
+    return bool(
+        facts.python.torch
+        or (rt is not None and rt.version)
+        or any(signs.get(t) for t in ("torch", "torch_mentioned", "cpu_build", "torch_installs", "python_error"))
+        or any("torch" in e.text.lower() for k, v in signs.items() if k.startswith("msg:") for e in v)
+    )
 
 
 def _insufficient_alone(facts: HostFacts, signs: Signs) -> bool:
@@ -977,6 +997,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 )
         elif passive and not gpu_named:
             pass  # a collect_env field alone on a box with no GPU named says nothing
+        elif signs.get("msg:not_compiled_with_cuda") and not gpu_named and (no_gpu := ev("no_gpu_told")):
+            # The report says the machine has no GPU (NVlabs/neuralrgbd#24: "Since I don't have a GPU I don't need
+            # CUDA"): the CPU build is right for it, and the program is what asks for CUDA.
+            add(
+                "no_gpu",
+                f"the report says this machine has no GPU (line {no_gpu[0].line}), and the program asked for CUDA "
+                "('Torch not compiled with CUDA enabled'): a CPU-only torch is right for such a machine",
+                "run the program on the CPU (its device option, e.g. `--device cpu`) or on a machine with an NVIDIA "
+                f"GPU; to settle whether one is there, run `{SETTLE_DRIVER}`",
+                _dedup((*ev("msg:not_compiled_with_cuda"), *no_gpu)),
+                Severity.WARN,
+            )
         elif signs.get("msg:not_compiled_with_cuda") and not gpu_named:
             # The program asked for CUDA and torch refused: that line is the failure itself (a warning where a
             # report only retells it: "it complained that Torch was not compiled with CUDA enabled").

@@ -151,6 +151,8 @@ def read_paste(text: str) -> Paste:
     _torchvision_signs(facts, rep, told, index, origin, signs)
     if signs.get("mps_not_available"):
         _linux_platform_signs(index, origin, signs)
+    if signs.get("msg:no_kernel_image"):
+        _python_error_sign(index, origin, signs)  # torch's, or another CUDA program's (paste_rules words it so)
     return Paste(
         facts=facts,
         signs={k: tuple(v) for k, v in signs.items()},
@@ -162,6 +164,25 @@ def read_paste(text: str) -> Paste:
 
 # docker-compose's per-service prefix, "qna-transformers_1  | " (clean_numbered peels it off the lines).
 _COMPOSE_PREFIX = re.compile(r"^[ \t]*[a-z0-9][\w.-]{0,80}[_-]\d{1,4} +\|(?: |$)", re.M)
+
+
+# What only a Python program prints around a CUDA error (torch raises RuntimeError; its CUDA errors add the
+# CUDA_LAUNCH_BLOCKING and TORCH_USE_CUDA_DSA hints): the program that failed is a Python one.
+_PYTHON_ERROR_WORDS = (
+    "Traceback (most recent call last)",
+    "RuntimeError",
+    "TORCH_USE_CUDA_DSA",
+    "CUDA_LAUNCH_BLOCKING",
+)
+
+
+def _python_error_sign(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
+    for word in _PYTHON_ERROR_WORDS:
+        at = next(index.holding(word), None)
+        if at is not None:
+            line = origin[at] if at < len(origin) else at + 1
+            signs["python_error"] = [Evidence(line=line, text=index.lines[at].strip()[:300])]
+            return
 
 
 def _compose_line(text: str) -> Evidence | None:
@@ -306,7 +327,8 @@ def _tag(version: str) -> str:
 
 # Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
 _NOT_A_REPORT = (
-    "wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch", "kube", "pod_runtime_class",
+    "no_gpu_told", "wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch", "kube",
+    "pod_runtime_class",
 )  # fmt: skip
 
 

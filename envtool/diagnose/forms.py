@@ -393,6 +393,15 @@ _TOLD_TOO_OLD = re.compile(
 )
 # "pip3 install torch torchvision --index-url https://…/whl/cpu" (also -i, --extra-index-url, -f, --find-links, and the
 # nightly indexes): PyTorch's per-build index, whose wheels are all of that build.
+# A reporter saying the machine has no (NVIDIA) GPU: "I don't have a GPU", "we do not have any NVIDIA graphics card",
+# "my laptop has no dedicated GPU" (not "no GPU found", which is a symptom).
+_TOLD_NO_GPU = re.compile(
+    r"\b(?:I|we)\s+(?:don'?t|do not|dont)\s+have\s+(?:an?\s+|any\s+)?(?:NVIDIA\s+|dedicated\s+|discrete\s+)?"
+    r"(?:GPU|graphics card|video card)s?\b(?!\s*(?:problem|issue|error|driver|memory|support|access|-))"
+    r"|\bhas\s+no\s+(?:NVIDIA\s+|dedicated\s+|discrete\s+)?(?:GPU|graphics card)s?\b"
+    r"(?!\s*(?:problem|issue|error|driver|-))",
+    re.I,
+)
 _KERNEL_REPORTED = re.compile(r"\bkernel reported version is:?\s*(\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
 _INDEX_INSTALL = re.compile(
     r"\binstall\b.*\btorch\b.*(?:--index-url|--extra-index-url|--find-links|\s-i|\s-f)[= ]\S*?/whl/(?:nightly/)?"
@@ -1194,6 +1203,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.driver = told.driver or k.group(1)
         told.sign("driver", number, s)
         told.sign("kernel_module_version", number, s)
+    if ("have" in s or "has no" in s) and _TOLD_NO_GPU.search(s):
+        told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"
     if "/dev/shm" in s and "No space left on device" in s:
         # "OSError: [Errno 28] No space left on device: '/dev/shm/…'", or a report that says so (nebari-dev/nebari#1642)
         told.sign("shm_no_space", number, s)
