@@ -391,8 +391,6 @@ _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
     re.I,
 )
-# "pip3 install torch torchvision --index-url https://…/whl/cpu" (also -i, --extra-index-url, -f, --find-links, and the
-# nightly indexes): PyTorch's per-build index, whose wheels are all of that build.
 # A reporter saying the machine has no (NVIDIA) GPU: "I don't have a GPU", "we do not have any NVIDIA graphics card",
 # "my laptop has no dedicated GPU" (not "no GPU found", which is a symptom).
 _TOLD_NO_GPU = re.compile(
@@ -403,8 +401,10 @@ _TOLD_NO_GPU = re.compile(
     re.I,
 )
 _KERNEL_REPORTED = re.compile(r"\bkernel reported version is:?\s*(\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
+# "pip3 install torch torchvision --index-url https://…/whl/cpu" (also -i, the extra index option, -f, --find-links, the
+# nightly indexes): PyTorch's per-build index, whose wheels are all of that build.
 _INDEX_INSTALL = re.compile(
-    r"\binstall\b.*\btorch\b.*(?:--index-url|--extra-index-url|--find-links|\s-i|\s-f)[= ]\S*?/whl/(?:nightly/)?"
+    r"\binstall\b.*\btorch\b.*(?:--(?:extra-)?index-url|--find-links|\s-i|\s-f)[= ]\S*?/whl/(?:nightly/)?"
     r"(cpu|cu\d{2,3}|rocm\d+(?:\.\d+)*)\b",
     re.I,
 )
