@@ -50,6 +50,7 @@ from envtool.diagnose.facts import (
     told_gpu_lines,
 )
 from envtool.diagnose.forms import Told, read_forms
+from envtool.diagnose.forms import _pairs as forms_pairs
 from envtool.diagnose.grammar import _read_report, _Report
 from envtool.diagnose.lines import clean_numbered
 from envtool.diagnose.messages import (
@@ -177,12 +178,8 @@ _PYTHON_ERROR_WORDS = (
 
 
 def _python_error_sign(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
-    for word in _PYTHON_ERROR_WORDS:
-        at = next(index.holding(word), None)
-        if at is not None:
-            line = origin[at] if at < len(origin) else at + 1
-            signs["python_error"] = [Evidence(line=line, text=index.lines[at].strip()[:300])]
-            return
+    if (e := _first_holding(index, origin, _PYTHON_ERROR_WORDS, lambda _, __: True)) is not None:
+        signs["python_error"] = [e]
 
 
 def _compose_line(text: str) -> Evidence | None:
@@ -300,12 +297,8 @@ def _torchvision_signs(
     torches |= {v.split("+")[0] for name, v, _ in rep.conda if name in ("pytorch", "torch")}
     if len(torches) > 1 or _PRE_RELEASE.search(version + " " + torch.version):
         return  # two torches listed, or a nightly (torchvision's main pairs with torch's main)
-    try:
-        from envtool.knowledge import torchvision_pairs_with
-    except Exception:  # the knowledge package is optional to the readers
-        return
     tv_tag, t_tag = _tag(version), _tag(torch.version)
-    unpaired = torchvision_pairs_with(torch.version, version) is False
+    unpaired = forms_pairs(torch.version, version) is False
     other_cuda = bool(tv_tag and t_tag and tv_tag != t_tag and "cu" in tv_tag + t_tag)
     if not (unpaired or other_cuda):
         return

@@ -716,6 +716,7 @@ def _cc_tuple(arch: str) -> tuple[int, int]:
 
 
 def _pairs(torch: str, torchvision: str) -> bool | None:
+    """Whether torchvision ``torchvision`` is the release built for torch ``torch`` (None: unknown)."""
     try:
         from envtool.knowledge import torchvision_pairs_with
     except Exception:  # the knowledge package is optional to the readers
