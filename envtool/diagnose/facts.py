@@ -525,7 +525,8 @@ class LineIndex:
         if self._joined is None:
             self._joined = "\n".join(self.lines)
             # Where each line starts in the joined text (an array: a long log's list of ints would be bigger).
-            self._starts = array("q", accumulate((len(line) + 1 for line in self.lines), initial=0))
+            self._starts = array("q", accumulate(map(len, self.lines), initial=0))
+            self._starts = array("q", map(int.__add__, self._starts, range(len(self._starts))))
         joined, starts = self._joined, self._starts
         at = joined.find(needle)
         while at >= 0:

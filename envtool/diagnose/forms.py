@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, _one_of
+from envtool.diagnose.lines import _KEYS, _MAX_KEY, _MAX_LINE, Words, _one_of, visit_lines
 from envtool.diagnose.messages import cudnn_from_int
 from envtool.model import Evidence
 from envtool.util import release_tuple
@@ -454,6 +454,9 @@ _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
 
 _RELEVANT_RX = re.compile(_one_of(_RELEVANT))
+# The lines read_forms reads at all (lowered): those the test above may pass, and traceback frames. The rest of a
+# long log is skipped in one scan of the joined lines.
+_VISIT = Words(_RELEVANT + ('file "',), _RELEVANT_STARTS)
 
 # collect_env fields whose values none of the readers below uses (the grammar reads them; the OS, platform,
 # GPU, driver, cuDNN and CPU fields are not among them: they carry WSL, macOS, Windows and NVIDIA signs).
@@ -488,7 +491,12 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     product: str | None = None
     numbered = len(origin)
     relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
-    for idx, raw in enumerate(lines):
+
+    def pending() -> bool:  # the next line is read whatever it holds
+        return expr_pending is not None or csv_header is not None or ld_next or in_display
+
+    for idx in visit_lines(lines, _VISIT, pending):
+        raw = lines[idx]
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
         if stateless:
             if 'File "' in raw and raw.lstrip().startswith('File "'):

@@ -7,7 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from envtool.diagnose.lines import _HEADER, _KEYS, _MAX_KEY, _MAX_LINE, _REPORT_KEYS, _key_of, _value_of
+from envtool.diagnose.lines import (
+    _HEADER,
+    _KEYS,
+    _MAX_KEY,
+    _MAX_LINE,
+    _REPORT_KEYS,
+    Words,
+    _key_of,
+    _value_of,
+    visit_lines,
+)
 
 # --------------------------------------------------------------------------- the report parser
 
@@ -32,6 +42,9 @@ class _Report:
 # The first two characters of every known key: a line whose own first two (lower-cased) are not
 # among them holds no known key (its stripped text starts where the key does).
 _KEY_HEADS = frozenset(k[:2] for k in _KEYS)
+# The lines _read_report can use: a key's colon, a banner's "=", the header, a package line, the colon-less
+# "PyTorch version 1.5.0". Its other lines change nothing outside a block (the line after one is always read).
+_REPORT_LINES = Words((":",), ("=", "collecting", "[", "p"))
 
 
 def _read_report(lines: Sequence[str]) -> _Report:
@@ -39,7 +52,12 @@ def _read_report(lines: Sequence[str]) -> _Report:
     block: str | None = None  # "gpus", "cudnn", "cpu" while a multi-line value goes on
     banner_title_next = False
     bare_torch: str | None = None  # "PyTorch version 1.5.0": collect_env's first key typed without its colon
-    for raw in lines:
+
+    def pending() -> bool:  # the next line is read whatever it holds: it may go on with a block
+        return block is not None or banner_title_next
+
+    for i in visit_lines(lines, _REPORT_LINES, pending):
+        raw = lines[i]
         s = raw[:_MAX_LINE].strip()
         if not s:
             # Blank lines end nothing: pastes that went through a CRLF mix-up come double

@@ -6,7 +6,7 @@ Every regular expression here runs on one bounded line, so a huge paste costs li
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 # Only this much of one line is looked at by the regular expressions (a pasted log can hold
 # a megabyte-long line; no field or torch message line is anywhere near this long).
@@ -94,38 +94,80 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     origin: list[int] = []
     broken = _broken_lines(text)
     physicals = text.split("\n")
-    kept = 0  # the physical lines before this one that need nothing are copied in one step, when one does
-    for number, physical in enumerate(physicals, 1):
-        if number not in broken:
-            s = physical.lstrip()
-            head = s[:1]
-            if not head or (head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(s, head)):
-                continue  # the common line (or a blank one): nothing to peel off
-            if head == "[" and _plain_bracket(s, physical):
-                continue  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
-            if head.isdigit() and (iso := _ISO.match(s)) and _is_plain(rest := s[iso.end() :]):
-                # The common log line, "2024-05-01 12:00:00 INFO ...": a timestamp and nothing else to peel
-                # off (what _clean_one returns for it, without its other tests).
-                out.extend(physicals[kept : number - 1])
-                origin.extend(range(kept + 1, number))
-                kept = number
-                out.append(rest)
-                origin.append(number)
-                continue
-        out.extend(physicals[kept : number - 1])
+    # The common log line, "2024-05-01 12:00:00 INFO ...": its timestamp is stripped from every line at once, and a
+    # line that needs nothing more (most of a log) is then copied as it is left, without a test of its own.
+    joined = "\n" + text  # each line after its break: the patterns below start with it
+    if _ISO_LEAD.search(joined):
+        joined = _ISO_LEAD.sub("\n", joined)
+        rests = joined[1:].split("\n")
+    else:
+        rests = physicals
+    kept = 0  # the lines before this one that need nothing are copied in one step, when one does
+    for number in _may_need(joined, broken):
+        cleaned = _clean_physical(physicals[number - 1], number in broken)
+        if cleaned is None:
+            continue  # the line as it is (a line _may_need could not rule out)
+        out.extend(rests[kept : number - 1])
         origin.extend(range(kept + 1, number))
         kept = number
-        for part in physical.splitlines() if number in broken else (physical,):
-            if _is_plain(part):
-                out.append(part)
-                origin.append(number)
-            else:
-                for line in _clean_one(part):
-                    out.append(line)
-                    origin.append(number)
-    out.extend(physicals[kept:])
+        out.extend(cleaned)
+        origin.extend([number] * len(cleaned))
+    out.extend(rests[kept:])
     origin.extend(range(kept + 1, len(physicals) + 1))
     return out, origin
+
+
+def _clean_physical(physical: str, broken: bool) -> list[str] | None:
+    """What one line of the text becomes (``broken``: it holds another line break), or None for the line itself."""
+    if not broken:
+        s = physical.lstrip()
+        head = s[:1]
+        if not head or (head not in _WRAP_FIRST and not head.isdigit() and not _maybe_wrapped(s, head)):
+            return None  # the common line (or a blank one): nothing to peel off
+        if head == "[" and _plain_bracket(s, physical):
+            return None  # "[pip3] ...", "[conda] ...": no log prefix, fence or full-width colon
+        if head.isdigit() and (iso := _ISO.match(s)) and _is_plain(rest := s[iso.end() :]):
+            return [rest]  # a timestamp and nothing else to peel off (what _clean_one returns, without its tests)
+    out: list[str] = []
+    for part in physical.splitlines() if broken else (physical,):
+        if _is_plain(part):
+            out.append(part)
+        else:
+            out.extend(_clean_one(part))
+    return out
+
+
+# A timestamp that opens a line (after its blanks), with the blanks after it: what the loop below would strip from a
+# log line that needs nothing else. Only after a line break (the pattern's first character: the scan jumps there).
+_ISO_LEAD = re.compile(
+    r"\n[^\S\n]*(?=\d)\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d{1,9})?(?:Z|[+-]\d\d:?\d\d)?\]?[^\S\n]+"
+)
+# What a line may open with (after its blanks) when _is_plain may not hold for it: a character of _WRAP_FIRST, a
+# digit (any non-ASCII character may be one, or an upper-case letter), journald's "Oct 04 " and the header ...
+_MAY_OPEN = re.compile(r"\n[^\S\n]*(?:[<>`~\[0-9]|[^\x00-\x7f]|[A-Z][^\n]{2} |Collecting)")
+# ... or what it may hold anywhere (each found by its own fast search).
+_MAY_HOLD = ("```", "**", "| ", "\uff1a", "\uff0c", "\uff1b")
+
+
+def _may_need(joined: str, broken: set[int]) -> list[int]:
+    """The numbers, in order, of the lines that clean_numbered must look at: those that _is_plain may reject, and
+    the ``broken`` ones (``joined``: a line break, then the lines, each without its opening timestamp, joined). A
+    superset, found in a few scans; a line's number is the count of breaks before it (counted in C)."""
+    found = set(broken)
+    number, last = 0, 0
+    for m in _MAY_OPEN.finditer(joined):
+        number += joined.count("\n", last, m.start() + 1)  # the break opens the line
+        last = m.start() + 1
+        found.add(number)
+    for word in _MAY_HOLD:
+        number, last = 0, 0
+        at = joined.find(word)
+        while at >= 0:
+            number += joined.count("\n", last, at)
+            found.add(number)
+            last = joined.find("\n", at)  # on to the next line
+            at = joined.find(word, last) if last >= 0 else -1
+    return sorted(found)
 
 
 def _broken_lines(text: str) -> set[int]:
@@ -324,3 +366,90 @@ def _one_of(words: Sequence[str]) -> str:
     return "|".join(
         re.escape(c) + ("(?:" + "|".join(rest) + ")" if rest != [""] else "") for c, rest in sorted(by_first.items())
     )
+
+
+class Words:
+    """Words (lower case) to find in lines, and words a line may open with after its blanks: one pattern per first
+    character, each scanned over the whole text. The regex engine jumps to a pattern's one first character in C,
+    where one pattern for every word would try each word's first character at every position (twice as slow)."""
+
+    def __init__(self, anywhere: Iterable[str], opening: Iterable[str] = ()) -> None:
+        by_first: dict[str, list[str]] = {}
+        for w in sorted(set(anywhere), key=lambda w: (-len(w), w)):
+            by_first.setdefault(w[0], []).append(re.escape(w[1:]))
+        self._anywhere = tuple(
+            re.compile(re.escape(c) + ("(?:" + "|".join(rest) + ")" if rest != [""] else ""))
+            for c, rest in sorted(by_first.items())
+        )
+        opening = sorted(set(opening), key=lambda w: (-len(w), w))
+        # After a line break, the line's blanks (not another break), then a word: the break is the pattern's first
+        # character, so the scan jumps from line to line.
+        lead = r"[^\S\n]*(?:" + "|".join(map(re.escape, opening)) + ")" if opening else None
+        self._open_first = re.compile(lead) if lead else None
+        self._open = re.compile("\n" + lead) if lead else None
+
+    def holds(self, line: str) -> bool:
+        """Whether the one ``line`` holds a word once lowered, or opens with an opening word."""
+        low = line.lower()
+        return any(rx.search(low) for rx in self._anywhere) or bool(self._open_first and self._open_first.match(low))
+
+    def runs(self, lines: Sequence[str]) -> Iterator[tuple[int, int]]:
+        """Runs ``(start, stop)``, in order, of the indexes of the ``lines`` that may hold a word or open with an
+        opening word: a block of lines where most lines do (a dump, not a log) and the blocks after it are given
+        whole, for the reader's own test on each line (a scan per first character costs more there than the
+        reader's test)."""
+        n, whole = len(lines), 0
+        for a in range(0, n, _BLOCK):
+            b = min(n, a + _BLOCK)
+            if whole:
+                whole -= 1
+                yield a, b
+                continue
+            found = self._scan(lines, a, b)
+            if len(found) * 8 > b - a:
+                whole = 15  # a dense block: the next ones are read line by line, then one is scanned again
+            for i in found:
+                yield i, i + 1
+
+    def _scan(self, lines: Sequence[str], a: int, b: int) -> list[int]:
+        low = "\n".join(lines[a:b]).lower()
+        if low.count("\n") != b - a - 1:  # a line with a break in it: the count below would not be the lines'
+            return [i for i in range(a, b) if self.holds(lines[i])]
+        found: set[int] = set()
+        for rx in self._anywhere:
+            index, last = a, 0
+            while (m := rx.search(low, last)) is not None:
+                index += low.count("\n", last, m.start())  # a line's index: the breaks before it (counted in C)
+                found.add(index)
+                last = low.find("\n", m.start())  # on to the next line
+                if last < 0:
+                    break
+        if self._open is not None and self._open_first is not None:
+            if self._open_first.match(low):
+                found.add(a)
+            index, last = a, 0
+            for m in self._open.finditer(low):
+                index += low.count("\n", last, m.start() + 1)  # the break opens the line
+                last = m.start() + 1
+                found.add(index)
+        return sorted(found)
+
+
+# Lines per block of Words.lines.
+_BLOCK = 256
+
+
+def visit_lines(lines: Sequence[str], words: Words, pending: Callable[[], bool]) -> Iterator[int]:
+    """The indexes of the lines a line-by-line reader must read: the lines that hold ``words``, and the line after
+    any line that left the reader ``pending()`` (a value due on the next line, an open table)."""
+    n, end = len(lines), 0
+    for start, stop in words.runs(lines):
+        while end < start and pending():  # the line after a line that left the reader pending
+            yield end
+            end += 1
+        if stop > end:
+            yield from range(max(start, end), stop)
+            end = stop
+    while end < n and pending():
+        yield end
+        end += 1

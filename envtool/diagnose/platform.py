@@ -24,10 +24,12 @@ The fields, as torch/utils/collect_env.py prints them (torch 2.13):
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from envtool.diagnose.lines import Words, visit_lines
 from envtool.knowledge import accelerators as kn
 from envtool.model import Accelerator, Evidence, GpuInfo, HostFacts, PlatformFacts
 from envtool.probes.apple import chip_family
@@ -80,6 +82,8 @@ _READ_KEYS = (
 _READ_FIRST = frozenset(k[0] for k in _READ_KEYS) | frozenset(k[0].upper() for k in _READ_KEYS)
 # ... and their first three characters ("os" has two): "INFO ..." log lines share the "I" of "Intel".
 _READ_HEADS = frozenset(k[:3] for k in _READ_KEYS)
+# The lines _scan reads: those that open with a key (a long log's other lines are skipped in a few scans).
+_READ_LINES = Words((), _READ_KEYS)
 
 
 def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
@@ -89,7 +93,12 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
     drivers: list[tuple[str, str, int]] = []
     block: str | None = None
     numbered = len(origin)
-    for i, raw in enumerate(lines):
+
+    def pending() -> bool:  # a line skipped would only end the block: the line after one in a block is read
+        return block is not None
+
+    for i in visit_lines(lines, _READ_LINES, pending):
+        raw = lines[i]
         first = raw[:1]
         if first != "*" and first not in _READ_FIRST and first.isascii() and not first.isspace() and first:
             block = None  # the test below, on a line that needs no stripping for it (most of a long log)
@@ -174,13 +183,20 @@ def _value(fields: _Fields, key: str) -> str | None:
 
 
 class _LineTexts:
-    """Line number -> the stripped line, built on first use: most pastes quote no vendor line at all."""
+    """Line number -> the stripped line, looked up in the line numbers (they go up with the lines)."""
 
     def __init__(self, lines: Sequence[str], origin: Sequence[int]) -> None:
         self._lines, self._origin = lines, origin
         self._texts: dict[int, str] | None = None
 
     def get(self, at: int, default: str = "") -> str:
+        """The last line numbered ``at`` that is not blank, stripped (a line split in two keeps its number)."""
+        lines, origin = self._lines, self._origin
+        if len(origin) == len(lines):  # the numbers go up with the lines: look them up
+            for i in range(bisect_right(origin, at) - 1, bisect_left(origin, at) - 1, -1):
+                if text := lines[i].strip():
+                    return text
+            return default
         if self._texts is None:
             o, n = self._origin, len(self._origin)
             self._texts = {o[i] if i < n else i + 1: ln.strip() for i, ln in enumerate(self._lines) if ln.strip()}
