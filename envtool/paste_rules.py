@@ -241,6 +241,15 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
             "settle": None,
             "suspects": [],
         }
+    if mismatch := signs.get("msg:device_mismatch"):
+        return {
+            "cause": None,
+            "summary": f"no environment problem found in this report: the program put the tensors of one operation "
+            f"on different devices (line {mismatch[0].line}), which is a bug in the program, not the environment: "
+            "move the model and every tensor it is given to one device (`.to(device)`)",
+            "settle": None,
+            "suspects": [],
+        }
     settle = None
     vendor = vendor_build(facts, signs)
     unseen = _unavailable_unexplained(facts, signs, vendor)
@@ -478,6 +487,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "not running or at another version than the driver",
             _with_settle(fm_fix, SETTLE_FABRIC),
             e802,
+            Severity.WARN,
+        )
+    elif nvls := ev("nvls_failed"):
+        # NCCL's own words for it (2.29): "usually caused by a system or configuration error in the Fabric Manager or
+        # NVSwitches"; a Fabric Manager restarted without a GPU reset (NVIDIA/nccl#1488) or failing (NVIDIA/nccl#1562)
+        add(
+            "fabric_manager_down",
+            "NCCL's NVLink SHARP (NVLS, multicast through the NVSwitches) failed: usually Fabric Manager or the "
+            "NVSwitches (Fabric Manager not running cleanly, or restarted without a GPU reset)",
+            _with_settle(
+                "check Fabric Manager (`nvidia-smi -q` shows the GPUs' Fabric State and Status); after a Fabric "
+                "Manager restart, reset the GPUs (`sudo nvidia-smi -r`) or reboot; `NCCL_NVLS_ENABLE=0` avoids NVLS "
+                "meanwhile",
+                SETTLE_FABRIC,
+            ),
+            nvls,
             Severity.WARN,
         )
 
@@ -993,7 +1018,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                     "enabled')",
                     "use the `mps` device (`torch.device('mps')`) on Apple silicon, or the CPU; CUDA builds of "
                     "torch exist for NVIDIA GPUs on Linux and Windows only",
-                    _dedup((*asked, *ev("macos"))),
+                    _dedup((*asked, *ev("macos")[:2])),  # (a Mac path is in every frame)
                 )
         elif passive and not gpu_named:
             pass  # a collect_env field alone on a box with no GPU named says nothing
@@ -1010,14 +1035,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 Severity.WARN,
             )
         elif signs.get("msg:not_compiled_with_cuda") and not gpu_named:
-            # The program asked for CUDA and torch refused: that line is the failure itself (a warning where a
-            # report only retells it: "it complained that Torch was not compiled with CUDA enabled").
+            # The program asked for CUDA and torch refused: the build is CPU-only for certain, but without an NVIDIA
+            # GPU in the paste it may be the right build (an M1 Mac, a laptop without one: vietai/mTet#7,
+            # yizhiwang96/deepvecfont-v2#9) and the program the thing to change. A warning, settled by nvidia-smi.
             add(
                 "cpu_build_on_gpu",
-                "torch is a CPU-only build and the program asked for CUDA ('Torch not compiled with CUDA enabled')",
-                _with_settle(fix, SETTLE_TORCH) if retold else fix,
+                "torch is a CPU-only build and the program asked for CUDA ('Torch not compiled with CUDA enabled'); "
+                "the paste names no NVIDIA GPU",
+                "if this machine has an NVIDIA GPU, " + fix + "; if it has none (a Mac, a machine without one), run "
+                "the program on the CPU or on `mps` (its device option) instead; to settle it, run "
+                f"`{SETTLE_DRIVER}`",
                 cpu,
-                Severity.WARN if retold else None,
+                Severity.WARN,
             )
         elif gpu_named:
             add(

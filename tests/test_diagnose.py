@@ -53,13 +53,26 @@ def test_recent_driver_with_cu121_is_not_an_alarm(collect_env_fixtures: Path) ->
             "arch_unsupported",
         ),
         ("RuntimeError: CUDA error: no kernel image is available for execution on the device", "arch_unsupported"),
-        ("AssertionError: Torch not compiled with CUDA enabled", "cpu_build_on_gpu"),
     ],
 )
 def test_torch_messages_alone(text: str, expected: str) -> None:
     code, env = diagnose("-", stdin=text)
     assert expected in [f["id"] for f in env["findings"]]
     assert code == 1
+
+
+def test_not_compiled_with_cuda_alone_is_a_warning_settled_by_nvidia_smi() -> None:
+    # The build is CPU-only for certain, but with no NVIDIA GPU in the paste it may be the right build (M1 Macs in
+    # vietai/mTet#7 and yizhiwang96/deepvecfont-v2#9 printed only this): a warning with the command that settles it.
+    code, env = diagnose("-", stdin="AssertionError: Torch not compiled with CUDA enabled")
+    assert code == 0 and env["status"] == "warn"
+    (f,) = [f for f in env["findings"] if f["id"] == "cpu_build_on_gpu"]
+    assert f["severity"] == "warn" and "mps" in f["fix"] and env["data"]["verdict"]["settle"] == "nvidia-smi"
+    # Beside a GPU line, the same message is the error.
+    code, env = diagnose(
+        "-", stdin="GPU 0: NVIDIA GeForce RTX 3060 (UUID: GPU-1)\nAssertionError: Torch not compiled with CUDA enabled"
+    )
+    assert code == 1 and env["data"]["verdict"]["cause"] == "cpu_build_on_gpu"
 
 
 def test_no_report_is_exit_2(tmp_path: Path) -> None:

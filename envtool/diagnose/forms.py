@@ -448,7 +448,7 @@ _RELEVANT = (
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
-    "pci", "memory", "/dev/shm", "arch flags", "nvcc",
+    "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -1270,10 +1270,17 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("driver_branch:" + b.group(1), number, s)
     if "nvidia-smi" in s and _NO_SMI.search(s):
         told.sign("no_smi", number, s)
-    if "abric" in s and _FABRIC.search(bare := s.replace("`", "")):  # (a backtick may split the word in markdown)
+    if "abric" in s and "usually caused by" not in s and _FABRIC.search(bare := s.replace("`", "")):
+        # (a backtick may split the word in markdown; NCCL's NVLS hint "usually caused by ... error in the Fabric
+        # Manager" is no report of it)
         told.sign("fabric_manager", number, s)
         if _FABRIC_BAD.search(bare.split("journalctl")[0] if "journalctl" in bare else bare):
             told.sign("fabric_manager_failed", number, s)
+    if ("nvls.cc" in s and " WARN " in s) or "(NVLS) Multicast" in s:
+        # NCCL's NVLink SHARP (multicast through the NVSwitches) failed: "transport/nvls.cc:223 NCCL WARN Cuda failure
+        # 999" (NVIDIA/nccl-tests#276, NVIDIA/nccl#1488), "Failed to bind NVLink SHARP (NVLS) Multicast memory ...
+        # usually caused by a system or configuration error in the Fabric Manager or NVSwitches" (NCCL 2.29)
+        told.sign("nvls_failed", number, s)
     if "802" in s and ("CUDA" in s or "cuda" in s) and _CUDA_802.search(s):
         told.sign("cuda_802", number, s)  # "CUDA initialization fails with 802 system error", in a report's words
     if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s or "-packages/" in s:

@@ -280,6 +280,16 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"PYTORCH_CUDA_ALLOC_CONF[^.]*\.?|by PyTorch\)|out of memory\s*$"),
         max_lines=4,
     ),
+    # ATen's device check, "Expected all tensors to be on the same device, but found at least two devices, cuda:0
+    # and cpu! (when checking argument for argument mat2 in method wrapper_CUDA_mm)" (ORNL/HydraGNN#251,
+    # rotem-shalev/Ham2Pose#6): the program's tensors, not the environment.
+    _Kind(
+        "device_mismatch",
+        ("Expected all tensors to be on the same device",),
+        ("Expected all tensors",),
+        re.compile(r"!\s*$|\)\s*$"),
+        max_lines=3,
+    ),
     # ROCm's HIP runtime when the torch build has no code object for the GPU's gfx target:
     # "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
     # (pytorch/pytorch#73534, ROCm/legacy-rocm-build#2061, oobabooga/textgen#5).
