@@ -34,6 +34,13 @@ SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
 SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
 SETTLE_CONTAINER = "docker run --rm --gpus all IMAGE nvidia-smi"
 SETTLE_POD = "kubectl exec POD -- nvidia-smi"
+SETTLE_PODMAN = "podman run --rm --device nvidia.com/gpu=all IMAGE nvidia-smi -L"
+# Podman gives NVIDIA GPUs through CDI; its `--gpus` flag is there for Docker's command line and attached nothing
+# (NVIDIA/nvidia-container-runtime#190, the maintainer's answer)
+PODMAN_FIX = (
+    "with Podman, give the GPUs as a CDI device: `sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml`, then "
+    "`podman run --device nvidia.com/gpu=all ...` (`--gpus` does not attach them)"
+)
 SETTLE_ROCM = "rocm-smi"
 SETTLE_XPU = 'python -c "import torch; print(torch.__version__, torch.xpu.is_available())"'
 
@@ -209,7 +216,8 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
     causes = [f for f in findings if f.id in CAUSE_ORDER and f.severity != Severity.INFO]
     if causes:
         top = causes[0]
-        settle = top.fix.rpartition("to settle it, run `")[2].rstrip("`") if "to settle it" in top.fix else None
+        # the command alone: the fix may go on after its closing backtick ("`nvidia-smi` on the host")
+        settle = top.fix.rpartition("to settle it, run `")[2].partition("`")[0] if "to settle it" in top.fix else None
         if top.severity == Severity.ERROR:
             return {"cause": top.id, "summary": f"root cause: {top.message}", "settle": settle, "suspects": []}
         return {
@@ -369,7 +377,8 @@ def _unavailable_unexplained(facts: HostFacts, signs: Signs, vendor: tuple[str, 
         "summary": f"{what} says CUDA is not available (line {unavailable[0].line}), and the paste shows neither an "
         "NVIDIA GPU nor its driver: the likeliest causes are "
         + ", ".join(f"`{c}`" for c in suspects)
-        + " (or no NVIDIA GPU at all). Run the settling command on that machine: it names the GPU and the driver's "
+        + " (or no NVIDIA GPU at all: an AMD GPU needs torch's ROCm build, an Intel one its XPU build). Run the "
+        "settling command on that machine: it names the GPU and the driver's "
         "CUDA, or fails the way a missing driver does",
         "settle": SETTLE_DRIVER,
         "suspects": suspects,
@@ -616,6 +625,57 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"{bare_unavailable.line}: no `--gpus`, `--runtime=nvidia` or CDI device)",
             _with_settle(container_fix, SETTLE_CONTAINER),
             _dedup((bare_unavailable, *unavailable)),
+            Severity.WARN,
+        )
+
+    # docker-compose before 1.28 cannot request GPUs: it rejects the file's `devices` reservation
+    if old_compose := ev("compose_no_devices"):
+        add(
+            "container_without_gpu",
+            f"this docker-compose is too old to give a service GPUs (line {old_compose[0].line}): it rejects the "
+            "`deploy.resources.reservations.devices` entry, which docker-compose 1.28 introduced",
+            "update Compose: the `docker compose` plugin (Compose v2) or docker-compose >= 1.28 (`docker-compose "
+            "version` shows it); with an older one only `runtime: nvidia` in a v2.3 file gives the GPUs",
+            _dedup((*old_compose, *ev("compose_version"))),
+            Severity.ERROR,
+        )
+    # A CDI spec (podman, containerd) that gives the container no /dev/nvidia-uvm: CUDA needs that node
+    cdi, nodes = ev("cdi_spec"), ev("cdi_node")
+    if cdi and nodes and not any("nvidia-uvm" in e.text for e in nodes):
+        add(
+            "container_without_gpu",
+            f"the CDI spec (line {cdi[0].line}) gives the container no /dev/nvidia-uvm, which CUDA needs: "
+            "`nvidia-ctk cdi generate` leaves it out when the nvidia-uvm module was not loaded while it ran"
+            + ("" if unavailable else " (the paste shows the spec's device nodes, not CUDA failing)"),
+            _with_settle(
+                "load the module and create its device nodes (`sudo nvidia-modprobe -u -c=0`; a boot-time "
+                "`nvidia-uvm` in /etc/modules-load.d keeps it), then regenerate the spec: `sudo nvidia-ctk cdi "
+                "generate --output=/etc/cdi/nvidia.yaml`",
+                "nvidia-ctk cdi list",
+            ),
+            _dedup((*cdi[:1], *nodes, *unavailable)),
+            Severity.WARN,
+        )
+    # torch built for CUDA, unavailable inside a container (its prompt, /.dockerenv), and no GPU in sight there
+    build = (rt.cuda if rt else None) or (facts.python.torch.cuda if facts.python.torch else None)
+    in_container = ev("container")
+    if (
+        unavailable
+        and build
+        and in_container
+        and not gpu_named
+        and not nv.driver_version
+        and not gpu_requested
+        and not runs_gpu
+        and not any(f.id == "container_without_gpu" or f.severity == Severity.ERROR for f in out)
+    ):
+        add(
+            "container_without_gpu",
+            f"torch built for CUDA {build} says CUDA is not available (line {unavailable[0].line}) inside a "
+            f"container (line {in_container[0].line}) that shows no GPU: the likeliest cause is a container started "
+            "without GPU access",
+            _with_settle(container_fix, SETTLE_CONTAINER),
+            _dedup((*unavailable, *in_container[:1], *ev("no_smi"))),
             Severity.WARN,
         )
 
@@ -921,6 +981,21 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"(line {runs_gpu[0].line}) shows the GPU: the container this ran in was started without GPU access",
             _with_settle(container_fix, SETTLE_CONTAINER),
             _dedup((*no_smi, *runs_gpu)),
+            Severity.WARN,
+        )
+    in_container = ev("container")
+    if no_smi and in_container and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
+        # a container's prompt (a host named by its id) or /.dockerenv: the NVIDIA runtime mounts nvidia-smi into
+        # the containers it gives GPUs to (coder/code-server#922: answered with `--runtime=nvidia`)
+        where = in_container[0].line
+        also = "" if where == no_smi[0].line else f"; the container shows on line {where}"
+        podman = any("crun" in e.text or "podman" in e.text for e in (*no_smi, *in_container, *runs_gpu))
+        add(
+            "container_without_gpu",
+            f"nvidia-smi is not found inside a container (line {no_smi[0].line}{also}): the NVIDIA runtime puts it "
+            "into the containers it gives GPU access to",
+            _with_settle(PODMAN_FIX, SETTLE_PODMAN) if podman else _with_settle(container_fix, SETTLE_CONTAINER),
+            _dedup((*no_smi, *in_container)),
             Severity.WARN,
         )
     if no_smi and not any(f.id in ("no_driver", "container_without_gpu") for f in out):

@@ -337,7 +337,9 @@ _GPU_FLAG = re.compile(
     r"--gpus\b|--runtime[= ]nvidia|--device[= ]nvidia\.com/gpu|NVIDIA_VISIBLE_DEVICES|\bnvidia-docker\b"
 )
 _GPU_REQUEST = re.compile(r"capabilities:\s*\[\s*\[?\s*['\"]?gpu|^driver:\s*nvidia\b|runtime:\s*nvidia\b")
-_CONTAINER_PROMPT = re.compile(r"^root@[0-9a-f]{12}:|/\.dockerenv\b")
+# Docker names a container's host after the first 12 hex digits of its id ("coder@15a2d07c1ad2:~$",
+# coder/code-server#922)
+_CONTAINER_PROMPT = re.compile(r"^[a-z_][\w.-]{0,31}@[0-9a-f]{12}:|/\.dockerenv\b")
 _APT_INSTALL = re.compile(r"\b(?:apt|apt-get|aptitude)\s+(?:-[\w-]{1,30}\s+){0,6}install\b")
 # Ubuntu's driver packages name their branch: nvidia-driver-535(-server|-open), nvidia-utils-510,
 # nvidia-headless(-no-dkms)-535; a package of a newer series ("nvidia-driver-535-server") is the same branch.
@@ -350,7 +352,14 @@ _NO_SMI = re.compile(
     r"nvidia-smi(?::\s*(?:command )?not found|\S{0,2}\s[^\n,;.\uff0c\u3002]{0,60}?\bcommand not found)"
     r"|'nvidia-smi' is not recognized"
     r"|exec: \\?\"nvidia-smi\\?\": executable file not found"  # runc's, when a container was given no driver files
+    r"|executable file `nvidia-smi` not found"  # crun's (podman), NVIDIA/nvidia-container-runtime#190
 )
+# A CDI spec (`nvidia-ctk cdi generate`, /etc/cdi/nvidia.yaml): its version line and the device nodes it gives
+_CDI_VERSION = re.compile(r"^cdiVersion\s*:\s*['\"]?\d")
+_CDI_NODE = re.compile(r"^-?\s*path\s*:\s*['\"]?(/dev/nvidia[\w-]*)")
+# docker-compose before 1.28 rejects a GPU request: "services.app.deploy.resources.reservations value Additional
+# properties are not allowed ('devices' was unexpected)" (Sygil-Dev/sygil-webui#490; compose 1.28.0 added
+# device requests)
 _FABRIC = re.compile(r"fabric\s?manager|nv-fabricmanager", re.I)
 _FABRIC_BAD = re.compile(
     r"fail|error|don'?t match|not match|mismatch|inactive|dead|not running|not started|exited|timed out"
@@ -373,7 +382,7 @@ _PROSE_DRIVER = re.compile(
 _GPU_MODEL = (
     r"(?:NVIDIA\s+|Nvidia\s+)?(?:(?:GeForce|Quadro|TITAN)\s+[\w -]{2,40}?|(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}"
     r"(?:\s?(?:Ti|SUPER|Super))?(?:\s+(?:Laptop|laptop|Mobile|mobile)(?:\s+GPU)?)?|Tesla\s+[A-Z]\d{1,3}\w*"
-    r"|[AHL]\d{2,3}(?:\s?(?:PCIe|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?)"
+    r"|(?:GH|[AHLB])\d{2,3}(?:[\s-]?(?:PCIe|PCIE|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?(?:\s+HBM\de?)?)"
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
 _JETSON_BOARD = re.compile(
@@ -448,7 +457,7 @@ _RELEVANT = (
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
-    "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls",
+    "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -1089,6 +1098,9 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
     key = " ".join(s[:colon].replace("`", "").split()).lower()
     paren = key.find(" (")
     if paren > 0:
+        if key in _HF_TORCH_KEYS:
+            _read_hf_torch(told, _value(s[colon + 1 :]), number, s)
+            return
         key = key[:paren]
     if key in _KEYS:
         return  # the collect_env grammar reads these
@@ -1116,7 +1128,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if value.startswith(_EXCLUSIVE_MODES):
             told.sign("exclusive_mode", number, s)
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
-        name = re.sub(r"\s*\([^)]*\)", "", value).strip()
+        name = _MIB_TAIL.sub("", re.sub(r"\s*\([^)]*\)", "", value)).strip()
         if name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
             told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
@@ -1138,6 +1150,27 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.python = told.python or m.group(1)
 
 
+# The Hugging Face libraries' `env` commands (transformers, diffusers, accelerate): "- PyTorch version (GPU?):
+# 2.1.0+cu121 (True)", torch.cuda.is_available() in the brackets; newer transformers prints "PyTorch version
+# (accelerator?): 2.9.1+cu128 (CUDA)", the first of CUDA, XPU, NPU, HPU available, or NA (transformers/commands/env.py).
+_HF_TORCH_KEYS = frozenset({"pytorch version (gpu?)", "pytorch version (accelerator?)"})
+_HF_TORCH = re.compile(r"(\d+\.\d+(?:\.\d+)?[\w.]*(?:\+[\w.]+)?)\s*\(\s*(True|False|CUDA|NA|[A-Z]{3})\s*\)")
+_MIB_TAIL = re.compile(r",\s*\d+\s*MiB\s*$")
+
+
+def _read_hf_torch(told: Told, value: str, number: int, text: str) -> None:
+    m = _HF_TORCH.match(value)
+    if not m:
+        return
+    told.torch = told.torch or m.group(1)
+    told.sign("torch", number, text)
+    said = m.group(2)
+    if said in ("True", "CUDA"):
+        _set_available(told, True, number, text)
+    elif said in ("False", "NA"):  # (XPU, NPU, HPU: another accelerator, whose torch CUDA may not be for)
+        _set_available(told, False, number, text)
+
+
 # A value _read_gpu_value may take opens with a brand of _BARE_STARTS (matched at the key's colon).
 _GPU_VALUE = re.compile(r":\s{0,40}[`'\"]?(?:NVIDIA|Nvidia|GeForce|Quadro|Tesla|TITAN|RTX|GTX)")
 
@@ -1148,7 +1181,8 @@ def _read_gpu_value(told: Told, s: str, colon: int, number: int) -> None:
     rest = s[colon + 1 : colon + 90].lstrip().lstrip("`'\"")
     if not rest.startswith(_BARE_STARTS) or number == told.last_gpu_line:
         return  # no GPU's name opens the value, or another reader took this line's GPU ("GPU 0: ...")
-    name = _gpu_name(re.sub(r"\s*\([^)]*\)", "", _value(s[colon + 1 :])))
+    # (diffusers' "Accelerator: NVIDIA A100-SXM4-40GB, 40960 MiB" is nvidia-smi's name and memory.total)
+    name = _gpu_name(_MIB_TAIL.sub("", re.sub(r"\s*\([^)]*\)", "", _value(s[colon + 1 :]))))
     if len(name) >= 60 or not _BARE_GPU.match(name) or not _model_words(name):
         return
     if any(_same_model(name, other) for other in (*told.gpus.values(), *told.pci_gpus)):
@@ -1255,8 +1289,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         s.startswith(("Creating", "Starting", "Recreating", "Attaching")) or "exited with code" in s
     ) and _COMPOSE.search(s):
         told.sign("container", number, s)
-    if ("root@" in raw or "/.dockerenv" in raw) and _CONTAINER_PROMPT.search(raw.strip()):
-        told.sign("container", number, s)
+    if ("@" in raw or "/.dockerenv" in raw) and _CONTAINER_PROMPT.search(raw.strip()):
+        told.sign("container", number, raw.strip())  # with its prompt, which shows the container
     if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
         told.sign("container_run_gpu" if _GPU_FLAG.search(s) else "container_run_no_gpu", number, s)
     if (
@@ -1268,8 +1302,22 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "install" in s and "nvidia-" in s and (m := _APT_INSTALL.search(s)) and (b := _BRANCH_PKG.search(s, m.end())):
         # "apt-get install nvidia-driver-396": a branch, not a version (396.18 and 396.54 run different CUDA).
         told.sign("driver_branch:" + b.group(1), number, s)
-    if "nvidia-smi" in s and _NO_SMI.search(s):
+    if "nvidia-smi" in s and (m := _NO_SMI.search(s)):
         told.sign("no_smi", number, s)
+        if m.group(0).startswith(("exec:", "executable file")):
+            told.sign("container", number, s)  # the container runtime's own words: it ran in a container
+    if "Torch is not able to use GPU" in s:
+        # Stable Diffusion web UI's launch check, raised when `assert torch.cuda.is_available()` fails in its
+        # python (AUTOMATIC1111/stable-diffusion-webui modules/launch_utils.py): the answer False, in its words
+        _set_available(told, False, number, s)
+    if "docker-compose version" in s:
+        told.sign("compose_version", number, s)
+    if "cdiVersion" in s and _CDI_VERSION.match(s):
+        told.sign("cdi_spec", number, s)
+    elif "/dev/nvidia" in s and (m := _CDI_NODE.match(s)):
+        told.sign("cdi_node", number, s)
+    if "'devices' was unexpected" in s and "reservations" in s:
+        told.sign("compose_no_devices", number, s)
     if "abric" in s and "usually caused by" not in s and _FABRIC.search(bare := s.replace("`", "")):
         # (a backtick may split the word in markdown; NCCL's NVLS hint "usually caused by ... error in the Fabric
         # Manager" is no report of it)

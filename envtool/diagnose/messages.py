@@ -251,7 +251,8 @@ _KINDS: tuple[_Kind, ...] = (
     # whereas TorchAudio has CUDA version 11.8").
     _Kind(
         "companion_cuda_mismatch",
-        ("were compiled with different CUDA",),
+        # (a narrow paste wraps the sentence after "different": acheong08/Diffusion-ColabUI#108)
+        ("were compiled with different CUDA", "Detected that PyTorch and"),
         ("Detected that PyTorch",),
         re.compile(r"matches your PyTorch\s+\w+\.?|has CUDA [Vv]ersion\s*=?\s*\d+\.\d+\.\s*$"),
         max_lines=4,
