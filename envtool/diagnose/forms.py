@@ -82,6 +82,8 @@ class Told:
     # A REPL's torch.__version__, torch.version.cuda and torch.cuda.is_available() values in the order printed
     # (expression, value, line): a paste may show two builds, one that saw the GPU and one that did not.
     repl: list[tuple[str, str, int]] = field(default_factory=list)
+    # The first half of dmesg's NVRM "API mismatch" message (the client's version, line, text), until its second.
+    nvrm_client: tuple[str, int, str] | None = None
     # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
     _own_cuda: dict[str, str | None] = field(default_factory=dict)
 
@@ -190,7 +192,7 @@ def plain(line: str) -> str:
 def _first_value(expr: str, rest: str) -> str:
     """The first word of what a sentence says an expression gives, "false" written as Python writes it."""
     words = _value(rest).split()
-    first = words[0].rstrip(".,;!?)") if words else ""
+    first = words[0].rstrip(".,;!?)\u3002\uff0c\uff1b\uff01\uff1f\uff09") if words else ""  # (and full-width ones)
     if expr == "torch.cuda.is_available()" and first.lower() in ("true", "false"):
         first = first.capitalize()
     return first
@@ -231,6 +233,10 @@ _NVRM_API = re.compile(
     r"version ([\d.]+)",
     re.I,
 )
+# ... as dmesg prints it, over two lines: "NVRM: API mismatch: the client has the version 535.183.01, but" and
+# "NVRM: this kernel module has the version 535.161.08.  Please" (open-gpu-kernel-modules, nv.c)
+_NVRM_CLIENT = re.compile(r"API mismatch: the client has the version ([\d.]+), but\s*$", re.I)
+_NVRM_MODULE = re.compile(r"^(?:NVRM:\s*)?this kernel module has the version ([\d.]+)", re.I)
 _NVRM_FAIL = re.compile(
     r"NVRM: (?:The NVIDIA probe routine was not called|No NVIDIA graphics adapter probed|RmInitAdapter failed"
     r"|failed to|GPU .{0,40}has fallen off the bus|request_mem_region failed)",
@@ -287,7 +293,11 @@ _EXPR = re.compile(
     r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
     r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)|torch\.backends\.mps\.is_available\(\)"
 )
-_SAME_LINE_VALUE = re.compile(r"^\)*\s*(?:→|->|=>|:|=|returned|returns?|gives|is|prints)\s*(\S.*)$", re.I)
+# (返回/返回值为/输出/结果为: Chinese for "returns", "prints", "the result is")
+_SAME_LINE_VALUE = re.compile(
+    r"^\)*\s*(?:→|->|=>|:|=|returned|returns?|gives|is|prints|返回(?:值)?(?:为|是)?|输出(?:为|是)?|结果(?:为|是))\s*(\S.*)$",
+    re.I,
+)
 _ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
 _NVCC = re.compile(r"Cuda compilation tools, release (\d{1,2}\.\d)")
 _CONDA_CUDA = re.compile(r"(?:^|[\s:])__cuda=(\d{1,2}\.\d{1,2})(?:=|\s|$)")
@@ -385,6 +395,21 @@ _GPU_MODEL = (
     r"|(?:GH|[AHLB])\d{2,3}(?:[\s-]?(?:PCIe|PCIE|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?(?:\s+HBM\de?)?)"
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
+# The same facts in Chinese or Japanese prose, whose clauses a full-width comma parts: "驱动版本 535.54.03" (driver
+# version), "显卡是 RTX 4090" (the graphics card is), "torch 版本 2.1.0+cu121" (version); 是/为/為/は: "is"
+_CJK_IS = r"(?:是|为|為|は|が|:)?\s*"
+_CJK_DRIVER = re.compile(
+    r"(?:驱动|驅動|ドライバー?)(?:程序)?(?:版本|バージョン)?\s*" + _CJK_IS + r"(\d{3}\.\d{1,3}(?:\.\d{1,3})?)(?![.\d])"
+)
+_CJK_GPU = re.compile(
+    r"(?:显卡|顯示卡|GPU)(?:型号|型號)?\s*(?:是|为|為|は|が)\s*(?:一块|一張|一个)?\s*(" + _GPU_MODEL + ")"
+)
+_CJK_TORCH = re.compile(
+    r"\b(?:py)?torch\s*(?:的)?(?:版本|バージョン)\s*"
+    + _CJK_IS
+    + r"(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?(?:\+(?:cu\d{2,3}|cpu|rocm[\d.]+))?)",
+    re.I,
+)
 _JETSON_BOARD = re.compile(
     r"\bjetson[\s-]+((?:agx\s+)?(?:orin(?:\s+(?:nano|nx))?|xavier(?:\s+nx)?|thor)|nano|tx2)\b", re.I
 )
@@ -962,6 +987,15 @@ def _read_system(told: Told, s: str, number: int) -> None:
             told.nvml_library = told.nvml_library or m2.group(1)
             told.driver = told.driver or m2.group(2)
             told.sign("driver_mismatch", number, s)
+        elif "API mismatch" in s and (c := _NVRM_CLIENT.search(s)):
+            told.nvrm_client = (c.group(1), number, s)  # dmesg breaks the message after "but"
+        elif told.nvrm_client and (k := _NVRM_MODULE.match(s)) and number - told.nvrm_client[1] <= 2:
+            client, at, text = told.nvrm_client
+            told.nvml_library = told.nvml_library or client
+            told.driver = told.driver or k.group(1)
+            told.sign("driver_mismatch", at, text)
+            told.sign("driver_mismatch", number, s)
+            told.nvrm_client = None
         if _NVRM_FAIL.search(s):
             told.sign("kernel_module", number, s)
     if "NVIDIA" in s:
@@ -1104,6 +1138,12 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         key = key[:paren]
     if key in _KEYS:
         return  # the collect_env grammar reads these
+    if key == "cuda version" and (q := _SMI_Q_CUDA.match(s)):
+        # `nvidia-smi -q` pads its keys to one column: its "CUDA Version" is the driver's (a template's
+        # "CUDA Version: 11.8" may be any CUDA)
+        told.cuda_driver = told.cuda_driver or q.group(1)
+        told.sign("cuda_driver", number, s)
+        return
     if not (
         key in _KV_KEYS
         or key in _GPU_KEYS
@@ -1153,6 +1193,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
 # The Hugging Face libraries' `env` commands (transformers, diffusers, accelerate): "- PyTorch version (GPU?):
 # 2.1.0+cu121 (True)", torch.cuda.is_available() in the brackets; newer transformers prints "PyTorch version
 # (accelerator?): 2.9.1+cu128 (CUDA)", the first of CUDA, XPU, NPU, HPU available, or NA (transformers/commands/env.py).
+_SMI_Q_CUDA = re.compile(r"CUDA Version {8,}: (\d{1,2}\.\d{1,2})\s*$")
 _HF_TORCH_KEYS = frozenset({"pytorch version (gpu?)", "pytorch version (accelerator?)"})
 _HF_TORCH = re.compile(r"(\d+\.\d+(?:\.\d+)?[\w.]*(?:\+[\w.]+)?)\s*\(\s*(True|False|CUDA|NA|[A-Z]{3})\s*\)")
 _MIB_TAIL = re.compile(r",\s*\d+\s*MiB\s*$")
@@ -1262,6 +1303,14 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and (m := _STATED_TORCH.search(s, at)) is not None
     ):
         told.stated_torch = (m.group(1), number, s)
+    if ("驱动" in s or "驅動" in s or "ドライバ" in s) and told.stated_driver is None and (m := _CJK_DRIVER.search(s)):
+        told.stated_driver = (m.group(1), number, s)  # "驱动版本 535.54.03" typed in Chinese or Japanese prose
+    if ("显卡" in s or "顯示卡" in s or "GPU" in s) and told.stated_gpu is None and (m := _CJK_GPU.search(s)):
+        name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
+        if _known_gpu(name):  # "我的显卡是 RTX 4090" ("my graphics card is ...")
+            told.stated_gpu = (name, number, s)
+    if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
+        told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
     if "Python-" in s and " torch-" in s and (u := _ULTRALYTICS.search(s)):
         # Ultralytics' banner: "Ultralytics YOLOv8.1.3 🚀 Python-3.10.11 torch-2.1.0+cpu CPU (...)" or
         # "... torch-1.13.1+cu117 CUDA:0 (Tesla T4, 15102MiB)" (YOLOv5's too)

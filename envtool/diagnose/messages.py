@@ -465,9 +465,7 @@ _KINDS: tuple[_Kind, ...] = (
 _ALL_TRIGGERS: tuple[str, ...] = tuple(t for k in _KINDS for t in k.triggers)
 # Per kind: any trigger of another message (one pattern instead of a test per trigger on every wrapped line).
 # (one pattern per distinct set of absorbed triggers: most kinds absorb none, and building each costs an import)
-_BY_ABSORBS = {
-    a: re.compile(_one_of([t for t in _ALL_TRIGGERS if t not in a])) for a in {k.absorbs for k in _KINDS}
-}
+_BY_ABSORBS = {a: re.compile(_one_of([t for t in _ALL_TRIGGERS if t not in a])) for a in {k.absorbs for k in _KINDS}}
 _OTHER_TRIGGERS = {k.name: _BY_ABSORBS[k.absorbs] for k in _KINDS}
 
 # Prefixes stripped from the front of a message: "path.py:123: UserWarning: ", vLLM's

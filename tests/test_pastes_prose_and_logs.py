@@ -1,0 +1,95 @@
+"""`envtool diagnose` on forms of the issue's list that real pastes print this way: dmesg's NVRM "API mismatch" over
+two lines, `nvidia-smi -q`'s CUDA Version, and facts typed in Chinese prose; with the near misses left alone.
+"""
+
+from __future__ import annotations
+
+from envtool_cli import diagnose_text as _run
+from envtool_cli import findings_of as _found
+
+
+def _told(env: dict) -> dict[str, tuple[str, int | None]]:
+    return {r["what"]: (r["value"], r["line"]) for r in env["data"]["told"]}
+
+
+# The kernel module prints its message over four lines (open-gpu-kernel-modules, nv.c); dmesg indents the
+# continuation lines or stamps each, journald prefixes each with the host and "kernel:".
+NVRM_LINES = (
+    "NVRM: API mismatch: the client has the version 545.29.06, but",
+    "NVRM: this kernel module has the version 550.54.14.  Please",
+    "NVRM: make sure that this kernel module and all NVIDIA driver",
+    "NVRM: components have the same version.",
+)
+
+
+def test_dmesgs_two_line_api_mismatch_names_both_sides() -> None:
+    for lead, cont in (
+        ("[ 5080.898738] ", "               "),
+        ("[ 5080.898738] ", "[ 5080.898741] "),
+        ("Mar 04 10:12:01 gpu-node kernel: ", "Mar 04 10:12:01 gpu-node kernel: "),
+    ):
+        text = (
+            "$ sudo dmesg | grep NVRM\n"
+            + lead
+            + NVRM_LINES[0]
+            + "\n"
+            + "".join(cont + x + "\n" for x in NVRM_LINES[1:])
+        )
+        code, env = _run(text)
+        assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", (lead, _found(env))
+        (f,) = [f for f in env["findings"] if f["id"] == "no_driver"]
+        assert "545.29.06" in f["message"] and "550.54.14" in f["message"], f["message"]
+        assert [e["line"] for e in f["evidence"]][:2] == [2, 3]
+        told = _told(env)
+        assert told["NVIDIA driver"] == ("550.54.14", 3) and told["NVML library"] == ("545.29.06", 2)
+
+
+def test_the_first_half_alone_or_far_from_its_second_is_no_mismatch() -> None:
+    _, env = _run(NVRM_LINES[0] + "\nNVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n")
+    assert "550" not in " ".join(f["message"] for f in env["findings"])
+    far = NVRM_LINES[0] + "\n" + "unrelated\n" * 5 + NVRM_LINES[1] + "\n" + "Is CUDA available: False\n"
+    _, env = _run(far)
+    assert "NVML library" not in _told(env), _found(env)
+
+
+NVSMI_Q = (
+    "==============NVSMI LOG==============\n"
+    "\n"
+    "Driver Version                            : 470.199.02\n"
+    "CUDA Version                              : 11.4\n"
+    "\n"
+    "Attached GPUs                             : 1\n"
+    "GPU 00000000:01:00.0\n"
+    "    Product Name                          : NVIDIA GeForce RTX 3090\n"
+)
+
+
+def test_nvidia_smi_q_gives_the_drivers_cuda() -> None:
+    _, env = _run(NVSMI_Q)
+    told = _told(env)
+    assert told["driver's CUDA"] == ("11.4", 4) and told["NVIDIA driver"] == ("470.199.02", 3), told
+
+
+def test_a_templates_cuda_version_is_not_the_drivers() -> None:
+    _, env = _run("- PyTorch version: 2.1.0\n- CUDA Version: 11.8\n- GPU: RTX 3090\n")
+    assert "driver's CUDA" not in _told(env)
+
+
+# Chinese prose: the clauses a full-width comma parts, "returns" in Chinese, a full-width full stop.
+CHINESE = (
+    "我的显卡是 RTX 4090，驱动版本 535.54.03，torch 版本 2.1.0+cu121，但是 torch.cuda.is_available() 返回 False。\n"
+)
+
+
+def test_facts_typed_in_chinese_prose_are_read() -> None:
+    _, env = _run(CHINESE)
+    told = _told(env)
+    assert told["NVIDIA driver"] == ("535.54.03", 1) and told["GPU 0"][0].startswith("RTX 4090"), told
+    assert told["torch"][0].startswith("2.1.0+cu121") and told["CUDA available"] == ("False", 1)
+    assert env["data"]["verdict"]["cause"] == "cuda_unavailable"
+
+
+def test_chinese_prose_needs_a_known_gpu_and_a_version_after_its_word() -> None:
+    _, env = _run("我的显卡是 RTX 9999，驱动版本还没装，torch 版本 2.1.0+cu121\n")
+    told = _told(env)
+    assert "GPU 0" not in told and "NVIDIA driver" not in told and told["torch"][0].startswith("2.1.0"), told
