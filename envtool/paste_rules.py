@@ -125,6 +125,8 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         ev = tuple(e for t in _EVIDENCE_TOPICS.get(f.id, ()) for e in signs.get(t, ()))
         if f.id == "cpu_build_on_gpu" and not any(signs.get(t) for t in ("cpu_build", "msg:not_compiled_with_cuda")):
             continue  # a version without a local tag is no CPU build: unknown is never evidence
+        if f.id == "no_driver" and not facts.nvidia.error and signs.get("smi_processes"):
+            continue  # nvidia-smi's processes table: it answered, though the paste holds no version or GPU row
         if f.id == "cpu_build_on_gpu" and facts.system.os_name == "Darwin" and not facts.nvidia.gpus:
             continue  # a Mac has no CUDA to build for (paste_findings says so, as no_gpu)
         if f.id == "arch_unsupported" and f.message.startswith("torch says") and not _torch_in_paste(facts, signs):

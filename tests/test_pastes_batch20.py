@@ -223,3 +223,29 @@ def test_the_web_uis_gpu_check_is_a_report_of_cuda_unavailable() -> None:
     assert "cpu_build_on_gpu" in verdict["suspects"] and "ROCm build" in verdict["summary"]
     told = {r["what"]: (r["value"], r["line"]) for r in env["data"]["told"]}
     assert told["CUDA available"] == ("False", 4)
+
+
+# sgl-project/sglang#1467 (a decode-attention kernel bug, fixed in v0.3.1.post3; the environment is fine): only the
+# tail of nvidia-smi's output, its empty processes table, and a uname line.
+SGLANG_1467 = (
+    "+---------------------------------------------------------------------------------------+\n"
+    "| Processes:                                                                            |\n"
+    "|  GPU   GI   CI        PID   Type   Process name                            GPU Memory |\n"
+    "|        ID   ID                                                             Usage      |\n"
+    "|=======================================================================================|\n"
+    "+---------------------------------------------------------------------------------------+\n"
+    "os:  Linux host-0 4.19.91-014.15-kangaroo.alios7.x86_64 #1 SMP Wed Jul 10 15:22:10 CST 2024 x86_64 GNU/Linux\n"
+)
+
+
+def test_nvidia_smis_processes_table_alone_is_a_healthy_report() -> None:
+    code, env = _run(SGLANG_1467)
+    assert code == 0 and not env["findings"], _found(env)
+    assert env["data"]["verdict"]["summary"].startswith("no environment problem found")
+    assert "nvidia-smi answered" in " ".join(r["value"] for r in env["data"]["told"])
+
+
+def test_a_processes_table_does_not_hide_nvidia_smi_failing() -> None:
+    text = "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n" + SGLANG_1467
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)

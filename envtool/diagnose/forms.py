@@ -923,7 +923,12 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
                 told.smi_answered = True
                 told.sign("cuda_driver", number, s)
     st = raw.strip()
-    if st.startswith("|"):
+    if st.startswith("|") and "PID" in st and "Process name" in st:
+        # the header of nvidia-smi's processes table (a paste may hold only the table's tail): nvidia-smi prints it
+        # only after NVML found the GPUs
+        told.smi_answered = True
+        told.sign("smi_processes", number, st)
+    elif st.startswith("|"):
         m = _SMI_GPU_ROW.match(st)
         if m:
             shown = m.group(2)
