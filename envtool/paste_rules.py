@@ -1540,6 +1540,24 @@ def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
     README: increase it "with --ipc=host or --shm-size"; NVIDIA/nccl#342, #525)."""
     bus, written, nccl = (signs.get(t, ()) for t in ("msg:shm_bus_error", "msg:shm_write_failed", "msg:nccl_shm"))
     full_shm = signs.get("shm_no_space", ())
+    exited = tuple(e for e in signs.get("msg:dataloader_exited", ()) if "DataLoader worker" in e.text)
+    if exited and not (bus or written or nccl or full_shm):
+        # the worker's death alone (facebookresearch/detectron2#384: fixed by `--shm-size`); a warning
+        add(
+            "shm_too_small",
+            f"a DataLoader worker exited unexpectedly (line {exited[0].line}): most often /dev/shm is too small for "
+            "the workers' batches (a container gets 64 MB of it), otherwise the worker was killed for memory or "
+            "crashed",
+            _with_settle(
+                "in a container, start it with `--shm-size=16g` or `--ipc=host` (Kubernetes: an `emptyDir` with "
+                "`medium: Memory` at /dev/shm); `DataLoader(num_workers=0)` runs the loading in the main process and "
+                "shows the worker's own error",
+                SETTLE_SHM,
+            ),
+            exited,
+            Severity.WARN,
+        )
+        return
     if not (bus or written or nccl or full_shm):
         return
     if nccl and not (bus or written) and signs.get("msg:nccl_cuda_failure"):

@@ -308,6 +308,7 @@ def test_every_fixture_product_name_is_matched(nvidia_smi_fixtures: Path) -> Non
         ("NVIDIA GeForce RTX 4090 D", None),
         ("NVIDIA GeForce RTX 4090 Laptop GPU", None),  # another product than the desktop card
         ("NVIDIA GeForce RTX 3080 Laptop GPU", None),
+        ("NVIDIA GeForce RTX 4050 Laptop GPU", "GeForce RTX 4050"),  # a laptop-only part: NVIDIA's list names it so
         ("NVIDIA GeForce RTX 4070 Ti SUPER", None),  # not on NVIDIA's list as read
         ("NVIDIA GeForce RTX 4070 Ti", "GeForce RTX 4070 Ti"),
         ("NVIDIA GH200 480GB", "GH200"),

@@ -93,3 +93,29 @@ def test_chinese_prose_needs_a_known_gpu_and_a_version_after_its_word() -> None:
     _, env = _run("我的显卡是 RTX 9999，驱动版本还没装，torch 版本 2.1.0+cu121\n")
     told = _told(env)
     assert "GPU 0" not in told and "NVIDIA driver" not in told and told["torch"][0].startswith("2.1.0"), told
+
+
+# A paste hard-wrapped at a blank (a narrow terminal, a mail) breaks a message's fixed phrase over two lines.
+WRAPPED = {
+    "driver_too_old": "RuntimeError: The NVIDIA driver on your system is too\nold (found version 11040). Please update "
+    "your GPU driver by downloading and installing\na new version from the URL: http://www.nvidia.com/Download/index.aspx\n",
+    "no_driver": "RuntimeError: Found no NVIDIA\ndriver on your system. Please check that you have an NVIDIA GPU and "
+    "installed a driver\n",
+    "arch_unsupported": "RuntimeError: CUDA error: no kernel\nimage is available for execution on the device\n",
+    "cpu_build_on_gpu": "AssertionError: Torch not\ncompiled with CUDA enabled\n",
+}
+
+
+def test_a_message_whose_phrase_the_paste_broke_over_two_lines_is_read() -> None:
+    for cause, text in WRAPPED.items():
+        code, env = _run(text)
+        assert env["data"]["verdict"]["cause"] == cause, (cause, _found(env))
+        (f,) = [f for f in env["findings"] if f["id"] == cause]
+        assert f["evidence"][0]["line"] == 1
+    _, env = _run(WRAPPED["driver_too_old"])
+    assert _told(env)["driver's CUDA"] == ("11.4", 1)  # "found version 11040", read from the joined message
+
+
+def test_a_phrase_broken_over_two_lines_needs_both_halves() -> None:
+    code, env = _run("RuntimeError: The NVIDIA driver on your system is too\n")
+    assert code == 2 or env["data"]["verdict"]["cause"] != "driver_too_old"

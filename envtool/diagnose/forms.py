@@ -285,6 +285,9 @@ _WHEEL = re.compile(
     r"(?:(?:%2B|\+)([\w.]+))?-cp\d"
 )
 
+# the wheel's platform tag and the size pip prints after its name ("-cp311-cp311-win_amd64.whl (192.3 MB)")
+_WHEEL_SIZE = re.compile(r"-(win_amd64|(?:many)?linux\w*_x86_64)\.whl\s+\((\d{1,4}(?:\.\d)?) MB\)")
+
 # --------------------------------------------------------------------------- REPL and key/value lines
 
 # torch's is_available() called without the package's name (`from torch import cuda`, or prose).
@@ -416,6 +419,16 @@ _JETSON_BOARD = re.compile(
 _JETSON_WORDS = {"agx": "AGX", "nx": "NX", "tx2": "TX2"}
 _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
+_BARE_GPU_LINE = re.compile(r"^(" + _GPU_MODEL + r")(?:,?\s*\d{1,3}\s?GB)?\s*$")  # "RTX 4050 Laptop GPU, 6 GB"
+# A hand-typed line that is only the driver and its version ("NVIDIA driver 550.163.01")
+_DRIVER_LINE = re.compile(r"^(?:NVIDIA\s+)?[Dd]river(?:\s+[Vv]ersion)?\s+(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\s*$")
+# A markdown table's row of two cells ("| Driver | 595.84 |"), read as the key and its value
+_MD_ROW = re.compile(r"^\|\s*([^|:]{1,40}?)\s*\|\s*([^|]{1,200}?)\s*\|$")
+# name=value pairs a script prints ("torch=2.14.0+cu130 | torch_cuda=13.0 | cuda_available=False")
+_ASSIGNED = re.compile(r"(?<![\w.=])([A-Za-z_][\w.]{0,40}(?:\(\))?)\s?=\s?([^\s|,;=]{1,60})(?=[\s|,;]|$)")
+_ASSIGNED_TORCH = frozenset(("torch", "torch_version", "torch.__version__", "torch_ver"))
+_ASSIGNED_CUDA = frozenset(("torch_cuda", "torch.version.cuda", "cuda_version", "torch_cuda_version"))
+_ASSIGNED_AVAILABLE = frozenset(("cuda_available", "torch.cuda.is_available()", "is_available", "cuda_is_available"))
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
@@ -468,6 +481,8 @@ _ULTRALYTICS = re.compile(
     r"\bPython-(\d+\.\d+(?:\.\d+)?)\s+torch-(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)"
     r"(?:\s+CUDA:(\d+)\s+\(([^,()]{2,80}),\s*\d+\s?MiB\))?"
 )
+# Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
+_AUTOBATCH = re.compile(r"^AutoBatch: CUDA:(\d{1,2}) \(([^,()]{2,80})\) [\d.]+G total")
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
 
 
@@ -617,6 +632,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             told.sign("torch", number, s)
         if " ..." in s and (d := _DOT_LEADER.match(s)):
             _read_dotted(told, d.group(1).lower(), d.group(2), number, s)
+        elif s[0] == "|" and s.count("|") == 3 and (row := _MD_ROW.match(s)) and not row.group(2).startswith("-"):
+            _read_key_value(told, f"{row.group(1)}: {row.group(2)}", number)
         elif s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
         _read_context(told, s, raw, number)
@@ -775,7 +792,10 @@ def _known_gpu(name: str) -> bool:
 
 
 def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at: int) -> bool:
-    v = _value(re.sub(r"^(?:returns|gives|prints|Out\[\d+\]:|→|->|=>)\s*", "", value_line.strip()))
+    # (also ">>false", a value marked and typed by hand: valeoai/xmuda#19)
+    v = _value(re.sub(r"^(?:returns|gives|prints|Out\[\d+\]:|→|->|=>|>>?(?!>))\s*", "", value_line.strip()))
+    if len(exprs) == 1 and exprs[0] == _AVAILABLE and v in ("true", "false"):
+        v = v.capitalize()
     values = [v] if len(exprs) == 1 else v.replace(",", " ").split()
     if len(values) != len(exprs) or not all(_ATOM.match(x) or _ATOM.match(f"'{x}'") for x in values):
         return False
@@ -1085,6 +1105,11 @@ def _read_packages(told: Told, s: str, number: int) -> None:
             version = m.group(3).rstrip(".")
             tag = m.group(4) or m.group(1)
             told.packages.append((m.group(2), version + (f"+{tag}" if tag else ""), "", number))
+            # a CUDA build of torch 1.x/2.x for x86_64 carries its kernels, several hundred MB at the least; a
+            # smaller wheel is a CPU build (PyPI's Windows wheel of 2.1.2, 192.3 MB: lllyasviel/Fooocus#1202)
+            small = (z := _WHEEL_SIZE.search(s, m.end())) is not None and float(z.group(2)) < 300
+            if small and not tag and m.group(2) == "torch" and not version.startswith("0."):
+                told.sign("cpu_build", number, s)
             return
     if len(s) > 400 or not s.startswith(_PACKAGE_FIRST):
         return
@@ -1217,6 +1242,21 @@ def _read_hf_torch(told: Told, value: str, number: int, text: str) -> None:
         _set_available(told, False, number, text)
 
 
+def _read_assignments(told: Told, s: str, number: int) -> None:
+    """torch's version, CUDA and availability as ``name=value`` pairs a script printed on one line."""
+    for key, value in _ASSIGNED.findall(s):
+        key = key.lower()
+        value = value.strip("'\"`")
+        if key in _ASSIGNED_TORCH and (m := re.match(r"\d+\.\d+(?:\.\d+)?(?:[.\w]*)(?:\+[\w.]+)?$", value)):
+            told.torch = told.torch or m.group(0)
+            told.sign("torch", number, s)
+        elif key in _ASSIGNED_CUDA and re.match(r"\d{1,2}\.\d{1,2}$", value):
+            told.torch_cuda = told.torch_cuda or value
+            told.sign("torch", number, s)
+        elif key in _ASSIGNED_AVAILABLE and value in ("True", "False"):
+            _set_available(told, value == "True", number, s)
+
+
 # A value _read_gpu_value may take opens with a brand of _BARE_STARTS (matched at the key's colon).
 _GPU_VALUE = re.compile(r":\s{0,40}[`'\"]?(?:NVIDIA|Nvidia|GeForce|Quadro|Tesla|TITAN|RTX|GTX)")
 
@@ -1270,9 +1310,13 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and (m := _PROSE_DRIVER.search(s))
     ):
         told.stated_driver = (m.group(1), number, s)
+    if told.stated_driver is None and "river " in s and len(s) < 60 and (m := _DRIVER_LINE.match(s)):
+        told.stated_driver = (m.group(1), number, s)
+    if "=" in s and ("torch" in s or "cuda" in s) and "==" not in s and not _CONDA_SPEC.match(s):
+        _read_assignments(told, s, number)  # (a conda spec, "torch=2.1.0", names what to install, not what runs)
     if told.stated_gpu is None and (
         (("GPU is" in s or "gpu is" in s or "GPU IS" in s) and (m := _PROSE_GPU.search(s)))
-        or (len(s) < 60 and s.startswith(_BARE_STARTS) and (m := _BARE_GPU.match(s)))
+        or (len(s) < 60 and s.startswith(_BARE_STARTS) and (m := _BARE_GPU_LINE.match(s)))
     ):
         name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
         if _known_gpu(name):  # the first name the knowledge table knows (prose cannot invent a GPU)
@@ -1316,6 +1360,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.stated_gpu = (name, number, s)
     if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
+    if s.startswith("AutoBatch: CUDA:") and (a := _AUTOBATCH.match(s)) and _known_gpu(a.group(2).strip()):
+        told.add_gpu(int(a.group(1)), a.group(2).strip(), number, s)  # torch's CUDA device: CUDA works there
+        _set_available(told, True, number, s)
     if "Python-" in s and " torch-" in s and (u := _ULTRALYTICS.search(s)):
         # Ultralytics' banner: "Ultralytics YOLOv8.1.3 🚀 Python-3.10.11 torch-2.1.0+cpu CPU (...)" or
         # "... torch-1.13.1+cu117 CUDA:0 (Tesla T4, 15102MiB)" (YOLOv5's too)

@@ -420,6 +420,11 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"\(shm\)|shared\s+memory|Bus error\.?\s*$"),
         max_lines=3,
     ),
+    # ... and the bare report of a worker's death (torch/utils/data/dataloader.py: "DataLoader worker (pid(s) 25)
+    # exited unexpectedly"), raised whatever killed it: /dev/shm full above all in a container, or memory.
+    _Kind(
+        "dataloader_exited", ("exited unexpectedly",), ("DataLoader worker",), re.compile(r"unexpectedly"), max_lines=1
+    ),
     # ATen's MapAllocator, a tensor shared through a file in /dev/shm: "unable to write to file
     # </torch_169035_1920244589_10>: No space left on device (28)" (also without the errno, in older torch).
     _Kind(
@@ -503,7 +508,8 @@ def numbered_messages(lines: Sequence[str]) -> list[tuple[int, str, str]]:
     # The kinds are looked at only on the lines that hold a trigger, and only the kinds whose trigger
     # occurs on such a line at all.
     present: set[str] = set()
-    at_lines = _trigger_lines(lines, [t for k in _KINDS for t in k.triggers], present)
+    seams: set[int] = set()
+    at_lines = _trigger_lines(lines, [t for k in _KINDS for t in k.triggers], present, seams)
     kinds = [k for k in _KINDS if any(t in present for t in k.triggers)]
     out: list[tuple[int, str, str]] = []
     seen: set[str] = set()
@@ -514,10 +520,14 @@ def numbered_messages(lines: Sequence[str]) -> list[tuple[int, str, str]]:
             continue
         after = i + 1
         line = lines[i][:_MAX_LINE]
+        consumed = 0
+        if i in seams:
+            # a trigger the paste broke over two lines ("The NVIDIA driver on your system is too" / "old (found ...")
+            line = f"{line} {lines[i + 1][:_MAX_LINE]}"
+            consumed = 1
         hits = _hits_in_line(line, kinds)
         if not hits:
             continue
-        consumed = 0
         for j, (start, kind) in enumerate(hits):
             end = hits[j + 1][0] if j + 1 < len(hits) else len(line)
             msg = _strip_prefixes(line[start:end].strip())
@@ -561,23 +571,26 @@ def _open_quote(head: str) -> str | None:
     return best
 
 
-def _trigger_lines(lines: Sequence[str], triggers: Sequence[str], present: set[str]) -> list[int]:
+def _trigger_lines(lines: Sequence[str], triggers: Sequence[str], present: set[str], seams: set[int]) -> list[int]:
     """The indexes, in order, of the lines that hold a trigger within their first _MAX_LINE characters
-    (the triggers found so are added to ``present``).
+    (the triggers found so are added to ``present``), or the start of one that goes on over the next line (those
+    lines are added to ``seams``: a paste that wraps a sentence at a blank breaks a trigger there).
 
     One ``str.find`` scan per trigger of a block of lines joined: far cheaper than a pattern per
-    line, and as linear (no trigger holds a line break, so none spans two lines). The blocks keep
-    the joined copy small.
+    line, and as linear. The lines are joined with blanks, so a trigger broken over two lines is found too, and
+    joined with line breaks in a copy of the same length, which tells where each line starts. The blocks keep
+    the joined copies small.
     """
     out: list[int] = []
     for base in range(0, len(lines), _BLOCK):
         joined = "\n".join(lines[base : base + _BLOCK])
+        spaced = joined.replace("\n", " ")  # the same positions
         found: list[tuple[int, int, str]] = []  # (position, trigger length, trigger)
         for t in triggers:
-            at = joined.find(t)
+            at = spaced.find(t)
             while at >= 0:
                 found.append((at, len(t), t))
-                at = joined.find(t, at + len(t))
+                at = spaced.find(t, at + len(t))
         found.sort()
         index, last = base, 0
         for at, size, t in found:
@@ -586,6 +599,10 @@ def _trigger_lines(lines: Sequence[str], triggers: Sequence[str], present: set[s
             if t in present and out and out[-1] == index:
                 continue
             if at + size - (joined.rfind("\n", 0, at) + 1) <= _MAX_LINE:
+                if joined.find("\n", at, at + size) >= 0:
+                    if index + 1 >= len(lines):
+                        continue
+                    seams.add(index)
                 present.add(t)
                 if not out or out[-1] != index:
                     out.append(index)
