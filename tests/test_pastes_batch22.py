@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from envtool_cli import diagnose_text as _run
 from envtool_cli import findings_of as _found
-
-
-def _told(env: dict) -> dict[str, tuple[str, int | None]]:
-    return {r["what"]: (r["value"], r["line"]) for r in env["data"]["told"]}
-
+from envtool_cli import told_rows as _told
 
 # facebookresearch/detectron2#384 (training in docker; the reporter's fix: `--shm-size="8g"`): the worker's death
 # alone.

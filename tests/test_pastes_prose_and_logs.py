@@ -6,11 +6,7 @@ from __future__ import annotations
 
 from envtool_cli import diagnose_text as _run
 from envtool_cli import findings_of as _found
-
-
-def _told(env: dict) -> dict[str, tuple[str, int | None]]:
-    return {r["what"]: (r["value"], r["line"]) for r in env["data"]["told"]}
-
+from envtool_cli import told_rows as _told
 
 # The kernel module prints its message over four lines (open-gpu-kernel-modules, nv.c); dmesg indents the
 # continuation lines or stamps each, journald prefixes each with the host and "kernel:".
