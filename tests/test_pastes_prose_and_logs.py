@@ -115,3 +115,24 @@ def test_a_message_whose_phrase_the_paste_broke_over_two_lines_is_read() -> None
 def test_a_phrase_broken_over_two_lines_needs_both_halves() -> None:
     code, env = _run("RuntimeError: The NVIDIA driver on your system is too\n")
     assert code == 2 or env["data"]["verdict"]["cause"] != "driver_too_old"
+
+
+SMI_FAILED = (
+    "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA "
+    "driver is installed and running."
+)
+
+
+def test_nvidia_smi_failing_and_torch_finding_no_driver_are_one_finding() -> None:
+    text = f"$ nvidia-smi\n{SMI_FAILED}\n$ python train.py\nRuntimeError: Found no NVIDIA driver on your system.\n"
+    code, env = _run(text)
+    found = [f for f in env["findings"] if f["id"] == "no_driver"]
+    assert code == 1 and len(found) == 1 and found[0]["severity"] == "error", _found(env)
+    assert [e["line"] for e in found[0]["evidence"]] == [2, 4]
+
+
+def test_two_records_glued_on_one_line_are_two_messages() -> None:
+    _, env = _run(f"{SMI_FAILED}RuntimeError: Found no NVIDIA driver on your system.\n")
+    messages = [r["value"] for r in env["data"]["told"] if r["what"] == "message"]
+    assert messages[0].endswith("installed and running."), messages
+    assert any(m.startswith("Found no NVIDIA driver") for m in messages), messages

@@ -478,6 +478,7 @@ _OTHER_TRIGGERS = {k.name: _BY_ABSORBS[k.absorbs] for k in _KINDS}
 # show, twice).
 _LOC_WARNING = re.compile(r"^\S{0,400}?:\d+:\s*\w*Warning:\s*")
 _LOG_PREFIX = re.compile(r"^(?:WARNING|INFO|ERROR|DEBUG|CRITICAL)\s+\d\d-\d\d\s+\d\d:\d\d:\d\d\s+\S+\]\s*")
+_EXC_TAIL = re.compile(r"(?:(?<![A-Za-z_])[A-Z]\w{0,80}(?:Error|Exception|Warning)\s*:\s*)+$")
 _EXC_PREFIX = re.compile(r"^(?:[A-Za-z_][\w.]{0,80}(?:Error|Exception|Warning)\s*:\s*)+")
 
 # A line that begins something new, so a wrapped message does not swallow it.
@@ -530,7 +531,8 @@ def numbered_messages(lines: Sequence[str]) -> list[tuple[int, str, str]]:
             continue
         for j, (start, kind) in enumerate(hits):
             end = hits[j + 1][0] if j + 1 < len(hits) else len(line)
-            msg = _strip_prefixes(line[start:end].strip())
+            # (two records glued: "... installed and running.RuntimeError: Found no NVIDIA driver ...")
+            msg = _strip_prefixes(_EXC_TAIL.sub("", line[start:end].strip()) if j + 1 < len(hits) else line[start:end])
             quote = _open_quote(line[:start]) if start else None
             if quote and quote in msg:
                 # Quoted in prose ("I get the error 'Found no NVIDIA driver on your system', which is odd"):
