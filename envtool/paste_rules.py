@@ -903,10 +903,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "<branch>) matching the kernel module",
             _dedup((*libcuda, *wsl)),
         )
-    shown = [i for i, f in enumerate(out) if f.id == "no_driver" and f.severity == Severity.ERROR]
-    if no_driver_msgs and shown:
+    smi_error = [i for i, f in enumerate(out) if f.id == "no_driver" and f.severity == Severity.ERROR]
+    if no_driver_msgs and smi_error:
         # nvidia-smi's failure already shows it: torch's "Found no NVIDIA driver" is more of the same evidence
-        out[shown[0]] = replace(out[shown[0]], evidence=_dedup((*out[shown[0]].evidence, *no_driver_msgs)))
+        first = out[smi_error[0]]
+        out[smi_error[0]] = replace(first, evidence=_dedup((*first.evidence, *no_driver_msgs)))
     elif no_driver_msgs and not any(f.id == "container_without_gpu" for f in out):
         fix = "install the NVIDIA driver and reboot; in a container, start it with `--gpus all`"
         if gpu_named:
