@@ -81,6 +81,7 @@ _EVIDENCE_TOPICS = {
         "msg:no_kernel_image",
         "gpu",
         "accel",
+        "arch_list",
         "torch",
     ),
     "cpu_build_on_gpu": ("cpu_build", "msg:not_compiled_with_cuda", "gpu"),

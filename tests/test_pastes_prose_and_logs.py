@@ -136,3 +136,33 @@ def test_two_records_glued_on_one_line_are_two_messages() -> None:
     messages = [r["value"] for r in env["data"]["told"] if r["what"] == "message"]
     assert messages[0].endswith("installed and running."), messages
     assert any(m.startswith("Found no NVIDIA driver") for m in messages), messages
+
+
+def test_pip_show_names_the_torch_build() -> None:
+    text = (
+        "$ pip show torch\nName: torch\nVersion: 2.3.1+cpu\nSummary: Tensors and Dynamic neural networks\n"
+        "$ nvidia-smi -L\nGPU 0: NVIDIA GeForce RTX 3080 (UUID: GPU-1234)\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", _found(env)
+    assert _told(env)["torch"] == ("2.3.1+cpu (CPU build)", 3)
+    # another package's Version line, or one too far from "Name: torch", is not torch's
+    _, env = _run("Name: numpy\nVersion: 1.26.4+cpu\nGPU 0: NVIDIA GeForce RTX 3080 (UUID: GPU-1234)\n")
+    assert "torch" not in _told(env)
+    _, env = _run("Name: torch\na\nb\nc\nd\nVersion: 2.3.1+cpu\nGPU 0: NVIDIA GeForce RTX 3080 (UUID: GPU-1234)\n")
+    assert "torch" not in _told(env)
+
+
+def test_a_repl_arch_list_and_device_name_judge_the_build() -> None:
+    text = (
+        ">>> import torch\n>>> torch.cuda.get_arch_list()\n['sm_50', 'sm_60', 'sm_70', 'sm_75', 'sm_80', 'sm_86', "
+        "'sm_90']\n>>> torch.cuda.get_device_name(0)\n'NVIDIA GeForce RTX 5080'\n>>> torch.__version__\n'2.5.1+cu124'\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "arch_unsupported", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "arch_unsupported"]
+    assert {3, 5} <= {e["line"] for e in f["evidence"]} and "sm_90" in f["message"]
+    assert _told(env)["GPU 0"] == ("NVIDIA GeForce RTX 5080 (compute capability 12.0)", 5)
+    # the same list with the GPU's own arch is no finding
+    _, env = _run(text.replace("'sm_90']", "'sm_90', 'sm_120']"))
+    assert "arch_unsupported" not in [x["id"] for x in env["findings"]], _found(env)

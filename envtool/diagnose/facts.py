@@ -506,7 +506,10 @@ def merge_told(facts: HostFacts, told: Told) -> HostFacts:
         system = replace(system, os_name="Windows")
     elif told.macos and not told.windows and system.os_name is None:
         system = replace(system, os_name="Darwin")
-    return replace(facts, nvidia=nvidia, system=system, python=python)
+    rt = facts.torch_runtime
+    if rt is not None and told.arch_list and not rt.arch_list:
+        rt = replace(rt, arch_list=told.arch_list)  # torch.cuda.get_arch_list() as a REPL printed it
+    return replace(facts, nvidia=nvidia, system=system, python=python, torch_runtime=rt)
 
 
 class LineIndex:

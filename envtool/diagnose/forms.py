@@ -84,6 +84,10 @@ class Told:
     repl: list[tuple[str, str, int]] = field(default_factory=list)
     # The first half of dmesg's NVRM "API mismatch" message (the client's version, line, text), until its second.
     nvrm_client: tuple[str, int, str] | None = None
+    # torch.cuda.get_arch_list()'s value printed in a REPL or by a script
+    arch_list: tuple[str, ...] = ()
+    # `pip show torch`'s "Name: torch" (the package, line) until its "Version:" line
+    pip_show: tuple[str, int] | None = None
     # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
     _own_cuda: dict[str, str | None] = field(default_factory=dict)
 
@@ -295,7 +299,10 @@ _BARE_CUDA_CALL = re.compile(r"(?<![\w.])cuda\.is_available\(\)")
 _EXPR = re.compile(
     r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
     r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)|torch\.backends\.mps\.is_available\(\)"
+    r"|torch\.cuda\.get_arch_list\(\)|torch\.cuda\.get_device_name\(\s*\d?\s*\)"
 )
+_ARCH_LIST = "torch.cuda.get_arch_list()"
+_ARCH_TOKENS = re.compile(r"\b(?:sm|compute)_\d{2,3}[a-z]?\b")
 # (返回/返回值为/输出/结果为: Chinese for "returns", "prints", "the result is")
 _SAME_LINE_VALUE = re.compile(
     r"^\)*\s*(?:→|->|=>|:|=|returned|returns?|gives|is|prints|返回(?:值)?(?:为|是)?|输出(?:为|是)?|结果(?:为|是))\s*(\S.*)$",
@@ -542,12 +549,14 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
 
     def pending() -> bool:  # the next line is read whatever it holds
-        return expr_pending is not None or csv_header is not None or ld_next or in_display
+        return expr_pending is not None or csv_header is not None or ld_next or in_display or told.pip_show is not None
 
     for idx in visit_lines(lines, _VISIT, pending):
         raw = lines[idx]
+        if told.pip_show is not None and (origin[idx] if idx < numbered else idx + 1) - told.pip_show[1] > 3:
+            told.pip_show = None  # no "Version:" line came within three lines of "Name: torch"
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
-        if stateless:
+        if stateless and told.pip_show is None:
             if 'File "' in raw and raw.lstrip().startswith('File "'):
                 # A traceback frame tells at most where it ran (and only a frame with a path word does), or
                 # that torch's driver check raised (the error line may be cut off the paste).
@@ -794,6 +803,11 @@ def _known_gpu(name: str) -> bool:
 def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at: int) -> bool:
     # (also ">>false", a value marked and typed by hand: valeoai/xmuda#19)
     v = _value(re.sub(r"^(?:returns|gives|prints|Out\[\d+\]:|→|->|=>|>>?(?!>))\s*", "", value_line.strip()))
+    if exprs == [_ARCH_LIST] and v.startswith("[") and (archs := _ARCH_TOKENS.findall(v[:2000])):
+        # "['sm_50', 'sm_60', ..., 'compute_90']": the build's SASS and PTX targets
+        told.arch_list = told.arch_list or tuple(archs)
+        told.sign("arch_list", number, f"{_ARCH_LIST} -> {v[:200]}")
+        return True
     if len(exprs) == 1 and exprs[0] == _AVAILABLE and v in ("true", "false"):
         v = v.capitalize()
     values = [v] if len(exprs) == 1 else v.replace(",", " ").split()
@@ -817,6 +831,12 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
             told.torch_hip = _mm(val)
         elif expr == "torch.cuda.is_available()" and val in ("True", "False"):
             _set_available(told, val == "True", number, f"torch.cuda.is_available() -> {val}")
+        elif expr.startswith("torch.cuda.get_device_name(") and val.startswith(_NVIDIA_BRANDS):
+            digits = expr[27:-1].strip()
+            index = int(digits) if digits else 0
+            if index not in told.gpus:  # torch's name of the device it opened
+                told.add_gpu(index, val, number, f"{expr} -> '{val}'")
+                _set_available(told, True, number, f"{expr} -> '{val}'")
         elif expr == "torch.backends.mps.is_available()" and val in ("True", "False"):
             told.sign("mps_available" if val == "True" else "mps_not_available", number, f"{expr} -> {val}")
         elif expr == "torch.backends.cudnn.version()" and val.isdigit():
@@ -1143,6 +1163,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
     if colon <= 0:
         return
     head = s[:colon].lower()
+    if head in ("name", "version") and _read_pip_show(told, head, _value(s[colon + 1 :]), number, s):
+        return
     if "`" not in head and not (
         "name" in head
         or "torch" in head
@@ -1240,6 +1262,21 @@ def _read_hf_torch(told: Told, value: str, number: int, text: str) -> None:
         _set_available(told, True, number, text)
     elif said in ("False", "NA"):  # (XPU, NPU, HPU: another accelerator, whose torch CUDA may not be for)
         _set_available(told, False, number, text)
+
+
+def _read_pip_show(told: Told, head: str, value: str, number: int, s: str) -> bool:
+    """`pip show torch`: "Name: torch", then within a few lines "Version: 2.3.1+cpu" (True where the line was its)."""
+    if head == "name":
+        if value.lower() in ("torch", "torchvision", "torchaudio"):
+            told.pip_show = (value.lower(), number)
+            return True
+        return False
+    if told.pip_show is None or number - told.pip_show[1] > 3 or not re.match(r"\d+\.\d+", value):
+        return False
+    name, _ = told.pip_show
+    told.pip_show = None
+    told.packages.append((name, value.split()[0], "", number))
+    return True
 
 
 def _read_assignments(told: Told, s: str, number: int) -> None:
