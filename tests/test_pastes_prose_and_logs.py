@@ -166,3 +166,18 @@ def test_a_repl_arch_list_and_device_name_judge_the_build() -> None:
     # the same list with the GPU's own arch is no finding
     _, env = _run(text.replace("'sm_90']", "'sm_90', 'sm_120']"))
     assert "arch_unsupported" not in [x["id"] for x in env["findings"]], _found(env)
+
+
+def test_nv_tegra_release_alone_makes_the_paste_a_jetsons() -> None:
+    text = (
+        "$ cat /etc/nv_tegra_release\n# R35 (release), REVISION: 4.1, GCID: 33958178, BOARD: t186ref, EABI: aarch64, "
+        "DATE: Tue Aug  1 19:57:35 UTC 2023\n"
+        '$ python3 -c "import torch; print(torch.__version__, torch.cuda.is_available())"\n2.1.0 False\n'
+    )
+    _, env = _run(text)
+    assert env["data"]["platform"]["kind"] == "tegra" and env["data"]["platform"]["l4t"] == "35.4.1", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "cpu_build_on_gpu"]
+    assert f["severity"] == "warn" and "JetPack" in f["message"]
+    # the same torch lines without the file are no Jetson's
+    _, env = _run(text[text.index("$ python3") :])
+    assert env["data"]["platform"]["kind"] != "tegra" and "JetPack" not in str(env["findings"]), _found(env)

@@ -505,6 +505,7 @@ _RELEVANT = (
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
+    "(release), revision",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -1400,6 +1401,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if s.startswith("AutoBatch: CUDA:") and (a := _AUTOBATCH.match(s)) and _known_gpu(a.group(2).strip()):
         told.add_gpu(int(a.group(1)), a.group(2).strip(), number, s)  # torch's CUDA device: CUDA works there
         _set_available(told, True, number, s)
+    if "(release), REVISION" in s:
+        told.sign("l4t_release", number, s)  # /etc/nv_tegra_release: the file exists only on a Jetson's L4T
     if "Python-" in s and " torch-" in s and (u := _ULTRALYTICS.search(s)):
         # Ultralytics' banner: "Ultralytics YOLOv8.1.3 🚀 Python-3.10.11 torch-2.1.0+cpu CPU (...)" or
         # "... torch-1.13.1+cu117 CUDA:0 (Tesla T4, 15102MiB)" (YOLOv5's too)

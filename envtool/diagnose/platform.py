@@ -382,7 +382,7 @@ def read_vendor(
     # NVIDIA on Arm (a Jetson board named in the paste is one whatever else it shows: every Jetson is an aarch64
     # Linux board)
     gpu_names = [g.name or "" for g in (nvidia_gpus if nvidia_gpus is not None else facts.nvidia.gpus)]
-    jetson = any(n.startswith("Jetson ") or "Tegra X" in n for n in gpu_names)
+    jetson = any(n.startswith("Jetson ") or "Tegra X" in n for n in gpu_names) or bool(signs.get("l4t_release"))
     if (sysf.os_name == "Linux" and sysf.arch == "aarch64") or (jetson and sysf.os_name in (None, "Linux")):
         names = gpu_names
         kernel = sysf.kernel or ""
