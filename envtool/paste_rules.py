@@ -174,17 +174,24 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         and rt.cuda_available is False
         and (facts.nvidia.gpus or facts.nvidia.hardware_present)
     ):
+        hidden = signs.get("cvd_hidden", ())
         out.append(
             replace(
                 rules.finding(
                     "cuda_unavailable",
-                    "torch says CUDA is not available although the paste names an NVIDIA GPU; the paste does not "
+                    f"torch says CUDA is not available, and CUDA_VISIBLE_DEVICES hides every GPU (line "
+                    f"{hidden[0].line}: -1 or empty leaves CUDA no device)"
+                    if hidden
+                    else "torch says CUDA is not available although the paste names an NVIDIA GPU; the paste does not "
                     "show why",
-                    "check the driver (`nvidia-smi`), the torch build and CUDA_VISIBLE_DEVICES; to settle it, run "
+                    "unset CUDA_VISIBLE_DEVICES (or set it to the GPUs' indexes, `CUDA_VISIBLE_DEVICES=0`) where "
+                    f"torch runs; to settle it, run `{SETTLE_TORCH}`"
+                    if hidden
+                    else "check the driver (`nvidia-smi`), the torch build and CUDA_VISIBLE_DEVICES; to settle it, run "
                     f"`{SETTLE_TORCH}`",
                     Severity.WARN,
                 ),
-                evidence=_dedup(e for t in ("cuda_available", "gpu") for e in signs.get(t, ())),
+                evidence=_dedup(e for t in ("cuda_available", "cvd_hidden", "gpu") for e in signs.get(t, ())),
             )
         )
     rank = {fid: i for i, fid in enumerate(CAUSE_ORDER)}

@@ -181,3 +181,20 @@ def test_nv_tegra_release_alone_makes_the_paste_a_jetsons() -> None:
     # the same torch lines without the file are no Jetson's
     _, env = _run(text[text.index("$ python3") :])
     assert env["data"]["platform"]["kind"] != "tegra" and "JetPack" not in str(env["findings"]), _found(env)
+
+
+def test_cuda_visible_devices_that_hides_every_gpu_is_named() -> None:
+    gpu = "$ nvidia-smi -L\nGPU 0: NVIDIA A100-SXM4-80GB (UUID: GPU-1)\n"
+    false = '$ python -c "import torch; print(torch.cuda.is_available())"\nFalse\n'
+    for shown, line in (
+        ("$ echo $CUDA_VISIBLE_DEVICES\n-1\n", 1),
+        ("$ env | grep CUDA\nCUDA_VISIBLE_DEVICES=\n", 2),
+        ("$ CUDA_VISIBLE_DEVICES=-1 python train.py\n", 1),
+    ):
+        _, env = _run(shown + gpu + false)
+        (f,) = [f for f in env["findings"] if f["id"] == "cuda_unavailable"]
+        assert "hides every GPU" in f["message"] and line in [e["line"] for e in f["evidence"]], (shown, _found(env))
+        assert f["fix"].startswith("unset CUDA_VISIBLE_DEVICES")
+    for prose in ("I tried export CUDA_VISIBLE_DEVICES = 0\n", "$ CUDA_VISIBLE_DEVICES=0 python train.py\n"):
+        _, env = _run(prose + gpu + false)
+        assert "hides every GPU" not in str(env["findings"]), (prose, _found(env))

@@ -86,6 +86,8 @@ class Told:
     nvrm_client: tuple[str, int, str] | None = None
     # torch.cuda.get_arch_list()'s value printed in a REPL or by a script
     arch_list: tuple[str, ...] = ()
+    # the line of an `echo $CUDA_VISIBLE_DEVICES` whose value is the next line
+    cvd_echo: int | None = None
     # `pip show torch`'s "Name: torch" (the package, line) until its "Version:" line
     pip_show: tuple[str, int] | None = None
     # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
@@ -433,6 +435,8 @@ _DRIVER_LINE = re.compile(r"^(?:NVIDIA\s+)?[Dd]river(?:\s+[Vv]ersion)?\s+(\d{3}\
 _MD_ROW = re.compile(r"^\|\s*([^|:]{1,40}?)\s*\|\s*([^|]{1,200}?)\s*\|$")
 # name=value pairs a script prints ("torch=2.14.0+cu130 | torch_cuda=13.0 | cuda_available=False")
 _ASSIGNED = re.compile(r"(?<![\w.=])([A-Za-z_][\w.]{0,40}(?:\(\))?)\s?=\s?([^\s|,;=]{1,60})(?=[\s|,;]|$)")
+_CVD = re.compile(r"(?:^|[\s;(])CUDA_VISIBLE_DEVICES=(\"[^\"]{0,40}\"|'[^']{0,40}'|[^\s;]{0,40})(?=\s|;|$)")
+_ECHO_CVD = re.compile(r"^(?:\S+[$#]\s*)?echo \$CUDA_VISIBLE_DEVICES\s*$")
 _ASSIGNED_TORCH = frozenset(("torch", "torch_version", "torch.__version__", "torch_ver"))
 _ASSIGNED_CUDA = frozenset(("torch_cuda", "torch.version.cuda", "cuda_version", "torch_cuda_version"))
 _ASSIGNED_AVAILABLE = frozenset(("cuda_available", "torch.cuda.is_available()", "is_available", "cuda_is_available"))
@@ -505,7 +509,7 @@ _RELEVANT = (
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
-    "(release), revision",
+    "(release), revision", "cuda_visible_devices",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -550,10 +554,22 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
 
     def pending() -> bool:  # the next line is read whatever it holds
-        return expr_pending is not None or csv_header is not None or ld_next or in_display or told.pip_show is not None
+        return (
+            expr_pending is not None
+            or csv_header is not None
+            or ld_next
+            or in_display
+            or told.pip_show is not None
+            or told.cvd_echo is not None
+        )
 
     for idx in visit_lines(lines, _VISIT, pending):
         raw = lines[idx]
+        if told.cvd_echo is not None and (origin[idx] if idx < numbered else idx + 1) != told.cvd_echo:
+            echoed, told.cvd_echo = told.cvd_echo, None
+            value = lines[idx].strip()
+            if _hides_gpus(value) and not value.startswith(("$", "#")):  # (an empty line: the variable is empty)
+                told.sign("cvd_hidden", echoed, f"echo $CUDA_VISIBLE_DEVICES -> {value!r}")
         if told.pip_show is not None and (origin[idx] if idx < numbered else idx + 1) - told.pip_show[1] > 3:
             told.pip_show = None  # no "Version:" line came within three lines of "Name: torch"
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
@@ -1280,6 +1296,24 @@ def _read_pip_show(told: Told, head: str, value: str, number: int, s: str) -> bo
     return True
 
 
+def _read_visible_devices(told: Told, s: str, number: int) -> None:
+    """CUDA_VISIBLE_DEVICES set where torch ran (an `env` row, an export, a command's prefix), not told of in prose
+    ("export CUDA_VISIBLE_DEVICES = 0" with blanks is not a shell's): a value that hides every GPU is a sign."""
+    if "echo" in s and "$CUDA_VISIBLE_DEVICES" in s and _ECHO_CVD.search(s):
+        told.cvd_echo = number  # its value is the next line
+        return
+    m = _CVD.search(s)
+    if m and _hides_gpus(m.group(1)):
+        told.sign("cvd_hidden", number, s)
+
+
+def _hides_gpus(value: str) -> bool:
+    # CUDA shows the devices listed before the first invalid index (CUDA C Programming Guide, CUDA Environment
+    # Variables): "-1" or an empty value leaves none; Slurm sets "NoDevFiles" for a job given no GPU
+    v = value.strip().strip("'\"")
+    return v in ("", "-1", "NoDevFiles", "none") or v.startswith("-1,")
+
+
 def _read_assignments(told: Told, s: str, number: int) -> None:
     """torch's version, CUDA and availability as ``name=value`` pairs a script printed on one line."""
     for key, value in _ASSIGNED.findall(s):
@@ -1403,6 +1437,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _set_available(told, True, number, s)
     if "(release), REVISION" in s:
         told.sign("l4t_release", number, s)  # /etc/nv_tegra_release: the file exists only on a Jetson's L4T
+    if "CUDA_VISIBLE_DEVICES" in s:
+        _read_visible_devices(told, s, number)
     if "Python-" in s and " torch-" in s and (u := _ULTRALYTICS.search(s)):
         # Ultralytics' banner: "Ultralytics YOLOv8.1.3 🚀 Python-3.10.11 torch-2.1.0+cpu CPU (...)" or
         # "... torch-1.13.1+cu117 CUDA:0 (Tesla T4, 15102MiB)" (YOLOv5's too)
