@@ -2,9 +2,11 @@
 
     python benchmarks/diagnose_scale.py [--rounds 3] [--sizes 10000,1000000,10000000] [--baseline REV]
 
-Two inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
-up to the size (every form and message, over and over: the worst case), "log" puts them once in
-the middle of a plain training log of the size (what a pasted log usually is). Each size runs in a fresh
+Three inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
+up to the size (every form and message, over and over, as a log that repeats its blocks does: the
+reader reads a repeated block once), "distinct" cycles them with a line naming the copy at the head
+of every block, so that no block repeats (the worst case: every line is read), and "log" puts them
+once in the middle of a plain training log of the size (what a pasted log usually is). Each size runs in a fresh
 process: the time is the best of --rounds of reading the paste and judging it
 (``read_paste`` + ``paste_rules.diagnose_paste``); the peak is tracemalloc's peak of Python
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
@@ -109,14 +111,29 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         baseline = _export(args.baseline, Path(tmp) / "baseline") if args.baseline else None
-        for kind in ("dense", "log"):
-            print(
-                "dense: every paste and dump cycled up to the size (the worst case)"
-                if kind == "dense"
-                else "log: every paste and dump once, in the middle of a training log of the size"
-            )
+        for kind in ("dense", "distinct", "log"):
+            print(_KINDS[kind])
             _run_sizes(args, corpus, log_line, kind, Path(tmp), baseline)
     return 0
+
+
+_KINDS = {
+    "dense": "dense: every paste and dump cycled up to the size (its blocks repeat)",
+    "distinct": "distinct: every paste and dump cycled up to the size, each block naming its copy (the worst case)",
+    "log": "log: every paste and dump once, in the middle of a training log of the size",
+}
+
+
+def _distinct(corpus: str, size: int) -> str:
+    """The corpus cycled up to ``size`` with a line naming the copy at the head of each block: no block repeats."""
+    parts: list[str] = []
+    total, copy = 0, 0
+    while total < size:
+        copy += 1
+        part = f"(copy {copy})\n" + corpus.replace("\n\n", f"\n\n(copy {copy})\n")
+        parts.append(part)
+        total += len(part)
+    return "".join(parts)[:size]
 
 
 def _export(rev: str, into: Path) -> Path:
@@ -166,6 +183,8 @@ def _run_sizes(
     for size in (int(s) for s in args.sizes.split(",")):
         if kind == "dense":
             text = (corpus * (size // len(corpus) + 1))[:size]
+        elif kind == "distinct":
+            text = _distinct(corpus, size)
         else:
             half = log_line * max(0, (size - len(corpus)) // len(log_line) // 2)
             text = half + corpus + half

@@ -973,3 +973,47 @@ def test_a_programs_own_cuda_error_is_a_report_without_an_environment_problem() 
     # A known kind opening at the same place still wins over the generic one.
     _, verdict = _judge("RuntimeError: CUDA error: no kernel image is available for execution on the device\n")
     assert verdict["cause"] == "arch_unsupported"
+
+
+@pytest.mark.skipif(not TEXTS, reason="the shared pastes fixtures are absent")
+def test_a_paste_pasted_three_times_reads_as_once() -> None:
+    # Its blocks are read once: the same facts, rows and verdict, the evidence quoting the first copy.
+    for text in TEXTS:
+        try:
+            once = read_paste(text)
+        except BadInputError:
+            continue
+        body = text.rstrip("\n")
+        thrice = read_paste(f"{body}\n\n{body}\n\n{body}\n")
+        assert thrice.facts == once.facts
+        assert thrice.told == once.told
+        assert {k: v[0] for k, v in thrice.signs.items()} == {k: v[0] for k, v in once.signs.items()}
+        # No evidence from the copies, but for a line standing alone between blank lines (too short a block to
+        # call a repeat: a double-spaced paste repeats its table borders).
+        lines = body.split("\n")
+        alone = {
+            i + 1
+            for i, line in enumerate(lines)
+            if line.strip()
+            and (i == 0 or not lines[i - 1].strip())
+            and (i + 1 == len(lines) or not lines[i + 1].strip())
+        }
+        n = len(lines) + 1
+        for e in (e for v in thrice.signs.values() for e in v if e.line > len(lines)):
+            assert (e.line - 1) % n + 1 in alone, e
+        assert (
+            paste_rules.diagnose_paste(thrice.facts, thrice.signs)[1]
+            == paste_rules.diagnose_paste(once.facts, once.signs)[1]
+        )
+
+
+def test_only_a_block_the_paste_already_held_is_dropped() -> None:
+    from envtool.diagnose.lines import drop_repeats
+
+    lines = ["GPU 0: A100", "GPU 1: A100", "", "x", "", "GPU 0: A100", "GPU 1: A100", "", "GPU 0: A100", "y"]
+    kept, numbers = drop_repeats(lines, list(range(1, 11)))
+    assert kept == ["GPU 0: A100", "GPU 1: A100", "", "x", "", "GPU 0: A100", "y"]  # the last block differs
+    assert numbers == [1, 2, 3, 4, 5, 9, 10]
+    # A paste double-spaced line by line (a table's borders repeat, one line to a block) is read as it is.
+    spaced = ["+---+", "", "| 0 |", "", "+---+", "", "| 1 |", "", "+---+"]
+    assert drop_repeats(spaced, list(range(1, 10))) == (spaced, list(range(1, 10)))

@@ -52,7 +52,7 @@ from envtool.diagnose.facts import (
 from envtool.diagnose.forms import Told, read_forms
 from envtool.diagnose.forms import _pairs as forms_pairs
 from envtool.diagnose.grammar import _read_report, _Report
-from envtool.diagnose.lines import clean_numbered
+from envtool.diagnose.lines import clean_numbered, drop_repeats
 from envtool.diagnose.messages import (
     extract_torch_messages,
     numbered_messages,
@@ -114,7 +114,7 @@ class Paste:
 
 def read_paste(text: str) -> Paste:
     """Read a pasted report of any form; see :func:`parse_collect_env`."""
-    lines, origin = clean_numbered(text)
+    lines, origin = drop_repeats(*clean_numbered(text))
     rep = _read_report(lines)
     numbered = numbered_messages(lines)
     messages = tuple(msg for _, _, msg in numbered)

@@ -117,6 +117,52 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     return out, origin
 
 
+# A block of at least this many lines that the paste already held word for word is read once (see drop_repeats);
+# a single line is no block (a paste double-spaced line by line repeats its table borders).
+_REPEAT_MIN_LINES = 2
+
+
+def drop_repeats(lines: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+    """The cleaned ``lines`` (and their ``origin``) without the blocks the paste already held word for word.
+
+    A block is a run of non-blank lines of at least ``_REPEAT_MIN_LINES``; the second and later copies of one
+    (a log printing the same traceback or table at every step, a report pasted twice) tell nothing the first
+    did not, so only the first is read and quoted. Text that does not repeat is returned as it is.
+    """
+    if len(origin) != len(lines):
+        return lines, origin  # (not numbered line by line: nothing to keep in step)
+    seen: set[str] = set()
+    drop: list[tuple[int, int]] = []
+    start = -1
+    for i, line in enumerate(lines):
+        if line and not line.isspace():
+            if start < 0:
+                start = i
+            continue
+        if start >= 0:
+            if i - start >= _REPEAT_MIN_LINES:
+                key = "\n".join(lines[start:i])
+                if key in seen:
+                    drop.append((start, i + 1))  # with the blank line after it (the one before it stays)
+                else:
+                    seen.add(key)
+            start = -1
+    if start >= 0 and len(lines) - start >= _REPEAT_MIN_LINES and "\n".join(lines[start:]) in seen:
+        drop.append((start, len(lines)))
+    if not drop:
+        return lines, origin
+    out: list[str] = []
+    numbers: list[int] = []
+    kept = 0
+    for a, b in drop:
+        out.extend(lines[kept:a])
+        numbers.extend(origin[kept:a])
+        kept = b
+    out.extend(lines[kept:])
+    numbers.extend(origin[kept:])
+    return out, numbers
+
+
 def _clean_physical(physical: str, broken: bool) -> list[str] | None:
     """What one line of the text becomes (``broken``: it holds another line break), or None for the line itself."""
     if not broken:
