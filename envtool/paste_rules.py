@@ -236,6 +236,17 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
             "settle": settle,
             "suspects": [],
         }
+    mac = next((f for f in findings if f.id == "no_gpu" and facts.system.os_name == "Darwin"), None)
+    if mac is not None and not any(f.severity != Severity.INFO for f in findings):
+        # The paste's error is the program asking a Mac for CUDA: that is its root cause, though the environment is
+        # right for the machine (the finding stays a note, and the exit status says no environment problem).
+        return {
+            "cause": "no_gpu",
+            "summary": f"root cause: {mac.message}; the environment is right for a Mac, the program's device is "
+            "what to change",
+            "settle": None,
+            "suspects": [],
+        }
     if not any(f.severity != Severity.INFO for f in findings):
         healthy = _healthy_driver_side(facts, signs)
         if healthy:
@@ -1257,6 +1268,30 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             None if older else Severity.WARN,
         )
         break
+    # nvcc itself refusing the GPU's architecture while an extension builds ("nvcc fatal : Unsupported gpu
+    # architecture 'compute_86'", zhanghang1989/PyTorch-Encoding#383 with CUDA 11.0 on an RTX 3090): the toolkit is
+    # older than the GPU. A cubin of X.y runs on X.z for z >= y (CUDA C++ Programming Guide, "Binary
+    # Compatibility"), so X.0 is the fallback a toolkit that knows the major can build.
+    refused = next(((e, m) for e in ev("msg:extension_build") if (m := _NVCC_ARCH.search(e.text))), None)
+    if refused is not None and not any(f.id == "arch_unsupported" for f in out):
+        line, arch = refused[0], refused[1].group(1)
+        major, minor = arch[:-1], arch[-1]
+        fallback = (
+            f'; or, if it knows {major}.0, build for that: `TORCH_CUDA_ARCH_LIST="{major}.0"` (a binary for '
+            f"{major}.0 runs on a {major}.{minor} GPU)"
+            if minor != "0"
+            else ""
+        )
+        add(
+            "arch_unsupported",
+            f"the CUDA toolkit building the extension cannot compile for compute_{arch} (nvcc: 'Unsupported gpu "
+            f"architecture', line {line.line}): its nvcc is older than that architecture, which the build targets "
+            "(the GPU's, unless TORCH_CUDA_ARCH_LIST or the build's own flags name it)",
+            "build with a CUDA toolkit new enough for this GPU and of torch's CUDA major (`nvcc --version` names the "
+            f"one in use; CUDA_HOME picks it){fallback}",
+            _dedup((line, *ev("nvcc"))),
+            Severity.ERROR,
+        )
     # torchvision imported from another site-packages than torch (detectron2's collect_env prints both paths)
     split = ev("import_split")
     if len(split) >= 2 and not any(f.id == "conflicting_installs" for f in out):
@@ -1340,10 +1375,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     if broken and not any(f.id == "conflicting_installs" for f in out):
         add(
             "conflicting_installs",
-            "a CUDA library of another version is loaded ahead of the one torch was built against (undefined symbol)",
+            "a CUDA library of another version is loaded ahead of the one torch was built against (a symbol it "
+            "needs is undefined, or of another version)",
             "find which copy loads (`ldd .../torch/lib/libtorch_cuda.so`); remove system CUDA folders from "
-            "LD_LIBRARY_PATH, uninstall nvidia-* wheels of the other CUDA major and a second torch in the user "
-            "site, or reinstall torch into a fresh environment",
+            "LD_LIBRARY_PATH, uninstall nvidia-* wheels of the other CUDA major, a conda `cudatoolkit` of another "
+            "CUDA than torch's and a second torch in the user site, or reinstall torch into a fresh environment",
             _dedup((*broken, *ld, *ev("ldd_system_cuda"), *ev("wheels", "torch_installs"))),
             Severity.ERROR,
         )
@@ -1404,6 +1440,33 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "do not point LD_LIBRARY_PATH at another CUDA",
             _dedup((*missing, *ld)),
             Severity.ERROR,
+        )
+    cudnn_load = ev("msg:cudnn_load")
+    if cudnn_load and not any(f.id == "conflicting_installs" for f in out):
+        m = _CUDNN_DLL.search(cudnn_load[0].text)
+        dll = m.group(1) if m else "one of cuDNN's libraries"
+        not_found = "Error code 126" in cudnn_load[0].text  # Windows' ERROR_MOD_NOT_FOUND
+        zlib = dll.lower().startswith("zlibwapi")
+        add(
+            "conflicting_installs",
+            f"cuDNN could not load {dll} (line {cudnn_load[0].line}"
+            + (": Windows error 126, the DLL or one it needs was not found" if not_found else "")
+            + (
+                "): cuDNN 8.3 and later need zlib's zlibwapi.dll beside them on Windows"
+                if zlib
+                else "): another cuDNN or CUDA folder on PATH may come first, or torch's package may lack the file"
+            ),
+            (
+                "put zlibwapi.dll (zlib's Windows build) in a folder on PATH, or install a torch whose wheel carries "
+                "its own cuDNN (`envtool install --profile auto`)"
+                if zlib
+                else "check that torch's own lib folder holds it (`python -c \"import torch, pathlib; "
+                "print(sorted(p.name for p in (pathlib.Path(torch.__file__).parent / 'lib').glob('*cudnn*')))\"`): "
+                "if it does, remove other CUDA/cuDNN folders from PATH (and LD_LIBRARY_PATH); if it does not, "
+                "torch's package left it out: reinstall torch from its index, a release rather than a nightly"
+            ),
+            cudnn_load[:2],
+            Severity.WARN,
         )
     # A CUDA image run without GPU access, and nothing else wrong in the paste: that run sees no GPU
     # (system123/SOMatch#7: `docker run -it pytorch/pytorch:1.1.0-cuda10.0-cudnn7.5-runtime /bin/bash`)
@@ -1660,6 +1723,10 @@ _PYTHON_BINDING_SYMBOL = re.compile(r"_ZN5torch(?:5utils|6python)\d")
 
 
 _UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+)(.*)")
+
+
+_CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)
+_NVCC_ARCH = re.compile(r"Unsupported gpu architecture '?compute_(\d{2,3})")
 
 
 def _cuda_symbol_break(text: str) -> bool:

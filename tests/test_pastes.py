@@ -836,7 +836,9 @@ def test_torch_not_compiled_with_cuda_on_a_mac_is_no_cpu_build_error() -> None:
     assert not [f for f in findings if f.severity == Severity.ERROR], findings
     info = [f for f in findings if f.id == "no_gpu"]
     assert info and "mps" in info[0].fix and {e.line for e in info[0].evidence} >= {3, 6}
-    assert verdict["cause"] is None and verdict["settle"] is None, verdict  # no nvidia-smi on a Mac
+    # The verdict names it as the paste's root cause (no nvidia-smi to settle anything on a Mac).
+    assert verdict["cause"] == "no_gpu" and verdict["settle"] is None, verdict
+    assert "the environment is right for a Mac" in verdict["summary"], verdict
     # The same error on Linux with an NVIDIA GPU named stays the CPU build.
     linux = "GPU 0: NVIDIA GeForce RTX 3090 (UUID: GPU-1c2d)\nAssertionError: Torch not compiled with CUDA enabled\n"
     assert _judge(linux)[1]["cause"] == "cpu_build_on_gpu"
@@ -1017,3 +1019,26 @@ def test_only_a_block_the_paste_already_held_is_dropped() -> None:
     # A paste double-spaced line by line (a table's borders repeat, one line to a block) is read as it is.
     spaced = ["+---+", "", "| 0 |", "", "+---+", "", "| 1 |", "", "+---+"]
     assert drop_repeats(spaced, list(range(1, 10))) == (spaced, list(range(1, 10)))
+
+
+def test_a_mac_told_by_system_profiler_a_bundle_path_or_its_model_and_chip_is_a_mac() -> None:
+    # system_profiler's displays section (datalab-to/chandra#11), an app bundle's frame and "Mac mini M4"
+    # (Comfy-Org/ComfyUI#6719): each makes the paste a Mac's, and torch's message the program's ask for CUDA.
+    error = "AssertionError: Torch not compiled with CUDA enabled\n"
+    for mac in (
+        "Chipset Model: Apple M2\nType: GPU\nVendor: Apple (0x106b)\n",
+        "Metal Support: Metal 4\n",
+        '  File "/Applications/ComfyUI.app/Contents/Resources/ComfyUI/execution.py", line 327, in execute\n',
+        "Mac mini M4\n",
+        "MacBook Air (M2)\n",
+    ):
+        paste = read_paste(mac + error)
+        assert paste.facts.system.os_name == "Darwin", mac
+        findings, verdict = _judge(mac + error)
+        assert verdict["cause"] == "no_gpu" and not [f for f in findings if f.severity == Severity.ERROR], mac
+    # Not a Mac: an app folder without a bundle, a mini PC.
+    for other in (
+        "/opt/Applications/run.py\n",
+        "my mini PC M4 slot\n",
+    ):
+        assert read_paste(other + error).facts.system.os_name is None, other

@@ -198,3 +198,59 @@ def test_cuda_visible_devices_that_hides_every_gpu_is_named() -> None:
     for prose in ("I tried export CUDA_VISIBLE_DEVICES = 0\n", "$ CUDA_VISIBLE_DEVICES=0 python train.py\n"):
         _, env = _run(prose + gpu + false)
         assert "hides every GPU" not in str(env["findings"]), (prose, _found(env))
+
+
+def test_a_cuda_symbol_of_another_version_is_a_conflicting_install() -> None:
+    # glibc's "symbol X version Y not defined in file Z with link time reference" (Sara-Ahmed/SiT#12: a conda
+    # cudatoolkit's libcublasLt beside torch's libcublas) is the undefined symbol of another CUDA library.
+    line = (
+        "OSError: /home/u/miniconda3/envs/x/lib/python3.8/site-packages/torch/lib/../../../../libcublas.so.11: "
+        "symbol free_gemm_select version libcublasLt.so.11 not defined in file libcublasLt.so.11 with link time "
+        "reference\n"
+    )
+    _, env = _run("python main.py\n" + line)
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", env["data"]["verdict"]
+    assert ("conflicting_installs", "error", [2]) in _found(env), _found(env)
+    # The same loader words about a library that is none of CUDA's are no CUDA conflict.
+    other = line.replace("libcublasLt", "libfoo").replace("libcublas", "libbar")
+    _, env = _run(other)
+    assert "conflicting_installs" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_nvcc_refusing_the_gpus_architecture_is_a_toolkit_older_than_the_gpu() -> None:
+    # zhanghang1989/PyTorch-Encoding#383: CUDA 11.0's nvcc building an extension for an RTX 3090 (compute_86).
+    text = "building 'encoding.gpu' extension\nnvcc fatal   : Unsupported gpu architecture 'compute_86'\n"
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "arch_unsupported", env["data"]["verdict"]
+    (f,) = [f for f in env["findings"] if f["id"] == "arch_unsupported"]
+    assert f["severity"] == "error" and [e["line"] for e in f["evidence"]] == [2]
+    assert "compute_86" in f["message"] and 'TORCH_CUDA_ARCH_LIST="8.0"' in f["fix"], f
+    # A whole major (compute_120) has no older binary of its own to fall back on.
+    _, env = _run(text.replace("compute_86", "compute_120"))
+    (f,) = [f for f in env["findings"] if f["id"] == "arch_unsupported"]
+    assert "TORCH_CUDA_ARCH_LIST" not in f["fix"], f
+    # nvcc failing on something else is no architecture finding.
+    _, env = _run("nvcc fatal   : Value 'c++17' is not defined for option 'std'\n")
+    assert "arch_unsupported" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_cudnns_own_loader_failing_on_windows_is_a_warning_that_names_the_dll() -> None:
+    # pytorch/pytorch#46312: a nightly's package without cudnn_ops_infer64_8.dll. Only a warning: the paste cannot
+    # tell a package that lacks the file from another cuDNN on PATH.
+    text = (
+        "Could not load library cudnn_ops_infer64_8.dll. Error code 126\n"
+        "Please make sure cudnn_ops_infer64_8.dll is in your library path!\n"
+    )
+    code, env = _run(text)
+    assert code == 0 and ("conflicting_installs", "warn", [1]) in _found(env), _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "conflicting_installs"]
+    assert "cudnn_ops_infer64_8.dll" in f["message"] and "error 126" in f["message"], f
+    code, env = _run("Could not locate zlibwapi.dll. Please make sure it is in your library path!\n")
+    (f,) = [f for f in env["findings"] if f["id"] == "conflicting_installs"]
+    assert "zlib" in f["fix"], f
+    # The Linux form names the .so the loader could not open: the missing CUDA library's own error.
+    code, env = _run(
+        "Could not load library libcudnn_cnn_infer.so.8. Error: libnvrtc.so: cannot open shared object file: "
+        "No such file or directory\n"
+    )
+    assert ("conflicting_installs", "error", [1]) in _found(env), _found(env)

@@ -393,8 +393,12 @@ _WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/
 _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
     r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
-    # a Mac named in prose: "on an M1 MBP", "my M2 Max MacBook Pro", "a MacBook Air"
-    r"|\bM[1-5](?:\s+(?:Pro|Max|Ultra))?\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b|\bMacBook\s+(?:Pro|Air)\b"
+    # system_profiler's displays section ("Chipset Model: Apple M2", "Metal Support: Metal 4": only macOS prints it),
+    # an application bundle's path ("/Applications/ComfyUI.app/Contents/Resources/...")
+    r"|^Chipset Model:\s*Apple M\d|^Metal (?:Support|Family):|/Applications/[^/\n]{1,80}\.app/Contents/"
+    # a Mac named in prose: "on an M1 MBP", "my M2 Max MacBook Pro", "a MacBook Air", "Mac mini M4"
+    r"|\bM\d{1,2}(?:\s+(?:Pro|Max|Ultra))?\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b|\bMacBook\s+(?:Pro|Air)\b"
+    r"|\b(?:MacBook(?:\s+(?:Pro|Air))?|Mac\s?(?:mini|Studio|Pro)|iMac)\s+\(?M\d{1,2}\b"
 )
 # Prose and launcher lines, each bounded and anchored on a word: "NVIDIA Driver is 535.86", "the nvidia driver
 # is 535" (a branch), "My GPU is RTX3060", a line holding only a GPU's name, kohya's "INFO  Torch 2.0.1+cu118".
@@ -509,7 +513,8 @@ _RELEVANT = (
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
-    "(release), revision", "cuda_visible_devices",
+    "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
+    ".app/contents/",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -1529,7 +1534,14 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.windows = True  # a hand-typed "Windows 10" / "OS: Windows 11 Pro" line
         told.sign("windows", number, s)
     if (
-        "Apple M" in s or "macOS" in s or "Mac" in s or "MBP" in s or "Darwin" in s or "homebrew" in s
+        "Apple M" in s
+        or "macOS" in s
+        or "Mac" in s
+        or "MBP" in s
+        or "Darwin" in s
+        or "homebrew" in s
+        or "Metal " in s
+        or ".app/" in s
     ) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
@@ -1538,8 +1550,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
 def _read_paths(told: Told, s: str, number: int) -> None:
     if "-packages/" in s and _POSIX_SITE.search(s):
         told.posix_python = True
-    if "/Users/" in s and _MACOS.search(s):
-        told.macos = True  # a home folder on macOS (Windows writes C:\Users)
+    if ("/Users/" in s or "/Applications/" in s) and _MACOS.search(s):
+        told.macos = True  # a home folder on macOS (Windows writes C:\Users), an application bundle
         told.sign("macos", number, s)
     if ("wsl" in s or "WSL" in s or "/mnt/" in s) and _WSL.search(s):
         told.sign("wsl", number, s)

@@ -168,13 +168,27 @@ _KINDS: tuple[_Kind, ...] = (
     # cudaLaunchKernelExC, version libcudart.so.11.0" (Layne-Huang/PMDM#5) and
     # "ImportError: libcudnn.so.8: cannot open shared object file: No such file or directory"
     # (pytorch/pytorch#104259, pytorch/pytorch#165812 for libcudnn.so.9).
-    _Kind("undefined_symbol", ("undefined symbol: ",), (), re.compile(r".")),
+    # glibc's loader words a symbol of another version of the library the same way: "libcublas.so.11: symbol
+    # free_gemm_select version libcublasLt.so.11 not defined in file libcublasLt.so.11 with link time reference"
+    # (Sara-Ahmed/SiT#12: a conda cudatoolkit's libcublasLt beside torch's libcublas).
+    _Kind("undefined_symbol", ("undefined symbol: ", "with link time reference"), (), re.compile(r".")),
     _Kind(
         "missing_library",
         ("cannot open shared object file",),
         (),
         re.compile(r"."),
         unless=("load library failed: libnvidia-ml",),  # libnvidia-container's, about the host (below)
+    ),
+    # cuDNN 8's own loader on Windows: "Could not load library cudnn_ops_infer64_8.dll. Error code 126" then
+    # "Please make sure cudnn_ops_infer64_8.dll is in your library path!" (pytorch/pytorch#46312), and cuDNN
+    # 8.3+'s "Could not locate zlibwapi.dll. Please make sure it is in your library path!" (its Windows install
+    # guide has zlib installed beside it). The Linux form names the .so the loader could not open (above).
+    _Kind(
+        "cudnn_load",
+        ("Could not load library cudnn", "Could not locate zlibwapi"),
+        (),
+        re.compile(r"."),
+        unless=("cannot open shared object file",),
     ),
     # nvidia-smi's own errors (nvidia-smi(1); pytorch/pytorch#163658 for "No devices were found").
     _Kind(

@@ -631,6 +631,10 @@ def gpu_specs() -> tuple[GpuSpec, ...]:
     return tuple(spec for _, spec in _gpu_table())
 
 
+_GLUED_SERIES = re.compile(r"\b(RTX|GTX|MX)(?=\d{3,4})", re.I)
+_GLUED_SUFFIX = re.compile(r"\b((?:RTX|GTX|MX) \d{3,4})(Ti|SUPER)\b", re.I)
+
+
 def gpu_spec(name: str) -> GpuSpec | None:
     """The table entry for a GPU name as NVML/nvidia-smi/collect_env print it, or ``None``.
 
@@ -640,6 +644,8 @@ def gpu_spec(name: str) -> GpuSpec | None:
     text = " ".join(name.split())
     if not text:
         return None
+    # A name typed by hand runs the words together ("rtx4090", "GTX1080Ti"); NVML never does.
+    text = _GLUED_SUFFIX.sub(r"\1 \2", _GLUED_SERIES.sub(r"\1 ", text))
     for pats, spec in _gpu_table():
         if any(p.search(text) for p in pats):
             return spec
