@@ -484,3 +484,17 @@ def test_knowledge_command_shows_where_each_fact_came_from(lab_dir: Path) -> Non
     main(["knowledge", "--table", "variants", "--json"], stdout=out, stderr=io.StringIO())
     origins = {v["name"]: v["_origin"] for v in json.loads(out.getvalue())["data"]["variants"]}
     assert origins["cu130"] == "envtool:torch_builds.toml" and origins["cu134"].endswith("lab.toml:20")
+
+
+def test_a_gpu_name_typed_with_its_words_run_together_is_looked_up() -> None:
+    # Hand-typed names in reports ("Graphics card: rtx4090", NVlabs/tiny-cuda-nn#239); NVML never glues them.
+    from envtool.knowledge import gpu_spec
+
+    for typed, model in (
+        ("rtx4090", "GeForce RTX 4090"),
+        ("GTX1080Ti", "GeForce GTX 1080 Ti"),
+        ("RTX3080 ti", "GeForce RTX 3080 Ti"),
+    ):
+        spec = gpu_spec(typed)
+        assert spec is not None and spec.model == model, typed
+    assert gpu_spec("rtx") is None and gpu_spec("RTX4090 Laptop GPU") is None  # a laptop part stays unknown
