@@ -254,3 +254,24 @@ def test_cudnns_own_loader_failing_on_windows_is_a_warning_that_names_the_dll() 
         "No such file or directory\n"
     )
     assert ("conflicting_installs", "error", [1]) in _found(env), _found(env)
+
+
+def test_detectron2s_table_cut_before_torchs_rows_is_a_report() -> None:
+    # facebookresearch/detectron2#1189: detectron2 0.1's table ("detectron2 CUDA compiler  10.1"), cut before torch.
+    text = (
+        "------------------------  -------------------------------------------\n"
+        "sys.platform              linux\n"
+        "Python                    3.7.7 (default, Mar 26 2020, 15:48:22) [GCC 7.3.0]\n"
+        "numpy                     1.18.1\n"
+        "detectron2                0.1.1 @/home/u/detectron2/detectron2\n"
+        "detectron2 compiler       GCC 5.4\n"
+        "detectron2 CUDA compiler  10.1\n"
+        "detectron2 arch flags     sm_75\n"
+    )
+    code, env = _run(text)
+    assert code == 0 and not [f for f in env["findings"] if f["severity"] == "error"], _found(env)
+    told = _told(env)
+    assert told.get("nvcc") == ("10.1", 7) and told.get("Python") == ("3.7.7", 3), told
+    # The rows without the arch flags or the compiler tell nothing diagnosable.
+    with_nothing = "sys.platform              linux\nnumpy                     1.18.1\n"
+    assert _run(with_nothing)[0] == 2

@@ -874,11 +874,11 @@ def _take_values(told: Told, exprs: list[str], value_line: str, number: int, at:
 # detectron2's collect_env (detectron2/utils/collect_env.py): a two-column table of "key  value" rows between dashed
 # rules, "PyTorch  1.10.0+cu113 @/home/u/.local/lib/python3.8/site-packages/torch", "GPU 0,1  Tesla V100-SXM2-16GB
 # (arch=7.0)", "GPU available  No: torch.cuda.is_available() == False", "CUDA compiler  CUDA 11.3".
-_TABLE_FIRST = ("PyTorch", "torchvision", "GPU", "CUDA", "Python", "detectron2 arch")
+_TABLE_FIRST = ("PyTorch", "torchvision", "GPU", "CUDA", "Python", "detectron2 arch", "detectron2 CUDA")
 _ARCH_FLAG = re.compile(r"(?:sm_)?\d{1,2}\.?\d$")
 _TABLE_ROW = re.compile(
-    r"(PyTorch|torchvision|GPU available|CUDA available|GPU \d{1,2}(?:,\s?\d{1,2})*|CUDA compiler|Python"
-    r"|detectron2 arch flags|torchvision arch flags)"
+    r"(PyTorch|torchvision|GPU available|CUDA available|GPU \d{1,2}(?:,\s?\d{1,2})*|(?:detectron2 )?CUDA compiler"
+    r"|Python|detectron2 arch flags|torchvision arch flags)"
     r"\s{2,}(\S[^:]*?(?::.*)?)\s*$"
 )
 _TABLE_VERSION = re.compile(r"(\d{1,2}\.\d{1,3}(?:\.\d{1,3})?(?:[a-z]+\d*)?(?:\+[\w.]+)?)(?:\s+@(\S.*))?$")
@@ -916,8 +916,10 @@ def _read_table_row(told: Told, key: str, value: str, number: int, s: str) -> No
         flags = tuple(f.strip() for f in value.split(","))
         if flags and all(_ARCH_FLAG.match(f) for f in flags):  # not a path ("cannot find cuobjdump")
             told.arch_flags.setdefault(key.split()[0], (flags, number, s))
-    elif key == "CUDA compiler" and (m := re.match(r"CUDA (\d{1,2}\.\d{1,2})\b", value)):
-        told.nvcc = told.nvcc or m.group(1)  # the nvcc detectron2 was built with
+            told.sign("ops_built", number, s)  # an environment report's row, though it may be cut before torch's
+    elif key.endswith("CUDA compiler") and (m := re.match(r"(?:CUDA )?(\d{1,2}\.\d{1,2})\b", value)):
+        # the nvcc detectron2 was built with ("CUDA compiler  CUDA 11.3"; before 0.2 "detectron2 CUDA compiler  10.1")
+        told.nvcc = told.nvcc or m.group(1)
         told.sign("nvcc", number, s)
     elif key == "Python" and (m := re.match(r"(\d\.\d{1,2}\.\d{1,3})\b", value)):
         told.python = told.python or m.group(1)
