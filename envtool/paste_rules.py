@@ -946,13 +946,15 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             )
     compat = ev("msg:forward_compat", "msg:device_count_error")
     compat = tuple(e for e in compat if "forward compatibility" in e.text)
-    if compat and not any(f.id == "no_driver" for f in out):
+    # CUDA loads its forward-compatibility libcuda only for a CUDA newer than the driver ships with: the driver is
+    # older than the CUDA in use (PKU-YuanGroup/Video-LLaVA#22: driver 470 on RTX 3090s, fixed by a newer driver).
+    if compat and not any(f.id in ("no_driver", "driver_too_old") for f in out):
         add(
-            "no_driver",
+            "driver_too_old",
             "CUDA error 804: CUDA's forward-compatibility libraries are in use on a GPU or driver that does not "
-            "support them",
-            "remove the cuda-compat folder (e.g. /usr/local/cuda/compat) from LD_LIBRARY_PATH, or install a driver "
-            "new enough for the CUDA in use; after a driver update, reboot",
+            "support them; they are loaded only for a CUDA newer than the driver ships with",
+            "install a driver new enough for the CUDA in use (then reboot), or remove the cuda-compat folder (e.g. "
+            "/usr/local/cuda/compat) from LD_LIBRARY_PATH and use a CUDA the driver ships with",
             _dedup((*compat, *ev("compat_libcuda", "ld_library_path"))),
         )
     # A banner whose CUDA is above the CUDA its driver ships with (facts: the compat_libcuda sign): a
@@ -961,17 +963,17 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # on a GeForce or TITAN, CUDA fails to start with Error 804, whatever the paste shows of it.
     banner_compat = ev("compat_libcuda")
     consumer = [g.name for g in facts.nvidia.gpus if g.name and _CONSUMER_GPU.search(g.name)]
-    if banner_compat and consumer and not any(f.id == "no_driver" for f in out):
+    if banner_compat and consumer and not any(f.id in ("no_driver", "driver_too_old") for f in out):
         add(
-            "no_driver",
+            "driver_too_old",
             f"nvidia-smi shows CUDA {facts.nvidia.cuda_driver_version} on driver {facts.nvidia.driver_version}, above "
             "the CUDA that driver ships with: a forward-compatibility libcuda (cuda-compat, e.g. a CUDA image's "
             "/usr/local/cuda/compat) is loaded, and NVIDIA supports forward compatibility only on data center GPUs, "
             "select RTX server SKUs and Jetson, not on GeForce or TITAN GPUs like this one: CUDA calls fail "
             "(Error 804)",
-            "use an image or toolkit whose CUDA the host driver ships with or supports (minor-version "
-            "compatibility), or update the host driver to one that ships the CUDA in use; keep the cuda-compat "
-            "folder off LD_LIBRARY_PATH",
+            "update the host driver to one that ships the CUDA in use, or use an image or toolkit whose CUDA the "
+            "host driver ships with or supports (minor-version compatibility); keep the cuda-compat folder off "
+            "LD_LIBRARY_PATH",
             _dedup((*banner_compat, *ev("gpu", "ld_library_path"))),
         )
     # CUDA Error 803 (cudaErrorSystemDriverMismatch)

@@ -760,7 +760,7 @@ def test_cuda_unavailable_with_no_cause_shown_is_a_warning_with_the_settling_com
             "UserWarning: CUDA initialization: Unexpected error from cudaGetDeviceCount(). Did you run some cuda "
             "functions before calling NumCudaDevices() that might have already set an error? Error 804: forward "
             "compatibility was attempted on non supported HW\n",
-            "no_driver",
+            "driver_too_old",
             Severity.ERROR,
         ),
         (
