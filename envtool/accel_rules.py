@@ -348,6 +348,16 @@ def recommend(facts: HostFacts, profiles: Sequence[Profile]) -> Recommendation |
         return _recommend_xpu(facts, profiles, xpu, cpu)
     if pf.kind in ("apple-silicon", "intel-mac"):
         return _recommend_mac(facts, cpu)
+    if facts.system.os_name == "Darwin" and facts.source != "detect":
+        # a paste that shows macOS (a /Users/ path, a Darwin kernel) but neither the chip nor python's arch
+        return Recommendation(
+            name=cpu,
+            reasons=(
+                "a Mac: the paste names neither its chip nor python's arch",
+                f"chosen: {cpu} (on macOS it installs the default index's wheel, MPS included on Apple silicon; "
+                f"an Intel Mac's wheels end at torch {kn.intel_mac_last_torch()})",
+            ),
+        )
     hygon = [a for a in facts.accelerators if a.vendor == "hygon"]
     if hygon:
         return Recommendation(

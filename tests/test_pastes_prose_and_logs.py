@@ -275,3 +275,17 @@ def test_detectron2s_table_cut_before_torchs_rows_is_a_report() -> None:
     # The rows without the arch flags or the compiler tell nothing diagnosable.
     with_nothing = "sys.platform              linux\nnumpy                     1.18.1\n"
     assert _run(with_nothing)[0] == 2
+
+
+def test_a_mac_named_with_its_chip_gets_the_macs_profile_reasoning() -> None:
+    # "Mac mini M4" (Comfy-Org/ComfyUI#6719), system_profiler's "Chipset Model: Apple M2" (datalab-to/chandra#11).
+    error = "AssertionError: Torch not compiled with CUDA enabled\n"
+    for mac, chip in (("Mac mini M4\n", "Apple M4"), ("Chipset Model: Apple M2\n", "Apple M2")):
+        _, env = _run(mac + error)
+        assert env["data"]["platform"]["kind"] == "apple-silicon", env["data"]["platform"]
+        rec = env["data"]["recommended_profile"]
+        assert rec["name"] == "cpu" and any(chip in r for r in rec["reasons"]), rec
+    # A Mac known only by a /Users/ path: the profile says so, not "no NVIDIA GPU shown".
+    _, env = _run('  File "/Users/me/x.py", line 1\n' + error)
+    rec = env["data"]["recommended_profile"]
+    assert rec["reasons"][0].startswith("a Mac"), rec

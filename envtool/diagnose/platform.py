@@ -158,6 +158,25 @@ def _free_form_macos(lines: Sequence[str]) -> re.Match[str] | None:
     return version
 
 
+# An Apple chip a free-form paste names: system_profiler's "Chip: Apple M2 Pro" (Hardware) and "Chipset Model: Apple
+# M2" (Displays), or a Mac named with its chip in prose ("Mac mini M4", "M2 MacBook Air"; the forms reader's words).
+_CHIP_LINE = re.compile(r"^\s*Chip(?:set Model)?:\s*Apple (M\d{1,2}(?: (?:Pro|Max|Ultra))?)\b")
+_CHIP_PROSE = re.compile(
+    r"\b(?:MacBook(?:\s+(?:Pro|Air))?|Mac\s?(?:mini|Studio|Pro)|iMac)\s+\(?(M\d{1,2}(?: (?:Pro|Max|Ultra))?)\b"
+    r"|\b(M\d{1,2}(?: (?:Pro|Max|Ultra))?)\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b"
+)
+
+
+def _free_form_chip(lines: Sequence[str]) -> str | None:
+    """The Apple M-series chip a free-form paste names ("Apple M2 Pro"), or None (read only where it showed macOS)."""
+    for raw in lines:
+        if "Apple M" in raw and (m := _CHIP_LINE.match(raw)):
+            return f"Apple {m.group(1)}"
+        if ("Mac" in raw or "MBP" in raw) and (p := _CHIP_PROSE.search(raw)):
+            return f"Apple {p.group(1) or p.group(2)}"
+    return None
+
+
 # The L4T release as a paste gives it: /etc/nv_tegra_release's "# R36 (release), REVISION: 4.3" (parsed as envtool's
 # own probe does), or "L4T 32.4.3" / "L4T R35.4.1" in prose or jtop's output.
 _L4T_PROSE = re.compile(r"\bL4T\s*:?\s*R?(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
@@ -353,6 +372,8 @@ def read_vendor(
         brand = next((ln.strip() for ln in _cpu_lines(lines) if ln.strip().startswith(("Apple", "Intel"))), "")
         chip_m = _APPLE_CHIP.match(brand)
         chip = f"Apple {chip_m.group(1)}" if chip_m else None
+        if chip is None and not (mo or mp):
+            chip = _free_form_chip(lines)  # a free-form paste: system_profiler's lines, a Mac named with its chip
         pf["macos_version"] = mac_version
         if arch == "arm64":
             pf["kind"] = "apple-silicon"
@@ -364,6 +385,8 @@ def read_vendor(
             pf["kind"] = "intel-mac"
         elif arch == "x86_64":
             notes.append("an x86_64 python on macOS: an Intel Mac or Rosetta on Apple silicon (the paste does not say)")
+        elif arch is None and chip:
+            pf["kind"] = "apple-silicon"  # an Apple chip named; whether python runs natively the paste does not say
         pf["soc"] = chip
         if pf.get("kind") == "apple-silicon":
             accels.append(
