@@ -1270,30 +1270,45 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             None if older else Severity.WARN,
         )
         break
-    # nvcc itself refusing the GPU's architecture while an extension builds ("nvcc fatal : Unsupported gpu
-    # architecture 'compute_86'", zhanghang1989/PyTorch-Encoding#383 with CUDA 11.0 on an RTX 3090): the toolkit is
-    # older than the GPU. A cubin of X.y runs on X.z for z >= y (CUDA C++ Programming Guide, "Binary
-    # Compatibility"), so X.0 is the fallback a toolkit that knows the major can build.
+    # nvcc itself refusing an architecture while an extension builds ("nvcc fatal : Unsupported gpu architecture
+    # 'compute_86'", zhanghang1989/PyTorch-Encoding#383 with CUDA 11.0 on an RTX 3090): the toolkit is older than it,
+    # or, for an old one, newer than its support (CUDA 11.0 dropped 3.0/3.2 and CUDA 12.0 3.5/3.7: LLVM's D152027,
+    # CMake's CUDA 12 architectures; CUDA 13.0 "supports all NVIDIA architectures from Turing", 7.5: NVIDIA's CUDA
+    # Features Archive). A cubin of X.y runs on X.z for z >= y (CUDA C++ Programming Guide, "Binary Compatibility"),
+    # so X.0 is the fallback for a minor a toolkit does not know yet.
     refused = next(((e, m) for e in ev("msg:extension_build") if (m := _NVCC_ARCH.search(e.text))), None)
     if refused is not None and not any(f.id == "arch_unsupported" for f in out):
-        line, arch = refused[0], refused[1].group(1)
+        nvcc_line, arch = refused[0], refused[1].group(1)
         major, minor = arch[:-1], arch[-1]
-        fallback = (
-            f'; or, if it knows {major}.0, build for that: `TORCH_CUDA_ARCH_LIST="{major}.0"` (a binary for '
-            f"{major}.0 runs on a {major}.{minor} GPU)"
-            if minor != "0"
-            else ""
-        )
-        add(
-            "arch_unsupported",
-            f"the CUDA toolkit building the extension cannot compile for compute_{arch} (nvcc: 'Unsupported gpu "
-            f"architecture', line {line.line}): its nvcc is older than that architecture, which the build targets "
-            "(the GPU's, unless TORCH_CUDA_ARCH_LIST or the build's own flags name it)",
-            "build with a CUDA toolkit new enough for this GPU and of torch's CUDA major (`nvcc --version` names the "
-            f"one in use; CUDA_HOME picks it){fallback}",
-            _dedup((line, *ev("nvcc"))),
-            Severity.ERROR,
-        )
+        said = f"nvcc: 'Unsupported gpu architecture', line {nvcc_line.line}"
+        if int(arch) < 75:
+            message = (
+                f"the CUDA toolkit building the extension cannot compile for compute_{arch} ({said}): its nvcc is "
+                "either older than that architecture or newer than its support (CUDA 12 dropped Kepler's 3.5 and "
+                "3.7; CUDA 13 builds for Turing, 7.5, and later only)"
+            )
+            fix = (
+                f"`nvcc --version` names the toolkit in use: if no GPU here is of compute capability {major}.{minor}, "
+                f"drop {major}.{minor} from TORCH_CUDA_ARCH_LIST (or the build's own arch flags); if one is, build "
+                "with a CUDA toolkit that still supports it, of torch's CUDA major (CUDA_HOME picks it)"
+            )
+        else:
+            message = (
+                f"the CUDA toolkit building the extension cannot compile for compute_{arch} ({said}): its nvcc is "
+                "older than that architecture, which the build targets (the GPU's, unless TORCH_CUDA_ARCH_LIST or the "
+                "build's own flags name it)"
+            )
+            fix = (
+                "build with a CUDA toolkit new enough for this GPU and of torch's CUDA major (`nvcc --version` names "
+                "the one in use; CUDA_HOME picks it)"
+                + (
+                    f'; or, if it knows {major}.0, build for that: `TORCH_CUDA_ARCH_LIST="{major}.0"` (a binary for '
+                    f"{major}.0 runs on a {major}.{minor} GPU)"
+                    if minor != "0"
+                    else ""
+                )
+            )
+        add("arch_unsupported", message, fix, _dedup((nvcc_line, *ev("nvcc"))), Severity.ERROR)
     # torchvision imported from another site-packages than torch (detectron2's collect_env prints both paths)
     split = ev("import_split")
     if len(split) >= 2 and not any(f.id == "conflicting_installs" for f in out):

@@ -289,3 +289,10 @@ def test_a_mac_named_with_its_chip_gets_the_macs_profile_reasoning() -> None:
     _, env = _run('  File "/Users/me/x.py", line 1\n' + error)
     rec = env["data"]["recommended_profile"]
     assert rec["reasons"][0].startswith("a Mac"), rec
+
+
+def test_nvcc_refusing_an_old_architecture_may_be_a_toolkit_too_new() -> None:
+    # CUDA 12 dropped Kepler: "compute_35" refused by a CUDA 12 nvcc is no toolkit older than the GPU.
+    _, env = _run("building 'x' extension\nnvcc fatal   : Unsupported gpu architecture 'compute_35'\n")
+    (f,) = [f for f in env["findings"] if f["id"] == "arch_unsupported"]
+    assert "newer than its support" in f["message"] and "drop 3.5 from TORCH_CUDA_ARCH_LIST" in f["fix"], f
