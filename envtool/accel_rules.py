@@ -194,15 +194,25 @@ def evaluate(facts: HostFacts) -> list[Finding]:
             )
 
     # Apple
-    if pf.kind == "apple-silicon" and pf.macos_version:
-        major = version_parts(pf.macos_version, 1)
-        if major and major[0] < kn.mps_min_macos():
+    # The MPS floor of the torch the report shows (torch 2.1 said "supported on MacOS 12.3+": pytorch/pytorch#111999
+    # on macOS 13.5.2 is no floor problem), or the current one where no torch is shown (what an install would get).
+    shown = (
+        facts.python.torch.version
+        if facts.python.torch
+        else (facts.torch_runtime.version if facts.torch_runtime else None)
+    )
+    floor = kn.mps_floor_for(shown)
+    if pf.kind == "apple-silicon" and pf.macos_version and floor is not None:
+        macos = version_parts(pf.macos_version, 2)
+        if macos and macos + (0,) * (2 - len(macos)) < floor:
+            need = f"{floor[0]}" if floor[1] == 0 else f"{floor[0]}.{floor[1]}"
+            whose = f"torch {shown}'s" if shown and floor[0] < kn.mps_min_macos() else "current torch's"
             out.append(
                 _f(
                     "mps_unavailable",
-                    f"macOS {pf.macos_version} is older than macOS {kn.mps_min_macos()}, which current torch's MPS "
-                    "backend needs (Apple's Metal/PyTorch page): torch runs on the CPU only",
-                    f"upgrade macOS to {kn.mps_min_macos()} or later (System Settings > General > Software Update)",
+                    f"macOS {pf.macos_version} is older than macOS {need}, which {whose} MPS backend needs "
+                    "(Apple's Metal/PyTorch page; torch's own message): torch runs on the CPU only",
+                    f"upgrade macOS to {need} or later (System Settings > General > Software Update)",
                 )
             )
     x86_mac = pf.kind is None and facts.system.os_name == "Darwin" and facts.system.arch == "x86_64"

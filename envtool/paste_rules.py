@@ -802,20 +802,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
 
     # No NVIDIA GPU at all: torch's or nvidia-smi's "no driver" where the paste names only another vendor's GPU
     other_only = ev("other_gpu_only")
+    directml = () if other_only else ev("directml")[:1]  # torch-directml: Windows' backend for AMD and Intel GPUs
     if (
-        other_only
+        (other_only or directml)
         and (no_driver_msgs or smi_fail)
         and not (gpu_named or nv.driver_version or nv.cuda_driver_version or container or gpu_requested)
     ):
+        named = (
+            f"the paste names only another vendor's GPU (line {other_only[0].line}) and no NVIDIA one"
+            if other_only
+            else f"the program runs torch through DirectML (line {directml[0].line}: the Windows backend for AMD and "
+            "Intel GPUs) and the paste names no NVIDIA GPU"
+        )
         add(
             "no_gpu",
-            f"the paste names only another vendor's GPU (line {other_only[0].line}) and no NVIDIA one; torch's and "
-            "nvidia-smi's 'no NVIDIA driver' is what a machine without an NVIDIA GPU gives: most likely this machine "
-            "has none",
+            f"{named}; torch's and nvidia-smi's 'no NVIDIA driver' is what a machine without an NVIDIA GPU gives: "
+            "most likely this machine has none",
             "a machine without an NVIDIA GPU cannot run torch's CUDA build: use the GPU's own backend (AMD: the ROCm "
-            "profile on Linux; Intel: XPU), or the CPU profile (`envtool install --profile cpu`); an nvidia-smi on "
-            f"such a machine is a leftover of another install; to settle it, run `{SETTLE_DRIVER}`",
-            _dedup((*no_driver_msgs, *smi_fail, *other_only)),
+            "profile on Linux; Intel: XPU; on Windows the DirectML device, `torch_directml.device()`, where the "
+            "program offers it), or the CPU profile (`envtool install --profile cpu`); an nvidia-smi on such a "
+            f"machine is a leftover of another install; to settle it, run `{SETTLE_DRIVER}`",
+            _dedup((*no_driver_msgs, *smi_fail, *other_only, *directml)),
             Severity.WARN,
         )
         no_driver_msgs = smi_fail = ()
@@ -1109,6 +1116,14 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     cpu = ev("cpu_build", "msg:not_compiled_with_cuda")
     if cpu:
         fix = "install a CUDA build of torch: `envtool install --profile auto`"
+        if swap := ev("conda_cpu_swap"):
+            # conda's own plan shows the CUDA build replaced: another package's channel pulled the CPU build in
+            fix = (
+                f"conda's transaction (line {swap[0].line}) replaces pytorch's CUDA build with a CPU build from "
+                "another channel: install the other package with the CUDA build pinned and strict channel priority "
+                "(`conda install --strict-channel-priority -c pytorch -c nvidia -c conda-forge PACKAGE "
+                "'pytorch=*=*cuda*'`), or with pip; then " + fix
+            )
         passive = all(e.text.startswith("CUDA used to build PyTorch") for e in cpu)
         retold = all("Torch was not compiled" in e.text for e in cpu)
         if facts.system.os_name == "Darwin":

@@ -296,3 +296,20 @@ def test_nvcc_refusing_an_old_architecture_may_be_a_toolkit_too_new() -> None:
     _, env = _run("building 'x' extension\nnvcc fatal   : Unsupported gpu architecture 'compute_35'\n")
     (f,) = [f for f in env["findings"] if f["id"] == "arch_unsupported"]
     assert "newer than its support" in f["message"] and "drop 3.5 from TORCH_CUDA_ARCH_LIST" in f["fix"], f
+
+
+def test_the_mps_floor_is_the_one_of_the_torch_the_report_shows() -> None:
+    from envtool.knowledge.accelerators import mps_floor_for
+
+    assert mps_floor_for(None) == (14, 0) and mps_floor_for("2.10.0.dev20251008") == (14, 0)
+    assert mps_floor_for("2.5.1") == (13, 0) and mps_floor_for("2.1.0") == (12, 3)
+    assert mps_floor_for("2.9.0") is None  # the raise to 14 came in that cycle: unknown, no finding
+    dump = (
+        "PyTorch version: {torch}\nCUDA used to build PyTorch: None\nOS: macOS {macos} (arm64)\n"
+        "Python platform: macOS-{macos}-arm64-arm-64bit\nIs CUDA available: False\n"
+    )
+    ids = lambda torch, macos: {f["id"] for f in _run(dump.format(torch=torch, macos=macos))[1]["findings"]}  # noqa: E731
+    # pytorch/pytorch#111999: torch 2.1.0 on macOS 13.5.2 (a compile bug, not the floor); #139425: 2.5.1 on 12.7.6
+    assert "mps_unavailable" not in ids("2.1.0", "13.5.2")
+    assert "mps_unavailable" in ids("2.5.1", "12.7.6")
+    assert "mps_unavailable" in ids("2.10.0", "13.7.4") and "mps_unavailable" not in ids("2.9.0", "13.7.4")

@@ -278,6 +278,9 @@ _PKG_COLS = re.compile(
     r"(?:\s+(\S{1,200}))?\s*$"
 )
 _CONDA_SPEC = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})=(\d[\w.+!]{0,80})(?:=(\S{1,200}))?\s*$")
+_CONDA_CHANGE = re.compile(
+    r"^([A-Za-z0-9][\w.-]{0,80})\s+(?:[\w./-]{1,80}::)?\S{1,300}\s+-->\s+(?:[\w./-]{1,80}::)?(\S{1,300})\s*$"
+)
 _CONDA_PLAN = re.compile(r"^([A-Za-z0-9][\w.-]{0,80})\s+[\w.-]{1,80}/[\w-]{1,40}::(\S{1,300})\s*$")
 _INTERESTING = re.compile(
     r"^(?:torch|pytorch|pytorch-cuda|pytorch-mutex|pytorch-nightly|cpuonly|cudatoolkit|torchvision|transformers"
@@ -514,7 +517,7 @@ _RELEVANT = (
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
     "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
-    ".app/contents/",
+    ".app/contents/", "directml",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
 
@@ -1166,6 +1169,18 @@ def _read_packages(told: Told, s: str, number: int) -> None:
         # environment.yml / `conda install` specs: "pytorch=1.11.0", "pytorch=1.11.0=py3.9_cuda11.3_cudnn8.2.0_0"
         told.packages.append((_dist(m.group(1)), m.group(2), m.group(3) or "", number))
         return
+    if " --> " in s and (c := _CONDA_CHANGE.match(s)) and _INTERESTING.match(_dist(c.group(1))):
+        # conda's "The following packages will be UPDATED/DOWNGRADED/SUPERSEDED:" row: what the env gets is on the
+        # right ("pytorch  pytorch::pytorch-1.12.1-py3.10_cuda11~ --> pkgs/main::pytorch-1.12.1-cpu_py310h9dbd814_1":
+        # a conda-forge install that swapped pytorch's CUDA build for a CPU one, Janspiry/Image-Super-Resolution-
+        # via-Iterative-Refinement#103)
+        if c.group(2).startswith(c.group(1) + "-"):
+            version, _, build = c.group(2)[len(c.group(1)) + 1 :].partition("-")
+            if version[:1].isdigit():
+                told.packages.append((_dist(c.group(1)), version, build, number))
+                if "cuda" in s[: s.index(" --> ")] and "cpu" in build:
+                    told.sign("conda_cpu_swap", number, s)
+        return
     m = _CONDA_PLAN.match(s)
     if m and _INTERESTING.match(_dist(m.group(1))) and m.group(2).startswith(m.group(1) + "-"):
         # conda's "The following NEW packages will be INSTALLED:" row:
@@ -1442,6 +1457,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if s.startswith("AutoBatch: CUDA:") and (a := _AUTOBATCH.match(s)) and _known_gpu(a.group(2).strip()):
         told.add_gpu(int(a.group(1)), a.group(2).strip(), number, s)  # torch's CUDA device: CUDA works there
         _set_available(told, True, number, s)
+    if ("directml" in s or "DirectML" in s) and "directml" not in told.signs:
+        told.sign("directml", number, s)  # (a path, a venv line, a package list: see _read_paths)
     if "(release), REVISION" in s:
         told.sign("l4t_release", number, s)  # /etc/nv_tegra_release: the file exists only on a Jetson's L4T
     if "CUDA_VISIBLE_DEVICES" in s:
@@ -1550,6 +1567,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:
+    if "directml" in s or "DirectML" in s:
+        # torch-directml, Windows' backend for AMD and Intel GPUs (a "...-directml" fork of a program, its package)
+        told.sign("directml", number, s)
     if "-packages/" in s and _POSIX_SITE.search(s):
         told.posix_python = True
     if ("/Users/" in s or "/Applications/" in s) and _MACOS.search(s):

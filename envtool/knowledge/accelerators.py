@@ -256,6 +256,22 @@ def mps_min_macos() -> int:
     return int(load("apple.toml")["mps"]["min_macos_major"])
 
 
+def mps_floor_for(torch_version: str | None) -> tuple[int, int] | None:
+    """The macOS (major, minor) that a torch release's MPS backend needs: the current floor for an unknown or recent
+    torch, an older release's own floor from the table, or None where the table has none for that torch."""
+    mps = load("apple.toml")["mps"]
+    shown = release_tuple(torch_version)
+    current = release_tuple(str(mps["min_macos_as_of_torch"]))
+    if shown is None or current is None or shown >= current:
+        return (int(mps["min_macos_major"]), 0)
+    for row in load("apple.toml").get("mps_floor", []):
+        first, last = release_tuple(str(row["from"])), release_tuple(str(row["through"]))
+        if first is not None and last is not None and first <= shown and shown[:2] <= last[:2]:
+            major, _, minor = str(row["macos"]).partition(".")
+            return (int(major), int(minor or 0))
+    return None
+
+
 def intel_mac_last_torch() -> str:
     return str(load("apple.toml")["intel_mac"]["last_torch"])
 
