@@ -313,3 +313,35 @@ def test_the_mps_floor_is_the_one_of_the_torch_the_report_shows() -> None:
     assert "mps_unavailable" not in ids("2.1.0", "13.5.2")
     assert "mps_unavailable" in ids("2.5.1", "12.7.6")
     assert "mps_unavailable" in ids("2.10.0", "13.7.4") and "mps_unavailable" not in ids("2.9.0", "13.7.4")
+
+
+def test_found_no_nvidia_driver_in_a_directml_program_is_no_gpu() -> None:
+    # lshqqytiger/stable-diffusion-webui-amdgpu#440: the DirectML fork of the web UI on an AMD card.
+    text = (
+        '  File "C:\\sd\\stable-diffusion-webui-directml\\venv\\lib\\site-packages\\torch\\cuda\\__init__.py", '
+        "line 302, in _lazy_init\n    torch._C._cuda_init()\n"
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
+        "a driver from http://www.nvidia.com/Download/index.aspx\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_gpu", env["data"]["verdict"]
+    assert ("no_gpu", "warn", [1, 3]) in _found(env), _found(env)
+    # Without DirectML (or another vendor's GPU) it stays torch finding no driver.
+    _, env = _run(text.replace("-directml", ""))
+    assert env["data"]["verdict"]["cause"] != "no_gpu", env["data"]["verdict"]
+
+
+def test_condas_plan_swapping_the_cuda_build_for_a_cpu_build_is_read() -> None:
+    # Janspiry/Image-Super-Resolution-via-Iterative-Refinement#103: `conda install -c conda-forge opencv`.
+    text = (
+        "The following packages will be UPDATED:\n\n"
+        "  pytorch        pytorch::pytorch-1.12.1-py3.10_cuda11~ --> pkgs/main::pytorch-1.12.1-cpu_py310h9dbd814_1\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", env["data"]["verdict"]
+    (f,) = [f for f in env["findings"] if f["id"] == "cpu_build_on_gpu"]
+    assert [e["line"] for e in f["evidence"]] == [3] and "conda's transaction (line 3)" in f["fix"], f
+    # The other way round (a CPU build replaced by a CUDA one) is no CPU build.
+    back = text.replace("py3.10_cuda11~", "cpu_py310~").replace("cpu_py310h9dbd814_1", "py3.10_cuda11.6_cudnn8.3.2_0")
+    _, env = _run(back)
+    assert "cpu_build_on_gpu" not in {f["id"] for f in env["findings"]}, _found(env)
