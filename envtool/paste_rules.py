@@ -1112,8 +1112,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             None if ev("msg:hip_no_binary", "msg:hip_invalid_device_function") else Severity.WARN,
         )
 
+    # torch built without the backend the program asked for ("PyTorch is not linked with support for xpu devices")
+    not_linked = ev("msg:not_linked")
+    xpu_missing = tuple(e for e in not_linked if "for xpu devices" in e.text)
+    if xpu_missing:
+        add(
+            "accel_build_mismatch",
+            f"this torch is built without Intel XPU support ('PyTorch is not linked with support for xpu devices', "
+            f"line {xpu_missing[0].line}): it cannot use an Intel GPU",
+            "install torch's XPU build (`envtool install --profile xpu`: PyTorch's own XPU wheels), or, with "
+            "intel-extension-for-pytorch, the torch build its release is made for (IPEX's installation page pairs "
+            "them)",
+            _dedup((*xpu_missing, *ev("torch"))),
+            Severity.ERROR,
+        )
     # a CPU-only torch: only a positive sign counts
-    cpu = ev("cpu_build", "msg:not_compiled_with_cuda")
+    cpu = _dedup((*ev("cpu_build", "msg:not_compiled_with_cuda"), *(e for e in not_linked if "for cuda" in e.text)))
     if cpu:
         fix = "install a CUDA build of torch: `envtool install --profile auto`"
         if swap := ev("conda_cpu_swap"):

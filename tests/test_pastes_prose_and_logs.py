@@ -345,3 +345,26 @@ def test_condas_plan_swapping_the_cuda_build_for_a_cpu_build_is_read() -> None:
     back = text.replace("py3.10_cuda11~", "cpu_py310~").replace("cpu_py310h9dbd814_1", "py3.10_cuda11.6_cudnn8.3.2_0")
     _, env = _run(back)
     assert "cpu_build_on_gpu" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_torch_not_linked_with_xpu_is_a_build_for_another_backend() -> None:
+    # intel/intel-extension-for-pytorch#244: PyPI's torch 1.11.0 under IPEX 1.11 on an Intel GPU.
+    text = (
+        "intel-extension-for-pytorch 1.11.08\ntorch 1.11.0\n\n"
+        "RuntimeError: PyTorch is not linked with support for xpu devices\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "accel_build_mismatch", env["data"]["verdict"]
+    # The torch row quotes torch's own line, not IPEX's "1.11.08" (a longer version holding "1.11.0").
+    assert _told(env)["torch"] == ("1.11.0 (build not stated)", 2), _told(env)
+    # For cuda devices the same words are a CPU-only build.
+    _, env = _run("RuntimeError: PyTorch is not linked with support for cuda devices\n")
+    assert "cpu_build_on_gpu" in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_libnvidia_containers_spaced_requirement_of_2018_is_read() -> None:
+    # NVIDIA/nvidia-docker#745: "unsatisfied condition: cuda >= 9.2" on a 390 driver.
+    text = "nvidia-container-cli: requirement error: unsatisfied condition: cuda >= 9.2\n"
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "driver_too_old", env["data"]["verdict"]
+    assert "CUDA 9.2" in env["data"]["verdict"]["summary"]

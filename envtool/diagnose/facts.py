@@ -538,6 +538,19 @@ class LineIndex:
             at = joined.find(needle, starts[i + 1])
 
 
+def _whole_number(line: str, needle: str) -> bool:
+    """Whether ``line`` holds the version ``needle`` with no digit run on either side ("1.11.0" is not in "1.11.08"
+    nor in "11.11.0")."""
+    at = line.find(needle)
+    while at >= 0:
+        before = line[at - 1] if at else ""
+        after = line[at + len(needle)] if at + len(needle) < len(line) else ""
+        if not (before.isdigit() or (before == "." and at > 1 and line[at - 2].isdigit()) or after.isdigit()):
+            return True
+        at = line.find(needle, at + 1)
+    return False
+
+
 def _find_line(index: LineIndex, origin: Sequence[int], needle: str) -> tuple[int, str] | None:
     """The first line that states ``needle``: a line of the report's own shape (a known key, a package line,
     a table row) before any other mention, such as prose or a note about the report."""
@@ -545,8 +558,11 @@ def _find_line(index: LineIndex, origin: Sequence[int], needle: str) -> tuple[in
         return None
     first: tuple[int, str] | None = None
     lines = index.lines
+    numeric = needle[0].isdigit() and needle[-1].isdigit()
     for i in index.holding(needle):
         line = lines[i]
+        if numeric and not _whole_number(line, needle):
+            continue  # "1.11.0" inside "intel-extension-for-pytorch 1.11.08" is another version
         hit = (origin[i] if i < len(origin) else i + 1), line.strip()[:300]
         s = line.strip()
         key = _key_of(s)

@@ -190,6 +190,10 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         unless=("cannot open shared object file",),
     ),
+    # c10's device guard for a backend the build lacks: "RuntimeError: PyTorch is not linked with support for xpu
+    # devices" (intel/intel-extension-for-pytorch#244: torch 1.11.0 from PyPI under IPEX on an Intel GPU), also for
+    # cuda and mps devices.
+    _Kind("not_linked", ("PyTorch is not linked with support for",), (), re.compile(r"devices")),
     # nvidia-smi's own errors (nvidia-smi(1); pytorch/pytorch#163658 for "No devices were found").
     _Kind(
         "smi_no_driver",
@@ -379,12 +383,13 @@ _KINDS: tuple[_Kind, ...] = (
     ),
     # libnvidia-container's check of a CUDA image's NVIDIA_REQUIRE_CUDA against the host driver: "nvidia-container-cli:
     # requirement error: unsatisfied condition: cuda>=12.4, please update your driver to a newer version, or use an
-    # earlier cuda container" (vllm-project/vllm#5635): the host driver is too old for the image's CUDA.
+    # earlier cuda container" (vllm-project/vllm#5635): the host driver is too old for the image's CUDA. The 2018
+    # releases spaced it, "unsatisfied condition: cuda >= 9.2" (NVIDIA/nvidia-docker#745, a 390 driver).
     _Kind(
         "container_requires_cuda",
-        ("unsatisfied condition: cuda>=",),
+        ("unsatisfied condition: cuda>=", "unsatisfied condition: cuda >="),
         ("nvidia-container-cli: requirement error", "requirement error"),
-        re.compile(r"cuda>=\d+\.\d+"),
+        re.compile(r"cuda ?>= ?\d+\.\d+"),
         max_lines=2,
     ),
     # torch/__init__.py on Windows, when a DLL of torch\lib will not load: it appends ' Error loading "{dll}" or one
@@ -921,7 +926,7 @@ def parse_apex_torch_cuda(msg: str) -> str | None:
 
 def parse_required_cuda(msg: str) -> str | None:
     """The CUDA a container image requires, from libnvidia-container's "unsatisfied condition: cuda>=12.4"."""
-    m = re.search(r"unsatisfied condition: cuda>=(\d+\.\d+)", msg[:_MAX_MESSAGE])
+    m = re.search(r"unsatisfied condition: cuda ?>= ?(\d+\.\d+)", msg[:_MAX_MESSAGE])
     return m.group(1) if m else None
 
 
