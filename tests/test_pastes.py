@@ -1033,6 +1033,7 @@ def test_a_mac_told_by_system_profiler_a_bundle_path_or_its_model_and_chip_is_a_
         '  File "/Applications/ComfyUI.app/Contents/Resources/ComfyUI/execution.py", line 327, in execute\n',
         "Mac mini M4\n",
         "MacBook Air (M2)\n",
+        "- OS: mac 13.0\n",  # zai-org/ChatGLM-6B#549's template bullet
     ):
         paste = read_paste(mac + error)
         assert paste.facts.system.os_name == "Darwin", mac
@@ -1040,7 +1041,8 @@ def test_a_mac_told_by_system_profiler_a_bundle_path_or_its_model_and_chip_is_a_
         assert verdict["cause"] == "no_gpu" and not [f for f in findings if f.severity == Severity.ERROR], mac
     # Not a Mac: an app folder without a bundle, a mini PC.
     for other in (
+        "- OS: Ubuntu 22.04\n",
         "/opt/Applications/run.py\n",
         "my mini PC M4 slot\n",
     ):
-        assert read_paste(other + error).facts.system.os_name is None, other
+        assert read_paste(other + error).facts.system.os_name != "Darwin", other

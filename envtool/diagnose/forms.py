@@ -395,7 +395,9 @@ _CUDA_802 = re.compile(r"\b(?:error\s*:?\s*802|802\s+(?:system\s+)?error)\b", re
 _WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/")
 _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
-    r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
+    r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"
+    r"|^OS\s*:\s*(?i:mac\s?os(?:\s?x)?|mac|os\s?x)\s*\d{2}\b"  # a template's "- OS: mac 13.0"
+    r"|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
     # system_profiler's displays section ("Chipset Model: Apple M2", "Metal Support: Metal 4": only macOS prints it),
     # an application bundle's path ("/Applications/ComfyUI.app/Contents/Resources/...")
     r"|^Chipset Model:\s*Apple M\d|^Metal (?:Support|Family):|/Applications/[^/\n]{1,80}\.app/Contents/"
@@ -519,7 +521,7 @@ _RELEVANT = (
     "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
     ".app/contents/", "directml",
 )  # fmt: skip
-_RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ")
+_RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ", "os:", "- os:", "* os:")
 
 
 _RELEVANT_RX = re.compile(_one_of(_RELEVANT))
@@ -1561,6 +1563,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         or "homebrew" in s
         or "Metal " in s
         or ".app/" in s
+        or s.startswith("OS")
     ) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
