@@ -254,7 +254,10 @@ def _gpus(rep: _Report, hip_build: str | None) -> tuple[list[GpuInfo], list[str]
     value = _collected(rep.fields.get("gpus"))
     if value and not gpus and not value.startswith("GPU "):
         # ROCm builds (and macOS) print torch.cuda.get_device_name() here, not nvidia-smi -L.
-        if hip_build or re.search(r"\b(?:AMD|Radeon|Instinct)\b|\(gfx\w+", value):
+        # (and a hand-typed template's "GPU models and configuration: M1 Max" names Apple silicon's GPU)
+        if hip_build or re.search(
+            r"\b(?:AMD|Radeon|Instinct)\b|\(gfx\w+|^(?:Apple\s+)?M\d{1,2}(?:\s+(?:Pro|Max|Ultra))?$", value
+        ):
             other.append(value)
         else:
             gpus.append(GpuInfo(index=0, name=value))
@@ -388,7 +391,7 @@ def _system_facts(rep: _Report) -> SystemFacts:
         os_name = "Linux"
     elif platform_.startswith("Windows-") or (os_raw or "").startswith("Microsoft Windows"):
         os_name = "Windows"
-    elif platform_.startswith(("macOS-", "Darwin-")) or (os_raw or "").startswith(("macOS", "Mac OS")):
+    elif platform_.startswith(("macOS-", "Darwin-")) or (os_raw or "").lower().startswith(("macos", "mac os")):
         os_name = "Darwin"
     elif os_raw and _LINUX_WORDS.search(os_raw):
         os_name = "Linux"

@@ -185,6 +185,8 @@ def plain(line: str) -> str:
             s = s[end:].lstrip()
             if not s or not (s[0] in _PROMPT_FIRST or "@" in s[:120] or ":\\" in s[:4]):
                 break
+    if s.startswith("#- "):
+        s = s[1:]  # a template's bullet commented out ("#- PyTorch Version (e.g., 2.5): 2.6.0", Lightning's)
     first = s[:1]
     if first in _BULLET_FIRST or first.isdigit():
         m = _BULLET.match(s)
@@ -450,6 +452,7 @@ _ASSIGNED_TORCH = frozenset(("torch", "torch_version", "torch.__version__", "tor
 _ASSIGNED_CUDA = frozenset(("torch_cuda", "torch.version.cuda", "cuda_version", "torch_cuda_version"))
 _ASSIGNED_AVAILABLE = frozenset(("cuda_available", "torch.cuda.is_available()", "is_available", "cuda_is_available"))
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
+_APPLE_CHIP_NAME = re.compile(r"(?:Apple\s+)?M\d{1,2}(?:\s+(?:Pro|Max|Ultra))?(?:\s+chip)?$", re.I)
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
 # Prose that tells of torch's driver message ("the msg is that my Nvidia version is too old", "my driver is too
@@ -1262,7 +1265,12 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.sign("exclusive_mode", number, s)
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = _MIB_TAIL.sub("", re.sub(r"\s*\([^)]*\)", "", value)).strip()
-        if name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
+        if _APPLE_CHIP_NAME.match(name):
+            # a template's "GPU models and configuration: M1 Max": Apple silicon's GPU, no NVIDIA one (the Mac is read
+            # from it as from system_profiler's chip line)
+            told.macos = True
+            told.sign("macos", number, s)
+        elif name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
             told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
         if value in ("True", "False"):

@@ -388,8 +388,8 @@ def _key_of(s: str) -> str | None:
     if colon <= 0:
         return None
     key = " ".join(s[:colon].split()).lower()
-    if key.startswith(("- ", "* ")):
-        key = key[2:]
+    if key.startswith(("- ", "* ", "#- ")):
+        key = key[3:] if key[0] == "#" else key[2:]  # ("#- ": a template's bullet commented out, Lightning's)
     # The bug template's "PyTorch Version (e.g., 1.0)" names the same field.
     paren = key.find(" (e.g.")
     if paren > 0:

@@ -160,7 +160,10 @@ def _free_form_macos(lines: Sequence[str]) -> re.Match[str] | None:
 
 # An Apple chip a free-form paste names: system_profiler's "Chip: Apple M2 Pro" (Hardware) and "Chipset Model: Apple
 # M2" (Displays), or a Mac named with its chip in prose ("Mac mini M4", "M2 MacBook Air"; the forms reader's words).
-_CHIP_LINE = re.compile(r"^\s*Chip(?:set Model)?:\s*Apple (M\d{1,2}(?: (?:Pro|Max|Ultra))?)\b")
+_CHIP_LINE = re.compile(
+    r"^\s*(?:Chip(?:set Model)?:\s*Apple |(?:[-*#]+\s*)?GPU models and configuration:\s*(?:Apple )?)"
+    r"(M\d{1,2}(?: (?:Pro|Max|Ultra))?)\b"
+)
 _CHIP_PROSE = re.compile(
     r"\b(?:MacBook(?:\s+(?:Pro|Air))?|Mac\s?(?:mini|Studio|Pro)|iMac)\s+\(?(M\d{1,2}(?: (?:Pro|Max|Ultra))?)\b"
     r"|\b(M\d{1,2}(?: (?:Pro|Max|Ultra))?)\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b"
@@ -170,7 +173,7 @@ _CHIP_PROSE = re.compile(
 def _free_form_chip(lines: Sequence[str]) -> str | None:
     """The Apple M-series chip a free-form paste names ("Apple M2 Pro"), or None (read only where it showed macOS)."""
     for raw in lines:
-        if "Apple M" in raw and (m := _CHIP_LINE.match(raw)):
+        if ("Apple M" in raw or "configuration:" in raw) and (m := _CHIP_LINE.match(raw)):
             return f"Apple {m.group(1)}"
         if ("Mac" in raw or "MBP" in raw) and (p := _CHIP_PROSE.search(raw)):
             return f"Apple {p.group(1) or p.group(2)}"
@@ -372,7 +375,7 @@ def read_vendor(
         brand = next((ln.strip() for ln in _cpu_lines(lines) if ln.strip().startswith(("Apple", "Intel"))), "")
         chip_m = _APPLE_CHIP.match(brand)
         chip = f"Apple {chip_m.group(1)}" if chip_m else None
-        if chip is None and not (mo or mp):
+        if chip is None:
             chip = _free_form_chip(lines)  # a free-form paste: system_profiler's lines, a Mac named with its chip
         pf["macos_version"] = mac_version
         if arch == "arm64":
