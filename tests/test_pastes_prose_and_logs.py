@@ -368,3 +368,14 @@ def test_libnvidia_containers_spaced_requirement_of_2018_is_read() -> None:
     _, env = _run(text)
     assert env["data"]["verdict"]["cause"] == "driver_too_old", env["data"]["verdict"]
     assert "CUDA 9.2" in env["data"]["verdict"]["summary"]
+
+
+def test_a_repl_expression_left_without_output_takes_no_later_line_as_its_value() -> None:
+    # pytorch/pytorch#101147: `torch.cuda.get_device_name(0)` printed nothing the paste kept; the reporter's
+    # "pytorch 2.0.1+cu118" after a blank line is the torch, not the device's name.
+    text = ">>> import torch\n>>> torch.cuda.get_device_name(0)\n\npytorch 2.0.1+cu118\nWindows10\n"
+    code, env = _run(text)
+    assert code == 0 and _told(env)["torch"] == ("2.0.1+cu118 (CUDA 11.8)", 4), _told(env)
+    # A value on the very next line is still the expression's.
+    _, env = _run(">>> torch.cuda.get_device_name(0)\n'NVIDIA GeForce RTX 3090'\n")
+    assert _told(env)["GPU 0"][0].startswith("NVIDIA GeForce RTX 3090"), _told(env)

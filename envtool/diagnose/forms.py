@@ -604,6 +604,10 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         if s and (s[0] in _PLAIN_FIRST or s[0].isdigit() or "@" in s[:120] or ":\\" in s[:4] or "**" in s):
             s = plain(raw)  # a prompt, bullet, backticks or emphasis to peel off (the common line has none)
         if not s:
+            # A REPL prints an expression's value on the very next line: after a blank one the expression printed
+            # nothing (cut off, or it raised), and the next line is no value of it (realpastes: a get_device_name(0)
+            # left without output, then the reporter's "pytorch 2.0.1+cu118").
+            expr_pending = None
             continue
         # A REPL expression printed on one line, its value on the next.
         if expr_pending is not None:
