@@ -605,8 +605,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             s = plain(raw)  # a prompt, bullet, backticks or emphasis to peel off (the common line has none)
         if not s:
             # A REPL prints an expression's value on the very next line: after a blank one the expression printed
-            # nothing (cut off, or it raised), and the next line is no value of it (realpastes: a get_device_name(0)
-            # left without output, then the reporter's "pytorch 2.0.1+cu118").
+            # nothing (cut off, or it raised), and the next line is no value of it (pytorch/pytorch#101147:
+            # get_device_name(0) left without output, then the reporter's "pytorch 2.0.1+cu118").
             expr_pending = None
             continue
         # A REPL expression printed on one line, its value on the next.
