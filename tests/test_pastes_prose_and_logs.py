@@ -379,3 +379,15 @@ def test_a_repl_expression_left_without_output_takes_no_later_line_as_its_value(
     # A value on the very next line is still the expression's.
     _, env = _run(">>> torch.cuda.get_device_name(0)\n'NVIDIA GeForce RTX 3090'\n")
     assert _told(env)["GPU 0"][0].startswith("NVIDIA GeForce RTX 3090"), _told(env)
+
+
+def test_lightnings_commented_template_on_a_mac_names_no_nvidia_gpu() -> None:
+    # Lightning-AI/pytorch-lightning#20696: "#- " bullets with "(e.g., ...)" hints; "M1 Max" is Apple silicon's GPU.
+    text = (
+        "#- PyTorch Version (e.g., 2.5): 2.6.0\n#- OS (e.g., Linux): MacOS 15.3.2\n"
+        "#- GPU models and configuration: M1 Max\n"
+    )
+    code, env = _run(text)
+    assert code == 0 and not env["data"]["gpus"], env["data"]["gpus"]
+    assert _told(env)["torch"][0].startswith("2.6.0") and env["data"]["system"]["os_name"] == "Darwin"
+    assert env["data"]["platform"]["soc"] == "Apple M1 Max", env["data"]["platform"]

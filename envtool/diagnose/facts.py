@@ -11,7 +11,7 @@ from dataclasses import replace
 from itertools import accumulate
 from typing import Any
 
-from envtool.diagnose.forms import Told, driver_own_cuda
+from envtool.diagnose.forms import APPLE_CHIP_NAME, Told, driver_own_cuda
 from envtool.diagnose.grammar import _Report
 from envtool.diagnose.lines import _KEYS, _NOT_COLLECTED, _key_of
 from envtool.diagnose.messages import (
@@ -255,9 +255,7 @@ def _gpus(rep: _Report, hip_build: str | None) -> tuple[list[GpuInfo], list[str]
     if value and not gpus and not value.startswith("GPU "):
         # ROCm builds (and macOS) print torch.cuda.get_device_name() here, not nvidia-smi -L.
         # (and a hand-typed template's "GPU models and configuration: M1 Max" names Apple silicon's GPU)
-        if hip_build or re.search(
-            r"\b(?:AMD|Radeon|Instinct)\b|\(gfx\w+|^(?:Apple\s+)?M\d{1,2}(?:\s+(?:Pro|Max|Ultra))?$", value
-        ):
+        if hip_build or re.search(r"\b(?:AMD|Radeon|Instinct)\b|\(gfx\w+", value) or APPLE_CHIP_NAME.match(value):
             other.append(value)
         else:
             gpus.append(GpuInfo(index=0, name=value))

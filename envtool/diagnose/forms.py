@@ -452,7 +452,8 @@ _ASSIGNED_TORCH = frozenset(("torch", "torch_version", "torch.__version__", "tor
 _ASSIGNED_CUDA = frozenset(("torch_cuda", "torch.version.cuda", "cuda_version", "torch_cuda_version"))
 _ASSIGNED_AVAILABLE = frozenset(("cuda_available", "torch.cuda.is_available()", "is_available", "cuda_is_available"))
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
-_APPLE_CHIP_NAME = re.compile(r"(?:Apple\s+)?M\d{1,2}(?:\s+(?:Pro|Max|Ultra))?(?:\s+chip)?$", re.I)
+# An Apple M-series chip named alone ("M1 Max", "Apple M2"): Apple silicon's GPU, never an NVIDIA one.
+APPLE_CHIP_NAME = re.compile(r"(?:Apple\s+)?M\d{1,2}(?:\s+(?:Pro|Max|Ultra))?(?:\s+chip)?$", re.I)
 _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
 # Prose that tells of torch's driver message ("the msg is that my Nvidia version is too old", "my driver is too
@@ -1269,7 +1270,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.sign("exclusive_mode", number, s)
     elif key in _GPU_KEYS or (key in ("name", "product name") and value.startswith(_NVIDIA_BRANDS)):
         name = _MIB_TAIL.sub("", re.sub(r"\s*\([^)]*\)", "", value)).strip()
-        if _APPLE_CHIP_NAME.match(name):
+        if APPLE_CHIP_NAME.match(name):
             # a template's "GPU models and configuration: M1 Max": Apple silicon's GPU, no NVIDIA one (the Mac is read
             # from it as from system_profiler's chip line)
             told.macos = True
