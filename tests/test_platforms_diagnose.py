@@ -233,6 +233,19 @@ def test_x86_64_python_on_macos11_warns_torch_stops_at_2_2(collect_env_fixtures:
     assert not j.ids(Severity.ERROR)
 
 
+def test_a_dump_typed_as_template_bullets_reads_its_platform_fields_as_the_dump(collect_env_fixtures: Path) -> None:
+    # An issue template's "- OS: ..." bullets (Lightning's "#- OS (e.g., Linux): ..." commented out) carry the same
+    # fields: the macOS version and the verdict are the dump's.
+    text = _body(capture(collect_env_fixtures, "09-macos-arm64-mps-nightly-complete.txt"))
+    for bullet in ("- ", "* ", "#- "):
+        typed = "".join(bullet + line if ":" in line else line for line in text.splitlines(keepends=True))
+        paste = read_paste(typed)
+        _, verdict = paste_rules.diagnose_paste(paste.facts, paste.signs)
+        assert (paste.facts.platform.macos_version, verdict["cause"]) == ("13.7.4", "mps_unavailable"), bullet
+    lightning = "#- OS (e.g., Linux): MacOS 15.3.2\nMac mini M4\nAssertionError: Torch not compiled with CUDA enabled\n"
+    assert read_paste(lightning).facts.platform.macos_version == "15.3.2"
+
+
 # --------------------------------------------------------------------------- NVIDIA on Arm
 
 

@@ -78,12 +78,17 @@ _READ_KEYS = (
     "intel gpu models detected",
 )
 
+# An issue template's bullet before a key, "- OS: macOS 14.2", Lightning's commented-out "#- OS (e.g., Linux): ..."
+_KEY_BULLETS = ("- ", "* ", "#- ")
+_BULLET_KEY = re.compile(r"(?:[-*]|#-)\s+")
+_EXAMPLE = re.compile(r"\s*\(e\.g\.[^)]{0,60}\)")  # the template's "(e.g., Linux)" after the key
 # Their first characters, both cases: most lines start with another and skip the lower-casing.
-_READ_FIRST = frozenset(k[0] for k in _READ_KEYS) | frozenset(k[0].upper() for k in _READ_KEYS)
+_READ_FIRST = frozenset(k[0] for k in _READ_KEYS) | frozenset(k[0].upper() for k in _READ_KEYS) | frozenset("-#")
 # ... and their first three characters ("os" has two): "INFO ..." log lines share the "I" of "Intel".
 _READ_HEADS = frozenset(k[:3] for k in _READ_KEYS)
-# The lines _scan reads: those that open with a key (a long log's other lines are skipped in a few scans).
-_READ_LINES = Words((), _READ_KEYS)
+# The lines _scan reads: those that open with a key, bare or bulleted (a long log's other lines are skipped in a few
+# scans).
+_READ_LINES = Words((), _READ_KEYS + tuple(b + k for b in _KEY_BULLETS for k in _READ_KEYS))
 
 
 def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
@@ -123,6 +128,10 @@ def _scan(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
                 name, _, version = b.group(1).partition(":")
                 drivers.append((name.strip(), version.strip(), at))
             continue
+        if first in "-*#" and (b := _BULLET_KEY.match(s)) is not None:
+            s = s[b.end() :]  # a bulleted field, read as the field
+        if "(e.g." in s[:64]:
+            s = _EXAMPLE.sub("", s, count=1)
         head = s[:3].lower()
         if (head not in _READ_HEADS and not head.startswith("os")) or not s[:48].lower().startswith(_READ_KEYS):
             block = None  # no field that is read below, nor one that opens an Intel block
