@@ -26,6 +26,7 @@ from envtool.util import version_parts
 Signs = Mapping[str, Sequence[Evidence]]
 
 SETTLE_DRIVER = "nvidia-smi"
+SETTLE_VISIBLE = 'echo "CUDA_VISIBLE_DEVICES=[$CUDA_VISIBLE_DEVICES]"; nvidia-smi -L'
 # How a fix for the driver of a container's host opens (agree_with_profile leaves it: the profile is torch's, not
 # the image's).
 HOST_DRIVER_FIX = "update the host's NVIDIA driver to one"
@@ -49,6 +50,7 @@ CAUSE_ORDER = (
     "fabric_manager_down",
     "container_without_gpu",
     "exclusive_process_mode",
+    "cuda_visible_devices_hides_all",
     "no_driver",
     "driver_too_old",
     "no_gpu",
@@ -69,6 +71,7 @@ _SUPERSEDES = {
     "no_gpu": frozenset({"no_driver", "cuda_unavailable", "cpu_build_on_gpu"}),
     "container_without_gpu": frozenset({"no_driver", "cuda_unavailable"}),
     "fabric_manager_down": frozenset({"no_driver", "cuda_unavailable"}),
+    "accel_build_mismatch": frozenset({"no_driver", "driver_too_old", "cuda_unavailable"}),
 }
 # The sign topics that prove each generic finding on a paste.
 _EVIDENCE_TOPICS = {
@@ -261,6 +264,19 @@ def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Ver
                 "settle": SETTLE_TORCH,
                 "suspects": list(suspects),
             }
+    if zero := signs.get("msg:no_device"):
+        # CUDA's driver answered with no device, and nothing in the paste says what hides the GPUs
+        suspects = _zero_device_suspects(signs)
+        return {
+            "cause": None,
+            "summary": f"CUDA finds no GPU (line {zero[0].line}: its driver answered, with no device): what hides them "
+            "is decided where the program runs, which the paste does not show; most often "
+            + ", or ".join(f"{_SUSPECT_WORDS[c]} (`{c}`)" for c in suspects)
+            + ". Run the settling command where the program runs: it shows CUDA_VISIBLE_DEVICES and the GPUs the "
+            "driver lists",
+            "settle": SETTLE_VISIBLE,
+            "suspects": list(suspects),
+        }
     if signs.get("msg:cuda_oom"):
         return {
             "cause": None,
@@ -410,7 +426,18 @@ def _unavailable_unexplained(facts: HostFacts, signs: Signs, vendor: tuple[str, 
 _SUSPECT_WORDS = {
     "cpu_build_on_gpu": "a CPU-only torch build",
     "container_without_gpu": "a container started without GPU access",
+    "cuda_visible_devices_hides_all": "CUDA_VISIBLE_DEVICES hiding every GPU (empty, -1, or an index the machine "
+    "lacks: a script that sets it from a missing argument)",
+    "no_driver": "the NVIDIA kernel module not loaded (nvidia-smi fails too)",
+    "no_gpu": "no GPU given to the process (a job scheduled without one, a cloud notebook on a CPU runtime)",
 }
+
+
+def _zero_device_suspects(signs: Signs) -> tuple[str, ...]:
+    """The causes of CUDA's "no device" answer, the likelier first: a container's where the paste shows one."""
+    if any(signs.get(t) for t in ("container", "container_run_no_gpu", "container_told")):
+        return ("container_without_gpu", "cuda_visible_devices_hides_all", "no_driver")
+    return ("cuda_visible_devices_hides_all", "container_without_gpu", "no_gpu", "no_driver")
 
 
 def _suspects(facts: HostFacts, signs: Signs) -> tuple[str, ...]:
@@ -827,6 +854,66 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
         no_driver_msgs = smi_fail = ()
 
+    # A CUDA build of torch on a machine whose GPU the paste names as AMD's (Linux: ROCm is the build for it)
+    amd = [a for a in facts.accelerators if a.vendor == "amd"]
+    cuda_errors = ev("msg:driver_insufficient", "msg:driver_too_old", "msg:no_driver", "msg:no_device")
+    if (
+        amd
+        and cuda_errors
+        and not (gpu_named or nv.driver_version or nv.cuda_driver_version or container or gpu_requested)
+        and facts.system.os_name not in ("Windows", "Darwin")
+        and vendor_build(facts, signs) is None
+    ):
+        add(
+            "accel_build_mismatch",
+            f"torch is a CUDA build (its CUDA error, line {cuda_errors[0].line}), but the GPU the paste names is "
+            f"AMD's ({amd[0].name or 'an AMD GPU'}): CUDA needs an NVIDIA GPU",
+            "install torch's ROCm build for an AMD GPU (`envtool install --profile auto` picks it on Linux, for a GPU "
+            "among the gfx targets AMD's ROCm compatibility matrix lists), or the CPU build",
+            _dedup((*cuda_errors, *ev("accel"))),
+            Severity.ERROR,
+        )
+    rocm = vendor_build(facts, signs)
+    asked = ev("install_asked_cuda")
+    if rocm is not None and rocm[0] == "rocm" and asked and not amd:
+        add(
+            "accel_build_mismatch",
+            f"torch is a ROCm build{f' (line {rocm[1]})' if rocm[1] else ''}, though the install asked for a CUDA "
+            f"build (line {asked[0].line}): a version range with a local tag (`>=1.7.1+cu110`) does not pin the "
+            "build, and pip took another",
+            "pin the build exactly (`torch==X.Y.Z+cuXXX`), or install from PyTorch's index for that CUDA build "
+            "(`--index-url …/whl/cuXXX`); `envtool install --profile auto` pins it for this machine",
+            _dedup((*ev("torch", "torch_installs", "wheels")[:2], *asked)),
+            Severity.ERROR,
+        )
+    if nvml_unknown := ev("msg:nvml_unknown"):
+        inside = ev("container", "container_told", "container_run_no_gpu", "container_run_gpu")
+        if inside:
+            add(
+                "container_without_gpu",
+                f"NVML fails with 'Unknown Error' (line {nvml_unknown[0].line}) where the paste shows a container "
+                f"(line {inside[0].line}): the container has no access to the GPU devices, or lost it",
+                "the host's driver serves its containers: do not install a driver inside one; start it with GPU "
+                "access (`docker run --gpus all ...` with the NVIDIA Container Toolkit on the host); if it had access "
+                "and lost it (a `systemctl daemon-reload` on the host detaches it: NVIDIA/nvidia-docker#1730), "
+                f"recreate the container; to settle it, run `{SETTLE_CONTAINER}`",
+                _dedup((*nvml_unknown, *inside)),
+                Severity.ERROR,
+            )
+        elif not mismatch_shown(signs):
+            add(
+                "no_driver",
+                f"nvidia-smi's NVML fails with 'Unknown Error' (line {nvml_unknown[0].line}): it cannot use the GPU "
+                "devices (inside a container: started without GPU access, or detached from it)",
+                _with_settle(
+                    "on the host, check `nvidia-smi` and `sudo dmesg | grep -i nvrm`, and reboot after a driver "
+                    "update; in a container, recreate it with GPU access (`docker run --gpus all ...`)",
+                    SETTLE_DRIVER,
+                ),
+                nvml_unknown,
+                Severity.WARN,
+            )
+
     # no working driver
     mismatch = ev("msg:nvml_mismatch", "driver_mismatch")
     if mismatch:
@@ -934,6 +1021,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         # nvidia-smi's failure already shows it: torch's "Found no NVIDIA driver" is more of the same evidence
         first = out[smi_error[0]]
         out[smi_error[0]] = replace(first, evidence=_dedup((*first.evidence, *no_driver_msgs)))
+    elif (zero := ev("msg:no_device")) and not ev("msg:no_driver") and not _claimed(out):
+        # CUDA's driver answered with no device ("No CUDA GPUs are available"): what hides them is decided where the
+        # program runs; the paste settles it only where it shows CUDA_VISIBLE_DEVICES hiding them (else the verdict
+        # names the suspects and the command that tells them apart)
+        if hidden := ev("cvd_hidden"):
+            add(
+                "cuda_visible_devices_hides_all",
+                f"CUDA finds no GPU (line {zero[0].line}) and CUDA_VISIBLE_DEVICES hides every GPU (line "
+                f"{hidden[0].line}: empty, -1 or NoDevFiles leaves CUDA no device)",
+                "unset CUDA_VISIBLE_DEVICES where the program runs, or set it to GPU indexes `nvidia-smi -L` lists "
+                "(`CUDA_VISIBLE_DEVICES=0`); a script that sets it from an argument needs that argument",
+                _dedup((*zero, *hidden)),
+                Severity.ERROR,
+            )
     elif no_driver_msgs and not any(f.id == "container_without_gpu" for f in out):
         fix = "install the NVIDIA driver and reboot; in a container, start it with `--gpus all`"
         if gpu_named:
@@ -1590,11 +1691,45 @@ def _dll_findings(facts: HostFacts, signs: Signs, add: Callable[..., None]) -> N
             Severity.ERROR,
         )
         return
+    # torch 1.x's form: its own warning that the Visual C++ Redistributable is missing, then Python's "ImportError: DLL
+    # load failed" (its reason in the system's language) in `from torch._C import *`
+    vc = tuple(signs.get("msg:vc_redist_missing", ()))
+    failed = tuple(signs.get("msg:dll_load_failed", ())) if (vc or signs.get("torch_import_frame")) else ()
+    if vc or failed:
+        add(
+            "torch_import_failed",
+            "torch cannot load its DLLs on import"
+            + (
+                f": torch says the Microsoft Visual C++ Redistributable is not installed (line {vc[0].line})"
+                if vc
+                else f" ('DLL load failed', line {failed[0].line})"
+            ),
+            "install the latest Microsoft Visual C++ Redistributable (x64, the download torch's message names) and "
+            "restart the shell"
+            + (
+                ""
+                if vc
+                else "; if that does not help, another copy of a DLL torch needs is found first (other CUDA, torch or "
+                "Python folders on PATH), or torch's install is broken: reinstall it in a fresh environment"
+            ),
+            _dedup((*vc, *failed, *signs.get("torch_import_frame", ()))),
+            Severity.ERROR if failed else Severity.WARN,
+        )
 
 
 def _flags_of(text: str) -> str:
     """The arch list of a collect_env "detectron2 arch flags  7.5, 8.6" row."""
     return text.split("flags", 1)[-1].strip()
+
+
+def mismatch_shown(signs: Signs) -> bool:
+    """Whether the paste shows the driver's kernel module and library at different versions."""
+    return bool(signs.get("msg:nvml_mismatch") or signs.get("driver_mismatch"))
+
+
+def _claimed(out: Sequence[Finding]) -> bool:
+    """Whether a container's or another vendor's finding already explains a CUDA error of the paste."""
+    return any(f.id in ("container_without_gpu", "no_gpu", "accel_build_mismatch") for f in out)
 
 
 def _told_too_old(facts: HostFacts, signs: Signs, out: Sequence[Finding], add: Callable[..., None]) -> None:
@@ -1962,6 +2097,13 @@ def recommend(
             f"the paste names another vendor's GPU (line {other[0].line}) but not in a form that says which it is "
             "(rocminfo, sycl-ls or lspci would): envtool's ROCm and XPU profiles are chosen by that, the CPU "
             "profile runs anywhere"
+        )
+    zero = (signs or {}).get("msg:no_device")
+    if zero and verdict.get("cause") is None and not (nv.gpus or nv.hardware_present or facts.accelerators):
+        # CUDA's "no device": the NVIDIA driver answered, so a CUDA profile may be right; the GPU is not shown
+        return _undetermined(
+            f"the paste's error (line {zero[0].line}) is CUDA's, from a driver that sees no GPU here, and the paste "
+            "does not show which GPU the machine has"
         )
     top = _nvidia_cause(verdict, findings)
     gpu_shown = bool(nv.gpus) and all(rules.gpu_capability(g) for g in nv.gpus)

@@ -391,3 +391,108 @@ def test_lightnings_commented_template_on_a_mac_names_no_nvidia_gpu() -> None:
     assert code == 0 and not env["data"]["gpus"], env["data"]["gpus"]
     assert _told(env)["torch"][0].startswith("2.6.0") and env["data"]["system"]["os_name"] == "Darwin"
     assert env["data"]["platform"]["soc"] == "Apple M1 Max", env["data"]["platform"]
+
+
+def test_cudas_no_device_answer_names_its_suspects_and_the_command_that_tells_them_apart() -> None:
+    # jiaw-z/CoR-GS#23: a script exporting CUDA_VISIBLE_DEVICES from a missing argument; torch's c10
+    # device_count_ensure_non_zero raises "No CUDA GPUs are available" when the driver answers with no device.
+    text = (
+        "$ bash scripts/run_360.sh\nTraceback (most recent call last):\n"
+        '  File "train.py", line 469, in <module>\n    torch.cuda.set_device(torch.device("cuda:0"))\n'
+        "RuntimeError: No CUDA GPUs are available\n"
+    )
+    code, env = _run(text)
+    verdict = env["data"]["verdict"]
+    assert code == 0 and verdict["cause"] is None and not env["findings"], (verdict, _found(env))
+    assert verdict["suspects"][0] == "cuda_visible_devices_hides_all" and "nvidia-smi -L" in verdict["settle"]
+    assert "line 5" in verdict["summary"] and env["data"]["recommended_profile"]["name"] is None
+    # The paste that shows the variable emptied settles it, with both lines.
+    code, env = _run("export CUDA_VISIBLE_DEVICES=\n" + text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "cuda_visible_devices_hides_all", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "cuda_visible_devices_hides_all"]
+    assert [e["line"] for e in f["evidence"]] == [1, 6], f
+    # In a container started without GPU access it is the container's.
+    _, env = _run("$ docker run -it --rm pytorch/pytorch:2.1.0-cuda12.1-cudnn8-runtime python t.py\n" + text)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+
+
+def test_a_cuda_error_where_the_gpu_named_is_amds_is_a_build_for_another_vendor() -> None:
+    # pytorch/pytorch#51213: pip's CUDA torch 1.6.0 on an AMD Raven APU, Ubuntu 18.04.
+    text = (
+        "> cuda runtime error (35) : CUDA driver version is insufficient for CUDA runtime version at "
+        "/pytorch/aten/src/THC/THCGeneral.cpp:47\n\n"
+        " - PyTorch Version (e.g., 1.0): 1.6.0\n - OS (e.g., Linux): Ubuntu 18.04.5\n"
+        " - GPU models and configuration: AMD Raven\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "accel_build_mismatch", _found(env)
+    assert "driver_too_old" not in {f["id"] for f in env["findings"]}, _found(env)
+    # On Windows, where the profiles offer no ROCm build, it is no such finding.
+    _, env = _run(text.replace("Ubuntu 18.04.5", "Windows 10"))
+    assert "accel_build_mismatch" not in {f["id"] for f in env["findings"]}, _found(env)
+    # An NVIDIA GPU named beside it: the CUDA error is the NVIDIA driver's.
+    _, env = _run(text + "GPU 0: NVIDIA GeForce RTX 3060 (UUID: GPU-5f1b1c2e)\n")
+    assert "accel_build_mismatch" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_a_rocm_build_pip_took_for_an_asked_cuda_build_is_named() -> None:
+    # pytorch/pytorch#52571: a range with a local tag does not pin the build.
+    text = (
+        "pip install torch>=1.7.1+cu110 torchvision>=0.8.2+cu110 -f https://download.pytorch.org/whl/torch_stable.html\n"
+        "pip list\n```\ntorch                         1.7.1+rocm3.8\ntorchvision                   0.8.2+cu92\n```\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "accel_build_mismatch", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "accel_build_mismatch"]
+    assert 1 in [e["line"] for e in f["evidence"]] and "does not pin" in f["message"], f
+    # The same list without the install asking for CUDA is no such claim.
+    _, env = _run(text.split("\n", 1)[1])
+    assert "accel_build_mismatch" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_yolov5s_older_banner_names_torchs_build_and_device() -> None:
+    # ultralytics/yolov5#7639: "YOLOv5 🚀 2022-4-22 torch 1.11.0+cpu CPU" on a machine with a GTX 1080.
+    _, env = _run("`YOLOv5 \U0001f680 2022-4-22 torch 1.11.0+cpu CPU`\nmy gpu is GTX 1080\n")
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", _found(env)
+    assert _told(env)["torch"][0].startswith("1.11.0+cpu"), _told(env)
+    _, env = _run("YOLOv5 \U0001f680 v6.0-35 torch 1.10.0+cu102 CUDA:0 (Tesla T4, 15110MiB)\n")
+    assert _told(env)["GPU 0"][0].startswith("Tesla T4") and "cpu_build_on_gpu" not in str(_found(env))
+
+
+def test_torch_1x_windows_dll_load_failure_with_its_vc_redist_warning() -> None:
+    # qllokirin/ATRI-plugin#3: torch's own warning, then Python's ImportError in the console's code page.
+    warning = (
+        "Microsoft Visual C++ Redistributable is not installed, this may lead to the DLL load failure.\n"
+        "                 It can be downloaded at https://aka.ms/vs/16/release/vc_redist.x64.exe\n"
+    )
+    frames = (
+        "Traceback (most recent call last):\n"
+        '  File "C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python37\\lib\\site-packages\\torch\\__init__.py", '
+        "line 202, in <module>\n    from torch._C import *  # noqa: F403\n"
+        "ImportError: DLL load failed: \u2592\u0492\u2592\n"
+    )
+    code, env = _run(warning + frames)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "torch_import_failed", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "torch_import_failed"]
+    assert f["severity"] == "error" and "Visual C++" in f["message"] and f["evidence"][0]["line"] == 1, f
+    # Without torch's warning the failure in torch's import is still torch's; another module's is not.
+    _, env = _run(frames)
+    assert env["data"]["verdict"]["cause"] == "torch_import_failed", _found(env)
+    _, env = _run("ImportError: DLL load failed: The specified module could not be found.\n")
+    assert "torch_import_failed" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_nvmls_unknown_error_in_a_container_is_the_containers_gpu_access() -> None:
+    # traveller59/spconv#185: a driver installed inside a container started without --gpus; NVIDIA's notice
+    # NVIDIA/nvidia-docker#1730 for containers that lose their GPUs.
+    text = (
+        "I try to install the driver in the container running\n\n$ sudo apt-get install nvidia-driver-440\n\n"
+        "However, there is still a mistake when I run nvidia-smi\n`Failed to initialize NVML: Unknown Error`\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "container_without_gpu"]
+    assert [e["line"] for e in f["evidence"]] == [1, 6], f
+    # Alone it is a driver warning that says what to check.
+    _, env = _run("$ nvidia-smi\nFailed to initialize NVML: Unknown Error\n")
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "warn")], _found(env)

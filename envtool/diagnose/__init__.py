@@ -152,6 +152,10 @@ def read_paste(text: str) -> Paste:
     _torchvision_signs(facts, rep, told, index, origin, signs)
     if signs.get("mps_not_available"):
         _linux_platform_signs(index, origin, signs)
+    if signs.get("msg:nvml_unknown") and (e := _first_holding(index, origin, _CONTAINER_WORDS, _names_container)):
+        signs["container_told"] = [e]  # the paste speaks of a container (NVML's "Unknown Error" is a container's)
+    if signs.get("msg:dll_load_failed") and (e := _first_holding(index, origin, _TORCH_IMPORT_WORDS, _true)):
+        signs["torch_import_frame"] = [e]  # the failed DLL load is in torch's own import
     if signs.get("msg:no_kernel_image"):
         _python_error_sign(index, origin, signs)  # torch's, or another CUDA program's (paste_rules words it so)
     return Paste(
@@ -175,6 +179,21 @@ _PYTHON_ERROR_WORDS = (
     "TORCH_USE_CUDA_DSA",
     "CUDA_LAUNCH_BLOCKING",
 )
+
+
+# A container spoken of: its runtimes and orchestrators, or the word ("I installed the driver in the container").
+_CONTAINER_WORDS = ("docker", "Docker", "container", "Container", "podman", "Podman", "kubectl", "Kubernetes")
+_CONTAINER_WORD = re.compile(r"\b(?:docker|containers?|podman|kubectl|kubernetes)\b", re.I)
+# torch's own import in a traceback: its package's __init__ and the extension module it loads.
+_TORCH_IMPORT_WORDS = ("from torch._C import", "torch\\__init__.py", "torch/__init__.py")
+
+
+def _names_container(_: str, line: str) -> bool:
+    return bool(_CONTAINER_WORD.search(line))
+
+
+def _true(_: str, __: str) -> bool:
+    return True
 
 
 def _python_error_sign(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:

@@ -387,7 +387,8 @@ def _system_facts(rep: _Report) -> SystemFacts:
     os_name = None
     if platform_.startswith("Linux-") or (libc or "").startswith("glibc"):
         os_name = "Linux"
-    elif platform_.startswith("Windows-") or (os_raw or "").startswith("Microsoft Windows"):
+    elif platform_.startswith("Windows-") or (os_raw or "").startswith(("Microsoft Windows", "Windows ")):
+        # (a template's hand-typed "OS: Windows 10" too)
         os_name = "Windows"
     elif platform_.startswith(("macOS-", "Darwin-")) or (os_raw or "").lower().startswith(("macos", "mac os")):
         os_name = "Darwin"

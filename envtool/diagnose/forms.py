@@ -505,6 +505,15 @@ _ULTRALYTICS = re.compile(
     r"\bPython-(\d+\.\d+(?:\.\d+)?)\s+torch-(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)"
     r"(?:\s+CUDA:(\d+)\s+\(([^,()]{2,80}),\s*\d+\s?MiB\))?"
 )
+# YOLOv5's older banner, without Python's version: "YOLOv5 🚀 2022-4-22 torch 1.11.0+cpu CPU", "YOLOv5 🚀 v6.0-35
+# torch 1.10.0+cu102 CUDA:0 (Tesla V100-SXM2-16GB, 16160MiB)" (ultralytics/yolov5 utils/torch_utils.py select_device)
+_YOLOV5 = re.compile(
+    r"\bYOLOv5\b.{0,60}?\btorch[ -](\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)"
+    r"(?:\s+CUDA:(\d+)\s+\(([^,()]{2,80}),\s*\d+\s?MiB\))?"
+)
+# An install that asks for a CUDA build by its local tag ("pip install torch>=1.7.1+cu110 ..."): a range with a tag
+# does not pin the build (pytorch/pytorch#52571: pip took 1.7.1+rocm3.8).
+_ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d+(?:\.\d+)?\+(cu\d{2,3})\b")
 # Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
 _AUTOBATCH = re.compile(r"^AutoBatch: CUDA:(\d{1,2}) \(([^,()]{2,80})\) [\d.]+G total")
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
@@ -1489,6 +1498,16 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.sign("cpu_build", number, s)
         if u.group(4):
             told.add_gpu(int(u.group(3)), u.group(4).strip(), number, s)
+    if "YOLOv5" in s and "torch" in s and (u := _YOLOV5.search(s)):
+        if told.torch is None:
+            told.torch = u.group(1)
+            told.sign("torch", number, s)
+        if u.group(1).endswith("+cpu"):
+            told.sign("cpu_build", number, s)
+        if u.group(3):
+            told.add_gpu(int(u.group(2)), u.group(3).strip(), number, s)
+    if "+cu" in s and "install" in s and (a := _ASKED_CUDA.search(s)):
+        told.sign("install_asked_cuda", number, s)
     if "__cuda=" in s:
         # conda info's "virtual packages : __cuda=10.2=0": the "maximum version of CUDA supported by the display
         # driver" (conda's user guide, "Managing virtual packages"), read from the driver's libcuda

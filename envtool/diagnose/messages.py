@@ -243,12 +243,14 @@ _KINDS: tuple[_Kind, ...] = (
         ("CUDA error: ", "all CUDA-capable", "CUDA-capable"),
         re.compile(r"unavailable"),
     ),
-    # cudaErrorNoDevice (100).
+    # cudaErrorNoDevice (100), and torch's own words for it: c10/cuda/CUDAFunctions.cpp's
+    # device_count_ensure_non_zero raises "No CUDA GPUs are available" when the driver answered with no device
+    # (a missing driver is "Found no NVIDIA driver", above).
     _Kind(
         "no_device",
-        ("no CUDA-capable device is detected",),
-        ("CUDA error: ", "no CUDA-capable"),
-        re.compile(r"detected"),
+        ("no CUDA-capable device is detected", "No CUDA GPUs are available"),
+        ("CUDA error: ", "no CUDA-capable", "No CUDA GPUs"),
+        re.compile(r"detected|are available"),
     ),
     # torch/backends/cudnn/__init__.py _init: "cuDNN version incompatibility: PyTorch was compiled
     # against (8, 3, 2) but linked against (8, 0, 3)" (pytorch/pytorch#80637), reworded in #80877
@@ -335,6 +337,17 @@ _KINDS: tuple[_Kind, ...] = (
         ("Failed to initialize NVML", "Failed to properly shut down NVML", "GPU access blocked"),
         re.compile(r"operating system"),
     ),
+    # NVML's "Unknown Error" inside a container that has no (or lost its) access to the GPU devices: NVIDIA's notice
+    # NVIDIA/nvidia-docker#1730 ("Containers losing access to GPUs with error: Failed to initialize NVML: Unknown
+    # Error", after a systemd reload of the container's cgroup), and a driver installed inside a container started
+    # without --gpus (traveller59/spconv#185).
+    _Kind(
+        "nvml_unknown",
+        ("Failed to initialize NVML: Unknown Error",),
+        ("Failed to initialize NVML",),
+        re.compile(r"Unknown Error"),
+        max_lines=1,
+    ),
     # torch's XPU backend with no device: "UserWarning: XPU device count is zero! (Triggered internally at
     # .../c10/xpu/XPUFunctions.cpp:50.)" from torch/xpu/__init__.py (intel/intel-extension-for-pytorch#702).
     _Kind("xpu_no_device", ("XPU device count is zero",), (), re.compile(r"zero!?" + _TRIGGERED)),
@@ -405,6 +418,19 @@ _KINDS: tuple[_Kind, ...] = (
         max_lines=3,
         absorbs=("or one of its dependencies",),
     ),
+    # torch/__init__.py on Windows (torch 1.x), when vcruntime140.dll or msvcp140.dll will not load: "Microsoft Visual
+    # C++ Redistributable is not installed, this may lead to the DLL load failure." then the download URL, before the
+    # "ImportError: DLL load failed" of `from torch._C import *` (qllokirin/ATRI-plugin#3).
+    _Kind(
+        "vc_redist_missing",
+        ("Visual C++ Redistributable is not installed",),
+        ("Microsoft Visual C++", "Visual C++"),
+        re.compile(r"DLL load failure\.?|vc_redist\.x64\.exe"),
+        max_lines=2,
+    ),
+    # Python's own ImportError on Windows when a DLL of an extension module will not load (its reason in the system's
+    # language, often garbled by the console's code page): about torch where the traceback is in torch's import.
+    _Kind("dll_load_failed", ("DLL load failed",), ("ImportError: ", "DLL load failed"), re.compile(r"."), max_lines=1),
     # apex's setup.py check_cuda_torch_binary_vs_bare_metal (NVIDIA/apex, copied by other extensions' setup.py):
     # "RuntimeError: Cuda extensions are being compiled with a version of Cuda that does not match the version used
     # to compile Pytorch binaries.  Pytorch binaries were compiled with Cuda 12.1." (NVIDIA/apex#1748); the toolkit's
