@@ -1694,7 +1694,11 @@ def _dll_findings(facts: HostFacts, signs: Signs, add: Callable[..., None]) -> N
     # torch 1.x's form: its own warning that the Visual C++ Redistributable is missing, then Python's "ImportError: DLL
     # load failed" (its reason in the system's language) in `from torch._C import *`
     vc = tuple(signs.get("msg:vc_redist_missing", ()))
-    failed = tuple(signs.get("msg:dll_load_failed", ())) if (vc or signs.get("torch_import_frame")) else ()
+    failed = tuple(
+        e
+        for e in signs.get("msg:dll_load_failed", ())
+        if (vc or signs.get("torch_import_frame")) and _torchs_dll_load(e.text)
+    )
     if vc or failed:
         add(
             "torch_import_failed",
@@ -1720,6 +1724,16 @@ def _dll_findings(facts: HostFacts, signs: Signs, add: Callable[..., None]) -> N
 def _flags_of(text: str) -> str:
     """The arch list of a collect_env "detectron2 arch flags  7.5, 8.6" row."""
     return text.split("flags", 1)[-1].strip()
+
+
+# Python 3.8+ names the module whose DLL would not load: "DLL load failed while importing _C: ..." is torch's, one
+# while importing numpy's "_multiarray_umath" is not, whatever torch frames the paste holds.
+_WHILE_IMPORTING = re.compile(r"while importing ([\w.]+)")
+
+
+def _torchs_dll_load(text: str) -> bool:
+    m = _WHILE_IMPORTING.search(text)
+    return m is None or m.group(1) in ("_C", "torch", "torch._C")
 
 
 def mismatch_shown(signs: Signs) -> bool:

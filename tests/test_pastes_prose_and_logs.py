@@ -480,6 +480,12 @@ def test_torch_1x_windows_dll_load_failure_with_its_vc_redist_warning() -> None:
     assert env["data"]["verdict"]["cause"] == "torch_import_failed", _found(env)
     _, env = _run("ImportError: DLL load failed: The specified module could not be found.\n")
     assert "torch_import_failed" not in {f["id"] for f in env["findings"]}, _found(env)
+    # Python 3.8+ names the module: numpy's failure beside torch's frames is not torch's.
+    numpy = frames.replace("DLL load failed:", "DLL load failed while importing _multiarray_umath:")
+    _, env = _run(numpy)
+    assert "torch_import_failed" not in {f["id"] for f in env["findings"]}, _found(env)
+    _, env = _run(frames.replace("DLL load failed:", "DLL load failed while importing _C:"))
+    assert env["data"]["verdict"]["cause"] == "torch_import_failed", _found(env)
 
 
 def test_nvmls_unknown_error_in_a_container_is_the_containers_gpu_access() -> None:
