@@ -5,8 +5,10 @@
 Three inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
 up to the size (every form and message, over and over, as a log that repeats its blocks does: the
 reader reads a repeated block once), "distinct" cycles them with a line naming the copy at the head
-of every block, so that no block repeats (the worst case: every line is read), and "log" puts them
-once in the middle of a plain training log of the size (what a pasted log usually is). Each size runs in a fresh
+of every block, so that no block repeats (the worst case: every line is read), "log" puts them
+once in the middle of a plain training log of the size (what a pasted log usually is), and "gpu-log" in the middle
+of a training log whose every line names the GPU, CUDA and torch with numbers of its own (no line repeats, and each
+is one the free-form readers must look at). Each size runs in a fresh
 process: the time is the best of --rounds of reading the paste and judging it
 (``read_paste`` + ``paste_rules.diagnose_paste``); the peak is tracemalloc's peak of Python
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
@@ -111,7 +113,7 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         baseline = _export(args.baseline, Path(tmp) / "baseline") if args.baseline else None
-        for kind in ("dense", "distinct", "log"):
+        for kind in ("dense", "distinct", "log", "gpu-log"):
             print(_KINDS[kind])
             _run_sizes(args, corpus, log_line, kind, Path(tmp), baseline)
     return 0
@@ -121,7 +123,27 @@ _KINDS = {
     "dense": "dense: every paste and dump cycled up to the size (its blocks repeat)",
     "distinct": "distinct: every paste and dump cycled up to the size, each block naming its copy (the worst case)",
     "log": "log: every paste and dump once, in the middle of a training log of the size",
+    "gpu-log": "gpu-log: every paste and dump once, in the middle of a training log whose lines name the GPU and CUDA",
 }
+
+
+def _gpu_log(corpus: str, size: int) -> str:
+    """A training log of about ``size`` whose every line names the GPU, CUDA and torch, its numbers its own (no line
+    repeats), with the corpus once in its middle."""
+    lines: list[str] = []
+    total, step = len(corpus), 0
+    while total < size:
+        step += 1
+        line = (
+            f"2024-05-01 12:{step // 60 % 60:02d}:{step % 60:02d} INFO step {step} "
+            f"loss {(step * 7919) % 10007 / 10007:.4f} "
+            f"gpu memory {(step * 104729) % 79000 + 1000} MiB on cuda:0 torch.cuda.max_memory_allocated "
+            f"{(step * 1299709) % 9 * 10**9 + step}\n"
+        )
+        lines.append(line)
+        total += len(line)
+    half = len(lines) // 2
+    return "".join(lines[:half]) + corpus + "".join(lines[half:])
 
 
 def _distinct(corpus: str, size: int) -> str:
@@ -185,6 +207,8 @@ def _run_sizes(
             text = (corpus * (size // len(corpus) + 1))[:size]
         elif kind == "distinct":
             text = _distinct(corpus, size)
+        elif kind == "gpu-log":
+            text = _gpu_log(corpus, size)
         else:
             half = log_line * max(0, (size - len(corpus)) // len(log_line) // 2)
             text = half + corpus + half
