@@ -987,7 +987,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "cooling and seating (a hardware or power fault; reinstalling software does not help)",
             _dedup((*lost, *ev("gpu"))),
         )
-    module_lines = tuple(e for e in ev("kernel_module") if "off the bus" not in e.text)
+    # (NVML's "Driver Not Loaded", as its Python bindings raise it, says the same of the kernel module)
+    module_lines = tuple(e for e in ev("kernel_module", "msg:nvml_not_loaded") if "off the bus" not in e.text)
     smi = smi_fail + module_lines
     if smi and not mismatch and not lost and not (bare_run is not None and not no_driver_msgs):
         module = bool(module_lines)
@@ -1002,6 +1003,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             else "reinstall a driver that supports these GPUs and reboot; check `lspci | grep -i nvidia` and "
             "`sudo dmesg | grep -i nvrm`",
             _dedup((*smi, *ev("gpu", "driver_package"))),
+        )
+    if (no_nvml := ev("msg:nvml_no_library")) and not container:
+        add(
+            "no_driver",
+            f"NVML's library (libnvidia-ml.so.1, nvml.dll on Windows) is not found (line {no_nvml[0].line}): the "
+            "NVIDIA driver's user-space part is not installed, or not on the loader's path",
+            _with_settle(
+                "install the NVIDIA driver (its user-space package, e.g. libnvidia-compute-<branch> with "
+                "nvidia-utils-<branch>, at the kernel module's version) and reboot",
+                SETTLE_DRIVER,
+            ),
+            no_nvml,
+            Severity.ERROR,
         )
     libcuda = tuple(
         e for e in ev("msg:missing_library") if (torch_messages.missing_library(e.text) or "").startswith("libcuda.")

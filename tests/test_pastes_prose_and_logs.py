@@ -502,3 +502,22 @@ def test_nvmls_unknown_error_in_a_container_is_the_containers_gpu_access() -> No
     # Alone it is a driver warning that says what to check.
     _, env = _run("$ nvidia-smi\nFailed to initialize NVML: Unknown Error\n")
     assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "warn")], _found(env)
+
+
+def test_nvmls_python_bindings_say_the_driver_is_not_loaded_or_missing() -> None:
+    # wookayin/gpustat#110: gpustat's traceback through pynvml after a kernel update left the module unbuilt.
+    text = (
+        "Traceback (most recent call last):\n"
+        '  File "/usr/lib/python3/dist-packages/pynvml.py", line 310, in _nvmlCheckReturn\n'
+        "    raise NVMLError(ret)\n**pynvml.NVMLError_DriverNotLoaded: Driver Not Loaded**\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "no_driver"]
+    assert "kernel module is not loaded" in f["message"] and [e["line"] for e in f["evidence"]] == [4], f
+    code, env = _run("pynvml.NVMLError_LibraryNotFound: NVML Shared Library Not Found\n")
+    assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+    assert "libnvidia-ml.so.1" in env["findings"][0]["message"]
+    # "Driver Not Loaded" in prose alone is no NVML error.
+    _, env = _run("The status says Driver Not Loaded but nvidia-smi works\nDriver Version: 535.54.03\n")
+    assert "no_driver" not in {f["id"] for f in env["findings"]}, _found(env)

@@ -337,6 +337,23 @@ _KINDS: tuple[_Kind, ...] = (
         ("Failed to initialize NVML", "Failed to properly shut down NVML", "GPU access blocked"),
         re.compile(r"operating system"),
     ),
+    # NVML's own errors as its Python bindings raise them (pynvml / nvidia-ml-py): NVML_ERROR_DRIVER_NOT_LOADED,
+    # "pynvml.NVMLError_DriverNotLoaded: Driver Not Loaded" (wookayin/gpustat#110: a kernel updated without the
+    # module rebuilt), and NVML_ERROR_LIBRARY_NOT_FOUND, "NVMLError_LibraryNotFound: NVML Shared Library Not Found".
+    _Kind(
+        "nvml_not_loaded",
+        ("NVMLError_DriverNotLoaded", "NVML_ERROR_DRIVER_NOT_LOADED"),
+        ("pynvml.", "NVMLError_DriverNotLoaded", "NVML_ERROR_DRIVER_NOT_LOADED"),
+        re.compile(r"."),
+        max_lines=1,
+    ),
+    _Kind(
+        "nvml_no_library",
+        ("NVMLError_LibraryNotFound", "NVML Shared Library Not Found", "NVML_ERROR_LIBRARY_NOT_FOUND"),
+        ("pynvml.", "NVMLError_LibraryNotFound", "NVML Shared Library", "NVML_ERROR_LIBRARY_NOT_FOUND"),
+        re.compile(r"."),
+        max_lines=1,
+    ),
     # NVML's "Unknown Error" inside a container that has no (or lost its) access to the GPU devices: NVIDIA's notice
     # NVIDIA/nvidia-docker#1730 ("Containers losing access to GPUs with error: Failed to initialize NVML: Unknown
     # Error", after a systemd reload of the container's cgroup), and a driver installed inside a container started
