@@ -521,3 +521,12 @@ def test_nvmls_python_bindings_say_the_driver_is_not_loaded_or_missing() -> None
     # "Driver Not Loaded" in prose alone is no NVML error.
     _, env = _run("The status says Driver Not Loaded but nvidia-smi works\nDriver Version: 535.54.03\n")
     assert "no_driver" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_prose_that_says_what_is_available_returned_is_read() -> None:
+    # BayesWatch/nas-without-training#2: "torch.cuda.is_available() returning False." (the driver was too old for
+    # the environment's CUDA, which the paste does not show: the verdict names the suspects).
+    for verb in ("returning", "gave", "printed", "returns"):
+        code, env = _run(f"I set up the conda environment.\n\ntorch.cuda.is_available() {verb} False.\n")
+        assert code == 0 and _told(env)["CUDA available"] == ("False", 3), (verb, _told(env))
+        assert "driver_too_old" in env["data"]["verdict"]["suspects"], env["data"]["verdict"]

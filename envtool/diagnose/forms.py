@@ -312,7 +312,7 @@ _ARCH_LIST = "torch.cuda.get_arch_list()"
 _ARCH_TOKENS = re.compile(r"\b(?:sm|compute)_\d{2,3}[a-z]?\b")
 # (返回/返回值为/输出/结果为: Chinese for "returns", "prints", "the result is")
 _SAME_LINE_VALUE = re.compile(
-    r"^\)*\s*(?:→|->|=>|:|=|returned|returns?|gives|is|prints|返回(?:值)?(?:为|是)?|输出(?:为|是)?|结果(?:为|是))\s*(\S.*)$",
+    r"^\)*\s*(?:→|->|=>|:|=|returned|returning|returns?|gives|giving|gave|is|prints|printed|shows|outputs|返回(?:值)?(?:为|是)?|输出(?:为|是)?|结果(?:为|是))\s*(\S.*)$",
     re.I,
 )
 _ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
