@@ -429,7 +429,8 @@ _SUSPECT_WORDS = {
     "cuda_visible_devices_hides_all": "CUDA_VISIBLE_DEVICES hiding every GPU (empty, -1, or an index the machine "
     "lacks: a script that sets it from a missing argument)",
     "no_driver": "the NVIDIA kernel module not loaded (nvidia-smi fails too)",
-    "no_gpu": "no GPU given to the process (a job scheduled without one, a cloud notebook on a CPU runtime)",
+    "no_gpu": "no GPU given to the process (a job scheduled without one, a hosted notebook on a CPU runtime: "
+    "Colab's Runtime > Change runtime type)",
 }
 
 
@@ -437,6 +438,8 @@ def _zero_device_suspects(signs: Signs) -> tuple[str, ...]:
     """The causes of CUDA's "no device" answer, the likelier first: a container's where the paste shows one."""
     if any(signs.get(t) for t in ("container", "container_run_no_gpu", "container_told")):
         return ("container_without_gpu", "cuda_visible_devices_hides_all", "no_driver")
+    if signs.get("hosted_notebook"):
+        return ("no_gpu", "cuda_visible_devices_hides_all")
     return ("cuda_visible_devices_hides_all", "container_without_gpu", "no_gpu", "no_driver")
 
 

@@ -411,6 +411,10 @@ def test_cudas_no_device_answer_names_its_suspects_and_the_command_that_tells_th
     assert code == 1 and env["data"]["verdict"]["cause"] == "cuda_visible_devices_hides_all", _found(env)
     (f,) = [f for f in env["findings"] if f["id"] == "cuda_visible_devices_hides_all"]
     assert [e["line"] for e in f["evidence"]] == [1, 6], f
+    # In a hosted notebook the runtime given no GPU comes first.
+    colab = text.replace('"train.py"', '"/content/train.py"')
+    _, env = _run(colab)
+    assert env["data"]["verdict"]["suspects"][0] == "no_gpu" and "Colab" in env["data"]["verdict"]["summary"]
     # In a container started without GPU access it is the container's.
     _, env = _run("$ docker run -it --rm pytorch/pytorch:2.1.0-cuda12.1-cudnn8-runtime python t.py\n" + text)
     assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)

@@ -154,6 +154,8 @@ def read_paste(text: str) -> Paste:
         _linux_platform_signs(index, origin, signs)
     if signs.get("msg:nvml_unknown") and (e := _first_holding(index, origin, _CONTAINER_WORDS, _names_container)):
         signs["container_told"] = [e]  # the paste speaks of a container (NVML's "Unknown Error" is a container's)
+    if signs.get("msg:no_device") and (e := _first_holding(index, origin, _NOTEBOOK_WORDS, _true)):
+        signs["hosted_notebook"] = [e]  # Colab's or Kaggle's paths: a runtime that may have been given no GPU
     if signs.get("msg:dll_load_failed") and (e := _first_holding(index, origin, _TORCH_IMPORT_WORDS, _true)):
         signs["torch_import_frame"] = [e]  # the failed DLL load is in torch's own import
     if signs.get("msg:no_kernel_image"):
@@ -184,6 +186,8 @@ _PYTHON_ERROR_WORDS = (
 # A container spoken of: its runtimes and orchestrators, or the word ("I installed the driver in the container").
 _CONTAINER_WORDS = ("docker", "Docker", "container", "Container", "podman", "Podman", "kubectl", "Kubernetes")
 _CONTAINER_WORD = re.compile(r"\b(?:docker|containers?|podman|kubectl|kubernetes)\b", re.I)
+# A hosted notebook's own paths and modules (Colab: /content, google.colab; Kaggle: /kaggle/).
+_NOTEBOOK_WORDS = ("google.colab", "/content/", "/kaggle/")
 # torch's own import in a traceback: its package's __init__ and the extension module it loads.
 _TORCH_IMPORT_WORDS = ("from torch._C import", "torch\\__init__.py", "torch/__init__.py")
 
