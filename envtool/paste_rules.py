@@ -52,6 +52,7 @@ CAUSE_ORDER = (
     "exclusive_process_mode",
     "cuda_visible_devices_hides_all",
     "no_driver",
+    "amdgpu_missing",
     "driver_too_old",
     "no_gpu",
     "arch_unsupported",
@@ -64,6 +65,7 @@ CAUSE_ORDER = (
     "mps_unavailable",
     "xpu_no_level_zero",
     "gpu_error",
+    "cuda_visible_devices_not_exported",
     "toolkit_mismatch",
 )
 # A specific cause explains the generic symptom it shows as.
@@ -353,6 +355,7 @@ def _builds_extension(signs: Signs) -> bool:
 
 # The messages only AMD's HIP runtime or torch's XPU backend prints.
 _VENDOR_MESSAGES = (
+    ("rocm", "msg:rocm_no_kfd"),
     ("rocm", "msg:hip_no_binary"),
     ("rocm", "msg:hip_invalid_device_function"),
     ("xpu", "msg:xpu_no_device"),
@@ -857,6 +860,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
         no_driver_msgs = smi_fail = ()
 
+    # ROCm's tools without the amdgpu kernel driver
+    if no_kfd := ev("msg:rocm_no_kfd"):
+        add(
+            "amdgpu_missing",
+            f"ROCm finds no AMD GPU driver: the amdgpu kernel driver (its KFD) is not loaded (line {no_kfd[0].line})",
+            "install AMD's driver for this kernel (`sudo amdgpu-install --usecase=dkms`, AMD's ROCm install guide) or "
+            "`sudo modprobe amdgpu`, then reboot; check that the GPU is one AMD's ROCm compatibility matrix lists, and "
+            "in a virtual machine that the GPU is passed through whole (ROCm does not support every virtualised GPU)",
+            _dedup((*no_kfd, *ev("accel"))),
+            Severity.ERROR,
+        )
+    # CUDA_VISIBLE_DEVICES assigned in a shell without export: the programs it starts do not get it
+    if (unexported := ev("cvd_unexported")) and not ev("cvd_exported"):
+        add(
+            "cuda_visible_devices_not_exported",
+            f"CUDA_VISIBLE_DEVICES is set in the shell without `export` (line {unexported[0].line}): the programs "
+            "the shell starts do not get it (unless it was exported before), so they see every GPU",
+            "`export CUDA_VISIBLE_DEVICES=...` before starting the program, or set it on the command itself "
+            "(`CUDA_VISIBLE_DEVICES=1,2 python train.py`)",
+            unexported,
+        )
     # A CUDA build of torch on a machine whose GPU the paste names as AMD's (Linux: ROCm is the build for it)
     amd = [a for a in facts.accelerators if a.vendor == "amd"]
     cuda_errors = ev("msg:driver_insufficient", "msg:driver_too_old", "msg:no_driver", "msg:no_device")

@@ -534,3 +534,32 @@ def test_prose_that_says_what_is_available_returned_is_read() -> None:
         code, env = _run(f"I set up the conda environment.\n\ntorch.cuda.is_available() {verb} False.\n")
         assert code == 0 and _told(env)["CUDA available"] == ("False", 3), (verb, _told(env))
         assert "driver_too_old" in env["data"]["verdict"]["suspects"], env["data"]["verdict"]
+
+
+def test_rocms_tools_without_the_amdgpu_driver_are_amdgpu_missing() -> None:
+    # ROCm/legacy-rocm-build#1498: rocminfo and rocm-smi on an Azure NVv4 VM.
+    text = (
+        "azureuser@mi25:/proc$ rocminfo\nROCk module is NOT loaded, possibly no GPU devices\n"
+        "azureuser@mi25:/proc$ rocm-smi\nERROR:root:Driver not initialized (amdgpu not found in modules)\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "amdgpu_missing", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "amdgpu_missing"]
+    assert [e["line"] for e in f["evidence"]] == [2, 4] and "virtual machine" in f["fix"], f
+    assert env["data"]["recommended_profile"]["name"] is None  # an AMD machine whose GPU the paste does not name
+
+
+def test_cuda_visible_devices_typed_without_export_is_named() -> None:
+    # OpenNMT/OpenNMT-py#2450: "CUDA_VISIBLE_DEVICES=1,2,3 ; echo $CUDA_VISIBLE_DEVICES" left training on GPU 0.
+    code, env = _run("I executed in bash:\n```\nCUDA_VISIBLE_DEVICES=1,2,3 ; echo $CUDA_VISIBLE_DEVICES\n```\n")
+    assert env["data"]["verdict"]["cause"] == "cuda_visible_devices_not_exported", _found(env)
+    assert env["findings"][0]["evidence"][0]["line"] == 3 and "export" in env["findings"][0]["fix"]
+    # A command's own prefix passes it; env's output line shows an exported one; an export before it exports it.
+    for text in (
+        "$ CUDA_VISIBLE_DEVICES=1,2 python train.py\nRuntimeError: CUDA error: out of memory\n",
+        "$ env | grep CUDA\nCUDA_VISIBLE_DEVICES=1,2\nRuntimeError: CUDA error: out of memory\n",
+        "$ export CUDA_VISIBLE_DEVICES=0\n$ CUDA_VISIBLE_DEVICES=1,2 ; python t.py\n"
+        "RuntimeError: CUDA error: out of memory\n",
+    ):
+        _, env = _run(text)
+        assert "cuda_visible_devices_not_exported" not in {f["id"] for f in env["findings"]}, (text, _found(env))

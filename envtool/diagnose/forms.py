@@ -447,6 +447,10 @@ _MD_ROW = re.compile(r"^\|\s*([^|:]{1,40}?)\s*\|\s*([^|]{1,200}?)\s*\|$")
 # name=value pairs a script prints ("torch=2.14.0+cu130 | torch_cuda=13.0 | cuda_available=False")
 _ASSIGNED = re.compile(r"(?<![\w.=])([A-Za-z_][\w.]{0,40}(?:\(\))?)\s?=\s?([^\s|,;=]{1,60})(?=[\s|,;]|$)")
 _CVD = re.compile(r"(?:^|[\s;(])CUDA_VISIBLE_DEVICES=(\"[^\"]{0,40}\"|'[^']{0,40}'|[^\s;]{0,40})(?=\s|;|$)")
+_CVD_EXPORT = re.compile(r"\bexport\s+CUDA_VISIBLE_DEVICES\b")
+# A shell assignment typed as its own command ("CUDA_VISIBLE_DEVICES=1,2,3 ; echo ..."): not `env`'s output, which
+# ends its line with the value, nor a command's prefix ("CUDA_VISIBLE_DEVICES=1 python train.py"), which passes it.
+_CVD_UNEXPORTED = re.compile(r"CUDA_VISIBLE_DEVICES=(\"[^\"]{0,40}\"|'[^']{0,40}'|[^\s;&|'\"]{1,40})\s*(?:;|&&)")
 _ECHO_CVD = re.compile(r"^(?:\S+[$#]\s*)?echo \$CUDA_VISIBLE_DEVICES\s*$")
 _ASSIGNED_TORCH = frozenset(("torch", "torch_version", "torch.__version__", "torch_ver"))
 _ASSIGNED_CUDA = frozenset(("torch_cuda", "torch.version.cuda", "cuda_version", "torch_cuda_version"))
@@ -1351,6 +1355,10 @@ def _read_visible_devices(told: Told, s: str, number: int) -> None:
     m = _CVD.search(s)
     if m and _hides_gpus(m.group(1)):
         told.sign("cvd_hidden", number, s)
+    if "export" in s and _CVD_EXPORT.search(s):
+        told.sign("cvd_exported", number, s)
+    elif s.startswith("CUDA_VISIBLE_DEVICES=") and (u := _CVD_UNEXPORTED.match(s)) and not _hides_gpus(u.group(1)):
+        told.sign("cvd_unexported", number, s)  # typed in a shell, ended by ";" or "&&": a shell variable only
 
 
 def _hides_gpus(value: str) -> bool:

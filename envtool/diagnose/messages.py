@@ -337,6 +337,16 @@ _KINDS: tuple[_Kind, ...] = (
         ("Failed to initialize NVML", "Failed to properly shut down NVML", "GPU access blocked"),
         re.compile(r"operating system"),
     ),
+    # ROCm's tools where the amdgpu kernel driver (its KFD) is not loaded: rocminfo's "ROCk module is NOT loaded,
+    # possibly no GPU devices" and rocm-smi's "Driver not initialized (amdgpu not found in modules)"
+    # (ROCm/legacy-rocm-build#1498: an Azure NVv4 VM, whose virtualised GPU ROCm does not support).
+    _Kind(
+        "rocm_no_kfd",
+        ("ROCk module is NOT loaded", "amdgpu not found in modules"),
+        ("ROCk module", "ERROR:root:", "Driver not initialized"),
+        re.compile(r"."),
+        max_lines=1,
+    ),
     # NVML's own errors as its Python bindings raise them (pynvml / nvidia-ml-py): NVML_ERROR_DRIVER_NOT_LOADED,
     # "pynvml.NVMLError_DriverNotLoaded: Driver Not Loaded" (wookayin/gpustat#110: a kernel updated without the
     # module rebuilt), and NVML_ERROR_LIBRARY_NOT_FOUND, "NVMLError_LibraryNotFound: NVML Shared Library Not Found".
