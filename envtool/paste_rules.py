@@ -26,6 +26,10 @@ from envtool.util import version_parts
 Signs = Mapping[str, Sequence[Evidence]]
 
 SETTLE_DRIVER = "nvidia-smi"
+SETTLE_MPS = (
+    'python -c "import platform, torch; print(platform.machine(), platform.mac_ver()[0], torch.__version__, '
+    'torch.backends.mps.is_available())"'
+)
 SETTLE_VISIBLE = 'echo "CUDA_VISIBLE_DEVICES=[$CUDA_VISIBLE_DEVICES]"; nvidia-smi -L'
 # How a fix for the driver of a container's host opens (agree_with_profile leaves it: the profile is torch's, not
 # the image's).
@@ -582,7 +586,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         "Container Toolkit installed on the host; if nvidia-smi answers inside but CUDA does not, give it the "
         "`compute` capability too (`NVIDIA_DRIVER_CAPABILITIES=compute,utility`)"
     )
-    if toolkit:
+    no_nvidia = bool(ev("other_gpu_only")) and not (gpu_named or nv.driver_version or nv.cuda_driver_version)
+    if toolkit and not no_nvidia:
         add(
             "container_without_gpu",
             "docker cannot give the container a GPU: the NVIDIA Container Toolkit is not set up on the host",
@@ -838,8 +843,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     directml = () if other_only else ev("directml")[:1]  # torch-directml: Windows' backend for AMD and Intel GPUs
     if (
         (other_only or directml)
-        and (no_driver_msgs or smi_fail)
-        and not (gpu_named or nv.driver_version or nv.cuda_driver_version or container or gpu_requested)
+        and (no_driver_msgs or smi_fail or toolkit)
+        # (docker's "could not select device driver" is itself a GPU request)
+        and not (
+            gpu_named or nv.driver_version or nv.cuda_driver_version or container or (gpu_requested and not toolkit)
+        )
     ):
         named = (
             f"the paste names only another vendor's GPU (line {other_only[0].line}) and no NVIDIA one"
@@ -849,13 +857,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
         add(
             "no_gpu",
-            f"{named}; torch's and nvidia-smi's 'no NVIDIA driver' is what a machine without an NVIDIA GPU gives: "
-            "most likely this machine has none",
+            f"{named}; "
+            + (
+                "docker's 'could not select device driver … [[gpu]]' (no NVIDIA Container Toolkit)"
+                if toolkit and not (no_driver_msgs or smi_fail)
+                else "torch's and nvidia-smi's 'no NVIDIA driver'"
+            )
+            + " is what a machine without an NVIDIA GPU gives: most likely this machine has none",
             "a machine without an NVIDIA GPU cannot run torch's CUDA build: use the GPU's own backend (AMD: the ROCm "
             "profile on Linux; Intel: XPU; on Windows the DirectML device, `torch_directml.device()`, where the "
             "program offers it), or the CPU profile (`envtool install --profile cpu`); an nvidia-smi on such a "
             f"machine is a leftover of another install; to settle it, run `{SETTLE_DRIVER}`",
-            _dedup((*no_driver_msgs, *smi_fail, *other_only, *directml)),
+            _dedup((*no_driver_msgs, *smi_fail, *toolkit, *other_only, *directml)),
             Severity.WARN,
         )
         no_driver_msgs = smi_fail = ()
@@ -1683,6 +1696,32 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "a container on a Mac only the CPU is available",
             _dedup((*no_mps, *linux)),
         )
+    # MPS not available on a Mac whose python the paste shows as an x86_64 build (Rosetta), or told by Lightning alone
+    mps_told = ev("msg:mps_backend_unavailable")
+    if (no_mps or mps_told) and not (linux or facts.system.os_name == "Linux"):
+        if rosetta := ev("rosetta_told"):
+            add(
+                "mps_unavailable",
+                f"MPS is not available because this python is an x86_64 build running under Rosetta on Apple "
+                f"silicon (line {rosetta[0].line}): torch's MPS backend needs an arm64 python",
+                "install an arm64 python (Miniforge's or Miniconda's arm64 installer, python.org's universal2, `uv "
+                'python install`) and torch in it; `python -c "import platform; print(platform.machine())"` must '
+                "print arm64",
+                _dedup((*no_mps, *mps_told, *rosetta)),
+                Severity.ERROR,
+            )
+        elif mps_told and facts.platform.macos_version is None:
+            add(
+                "mps_unavailable",
+                f"MPS is not available (line {mps_told[0].line}); the paste does not show why: an x86_64 python under "
+                "Rosetta, a macOS older than torch's MPS floor, or an Intel Mac",
+                _with_settle(
+                    "use an arm64 python on Apple silicon with a macOS torch supports (`envtool detect` says which)",
+                    SETTLE_MPS,
+                ),
+                mps_told,
+                Severity.WARN,
+            )
     _shm_findings(signs, add)
     _told_too_old(facts, signs, out, add)
     _dll_findings(facts, signs, add)

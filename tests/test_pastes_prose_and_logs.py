@@ -563,3 +563,34 @@ def test_cuda_visible_devices_typed_without_export_is_named() -> None:
     ):
         _, env = _run(text)
         assert "cuda_visible_devices_not_exported" not in {f["id"] for f in env["findings"]}, (text, _found(env))
+
+
+def test_dockers_gpu_request_on_a_machine_naming_only_an_intel_gpu_is_no_gpu() -> None:
+    # fboulnois/stable-diffusion-docker#82: a laptop with Intel Xe graphics only.
+    run = 'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n'
+    text = "setup is ok, but error when run\n" + run + "\nI'm using Ubuntu 22.04.02 LTS\n"
+    code, env = _run(text + "Graphics Mesa Intel\u00ae Xe Graphics (TGL GT2)\n")
+    assert env["data"]["verdict"]["cause"] == "no_gpu", _found(env)
+    assert "container_without_gpu" not in {f["id"] for f in env["findings"]}, _found(env)
+    # Without the Intel GPU line it stays the Container Toolkit missing.
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+
+
+def test_mps_unavailable_under_rosetta_is_named() -> None:
+    # Lightning-AI/pytorch-lightning#14634: an x86_64 conda python on an M1 Pro.
+    msg = (
+        "> pytorch_lightning.utilities.exceptions.MisconfigurationException: MPSAccelerator can not run on your "
+        "system since the accelerator is not available. The following accelerator(s) is available and can be "
+        "passed into `accelerator` argument of `Trainer`: ['cpu'].\n"
+    )
+    code, env = _run(
+        msg + "\nCheck is wrong due to platform check here expecting arm (my M1 Pro reports platform i386)\n"
+    )
+    assert code == 1 and env["data"]["verdict"]["cause"] == "mps_unavailable", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "mps_unavailable"]
+    assert "Rosetta" in f["message"] and [e["line"] for e in f["evidence"]] == [1, 3], f
+    # Lightning's message alone: a warning with the command that tells the causes apart.
+    _, env = _run(msg)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("mps_unavailable", "warn")], _found(env)
+    assert "platform.machine()" in env["data"]["verdict"]["settle"]

@@ -147,7 +147,7 @@ def read_paste(text: str) -> Paste:
         signs["compat_libcuda"] = [Evidence(line=told.compat_banner[0], text=told.compat_banner[1][:300])]
     _cpu_signs(facts, rep, index, origin, signs)
     _fact_signs(facts, index, origin, signs)
-    if any(signs.get(t) for t in ("msg:driver_insufficient", "msg:no_driver", "msg:smi_no_driver")):
+    if any(signs.get(t) for t in _DRIVER_MESSAGES):
         _other_gpu_signs(index, origin, signs)
     _torchvision_signs(facts, rep, told, index, origin, signs)
     if signs.get("mps_not_available"):
@@ -186,6 +186,8 @@ _PYTHON_ERROR_WORDS = (
 # A container spoken of: its runtimes and orchestrators, or the word ("I installed the driver in the container").
 _CONTAINER_WORDS = ("docker", "Docker", "container", "Container", "podman", "Podman", "kubectl", "Kubernetes")
 _CONTAINER_WORD = re.compile(r"\b(?:docker|containers?|podman|kubectl|kubernetes)\b", re.I)
+# The messages beside which another vendor's GPU named alone says the machine has no NVIDIA one.
+_DRIVER_MESSAGES = ("msg:driver_insufficient", "msg:no_driver", "msg:smi_no_driver", "msg:docker_no_gpu_driver")
 # A hosted notebook's own paths and modules (Colab: /content, google.colab; Kaggle: /kaggle/).
 _NOTEBOOK_WORDS = ("google.colab", "/content/", "/kaggle/")
 # torch's own import in a traceback: its package's __init__ and the extension module it loads.
@@ -245,7 +247,7 @@ _OTHER_GPU_WORDS = (
 _OTHER_GPU = re.compile(
     r"\biris\b|UHD Graphics|HD Graphics|integrated (?:Intel|GPU)|\bradeon\b|\bvega\s?\d{1,2}\b|\bRX\s?\d{3,4}\b"
     r"|\b\d{4}\s?XTX?\b|\bArc\s+A\d{3}\b|\bAMD\s+(?:[\w-]+\s+){0,2}(?:GPU|card|graphics)\b"
-    r"|\bIntel(?:\(R\))?\s+(?:[\w()-]+\s+){0,3}Graphics\b",  # "Intel(R) Irish(R) Xe Graphics" as typed
+    r"|\bIntel(?:\(R\)|\u00ae)?\s+(?:[\w()-]+\s+){0,3}Graphics\b",  # "Intel(R) Irish(R) Xe Graphics", "Intel® Xe"
     re.I,
 )
 # What _OTHER_GPU's AMD and Intel alternatives need in the line (as spelt there, case aside).

@@ -515,6 +515,8 @@ _YOLOV5 = re.compile(
     r"\bYOLOv5\b.{0,60}?\btorch[ -](\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)"
     r"(?:\s+CUDA:(\d+)\s+\(([^,()]{2,80}),\s*\d+\s?MiB\))?"
 )
+# An Apple M-series chip named in a sentence ("my M1 Pro", "on an M2 Max").
+_APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))?\b(?!\.\d)")
 # An install that asks for a CUDA build by its local tag ("pip install torch>=1.7.1+cu110 ..."): a range with a tag
 # does not pin the build (pytorch/pytorch#52571: pip took 1.7.1+rocm3.8).
 _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d+(?:\.\d+)?\+(cu\d{2,3})\b")
@@ -536,7 +538,7 @@ _RELEVANT = (
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
     "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
-    ".app/contents/", "directml",
+    ".app/contents/", "directml", "i386", "rosetta",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ", "os:", "- os:", "* os:")
 
@@ -1514,6 +1516,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.sign("cpu_build", number, s)
         if u.group(3):
             told.add_gpu(int(u.group(2)), u.group(3).strip(), number, s)
+    if ("i386" in s or "x86_64" in s or "osetta" in s) and _APPLE_CHIP_WORD.search(s):
+        told.sign("rosetta_told", number, s)  # "my M1 Pro reports platform i386": an x86_64 python under Rosetta
     if "+cu" in s and "install" in s and (a := _ASKED_CUDA.search(s)):
         told.sign("install_asked_cuda", number, s)
     if "__cuda=" in s:

@@ -347,6 +347,16 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # Lightning's accelerator check where torch.backends.mps.is_available() is False: "MisconfigurationException:
+    # MPSAccelerator can not run on your system since the accelerator is not available" (Lightning-AI/pytorch-
+    # lightning#14634: an x86_64 conda python under Rosetta on an M1 Pro).
+    _Kind(
+        "mps_backend_unavailable",
+        ("MPSAccelerator can not run on your system", "MPSAccelerator` can not run on your system"),
+        ("MisconfigurationException: ", "MPSAccelerator"),
+        re.compile(r"not available|\]\.?"),
+        max_lines=3,
+    ),
     # NVML's own errors as its Python bindings raise them (pynvml / nvidia-ml-py): NVML_ERROR_DRIVER_NOT_LOADED,
     # "pynvml.NVMLError_DriverNotLoaded: Driver Not Loaded" (wookayin/gpustat#110: a kernel updated without the
     # module rebuilt), and NVML_ERROR_LIBRARY_NOT_FOUND, "NVMLError_LibraryNotFound: NVML Shared Library Not Found".
