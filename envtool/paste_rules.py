@@ -1526,6 +1526,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
+    # xFormers built for another torch than the one installed (its own check says which)
+    for key in (k for k in signs if k.startswith("xformers_built_for:")):
+        built, _, have = key.partition(":")[2].partition(":")
+        add(
+            "conflicting_installs",
+            f"xFormers was built for torch {built} and torch here is {have}: its C++/CUDA extensions cannot load "
+            "(xFormers says so)",
+            f"install the xFormers release built for torch {have} (its release notes pair them; PyTorch's index for "
+            "torch's CUDA build has matching xformers wheels, `pip install -U xformers --index-url …/whl/cuXXX`), or "
+            f"the torch it was built for ({built})",
+            _dedup((*signs[key], *ev("msg:xformers_cant_load"))),
+            Severity.ERROR,
+        )
+        break
     undefined = ev("msg:undefined_symbol")
     own = tuple(e for e in undefined if _TORCH_OWN_SYMBOL.search(e.text))
     extension = tuple(e for e in undefined if e not in own and _foreign_torch_symbol(e.text))

@@ -594,3 +594,17 @@ def test_mps_unavailable_under_rosetta_is_named() -> None:
     _, env = _run(msg)
     assert [(f["id"], f["severity"]) for f in env["findings"]] == [("mps_unavailable", "warn")], _found(env)
     assert "platform.machine()" in env["data"]["verdict"]["settle"]
+
+
+def test_xformers_built_for_another_torch_names_the_installed_one() -> None:
+    # open-mmlab/PIA#30: xFormers built for 2.1.2+cu121 beside a CPU-only 2.1.2 on Windows.
+    head = "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions. xFormers was built for:\n"
+    text = head + "    PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)\n    Python  3.10.13 (you have 3.10.8)\n"
+    code, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", _found(env)
+    told = _told(env)
+    assert told["torch"][0].startswith("2.1.2+cpu") and told["Python"] == ("3.10.8", 3), told
+    # A CUDA torch of another release: the xFormers build is the mix.
+    code, env = _run(text.replace("2.1.2+cpu", "2.2.0+cu121"))
+    assert code == 1 and env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    assert "2.1.2+cu121" in env["findings"][0]["message"] and "2.2.0+cu121" in env["findings"][0]["message"]

@@ -515,6 +515,12 @@ _YOLOV5 = re.compile(
     r"\bYOLOv5\b.{0,60}?\btorch[ -](\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)"
     r"(?:\s+CUDA:(\d+)\s+\(([^,()]{2,80}),\s*\d+\s?MiB\))?"
 )
+# xFormers' "xFormers was built for:" line: "PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)"
+_XFORMERS_TORCH = re.compile(
+    r"^PyTorch\s+(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)\s+with CUDA\s+(\d{3,5})\s+\(you have\s+"
+    r"(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)\)"
+)
+_XFORMERS_PYTHON = re.compile(r"^Python\s+(\d+\.\d+(?:\.\d+)?)\s+\(you have\s+(\d+\.\d+(?:\.\d+)?)\)")
 # An Apple M-series chip named in a sentence ("my M1 Pro", "on an M2 Max").
 _APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))?\b(?!\.\d)")
 # An install that asks for a CUDA build by its local tag ("pip install torch>=1.7.1+cu110 ..."): a range with a tag
@@ -1516,6 +1522,18 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.sign("cpu_build", number, s)
         if u.group(3):
             told.add_gpu(int(u.group(2)), u.group(3).strip(), number, s)
+    if "(you have " in s and (y := _XFORMERS_PYTHON.match(s)) and told.python in (None, y.group(1)):
+        told.python = y.group(2)  # xFormers' "Python  3.10.13 (you have 3.10.8)": the python installed is the second
+    if "(you have " in s and (x := _XFORMERS_TORCH.match(s)):
+        # xFormers' "built for" line: the torch it was built for, and the torch installed
+        built, have = x.group(1), x.group(3)
+        if told.torch is None:
+            told.torch = have
+            told.sign("torch", number, s)
+        if have.endswith("+cpu"):
+            told.sign("cpu_build", number, s)
+        elif built != have:
+            told.sign(f"xformers_built_for:{built}:{have}", number, s)
     if ("i386" in s or "x86_64" in s or "osetta" in s) and _APPLE_CHIP_WORD.search(s):
         told.sign("rosetta_told", number, s)  # "my M1 Pro reports platform i386": an x86_64 python under Rosetta
     if "+cu" in s and "install" in s and (a := _ASKED_CUDA.search(s)):

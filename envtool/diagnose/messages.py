@@ -357,6 +357,16 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"not available|\]\.?"),
         max_lines=3,
     ),
+    # xFormers' import check (xformers/_cpp_lib.py): "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions.
+    # xFormers was built for:" then "PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)" (open-mmlab/PIA#30);
+    # the forms reader reads the builds from that line.
+    _Kind(
+        "xformers_cant_load",
+        ("xFormers can't load C++/CUDA extensions",),
+        ("WARNING[XFORMERS]: ", "xFormers can't load"),
+        re.compile(r"extensions\.?"),
+        max_lines=1,
+    ),
     # NVML's own errors as its Python bindings raise them (pynvml / nvidia-ml-py): NVML_ERROR_DRIVER_NOT_LOADED,
     # "pynvml.NVMLError_DriverNotLoaded: Driver Not Loaded" (wookayin/gpustat#110: a kernel updated without the
     # module rebuilt), and NVML_ERROR_LIBRARY_NOT_FOUND, "NVMLError_LibraryNotFound: NVML Shared Library Not Found".
