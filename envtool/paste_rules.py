@@ -1526,16 +1526,36 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
-    # xFormers built for another torch than the one installed (its own check says which)
-    for key in (k for k in signs if k.startswith("xformers_built_for:")):
-        built, _, have = key.partition(":")[2].partition(":")
+    # JAX's own check: the cuDNN in the environment is older than the one jaxlib needs
+    for e in ev("msg:jax_cudnn_outdated"):
+        jax_need, jax_have = _JAX_MINIMUM.search(e.text), _JAX_INSTALLED.search(e.text)
+        jax_versions = (
+            f": jaxlib needs cuDNN {_cudnn_words(jax_need.group(1))} or newer, the environment has "
+            f"{_cudnn_words(jax_have.group(1))}"
+            if jax_need and jax_have
+            else ""
+        )
         add(
             "conflicting_installs",
-            f"xFormers was built for torch {built} and torch here is {have}: its C++/CUDA extensions cannot load "
+            f"JAX cannot use CUDA: the cuDNN it loads is older than the one jaxlib was built for (line {e.line})"
+            + jax_versions,
+            "install the cuDNN jaxlib needs into the environment (pip: `nvidia-cudnn-cu12` at that version; conda: "
+            "`cudnn` at that version), or the jaxlib release built for the cuDNN you have; a system cuDNN first on "
+            "LD_LIBRARY_PATH is loaded before the environment's",
+            (e,),
+            Severity.ERROR,
+        )
+        break
+    # xFormers built for another torch than the one installed (its own check says which)
+    for key in (k for k in signs if k.startswith("xformers_built_for:")):
+        xf_built, _, xf_have = key.partition(":")[2].partition(":")
+        add(
+            "conflicting_installs",
+            f"xFormers was built for torch {xf_built} and torch here is {xf_have}: its C++/CUDA extensions cannot load "
             "(xFormers says so)",
-            f"install the xFormers release built for torch {have} (its release notes pair them; PyTorch's index for "
+            f"install the xFormers release built for torch {xf_have} (its release notes pair them; PyTorch's index for "
             "torch's CUDA build has matching xformers wheels, `pip install -U xformers --index-url …/whl/cuXXX`), or "
-            f"the torch it was built for ({built})",
+            f"the torch it was built for ({xf_built})",
             _dedup((*signs[key], *ev("msg:xformers_cant_load"))),
             Severity.ERROR,
         )
@@ -1818,6 +1838,15 @@ def _dll_findings(facts: HostFacts, signs: Signs, add: Callable[..., None]) -> N
 def _flags_of(text: str) -> str:
     """The arch list of a collect_env "detectron2 arch flags  7.5, 8.6" row."""
     return text.split("flags", 1)[-1].strip()
+
+
+_JAX_MINIMUM = re.compile(r"Minimum supported:\s*(\d{4,5})")
+_JAX_INSTALLED = re.compile(r"Installed version:\s*(\d{4,5})")
+
+
+def _cudnn_words(number: str) -> str:
+    """cuDNN's version integer as its release ("8907" is 8.9.7; JAX prints 9.1.0 as "9100", cuDNN 9 itself "90100")."""
+    return torch_messages.cudnn_from_int(int(number))
 
 
 # Python 3.8+ names the module whose DLL would not load: "DLL load failed while importing _C: ..." is torch's, one

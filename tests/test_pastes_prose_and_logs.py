@@ -608,3 +608,28 @@ def test_xformers_built_for_another_torch_names_the_installed_one() -> None:
     code, env = _run(text.replace("2.1.2+cpu", "2.2.0+cu121"))
     assert code == 1 and env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
     assert "2.1.2+cu121" in env["findings"][0]["message"] and "2.2.0+cu121" in env["findings"][0]["message"]
+
+
+def test_a_typed_hardware_list_and_a_spaced_torch_build_are_judged() -> None:
+    # Comfy-Org/ComfyUI#9929: torch 2.8.0+cu129 (built from sm_70 on) on a GTX 1070 (6.1).
+    text = "**Setup:** i7-8750H, GTX 1070, 16 GB RAM.\n**Versions:** PyTorch 2.8.0 + cu129\n"
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "arch_unsupported", _found(env)
+    told = _told(env)
+    assert told["GPU 0"][0].startswith("GTX 1070") and told["torch"][0].startswith("2.8.0+cu129"), told
+    # A list without a GPU's name in it names none.
+    _, env = _run("Setup: i7-8750H, 16 GB RAM, 1 TB SSD.\nPyTorch 2.8.0 + cu129\n")
+    assert "GPU 0" not in _told(env), _told(env)
+
+
+def test_jaxs_outdated_cudnn_check_is_a_library_mix() -> None:
+    # conda-forge/jaxlib-feedstock#277: jaxlib 0.4.30 needs cuDNN 9.1, the environment has 8.9.7.
+    text = (
+        ">>> jax.devices()\nCUDA backend failed to initialize: Unable to use CUDA because of the following issues "
+        "with CUDA components:\nOutdated cuDNN installation found.\nVersion JAX was built against: 8907\n"
+        "Minimum supported: 9100\nInstalled version: 8907\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "conflicting_installs"]
+    assert "9.1.0" in f["message"] and "8.9.7" in f["message"], f["message"]

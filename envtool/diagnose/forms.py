@@ -483,7 +483,12 @@ _INDEX_INSTALL = re.compile(
     r"(cpu|cu\d{2,3}|rocm\d+(?:\.\d+)*)\b",
     re.I,
 )
-_STATED_TORCH = re.compile(r"\bTorch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?\+(?:cu\d{2,3}|cpu|rocm[\d.]+))(?:\s|$)")
+# ("PyTorch 2.8.0 + cu129" with the plus spaced, as typed in prose, too)
+_STATED_TORCH = re.compile(
+    r"\b(?:Py)?Torch\s+(\d{1,2}\.\d{1,2}(?:\.\d{1,3})?)\s?\+\s?(cu\d{2,3}|cpu|rocm[\d.]+)(?=\s|$|[.,;)*])"
+)
+# A hand-typed hardware list, one item a GPU's name: "Setup: i7-8750H, GTX 1070, 16 GB RAM."
+_SPEC_ITEM_GPU = re.compile(r"^(?:(?:NVIDIA\s+)?(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}(?:\s?(?:Ti|SUPER|Super))?)$")
 _ELIDED = re.compile(r"\s*\((?:\.{3}|\u2026|UUID:[^)]*)?\)\s*$")
 _POSIX_SITE = re.compile(r"(?:^|[\s\"'(])/[\w.~-]+/\S*?(?:site|dist)-packages/")
 # Kubernetes named: a distribution, its CLI or agent, or a manifest's kind.
@@ -1455,6 +1460,12 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
         if _known_gpu(name):  # the first name the knowledge table knows (prose cannot invent a GPU)
             told.stated_gpu = (name, number, s)
+    if told.stated_gpu is None and s.count(",") >= 2 and ("GTX" in s or "RTX" in s) and len(s) < 200:
+        for item in s.replace("*", "").split(":", 1)[-1].split(","):
+            name = item.strip().rstrip(".")
+            if _SPEC_ITEM_GPU.match(name) and _known_gpu(name := _RTX_SPACE.sub(r"\1 \2", name)):
+                told.stated_gpu = (name, number, s)  # one item of a typed hardware list
+                break
     if told.stated_gpu is None and ("etson" in s or "ETSON" in s) and (j := _JETSON_BOARD.search(s)):
         # "my jetson nano (Jetpack 4.4 [L4T 32.4.3])": a Jetson board named in prose is the machine's GPU
         name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
@@ -1483,9 +1494,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.stated_torch is None
         and (at := s.find("Torch ")) >= 0
         and s[at + 6 : at + 7].isdigit()
-        and (m := _STATED_TORCH.search(s, at)) is not None
+        and (m := _STATED_TORCH.search(s, max(0, at - 2))) is not None
     ):
-        told.stated_torch = (m.group(1), number, s)
+        told.stated_torch = (f"{m.group(1)}+{m.group(2)}", number, s)
     if ("驱动" in s or "驅動" in s or "ドライバ" in s) and told.stated_driver is None and (m := _CJK_DRIVER.search(s)):
         told.stated_driver = (m.group(1), number, s)  # "驱动版本 535.54.03" typed in Chinese or Japanese prose
     if ("显卡" in s or "顯示卡" in s or "GPU" in s) and told.stated_gpu is None and (m := _CJK_GPU.search(s)):

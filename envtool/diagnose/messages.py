@@ -357,6 +357,16 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"not available|\]\.?"),
         max_lines=3,
     ),
+    # JAX's CUDA backend check (jax/_src/xla_bridge.py, jaxlib's cuda_versions): "Outdated cuDNN installation found.
+    # Version JAX was built against: 8907 / Minimum supported: 9100 / Installed version: 8907"
+    # (conda-forge/jaxlib-feedstock#277: jaxlib 0.4.30 needs cuDNN 9.1, the environment has 8.9.7).
+    _Kind(
+        "jax_cudnn_outdated",
+        ("Outdated cuDNN installation found",),
+        ("Unable to use CUDA because", "Outdated cuDNN installation found"),
+        re.compile(r"Installed version:\s*\d+"),
+        max_lines=6,
+    ),
     # xFormers' import check (xformers/_cpp_lib.py): "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions.
     # xFormers was built for:" then "PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)" (open-mmlab/PIA#30);
     # the forms reader reads the builds from that line.
