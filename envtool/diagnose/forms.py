@@ -1518,21 +1518,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         # Ultralytics' banner: "Ultralytics YOLOv8.1.3 🚀 Python-3.10.11 torch-2.1.0+cpu CPU (...)" or
         # "... torch-1.13.1+cu117 CUDA:0 (Tesla T4, 15102MiB)" (YOLOv5's too)
         told.python = told.python or u.group(1)
-        if told.torch is None:
-            told.torch = u.group(2)
-            told.sign("torch", number, s)
-        if u.group(2).endswith("+cpu"):
-            told.sign("cpu_build", number, s)
-        if u.group(4):
-            told.add_gpu(int(u.group(3)), u.group(4).strip(), number, s)
+        _read_banner(told, u.group(2), u.group(3), u.group(4), number, s)
     if "YOLOv5" in s and "torch" in s and (u := _YOLOV5.search(s)):
-        if told.torch is None:
-            told.torch = u.group(1)
-            told.sign("torch", number, s)
-        if u.group(1).endswith("+cpu"):
-            told.sign("cpu_build", number, s)
-        if u.group(3):
-            told.add_gpu(int(u.group(2)), u.group(3).strip(), number, s)
+        _read_banner(told, u.group(1), u.group(2), u.group(3), number, s)
     if "(you have " in s and (y := _XFORMERS_PYTHON.match(s)) and told.python in (None, y.group(1)):
         told.python = y.group(2)  # xFormers' "Python  3.10.13 (you have 3.10.8)": the python installed is the second
     if "(you have " in s and (x := _XFORMERS_TORCH.match(s)):
@@ -1640,6 +1628,17 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     ) and _MACOS.search(s):
         told.macos = True
         told.sign("macos", number, s)
+
+
+def _read_banner(told: Told, torch: str, index: str | None, gpu: str | None, number: int, s: str) -> None:
+    """An Ultralytics or YOLOv5 banner's torch (its build) and the CUDA device it names, if any."""
+    if told.torch is None:
+        told.torch = torch
+        told.sign("torch", number, s)
+    if torch.endswith("+cpu"):
+        told.sign("cpu_build", number, s)
+    if gpu and index is not None:
+        told.add_gpu(int(index), gpu.strip(), number, s)
 
 
 def _read_paths(told: Told, s: str, number: int) -> None:
