@@ -611,6 +611,17 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*no_host_nvml, *runs_gpu)),
             Severity.ERROR,
         )
+    elif (pyxis := ev("pyxis_run")) and no_driver_msgs:
+        add(
+            "container_without_gpu",
+            f"torch finds no NVIDIA driver inside a Slurm job's container (pyxis and enroot, line {pyxis[0].line}): "
+            "enroot puts the driver into a container only when its image or environment sets NVIDIA_VISIBLE_DEVICES",
+            "set `NVIDIA_VISIBLE_DEVICES=all` and `NVIDIA_DRIVER_CAPABILITIES=compute,utility` in the image (NVIDIA's "
+            "CUDA base images set them) or in the job's environment (exported before `srun`, or enroot's environ "
+            "file), so enroot's 98-nvidia hook mounts the driver (NVIDIA/enroot doc/standard-hooks.md)",
+            _dedup((*no_driver_msgs, *pyxis)),
+            Severity.ERROR,
+        )
     elif bare_run is not None:
         by_smi = not no_driver_msgs
         add(
@@ -1060,6 +1071,21 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     libcuda = tuple(
         e for e in ev("msg:missing_library") if (torch_messages.missing_library(e.text) or "").startswith("libcuda.")
     )
+    pod = ev("kube") if not ev("wsl") else ()
+    if libcuda and pod and not any(f.id == "container_without_gpu" for f in out):
+        # A pod's container without the driver's libraries: the device plugin only allocates the devices; the NVIDIA
+        # container runtime mounts libcuda (NVIDIA/k8s-device-plugin#5: fixed by nvidia as docker's default runtime)
+        add(
+            "container_without_gpu",
+            f"the driver's libcuda.so.1 is not in the pod's container (line {libcuda[0].line}) where the paste shows "
+            f"Kubernetes (line {pod[0].line}): the NVIDIA container runtime, which mounts it, did not start the pod",
+            "run the pod with the NVIDIA runtime: `runtimeClassName: nvidia` in its spec, or nvidia as the node's "
+            "default runtime (containerd's `default_runtime_name`, Docker's `default-runtime`); the GPU Operator or "
+            "`nvidia-ctk runtime configure` sets it up",
+            _dedup((*libcuda, *pod)),
+            Severity.WARN,
+        )
+        libcuda = ()
     if libcuda:
         wsl = ev("wsl")
         add(

@@ -633,3 +633,29 @@ def test_jaxs_outdated_cudnn_check_is_a_library_mix() -> None:
     assert code == 1 and env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
     (f,) = [f for f in env["findings"] if f["id"] == "conflicting_installs"]
     assert "9.1.0" in f["message"] and "8.9.7" in f["message"], f["message"]
+
+
+def test_slurm_pyxis_container_without_nvidia_visible_devices_is_the_containers() -> None:
+    # NVIDIA/enroot#205: a plain ubuntu image under `srun --container-image` gets no driver from enroot.
+    text = (
+        '```\nsrun \\\n  --nodes=1 --gpus=2 \\\n  --container-image="myimage" \\\n  --pty bash -i\n```\n\n'
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
+        "a driver from http://www.nvidia.com/Download/index.aspx\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    assert "NVIDIA_VISIBLE_DEVICES" in env["findings"][0]["fix"]
+
+
+def test_libcuda_missing_in_a_kubernetes_pod_is_the_pods_runtime() -> None:
+    # NVIDIA/k8s-device-plugin#5: fixed by making nvidia the node's default runtime.
+    text = (
+        "Hi, I'm trying to deploy TensorFlow on kubernetes with this device plugin.\n```\n"
+        "ImportError: libcuda.so.1: cannot open shared object file: No such file or directory\n```\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    assert "runtimeClassName" in env["findings"][0]["fix"]
+    # Without Kubernetes it stays the driver's library.
+    _, env = _run(text.replace("on kubernetes with this device plugin", "on my workstation"))
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)

@@ -549,7 +549,7 @@ _RELEVANT = (
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
     "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
-    ".app/contents/", "directml", "i386", "rosetta",
+    ".app/contents/", "directml", "i386", "rosetta", "--container-image",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ", "os:", "- os:", "* os:")
 
@@ -1555,6 +1555,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("container", number, s)
     if ("@" in raw or "/.dockerenv" in raw) and _CONTAINER_PROMPT.search(raw.strip()):
         told.sign("container", number, raw.strip())  # with its prompt, which shows the container
+    if "--container-image" in s:
+        told.sign("pyxis_run", number, s)  # Slurm's pyxis plugin: the job step runs in an enroot container
     if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
         told.sign("container_run_gpu" if _GPU_FLAG.search(s) else "container_run_no_gpu", number, s)
     if (
