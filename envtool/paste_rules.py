@@ -55,6 +55,7 @@ CAUSE_ORDER = (
     "container_without_gpu",
     "exclusive_process_mode",
     "cuda_visible_devices_hides_all",
+    "gpu_device_permission",
     "no_driver",
     "amdgpu_missing",
     "driver_too_old",
@@ -884,6 +885,35 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
         no_driver_msgs = smi_fail = ()
 
+    # A Slurm job given no GPU: nvidia-smi fails on a node without GPUs, and on a GPU node Slurm's cgroup hides the
+    # ones not allocated (3dem/model-angelo#60: the batch script asked the GPU partition for no GPU)
+    rt = facts.torch_runtime
+    failed_here = (
+        no_driver_msgs or smi_fail or (ev("cuda_available") if rt is not None and rt.cuda_available is False else ())
+    )
+    if (slurm := ev("slurm")) and failed_here and not ev("slurm_gpu_request") and not (gpu_named or container):
+        add(
+            "no_gpu",
+            f"the paste shows a Slurm job (line {slurm[0].line}) and no GPU asked of it, and CUDA finds none (line "
+            f"{failed_here[0].line}): a job step given no GPU sees none",
+            "ask Slurm for a GPU (`#SBATCH --gres=gpu:1` or `--gpus=1`, on a partition with GPUs) and check inside the "
+            f"job; to settle it, run `srun --gres=gpu:1 {SETTLE_DRIVER}`",
+            _dedup((*failed_here, *slurm)),
+            Severity.WARN,
+        )
+        no_driver_msgs = smi_fail = ()
+    # The same python sees the GPU as root and not as the user: the user cannot open the device files
+    if signs.get("available_as_root:True") and (as_user := ev("available_as_user:False")):
+        add(
+            "gpu_device_permission",
+            f"torch sees the GPU as root but not as this user (line {as_user[0].line}): the user cannot open the "
+            "NVIDIA device files (/dev/nvidia*)",
+            "add the user to the group that owns /dev/nvidia* (`ls -l /dev/nvidia*`; often `video`: `sudo usermod -aG "
+            "video $USER`, then log in again), or set the driver's device-file mode (the nvidia module's "
+            "NVreg_DeviceFileMode / NVreg_DeviceFileGID options); do not run the program as root",
+            _dedup((*signs["available_as_root:True"], *as_user)),
+            Severity.ERROR,
+        )
     # ROCm's tools without the amdgpu kernel driver
     if no_kfd := ev("msg:rocm_no_kfd"):
         add(

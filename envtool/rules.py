@@ -47,6 +47,10 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
     "low_disk": (Severity.WARN, "little free disk in the working directory or home (error when very low)"),
     "low_ram": (Severity.WARN, "little RAM for fine-tuning"),
     "cuda_visible_devices_hides_all": (Severity.WARN, "CUDA_VISIBLE_DEVICES hides every GPU"),
+    "gpu_device_permission": (
+        Severity.ERROR,
+        "(`diagnose`) torch sees the GPU as root but not as the user: the user cannot open the NVIDIA device files",
+    ),
     "cuda_visible_devices_not_exported": (
         Severity.WARN,
         "(`diagnose`) CUDA_VISIBLE_DEVICES set in a shell without export: the programs it starts see every GPU",

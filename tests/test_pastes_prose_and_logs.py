@@ -659,3 +659,43 @@ def test_libcuda_missing_in_a_kubernetes_pod_is_the_pods_runtime() -> None:
     # Without Kubernetes it stays the driver's library.
     _, env = _run(text.replace("on kubernetes with this device plugin", "on my workstation"))
     assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+
+
+def test_cuda_for_root_only_is_the_device_files_permission() -> None:
+    # AUTOMATIC1111/stable-diffusion-webui#3207: the user was not in the video group.
+    text = (
+        '(venv) user@localhost:~> sudo /home/user/venv/bin/python -c "import torch;print(torch.cuda.is_available())"\n'
+        "True\n"
+        '(venv) user@localhost:~> /home/user/venv/bin/python -c "import torch;print(torch.cuda.is_available())"\n'
+        "False\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "gpu_device_permission", _found(env)
+    assert [e["line"] for e in env["findings"][0]["evidence"]] == [1, 3], env["findings"][0]
+    # Two pythons without sudo are two environments, not a permission.
+    _, env = _run(text.replace("sudo ", ""))
+    assert "gpu_device_permission" not in {f["id"] for f in env["findings"]}, _found(env)
+
+
+def test_a_slurm_job_that_asked_for_no_gpu_is_given_none() -> None:
+    # 3dem/model-angelo#60: the batch script asked the GPU partition for no GPU.
+    text = (
+        "I installed it on our HPC. When running a prediction (submitted via slurm), cuda is not available.\n\n"
+        "nvidia-smi\nNVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that "
+        "the latest NVIDIA driver is installed and running.\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_gpu" and "--gres=gpu:1" in env["findings"][0]["fix"], _found(env)
+    # A job that asked for one: the node's driver is what fails.
+    _, env = _run("#SBATCH --gres=gpu:1\n" + text)
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+
+
+def test_a_typed_windows_build_makes_busy_or_unavailable_the_driver_side() -> None:
+    # microsoft/WSL#6098: an Insider build broke GPU compute in WSL 2; no Exclusive_Process GPU anywhere.
+    text = (
+        ">>> a.cuda()\nRuntimeError: CUDA error: all CUDA-capable devices are busy or unavailable\n\n"
+        "windows\uff1a20231.1005\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)

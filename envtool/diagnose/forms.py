@@ -507,7 +507,8 @@ _LDD_CUDA = re.compile(
 _GFX = re.compile(r"\b(gfx\d{3,4}[a-f]?)\b")  # an AMD GPU's target (rocminfo, HSA logs, collect_env)
 # A line that only names a Windows release: "Windows 10", "OS: Microsoft Windows 11 Pro", "- Windows Server 2019".
 _WINDOWS_LINE = re.compile(
-    r"^(?:[-*]\s*)?(?:OS\s*[:=]\s*)?(?:Microsoft\s+)?Windows\s+(?:10|11|7|8(?:\.1)?|Server\s+\d{4})\b[\w .()-]{0,20}$",
+    r"^(?:[-*]\s*)?(?:OS\s*[:=]\s*)?(?:Microsoft\s+)?Windows\s+(?:10|11|7|8(?:\.1)?|Server\s+\d{4})\b[\w .()-]{0,20}$"
+    r"|^(?:[-*]\s*)?Windows\s*:\s*(?:build\s*)?(?:10\.0\.)?\d{5}(?:\.\d{1,5})?$",  # "windows：20231.1005", a build
     re.I,
 )
 _ULTRALYTICS = re.compile(
@@ -526,6 +527,10 @@ _XFORMERS_TORCH = re.compile(
     r"(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)\)"
 )
 _XFORMERS_PYTHON = re.compile(r"^Python\s+(\d+\.\d+(?:\.\d+)?)\s+\(you have\s+(\d+\.\d+(?:\.\d+)?)\)")
+# Slurm named (its commands, a batch script's directives, the word) and a GPU asked of it
+_SLURM = re.compile(r"(?<![/\w.-])(?:[Ss]lurm|SLURM|sbatch|SBATCH|srun|salloc)(?![/\w-])")  # (not in a path)
+_SLURM_GPU = re.compile(r"--gres[= ]\S*gpu|--gpus(?:-per-\w+)?[= ]|\s-G\s?\d|--gpus-per-node")
+_SUDO = re.compile(r"(?:^|[\s>$#])sudo\s")
 # An Apple M-series chip named in a sentence ("my M1 Pro", "on an M2 Max").
 _APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))?\b(?!\.\d)")
 # An install that asks for a CUDA build by its local tag ("pip install torch>=1.7.1+cu110 ..."): a range with a tag
@@ -549,7 +554,7 @@ _RELEVANT = (
     "default_runtime_name", "runtimeclassname", "=> /",
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
     "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
-    ".app/contents/", "directml", "i386", "rosetta", "--container-image",
+    ".app/contents/", "directml", "i386", "rosetta", "--container-image", "slurm", "sbatch", "srun", "salloc",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ", "os:", "- os:", "* os:")
 
@@ -638,9 +643,13 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             continue
         # A REPL expression printed on one line, its value on the next.
         if expr_pending is not None:
-            exprs, at, _ = expr_pending
+            exprs, at, expr_line = expr_pending
             expr_pending = None
             if not _EXPR.search(s) and _take_values(told, exprs, s, number, at):
+                if exprs == [_AVAILABLE] and s in ("True", "False"):
+                    # the same question asked as root and as the user ("sudo …/python -c …": True, without: False)
+                    who = "root" if _SUDO.search(expr_line) else "user"
+                    told.sign(f"available_as_{who}:{s}", at, f"{expr_line} -> {s}")
                 continue
         if "cuda.is_available()" in s and "torch.cuda.is_available()" not in s and _BARE_CUDA_CALL.search(s):
             s = _BARE_CUDA_CALL.sub("torch.cuda.is_available()", s)  # "cuda.is_available() returns false"
@@ -1555,6 +1564,10 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("container", number, s)
     if ("@" in raw or "/.dockerenv" in raw) and _CONTAINER_PROMPT.search(raw.strip()):
         told.sign("container", number, raw.strip())  # with its prompt, which shows the container
+    if ("lurm" in s or "batch" in s or "srun" in s or "SBATCH" in s) and _SLURM.search(s):
+        told.sign("slurm", number, s)
+        if _SLURM_GPU.search(s):
+            told.sign("slurm_gpu_request", number, s)
     if "--container-image" in s:
         told.sign("pyxis_run", number, s)  # Slurm's pyxis plugin: the job step runs in an enroot container
     if " run" in s and ("docker" in s or "podman" in s or "nerdctl" in s) and _DOCKER_RUN.search(s):
@@ -1614,7 +1627,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("ldd_wheel", number, s)
     if "gfx" in s and (g := _GFX.search(s)):
         told.sign("amd_gfx:" + g.group(1), number, s)
-    if "Windows" in s and len(s) < 48 and _WINDOWS_LINE.match(s):
+    if ("Windows" in s or "windows" in s) and len(s) < 48 and _WINDOWS_LINE.match(s):
         told.windows = True  # a hand-typed "Windows 10" / "OS: Windows 11 Pro" line
         told.sign("windows", number, s)
     if (
