@@ -612,6 +612,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*no_host_nvml, *runs_gpu)),
             Severity.ERROR,
         )
+    elif cli_cuda := ev("msg:container_cli_cuda_error"):
+        # the toolkit's own CUDA probe runs on the host: no container flag fixes that
+        add(
+            "no_driver",
+            f"the NVIDIA Container Toolkit's CUDA probe fails on the host (line {cli_cuda[0].line}): the driver's "
+            "kernel modules are not loaded or not usable there",
+            _with_settle(
+                "load them on the host (`nvidia-container-cli --load-kmods info` loads them, or `sudo modprobe nvidia "
+                "nvidia_uvm`), and reboot after a driver update; nvidia-smi must answer on the host first",
+                SETTLE_DRIVER,
+            ),
+            cli_cuda,
+            Severity.ERROR,
+        )
     elif (pyxis := ev("pyxis_run")) and no_driver_msgs:
         add(
             "container_without_gpu",
@@ -1131,6 +1145,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         # nvidia-smi's failure already shows it: torch's "Found no NVIDIA driver" is more of the same evidence
         first = out[smi_error[0]]
         out[smi_error[0]] = replace(first, evidence=_dedup((*first.evidence, *no_driver_msgs)))
+    elif (zero := ev("msg:no_device")) and ev("wsl") and not ev("msg:no_driver") and not _claimed(out):
+        # Inside WSL 2 the driver is the Windows one, reached through /usr/lib/wsl/lib; a Linux driver's libcuda
+        # installed inside WSL is loaded first and finds no device (NVIDIA's CUDA on WSL guide: install no Linux
+        # driver inside WSL; Genesis-Embodied-AI/genesis-world#114)
+        add(
+            "conflicting_installs",
+            f"inside WSL 2 CUDA finds no device (line {zero[0].line}; WSL, line {ev('wsl')[0].line}): most often a "
+            "Linux NVIDIA driver's libcuda installed inside WSL is loaded before WSL's own in /usr/lib/wsl/lib",
+            _with_settle(
+                "remove the Linux NVIDIA driver packages inside WSL (the Windows driver serves WSL), so that "
+                "`ldconfig -p | grep libcuda` shows /usr/lib/wsl/lib first (`export LD_LIBRARY_PATH=/usr/lib/wsl/lib` "
+                "meanwhile)",
+                "ldconfig -p | grep libcuda",
+            ),
+            _dedup((*zero, *ev("wsl"))),
+            Severity.WARN,
+        )
     elif (zero := ev("msg:no_device")) and not ev("msg:no_driver") and not _claimed(out):
         # CUDA's driver answered with no device ("No CUDA GPUs are available"): what hides them is decided where the
         # program runs; the paste settles it only where it shows CUDA_VISIBLE_DEVICES hiding them (else the verdict
@@ -1582,6 +1613,17 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
         break
+    # A CPU-only jaxlib where JAX was asked for the GPU
+    if jax_cpu := ev("msg:jax_cpu_only"):
+        add(
+            "cpu_build_on_gpu",
+            f"jaxlib is a CPU-only build: JAX finds no CUDA platform (line {jax_cpu[0].line})"
+            + (" on a machine whose NVIDIA GPU the paste names" if gpu_named else ""),
+            "uninstall every jaxlib (and jax-cuda*-plugin) first, then install JAX's CUDA build (`pip install -U "
+            '"jax[cuda12]"`, JAX\'s installation guide); an old CPU jaxlib left installed keeps JAX on the CPU',
+            _dedup((*jax_cpu, *ev("gpu"))),
+            Severity.ERROR if gpu_named else Severity.WARN,
+        )
     # JAX's own check: the cuDNN in the environment is older than the one jaxlib needs
     for e in ev("msg:jax_cudnn_outdated"):
         jax_need, jax_have = _JAX_MINIMUM.search(e.text), _JAX_INSTALLED.search(e.text)

@@ -699,3 +699,45 @@ def test_a_typed_windows_build_makes_busy_or_unavailable_the_driver_side() -> No
     )
     _, env = _run(text)
     assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+
+
+def test_a_cpu_only_jaxlib_where_torch_sees_the_gpu() -> None:
+    # jax-ml/jax#10349: an old CPU jaxlib left installed on an A100 (the message wrapped by a narrow paste).
+    text = (
+        "```\n[RuntimeError: Backend 'gpu' failed to initialize: NOT_FOUND: Could not find \n"
+        'registered platform with name: "cuda". Available platform names are: \nHost Interpreter]()\n```\n\n'
+        ">>> torch.cuda.get_device_name(0)\n'NVIDIA A100-SXM4-40GB'\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", _found(env)
+    assert "jaxlib" in env["findings"][0]["message"] and env["findings"][0]["severity"] == "error"
+    # JAX's newer warning alone, with no GPU named: a warning.
+    _, env = _run(
+        "An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not installed. "
+        "Falling back to cpu.\n"
+    )
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("cpu_build_on_gpu", "warn")], _found(env)
+
+
+def test_cudas_no_device_inside_wsl2_points_at_a_linux_libcuda() -> None:
+    # Genesis-Embodied-AI/genesis-world#114: a Linux driver's libcuda inside WSL 2 shadowed /usr/lib/wsl/lib.
+    text = (
+        "I have the same issue with my cuda 12.1 run under wsl2\n"
+        "CUDA Error CUDA_ERROR_NO_DEVICE: no CUDA-capable device is detected while calling init (cuInit)\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    assert "/usr/lib/wsl/lib" in env["findings"][0]["message"] and env["data"]["verdict"]["settle"].startswith(
+        "ldconfig"
+    )
+
+
+def test_the_container_toolkits_own_cuda_probe_failing_is_the_hosts_driver() -> None:
+    # NVIDIA/nvidia-docker#1060: fixed by loading the kernel modules.
+    text = (
+        "root@my-gpu-ser:~$ nvidia-container-cli info\n"
+        "nvidia-container-cli: initialization error: cuda error: unknown error\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+    assert "--load-kmods" in env["findings"][0]["fix"]

@@ -394,7 +394,9 @@ _FABRIC_BAD = re.compile(
     re.I,
 )
 _CUDA_802 = re.compile(r"\b(?:error\s*:?\s*802|802\s+(?:system\s+)?error)\b", re.I)
-_WSL = re.compile(r"/usr/lib/wsl\b|microsoft-standard-WSL|\bWSL2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/")
+_WSL = re.compile(
+    r"/usr/lib/wsl\b|microsoft-standard-WSL|\b(?:WSL|wsl|Wsl)2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/"
+)
 _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
     r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"

@@ -367,6 +367,19 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"Installed version:\s*\d+"),
         max_lines=6,
     ),
+    # A CPU-only jaxlib where JAX was asked for the GPU: 'Could not find registered platform with name: "cuda".
+    # Available platform names are: Host Interpreter' (jax-ml/jax#10349: an old CPU jaxlib left installed), and newer
+    # JAX's "An NVIDIA GPU may be present on this machine, but a CUDA-enabled jaxlib is not installed".
+    _Kind(
+        "jax_cpu_only",
+        (
+            'registered platform with name: "cuda"',  # (a narrow paste wraps it after "Could not find")
+            "a CUDA-enabled jaxlib is not installed",
+        ),
+        ("RuntimeError: Backend 'gpu'", "Backend 'gpu'", "An NVIDIA GPU may be present", "Could not find registered"),
+        re.compile(r"Host Interpreter|Falling back to cpu\.?|not installed\.?"),
+        max_lines=3,
+    ),
     # xFormers' import check (xformers/_cpp_lib.py): "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions.
     # xFormers was built for:" then "PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)" (open-mmlab/PIA#30);
     # the forms reader reads the builds from that line.
@@ -449,6 +462,15 @@ _KINDS: tuple[_Kind, ...] = (
         ("load library failed: libnvidia-ml.so",),
         ("nvidia-container-cli: initialization error", "initialization error"),
         re.compile(r"libnvidia-ml\.so[\w.]*"),
+        max_lines=2,
+    ),
+    # libnvidia-container's own CUDA probe failing on the host: "nvidia-container-cli: initialization error: cuda
+    # error: unknown error" (NVIDIA/nvidia-docker#1060: fixed by loading the kernel modules, `--load-kmods`)
+    _Kind(
+        "container_cli_cuda_error",
+        ("initialization error: cuda error:",),
+        ("nvidia-container-cli: initialization error", "initialization error"),
+        re.compile(r"cuda error: [\w ]+"),
         max_lines=2,
     ),
     # libnvidia-container's check of a CUDA image's NVIDIA_REQUIRE_CUDA against the host driver: "nvidia-container-cli:
