@@ -612,6 +612,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*no_host_nvml, *runs_gpu)),
             Severity.ERROR,
         )
+    elif no_adapters := ev("msg:container_cli_wsl_no_adapters"):
+        add(
+            "no_driver",
+            f"WSL gives Linux no GPU (line {no_adapters[0].line}: the NVIDIA Container Toolkit finds no GPU adapter in "
+            "WSL): WSL 1 has no GPU support, and WSL 2 has it only with a current Windows NVIDIA driver",
+            _with_settle(
+                "run the distribution under WSL 2 (`wsl --set-version <distro> 2`) with a current Windows NVIDIA "
+                "driver, and install no Linux NVIDIA driver inside it (NVIDIA's CUDA on WSL guide)",
+                "/usr/lib/wsl/lib/nvidia-smi",
+            ),
+            no_adapters,
+            Severity.ERROR,
+        )
     elif cli_cuda := ev("msg:container_cli_cuda_error"):
         # the toolkit's own CUDA probe runs on the host: no container flag fixes that
         add(
@@ -1042,7 +1055,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # WSL 2: NVML goes through Windows (dxcore), which did not lend the GPU to the Linux side
     blocked = ev("msg:nvml_blocked")
     wsl_2 = tuple(e for e in ev("wsl") if _WSL_2.search(e.text) and not _NOT_WSL_2.search(e.text))
-    if blocked and not mismatch:
+    walled = ev("container", "container_told")
+    if blocked and walled and not mismatch:
+        # WSL 2's GPU is the /dev/dxg device (and /usr/lib/wsl): a container or sandbox that does not pass it gets
+        # the same words (openai/codex#22469: bubblewrap's `--dev /dev` hid /dev/dxg)
+        add(
+            "container_without_gpu",
+            f"inside WSL 2, NVML cannot reach the GPU ('GPU access blocked by the operating system', line "
+            f"{blocked[0].line}) where the paste shows a container or sandbox (line {walled[0].line}): WSL's GPU is "
+            "the /dev/dxg device, which it does not pass in",
+            "give the container or sandbox /dev/dxg and /usr/lib/wsl (Docker Desktop's WSL 2 backend with `--gpus "
+            "all`; bubblewrap: `--dev-bind /dev/dxg /dev/dxg --ro-bind /usr/lib/wsl /usr/lib/wsl`); check that "
+            "nvidia-smi answers in WSL outside it first",
+            _dedup((*blocked, *walled)),
+            Severity.ERROR,
+        )
+    elif blocked and not mismatch:
         add(
             "no_driver",
             "inside WSL 2, NVML cannot reach the GPU through the Windows driver ('GPU access blocked by the "
@@ -1166,7 +1194,21 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         # CUDA's driver answered with no device ("No CUDA GPUs are available"): what hides them is decided where the
         # program runs; the paste settles it only where it shows CUDA_VISIBLE_DEVICES hiding them (else the verdict
         # names the suspects and the command that tells them apart)
-        if hidden := ev("cvd_hidden"):
+        if not (hidden := ev("cvd_hidden")) and (listed := ev("cvd_set")):
+            add(
+                "cuda_visible_devices_hides_all",
+                f"CUDA finds no GPU (line {zero[0].line}) while CUDA_VISIBLE_DEVICES lists GPU indexes (line "
+                f"{listed[0].line}): an index this machine lacks hides every GPU (CUDA shows only the devices listed "
+                "before the first invalid index)",
+                _with_settle(
+                    "set it to indexes `nvidia-smi -L` lists (`CUDA_VISIBLE_DEVICES=0` on a one-GPU machine), or take "
+                    "the line that sets it out",
+                    SETTLE_VISIBLE,
+                ),
+                _dedup((*zero, *listed)),
+                Severity.WARN,
+            )
+        if hidden:
             add(
                 "cuda_visible_devices_hides_all",
                 f"CUDA finds no GPU (line {zero[0].line}) and CUDA_VISIBLE_DEVICES hides every GPU (line "

@@ -741,3 +741,27 @@ def test_the_container_toolkits_own_cuda_probe_failing_is_the_hosts_driver() -> 
     code, env = _run(text)
     assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", _found(env)
     assert "--load-kmods" in env["findings"][0]["fix"]
+
+
+def test_cuda_visible_devices_listing_an_index_beside_no_device() -> None:
+    # Grace9994/CoMoSVC#6: train.py set CUDA_VISIBLE_DEVICES='1' on a one-GPU machine.
+    text = (
+        "If not comment out the line `os.environ[\"CUDA_VISIBLE_DEVICES\"]='1'` in train.py, training will encounter "
+        "an error: `RuntimeError: No CUDA GPUs are available`.\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "cuda_visible_devices_hides_all", _found(env)
+    assert env["findings"][0]["severity"] == "warn" and "nvidia-smi -L" in env["data"]["verdict"]["settle"]
+
+
+def test_wsls_no_adapters_and_a_sandbox_hiding_dev_dxg() -> None:
+    # AbdBarho/stable-diffusion-webui-docker#117 (WSL 1); openai/codex#22469 (bubblewrap without /dev/dxg).
+    code, env = _run(
+        "nvidia-container-cli: initialization error: WSL environment detected but no adapters were found: unknown\n"
+    )
+    assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver" and "WSL 1" in env["findings"][0]["message"]
+    blocked = "Failed to initialize NVML: GPU access blocked by the operating system\n"
+    _, env = _run("When running shell commands inside the sandbox (bubblewrap) on WSL2 it fails with:\n\n" + blocked)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    _, env = _run("On WSL2 nvidia-smi fails with:\n\n" + blocked)
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)

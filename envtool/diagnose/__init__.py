@@ -152,7 +152,9 @@ def read_paste(text: str) -> Paste:
     _torchvision_signs(facts, rep, told, index, origin, signs)
     if signs.get("mps_not_available"):
         _linux_platform_signs(index, origin, signs)
-    if signs.get("msg:nvml_unknown") and (e := _first_holding(index, origin, _CONTAINER_WORDS, _names_container)):
+    if (signs.get("msg:nvml_unknown") or signs.get("msg:nvml_blocked")) and (
+        e := _first_holding(index, origin, _CONTAINER_WORDS, _names_container)
+    ):
         signs["container_told"] = [e]  # the paste speaks of a container (NVML's "Unknown Error" is a container's)
     if signs.get("msg:no_device") and (e := _first_holding(index, origin, _NOTEBOOK_WORDS, _true)):
         signs["hosted_notebook"] = [e]  # Colab's or Kaggle's paths: a runtime that may have been given no GPU
@@ -184,8 +186,13 @@ _PYTHON_ERROR_WORDS = (
 
 
 # A container spoken of: its runtimes and orchestrators, or the word ("I installed the driver in the container").
-_CONTAINER_WORDS = ("docker", "Docker", "container", "Container", "podman", "Podman", "kubectl", "Kubernetes")
-_CONTAINER_WORD = re.compile(r"\b(?:docker|containers?|podman|kubectl|kubernetes)\b", re.I)
+_CONTAINER_WORDS = (
+    "docker", "Docker", "container", "Container", "podman", "Podman", "kubectl", "Kubernetes", "sandbox", "Sandbox",
+    "bubblewrap", "bwrap",
+)  # fmt: skip
+_CONTAINER_WORD = re.compile(
+    r"\b(?:docker|containers?|podman|kubectl|kubernetes|sandbox(?:ed)?|bubblewrap|bwrap)\b", re.I
+)
 # The messages beside which another vendor's GPU named alone says the machine has no NVIDIA one.
 _DRIVER_MESSAGES = ("msg:driver_insufficient", "msg:no_driver", "msg:smi_no_driver", "msg:docker_no_gpu_driver")
 # A hosted notebook's own paths and modules (Colab: /content, google.colab; Kaggle: /kaggle/).
@@ -346,7 +353,7 @@ def _tag(version: str) -> str:
 # Signs that alone do not make a text a report (a path, a word, a platform hint, a command someone typed).
 _NOT_A_REPORT = (
     "no_gpu_told", "wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch", "kube",
-    "pod_runtime_class",
+    "pod_runtime_class", "cvd_set", "cvd_exported", "slurm", "pyxis_run", "rosetta_told", "install_asked_cuda",
 )  # fmt: skip
 
 

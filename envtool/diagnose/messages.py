@@ -473,6 +473,15 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"cuda error: [\w ]+"),
         max_lines=2,
     ),
+    # libnvidia-container under WSL without a GPU: "nvidia-container-cli: initialization error: WSL environment
+    # detected but no adapters were found" (AbdBarho/stable-diffusion-webui-docker#117: WSL 1, which has no GPU)
+    _Kind(
+        "container_cli_wsl_no_adapters",
+        ("WSL environment detected but no adapters were found",),
+        ("nvidia-container-cli: initialization error", "initialization error", "WSL environment detected"),
+        re.compile(r"adapters were found"),
+        max_lines=2,
+    ),
     # libnvidia-container's check of a CUDA image's NVIDIA_REQUIRE_CUDA against the host driver: "nvidia-container-cli:
     # requirement error: unsatisfied condition: cuda>=12.4, please update your driver to a newer version, or use an
     # earlier cuda container" (vllm-project/vllm#5635): the host driver is too old for the image's CUDA. The 2018
