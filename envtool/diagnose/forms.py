@@ -448,9 +448,9 @@ _DRIVER_LINE = re.compile(r"^(?:NVIDIA\s+)?[Dd]river(?:\s+[Vv]ersion)?\s+(\d{3}\
 _MD_ROW = re.compile(r"^\|\s*([^|:]{1,40}?)\s*\|\s*([^|]{1,200}?)\s*\|$")
 # name=value pairs a script prints ("torch=2.14.0+cu130 | torch_cuda=13.0 | cuda_available=False")
 _ASSIGNED = re.compile(r"(?<![\w.=])([A-Za-z_][\w.]{0,40}(?:\(\))?)\s?=\s?([^\s|,;=]{1,60})(?=[\s|,;]|$)")
-_CVD = re.compile(r"(?:^|[\s;(])CUDA_VISIBLE_DEVICES=(\"[^\"]{0,40}\"|'[^']{0,40}'|[^\s;]{0,40})(?=\s|;|$)")
+_CVD = re.compile(r"(?:^|[\s;(])CUDA_VISIBLE_DEVICES=(?P<value>\"[^\"]{0,40}\"|'[^']{0,40}'|[^\s;]{0,40})(?=\s|;|$)")
 # A program setting it for itself: os.environ["CUDA_VISIBLE_DEVICES"] = '1'
-_CVD_PYTHON = re.compile(r"environ\[\s*['\"]CUDA_VISIBLE_DEVICES['\"]\s*\]\s*=\s*(['\"])([^'\"]{0,40})\1")
+_CVD_PYTHON = re.compile(r"environ\[\s*['\"]CUDA_VISIBLE_DEVICES['\"]\s*\]\s*=\s*(['\"])(?P<value>[^'\"]{0,40})\1")
 _CVD_EXPORT = re.compile(r"\bexport\s+CUDA_VISIBLE_DEVICES\b")
 # A shell assignment typed as its own command ("CUDA_VISIBLE_DEVICES=1,2,3 ; echo ..."): not `env`'s output, which
 # ends its line with the value, nor a command's prefix ("CUDA_VISIBLE_DEVICES=1 python train.py"), which passes it.
@@ -1378,9 +1378,9 @@ def _read_visible_devices(told: Told, s: str, number: int) -> None:
     if "echo" in s and "$CUDA_VISIBLE_DEVICES" in s and _ECHO_CVD.search(s):
         told.cvd_echo = number  # its value is the next line
         return
-    m = _CVD.search(s)
-    value = m.group(1) if m else ((p := _CVD_PYTHON.search(s)) and p.group(2))
-    if value is not None and value is not False and _hides_gpus(value):
+    m = _CVD.search(s) or _CVD_PYTHON.search(s)
+    value = None if m is None else m.group("value")
+    if value is not None and _hides_gpus(value):
         told.sign("cvd_hidden", number, s)
     elif value:
         told.sign("cvd_set", number, s)  # set to GPU indexes (which may be ones the machine lacks)
