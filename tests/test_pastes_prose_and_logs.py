@@ -765,3 +765,12 @@ def test_wsls_no_adapters_and_a_sandbox_hiding_dev_dxg() -> None:
     assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
     _, env = _run("On WSL2 nvidia-smi fails with:\n\n" + blocked)
     assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+
+
+def test_cudnns_linux_loader_line_alone_is_read() -> None:
+    # AILab-CVC/Make-Your-Video#4: cuDNN 8's sub-library missing under torch 2.0.0 (WSL 2 and native Ubuntu).
+    code, env = _run(
+        "Right after the checkpoint is loaded:\n```\nError: Could not load library libcudnn_cnn_infer.so.8\n```\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    assert "libcudnn_cnn_infer.so.8" in env["findings"][0]["message"] and env["findings"][0]["severity"] == "warn"

@@ -185,7 +185,8 @@ _KINDS: tuple[_Kind, ...] = (
     # guide has zlib installed beside it). The Linux form names the .so the loader could not open (above).
     _Kind(
         "cudnn_load",
-        ("Could not load library cudnn", "Could not locate zlibwapi"),
+        # (Linux: "Could not load library libcudnn_cnn_infer.so.8", alone where the paste cut its "Error: …" part)
+        ("Could not load library cudnn", "Could not load library libcudnn", "Could not locate zlibwapi"),
         (),
         re.compile(r"."),
         unless=("cannot open shared object file",),
