@@ -914,7 +914,6 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
 
     # A Slurm job given no GPU: nvidia-smi fails on a node without GPUs, and on a GPU node Slurm's cgroup hides the
     # ones not allocated (3dem/model-angelo#60: the batch script asked the GPU partition for no GPU)
-    rt = facts.torch_runtime
     failed_here = (
         no_driver_msgs or smi_fail or (ev("cuda_available") if rt is not None and rt.cuda_available is False else ())
     )
@@ -1008,7 +1007,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 _dedup((*nvml_unknown, *inside)),
                 Severity.ERROR,
             )
-        elif not mismatch_shown(signs):
+        elif not ev("msg:nvml_mismatch", "driver_mismatch"):
             add(
                 "no_driver",
                 f"nvidia-smi's NVML fails with 'Unknown Error' (line {nvml_unknown[0].line}): it cannot use the GPU "
@@ -1997,11 +1996,6 @@ _WHILE_IMPORTING = re.compile(r"while importing ([\w.]+)")
 def _torchs_dll_load(text: str) -> bool:
     m = _WHILE_IMPORTING.search(text)
     return m is None or m.group(1) in ("_C", "torch", "torch._C")
-
-
-def mismatch_shown(signs: Signs) -> bool:
-    """Whether the paste shows the driver's kernel module and library at different versions."""
-    return bool(signs.get("msg:nvml_mismatch") or signs.get("driver_mismatch"))
 
 
 def _claimed(out: Sequence[Finding]) -> bool:

@@ -210,7 +210,7 @@ def _true(_: str, __: str) -> bool:
 
 
 def _python_error_sign(index: LineIndex, origin: Sequence[int], signs: dict[str, list[Evidence]]) -> None:
-    if (e := _first_holding(index, origin, _PYTHON_ERROR_WORDS, lambda _, __: True)) is not None:
+    if (e := _first_holding(index, origin, _PYTHON_ERROR_WORDS, _true)) is not None:
         signs["python_error"] = [e]
 
 
