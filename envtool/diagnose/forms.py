@@ -440,6 +440,10 @@ _JETSON_BOARD = re.compile(
 )
 _JETSON_WORDS = {"agx": "AGX", "nx": "NX", "tx2": "TX2"}
 _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
+# What _TORCH_WORD needs, in the lowered line: "torch" not followed by a word character or one of its exclusions. A
+# literal's fast search, where _TORCH_WORD (case-blind, a word boundary first) steps through every position: a log
+# that names torch.cuda on every line fails it at once.
+_TORCH_END = re.compile(r"torch(?![\w/\\.-])")
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_GPU_LINE = re.compile(r"^(" + _GPU_MODEL + r")(?:,?\s*\d{1,3}\s?GB)?\s*$")  # "RTX 4050 Laptop GPU, 6 GB"
 # A hand-typed line that is only the driver and its version ("NVIDIA driver 550.163.01")
@@ -1487,7 +1491,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
         if _known_gpu(name):
             told.stated_gpu = (name, number, s)
-    if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_WORD.search(s):
+    if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_END.search(s.lower()) and _TORCH_WORD.search(s):
         told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
     if "whl/" in s and "install" in s and (w := _INDEX_INSTALL.search(s)):
         # pip's "--index-url …/whl/cpu" (or /whl/cu121, /whl/rocm6.2): which build the torch installed last is
