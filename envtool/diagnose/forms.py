@@ -227,6 +227,8 @@ _SMI_GPU_ROW = re.compile(
 # lets one context, of one thread, onto the GPU: a second process is refused as under Exclusive_Process.
 # "Prohibited" (no context at all) is another cause, which no rule reads yet.
 _EXCLUSIVE_MODES = ("E. Process", "Exclusive_Process", "E. Thread", "Exclusive_Thread")
+# What is left of a banner's border row or MIG cell row once its borders are stripped
+_SMI_FILLER = frozenset(("", "Disabled", "Enabled", "N/A"))
 _SMI_MODE = re.compile(r"\|\s*(?:\d{1,3}%|N/A)\s+(Default|E\. Process|E\. Thread|Prohibited|Exclusive_\w+)\s*\|")
 _SMI_L = re.compile(r"^GPU\s+(\d{1,2}):\s+(\S.*?)\s*\(UUID:\s*(?:GPU|MIG)-")
 _GPU_LIST = re.compile(r"^GPU\s+(\d{1,2}(?:\s*,\s*\d{1,2}){0,63})\s*:\s*(\S.*)$")
@@ -635,7 +637,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                     told.sign("check_driver", origin[idx] if idx < numbered else idx + 1, raw)
                 continue
             low = raw.lower()
-            if relevant(low) is None and not low.lstrip().startswith(starts):
+            if not low.lstrip().startswith(starts) and relevant(low) is None:
                 continue  # most lines of a long log: one pattern instead of every reader
             if raw.startswith(_GRAMMAR_ONLY) and len(raw) < 100 and "|" not in raw and "NV" not in raw:
                 continue  # a collect_env field the report grammar reads and no reader here uses
@@ -675,7 +677,9 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
         # Each reader is called only where the first test it makes can pass (a call per line and reader
         # is most of the cost on a long paste).
         if "NVIDIA-SMI" in s or "river" in s or "|" in raw or s.startswith("GPU") or "NVML library version" in s:
-            _read_smi(told, s, raw, number)
+            banner_row = _read_smi(told, s, raw, number)
+        else:
+            banner_row = False
         if csv_header is not None:
             cells = [c.strip() for c in s.split(",")]
             if len(cells) == len(csv_header) and csv_rows < 64:
@@ -688,6 +692,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             if len(cells) >= 2 and set(cells) <= _CSV_FIELDS:
                 csv_header, csv_rows = cells, 0
                 continue
+        if banner_row and not ld_next and not in_display:
+            continue  # (a log of `nvidia-smi -l` is mostly these rows)
         if "NV" in s or "Driver" in s or s.startswith(_SYSTEM_FIRST):
             _read_system(told, s, number)
         # lshw: "*-display" opens a block whose "product:" names the GPU once "vendor:" says NVIDIA.
@@ -1013,7 +1019,9 @@ def _set_available(told: Told, available: bool, number: int, text: str) -> None:
         lines.insert(0, lines.pop())
 
 
-def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
+def _read_smi(told: Told, s: str, raw: str, number: int) -> bool:
+    """Reads nvidia-smi's lines; True for a banner row no other reader reads (a GPU's row, its statistics row, a
+    border or MIG cell row: cells of numbers and modes, no prose)."""
     if "NVIDIA-SMI" in s:
         m = _SMI_VERSION.search(s)
         if m:
@@ -1032,7 +1040,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
                     told.compat_banner = (number, s)
             elif re.search(r"CUDA\s+Version\s*:\s*N/A", s):
                 told.sign("smi_cuda_na", number, s)  # NVML answers but libcuda is not there
-            return
+            return False
     if "river" in s and "ersion" in s and "NVRM" not in s:
         m = _DRIVER_CUDA.search(s)
         if m and not told.driver:
@@ -1057,32 +1065,33 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> None:
             if name and shown.endswith(("...", "\u2026")) and index not in told.gpus:
                 told.cut_gpus.add(index)
             told.add_gpu(index, name, number, st)
-            return
+            return True
         m2 = _SMI_MODE.search(st)
         if m2 and m2.group(1) in _EXCLUSIVE_MODES:
             told.sign("exclusive_mode", number, st)
-        return
+        return m2 is not None or st.strip("|=-+ ") in _SMI_FILLER
     if s.startswith("GPU"):
         m = _SMI_L.match(s)
         if m:
             told.add_gpu(int(m.group(1)), m.group(2), number, s)
-            return
+            return False
         mc = _GPU_LIST_CC.match(s)
         if mc:
             for i in re.findall(r"\d+", mc.group(1)):
                 told.capabilities.setdefault(int(i), mc.group(2))
-            return
+            return False
         ml = _GPU_LIST.match(s)
         if ml and not re.match(r"\d", ml.group(2)) and len(ml.group(2)) < 120:
             name = _ELIDED.sub("", ml.group(2)).strip()  # "NVIDIA H200 (...)": a UUID cut out of the paste
             for i in re.findall(r"\d+", ml.group(1)):
                 told.add_gpu(int(i), name, number, s)
-            return
+            return False
     if "NVML library version" in s:
         m = _NVML_LIB.search(s)
         if m:
             told.nvml_library = m.group(1)
             told.sign("nvml_library", number, s)
+    return False
 
 
 def _read_csv_row(told: Told, header: list[str], cells: list[str], row: int, number: int, s: str) -> None:
