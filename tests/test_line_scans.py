@@ -4,6 +4,8 @@ that reads every line. On the shared pastes and dumps, re-wrapped and prefixed, 
 
 from __future__ import annotations
 
+import ast
+import inspect
 from pathlib import Path
 
 import pytest
@@ -75,7 +77,7 @@ def test_clean_numbered_is_its_one_line_step_on_generated_lines(rows: list[tuple
     assert lines.clean_numbered(text) == _one_by_one(text)
 
 
-_WORDS = (forms._VISIT, grammar._REPORT_LINES, platform._READ_LINES)
+_WORDS = (forms._VISIT, forms._CONTEXT_WORDS, grammar._REPORT_LINES, platform._READ_LINES)
 
 
 def test_words_find_every_line_their_one_line_test_holds(shared_fixtures: Path) -> None:
@@ -89,6 +91,84 @@ def test_words_find_every_line_their_one_line_test_holds(shared_fixtures: Path) 
             for a in range(0, len(long), lines._BLOCK):  # each block is given whole or line by line
                 block = set(range(a, min(len(long), a + lines._BLOCK)))
                 assert found & block in (block, wanted & block)
+
+
+def test_words_without_folding_find_the_words_as_written() -> None:
+    words = lines.Words(("GPU", "Mac"), fold=False)
+    assert not words.holds("step 3 gpu memory 9271 MiB on cuda:0 (a machine)")
+    assert words.holds("GPU 0: NVIDIA H100") and words.holds("my Mac mini")
+    text = ["gpu memory"] * 300 + ["GPU 0: x"] + ["mac"] * 300
+    assert [a for a, _ in words.runs(text)] == [300]
+
+
+def _covered(test: ast.expr, words: set[str]) -> bool:
+    """Whether the condition ``test`` can hold only on a line holding one of ``words``: a literal it looks for (``"x"
+    in s``, ``s.startswith("x")``, ``s.find("x")``) holds one of them; an ``and`` needs one covered part, an ``or``
+    every part covered."""
+    if isinstance(test, ast.BoolOp):
+        parts = [_covered(v, words) for v in test.values]
+        return any(parts) if isinstance(test.op, ast.And) else all(parts)
+    if isinstance(test, ast.NamedExpr):
+        return _covered(test.value, words)
+    literals: list[object] = []
+    if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.In) and isinstance(test.left, ast.Constant):
+        literals = [test.left.value]
+    elif isinstance(test, ast.Compare):
+        return _covered(test.left, words)  # "(at := s.find("Torch ")) >= 0"
+    elif (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Attribute)
+        and test.args
+        and test.func.attr in ("startswith", "find")
+        and isinstance(test.func.value, ast.Name)
+    ):
+        arg = test.args[0]
+        if isinstance(arg, ast.Constant):
+            literals = [arg.value]
+        elif isinstance(arg, ast.Tuple):
+            literals = [e.value for e in arg.elts if isinstance(e, ast.Constant)]
+            if len(literals) != len(arg.elts):
+                return False
+        elif isinstance(arg, ast.Name) and isinstance(value := getattr(forms, arg.id, None), tuple):
+            literals = list(value)  # a module constant such as _BARE_STARTS
+    return bool(literals) and all(isinstance(x, str) and any(w in x for w in words) for x in literals)
+
+
+def test_every_test_of_read_context_needs_a_context_word() -> None:
+    # read_forms calls _read_context only on the lines _CONTEXT_WORDS finds: a test added without its word would
+    # never run on a line that holds no other one.
+    words = {w for rx in forms._CONTEXT_WORDS._anywhere for w in _alternatives(rx.pattern)}
+    body = ast.parse(inspect.getsource(forms._read_context).lstrip()).body[0]
+    assert isinstance(body, ast.FunctionDef)
+    tests = 0
+    for stmt in body.body:
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+            assert ast.unparse(stmt) == "_torch_mentioned(told, s, number)"  # the one test read_forms also runs
+            continue
+        assert isinstance(stmt, ast.If), ast.unparse(stmt)
+        assert _covered(stmt.test, words), ast.unparse(stmt.test)
+        tests += 1
+    assert tests > 40
+    assert not _covered(ast.parse('"torch" in s or "GPU" in s', mode="eval").body, {"GPU"})  # (the test can fail)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The words of one of Words' patterns ("r(?:iver|un)" -> "river", "run")."""
+    import re
+
+    if "(?:" not in pattern:
+        return [re.sub(r"\\(.)", r"\1", pattern)]
+    first, rest = pattern.split("(?:", 1)
+    return [re.sub(r"\\(.)", r"\1", first + alt) for alt in rest[:-1].split("|")]
+
+
+def test_read_forms_reads_the_same_without_the_context_gate(
+    shared_fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = _texts(shared_fixtures)
+    gated = [repr(vars(forms.read_forms(*lines.clean_numbered(t)))) for t in texts]
+    monkeypatch.setattr(forms._CONTEXT_WORDS, "flags", lambda ls: bytearray(b"\x01" * len(ls)))
+    assert [repr(vars(forms.read_forms(*lines.clean_numbered(t)))) for t in texts] == gated
 
 
 def test_words_fall_back_to_each_line_when_one_holds_a_break() -> None:

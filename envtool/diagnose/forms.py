@@ -607,6 +607,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     product: str | None = None
     numbered = len(origin)
     relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
+    context = _CONTEXT_WORDS.flags(lines)
 
     def pending() -> bool:  # the next line is read whatever it holds
         return (
@@ -729,7 +730,10 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             _read_key_value(told, f"{row.group(1)}: {row.group(2)}", number)
         elif s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
-        _read_context(told, s, raw, number)
+        if context[idx] or s not in raw:  # (s is not a part of raw where plain() took "**" out of it)
+            _read_context(told, s, raw, number)
+        else:
+            _torch_mentioned(told, s, number)  # the one test of _read_context a line without its words may pass
     _apply_sessions(told)
     _apply_stated(told)
     _apply_arch_flags(told)
@@ -1470,6 +1474,33 @@ def _same_model(a: str, b: str | None) -> bool:
     return bool(y) and (x.startswith(y) or y.startswith(x))
 
 
+# A word each test of _read_context needs in its line (as written; for a test of two words, the rarer one): a line
+# that holds none of them is one where every test fails but torch_mentioned's. read_forms finds the lines that hold
+# one in a scan of the whole text per first character (Words), where a long log would pay _read_context's hundred
+# tests on each of its lines. A test added to _read_context adds its word here.
+_CONTEXT_WORDS = Words(
+    (
+        "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
+        "reported version is", "have", "has no", "/dev/shm", "too old", "_check_driver()", "Torch ", "驱动", "驅動",
+        "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン", "AutoBatch: CUDA:", "directml", "DirectML",
+        "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-", "YOLOv5", "(you have ", "i386", "x86_64", "osetta",
+        "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating", "Attaching",
+        "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image", "run",
+        "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU", "docker-compose version",
+        "cdiVersion", "/dev/nvidia", "'devices' was unexpected", "abric", "nvls.cc", "(NVLS) Multicast", "802",
+        "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube", "k8s", "k3s", "k0s", "kind:", "nvidia.com/gpu",
+        "runtimeClassName", "default_runtime_name", "=> /", "ldd ", "gfx", "Windows", "windows", "Apple M", "macOS",
+        "Mac", "MBP", "Darwin", "homebrew", "Metal ", ".app/", "OS",
+    ),
+    fold=False,
+)  # fmt: skip
+
+
+def _torch_mentioned(told: Told, s: str, number: int) -> None:
+    if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_END.search(s.lower()) and _TORCH_WORD.search(s):
+        told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
+
+
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     # The prose readers run only where their anchor word is (each line of a long paste pays for every test).
     if (
@@ -1500,8 +1531,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
         if _known_gpu(name):
             told.stated_gpu = (name, number, s)
-    if "orch" in s and "torch_mentioned" not in told.signs and _TORCH_END.search(s.lower()) and _TORCH_WORD.search(s):
-        told.sign("torch_mentioned", number, s)  # prose that speaks of torch: the paste is not only the driver side
+    _torch_mentioned(told, s, number)
     if "whl/" in s and "install" in s and (w := _INDEX_INSTALL.search(s)):
         # pip's "--index-url …/whl/cpu" (or /whl/cu121, /whl/rocm6.2): which build the torch installed last is
         told.index_install = (w.group(1).lower(), number, s)

@@ -419,7 +419,9 @@ class Words:
     character, each scanned over the whole text. The regex engine jumps to a pattern's one first character in C,
     where one pattern for every word would try each word's first character at every position (twice as slow)."""
 
-    def __init__(self, anywhere: Iterable[str], opening: Iterable[str] = ()) -> None:
+    def __init__(self, anywhere: Iterable[str], opening: Iterable[str] = (), *, fold: bool = True) -> None:
+        # fold=False: the words as written, found in the lines as written (no lowering: "GPU" is not "gpu")
+        self._fold = fold
         by_first: dict[str, list[str]] = {}
         for w in sorted(set(anywhere), key=lambda w: (-len(w), w)):
             by_first.setdefault(w[0], []).append(re.escape(w[1:]))
@@ -436,7 +438,7 @@ class Words:
 
     def holds(self, line: str) -> bool:
         """Whether the one ``line`` holds a word once lowered, or opens with an opening word."""
-        low = line.lower()
+        low = line.lower() if self._fold else line
         return any(rx.search(low) for rx in self._anywhere) or bool(self._open_first and self._open_first.match(low))
 
     def runs(self, lines: Sequence[str]) -> Iterator[tuple[int, int]]:
@@ -457,8 +459,17 @@ class Words:
             for i in found:
                 yield i, i + 1
 
+    def flags(self, lines: Sequence[str]) -> bytearray:
+        """One byte per line of ``lines``: 1 where the line may hold a word (``runs``), 0 where it holds none."""
+        out = bytearray(len(lines))
+        for a, b in self.runs(lines):
+            out[a:b] = b"\x01" * (b - a)
+        return out
+
     def _scan(self, lines: Sequence[str], a: int, b: int) -> list[int]:
-        low = "\n".join(lines[a:b]).lower()
+        low = "\n".join(lines[a:b])
+        if self._fold:
+            low = low.lower()
         if low.count("\n") != b - a - 1:  # a line with a break in it: the count below would not be the lines'
             return [i for i in range(a, b) if self.holds(lines[i])]
         found: set[int] = set()
