@@ -639,15 +639,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             cli_cuda,
             Severity.ERROR,
         )
-    elif (pyxis := ev("pyxis_run")) and no_driver_msgs:
+    elif (pyxis := ev("pyxis_run")) and (no_driver_msgs or ev("msg:nvml_no_library")):
         add(
             "container_without_gpu",
-            f"torch finds no NVIDIA driver inside a Slurm job's container (pyxis and enroot, line {pyxis[0].line}): "
+            ("torch finds no NVIDIA driver" if no_driver_msgs else "NVML's library is missing")
+            + f" inside a Slurm job's container (pyxis and enroot, line {pyxis[0].line}): "
             "enroot puts the driver into a container only when its image or environment sets NVIDIA_VISIBLE_DEVICES",
             "set `NVIDIA_VISIBLE_DEVICES=all` and `NVIDIA_DRIVER_CAPABILITIES=compute,utility` in the image (NVIDIA's "
             "CUDA base images set them) or in the job's environment (exported before `srun`, or enroot's environ "
             "file), so enroot's 98-nvidia hook mounts the driver (NVIDIA/enroot doc/standard-hooks.md)",
-            _dedup((*no_driver_msgs, *pyxis)),
+            _dedup((*(no_driver_msgs or ev("msg:nvml_no_library")), *pyxis)),
             Severity.ERROR,
         )
     elif bare_run is not None:
@@ -1126,7 +1127,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`sudo dmesg | grep -i nvrm`",
             _dedup((*smi, *ev("gpu", "driver_package"))),
         )
-    if (no_nvml := ev("msg:nvml_no_library")) and not container:
+    in_container_finding = any(f.id == "container_without_gpu" for f in out)
+    if (no_nvml := ev("msg:nvml_no_library")) and not (container or runs_gpu) and not in_container_finding:
         add(
             "no_driver",
             f"NVML's library (libnvidia-ml.so.1, nvml.dll on Windows) is not found (line {no_nvml[0].line}): the "
@@ -1139,8 +1141,32 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             no_nvml,
             Severity.ERROR,
         )
-    libcuda = tuple(
-        e for e in ev("msg:missing_library") if (torch_messages.missing_library(e.text) or "").startswith("libcuda.")
+    elif no_nvml and not in_container_finding:
+        # inside a container: the NVIDIA Container Toolkit mounts the driver's libraries only into a container given
+        # the GPU, and a container whose loader cache was built without them does not find them (NVIDIA/nvidia-docker
+        # #1163, NVIDIA/libnvidia-container#67: `ldconfig` inside fixed it)
+        ldconfig = "run `ldconfig` inside the container (or rebuild the image without a stale /etc/ld.so.cache)"
+        add(
+            "container_without_gpu",
+            f"NVML's library (libnvidia-ml.so.1) is not found inside a container (line {no_nvml[0].line}): "
+            + (
+                f"it was started with GPU access (line {runs_gpu[0].line}), so its loader cache does not list the "
+                "driver libraries mounted into it"
+                if runs_gpu
+                else "the container was started without GPU access, or its loader cache does not list the driver "
+                "libraries mounted into it"
+            ),
+            _with_settle(ldconfig if runs_gpu else f"{container_fix}; if it was, {ldconfig}", SETTLE_DRIVER),
+            _dedup((*no_nvml, *container, *runs_gpu)),
+            Severity.WARN,
+        )
+    libcuda = (
+        *(
+            e
+            for e in ev("msg:missing_library")
+            if (torch_messages.missing_library(e.text) or "").startswith("libcuda.")
+        ),
+        *ev("msg:libcuda_not_found"),
     )
     pod = ev("kube") if not ev("wsl") else ()
     if libcuda and pod and not any(f.id == "container_without_gpu" for f in out):
@@ -1327,12 +1353,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
     unknown = ev("msg:cuda_unknown")
+    suspend = ev("after_suspend")
     if unknown and not any(f.id == "no_driver" for f in out):
-        after = ev("driver_upgrade") or container
+        after = ev("driver_upgrade") or container or suspend
         add(
             "no_driver",
             "CUDA fails with 'unknown error'"
-            + (" right after a driver change or inside a container" if after else "")
+            + (
+                " after the machine slept"
+                if suspend
+                else " right after a driver change or inside a container"
+                if after
+                else ""
+            )
             + ": the driver stack is not usable"
             + ("" if after else " (it can also be an application fault; the paste does not tell)"),
             "reboot after a driver install or upgrade; in a container start it with `--gpus all`"
@@ -1341,6 +1374,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "nvidia_uvm && sudo modprobe nvidia_uvm`)" + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),
             _dedup((*unknown, *after)),
             None if after else Severity.WARN,
+        )
+
+    if suspend and not any(f.id in ("no_driver", "container_without_gpu") for f in out):
+        # After a suspend and resume the driver's unified-memory module (nvidia_uvm) may not come back: CUDA fails, or
+        # programs fall back to the CPU, while nvidia-smi still answers (NVIDIA/nvidia-container-toolkit#1155: fixed by
+        # reloading it; Ollama's Linux troubleshooting notes the same). The NVIDIA driver README's power-management
+        # chapter: the nvidia-suspend/-resume services with NVreg_PreserveVideoMemoryAllocations=1.
+        add(
+            "no_driver",
+            f"the GPU stops working after the machine slept (line {suspend[0].line}): after a suspend and resume the "
+            "driver's unified-memory module (nvidia_uvm) often does not come back, so CUDA fails or programs run on "
+            "the CPU while nvidia-smi still answers",
+            "reload it: `sudo rmmod nvidia_uvm && sudo modprobe nvidia_uvm` (stop the programs using the GPU first), "
+            "or reboot; to keep it working across sleep, enable the driver's nvidia-suspend and nvidia-resume "
+            "services with `NVreg_PreserveVideoMemoryAllocations=1` (the NVIDIA driver README, power management)",
+            _dedup((*suspend, *ev("driver", "gpu"))),
+            Severity.WARN,
         )
 
     # Any other CUDA error from the device count (Error 500 "named symbol not found", 999 "unknown error", ...):
@@ -1507,6 +1557,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     for e in ev("msg:extension_cuda_mismatch", "msg:deepspeed_cuda_mismatch", "msg:apex_cuda_mismatch"):
         pair = torch_messages.parse_extension_cuda_mismatch(e.text)
         apex = torch_messages.parse_apex_torch_cuda(e.text)
+        apex_line = ev("apex_torch_cuda") if pair is None and apex is None and e in ev("msg:apex_cuda_mismatch") else ()
+        if apex_line:  # (torch's CUDA on a line of its own after apex's warning)
+            apex = torch_messages.parse_apex_torch_cuda(apex_line[0].text)
         if pair is None and apex and nvcc:
             pair = (".".join(nvcc.split(".")[:2]), apex)  # apex names torch's CUDA; its nvcc banner the toolkit's
         if pair is None and apex:
@@ -1516,7 +1569,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 f"than torch's CUDA build ({apex})",
                 f"build with a CUDA {apex} toolkit: install it and point CUDA_HOME at it (its bin/ first on PATH); "
                 'check both with `nvcc --version` and `python -c "import torch; print(torch.version.cuda)"`',
-                _dedup((e, *ev("nvcc", "torch"))),
+                _dedup((e, *apex_line, *ev("nvcc", "torch"))),
                 Severity.ERROR,
             )
             break
@@ -1535,12 +1588,13 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         want, other = (built, kit) if same_major else (f"{built.split('.')[0]}.x", f"{kit.split('.')[0]}.x")
         add(
             "toolkit_mismatch",
-            f"{builder} refused the build: the CUDA toolkit it found (CUDA_HOME, CUDA {kit}) is of "
+            f"{builder} {'warned' if apex_line else 'refused the build'}: the CUDA toolkit it found (CUDA_HOME, "
+            f"CUDA {kit}) is of "
             f"another {'version' if same_major else 'major version'} than torch's CUDA build ({built})",
             f"build with a CUDA {want} toolkit: install it and point CUDA_HOME at it (its bin/ first on PATH), or "
             f"install a torch built for CUDA {other}; check both with `nvcc --version` and "
             '`python -c "import torch; print(torch.version.cuda)"`',
-            _dedup((e, *ev("nvcc", "torch"))),
+            _dedup((e, *apex_line, *ev("nvcc", "torch"))),
             Severity.ERROR,
         )
         break
@@ -1821,6 +1875,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         dll = m.group(1) if m else "one of cuDNN's libraries"
         not_found = "Error code 126" in cudnn_load[0].text  # Windows' ERROR_MOD_NOT_FOUND
         zlib = dll.lower().startswith("zlibwapi")
+        # cuDNN 8.3 to 8.9's Windows DLLs load zlibwapi.dll (NVIDIA's cuDNN 8 installation guide for Windows has zlib
+        # installed beside them): error 126 on one of them is that DLL missing as often as the DLL itself
+        needs_zlib = not_found and dll.lower().endswith("64_8.dll")
+        torchy = _torch_in_paste(facts, signs)
+        zlib_fix = "put zlibwapi.dll (zlib's Windows build) in a folder on PATH"
         add(
             "conflicting_installs",
             f"cuDNN could not load {dll} (line {cudnn_load[0].line}"
@@ -1828,16 +1887,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             + (
                 "): cuDNN 8.3 and later need zlib's zlibwapi.dll beside them on Windows"
                 if zlib
-                else "): another cuDNN or CUDA folder on PATH may come first, or torch's package may lack the file"
+                else "): "
+                + ("cuDNN 8.3 and later also need zlib's zlibwapi.dll on Windows; " if needs_zlib else "")
+                + "another cuDNN or CUDA folder on PATH may come first"
+                + (", or torch's package may lack the file" if torchy else "")
             ),
             (
-                "put zlibwapi.dll (zlib's Windows build) in a folder on PATH, or install a torch whose wheel carries "
-                "its own cuDNN (`envtool install --profile auto`)"
+                f"{zlib_fix}, or install a torch whose wheel carries its own cuDNN (`envtool install --profile auto`)"
                 if zlib
-                else "check that torch's own lib folder holds it (`python -c \"import torch, pathlib; "
+                else (f"{zlib_fix}; " if needs_zlib else "")
+                + "check that torch's own lib folder holds it (`python -c \"import torch, pathlib; "
                 "print(sorted(p.name for p in (pathlib.Path(torch.__file__).parent / 'lib').glob('*cudnn*')))\"`): "
                 "if it does, remove other CUDA/cuDNN folders from PATH (and LD_LIBRARY_PATH); if it does not, "
                 "torch's package left it out: reinstall torch from its index, a release rather than a nightly"
+                if torchy
+                else (f"{zlib_fix}; " if needs_zlib else "")
+                + f"check that the cuDNN folder on PATH holds {dll} and that no other cuDNN or CUDA folder comes "
+                f"before it (`where {dll}` lists them in PATH's order)"
             ),
             cudnn_load[:2],
             Severity.WARN,

@@ -774,3 +774,79 @@ def test_cudnns_linux_loader_line_alone_is_read() -> None:
     )
     assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
     assert "libcudnn_cnn_infer.so.8" in env["findings"][0]["message"] and env["findings"][0]["severity"] == "warn"
+
+
+def test_apexs_2019_warning_with_torchs_cuda_on_a_line_of_its_own() -> None:
+    # NVIDIA/apex#315: nvcc 8.0 against a torch built with CUDA 9.0; apex warned, a blank line, then the version.
+    text = (
+        "$ nvcc -V\nCuda compilation tools, release 8.0, V8.0.61\n\ntorch.__version__  =  1.0.0\n\n"
+        "Warning:  Cuda extensions are being compiled with a version of Cuda that does not match the version used "
+        "to compile Pytorch binaries.\n\nPytorch binaries were compiled with Cuda 9.0.176\n\nrunning install\n"
+    )
+    code, env = _run(text)
+    assert code == 1 and env["data"]["verdict"]["cause"] == "toolkit_mismatch", _found(env)
+    (f,) = [f for f in env["findings"] if f["id"] == "toolkit_mismatch"]
+    assert "warned" in f["message"] and "8.0" in f["message"] and "(9.0)" in f["message"], f["message"]
+    assert 8 in [e["line"] for e in f["evidence"]]
+    # the version line alone (no apex warning) is no finding
+    _, env = _run("Cuda compilation tools, release 8.0, V8.0.61\nPytorch binaries were compiled with Cuda 9.0.176\n")
+    assert not [f for f in env["findings"] if f["id"] == "toolkit_mismatch" and f["severity"] == "error"]
+
+
+SMI_NO_NVML = (
+    "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please make sure that the NVIDIA Display Driver "
+    "is properly installed and present in your system.\nPlease also try adding directory that contains "
+    "libnvidia-ml.so to your system PATH.\n"
+)
+
+
+def test_nvidia_smis_missing_nvml_on_a_host_in_a_container_and_in_a_pyxis_job() -> None:
+    code, env = _run("❯ nvidia-smi\n" + SMI_NO_NVML)  # projectbluefin/dakota#373: the host's image lacked it
+    assert code == 1 and env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+    # NVIDIA/nvidia-docker#1163: given the GPU, the container's loader cache lacked the mounted libraries
+    _, env = _run("docker run --runtime=nvidia --rm nvidia/cuda:9.0-base nvidia-smi\n\n" + SMI_NO_NVML)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    assert env["findings"][0]["severity"] == "warn" and "ldconfig" in env["findings"][0]["fix"]
+    # NVIDIA/pyxis#96: an enroot container from `docker export`, without NVIDIA_VISIBLE_DEVICES
+    _, env = _run("`srun --ntasks=1 --container-image=./out.squashfs nvidia-smi`\n```\n" + SMI_NO_NVML + "```\n")
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    assert "NVIDIA_VISIBLE_DEVICES" in env["findings"][0]["fix"]
+    assert [f["id"] for f in env["findings"]] == ["container_without_gpu"]
+
+
+def test_a_gpu_lost_after_suspend_and_resume() -> None:
+    # NVIDIA/nvidia-container-toolkit#1155: nvidia_uvm left unusable after resume; reloading it fixed it.
+    text = (
+        "After resuming from suspension, NVIDIA GPU functionality inside rootless Docker containers stops working, "
+        "even though nvidia-smi runs successfully within the container.\n\nSystem info:\n- Driver version: 570.153\n"
+    )
+    code, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+    (f,) = env["findings"]
+    assert f["severity"] == "warn" and "nvidia_uvm" in f["fix"] and f["evidence"][0]["line"] == 1
+    # with CUDA's unknown error the sleep is the cause the message names
+    _, env = _run("CUDA fails after waking from sleep:\nRuntimeError: CUDA error: unknown error\n")
+    assert "slept" in env["findings"][0]["message"] and env["findings"][0]["severity"] == "error", _found(env)
+    # sleep spoken of without a failure, or a call of time.sleep, is nothing
+    for fine in ("After resuming from suspend everything works.\nIs CUDA available: True\n", "time.sleep(5)\n"):
+        _, env = _run(fine)
+        assert not [f for f in env.get("findings", []) if f["id"] == "no_driver"], _found(env)
+
+
+def test_cudarcs_missing_libcuda_and_cudnn_8s_zlib_on_windows() -> None:
+    # chelsea0x3b/cudarc#255: mistral.rs on WSL, /usr/lib/wsl/lib not on the loader's path.
+    text = (
+        "I was running mistral.rs on a WSL machine when I ran into this error:\n\n```\nthread 'main' panicked at "
+        "cudarc-0.11.5/src/driver/sys/mod.rs:61:9:\nUnable to find cuda lib under the names [\"cuda\", \"nvcuda\"]. "
+        "Please open GitHub issue.\n```\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_driver" and "/usr/lib/wsl/lib" in env["findings"][0]["fix"]
+    # Softcatala/whisper-ctranslate2#41: cuDNN 8's DLL with error 126 and no torch in the paste: zlibwapi.dll
+    _, env = _run(
+        "Could not load library cudnn_cnn_infer64_8.dll. Error code 126\n"
+        "Please make sure cudnn_cnn_infer64_8.dll is in your library path!\n"
+    )
+    (f,) = env["findings"]
+    assert f["id"] == "conflicting_installs" and "zlibwapi.dll" in f["fix"] and "torch" not in f["message"], f
+    assert "where cudnn_cnn_infer64_8.dll" in f["fix"]

@@ -472,6 +472,19 @@ _RTX_SPACE = re.compile(r"\b(RTX|GTX)(\d)")
 _TI_SPACE = re.compile(r"\b(\d{3,4}) ?(?:TI|Ti|ti)\b")
 # Prose that tells of torch's driver message ("the msg is that my Nvidia version is too old", "my driver is too
 # old"); a question ("is my driver too old?") tells nothing.
+# A report that the GPU stops working after the machine slept: "After resuming from suspension, NVIDIA GPU
+# functionality ... stops working" (NVIDIA/nvidia-container-toolkit#1155), "CUDA fails after waking from sleep"
+_AFTER_SUSPEND = re.compile(
+    r"\b(?:after|since|when|upon|on|every|each)\b[^.]{0,40}?\b(?:resum\w*|wak\w*|com\w* back)\b[^.]{0,25}?"
+    r"\b(?:suspen\w*|sleep|hibernat\w*|standby)"
+    r"|\bafter\s+(?:a\s+|the\s+)?(?:system\s+|laptop\s+|pc\s+|computer\s+|machine\s+)?(?:suspen\w*|sleep|hibernat\w*)",
+    re.I,
+)
+_BROKEN = re.compile(
+    r"\b(?:stops?|stopped|not|no longer|fails?|failed|failing|lost|loses|can'?t|cannot|unable|broken|breaks|"
+    r"disappears?|falls? back|missing|error)\b",
+    re.I,
+)
 _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
     re.I,
@@ -1481,16 +1494,17 @@ def _same_model(a: str, b: str | None) -> bool:
 _CONTEXT_WORDS = Words(
     (
         "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
-        "reported version is", "have", "has no", "/dev/shm", "too old", "_check_driver()", "Torch ", "驱动", "驅動",
-        "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン", "AutoBatch: CUDA:", "directml", "DirectML",
-        "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-", "YOLOv5", "(you have ", "i386", "x86_64", "osetta",
-        "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating", "Attaching",
-        "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image", "run",
-        "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU", "docker-compose version",
-        "cdiVersion", "/dev/nvidia", "'devices' was unexpected", "abric", "nvls.cc", "(NVLS) Multicast", "802",
-        "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube", "k8s", "k3s", "k0s", "kind:", "nvidia.com/gpu",
-        "runtimeClassName", "default_runtime_name", "=> /", "ldd ", "gfx", "Windows", "windows", "Apple M", "macOS",
-        "Mac", "MBP", "Darwin", "homebrew", "Metal ", ".app/", "OS",
+        "reported version is", "uspen", "sleep", "ibernat", "have", "has no", "/dev/shm", "too old",
+        "_check_driver()", "Torch ", "驱动", "驅動", "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン",
+        "AutoBatch: CUDA:", "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
+        "YOLOv5", "(you have ",
+        "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
+        "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
+        "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
+        "docker-compose version", "Pytorch binaries", "cdiVersion", "/dev/nvidia", "'devices' was unexpected",
+        "abric", "nvls.cc", "(NVLS) Multicast", "802", "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube",
+        "k8s", "k3s", "k0s", "kind:", "nvidia.com/gpu", "runtimeClassName", "default_runtime_name", "=> /", "ldd ",
+        "gfx", "Windows", "windows", "Apple M", "macOS", "Mac", "MBP", "Darwin", "homebrew", "Metal ", ".app/", "OS",
     ),
     fold=False,
 )  # fmt: skip
@@ -1542,6 +1556,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("kernel_module_version", number, s)
     if ("have" in s or "has no" in s) and _TOLD_NO_GPU.search(s):
         told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"
+    if ("uspen" in s or "sleep" in s or "ibernat" in s) and _AFTER_SUSPEND.search(s) and _BROKEN.search(s):
+        told.sign("after_suspend", number, s)  # the GPU lost after the machine slept, in the reporter's words
     if "/dev/shm" in s and "No space left on device" in s:
         # "OSError: [Errno 28] No space left on device: '/dev/shm/…'", or a report that says so (nebari-dev/nebari#1642)
         told.sign("shm_no_space", number, s)
@@ -1641,6 +1657,10 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _set_available(told, False, number, s)
     if "docker-compose version" in s:
         told.sign("compose_version", number, s)
+    if "Pytorch binaries were compiled with Cuda" in s:
+        # apex's setup.py (2019) printed its warning, a blank line, then torch's CUDA on a line of its own (NVIDIA/
+        # apex#315): the message alone does not hold the version
+        told.sign("apex_torch_cuda", number, s)
     if "cdiVersion" in s and _CDI_VERSION.match(s):
         told.sign("cdi_spec", number, s)
     elif "/dev/nvidia" in s and (m := _CDI_NODE.match(s)):

@@ -172,6 +172,9 @@ _KINDS: tuple[_Kind, ...] = (
     # free_gemm_select version libcublasLt.so.11 not defined in file libcublasLt.so.11 with link time reference"
     # (Sara-Ahmed/SiT#12: a conda cudatoolkit's libcublasLt beside torch's libcublas).
     _Kind("undefined_symbol", ("undefined symbol: ", "with link time reference"), (), re.compile(r".")),
+    # cudarc (the Rust CUDA bindings under candle and mistral.rs) when the loader finds no libcuda: 'Unable to find
+    # cuda lib under the names ["cuda", "nvcuda"]' (chelsea0x3b/cudarc#255: WSL's /usr/lib/wsl/lib not on the path)
+    _Kind("libcuda_not_found", ("Unable to find cuda lib under the names",), (), re.compile(r"."), max_lines=1),
     _Kind(
         "missing_library",
         ("cannot open shared object file",),
@@ -401,10 +404,19 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # ... and nvidia-smi's own words for it: "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please
+    # make sure that the NVIDIA Display Driver is properly installed and present in your system." (NVIDIA/pyxis#96 in
+    # an enroot container, NVIDIA/nvidia-docker#1163 in a container whose loader cache lacked the mounted libraries)
     _Kind(
         "nvml_no_library",
-        ("NVMLError_LibraryNotFound", "NVML Shared Library Not Found", "NVML_ERROR_LIBRARY_NOT_FOUND"),
-        ("pynvml.", "NVMLError_LibraryNotFound", "NVML Shared Library", "NVML_ERROR_LIBRARY_NOT_FOUND"),
+        (
+            "NVMLError_LibraryNotFound",
+            "NVML Shared Library Not Found",
+            "NVML_ERROR_LIBRARY_NOT_FOUND",
+            "couldn't find libnvidia-ml.so",
+            "couldn\u2019t find libnvidia-ml.so",
+        ),
+        ("pynvml.", "NVMLError_LibraryNotFound", "NVML Shared Library", "NVML_ERROR_LIBRARY_NOT_FOUND", "NVIDIA-SMI"),
         re.compile(r"."),
         max_lines=1,
     ),
