@@ -2,14 +2,15 @@
 
     python benchmarks/diagnose_scale.py [--rounds 3] [--sizes 10000,1000000,10000000] [--baseline REV]
 
-Three inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
+Five inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
 up to the size (every form and message, over and over, as a log that repeats its blocks does: the
 reader reads a repeated block once), "distinct" cycles them with a line naming the copy at the head
 of every block, so that no block repeats (the worst case: every line is read), "log" puts them
-once in the middle of a plain training log of the size (what a pasted log usually is), and "gpu-log" in the middle
+once in the middle of a plain training log of the size (what a pasted log usually is), "gpu-log" in the middle
 of a training log whose every line names the GPU, CUDA and torch with numbers of its own (no line repeats, and each
-is one the free-form readers must look at). Each size runs in a fresh
-process: the time is the best of --rounds of reading the paste and judging it
+is one the free-form readers must look at), and "smi-log" in the middle of `nvidia-smi -l 1`'s output (a captured H100
+banner with MIG devices, its temperatures, power and memory new each second: every block is a table to read). Each
+size runs in a fresh process: the time is the best of --rounds of reading the paste and judging it
 (``read_paste`` + ``paste_rules.diagnose_paste``); the peak is tracemalloc's peak of Python
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
 on a shared machine the wall time also counts the time other processes held the core. "command" is
@@ -28,10 +29,12 @@ import io
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -113,7 +116,7 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         baseline = _export(args.baseline, Path(tmp) / "baseline") if args.baseline else None
-        for kind in ("dense", "distinct", "log", "gpu-log"):
+        for kind in ("dense", "distinct", "log", "gpu-log", "smi-log"):
             print(_KINDS[kind])
             _run_sizes(args, corpus, log_line, kind, Path(tmp), baseline)
     return 0
@@ -124,6 +127,8 @@ _KINDS = {
     "distinct": "distinct: every paste and dump cycled up to the size, each block naming its copy (the worst case)",
     "log": "log: every paste and dump once, in the middle of a training log of the size",
     "gpu-log": "gpu-log: every paste and dump once, in the middle of a training log whose lines name the GPU and CUDA",
+    "smi-log": "smi-log: every paste and dump once, in the middle of `nvidia-smi -l 1` (a real H100 banner, new "
+    "numbers each second)",
 }
 
 
@@ -144,6 +149,40 @@ def _gpu_log(corpus: str, size: int) -> str:
         total += len(line)
     half = len(lines) // 2
     return "".join(lines[:half]) + corpus + "".join(lines[half:])
+
+
+_SMI_CAPTURE = FIXTURES / "nvidia-smi" / "h100-80gb-mig-driver590-capture.txt"
+_SMI_NUMBER = re.compile(r"(\d+)(?=C |W /|MiB /)")
+
+
+def _smi_log(corpus: str, size: int) -> str:
+    """``nvidia-smi -l 1`` for about ``size``: the captured H100 banner (driver 590, MIG devices) once a second, its
+    time, temperature, power and memory its own in every copy (no block repeats), the corpus once in the middle."""
+    capture = _SMI_CAPTURE.read_text(encoding="utf-8")
+    start = capture.index("# $ nvidia-smi \n")
+    banner = capture[capture.index("\n", capture.index("\n", start) + 1) + 1 : capture.index("\n\n\n#", start)]
+    banner = banner.split("\n", 1)[1]  # (the capture's own time line goes; each copy prints its own)
+    blocks: list[str] = []
+    total, second = len(corpus), 0
+    while total < size:
+        second += 1
+        numbered = _renumbered(banner, iter(range(second * 7, second * 7 + 10_000, 13)))
+        stamp = f"Tue Jul 14 {9 + second // 3600 % 12:02d}:{second // 60 % 60:02d}:{second % 60:02d} 2026"
+        block = f"{stamp}\n{numbered}\n\n"
+        blocks.append(block)
+        total += len(block)
+    half = len(blocks) // 2
+    return "".join(blocks[:half]) + corpus + "".join(blocks[half:])
+
+
+def _renumbered(banner: str, steps: Iterator[int]) -> str:
+    """The banner with each temperature, power and memory figure moved on by the next of ``steps``."""
+    return _SMI_NUMBER.sub(lambda m: _same_width(m.group(1), next(steps)), banner)
+
+
+def _same_width(number: str, step: int) -> str:
+    """Another number in the columns of ``number`` (the banner's borders stay where nvidia-smi prints them)."""
+    return str((int(number) + step) % 10 ** len(number)).rjust(len(number))
 
 
 def _distinct(corpus: str, size: int) -> str:
@@ -209,6 +248,8 @@ def _run_sizes(
             text = _distinct(corpus, size)
         elif kind == "gpu-log":
             text = _gpu_log(corpus, size)
+        elif kind == "smi-log":
+            text = _smi_log(corpus, size)
         else:
             half = log_line * max(0, (size - len(corpus)) // len(log_line) // 2)
             text = half + corpus + half

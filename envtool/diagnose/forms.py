@@ -1074,7 +1074,7 @@ def _read_smi(told: Told, s: str, raw: str, number: int) -> bool:
         told.smi_answered = True
         told.sign("smi_processes", number, st)
     elif st.startswith("|"):
-        m = _SMI_GPU_ROW.match(st)
+        m = _SMI_GPU_ROW.match(st) if ":" in st else None  # (a GPU's row holds its bus id)
         if m:
             shown = m.group(2)
             name = shown.rstrip(".\u2026").strip() or None
