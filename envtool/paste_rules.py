@@ -1356,6 +1356,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     suspend = ev("after_suspend")
     if unknown and not any(f.id == "no_driver" for f in out):
         after = ev("driver_upgrade") or container or suspend
+        on_windows = facts.system.os_name == "Windows" and not ev("wsl")
         add(
             "no_driver",
             "CUDA fails with 'unknown error'"
@@ -1368,7 +1369,13 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             )
             + ": the driver stack is not usable"
             + ("" if after else " (it can also be an application fault; the paste does not tell)"),
-            "reboot after a driver install or upgrade; in a container start it with `--gpus all`"
+            # Windows: the driver not loaded shows in Device Manager as a code on the GPU's entry (43: the device
+            # reported problems; 52: the driver's signature could not be verified: ageitgey/face_recognition#930)
+            "reinstall or update the NVIDIA driver and restart; Device Manager's entry for the GPU says whether the "
+            "driver loaded (a code such as 43 or 52 there means it did not)"
+            + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`")
+            if on_windows
+            else "reboot after a driver install or upgrade; in a container start it with `--gpus all`"
             # after a suspend or a long idle the unified-memory module is the usual culprit (pytorch/pytorch#43281)
             + "; after a suspend or a long idle, reload the unified-memory module instead of rebooting (`sudo rmmod "
             "nvidia_uvm && sudo modprobe nvidia_uvm`)" + ("" if after else f"; to settle it, run `{SETTLE_DRIVER}`"),

@@ -850,3 +850,37 @@ def test_cudarcs_missing_libcuda_and_cudnn_8s_zlib_on_windows() -> None:
     (f,) = env["findings"]
     assert f["id"] == "conflicting_installs" and "zlibwapi.dll" in f["fix"] and "torch" not in f["message"], f
     assert "where cudnn_cnn_infer64_8.dll" in f["fix"]
+
+
+def test_other_programs_words_for_cudas_unknown_error() -> None:
+    # darknet (AlexeyAB/darknet#1070), onnxruntime in immich (immich-app/immich#13045), dlib
+    # (ageitgey/face_recognition#930): each fixed by reinstalling or restarting the driver.
+    for line in (
+        "CUDA Error: unknown error",
+        "[E:onnxruntime:Default, cuda_call.cc:123 CudaCall] CUDA failure 999: unknown error ; GPU=0 ; hostname=x",
+        "Error while calling cudaGetDevice(&the_device_id) in file gpu_data.cpp:201. code: 999, reason: unknown error",
+    ):
+        _, env = _run(f"it fails with\n{line}\n")
+        assert env["data"]["verdict"]["cause"] == "no_driver", (line, _found(env))
+        assert "nvidia_uvm" in env["findings"][0]["fix"]  # (no sign of Windows: the Linux fix)
+    # a cmd.exe prompt (plain() takes it off the line) and a profile's AppData folder say Windows: Device Manager
+    for text in (
+        "D:\\darknet\\build\\darknet\\x64>darknet.exe detector train cfg/obj.data\nCUDA Error: unknown error\n",
+        "...\\AppData\\Local\\Temp\\pip-install-l23j6xdc\\dlib\\cuda\\gpu_data.cpp:201. code: 999, reason: unknown error\n",
+    ):
+        _, env = _run(text)
+        assert env["data"]["system"]["os_name"] == "Windows", _found(env)
+        fix = env["findings"][0]["fix"]
+        assert "Device Manager" in fix and "rmmod" not in fix, fix
+
+
+def test_xformers_built_for_a_torch_with_cuda_none() -> None:
+    # Doubiiu/DynamiCrafter#86: xFormers' second line says "with CUDA None" for the torch it was built for.
+    text = (
+        "WARNING[XFORMERS]: xFormers can't load C++/CUDA extensions. xFormers was built for:\n"
+        "    PyTorch 2.3.0+cu121 with CUDA None (you have 2.0.0+cu117)\n"
+        "    Python  3.11.9 (you have 3.11.9)\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    assert _told(env)["torch"][0].startswith("2.0.0+cu117")

@@ -546,7 +546,7 @@ _YOLOV5 = re.compile(
 )
 # xFormers' "xFormers was built for:" line: "PyTorch 2.1.2+cu121 with CUDA 1201 (you have 2.1.2+cpu)"
 _XFORMERS_TORCH = re.compile(
-    r"^PyTorch\s+(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)\s+with CUDA\s+(\d{3,5})\s+\(you have\s+"
+    r"^PyTorch\s+(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)\s+with CUDA\s+(\d{3,5}|None)\s+\(you have\s+"
     r"(\d+\.\d+(?:\.\d+)?(?:[a-z]+\d*)?(?:\+[\w.]+)?)\)"
 )
 _XFORMERS_PYTHON = re.compile(r"^Python\s+(\d+\.\d+(?:\.\d+)?)\s+\(you have\s+(\d+\.\d+(?:\.\d+)?)\)")
@@ -561,7 +561,8 @@ _APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))
 _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d+(?:\.\d+)?\+(cu\d{2,3})\b")
 # Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
 _AUTOBATCH = re.compile(r"^AutoBatch: CUDA:(\d{1,2}) \(([^,()]{2,80})\) [\d.]+G total")
-_WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w")
+# A Windows path: a drive letter's ("C:\Users"), or a profile's folder cut before it ("...\AppData\Local\Temp")
+_WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w|\\AppData\\(?:Local|Roaming)\\")
 
 
 # A line none of the readers below could use holds none of these (lower case), nor starts with one
@@ -1683,6 +1684,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s or "-packages/" in s:
         # (the tests _read_paths makes first)
         _read_paths(told, s, number)
+    if "\\" in raw and not told.windows and "\\" not in s and _WIN_PATH.search(raw):
+        told.windows = True  # a cmd.exe prompt ("D:\darknet\x64>darknet.exe ...") that plain() took off the line
     if ("ube" in s or "k8s" in s or "k3s" in s or "k0s" in s or s.startswith("kind:")) and _K8S.search(s):
         told.sign("kube", number, s)  # Kubernetes: a pod gets the NVIDIA runtime by its node's default or its spec
     if "nvidia.com/gpu" in s and _POD_GPU.search(s):

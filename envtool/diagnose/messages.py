@@ -227,8 +227,23 @@ _KINDS: tuple[_Kind, ...] = (
             "error=999 : unknown error",
             "error (30) : unknown error",
             "error=30 : unknown error",
+            # other CUDA programs' words for it: darknet's "CUDA Error: unknown error" (AlexeyAB/darknet#1070),
+            # onnxruntime's "CUDA failure 999: unknown error" (immich-app/immich#13045), dlib's "Error while calling
+            # cudaGetDevice(&the_device_id) in file ...gpu_data.cpp:201. code: 999, reason: unknown error"
+            # (ageitgey/face_recognition#930): each fixed by a driver reinstalled or restarted
+            "CUDA Error: unknown error",
+            "CUDA failure 999: unknown error",
+            "code: 999, reason: unknown error",
         ),
-        ("CUDA unknown error", "CUDA error: ", "THCudaCheck FAIL", "cuda runtime error"),
+        (
+            "CUDA unknown error",
+            "CUDA error: ",
+            "CUDA Error: ",
+            "CUDA failure 999",
+            "Error while calling cuda",
+            "THCudaCheck FAIL",
+            "cuda runtime error",
+        ),
         re.compile(r"to be zero\.?|unknown error(?:\s+at\s+\S+)?\s*$"),
     ),
     # cudaErrorSystemNotReady (802), outside the cudaGetDeviceCount wording above.
