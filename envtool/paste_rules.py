@@ -363,6 +363,7 @@ _VENDOR_MESSAGES = (
     ("rocm", "msg:rocm_no_kfd"),
     ("rocm", "msg:hip_no_binary"),
     ("rocm", "msg:hip_invalid_device_function"),
+    ("rocm", "msg:rocm_target_unsupported"),
     ("xpu", "msg:xpu_no_device"),
 )
 
@@ -588,7 +589,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         "`compute` capability too (`NVIDIA_DRIVER_CAPABILITIES=compute,utility`)"
     )
     no_nvidia = bool(ev("other_gpu_only")) and not (gpu_named or nv.driver_version or nv.cuda_driver_version)
-    if toolkit and not no_nvidia:
+    mac = facts.system.os_name == "Darwin" and not (gpu_named or nv.driver_version)
+    if toolkit and mac:
+        # Docker on a Mac: no NVIDIA GPU and no NVIDIA runtime to ask for (AbdBarho/stable-diffusion-webui-docker#35,
+        # compose's GPU reservation on an M1 Pro)
+        add(
+            "no_gpu",
+            "docker was asked for an NVIDIA GPU on a Mac: a Mac has no NVIDIA GPU, and Docker on macOS gives "
+            "containers no GPU at all",
+            'run the program natively on macOS with torch\'s MPS device (`device="mps"`), or drop the GPU request '
+            "(compose's `deploy.resources.reservations.devices`, `--gpus`) and run on the CPU",
+            _dedup((*toolkit, *ev("macos"))),
+            Severity.ERROR,
+        )
+    elif toolkit and not no_nvidia:
         add(
             "container_without_gpu",
             "docker cannot give the container a GPU: the NVIDIA Container Toolkit is not set up on the host",
@@ -881,9 +895,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # No NVIDIA GPU at all: torch's or nvidia-smi's "no driver" where the paste names only another vendor's GPU
     other_only = ev("other_gpu_only")
     directml = () if other_only else ev("directml")[:1]  # torch-directml: Windows' backend for AMD and Intel GPUs
+    rt_now = facts.torch_runtime
+    # torch's own "not available" beside only another vendor's GPU (lshqqytiger/stable-diffusion-webui-amdgpu#469: a
+    # webui's CUDA check on a Radeon RX 580, the DirectML backend not selected)
+    other_backend = rt_now is not None and bool(
+        rt_now.xpu_available or rt_now.mps_available or rt_now.hip or "+rocm" in (rt_now.version or "")
+    )  # (a ROCm or XPU build that works says nothing of CUDA's answer)
+    unavailable = (
+        ev("cuda_available") if rt_now is not None and rt_now.cuda_available is False and not other_backend else ()
+    )
     if (
         (other_only or directml)
-        and (no_driver_msgs or smi_fail or toolkit)
+        and (no_driver_msgs or smi_fail or toolkit or unavailable)
         # (docker's "could not select device driver" is itself a GPU request)
         and not (
             gpu_named or nv.driver_version or nv.cuda_driver_version or container or (gpu_requested and not toolkit)
@@ -901,6 +924,8 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             + (
                 "docker's 'could not select device driver … [[gpu]]' (no NVIDIA Container Toolkit)"
                 if toolkit and not (no_driver_msgs or smi_fail)
+                else "torch's 'CUDA is not available'"
+                if unavailable and not (no_driver_msgs or smi_fail)
                 else "torch's and nvidia-smi's 'no NVIDIA driver'"
             )
             + " is what a machine without an NVIDIA GPU gives: most likely this machine has none",
@@ -908,7 +933,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "profile on Linux; Intel: XPU; on Windows the DirectML device, `torch_directml.device()`, where the "
             "program offers it), or the CPU profile (`envtool install --profile cpu`); an nvidia-smi on such a "
             f"machine is a leftover of another install; to settle it, run `{SETTLE_DRIVER}`",
-            _dedup((*no_driver_msgs, *smi_fail, *toolkit, *other_only, *directml)),
+            _dedup((*no_driver_msgs, *smi_fail, *toolkit, *unavailable, *other_only, *directml)),
             Severity.WARN,
         )
         no_driver_msgs = smi_fail = ()
@@ -1127,6 +1152,39 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`sudo dmesg | grep -i nvrm`",
             _dedup((*smi, *ev("gpu", "driver_package"))),
         )
+    nvml_codes = [
+        (e, int(m.group(1))) for e in ev("msg:nvml_init_code") if (m := re.search(r"(?:failure|err):\s*(\d+)", e.text))
+    ]
+    nvml_9 = tuple(e for e, code in nvml_codes if code == 9)
+    if nvml_9 and ev("wsl") and not _claimed(out):
+        add(
+            "conflicting_installs",
+            f"inside WSL 2 NVML says the driver is not loaded (NVML error 9, line {nvml_9[0].line}): most often a "
+            "Linux NVIDIA driver's libnvidia-ml.so is loaded before WSL's own in /usr/lib/wsl/lib",
+            _with_settle(
+                "remove the Linux NVIDIA driver packages inside WSL (the Windows driver serves WSL), or link WSL's "
+                "library first (`sudo ln -s /usr/lib/wsl/lib/libnvidia-ml.so.1 /usr/lib/wsl/lib/libnvidia-ml.so && "
+                "sudo ldconfig`), so that `ldconfig -p | grep libnvidia-ml` shows /usr/lib/wsl/lib first",
+                "ldconfig -p | grep libnvidia-ml",
+            ),
+            _dedup((*nvml_9, *ev("wsl"))),
+            Severity.WARN,
+        )
+    elif nvml_codes and not _claimed(out):
+        e, nvml_code = nvml_codes[0]
+        nvml_said = {9: "the driver is not loaded", 12: "its library is not found", 18: "the driver and NVML differ"}
+        if nvml_code in nvml_said:
+            add(
+                "no_driver",
+                f"NVML says {nvml_said[nvml_code]} (NVML error {nvml_code}, line {e.line})",
+                _with_settle(
+                    "reboot after a driver install or update (error 18: the kernel module is another version than "
+                    "the library); if it stays, reinstall the NVIDIA driver",
+                    SETTLE_DRIVER,
+                ),
+                (e,),
+                Severity.WARN,
+            )
     in_container_finding = any(f.id == "container_without_gpu" for f in out)
     if (no_nvml := ev("msg:nvml_no_library")) and not (container or runs_gpu) and not in_container_finding:
         add(
@@ -1422,16 +1480,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
 
     # ROCm: the torch build has no kernels for the AMD GPU's gfx target
-    hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function", "msg:rocblas_no_tensile")
+    unlisted = tuple(e for e in ev("msg:rocm_target_unsupported") if _GFX_NAMED.search(e.text))
+    hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function", "msg:rocblas_no_tensile") + unlisted
     if hip:
         gfx = sorted({t.partition(":")[2] for t in signs if t.startswith("amd_gfx:")})
         gfx_ev = _dedup(e for t in signs if t.startswith("amd_gfx:") for e in signs[t])
         named = f" ({', '.join(gfx[:4])})" if gfx else ""
         rdna2 = any(g.startswith("gfx103") for g in gfx)
+        # the program's own list of the targets its ROCm carries: a sibling of the GPU's family in it is the target
+        # HSA_OVERRIDE_GFX_VERSION can name (Ollama's GPU docs: the RX 5400's gfx1034 runs as gfx1030, "10.3.0")
+        carried = [g for e in unlisted for g in _GFX_NAMED.findall(e.text)[1:]]
+        sibling = next(
+            (c for g in gfx for c in carried if len(g) == len(c) == 7 and c[:6] == g[:6] and c != g and c[3] == "1"),
+            None,
+        )
         add(
             "arch_unsupported",
             (
-                f"the ROCm build of torch has no kernels for this AMD GPU{named} ('hipErrorNoBinaryForGpu')"
+                f"the program's ROCm build has no kernels for this AMD GPU{named}: it carries only "
+                f"{' '.join(carried[:8])}{' …' if len(carried) > 8 else ''} (line {unlisted[0].line})"
+                if unlisted and carried
+                else f"the ROCm build of torch has no kernels for this AMD GPU{named} ('hipErrorNoBinaryForGpu')"
                 if ev("msg:hip_no_binary")
                 else f"rocBLAS has no kernel library for this AMD GPU's gfx target{named} ('rocBLAS error: "
                 "Cannot read …TensileLibrary.dat'): most often the ROCm build in use was not built for it (a "
@@ -1443,13 +1512,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "use an AMD GPU that the ROCm wheels are built for (AMD's ROCm compatibility matrix lists the gfx "
             "targets); a card of a supported family can run its sibling's kernels with "
             + (
-                "`HSA_OVERRIDE_GFX_VERSION=10.3.0` (gfx1030, for this RDNA2 card)"
+                f"`HSA_OVERRIDE_GFX_VERSION={int(sibling[3:5])}.{sibling[5]}.{sibling[6]}` ({sibling}, in the "
+                "program's list)"
+                if sibling
+                else "`HSA_OVERRIDE_GFX_VERSION=10.3.0` (gfx1030, for this RDNA2 card)"
                 if rdna2
                 else "`HSA_OVERRIDE_GFX_VERSION`"
             )
             + ", unsupported by AMD",
             _dedup((*hip, *gfx_ev)),
-            None if ev("msg:hip_no_binary", "msg:hip_invalid_device_function") else Severity.WARN,
+            None if ev("msg:hip_no_binary", "msg:hip_invalid_device_function") or unlisted else Severity.WARN,
         )
 
     # torch built without the backend the program asked for ("PyTorch is not linked with support for xpu devices")
@@ -1761,6 +1833,28 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
         break
     undefined = ev("msg:undefined_symbol")
+    # a CUDA driver API function (cuXxx; the runtime's are cudaXxx, the libraries' cublasXxx, cudnnXxx, ...) the
+    # driver's libcuda lacks: the program was built for a newer CUDA than the driver (trexminer/T-Rex#95: a CUDA 11.1
+    # build on driver 440.100, "undefined symbol: cuDevicePrimaryCtxSetFlags_v2")
+    driver_api = tuple(e for e in undefined if _DRIVER_API_SYMBOL.search(e.text))
+    if driver_api and not any(f.id in ("driver_too_old", "no_driver") for f in out):
+        symbol = m.group(1) if (m := _DRIVER_API_SYMBOL.search(driver_api[0].text)) else "?"
+        drv = nv.driver_version
+        runs = knowledge.max_cuda_for_driver(drv) if drv else None
+        add(
+            "driver_too_old",
+            f"the program calls a CUDA driver function ({symbol}) that this driver's libcuda lacks: the driver is "
+            "older than the CUDA the program was built with"
+            + (f" (driver {drv} runs CUDA up to {runs})" if drv and runs else f" (driver {drv})" if drv else ""),
+            _with_settle(
+                "update the NVIDIA driver to one of the program's CUDA or later, or use a build of the program for "
+                "the CUDA this driver runs",
+                SETTLE_DRIVER,
+            ),
+            _dedup((*driver_api, *ev("driver"))),
+            Severity.ERROR if drv else Severity.WARN,
+        )
+        undefined = tuple(e for e in undefined if e not in driver_api)
     own = tuple(e for e in undefined if _TORCH_OWN_SYMBOL.search(e.text))
     extension = tuple(e for e in undefined if e not in own and _foreign_torch_symbol(e.text))
     ops_missing = ev("msg:torchvision_ops_missing")
@@ -1866,6 +1960,27 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         # a CPU build has no libtorch_cuda.so: that is the CPU build's finding, not a second one
         and not (cpu and (torch_messages.missing_library(e.text) or "").startswith("libtorch_cuda"))
     )
+    l4t = [(k.split(":", 1)[1], e) for k in signs if k.startswith("l4t_image:") for e in signs[k][:1]]
+    if missing and l4t and not any(f.id == "container_without_gpu" for f in out):
+        # JetPack 4's containers (L4T r32) hold no CUDA libraries of their own: the NVIDIA container runtime mounts the
+        # host's into them (NVIDIA's l4t-base container notes; dusty-nv/jetson-containers#93: `--runtime nvidia`)
+        release, image = l4t[0]
+        lib = torch_messages.missing_library(missing[0].text) or "a CUDA library"
+        add(
+            "container_without_gpu",
+            f"a Jetson container (L4T r{release}, line {image.line}) cannot load {lib}: "
+            + (
+                "on JetPack 4 (L4T r32) the NVIDIA container runtime mounts the host's CUDA libraries into the "
+                "container, so it was started without that runtime"
+                if release.startswith("32.")
+                else "the container was most likely started without the NVIDIA container runtime"
+            ),
+            "start it with `--runtime nvidia` (docker run), or make nvidia docker's default runtime "
+            '(`"default-runtime": "nvidia"` in /etc/docker/daemon.json, then restart docker) for builds and compose',
+            _dedup((*missing, image, *ev("container"))),
+            Severity.ERROR,
+        )
+        missing = ()
     if missing and not any(f.id == "conflicting_installs" for f in out):
         lib = torch_messages.missing_library(missing[0].text) or "a CUDA library"
         add(
@@ -1886,35 +2001,55 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         # installed beside them): error 126 on one of them is that DLL missing as often as the DLL itself
         needs_zlib = not_found and dll.lower().endswith("64_8.dll")
         torchy = _torch_in_paste(facts, signs)
-        zlib_fix = "put zlibwapi.dll (zlib's Windows build) in a folder on PATH"
-        add(
-            "conflicting_installs",
-            f"cuDNN could not load {dll} (line {cudnn_load[0].line}"
-            + (": Windows error 126, the DLL or one it needs was not found" if not_found else "")
-            + (
-                "): cuDNN 8.3 and later need zlib's zlibwapi.dll beside them on Windows"
-                if zlib
-                else "): "
-                + ("cuDNN 8.3 and later also need zlib's zlibwapi.dll on Windows; " if needs_zlib else "")
-                + "another cuDNN or CUDA folder on PATH may come first"
-                + (", or torch's package may lack the file" if torchy else "")
-            ),
-            (
-                f"{zlib_fix}, or install a torch whose wheel carries its own cuDNN (`envtool install --profile auto`)"
-                if zlib
-                else (f"{zlib_fix}; " if needs_zlib else "")
-                + "check that torch's own lib folder holds it (`python -c \"import torch, pathlib; "
-                "print(sorted(p.name for p in (pathlib.Path(torch.__file__).parent / 'lib').glob('*cudnn*')))\"`): "
-                "if it does, remove other CUDA/cuDNN folders from PATH (and LD_LIBRARY_PATH); if it does not, "
-                "torch's package left it out: reinstall torch from its index, a release rather than a nightly"
-                if torchy
-                else (f"{zlib_fix}; " if needs_zlib else "")
-                + f"check that the cuDNN folder on PATH holds {dll} and that no other cuDNN or CUDA folder comes "
-                f"before it (`where {dll}` lists them in PATH's order)"
-            ),
-            cudnn_load[:2],
-            Severity.WARN,
+        wanted = re.search(r"64_(\d{1,2})\.dll$", dll.lower())
+        others = sorted(
+            {k.split(":")[1] for k in signs if k.startswith("cudnn_dll:")} - {wanted.group(1) if wanted else ""}
         )
+        zlib_fix = "put zlibwapi.dll (zlib's Windows build) in a folder on PATH"
+        if wanted and others:
+            # torch 2.4 and later carry cuDNN 9; CTranslate2 before 4.5 (faster-whisper, whisperX) wants cuDNN 8's DLLs
+            # (OpenNMT/CTranslate2#1780, m-bain/whisperX#899)
+            cudnn_lines = ev(f"cudnn_dll:{others[0]}")
+            add(
+                "conflicting_installs",
+                f"a library wants cuDNN {wanted.group(1)}'s {dll} (line {cudnn_load[0].line}) but the cuDNN here is "
+                f"cuDNN {others[0]}'s (line {cudnn_lines[0].line}): two libraries built for different cuDNN majors",
+                f"install the releases built for one cuDNN: a torch that carries cuDNN {wanted.group(1)} (torch 2.3 "
+                "and earlier carry cuDNN 8, 2.4 and later cuDNN 9) or a build of the other library for cuDNN "
+                f"{others[0]} (CTranslate2 4.5 and later use cuDNN 9)",
+                _dedup((*cudnn_load[:1], *cudnn_lines)),
+                Severity.ERROR,
+            )
+        else:
+            add(
+                "conflicting_installs",
+                f"cuDNN could not load {dll} (line {cudnn_load[0].line}"
+                + (": Windows error 126, the DLL or one it needs was not found" if not_found else "")
+                + (
+                    "): cuDNN 8.3 and later need zlib's zlibwapi.dll beside them on Windows"
+                    if zlib
+                    else "): "
+                    + ("cuDNN 8.3 and later also need zlib's zlibwapi.dll on Windows; " if needs_zlib else "")
+                    + "another cuDNN or CUDA folder on PATH may come first"
+                    + (", or torch's package may lack the file" if torchy else "")
+                ),
+                (
+                    f"{zlib_fix}, or install a torch whose wheel carries its own cuDNN "
+                    "(`envtool install --profile auto`)"
+                    if zlib
+                    else (f"{zlib_fix}; " if needs_zlib else "")
+                    + "check that torch's own lib folder holds it (`python -c \"import torch, pathlib; "
+                    "print(sorted(p.name for p in (pathlib.Path(torch.__file__).parent / 'lib').glob('*cudnn*')))\"`): "
+                    "if it does, remove other CUDA/cuDNN folders from PATH (and LD_LIBRARY_PATH); if it does not, "
+                    "torch's package left it out: reinstall torch from its index, a release rather than a nightly"
+                    if torchy
+                    else (f"{zlib_fix}; " if needs_zlib else "")
+                    + f"check that the cuDNN folder on PATH holds {dll} and that no other cuDNN or CUDA folder comes "
+                    f"before it (`where {dll}` lists them in PATH's order)"
+                ),
+                cudnn_load[:2],
+                Severity.WARN,
+            )
     # A CUDA image run without GPU access, and nothing else wrong in the paste: that run sees no GPU
     # (system123/SOMatch#7: `docker run -it pytorch/pytorch:1.1.0-cuda10.0-cudnn7.5-runtime /bin/bash`)
     cuda_runs = [e for e in ev("container_run_no_gpu") if _CUDA_IMAGE.search(e.text)]
@@ -2250,6 +2385,8 @@ _PYTHON_BINDING_SYMBOL = re.compile(r"_ZN5torch(?:5utils|6python)\d")
 _UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+)(.*)")
 
 
+_DRIVER_API_SYMBOL = re.compile(r"undefined symbol: (cu(?!File)[A-Z]\w*)")
+_GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
 _CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)
 _NVCC_ARCH = re.compile(r"Unsupported gpu architecture '?compute_(\d{2,3})")
 

@@ -866,7 +866,8 @@ def test_other_programs_words_for_cudas_unknown_error() -> None:
     # a cmd.exe prompt (plain() takes it off the line) and a profile's AppData folder say Windows: Device Manager
     for text in (
         "D:\\darknet\\build\\darknet\\x64>darknet.exe detector train cfg/obj.data\nCUDA Error: unknown error\n",
-        "...\\AppData\\Local\\Temp\\pip-install-l23j6xdc\\dlib\\cuda\\gpu_data.cpp:201. code: 999, reason: unknown error\n",
+        "...\\AppData\\Local\\Temp\\pip-install-l23j6xdc\\dlib\\cuda\\gpu_data.cpp:201. code: 999, reason: "
+        "unknown error\n",
     ):
         _, env = _run(text)
         assert env["data"]["system"]["os_name"] == "Windows", _found(env)
@@ -884,3 +885,94 @@ def test_xformers_built_for_a_torch_with_cuda_none() -> None:
     _, env = _run(text)
     assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
     assert _told(env)["torch"][0].startswith("2.0.0+cu117")
+
+
+def test_cudnn_8_wanted_beside_torchs_cudnn_9() -> None:
+    # m-bain/whisperX#899: CTranslate2 asks for cuDNN 8's DLL; torch 2.4+ ships cuDNN 9's.
+    text = (
+        "Could not locate cudnn_ops_infer64_8.dll. Please make sure it is in your library path!\n\n"
+        "Took a look in `.venv\\Lib\\site-packages\\torch\\lib` and saw `cudnn_ops_infer64_9.dll` instead\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert f["id"] == "conflicting_installs" and f["severity"] == "error", f
+    assert "cuDNN 8" in f["message"] and "cuDNN 9" in f["message"] and [e["line"] for e in f["evidence"]] == [1, 3]
+    # the locate line alone is the loader warning
+    _, env = _run("Could not locate cudnn_ops_infer64_8.dll. Please make sure it is in your library path!\n")
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("conflicting_installs", "warn")], _found(env)
+
+
+def test_docker_asked_for_an_nvidia_gpu_on_a_mac() -> None:
+    # AbdBarho/stable-diffusion-webui-docker#35: compose's GPU reservation on an M1 Pro; "GPU: No GPU" is no GPU.
+    text = (
+        "Attaching to automatic1111-model-1\n"
+        'Error response from daemon: could not select device driver "nvidia" with capabilities: [[gpu]]\n\n'
+        "**Hardware / Software:**\n - MacOS 12.5 M1 Pro chip\n - GPU: No GPU\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_gpu", _found(env)
+    assert "mps" in env["findings"][0]["fix"] and "GPU 0" not in _told(env)
+    # a Linux host's missing toolkit stays the container's
+    _, env = _run('Error response from daemon: could not select device driver "nvidia" with capabilities: [[gpu]]\n')
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+
+
+def test_a_jetson_container_without_the_nvidia_runtime() -> None:
+    # dusty-nv/jetson-containers#93: L4T r32's containers get the host's CUDA libraries from the runtime.
+    text = (
+        'I\'m running the container "dustynv/ros:noetic-pytorch-l4t-r32.5.0" on a Jetson AGX.\n'
+        "root@e22d0ae5ddbc:/# python\n>>> import torch\nTraceback (most recent call last):\n"
+        "OSError: libcurand.so.10: cannot open shared object file: No such file or directory\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    assert "--runtime nvidia" in env["findings"][0]["fix"] and "r32.5.0" in env["findings"][0]["message"]
+
+
+def test_a_webuis_cuda_check_beside_an_amd_gpu_on_windows() -> None:
+    # lshqqytiger/stable-diffusion-webui-amdgpu#469: the CUDA check ran on a Radeon RX 580.
+    text = (
+        "RuntimeError: Torch is not able to use GPU; add --skip-torch-cuda-test to COMMANDLINE_ARGS variable to "
+        "disable this check\n\nWin10, Python 3.10.6, Radeon RX 580 2048SP.\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_gpu", _found(env)
+    # beside an NVIDIA GPU it is no such thing
+    _, env = _run(text.replace("Radeon RX 580 2048SP", "GeForce RTX 3060"))
+    assert env["data"]["verdict"]["cause"] != "no_gpu", _found(env)
+
+
+def test_ollamas_rocm_target_list_and_nvml_codes() -> None:
+    # ollama/ollama#4099: the bundled ROCm lacks gfx1103; a sibling in its list is the override.
+    text = (
+        'time=2024-05-02T12:17:03.655Z level=INFO source=amd_linux.go:88 msg="detected amdgpu versions [gfx1103]"\n'
+        'time=2024-05-02T12:17:03.657Z level=WARN source=amd_linux.go:116 msg="amdgpu [0] gfx1103 is not supported '
+        'by /tmp/ollama2145067703/rocm [gfx1030 gfx1100 gfx1101 gfx1102 gfx900 gfx906 gfx908 gfx90a]"\n'
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert f["id"] == "arch_unsupported" and "HSA_OVERRIDE_GFX_VERSION=11.0.0" in f["fix"], f
+    # ollama/ollama#1898: NVML error 9 under WSL 2 from a Linux libnvidia-ml.so first on the path
+    _, env = _run(
+        "Ollama does not see my RTX 5000 under WSL:\n"
+        "Jan 08 19:28:33 XDFAF ollama[178990]: 2024/01/08 19:28:33 gpu.go:39: CUDA not detected: nvml vram init "
+        "failure: 9\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    assert "/usr/lib/wsl/lib" in env["findings"][0]["fix"]
+    _, env = _run('time=x level=INFO source=gpu.go:1 msg="nvmlInit_v2 err: 18"\n')
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "warn")], _found(env)
+
+
+def test_a_driver_api_symbol_the_drivers_libcuda_lacks() -> None:
+    # trexminer/T-Rex#95: a CUDA 11.1 build on driver 440.100.
+    text = (
+        "./t-rex: symbol lookup error: ./t-rex: undefined symbol: cuDevicePrimaryCtxSetFlags_v2\n\n"
+        " T-Rex NVIDIA GPU miner v0.18.9  -  [CUDA v11.10]\n NVIDIA Driver v440.100\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert f["id"] == "driver_too_old" and f["severity"] == "error" and "440.100" in f["message"], f
+    # a runtime or library symbol (cudaXxx, cublasXxx) is no driver's
+    _, env = _run("./app: undefined symbol: cudaLaunchKernelExC, version libcudart.so.11.0\n")
+    assert env["data"]["verdict"]["cause"] != "driver_too_old", _found(env)

@@ -147,7 +147,8 @@ def read_paste(text: str) -> Paste:
         signs["compat_libcuda"] = [Evidence(line=told.compat_banner[0], text=told.compat_banner[1][:300])]
     _cpu_signs(facts, rep, index, origin, signs)
     _fact_signs(facts, index, origin, signs)
-    if any(signs.get(t) for t in _DRIVER_MESSAGES):
+    rt = facts.torch_runtime
+    if any(signs.get(t) for t in _DRIVER_MESSAGES) or (rt is not None and rt.cuda_available is False):
         _other_gpu_signs(index, origin, signs)
     _torchvision_signs(facts, rep, told, index, origin, signs)
     if signs.get("mps_not_available"):

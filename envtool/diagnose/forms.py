@@ -403,6 +403,9 @@ _MACOS = re.compile(
     r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
     r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"
     r"|^OS\s*:\s*(?i:mac\s?os(?:\s?x)?|mac|os\s?x)\s*\d{2}\b"  # a template's "- OS: mac 13.0"
+    # a hand-typed line that opens with macOS and its version ("- MacOS 12.5 M1 Pro chip", AbdBarho/stable-diffusion-
+    # webui-docker#35; "Mac OS X 10.15.7")
+    r"|^(?i:mac\s?os(?:\s?x)?)\s+(?:10\.\d{1,2}|1[1-5]|26)(?:\.\d{1,2}){0,2}\b"
     r"|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
     # system_profiler's displays section ("Chipset Model: Apple M2", "Metal Support: Metal 4": only macOS prints it),
     # an application bundle's path ("/Applications/ComfyUI.app/Contents/Resources/...")
@@ -448,8 +451,9 @@ _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
 _TORCH_END = re.compile(r"torch(?![\w/\\.-])")
 _BARE_GPU = re.compile(r"^(" + _GPU_MODEL + r")\s*$")
 _BARE_GPU_LINE = re.compile(r"^(" + _GPU_MODEL + r")(?:,?\s*\d{1,3}\s?GB)?\s*$")  # "RTX 4050 Laptop GPU, 6 GB"
-# A hand-typed line that is only the driver and its version ("NVIDIA driver 550.163.01")
-_DRIVER_LINE = re.compile(r"^(?:NVIDIA\s+)?[Dd]river(?:\s+[Vv]ersion)?\s+(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\s*$")
+# A hand-typed line that is only the driver and its version ("NVIDIA driver 550.163.01"; T-Rex's banner "NVIDIA Driver
+# v440.100")
+_DRIVER_LINE = re.compile(r"^(?:NVIDIA\s+)?[Dd]river(?:\s+[Vv]ersion)?\s+v?(\d{3}\.\d{1,3}(?:\.\d{1,3})?)\s*$")
 # A markdown table's row of two cells ("| Driver | 595.84 |"), read as the key and its value
 _MD_ROW = re.compile(r"^\|\s*([^|:]{1,40}?)\s*\|\s*([^|]{1,200}?)\s*\|$")
 # name=value pairs a script prints ("torch=2.14.0+cu130 | torch_cuda=13.0 | cuda_available=False")
@@ -485,6 +489,10 @@ _BROKEN = re.compile(
     r"disappears?|falls? back|missing|error)\b",
     re.I,
 )
+# A container image built for a Jetson's L4T and its release: NVIDIA's "nvcr.io/nvidia/l4t-base:r32.4.3",
+# "l4t-pytorch:r32.5.0-pth1.7-py3", jetson-containers' "dustynv/ros:noetic-pytorch-l4t-r32.5.0"
+_L4T_IMAGE = re.compile(r"\bl4t-[\w-]*?:r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)|\bl4t-r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
+_CUDNN_DLL_MAJOR = re.compile(r"cudnn\w*?64_(\d{1,2})\.dll")
 _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
     re.I,
@@ -1345,6 +1353,8 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             # from it as from system_profiler's chip line)
             told.macos = True
             told.sign("macos", number, s)
+        elif _NO_GPU_VALUE.match(name):
+            told.sign("no_gpu_told", number, s)  # "- GPU: No GPU", "GPU: none": the reporter says there is none
         elif name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
             told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
@@ -1373,6 +1383,10 @@ _SMI_Q_CUDA = re.compile(r"CUDA Version {8,}: (\d{1,2}\.\d{1,2})\s*$")
 _HF_TORCH_KEYS = frozenset({"pytorch version (gpu?)", "pytorch version (accelerator?)"})
 _HF_TORCH = re.compile(r"(\d+\.\d+(?:\.\d+)?[\w.]*(?:\+[\w.]+)?)\s*\(\s*(True|False|CUDA|NA|[A-Z]{3})\s*\)")
 _MIB_TAIL = re.compile(r",\s*\d+\s*MiB\s*$")
+# A GPU field's value that says there is none ("No GPU", "none", "no dedicated GPU", "N/A", "-")
+_NO_GPU_VALUE = re.compile(
+    r"(?i:no(?:ne)?\b(?:\s+(?:dedicated\s+|discrete\s+|nvidia\s+)?(?:gpu|graphics))?|n/?a|-+)\s*\.?$"
+)
 
 
 def _read_hf_torch(told: Told, value: str, number: int, text: str) -> None:
@@ -1502,7 +1516,8 @@ _CONTEXT_WORDS = Words(
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
         "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
-        "docker-compose version", "Pytorch binaries", "cdiVersion", "/dev/nvidia", "'devices' was unexpected",
+        "docker-compose version", "Pytorch binaries", "cudnn", "l4t", "cdiVersion", "/dev/nvidia",
+        "'devices' was unexpected",
         "abric", "nvls.cc", "(NVLS) Multicast", "802", "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube",
         "k8s", "k3s", "k0s", "kind:", "nvidia.com/gpu", "runtimeClassName", "default_runtime_name", "=> /", "ldd ",
         "gfx", "Windows", "windows", "Apple M", "macOS", "Mac", "MBP", "Darwin", "homebrew", "Metal ", ".app/", "OS",
@@ -1586,6 +1601,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _set_available(told, True, number, s)
     if ("directml" in s or "DirectML" in s) and "directml" not in told.signs:
         told.sign("directml", number, s)  # (a path, a venv line, a package list: see _read_paths)
+    if "l4t" in s and (image := _L4T_IMAGE.search(s)):
+        told.sign("l4t_image:" + (image.group(1) or image.group(2)), number, s)  # a Jetson (L4T) container image
     if "(release), REVISION" in s:
         told.sign("l4t_release", number, s)  # /etc/nv_tegra_release: the file exists only on a Jetson's L4T
     if "CUDA_VISIBLE_DEVICES" in s:
@@ -1658,6 +1675,10 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _set_available(told, False, number, s)
     if "docker-compose version" in s:
         told.sign("compose_version", number, s)
+    if "cudnn" in s and ".dll" in s:
+        # a cuDNN DLL named with its major ("cudnn_ops_infer64_9.dll" in torch's lib folder): which cuDNN is there
+        for major in _CUDNN_DLL_MAJOR.findall(s):
+            told.sign(f"cudnn_dll:{major}", number, s)
     if "Pytorch binaries were compiled with Cuda" in s:
         # apex's setup.py (2019) printed its warning, a blank line, then torch's CUDA on a line of its own (NVIDIA/
         # apex#315): the message alone does not hold the version

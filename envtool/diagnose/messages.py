@@ -189,7 +189,15 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind(
         "cudnn_load",
         # (Linux: "Could not load library libcudnn_cnn_infer.so.8", alone where the paste cut its "Error: …" part)
-        ("Could not load library cudnn", "Could not load library libcudnn", "Could not locate zlibwapi"),
+        # (and CTranslate2's "Could not locate cudnn_ops_infer64_8.dll" under a torch that ships cuDNN 9's DLLs,
+        # m-bain/whisperX#899)
+        (
+            "Could not load library cudnn",
+            "Could not load library libcudnn",
+            "Could not locate zlibwapi",
+            "Could not locate cudnn",
+            "Could not locate libcudnn",
+        ),
         (),
         re.compile(r"."),
         unless=("cannot open shared object file",),
@@ -334,6 +342,16 @@ _KINDS: tuple[_Kind, ...] = (
     # "hipErrorNoBinaryForGpu: Unable to find code object for all current devices!"
     # (pytorch/pytorch#73534, ROCm/legacy-rocm-build#2061, oobabooga/textgen#5).
     _Kind("hip_no_binary", ("hipErrorNoBinaryForGpu",), (), re.compile(r".")),
+    # Ollama's GPU discovery when its bundled ROCm lacks the GPU's target: 'amdgpu [0] gfx1103 is not supported by
+    # /tmp/ollama…/rocm [gfx1030 gfx1100 …]' (ollama/ollama#4099), newer 'msg="amdgpu is not supported" gpu=0
+    # gpu_type=gfx1103 … supported_types="[gfx1030 …]"'
+    _Kind(
+        "rocm_target_unsupported",
+        ("amdgpu is not supported", "is not supported by /"),
+        (),
+        re.compile(r"."),
+        max_lines=1,
+    ),
     # The HIP runtime's hipErrorInvalidDeviceFunction, as torch's ROCm build and ROCm libraries print it:
     # "HIP error: invalid device function" (ROCm/rocALUTION#197), "HIP error: Invalid device function"
     # (ROCm/legacy-rocm-build#5264): a kernel with no code object for the GPU's gfx target.
@@ -419,6 +437,10 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # Ollama's GPU discovery with NVML's return code: "CUDA not detected: nvml vram init failure: 9", "nvmlInit_v2 err:
+    # 18" (ollama/ollama#1898: 9, NVML_ERROR_DRIVER_NOT_LOADED, under WSL 2 from a Linux libnvidia-ml.so first on the
+    # loader's path; NVML's nvmlReturn_t: 12 LIBRARY_NOT_FOUND, 18 LIB_RM_VERSION_MISMATCH)
+    _Kind("nvml_init_code", ("nvml vram init failure:", "nvmlInit_v2 err:"), (), re.compile(r"."), max_lines=1),
     # ... and nvidia-smi's own words for it: "NVIDIA-SMI couldn't find libnvidia-ml.so library in your system. Please
     # make sure that the NVIDIA Display Driver is properly installed and present in your system." (NVIDIA/pyxis#96 in
     # an enroot container, NVIDIA/nvidia-docker#1163 in a container whose loader cache lacked the mounted libraries)
