@@ -837,7 +837,7 @@ def test_cudarcs_missing_libcuda_and_cudnn_8s_zlib_on_windows() -> None:
     # chelsea0x3b/cudarc#255: mistral.rs on WSL, /usr/lib/wsl/lib not on the loader's path.
     text = (
         "I was running mistral.rs on a WSL machine when I ran into this error:\n\n```\nthread 'main' panicked at "
-        "cudarc-0.11.5/src/driver/sys/mod.rs:61:9:\nUnable to find cuda lib under the names [\"cuda\", \"nvcuda\"]. "
+        'cudarc-0.11.5/src/driver/sys/mod.rs:61:9:\nUnable to find cuda lib under the names ["cuda", "nvcuda"]. '
         "Please open GitHub issue.\n```\n"
     )
     _, env = _run(text)
