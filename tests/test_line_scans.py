@@ -88,6 +88,8 @@ def test_words_find_every_line_their_one_line_test_holds(shared_fixtures: Path) 
             found = {i for a, b in words.runs(long) for i in range(a, b)}
             wanted = {i for i, line in enumerate(long) if words.holds(line)}
             assert wanted <= found
+            holds = words.holder(long)  # asked line by line: the lines runs gives
+            assert {i for i in range(len(long)) if holds(i)} == found
             for a in range(0, len(long), lines._BLOCK):  # each block is given whole or line by line
                 block = set(range(a, min(len(long), a + lines._BLOCK)))
                 assert found & block in (block, wanted & block)
@@ -167,7 +169,7 @@ def test_read_forms_reads_the_same_without_the_context_gate(
 ) -> None:
     texts = _texts(shared_fixtures)
     gated = [repr(vars(forms.read_forms(*lines.clean_numbered(t)))) for t in texts]
-    monkeypatch.setattr(forms._CONTEXT_WORDS, "flags", lambda ls: bytearray(b"\x01" * len(ls)))
+    monkeypatch.setattr(forms._CONTEXT_WORDS, "holder", lambda ls: lambda i: True)
     assert [repr(vars(forms.read_forms(*lines.clean_numbered(t)))) for t in texts] == gated
 
 

@@ -629,7 +629,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     product: str | None = None
     numbered = len(origin)
     relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
-    context = _CONTEXT_WORDS.flags(lines)
+    context = _CONTEXT_WORDS.holder(lines)
 
     def pending() -> bool:  # the next line is read whatever it holds
         return (
@@ -752,7 +752,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             _read_key_value(told, f"{row.group(1)}: {row.group(2)}", number)
         elif s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
-        if context[idx] or s not in raw:  # (s is not a part of raw where plain() took "**" out of it)
+        if context(idx) or s not in raw:  # (s is not a part of raw where plain() took "**" out of it)
             _read_context(told, s, raw, number)
         else:
             _torch_mentioned(told, s, number)  # the one test of _read_context a line without its words may pass

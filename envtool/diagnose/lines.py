@@ -459,12 +459,27 @@ class Words:
             for i in found:
                 yield i, i + 1
 
-    def flags(self, lines: Sequence[str]) -> bytearray:
-        """One byte per line of ``lines``: 1 where the line may hold a word (``runs``), 0 where it holds none."""
-        out = bytearray(len(lines))
-        for a, b in self.runs(lines):
-            out[a:b] = b"\x01" * (b - a)
-        return out
+    def holder(self, lines: Sequence[str]) -> Callable[[int], bool]:
+        """A test of whether ``lines[i]`` may hold a word, asked for rising ``i``: each block of lines is scanned when
+        a line of it is first asked about (a log's blocks no reader visits are never scanned), and the fifteen blocks
+        after a dense one answer yes for every line, as ``runs`` gives them."""
+        n = len(lines)
+        block, found, whole, whole_until = -1, frozenset[int](), False, -1
+
+        def holds(i: int) -> bool:
+            nonlocal block, found, whole, whole_until
+            if i // _BLOCK != block:
+                block = i // _BLOCK
+                whole = block <= whole_until
+                if not whole:
+                    a = block * _BLOCK
+                    hits = self._scan(lines, a, min(n, a + _BLOCK))
+                    if len(hits) * 8 > min(n, a + _BLOCK) - a:
+                        whole_until = block + 15
+                    found = frozenset(hits)
+            return whole or i in found
+
+        return holds
 
     def _scan(self, lines: Sequence[str], a: int, b: int) -> list[int]:
         low = "\n".join(lines[a:b])
