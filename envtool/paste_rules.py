@@ -1152,6 +1152,50 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`sudo dmesg | grep -i nvrm`",
             _dedup((*smi, *ev("gpu", "driver_package"))),
         )
+    if (headers := ev("msg:kernel_headers_missing")) and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            f"the NVIDIA kernel module cannot be built: the package repositories have no headers of the running "
+            f"kernel (line {headers[0].line})",
+            "install the running kernel's headers (`sudo apt install linux-headers-$(uname -r)`, `sudo dnf install "
+            "kernel-devel-$(uname -r) kernel-headers-$(uname -r)`) or boot a kernel whose headers are there; with "
+            "NVIDIA's GPU Operator on OpenShift the cluster's entitlement must reach this release's RHEL repositories "
+            "(NVIDIA/gpu-operator#234)",
+            headers,
+            Severity.ERROR,
+        )
+    if (ptx := ev("msg:unsupported_ptx")) and not any(f.id == "driver_too_old" for f in out):
+        add(
+            "driver_too_old",
+            f"CUDA says the program's PTX was compiled with an unsupported toolchain (line {ptx[0].line}): a CUDA "
+            "toolkit newer than this driver's JIT compiler built it, so the driver is older than the program's CUDA",
+            _with_settle(
+                "update the NVIDIA driver to one that runs the program's CUDA, or use a build of the program for the "
+                "CUDA the driver runs (nvidia-smi's CUDA Version)",
+                SETTLE_DRIVER,
+            ),
+            _dedup((*ptx, *ev("driver", "cuda_driver"))),
+            Severity.ERROR,
+        )
+    graph = ev("msg:nccl_graph_capture")
+    old_nccl = sorted(
+        (k.split(":", 1)[1], e)
+        for k in signs
+        if k.startswith("nccl_cuda:") and version_parts(k.split(":", 1)[1]) < version_parts("11.3")
+        for e in signs[k][:1]
+    )
+    if graph and old_nccl and not any(f.id == "conflicting_installs" for f in out):
+        built, line = old_nccl[0]
+        add(
+            "conflicting_installs",
+            f"the NCCL loaded was built with CUDA {built} (line {line.line}), below the 11.3 its CUDA-graph capture "
+            "needs: an NCCL of another CUDA than torch's, most often a wheel from another index",
+            "reinstall torch and its NCCL from one index (PyTorch's `…/whl/cu118` index gives torch, xformers and "
+            "an NCCL built for CUDA 11.8: `pip install --force-reinstall torch xformers --index-url …/whl/cu118`), in "
+            "a fresh environment",
+            _dedup((*graph, line)),
+            Severity.WARN,
+        )
     nvml_codes = [
         (e, int(m.group(1))) for e in ev("msg:nvml_init_code") if (m := re.search(r"(?:failure|err):\s*(\d+)", e.text))
     ]

@@ -976,3 +976,28 @@ def test_a_driver_api_symbol_the_drivers_libcuda_lacks() -> None:
     # a runtime or library symbol (cudaXxx, cublasXxx) is no driver's
     _, env = _run("./app: undefined symbol: cudaLaunchKernelExC, version libcudart.so.11.0\n")
     assert env["data"]["verdict"]["cause"] != "driver_too_old", _found(env)
+
+
+def test_ptx_of_a_newer_toolchain_kernel_headers_missing_and_an_old_nccl() -> None:
+    # mudler/LocalAI#1627: a CUDA 12.3 build on driver 525 (cudaErrorUnsupportedPtxVersion).
+    _, env = _run(
+        "Returns the following cuda error:\n ggml-cuda the provided PTX was compiled with an unsupported toolchain.\n"
+    )
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("driver_too_old", "error")], _found(env)
+    # NVIDIA/gpu-operator#234: the driver pod found no kernel headers for the node's kernel.
+    text = (
+        "+ dnf -q -y --releasever=8.3 install kernel-headers-4.18.0-240.23.2.el8_3.x86_64\n"
+        "Error: Unable to find a match: kernel-headers-4.18.0-240.23.2.el8_3.x86_64 kernel-devel-4.18.0-240.23.2\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_driver" and "headers" in env["findings"][0]["message"], _found(env)
+    # vllm-project/vllm#3069: NCCL built for CUDA 11.0 (an index's wheel) cannot be captured in a graph.
+    text = (
+        "NCCL\uff1aNCCL version 2.19.3+cuda11.0\nCUDA\uff1a11.6\n\nerror\uff1a\nNCCL WARN NCCL cannot be captured in a "
+        "graph if either it wasn't built with CUDA runtime >= 11.3 or if the installed CUDA driver < R465.\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", _found(env)
+    assert "11.0" in env["findings"][0]["message"]
+    _, env = _run(text.replace("+cuda11.0", "+cuda12.1"))  # an NCCL of a CUDA that can: no such finding
+    assert not [f for f in env["findings"] if f["id"] == "conflicting_installs"], _found(env)

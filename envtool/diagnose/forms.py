@@ -492,6 +492,7 @@ _BROKEN = re.compile(
 # A container image built for a Jetson's L4T and its release: NVIDIA's "nvcr.io/nvidia/l4t-base:r32.4.3",
 # "l4t-pytorch:r32.5.0-pth1.7-py3", jetson-containers' "dustynv/ros:noetic-pytorch-l4t-r32.5.0"
 _L4T_IMAGE = re.compile(r"\bl4t-[\w-]*?:r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)|\bl4t-r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
+_NCCL_BUILT = re.compile(r"NCCL version \d+\.\d+\.\d+\+cuda(\d{1,2}\.\d)")
 _CUDNN_DLL_MAJOR = re.compile(r"cudnn\w*?64_(\d{1,2})\.dll")
 _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
@@ -1516,7 +1517,7 @@ _CONTEXT_WORDS = Words(
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
         "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
-        "docker-compose version", "Pytorch binaries", "cudnn", "l4t", "cdiVersion", "/dev/nvidia",
+        "docker-compose version", "Pytorch binaries", "cudnn", "l4t", "NCCL version", "cdiVersion", "/dev/nvidia",
         "'devices' was unexpected",
         "abric", "nvls.cc", "(NVLS) Multicast", "802", "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube",
         "k8s", "k3s", "k0s", "kind:", "nvidia.com/gpu", "runtimeClassName", "default_runtime_name", "=> /", "ldd ",
@@ -1675,6 +1676,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         _set_available(told, False, number, s)
     if "docker-compose version" in s:
         told.sign("compose_version", number, s)
+    if "NCCL version" in s and (n := _NCCL_BUILT.search(s)):
+        told.sign(f"nccl_cuda:{n.group(1)}", number, s)  # NCCL's banner: the CUDA it was built with
     if "cudnn" in s and ".dll" in s:
         # a cuDNN DLL named with its major ("cudnn_ops_infer64_9.dll" in torch's lib folder): which cuDNN is there
         for major in _CUDNN_DLL_MAJOR.findall(s):
