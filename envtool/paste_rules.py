@@ -1230,7 +1230,22 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 Severity.WARN,
             )
     in_container_finding = any(f.id == "container_without_gpu" for f in out)
-    if (no_nvml := ev("msg:nvml_no_library")) and not (container or runs_gpu) and not in_container_finding:
+    no_nvml = ev("msg:nvml_no_library")
+    if no_nvml and (pod := ev("kube") if not ev("wsl") else ()) and not in_container_finding:
+        # the device plugin's own pod loads NVML only when the NVIDIA runtime starts it (NVIDIA/k8s-device-plugin#23)
+        add(
+            "container_without_gpu",
+            f"NVML's library cannot be loaded in a pod (line {no_nvml[0].line}) where the paste shows Kubernetes "
+            f"(line {pod[0].line}): the NVIDIA container runtime, which mounts the driver's libraries, did not start "
+            "it",
+            "make nvidia the node's default runtime (containerd's `default_runtime_name`, Docker's `default-runtime` "
+            "in /etc/docker/daemon.json) or run the pods with `runtimeClassName: nvidia`; the GPU Operator or "
+            "`nvidia-ctk runtime configure` sets it up",
+            _dedup((*no_nvml, *pod)),
+            Severity.ERROR,
+        )
+        in_container_finding = True
+    if no_nvml and not (container or runs_gpu) and not in_container_finding:
         add(
             "no_driver",
             f"NVML's library (libnvidia-ml.so.1, nvml.dll on Windows) is not found (line {no_nvml[0].line}): the "
@@ -1880,14 +1895,17 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # a CUDA driver API function (cuXxx; the runtime's are cudaXxx, the libraries' cublasXxx, cudnnXxx, ...) the
     # driver's libcuda lacks: the program was built for a newer CUDA than the driver (trexminer/T-Rex#95: a CUDA 11.1
     # build on driver 440.100, "undefined symbol: cuDevicePrimaryCtxSetFlags_v2")
-    driver_api = tuple(e for e in undefined if _DRIVER_API_SYMBOL.search(e.text))
+    driver_api = tuple(e for e in undefined if _DRIVER_API_SYMBOL.search(e.text)) + tuple(
+        e for e in ev("msg:driver_symbol_lookup") if _DRIVER_API_SYMBOL.search(e.text)
+    )
     if driver_api and not any(f.id in ("driver_too_old", "no_driver") for f in out):
         symbol = m.group(1) if (m := _DRIVER_API_SYMBOL.search(driver_api[0].text)) else "?"
         drv = nv.driver_version
         runs = knowledge.max_cuda_for_driver(drv) if drv else None
         add(
             "driver_too_old",
-            f"the program calls a CUDA driver function ({symbol}) that this driver's libcuda lacks: the driver is "
+            f"the program calls a CUDA driver function ({symbol}) that this driver's libcuda (nvcuda.dll on Windows) "
+            "lacks: the driver is "
             "older than the CUDA the program was built with"
             + (f" (driver {drv} runs CUDA up to {runs})" if drv and runs else f" (driver {drv})" if drv else ""),
             _with_settle(
@@ -2429,7 +2447,7 @@ _PYTHON_BINDING_SYMBOL = re.compile(r"_ZN5torch(?:5utils|6python)\d")
 _UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+)(.*)")
 
 
-_DRIVER_API_SYMBOL = re.compile(r"undefined symbol: (cu(?!File)[A-Z]\w*)")
+_DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?!File)[A-Z]\w*)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
 _CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)
 _NVCC_ARCH = re.compile(r"Unsupported gpu architecture '?compute_(\d{2,3})")

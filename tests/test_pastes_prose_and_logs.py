@@ -1001,3 +1001,23 @@ def test_ptx_of_a_newer_toolchain_kernel_headers_missing_and_an_old_nccl() -> No
     assert "11.0" in env["findings"][0]["message"]
     _, env = _run(text.replace("+cuda11.0", "+cuda12.1"))  # an NCCL of a CUDA that can: no such finding
     assert not [f for f in env["findings"] if f["id"] == "conflicting_installs"], _found(env)
+
+
+def test_a_driver_symbol_lookup_on_windows_and_nvml_in_a_pod() -> None:
+    # ollama/ollama#6604: nvcuda.dll without cuCtxCreate_v3 (the driver too old).
+    text = (
+        'time=2024-09-03T16:36:00.677+08:00 level=INFO source=gpu.go:568 msg="unable to load cuda driver library" '
+        'library=C:\\WINDOWS\\system32\\nvcuda.dll error="symbol lookup for cuCtxCreate_v3 failed: x"\n'
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "driver_too_old" and "cuCtxCreate_v3" in env["findings"][0]["message"]
+    # NVIDIA/k8s-device-plugin#23: the plugin's pod without the NVIDIA runtime.
+    text = (
+        "I install nvidia-docker2, and deploment device plugin in kubernetes 1.8, but kubectl describe pods, I get "
+        "the error.\n\nloading NVML\nFailed to start nvml with error:  could not load NVML library\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "container_without_gpu", _found(env)
+    assert "runtimeClassName" in env["findings"][0]["fix"]
+    _, env = _run("loading NVML\nFailed to start nvml with error:  could not load NVML library\n")  # no pod: the host's
+    assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)

@@ -196,6 +196,10 @@ _KINDS: tuple[_Kind, ...] = (
     # cudarc (the Rust CUDA bindings under candle and mistral.rs) when the loader finds no libcuda: 'Unable to find
     # cuda lib under the names ["cuda", "nvcuda"]' (chelsea0x3b/cudarc#255: WSL's /usr/lib/wsl/lib not on the path)
     _Kind("libcuda_not_found", ("Unable to find cuda lib under the names",), (), re.compile(r"."), max_lines=1),
+    # A driver API function the driver's libcuda or nvcuda.dll lacks, as a loader names it: Ollama's 'unable to load
+    # cuda driver library" library=C:\WINDOWS\system32\nvcuda.dll error="symbol lookup for cuCtxCreate_v3 failed'
+    # (ollama/ollama#6604: the driver too old); the Linux loader's "undefined symbol: cuXxx" is undefined_symbol's
+    _Kind("driver_symbol_lookup", ("symbol lookup for cu",), (), re.compile(r"."), max_lines=1),
     _Kind(
         "missing_library",
         ("cannot open shared object file",),
@@ -473,6 +477,9 @@ _KINDS: tuple[_Kind, ...] = (
             "NVML_ERROR_LIBRARY_NOT_FOUND",
             "couldn't find libnvidia-ml.so",
             "couldn\u2019t find libnvidia-ml.so",
+            # NVIDIA's k8s device plugin: "Failed to start nvml with error: could not load NVML library"
+            # (NVIDIA/k8s-device-plugin#23: nvidia not the node's default runtime)
+            "could not load NVML library",
         ),
         ("pynvml.", "NVMLError_LibraryNotFound", "NVML Shared Library", "NVML_ERROR_LIBRARY_NOT_FOUND", "NVIDIA-SMI"),
         re.compile(r"."),
