@@ -1152,6 +1152,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`sudo dmesg | grep -i nvrm`",
             _dedup((*smi, *ev("gpu", "driver_package"))),
         )
+    if (mixed := ev("msg:cudnn_sublibrary_mismatch")) and not any(f.id == "conflicting_installs" for f in out):
+        add(
+            "conflicting_installs",
+            f"cuDNN's sub-libraries are of different versions (line {mixed[0].line}, "
+            "CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH): two cuDNN installs are mixed on the loader's path, most often "
+            "a system or image cuDNN beside the nvidia-cudnn wheel",
+            _with_settle(
+                "keep one cuDNN: take the system or image cuDNN off the loader's path (LD_LIBRARY_PATH, "
+                "/etc/ld.so.conf.d) so torch loads its wheel's, or pin the nvidia-cudnn wheel to the image's cuDNN",
+                'python -c "import torch; print(torch.backends.cudnn.version())"',
+            ),
+            _dedup((*mixed, *ev("ld_library_path"))),
+            Severity.ERROR,
+        )
     if (headers := ev("msg:kernel_headers_missing")) and not any(f.id == "no_driver" for f in out):
         add(
             "no_driver",
@@ -1298,6 +1312,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`nvidia-ctk runtime configure` sets it up",
             _dedup((*libcuda, *pod)),
             Severity.WARN,
+        )
+        libcuda = ()
+    bare_libcuda = ev("container_run_no_gpu") if not runs_gpu else ()
+    if libcuda and bare_libcuda and not any(f.id == "container_without_gpu" for f in out):
+        # a `docker run` without --gpus: the NVIDIA Container Toolkit mounts libcuda only into a container given the
+        # GPU (leejet/stable-diffusion.cpp#1352: "I just needed to add `--gpus all`")
+        add(
+            "container_without_gpu",
+            f"the driver's libcuda.so.1 is not in a container started without GPU access (line "
+            f"{bare_libcuda[0].line}): the NVIDIA Container Toolkit mounts it only into a container given the GPU",
+            container_fix,
+            _dedup((*libcuda, *bare_libcuda)),
+            Severity.ERROR,
         )
         libcuda = ()
     if libcuda:

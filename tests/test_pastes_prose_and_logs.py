@@ -1021,3 +1021,19 @@ def test_a_driver_symbol_lookup_on_windows_and_nvml_in_a_pod() -> None:
     assert "runtimeClassName" in env["findings"][0]["fix"]
     _, env = _run("loading NVML\nFailed to start nvml with error:  could not load NVML library\n")  # no pod: the host's
     assert env["data"]["verdict"]["cause"] == "no_driver", _found(env)
+
+
+def test_libcuda_missing_after_a_bare_docker_run_and_cudnns_sublibraries() -> None:
+    # leejet/stable-diffusion.cpp#1352: the CUDA image run without --gpus.
+    text = (
+        "$ docker run -it --rm ghcr.io/leejet/stable-diffusion.cpp:master-cuda\n"
+        "/sd-cli: error while loading shared libraries: libcuda.so.1: cannot open shared object file: No such file "
+        "or directory\n"
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("container_without_gpu", "error")], _found(env)
+    _, env = _run(text.replace("docker run -it", "docker run --gpus all -it"))  # given the GPU: not the flag
+    assert env["data"]["verdict"]["cause"] != "container_without_gpu", _found(env)
+    # livepeer/comfystream#497: an image's cuDNN beside the wheel's.
+    _, env = _run("[WARNING] transcription error: cuDNN failed with status CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH\n")
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("conflicting_installs", "error")], _found(env)
