@@ -1565,6 +1565,42 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
 
+    if (open_module := ev("msg:open_module_unsupported")) and not any(f.id == "no_driver" for f in out):
+        # NVIDIA's open kernel modules run only GPUs with a GSP (Turing and later: open-gpu-kernel-modules' README)
+        add(
+            "no_driver",
+            f"the open NVIDIA kernel module does not run this GPU (line {open_module[0].line}): it needs a GPU with a "
+            "GSP (Turing, GTX 16xx / RTX 20xx, or newer)",
+            "install the proprietary kernel module of a branch that supports the GPU (the `nvidia-driver-NNN` "
+            "package, not `-open`; for Maxwell, Pascal and Volta, branch 580 at the newest: pop-os/pop#3859) and "
+            "reboot",
+            _dedup((*open_module, *ev("gpu", "driver_package"))),
+            Severity.ERROR,
+        )
+    if (no_arch := ev("msg:extension_no_arch")) and not any(f.id == "arch_unsupported" for f in out):
+        found = next(  # (the first line may be the raise's source line, its number a placeholder)
+            (m for e in no_arch if (m := _NO_ARCH_CC.search(e.text)) is not None),
+            None,
+        )
+        named = (
+            f" (compute capability {found.group(1) or found.group(3)}.{found.group(2) or found.group(4)})"
+            if found
+            else ""
+        )
+        tcnn = "tinycudann" in no_arch[0].text
+        add(
+            "arch_unsupported",
+            f"the library's compiled code does not cover this GPU{named} (line {no_arch[0].line})"
+            + (": tiny-cuda-nn's extension was built for other GPUs" if tcnn else ": its release has no code for it"),
+            "rebuild tiny-cuda-nn's extension on this machine (its `TCNN_CUDA_ARCHITECTURES` names the GPU's "
+            "capability, e.g. 75)"
+            if tcnn
+            else "use a GPU the library's release supports (its installation guide lists the minimum compute "
+            "capability), or a release that still carries code for this one",
+            _dedup((*no_arch, *ev("gpu"))),
+            Severity.ERROR,
+        )
+
     # ROCm: the torch build has no kernels for the AMD GPU's gfx target
     unlisted = tuple(e for e in ev("msg:rocm_target_unsupported") if _GFX_NAMED.search(e.text))
     hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function", "msg:rocblas_no_tensile") + unlisted
@@ -2475,6 +2511,7 @@ _UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+
 
 
 _DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?!File)[A-Z]\w*)")
+_NO_ARCH_CC = re.compile(r"capability (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
 _CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)
 _NVCC_ARCH = re.compile(r"Unsupported gpu architecture '?compute_(\d{2,3})")

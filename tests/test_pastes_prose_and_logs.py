@@ -1037,3 +1037,21 @@ def test_libcuda_missing_after_a_bare_docker_run_and_cudnns_sublibraries() -> No
     # livepeer/comfystream#497: an image's cuDNN beside the wheel's.
     _, env = _run("[WARNING] transcription error: cuDNN failed with status CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH\n")
     assert [(f["id"], f["severity"]) for f in env["findings"]] == [("conflicting_installs", "error")], _found(env)
+
+
+def test_the_open_module_on_pascal_and_libraries_without_the_gpus_code() -> None:
+    # pop-os/pop#3859: nvidia-driver-580-open on a GTX 1050 (no GSP).
+    text = (
+        "- GPU: NVIDIA GeForce GTX 1050 Mobile (GP107M, Pascal architecture)\n\ndmesg shows:\n"
+        '"nvidia.ko because it does not include the required GPU"\n"probe with driver nvidia failed with error -1"\n'
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_driver" and "-open" in env["findings"][0]["fix"], _found(env)
+    # NVlabs/tiny-cuda-nn#230; NVIDIA/cuml#5484
+    for line, cc in (
+        ("OSError: Could not find compatible tinycudann extension for compute capability 75.", "7.5"),
+        ("RuntimeError: This cuDF installation is missing the necessary PTX files that are <=50.", "5.0"),
+    ):
+        _, env = _run(line + "\n")
+        (f,) = env["findings"]
+        assert f["id"] == "arch_unsupported" and cc in f["message"], f
