@@ -937,6 +937,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
         no_driver_msgs = smi_fail = ()
+    notebook = ev("hosted_notebook")
+    if ev("msg:no_driver") and notebook and not gpu_named and not any(f.id == "no_gpu" for f in out):
+        # a hosted notebook's runtime without a GPU (lllyasviel/Fooocus#1583: Colab's CPU runtime)
+        add(
+            "no_gpu",
+            f"torch finds no NVIDIA driver in a hosted notebook (line {notebook[0].line}): its runtime was started "
+            "without a GPU",
+            "choose a GPU runtime and run again (Colab: Runtime > Change runtime type > a GPU such as T4; Kaggle: "
+            "Settings > Accelerator)",
+            _dedup((*ev("msg:no_driver"), *notebook)),
+            Severity.WARN,
+        )
+        no_driver_msgs = smi_fail = ()
 
     # A Slurm job given no GPU: nvidia-smi fails on a node without GPUs, and on a GPU node Slurm's cgroup hides the
     # ones not allocated (3dem/model-angelo#60: the batch script asked the GPU partition for no GPU)
@@ -1598,6 +1611,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             else "use a GPU the library's release supports (its installation guide lists the minimum compute "
             "capability), or a release that still carries code for this one",
             _dedup((*no_arch, *ev("gpu"))),
+            Severity.ERROR,
+        )
+
+    if (
+        (unmatched := ev("msg:no_matching_torch"))
+        and (cuda_index := ev("cuda_index_install"))
+        and facts.system.os_name == "Darwin"
+        and not gpu_named
+    ):
+        # PyTorch's CUDA indexes hold Linux and Windows wheels only (DeepGraphLearning/ULTRA#8 on a MacBook)
+        add(
+            "no_gpu",
+            f"pip finds no torch on PyTorch's CUDA index (line {unmatched[0].line}) on a Mac: CUDA builds are made "
+            "for Linux and Windows only, and a Mac has no NVIDIA GPU",
+            "install PyPI's macOS torch (`pip install torch`, without the CUDA index: its wheels carry MPS for the "
+            'Mac\'s GPU, `device="mps"`)',
+            _dedup((*unmatched, *cuda_index, *ev("macos"))),
             Severity.ERROR,
         )
 

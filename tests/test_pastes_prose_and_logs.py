@@ -1055,3 +1055,25 @@ def test_the_open_module_on_pascal_and_libraries_without_the_gpus_code() -> None
         _, env = _run(line + "\n")
         (f,) = env["findings"]
         assert f["id"] == "arch_unsupported" and cc in f["message"], f
+
+
+def test_a_hosted_notebook_without_a_gpu_and_a_cuda_index_on_a_mac() -> None:
+    # lllyasviel/Fooocus#1583: Colab's CPU runtime.
+    text = (
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
+        "a driver from http://www.nvidia.com/Download/index.aspx\n\nhttps://colab.research.google.com/drive\n"
+        "%cd /content\n!git clone https://github.com/lllyasviel/Fooocus.git\n"
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_gpu", "warn")], _found(env)
+    assert "Change runtime type" in env["findings"][0]["fix"]
+    # DeepGraphLearning/ULTRA#8: PyTorch's cu118 index from a MacBook's shell.
+    text = (
+        "(custom_env) me@MY-MBP ULTRA % pip install torch==2.1.0 --index-url https://download.pytorch.org/whl/cu118\n"
+        "ERROR: Could not find a version that satisfies the requirement torch==2.1.0 (from versions: none)\n"
+        "ERROR: No matching distribution found for torch==2.1.0\n"
+    )
+    _, env = _run(text)
+    assert env["data"]["verdict"]["cause"] == "no_gpu" and env["data"]["system"]["os_name"] == "Darwin", _found(env)
+    _, env = _run(text.replace("me@MY-MBP ULTRA %", "$"))  # no Mac shown: no such finding
+    assert env["data"]["verdict"]["cause"] != "no_gpu", _found(env)

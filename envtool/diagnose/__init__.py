@@ -157,7 +157,9 @@ def read_paste(text: str) -> Paste:
         e := _first_holding(index, origin, _CONTAINER_WORDS, _names_container)
     ):
         signs["container_told"] = [e]  # the paste speaks of a container (NVML's "Unknown Error" is a container's)
-    if signs.get("msg:no_device") and (e := _first_holding(index, origin, _NOTEBOOK_WORDS, _true)):
+    if (signs.get("msg:no_device") or signs.get("msg:no_driver")) and (
+        e := _first_holding(index, origin, _NOTEBOOK_WORDS, _true)
+    ):
         signs["hosted_notebook"] = [e]  # Colab's or Kaggle's paths: a runtime that may have been given no GPU
     if signs.get("msg:dll_load_failed") and (e := _first_holding(index, origin, _TORCH_IMPORT_WORDS, _true)):
         signs["torch_import_frame"] = [e]  # the failed DLL load is in torch's own import
@@ -197,7 +199,7 @@ _CONTAINER_WORD = re.compile(
 # The messages beside which another vendor's GPU named alone says the machine has no NVIDIA one.
 _DRIVER_MESSAGES = ("msg:driver_insufficient", "msg:no_driver", "msg:smi_no_driver", "msg:docker_no_gpu_driver")
 # A hosted notebook's own paths and modules (Colab: /content, google.colab; Kaggle: /kaggle/).
-_NOTEBOOK_WORDS = ("google.colab", "/content/", "/kaggle/")
+_NOTEBOOK_WORDS = ("google.colab", "/content/", "/kaggle/", "colab.research.google.com", "%cd /content")
 # torch's own import in a traceback: its package's __init__ and the extension module it loads.
 _TORCH_IMPORT_WORDS = ("from torch._C import", "torch\\__init__.py", "torch/__init__.py")
 

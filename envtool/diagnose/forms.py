@@ -493,6 +493,9 @@ _BROKEN = re.compile(
 # "l4t-pytorch:r32.5.0-pth1.7-py3", jetson-containers' "dustynv/ros:noetic-pytorch-l4t-r32.5.0"
 _L4T_IMAGE = re.compile(r"\bl4t-[\w-]*?:r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)|\bl4t-r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
 _NCCL_BUILT = re.compile(r"NCCL version \d+\.\d+\.\d+\+cuda(\d{1,2}\.\d)")
+# A shell prompt on a Mac's default host name ("me@MY-MBP ULTRA %", "jo@Jos-MacBook-Pro ~ %"; plain() takes the prompt
+# off the line, so it is looked for in the line as pasted)
+_MAC_PROMPT = re.compile(r"\b[\w.-]+@[\w-]*(?:MBP|MacBook|iMac|Mac-mini|Mac-Studio)[\w.-]*[ :]")
 _CUDNN_DLL_MAJOR = re.compile(r"cudnn\w*?64_(\d{1,2})\.dll")
 _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
@@ -762,6 +765,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     _apply_arch_flags(told)
     if told.index_install is not None and told.index_install[0] == "cpu":
         told.sign("cpu_index_install", told.index_install[1], told.index_install[2])
+    elif told.index_install is not None and told.index_install[0].startswith("cu"):
+        told.sign("cuda_index_install", told.index_install[1], told.index_install[2])
     if "torch" in told.imported and "torchvision" in told.imported:
         (torch_version, torch_site, at, text), (vision, vision_site, vision_at, vision_text) = (
             told.imported["torch"],
@@ -1708,6 +1713,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "wsl" in s or "WSL" in s or "/mnt/" in s or "\\" in s or "/Users/" in s or "-packages/" in s:
         # (the tests _read_paths makes first)
         _read_paths(told, s, number)
+    if "@" in raw and not told.macos and ("MBP" in raw or "Mac" in raw) and _MAC_PROMPT.search(raw):
+        told.macos = True
+        told.sign("macos", number, raw.strip())
     if "\\" in raw and not told.windows and "\\" not in s and _WIN_PATH.search(raw):
         told.windows = True  # a cmd.exe prompt ("D:\darknet\x64>darknet.exe ...") that plain() took off the line
     if ("ube" in s or "k8s" in s or "k3s" in s or "k0s" in s or s.startswith("kind:")) and _K8S.search(s):
