@@ -801,7 +801,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         floor = knowledge.min_driver_for_cuda(needs, "Linux", minor_compat=False)
         add(
             "driver_too_old",
-            f"the NVIDIA Container Toolkit refused to start the container (line {e.line}): its image needs CUDA "
+            f"the NVIDIA container runtime refused to start the container (line {e.line}): its image needs CUDA "
             f"{needs}, and the host's driver is older",
             f"{HOST_DRIVER_FIX} for CUDA {needs}"
             + (f" (>= {floor})" if floor else "")
@@ -1177,6 +1177,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 'python -c "import torch; print(torch.backends.cudnn.version())"',
             ),
             _dedup((*mixed, *ev("ld_library_path"))),
+            Severity.ERROR,
+        )
+    if (nodes := ev("msg:device_node_missing")) and not any(f.id == "no_driver" for f in out):
+        add(
+            "no_driver",
+            f"a GPU device node does not exist (line {nodes[0].line}): the NVIDIA kernel modules were not loaded "
+            "when the container started (after a reboot nothing has loaded nvidia_uvm yet)",
+            "load them first (`sudo nvidia-modprobe -u -c=0`, or run `nvidia-smi` once), or enable the NVIDIA "
+            "persistence daemon so they load at boot; then start the container",
+            _dedup((*nodes, *ev("container"))),
             Severity.ERROR,
         )
     if (headers := ev("msg:kernel_headers_missing")) and not any(f.id == "no_driver" for f in out):

@@ -1077,3 +1077,18 @@ def test_a_hosted_notebook_without_a_gpu_and_a_cuda_index_on_a_mac() -> None:
     assert env["data"]["verdict"]["cause"] == "no_gpu" and env["data"]["system"]["os_name"] == "Darwin", _found(env)
     _, env = _run(text.replace("me@MY-MBP ULTRA %", "$"))  # no Mac shown: no such finding
     assert env["data"]["verdict"]["cause"] != "no_gpu", _found(env)
+
+
+def test_nvidia_docker_1s_cuda_check_and_a_device_node_missing_after_a_reboot() -> None:
+    # NVIDIA/nvidia-docker#68: an image of CUDA 7.5 on a driver of CUDA 6.5.
+    _, env = _run(
+        "$ nvidia-docker run --rm nvidia/cuda nvidia-smi\nnvidia-docker | Error: unsupported CUDA version: 7.5 < 6.5\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "driver_too_old" and "7.5" in env["findings"][0]["message"], _found(env)
+    # NVIDIA/nvidia-docker#288: the modules not loaded yet when the container was restarted after a reboot.
+    text = (
+        "Error response from daemon: linux runtime spec devices: error gathering device information while adding "
+        'custom device "/dev/nvidia-uvm-tools": lstat /dev/nvidia-uvm-tools: no such file or directory\n'
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "error")], _found(env)

@@ -602,13 +602,18 @@ _KINDS: tuple[_Kind, ...] = (
     # requirement error: unsatisfied condition: cuda>=12.4, please update your driver to a newer version, or use an
     # earlier cuda container" (vllm-project/vllm#5635): the host driver is too old for the image's CUDA. The 2018
     # releases spaced it, "unsatisfied condition: cuda >= 9.2" (NVIDIA/nvidia-docker#745, a 390 driver).
+    # nvidia-docker 1 said it as "Error: unsupported CUDA version: 7.5 < 6.5" (NVIDIA/nvidia-docker#68).
     _Kind(
         "container_requires_cuda",
-        ("unsatisfied condition: cuda>=", "unsatisfied condition: cuda >="),
-        ("nvidia-container-cli: requirement error", "requirement error"),
-        re.compile(r"cuda ?>= ?\d+\.\d+"),
+        ("unsatisfied condition: cuda>=", "unsatisfied condition: cuda >=", "unsupported CUDA version:"),
+        ("nvidia-container-cli: requirement error", "requirement error", "Error: unsupported CUDA"),
+        re.compile(r"cuda ?>= ?\d+\.\d+|\d+\.\d+ < \d+\.\d+"),
         max_lines=2,
     ),
+    # The container runtime adding a GPU device node that does not exist: 'error gathering device information while
+    # adding custom device "/dev/nvidia-uvm-tools": lstat /dev/nvidia-uvm-tools: no such file or directory'
+    # (NVIDIA/nvidia-docker#288: after a reboot the driver's modules were not loaded yet)
+    _Kind("device_node_missing", ("lstat /dev/nvidia",), (), re.compile(r"."), max_lines=1),
     # torch/__init__.py on Windows, when a DLL of torch\lib will not load: it appends ' Error loading "{dll}" or one
     # of its dependencies.' to the Windows error, whose own text is in the system's language ("[WinError 126] Das
     # angegebene Modul wurde nicht gefunden.", kohya-ss/sd-scripts#1597); 126, 127 and 1114 (pytorch/pytorch#131662,
@@ -1155,9 +1160,13 @@ def parse_apex_torch_cuda(msg: str) -> str | None:
 
 
 def parse_required_cuda(msg: str) -> str | None:
-    """The CUDA a container image requires, from libnvidia-container's "unsatisfied condition: cuda>=12.4"."""
-    m = re.search(r"unsatisfied condition: cuda ?>= ?(\d+\.\d+)", msg[:_MAX_MESSAGE])
-    return m.group(1) if m else None
+    """The CUDA a container image requires, from libnvidia-container's "unsatisfied condition: cuda>=12.4" or
+    nvidia-docker 1's "unsupported CUDA version: 7.5 < 6.5" (the image's, then the driver's)."""
+    m = re.search(
+        r"unsatisfied condition: cuda ?>= ?(\d+\.\d+)|unsupported CUDA version: (\d+\.\d+) < \d+\.\d+",
+        msg[:_MAX_MESSAGE],
+    )
+    return (m.group(1) or m.group(2)) if m else None
 
 
 _COMPANION_CUDA = re.compile(
