@@ -1165,6 +1165,24 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`sudo dmesg | grep -i nvrm`",
             _dedup((*smi, *ev("gpu", "driver_package"))),
         )
+    if (no_cudnn := ev("msg:cudnn_unloadable")) and not any(f.id == "conflicting_installs" for f in out):
+        major = m.group(1) if (m := re.search(r"libcudnn\w*\.so\.(\d+)", no_cudnn[0].text)) else None
+        add(
+            "conflicting_installs",
+            f"a library cannot load the cuDNN {major or ''} it was built for (line {no_cudnn[0].line}): the "
+            "environment's cuDNN is of another major, or not on the loader's path".replace("cuDNN  ", "cuDNN "),
+            "give it the cuDNN major it wants: "
+            + (
+                "cuDNN 9 comes with torch 2.4 and later (or `pip install nvidia-cudnn-cu12`, its lib folder on "
+                "LD_LIBRARY_PATH); or install the library's release built for the cuDNN you have (CTranslate2 4.4 "
+                "and earlier for cuDNN 8)"
+                if major == "9"
+                else "install that cuDNN (its nvidia-cudnn wheel, its lib folder on LD_LIBRARY_PATH), or the "
+                "library's release built for the cuDNN you have"
+            ),
+            _dedup((*no_cudnn, *ev("torch"))),
+            Severity.WARN,
+        )
     if (mixed := ev("msg:cudnn_sublibrary_mismatch")) and not any(f.id == "conflicting_installs" for f in out):
         add(
             "conflicting_installs",

@@ -1092,3 +1092,14 @@ def test_nvidia_docker_1s_cuda_check_and_a_device_node_missing_after_a_reboot() 
     )
     _, env = _run(text)
     assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "error")], _found(env)
+
+
+def test_ctranslate2_finding_no_cudnn_9() -> None:
+    # Softcatala/whisper-ctranslate2#115, m-bain/whisperX#901: CTranslate2 for cuDNN 9 beside cuDNN 8.
+    _, env = _run(
+        "Unable to load any of {libcudnn_ops.so.9.1.0, libcudnn_ops.so.9.1, libcudnn_ops.so.9, libcudnn_ops.so}\n"
+        "Invalid handle. Cannot load symbol cudnnCreateTensorDescriptor\nAborted (core dumped)\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "warn") and "cuDNN 9" in f["message"], f
+    assert "torch 2.4" in f["fix"]

@@ -1568,11 +1568,15 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         if _known_gpu(name):
             told.stated_gpu = (name, number, s)
     _torch_mentioned(told, s, number)
-    if "whl/" in s and "install" in s and (w := _INDEX_INSTALL.search(s)):
+    if (
+        "whl/" in s
+        and "install" in s
+        and (w := _INDEX_INSTALL.search(s))
+        and (told.index_install is None or told.index_install[0] != w.group(1).lower())
+    ):
         # pip's "--index-url …/whl/cpu" (or /whl/cu121, /whl/rocm6.2): which build the torch installed last is (the
         # same index again keeps its first line)
-        if told.index_install is None or told.index_install[0] != w.group(1).lower():
-            told.index_install = (w.group(1).lower(), number, s)
+        told.index_install = (w.group(1).lower(), number, s)
     if "reported version is" in s and (k := _KERNEL_REPORTED.search(s)):
         # TensorFlow's cuda_diagnostics: "kernel reported version is: 418.67.0" (the loaded kernel module)
         told.driver = told.driver or k.group(1)
