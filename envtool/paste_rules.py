@@ -639,6 +639,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             no_adapters,
             Severity.ERROR,
         )
+    elif cli_unloaded := ev("msg:container_cli_driver_not_loaded"):
+        add(
+            "no_driver",
+            f"the NVIDIA Container Toolkit finds the host's driver not loaded (line {cli_unloaded[0].line}: NVML's "
+            "'driver not loaded'): the kernel module is not loaded on the host, so no container can get the GPU",
+            _with_settle(
+                "load or install the driver on the host (`sudo modprobe nvidia`; if that fails, reinstall the driver "
+                "for the running kernel and reboot); nvidia-smi must answer on the host first",
+                SETTLE_DRIVER,
+            ),
+            cli_unloaded,
+            Severity.ERROR,
+        )
     elif cli_cuda := ev("msg:container_cli_cuda_error"):
         # the toolkit's own CUDA probe runs on the host: no container flag fixes that
         add(

@@ -1103,3 +1103,16 @@ def test_ctranslate2_finding_no_cudnn_9() -> None:
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("conflicting_installs", "warn") and "cuDNN 9" in f["message"], f
     assert "torch 2.4" in f["fix"]
+
+
+def test_the_container_toolkit_finding_the_hosts_driver_not_loaded() -> None:
+    # iterative/cml#1069: a cloud VM whose driver install had failed.
+    text = (
+        "docker: Error response from daemon: failed to create shim task: OCI runtime create failed: runc create "
+        "failed: unable to start container process: error during container init: error running hook #0: error "
+        "running hook: exit status 1, stdout: , stderr: Auto-detected mode as 'legacy'\n"
+        "nvidia-container-cli: initialization error: nvml error: driver not loaded: unknown.\n"
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "error")], _found(env)
+    assert "on the host" in env["findings"][0]["fix"]

@@ -587,6 +587,15 @@ _KINDS: tuple[_Kind, ...] = (
     ),
     # libnvidia-container's own CUDA probe failing on the host: "nvidia-container-cli: initialization error: cuda
     # error: unknown error" (NVIDIA/nvidia-docker#1060: fixed by loading the kernel modules, `--load-kmods`)
+    # ... and its NVML finding the host's kernel module not loaded: "nvidia-container-cli: initialization error: nvml
+    # error: driver not loaded: unknown" (iterative/cml#1069: a cloud VM whose driver install had failed)
+    _Kind(
+        "container_cli_driver_not_loaded",
+        ("nvml error: driver not loaded",),
+        ("nvidia-container-cli: initialization error", "initialization error"),
+        re.compile(r"driver not loaded"),
+        max_lines=2,
+    ),
     _Kind(
         "container_cli_cuda_error",
         ("initialization error: cuda error:",),
