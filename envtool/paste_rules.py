@@ -807,6 +807,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
 
     # A CUDA image whose NVIDIA_REQUIRE_CUDA the host driver does not meet: libnvidia-container compares the
     # driver's own CUDA version with it, without minor-version compatibility.
+    for e in ev("msg:ngc_driver_floor"):
+        floor_m = re.search(r"Release (\d{3}\.\d+(?:\.\d+)?) or later, but\s+version (\d{3}\.\d+(?:\.\d+)?)", e.text)
+        if floor_m is None:
+            continue
+        add(
+            "driver_too_old",
+            f"the NGC container needs NVIDIA driver {floor_m.group(1)} or later and the host's is "
+            f"{floor_m.group(2)} (line {e.line}; CUDA's forward compatibility is not available for it)",
+            f"update the host's NVIDIA driver to {floor_m.group(1)} or later, or run an NGC release built for the "
+            "host's driver (NGC's framework support matrix lists each release's driver)",
+            _dedup((e, *ev("driver", "cuda_driver"))),
+            Severity.ERROR,
+        )
+        break
     for e in ev("msg:container_requires_cuda"):
         needs = torch_messages.parse_required_cuda(e.text)
         if needs is None:

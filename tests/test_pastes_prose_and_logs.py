@@ -1116,3 +1116,14 @@ def test_the_container_toolkit_finding_the_hosts_driver_not_loaded() -> None:
     _, env = _run(text)
     assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "error")], _found(env)
     assert "on the host" in env["findings"][0]["fix"]
+
+
+def test_an_ngc_containers_driver_floor() -> None:
+    # NVIDIA/TensorRT-LLM#23: the NGC image's entry point on a host with driver 510.
+    text = (
+        "ERROR: This container was built for NVIDIA Driver Release 535.86 or later, but\n"
+        "       version 510.85.02 was detected and compatibility mode is UNAVAILABLE.\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert f["id"] == "driver_too_old" and "535.86" in f["message"] and "510.85.02" in f["message"], f
