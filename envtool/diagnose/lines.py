@@ -415,9 +415,10 @@ def _one_of(words: Sequence[str]) -> str:
 
 
 class Words:
-    """Words (lower case) to find in lines, and words a line may open with after its blanks: one pattern per first
-    character, each scanned over the whole text. The regex engine jumps to a pattern's one first character in C,
-    where one pattern for every word would try each word's first character at every position (twice as slow)."""
+    """Words (lower case, or as written with ``fold=False``) to find in lines, and words a line may open with after its
+    blanks: one pattern per first character, each scanned over the whole text. The regex engine jumps to a pattern's
+    one first character in C, where one pattern for every word would try each word's first character at every
+    position (twice as slow)."""
 
     def __init__(self, anywhere: Iterable[str], opening: Iterable[str] = (), *, fold: bool = True) -> None:
         # fold=False: the words as written, found in the lines as written (no lowering: "GPU" is not "gpu")
@@ -437,7 +438,7 @@ class Words:
         self._open = re.compile("\n" + lead) if lead else None
 
     def holds(self, line: str) -> bool:
-        """Whether the one ``line`` holds a word once lowered, or opens with an opening word."""
+        """Whether the one ``line`` holds a word (both lowered unless ``fold=False``), or opens with an opening word."""
         low = line.lower() if self._fold else line
         return any(rx.search(low) for rx in self._anywhere) or bool(self._open_first and self._open_first.match(low))
 
