@@ -2211,7 +2211,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         # installed beside them): error 126 on one of them is that DLL missing as often as the DLL itself
         needs_zlib = not_found and dll.lower().endswith("64_8.dll")
         torchy = _torch_in_paste(facts, signs)
-        wanted = re.search(r"64_(\d{1,2})\.dll$", dll.lower())
+        wanted = forms.CUDNN_DLL_MAJOR.search(dll)
         others = sorted(
             {k.split(":")[1] for k in signs if k.startswith("cudnn_dll:")} - {wanted.group(1) if wanted else ""}
         )

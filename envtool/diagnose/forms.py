@@ -496,7 +496,8 @@ _NCCL_BUILT = re.compile(r"NCCL version \d+\.\d+\.\d+\+cuda(\d{1,2}\.\d)")
 # A shell prompt on a Mac's default host name ("me@MY-MBP ULTRA %", "jo@Jos-MacBook-Pro ~ %"; plain() takes the prompt
 # off the line, so it is looked for in the line as pasted)
 _MAC_PROMPT = re.compile(r"\b[\w.-]+@[\w-]*(?:MBP|MacBook|iMac|Mac-mini|Mac-Studio)[\w.-]*[ :]")
-_CUDNN_DLL_MAJOR = re.compile(r"cudnn\w*?64_(\d{1,2})\.dll")
+# A cuDNN DLL named with its major ("cudnn_ops_infer64_9.dll"); paste_rules reads the DLL an error wants with it too
+CUDNN_DLL_MAJOR = re.compile(r"cudnn\w*?64_(\d{1,2})\.dll", re.I)
 _TOLD_TOO_OLD = re.compile(
     r"\b(?:nvidia|driver)(?:'s)?(?:\s+driver)?(?:\s+version)?\s+(?:is|was|seems(?:\s+to\s+be)?|being)\s+too\s+old\b(?![^?]*\?)",
     re.I,
@@ -1691,7 +1692,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign(f"nccl_cuda:{n.group(1)}", number, s)  # NCCL's banner: the CUDA it was built with
     if "cudnn" in s and ".dll" in s:
         # a cuDNN DLL named with its major ("cudnn_ops_infer64_9.dll" in torch's lib folder): which cuDNN is there
-        for major in _CUDNN_DLL_MAJOR.findall(s):
+        for major in CUDNN_DLL_MAJOR.findall(s):
             told.sign(f"cudnn_dll:{major}", number, s)
     if "Pytorch binaries were compiled with Cuda" in s:
         # apex's setup.py (2019) printed its warning, a blank line, then torch's CUDA on a line of its own (NVIDIA/

@@ -455,8 +455,8 @@ class Words:
                 yield a, b
                 continue
             found = self._scan(lines, a, b)
-            if len(found) * 8 > b - a:
-                whole = 15  # a dense block: the next ones are read line by line, then one is scanned again
+            if _dense(found, a, b):
+                whole = _WHOLE_AFTER  # a dense block: the next ones are read line by line, then one is scanned again
             for i in found:
                 yield i, i + 1
 
@@ -475,8 +475,8 @@ class Words:
                 if not whole:
                     a = block * _BLOCK
                     hits = self._scan(lines, a, min(n, a + _BLOCK))
-                    if len(hits) * 8 > min(n, a + _BLOCK) - a:
-                        whole_until = block + 15
+                    if _dense(hits, a, min(n, a + _BLOCK)):
+                        whole_until = block + _WHOLE_AFTER
                     found = frozenset(hits)
             return whole or i in found
 
@@ -510,6 +510,13 @@ class Words:
 
 # Lines per block of Words.lines.
 _BLOCK = 256
+# Blocks given whole after a dense one (a dump, not a log), before one is scanned again.
+_WHOLE_AFTER = 15
+
+
+def _dense(found: Sequence[int], a: int, b: int) -> bool:
+    """Whether more than one line in eight of the block ``a:b`` holds a word."""
+    return len(found) * 8 > b - a
 
 
 def visit_lines(lines: Sequence[str], words: Words, pending: Callable[[], bool]) -> Iterator[int]:
