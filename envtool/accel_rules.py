@@ -150,7 +150,10 @@ def evaluate(facts: HostFacts) -> list[Finding]:
         targets = kn.rocm_wheel_targets(version)
         if targets is not None and _is_official_rocm(version):
             for gfx in sorted({a.arch for a in amd if a.arch and a.arch not in targets}):
-                out.append(_arch_unsupported(gfx, version, targets))
+                # a target read from the GPU's name (a paste that names the card only) is the card's own: under
+                # HSA_OVERRIDE_GFX_VERSION the runtime runs it as another, which the paste cannot show
+                by_name = all(any(n.startswith(kn.BY_NAME_NOTE) for n in a.notes) for a in amd if a.arch == gfx)
+                out.append(_arch_unsupported(gfx, version, targets, by_name=by_name))
     if hygon:
         out.append(
             _f(
@@ -276,7 +279,7 @@ def _is_xpu(a: Accelerator) -> bool:
     return kn.xpu_family(a.name, a.pci_id) is not None
 
 
-def _arch_unsupported(gfx: str, version: str | None, targets: Sequence[str]) -> Finding:
+def _arch_unsupported(gfx: str, version: str | None, targets: Sequence[str], *, by_name: bool = False) -> Finding:
     newest = kn.newest_torch_with_target(gfx)
     fix = (
         f"install a torch whose ROCm wheels carry {gfx} (torch {newest} per envtool's table): "
@@ -285,6 +288,15 @@ def _arch_unsupported(gfx: str, version: str | None, targets: Sequence[str]) -> 
         else f"no PyTorch ROCm wheel in envtool's table carries {gfx}: build torch from source with "
         f"PYTORCH_ROCM_ARCH={gfx}, or use AMD's own builds (TheRock's per-family indexes)"
     )
+    if by_name:
+        return _f(
+            "arch_unsupported",
+            f"the AMD GPU is {gfx} by its name (envtool's AMD table), and {gfx} is not among the gfx targets of "
+            f"torch {release_text(version)}'s ROCm wheels ({' '.join(targets)}): its kernels fail (a segfault, "
+            "'invalid device function') unless HSA_OVERRIDE_GFX_VERSION runs it as a listed target",
+            fix + "; `rocminfo | grep gfx` names the target the runtime uses",
+            Severity.WARN,
+        )
     return _f(
         "arch_unsupported",
         f"the AMD GPU target {gfx} is not among the gfx targets of torch {release_text(version)}'s ROCm wheels "

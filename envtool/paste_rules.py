@@ -117,6 +117,14 @@ _SETTLE_FOR = {
 Verdict = dict[str, "str | list[str] | None"]
 
 
+# A CUDA library's file name with its major: "cublas64_12.dll", "libcublas.so.12"
+_CUDA_LIB_MAJOR = re.compile(
+    r"\b(?:lib)?(cublas\w*|cudart|cufft|curand|cusparse|cusolver\w*|nvrtc|cudnn\w*)(?:64_(\d+)\.dll|\.so\.(\d+))"
+)
+_CUDNN_HEADER = re.compile(r"libcudnn v(\d+) with header v(\d+)")
+_CUDNN_RUNTIME = re.compile(r"CuDNN library:?\s*([\d.]*\d)\b.*?compiled with:?\s*([\d.]*\d)")
+
+
 def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdict]:
     """Findings for a pasted report, each with the lines that show it, and the verdict.
 
@@ -695,6 +703,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             container_fix,
             _dedup((*no_driver_msgs, *container)),
         )
+    elif (absent := ev("smi_absent_in_container")) and (gpu_named or nv.driver_version) and not gpu_requested:
+        # told in the report's words, with the host's GPU or driver named (odysseus-dev/odysseus#2659: a compose
+        # service without a device reservation)
+        add(
+            "container_without_gpu",
+            f"the report says nvidia-smi is missing inside the container (line {absent[0].line}) while the host "
+            "has an NVIDIA GPU: the container was started without GPU access, so it got none of the driver's files",
+            container_fix,
+            _dedup((*absent, *ev("gpu", "driver"))),
+        )
     elif no_driver_msgs and ((gpu_requested and ev("driver")) or cuda_na):
         # The devices are there (nvidia-smi answers inside), libcuda is not: the toolkit mounts the CUDA
         # driver library only for the `compute` capability (NVIDIA_DRIVER_CAPABILITIES).
@@ -751,6 +769,26 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"{bare_unavailable.line}: no `--gpus`, `--runtime=nvidia` or CDI device)",
             _with_settle(container_fix, SETTLE_CONTAINER),
             _dedup((bare_unavailable, *unavailable)),
+            Severity.WARN,
+        )
+
+    # nvidia-smi answers inside the container (in the report's words) while torch sees no CUDA: the container has the
+    # GPU's control devices but not all CUDA needs (NVIDIA/nvidia-docker#1085: given with `--device` and no
+    # /dev/nvidia-uvm; AbdBarho/stable-diffusion-webui-docker: NVIDIA_DRIVER_CAPABILITIES without `compute`)
+    smi_inside = ev("smi_works_in_container")
+    if smi_inside and unavailable and not any(f.id in CAUSE_ORDER for f in out):
+        add(
+            "container_without_gpu",
+            f"nvidia-smi answers inside the container (line {smi_inside[0].line}, in the report's words) but torch "
+            "sees no CUDA: the container has the GPU's control devices without all that CUDA needs, the "
+            "/dev/nvidia-uvm device node (a `--device` run that lists only /dev/nvidia0 and /dev/nvidiactl) or the "
+            "CUDA driver library (NVIDIA_DRIVER_CAPABILITIES without `compute`)",
+            _with_settle(
+                "start it with `--gpus all` (the NVIDIA Container Toolkit then gives every device node and driver "
+                "library), or add `--device /dev/nvidia-uvm` and `-e NVIDIA_DRIVER_CAPABILITIES=compute,utility`",
+                "ls -l /dev/nvidia-uvm; ldconfig -p | grep libcuda.so.1",
+            ),
+            _dedup((*smi_inside, *unavailable)),
             Severity.WARN,
         )
 
@@ -1209,6 +1247,49 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             ),
             _dedup((*no_cudnn, *ev("torch"))),
             Severity.WARN,
+        )
+    if (no_lib := ev("msg:cuda_lib_unloadable")) and not any(f.id == "conflicting_installs" for f in out):
+        m = _CUDA_LIB_MAJOR.search(no_lib[0].text)
+        lib, major = (m.group(1), m.group(2) or m.group(3)) if m else ("", None)
+        add(
+            "conflicting_installs",
+            f"a library cannot load {f'CUDA {major}' if major else 'the CUDA'}'s {lib or 'libraries'} (line "
+            f"{no_lib[0].line}): it was built for {f'CUDA {major}' if major else 'another CUDA'}, and the environment "
+            "has another CUDA's libraries, or none on the loader's path",
+            (
+                "give it CUDA 12's libraries (`pip install nvidia-cublas-cu12 nvidia-cudnn-cu12`, their folders on "
+                "LD_LIBRARY_PATH, or on PATH on Windows; or the CUDA 12 toolkit), or install the library's release "
+                "for the CUDA you have (CTranslate2 3.24.0 for CUDA 11: faster-whisper's README)"
+                if major == "12"
+                else f"install the CUDA {major or ''} libraries it names (their nvidia-* wheels or the toolkit, on the "
+                "loader's path), or the library's release built for the CUDA you have"
+            ).replace("CUDA  ", "CUDA "),
+            _dedup((*no_lib, *ev("torch"))),
+            Severity.WARN,
+        )
+    for e in ev("msg:cudnn_header_mismatch")[:1]:
+        m = _CUDNN_HEADER.search(e.text)
+        if m is None:
+            continue
+        add(
+            "conflicting_installs",
+            f"the cuDNN library loaded is version {m.group(1)} and the program was built with cuDNN {m.group(2)}'s "
+            f"header (line {e.line}): another cuDNN is first on the loader's path",
+            f"install cuDNN {m.group(2)} and put its library first (LD_LIBRARY_PATH, PATH on Windows), or take the "
+            f"cuDNN {m.group(1)} copy off the loader's path",
+            _dedup((e, *ev("ld_library_path"))),
+            Severity.ERROR,
+        )
+    for e in ev("msg:cudnn_runtime_mismatch")[:1]:
+        m = _CUDNN_RUNTIME.search(e.text)
+        what = f" cuDNN {m.group(1)}, built with {m.group(2)}" if m else " another cuDNN than it was built with"
+        add(
+            "conflicting_installs",
+            f"the program loads{what} (line {e.line}): another cuDNN is first on the loader's path",
+            "install the cuDNN it was built with (the same major, at least its minor), or the program's release "
+            "built for the cuDNN you have; take other cuDNN copies off LD_LIBRARY_PATH (PATH on Windows)",
+            _dedup((e, *ev("ld_library_path"))),
+            Severity.ERROR,
         )
     if (mixed := ev("msg:cudnn_sublibrary_mismatch")) and not any(f.id == "conflicting_installs" for f in out):
         add(
@@ -1669,6 +1750,21 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
 
+    cuda13 = ev("cuda13_build")
+    old_gpus = [
+        (g, cc) for g in nv.gpus if (cc := rules.gpu_capability(g)) and tuple(map(int, cc.split(".")[:2])) < (7, 5)
+    ]
+    if cuda13 and old_gpus and not any(f.id == "arch_unsupported" for f in out):
+        gpu, cc = old_gpus[0]
+        add(
+            "arch_unsupported",
+            f"a build for CUDA 13 (line {cuda13[0].line}) on {gpu.name} (compute capability {cc}): CUDA 13 builds no "
+            "code for GPUs below compute capability 7.5 (Maxwell, Pascal and Volta), so nothing of it runs here",
+            "use the program's CUDA 12 build (CUDA 12.x still builds for these GPUs; CUDA 12.8's release notes, "
+            "'Deprecated Architectures'), or a GPU of compute capability 7.5 or newer",
+            _dedup((*cuda13[:1], *ev("gpu"))),
+            Severity.WARN,
+        )
     if (
         (unmatched := ev("msg:no_matching_torch"))
         and (cuda_index := ev("cuda_index_install"))
@@ -2139,15 +2235,17 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         )
     # A Jetson whose torch sees no CUDA: its GPU runs only torch built for JetPack; PyPI's aarch64 wheel (and most
     # other aarch64 builds) are CPU-only (torch_builds.toml, "pypi_default" notes)
-    # Only for a torch the paste names (a build it does not name stays cuda_unavailable's question).
+    # Only for a torch the paste names, or one pip took from the default index (a build it does not name stays
+    # cuda_unavailable's question).
     rt_now, jetson_torch = facts.torch_runtime, facts.python.torch
     if (
         facts.platform.kind == "tegra"
         and rt_now is not None
         and rt_now.cuda_available is False
-        and jetson_torch is not None
-        and not jetson_torch.cuda
-        and not jetson_torch.hip
+        and (
+            (jetson_torch is not None and not jetson_torch.cuda and not jetson_torch.hip)
+            or (jetson_torch is None and "pypi_torch_install" in signs)
+        )
         and not any(f.id in CAUSE_ORDER for f in out)
     ):
         add(
@@ -2159,7 +2257,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 "profile; otherwise NVIDIA's wheel for this JetPack release)",
                 SETTLE_TORCH,
             ),
-            _dedup((*ev("cuda_available"), *ev("torch"), *ev("platform", "gpu"))),
+            _dedup((*ev("cuda_available"), *ev("torch"), *ev("pypi_torch_install"), *ev("platform", "gpu", "jetpack"))),
             Severity.WARN,
         )
     missing = tuple(

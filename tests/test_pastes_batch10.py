@@ -217,8 +217,11 @@ M1_22 = (
 def test_a_retold_not_compiled_message_beside_a_gpu_is_a_warning() -> None:
     _, env = _run("my RTX 3060 box complained that Torch was not compiled with CUDA enabled\n")
     assert ("cpu_build_on_gpu", "warn", [1]) in _found(env), _found(env)
-    # Quoted, it is torch's own line; an error where the paste names the GPU in a form (a warning in prose alone).
+    # Quoted, it is torch's own line: an error where the paste names the machine's GPU, in a form or as the reporter's
+    # own ("my RTX 3060", as "my GPU is an RTX 3060"); a GPU prose only mentions is not the machine's (a warning).
     _, env = _run("my RTX 3060 box says: AssertionError: Torch not compiled with CUDA enabled\n")
+    assert ("cpu_build_on_gpu", "error", [1]) in _found(env), _found(env)
+    _, env = _run("unlike the RTX 3060 box, this one says: AssertionError: Torch not compiled with CUDA enabled\n")
     assert ("cpu_build_on_gpu", "warn", [1]) in _found(env), _found(env)
     gpu = "GPU 0: NVIDIA GeForce RTX 3060 (UUID: GPU-1)\n"
     _, env = _run(gpu + "AssertionError: Torch not compiled with CUDA enabled\n")

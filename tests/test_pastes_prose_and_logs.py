@@ -1127,3 +1127,136 @@ def test_an_ngc_containers_driver_floor() -> None:
     _, env = _run(text)
     (f,) = env["findings"]
     assert f["id"] == "driver_too_old" and "535.86" in f["message"] and "510.85.02" in f["message"], f
+
+
+def test_a_jetson_whose_torch_came_from_the_default_index() -> None:
+    # dusty-nv/jetson-inference#1932: JetPack named in prose, torch from pip's default index, the check typed
+    # without its call.
+    text = (
+        "I need python>10 to run Llama and Jetpack<6 to support ubuntu20. I also tried to install pytorch using "
+        '"pip3 install torch torchvision torchaudio". But when I checked "torch.cuda.is_available", it returned '
+        "false.\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("cpu_build_on_gpu", "warn") and "Jetson" in f["message"], f
+    # the same install on a machine the paste does not call a Jetson, or from NVIDIA's Jetson index: no finding
+    _, env = _run(text.replace("Jetpack<6", "Ubuntu 20.04"))
+    assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), _found(env)
+    _, env = _run(text.replace("torchaudio", "torchaudio --index-url https://pypi.jetson-ai-lab.io/jp5/cu114"))
+    assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), _found(env)
+
+
+def test_torch_cuda_is_available_typed_without_its_call() -> None:
+    for line in (
+        'But when I checked "torch.cuda.is_available", it returned false.',
+        "torch.cuda.is_available returns False",
+        "When I check torch.cuda.is_available(), it returns False",
+    ):
+        _, env = _run(line + "\n")
+        assert _told(env)["CUDA available"] == ("False", 1), (line, _told(env))
+    # a name in prose, without what it gave, asks nothing (the next line is no value of it)
+    _, env = _run("I read about torch.cuda.is_available in the docs\nFalse\nDriver Version: 535.104.05\n")
+    assert "CUDA available" not in _told(env), _told(env)
+
+
+def test_nvidia_smi_missing_inside_the_container_told_in_the_report() -> None:
+    # odysseus-dev/odysseus#2659: a compose service without a device reservation, the host's GPU in the template.
+    text = (
+        "The `odysseus` service in `docker-compose.yml` has no NVIDIA device reservation, so `nvidia-smi` is "
+        "unavailable inside the container.\n"
+        "- **GPU:** NVIDIA GeForce RTX 5080 (16 GB)\n- **Driver:** 591.86 / CUDA 13.1\n"
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("container_without_gpu", "error")], _found(env)
+    assert _told(env)["driver's CUDA"] == ("13.1", 3)  # the banner's two typed on one line
+    # without a host GPU or driver in the report, or with the container given GPUs, no finding
+    _, env = _run(text.split("\n")[0] + "\nDocker version 24.0.5\n")
+    assert not env.get("findings"), _found(env)
+    _, env = _run(text + "docker run --gpus all myimage\n")
+    assert not any(f["id"] == "container_without_gpu" for f in env["findings"]), _found(env)
+
+
+def test_a_typed_driver_line_with_a_toolkit_cuda_is_not_the_drivers_cuda() -> None:
+    _, env = _run("GPU: RTX 4090\nDriver: 591.86 cuda 12.4 toolkit\n")
+    assert "driver's CUDA" not in _told(env), _told(env)
+
+
+def test_ctranslate2_wanting_cuda_12s_cublas() -> None:
+    # dmMaze/BallonsTranslator#404 and jhj0517/Whisper-WebUI#102 (Windows), rhasspy/wyoming-faster-whisper#30 (Linux):
+    # CTranslate2 4 for CUDA 12 in a CUDA 11 set-up.
+    for line, lib in (
+        ("RuntimeError: Library cublas64_12.dll is not found or cannot be loaded", "cublas"),
+        ("On trying to use CUDA I get the Error: RuntimeError: Library libcublas.so.12 is not found", "cublas"),
+    ):
+        _, env = _run("win 11 rtx 3090\n" + line + "\n")
+        (f,) = env["findings"]
+        assert (f["id"], f["severity"]) == ("conflicting_installs", "warn"), f
+        assert f"CUDA 12's {lib}" in f["message"] and "3.24.0" in f["fix"], f
+
+
+def test_tensorflows_cudnn_runtime_mismatch() -> None:
+    # balancap/SSD-Tensorflow#340: TensorFlow built with cuDNN 7.0.3 loading 7.3.1.
+    _, env = _run(
+        "Loaded runtime CuDNN library: 7301 (compatibility version 7300) but source was compiled with 7003 "
+        "(compatibility version 7000).  If using a binary install, upgrade your CuDNN library to match.\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error") and "7301, built with 7003" in f["message"]
+
+
+def test_comfyuis_device_line() -> None:
+    # comfy/model_management.py: "Device: {device} {torch.cuda.get_device_name()} : {allocator}"
+    _, env = _run("pytorch version: 2.1.2+cu121\nDevice: cuda:0 NVIDIA GeForce RTX 3090 : cudaMallocAsync\n")
+    rows = _told(env)
+    assert rows["GPU 0"][0].startswith("NVIDIA GeForce RTX 3090") and rows["CUDA available"] == ("True", 2), rows
+
+
+def test_a_cuda_13_build_on_a_gpu_it_has_no_code_for() -> None:
+    # mudler/LocalAI#9948: the CUDA 13 images on a V100 (compute capability 7.0).
+    text = 'the "latest" containers für cuda13 dont work with my V100. The cuda12 images however work.\n'
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "warn") and "7.0" in f["message"], f
+    # on a GPU CUDA 13 builds for, nothing
+    env = _run(text.replace("V100", "A100"))[1]
+    assert not env["findings"], _found(env)
+
+
+def test_an_amd_card_named_only_gets_its_own_gfx_target() -> None:
+    # ROCm/ROCm#2353: the RX 6700 XT is gfx1031 (navi22), which PyTorch's ROCm wheels do not carry; a capture under
+    # HSA_OVERRIDE_GFX_VERSION=10.3.0 reports gfx1030, so the name's target is a warning, not an error.
+    text = (
+        "PyTorch version: 2.6.0+rocm6.2.4\nIs CUDA available: True\nROCM used to build PyTorch: 6.2.41133\n"
+        "GPU models and configuration: AMD Radeon RX 6700 XT\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "warn") and "gfx1031" in f["message"], f
+    # the target collect_env prints is the runtime's and wins (gfx1030 is in the wheels)
+    _, env = _run(text.replace("RX 6700 XT", "RX 6700 XT (gfx1030)"))
+    assert not env["findings"], _found(env)
+
+
+def test_nvidia_smi_working_inside_a_container_whose_torch_sees_no_cuda() -> None:
+    # NVIDIA/nvidia-docker#1085 (no /dev/nvidia-uvm given), AbdBarho/stable-diffusion-webui-docker (no `compute`).
+    for told in (
+        'In the container, "nvidia-smi,nvcc -V" worked.',
+        "I have good nvidia-smi in the docker container. But get this error.",
+    ):
+        _, env = _run(told + "\n>>> import torch\n>>> torch.cuda.is_available()\nFalse\n")
+        (f,) = env["findings"]
+        assert (f["id"], f["severity"]) == ("container_without_gpu", "warn") and "nvidia-uvm" in f["message"], f
+    # told the other way round, it is no such sign
+    _, env = _run("nvidia-smi doesn't work in the container\n>>> torch.cuda.is_available()\nFalse\n")
+    assert not any(f["id"] == "container_without_gpu" and "answers" in f["message"] for f in env["findings"])
+
+
+def test_paddles_cudnn_library_and_header_of_two_versions() -> None:
+    # PaddlePaddle/Paddle#12965
+    _, env = _run(
+        "Check failed: (cudnn_cuh_major < 4 && cudnn_dso_major < 4) || (cudnn_cuh_major == cudnn_dso_major) [cudnn "
+        "init] libcudnn v5 with header v7 unmatched!\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error") and "version 5" in f["message"], f

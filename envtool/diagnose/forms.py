@@ -133,6 +133,7 @@ _PROMPT_FIRST = frozenset("└┌([$#%❯➜+>.IP")
 _BULLET = re.compile(r"(?:[-*+•]|\d{1,2}[.)])\s+")
 _BULLET_FIRST = frozenset("-*+•")
 _PLAIN_FIRST = _PROMPT_FIRST | _BULLET_FIRST | frozenset("`")
+_BULLET_ENDS = (".", ")")  # what ends a numbered bullet's number (_BULLET)
 
 
 def _prompt_end(s: str) -> int:
@@ -305,6 +306,9 @@ _WHEEL_SIZE = re.compile(r"-(win_amd64|(?:many)?linux\w*_x86_64)\.whl\s+\((\d{1,
 
 # torch's is_available() called without the package's name (`from torch import cuda`, or prose).
 _BARE_CUDA_CALL = re.compile(r"(?<![\w.])cuda\.is_available\(\)")
+# "torch.cuda.is_available" typed without its call, then what it gave ("when I checked "torch.cuda.is_available",
+# it returned false"): the call (only with a value after it: a name in prose is no question asked)
+_UNCALLED_AVAILABLE = re.compile(r"\btorch\.cuda\.is_available\b(?!\s*\()")
 _EXPR = re.compile(
     r"torch\.__version__|torch\.version\.cuda|torch\.version\.hip|torch\.cuda\.is_available\(\)"
     r"|torch\.backends\.cudnn\.version\(\)|torch\._C\._cuda_getDriverVersion\(\)|torch\.backends\.mps\.is_available\(\)"
@@ -314,7 +318,7 @@ _ARCH_LIST = "torch.cuda.get_arch_list()"
 _ARCH_TOKENS = re.compile(r"\b(?:sm|compute)_\d{2,3}[a-z]?\b")
 # (返回/返回值为/输出/结果为: Chinese for "returns", "prints", "the result is")
 _SAME_LINE_VALUE = re.compile(
-    r"^\)*\s*(?:→|->|=>|:|=|returned|returning|returns?|gives|giving|gave|is|prints|printed|shows|outputs|返回(?:值)?(?:为|是)?|输出(?:为|是)?|结果(?:为|是))\s*(\S.*)$",
+    r"^\)*[`'\"]*\s*(?:,\s*(?:and\s+)?(?:it|that|which|this)\s+)?(?:→|->|=>|:|=|returned|returning|returns?|gives|giving|gave|is|prints|printed|shows|outputs|返回(?:值)?(?:为|是)?|输出(?:为|是)?|结果(?:为|是))\s*(\S.*)$",
     re.I,
 )
 _ATOM = re.compile(r"^(?:'[^']{0,80}'|\"[^\"]{0,80}\"|True|False|None|\d[\w.+]{0,40})$")
@@ -383,6 +387,36 @@ _NO_SMI = re.compile(
     r"|exec: \\?\"nvidia-smi\\?\": executable file not found"  # runc's, when a container was given no driver files
     r"|executable file `nvidia-smi` not found"  # crun's (podman), NVIDIA/nvidia-container-runtime#190
 )
+# The report says nvidia-smi is missing inside the container ("so `nvidia-smi` is unavailable inside the container",
+# "inside the container nvidia-smi is not found"): the container was given no driver files
+_ABSENT = (
+    r"(?:is\s+)?(?:unavailable|not available|not found|missing|not present|does(?:n't| not) exist|returns nothing)"
+)
+_SMI_ABSENT_INSIDE = re.compile(
+    r"nvidia-smi`?\s+" + _ABSENT + r"\s+(?:from\s+|in\s+|inside\s+)(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container\b"
+    r"|\b(?:inside|in)\s+(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container,?\s+`?nvidia-smi`?\s+" + _ABSENT,
+    re.I,
+)
+# The report says nvidia-smi answers inside the container ("I have good nvidia-smi in the docker container", "In the
+# container, "nvidia-smi,nvcc -V" worked"): the container has the GPU's control devices, whatever torch says there
+_NOT = r"(?:(?!n't|\bnot\b|\bno\b|\bnever\b)[^.\n])"
+_IN_CONTAINER = r"\b(?:in|inside)\s+(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container\b"
+_SMI_WORKS_INSIDE = re.compile(
+    _IN_CONTAINER
+    + _NOT
+    + r"{0,30}?\bnvidia-smi\b"
+    + _NOT
+    + r"{0,30}?\b(?:works?|worked|runs|ran|shows|showed|is fine)\b"
+    + r"|\b(?:good|working)\s+`?nvidia-smi`?\s+"
+    + _IN_CONTAINER
+    + r"|\bnvidia-smi\b"
+    + _NOT
+    + r"{0,20}?\b(?:works?|worked|runs|ran|is fine)\b"
+    + _NOT
+    + r"{0,20}?"
+    + _IN_CONTAINER,
+    re.I,
+)
 # A CDI spec (`nvidia-ctk cdi generate`, /etc/cdi/nvidia.yaml): its version line and the device nodes it gives
 _CDI_VERSION = re.compile(r"^cdiVersion\s*:\s*['\"]?\d")
 _CDI_NODE = re.compile(r"^-?\s*path\s*:\s*['\"]?(/dev/nvidia[\w-]*)")
@@ -423,6 +457,21 @@ _GPU_MODEL = (
     r"(?:NVIDIA\s+|Nvidia\s+)?(?:(?:GeForce|Quadro|TITAN)\s+[\w -]{2,40}?|(?:GeForce\s+)?(?:RTX|GTX)\s?\d{3,4}"
     r"(?:\s?(?:Ti|SUPER|Super))?(?:\s+(?:Laptop|laptop|Mobile|mobile)(?:\s+GPU)?)?|Tesla\s+[A-Z]\d{1,3}\w*"
     r"|(?:GH|[AHLB])\d{2,3}(?:[\s-]?(?:PCIe|PCIE|SXM\d?|NVL))?(?:[\s-]\d{2,3}GB)?(?:\s+HBM\de?)?)"
+)
+# A GPU the reporter calls theirs ("dont work with my V100", "on our A100s", "my RTX 3090 shows"): a name the knowledge
+# table knows
+_OWN_GPU = re.compile(
+    r"\b(?:my|our)\s+(?:nvidia\s+)?(?:new\s+|old\s+)?(" + _GPU_MODEL + r"|[VPTK]\d{2,3})(?:s\b)?(?=[\s,.;:)!?]|$)", re.I
+)
+# A build for CUDA 13 the report names ("the cuda13 images", "-cuda13 tag", "CUDA 13 containers"): nvcc 13 no longer
+# builds for Maxwell, Pascal or Volta (CUDA 12.8's release notes, "Deprecated Architectures": offline compilation
+# for them "will be removed in the next major CUDA Toolkit version release"; NVIDIA/cuDecomp#97: "CUDA 13.0 dropped
+# support for Volta (SM70)")
+_CUDA13_BUILD = re.compile(
+    r"\bcuda[\s_-]?13(?:\.\d)?\b[\s\w-]{0,12}?\b(?:images?|containers?|builds?|tags?|wheels?|binar(?:y|ies)|backends?)\b"
+    r"|\b(?:images?|containers?|builds?|tags?|wheels?|binar(?:y|ies)|backends?)\s+(?:for|f\u00fcr|with|of)\s+cuda[\s_-]?13\b"
+    r"|[\w.-]+[:-]\S*\bcuda-?13\b",
+    re.I,
 )
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
 # The same facts in Chinese or Japanese prose, whose clauses a full-width comma parts: "驱动版本 535.54.03" (driver
@@ -492,6 +541,12 @@ _BROKEN = re.compile(
 # A container image built for a Jetson's L4T and its release: NVIDIA's "nvcr.io/nvidia/l4t-base:r32.4.3",
 # "l4t-pytorch:r32.5.0-pth1.7-py3", jetson-containers' "dustynv/ros:noetic-pytorch-l4t-r32.5.0"
 _L4T_IMAGE = re.compile(r"\bl4t-[\w-]*?:r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)|\bl4t-r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)\b")
+# JetPack named with a version ("JetPack 5.1.2", "Jetpack<6", "jetpack version 4.6"): NVIDIA's SDK for Jetson
+# boards only, so the machine is a Jetson
+_JETPACK = re.compile(r"\bjetpack\s*(?:[<>=≤≥]=?|v(?:ersion)?)?\s*\d{1,2}(?:\.\d{1,2}){0,2}\b", re.I)
+# pip asked for torch from the default index: no index, find-links or wheel file on the line
+_PYPI_TORCH = re.compile(r"\bpip3?\s+install\s+(?:-[\w-]+\s+)*(?:torch|pytorch)(?:[<>=~!]=?[\w.]+)?(?=\s|$)")
+_OTHER_INDEX = re.compile(r"--(?:extra-)?index-url|--find-links|\s-[if]\s|\.whl\b|/whl/")
 _NCCL_BUILT = re.compile(r"NCCL version \d+\.\d+\.\d+\+cuda(\d{1,2}\.\d)")
 # A shell prompt on a Mac's default host name ("me@MY-MBP ULTRA %", "jo@Jos-MacBook-Pro ~ %"; plain() takes the prompt
 # off the line, so it is looked for in the line as pasted)
@@ -573,6 +628,9 @@ _APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))
 # does not pin the build (pytorch/pytorch#52571: pip took 1.7.1+rocm3.8).
 _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d+(?:\.\d+)?\+(cu\d{2,3})\b")
 # Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
+# ComfyUI's (and Fooocus', Forge's) start-up line: "Device: cuda:0 NVIDIA GeForce RTX 3090 : cudaMallocAsync", torch's
+# CUDA device and its allocator (comfy/model_management.py, get_torch_device_name)
+_COMFY_DEVICE = re.compile(r"^Device: cuda:(\d{1,2}) (.{2,80}?) : \w*\s*$")
 _AUTOBATCH = re.compile(r"^AutoBatch: CUDA:(\d{1,2}) \(([^,()]{2,80})\) [\d.]+G total")
 # A Windows path: a drive letter's ("C:\Users"), or a profile's folder cut before it ("...\AppData\Local\Temp")
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w|\\AppData\\(?:Local|Roaming)\\")
@@ -671,8 +729,16 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 continue  # a collect_env field the report grammar reads and no reader here uses
         number = origin[idx] if idx < numbered else idx + 1
         s = raw[:_MAX_LINE].strip()
-        if s and (s[0] in _PLAIN_FIRST or s[0].isdigit() or "@" in s[:120] or ":\\" in s[:4] or "**" in s):
-            s = plain(raw)  # a prompt, bullet, backticks or emphasis to peel off (the common line has none)
+        if s and (
+            (s[0] in _PLAIN_FIRST and (s[0] not in "IP" or s.startswith(("In [", "PS "))))
+            or (s[0].isdigit() and (s[1:2] in _BULLET_ENDS or (s[1:2].isdigit() and s[2:3] in _BULLET_ENDS)))
+            or "@" in s[:120]
+            or ":\\" in s[:4]
+            or "**" in s
+        ):
+            # a prompt, bullet, backticks or emphasis to peel off (the common line has none: a log's "INFO ..." and
+            # "12:00:01 ..." open with no prompt, "In [" and "PS " do, and a numbered bullet is "1." or "12)")
+            s = plain(raw)
         if not s:
             # A REPL prints an expression's value on the very next line: after a blank one the expression printed
             # nothing (cut off, or it raised), and the next line is no value of it (pytorch/pytorch#101147:
@@ -691,6 +757,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 continue
         if "cuda.is_available()" in s and "torch.cuda.is_available()" not in s and _BARE_CUDA_CALL.search(s):
             s = _BARE_CUDA_CALL.sub("torch.cuda.is_available()", s)  # "cuda.is_available() returns false"
+        if "is_available" in s and (u := _UNCALLED_AVAILABLE.search(s)) and _SAME_LINE_VALUE.match(s[u.end() :]):
+            s = f"{s[: u.end()]}(){s[u.end() :]}"
         found = _EXPR.findall(s) if "torch." in s else []
         if found:
             tail = s[s.rfind(found[-1]) + len(found[-1]) :]
@@ -1292,6 +1360,10 @@ def _read_packages(told: Told, s: str, number: int) -> None:
         told.packages.append((_dist(m.group(1)), m.group(2), build, number))
 
 
+# A word every key read below holds (显卡: graphics card, 驱动: driver)
+_KEY_WORD = re.compile("name|torch|gpu|driver|cuda|python|nvcc|mode|card|显卡|驱动")
+
+
 def _read_key_value(told: Told, s: str, number: int) -> None:
     colon = s.find(":", 0, _MAX_KEY)
     if colon <= 0:
@@ -1299,19 +1371,7 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
     head = s[:colon].lower()
     if head in ("name", "version") and _read_pip_show(told, head, _value(s[colon + 1 :]), number, s):
         return
-    if "`" not in head and not (
-        "name" in head
-        or "torch" in head
-        or "gpu" in head
-        or "driver" in head
-        or "cuda" in head
-        or "python" in head
-        or "nvcc" in head
-        or "mode" in head
-        or "card" in head
-        or "显卡" in head
-        or "驱动" in head
-    ):
+    if "`" not in head and _KEY_WORD.search(head) is None:
         if _GPU_VALUE.match(s, colon):
             _read_gpu_value(told, s, colon, number)
         return  # no key read below holds none of these words (the key is this text, blanks squeezed)
@@ -1372,6 +1432,9 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if m:
             told.driver = m.group(1)
             told.sign("driver", number, s)
+            if told.cuda_driver is None and (c := _DRIVERS_CUDA.match(value, m.end())):
+                told.cuda_driver = c.group(1)  # "Driver: 591.86 / CUDA 13.1": the banner's two, typed on one line
+                told.sign("cuda_driver", number, s)
     elif key in ("nvcc version", "nvcc"):
         m = re.match(r"(?:V|release\s+)?(\d{1,2}\.\d{1,2})\b", value)
         if m:
@@ -1386,6 +1449,10 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
 # The Hugging Face libraries' `env` commands (transformers, diffusers, accelerate): "- PyTorch version (GPU?):
 # 2.1.0+cu121 (True)", torch.cuda.is_available() in the brackets; newer transformers prints "PyTorch version
 # (accelerator?): 2.9.1+cu128 (CUDA)", the first of CUDA, XPU, NPU, HPU available, or NA (transformers/commands/env.py).
+# The driver's CUDA typed after its version ("Driver: 591.86 / CUDA 13.1"); a toolkit's is another CUDA
+_DRIVERS_CUDA = re.compile(
+    r"\s*[/,(|]?\s*CUDA\s*(?:Version)?\s*[:=]?\s*(\d{1,2}\.\d)\b(?![\d.]*\s*(?:toolkit|runtime))", re.I
+)
 _SMI_Q_CUDA = re.compile(r"CUDA Version {8,}: (\d{1,2}\.\d{1,2})\s*$")
 _HF_TORCH_KEYS = frozenset({"pytorch version (gpu?)", "pytorch version (accelerator?)"})
 _HF_TORCH = re.compile(r"(\d+\.\d+(?:\.\d+)?[\w.]*(?:\+[\w.]+)?)\s*\(\s*(True|False|CUDA|NA|[A-Z]{3})\s*\)")
@@ -1518,8 +1585,9 @@ _CONTEXT_WORDS = Words(
         "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
         "reported version is", "uspen", "sleep", "ibernat", "have", "has no", "/dev/shm", "too old",
         "_check_driver()", "Torch ", "驱动", "驅動", "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン",
-        "AutoBatch: CUDA:", "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
-        "YOLOv5", "(you have ",
+        "AutoBatch: CUDA:", "Device: cuda:", "my ", "My ", "our ", "13",
+        "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
+        "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
         "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
@@ -1563,6 +1631,12 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             if _SPEC_ITEM_GPU.match(name) and _known_gpu(name := _RTX_SPACE.sub(r"\1 \2", name)):
                 told.stated_gpu = (name, number, s)  # one item of a typed hardware list
                 break
+    if told.stated_gpu is None and ("my " in s or "My " in s or "our " in s) and (o := _OWN_GPU.search(s)):
+        name = _RTX_SPACE.sub(r"\1 \2", o.group(1).strip())
+        if _known_gpu(name):
+            told.stated_gpu = (name, number, s)
+    if "13" in s and ("uda" in s or "UDA" in s) and _CUDA13_BUILD.search(s):
+        told.sign("cuda13_build", number, s)
     if told.stated_gpu is None and ("etson" in s or "ETSON" in s) and (j := _JETSON_BOARD.search(s)):
         # "my jetson nano (Jetpack 4.4 [L4T 32.4.3])": a Jetson board named in prose is the machine's GPU
         name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
@@ -1609,6 +1683,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.stated_gpu = (name, number, s)
     if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
+    if s.startswith("Device: cuda:") and (c := _COMFY_DEVICE.match(s)) and _known_gpu(c.group(2)):
+        told.add_gpu(int(c.group(1)), c.group(2), number, s)  # torch's CUDA device: CUDA works there
+        _set_available(told, True, number, s)
     if s.startswith("AutoBatch: CUDA:") and (a := _AUTOBATCH.match(s)) and _known_gpu(a.group(2).strip()):
         told.add_gpu(int(a.group(1)), a.group(2).strip(), number, s)  # torch's CUDA device: CUDA works there
         _set_available(told, True, number, s)
@@ -1618,6 +1695,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("l4t_image:" + (image.group(1) or image.group(2)), number, s)  # a Jetson (L4T) container image
     if "(release), REVISION" in s:
         told.sign("l4t_release", number, s)  # /etc/nv_tegra_release: the file exists only on a Jetson's L4T
+    if ("etpack" in s or "ETPACK" in s) and _JETPACK.search(s):
+        told.sign("jetpack", number, s)
+    if ("pip install" in s or "pip3 install" in s) and (p := _PYPI_TORCH.search(s)) and not _OTHER_INDEX.search(s):
+        # pip's default index: its aarch64 torch is a CPU build (torch_builds.toml, pypi_default's notes)
+        told.sign("pypi_torch_install", number, p.group(0))
     if "CUDA_VISIBLE_DEVICES" in s:
         _read_visible_devices(told, s, number)
     if "Python-" in s and " torch-" in s and (u := _ULTRALYTICS.search(s)):
@@ -1678,6 +1760,10 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
     if "install" in s and "nvidia-" in s and (m := _APT_INSTALL.search(s)) and (b := _BRANCH_PKG.search(s, m.end())):
         # "apt-get install nvidia-driver-396": a branch, not a version (396.18 and 396.54 run different CUDA).
         told.sign("driver_branch:" + b.group(1), number, s)
+    if "nvidia-smi" in s and "ontainer" in s and _SMI_ABSENT_INSIDE.search(s):
+        told.sign("smi_absent_in_container", number, s)
+    elif "nvidia-smi" in s and "ontainer" in s and _SMI_WORKS_INSIDE.search(s):
+        told.sign("smi_works_in_container", number, s)
     if "nvidia-smi" in s and (m := _NO_SMI.search(s)):
         told.sign("no_smi", number, s)
         if m.group(0).startswith(("exec:", "executable file")):

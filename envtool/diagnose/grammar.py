@@ -90,6 +90,8 @@ def _read_report(lines: Sequence[str]) -> _Report:
             key = _key_of(s)
         else:
             key = None  # no known key starts so, and no more extras are kept: the key would change nothing
+        if key is None and block is None:
+            continue  # (nothing below reads a line without a key outside a block)
         known = key is not None and key in _KEYS
         if block == "gpus" and not known:
             if re.match(r"GPU \d+:", s):

@@ -198,6 +198,29 @@ _KINDS: tuple[_Kind, ...] = (
     # load symbol cudnnCreateTensorDescriptor" (Softcatala/whisper-ctranslate2#115, m-bain/whisperX#901: cuDNN 8
     # beside a CTranslate2 built for cuDNN 9)
     _Kind("cudnn_unloadable", ("Unable to load any of {libcudnn",), (), re.compile(r"."), max_lines=1),
+    # CTranslate2's loader finding no library of the CUDA major it was built for: "Library cublas64_12.dll is not
+    # found or cannot be loaded" (dmMaze/BallonsTranslator#404, jhj0517/Whisper-WebUI#102: CTranslate2 4 for CUDA 12
+    # in a CUDA 11 set-up), "Library libcublas.so.12 is not found" (rhasspy/wyoming-faster-whisper#30)
+    _Kind(
+        "cuda_lib_unloadable",
+        (" is not found or cannot be loaded", ".so.12 is not found", ".so.11 is not found", ".so.13 is not found"),
+        ("Library ",),
+        re.compile(r"."),
+        max_lines=1,
+    ),
+    # PaddlePaddle's cuDNN check: "[cudnn init] libcudnn v5 with header v7 unmatched!" (PaddlePaddle/Paddle#12965: the
+    # cuDNN 5 library first on the loader's path, the program built with cuDNN 7's header)
+    _Kind("cudnn_header_mismatch", (" with header v",), (), re.compile(r"."), max_lines=1),
+    # TensorFlow's cuDNN check (stream_executor/cuda/cuda_dnn.cc): "Loaded runtime CuDNN library: 7301 (compatibility
+    # version 7300) but source was compiled with 7003 (compatibility version 7000)" (balancap/SSD-Tensorflow#340),
+    # "Loaded runtime CuDNN library: 8.0.5 but source was compiled with: 8.1.0"
+    _Kind(
+        "cudnn_runtime_mismatch",
+        ("Loaded runtime CuDNN library",),
+        ("Loaded runtime CuDNN library",),
+        re.compile(r"compiled with:?\s*\d"),
+        max_lines=3,
+    ),
     # NVIDIA's NGC images check the host driver at start: "ERROR: This container was built for NVIDIA Driver Release
     # 535.86 or later, but\n       version 510.85.02 was detected and compatibility mode is UNAVAILABLE."
     # (NVIDIA/TensorRT-LLM#23)

@@ -304,16 +304,22 @@ def read_vendor(
         name = (m.group(1) if m else value).strip() or None
         arch = m.group(2).lower() if m else None
         vendor = "hygon" if _HYGON_NAME.search(value) else "amd"
+        by_name = None if arch or vendor != "amd" or not name else kn.amd_gpu(name=name)
         accels.append(
             Accelerator(
                 index=n,
                 vendor=vendor,
                 name=name,
-                arch=arch,
+                arch=arch or (by_name.gfx if by_name else None),
                 source="collect_env",
-                notes=("collect_env names the current device only: the GPU count is unknown",)
-                if len(amd_lines) == 1
-                else (),
+                notes=(
+                    *(
+                        ()
+                        if len(amd_lines) != 1
+                        else ("collect_env names the current device only: the GPU count is unknown",)
+                    ),
+                    *((f"{kn.BY_NAME_NOTE} ({by_name.gfx})",) if by_name else ()),
+                ),
             )
         )
     if accels:
@@ -417,7 +423,9 @@ def read_vendor(
     # NVIDIA on Arm (a Jetson board named in the paste is one whatever else it shows: every Jetson is an aarch64
     # Linux board)
     gpu_names = [g.name or "" for g in (nvidia_gpus if nvidia_gpus is not None else facts.nvidia.gpus)]
-    jetson = any(n.startswith("Jetson ") or "Tegra X" in n for n in gpu_names) or bool(signs.get("l4t_release"))
+    jetson = any(n.startswith("Jetson ") or "Tegra X" in n for n in gpu_names) or bool(
+        signs.get("l4t_release") or signs.get("jetpack")
+    )
     if (sysf.os_name == "Linux" and sysf.arch == "aarch64") or (jetson and sysf.os_name in (None, "Linux")):
         names = gpu_names
         kernel = sysf.kernel or ""

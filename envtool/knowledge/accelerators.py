@@ -58,6 +58,11 @@ def _row_gpu(row: dict[str, Any], name: str | None = None) -> AmdGpu:
     )
 
 
+# The note an Accelerator carries when its gfx target was taken from the AMD table by the GPU's name (a paste that
+# names the card only)
+BY_NAME_NOTE = "its gfx target from envtool's AMD table, by name"
+
+
 def amd_gpu(name: str | None = None, pci_device: str | None = None) -> AmdGpu | None:
     """An AMD GPU by marketing name (longest listed name contained in it wins) or PCI device id."""
     rows = _amd_rows()
