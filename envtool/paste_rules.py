@@ -121,6 +121,7 @@ Verdict = dict[str, "str | list[str] | None"]
 _CUDA_LIB_MAJOR = re.compile(
     r"\b(?:lib)?(cublas\w*|cudart|cufft|curand|cusparse|cusolver\w*|nvrtc|cudnn\w*)(?:64_(\d+)\.dll|\.so\.(\d+))"
 )
+_GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = ([\d,]+)")
 _CUDNN_HEADER = re.compile(r"libcudnn v(\d+) with header v(\d+)")
 _CUDNN_RUNTIME = re.compile(r"CuDNN library:?\s*([\d.]*\d)\b.*?compiled with:?\s*([\d.]*\d)")
 
@@ -585,7 +586,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
 
     # a container started without GPU access
     no_smi = ev("no_smi")
-    toolkit = ev("msg:docker_no_gpu_driver")
+    toolkit = ev("msg:docker_no_gpu_driver", "msg:docker_unknown_runtime")
     no_driver_msgs = ev("msg:no_driver", "msg:no_device")
     smi_fail = ev("msg:smi_no_driver", "msg:smi_no_devices")
     runs_gpu, cuda_na = ev("container_run_gpu"), ev("smi_cuda_na")
@@ -685,6 +686,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "file), so enroot's 98-nvidia hook mounts the driver (NVIDIA/enroot doc/standard-hooks.md)",
             _dedup((*(no_driver_msgs or ev("msg:nvml_no_library")), *pyxis)),
             Severity.ERROR,
+        )
+    elif ngc := ev("msg:ngc_no_driver"):
+        # (the image's own "Use 'nvidia-docker run' to start this container" is no run that asked for the GPU)
+        asked = tuple(
+            e for e in gpu_requested if "to start this container" not in e.text and "nvidia-docker/wiki" not in e.text
+        )
+        add(
+            "container_without_gpu",
+            f"NVIDIA's container image finds no driver inside (line {ngc[0].line}: 'The NVIDIA Driver was not "
+            "detected'): the container was started without GPU access"
+            + (", though the paste shows a run that asks for it" if asked else ""),
+            container_fix,
+            _dedup((*ngc, *asked)),
+            Severity.WARN if asked else Severity.ERROR,
         )
     elif bare_run is not None:
         by_smi = not no_driver_msgs
@@ -2002,21 +2017,44 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         kind, package, cc = topic.removeprefix("ops_arch_").split(":", 2)
         shown = ev(topic)
         older = kind == "older"
-        add(
-            "arch_unsupported",
-            f"{package}'s compiled CUDA ops hold kernels only for compute capability "
-            f"{_flags_of(shown[0].text)} (line {shown[0].line}), and the GPU is {cc} (line {shown[-1].line})"
-            + (
-                ": every one of them is newer than the GPU, so none runs on it"
-                if older
-                else ": they run on it only if the build also embedded PTX (collect_env lists SASS only)"
-            ),
-            f'rebuild {package} for this GPU: `TORCH_CUDA_ARCH_LIST="{cc}" pip install --no-build-isolation '
-            f"--force-reinstall <{package}'s source>`"
-            + (" (or install torchvision's wheel that pairs with this torch)" if package == "torchvision" else ""),
-            shown,
-            None if older else Severity.WARN,
-        )
+        flags_line = next((e for e in shown if "flags" in e.text or "ARCHS =" in e.text), shown[0])
+        gpu_line = next((e for e in shown if e is not flags_line), shown[-1])
+        if package == "ggml":
+            # llama.cpp's system_info: __CUDA_ARCH_LIST__, virtual (PTX) archs among them
+            archs = _GGML_ARCHS.search(flags_line.text)
+            held = ", ".join(
+                f"{int(x) // 100}.{int(x) % 100 // 10}" for x in (archs.group(1) if archs else "").split(",") if x
+            )
+            message = (
+                f"the program's ggml CUDA build (llama.cpp's) holds code for compute capability {held} (line "
+                f"{flags_line.line}), and the GPU is {cc} (line {gpu_line.line})"
+                + (
+                    ": every one of them is newer than the GPU, so none runs on it"
+                    if older
+                    else ": it runs there only through PTX of an older one, which the driver must JIT-compile"
+                )
+            )
+            fix = (
+                f"use a build of the program made for compute capability {cc} (llama.cpp's own CUDA releases, or "
+                f"`cmake -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES={cc.replace('.', '')}` with a CUDA toolkit that "
+                "knows the GPU)"
+            )
+        else:
+            message = (
+                f"{package}'s compiled CUDA ops hold kernels only for compute capability "
+                f"{_flags_of(flags_line.text)} (line {flags_line.line}), and the GPU is {cc} (line {gpu_line.line})"
+                + (
+                    ": every one of them is newer than the GPU, so none runs on it"
+                    if older
+                    else ": they run on it only if the build also embedded PTX (collect_env lists SASS only)"
+                )
+            )
+            fix = (
+                f'rebuild {package} for this GPU: `TORCH_CUDA_ARCH_LIST="{cc}" pip install --no-build-isolation '
+                f"--force-reinstall <{package}'s source>`"
+                + (" (or install torchvision's wheel that pairs with this torch)" if package == "torchvision" else "")
+            )
+        add("arch_unsupported", message, fix, shown, None if older else Severity.WARN)
         break
     # nvcc itself refusing an architecture while an extension builds ("nvcc fatal : Unsupported gpu architecture
     # 'compute_86'", zhanghang1989/PyTorch-Encoding#383 with CUDA 11.0 on an RTX 3090): the toolkit is older than it,

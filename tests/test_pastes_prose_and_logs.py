@@ -1260,3 +1260,42 @@ def test_paddles_cudnn_library_and_header_of_two_versions() -> None:
     )
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("conflicting_installs", "error") and "version 5" in f["message"], f
+
+
+def test_ggmls_device_list_and_its_builds_archs() -> None:
+    # gpustack/gpustack#1382: llama-box (llama.cpp) built for 6.0-9.0 on an RTX 5090 D (12.0).
+    text = (
+        "0.00.023.119 I ggml_cuda_init: found 1 CUDA devices:\n"
+        "0.00.023.126 I   Device 0: NVIDIA GeForce RTX 5090 D, compute capability 12.0, VMM: yes\n"
+        "0.00.024.211 I system_info: n_threads = 12 (n_threads_batch = 12) / 20 | CUDA : ARCHS = "
+        "600,610,700,750,800,860,890,900 | F16 = 1 | USE_GRAPHS = 1 |\n"
+    )
+    _, env = _run(text)
+    assert _told(env)["GPU 0"][0].startswith("NVIDIA GeForce RTX 5090 D"), _told(env)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "warn") and "8.9, 9.0" in f["message"], f
+    assert "CMAKE_CUDA_ARCHITECTURES=120" in f["fix"], f
+    # a build that holds the GPU's arch: nothing
+    _, env = _run(text.replace("890,900", "890,900,1200"))
+    assert not env["findings"], _found(env)
+
+
+def test_an_ngc_image_that_finds_no_driver_inside() -> None:
+    # NVIDIA/nvidia-docker#1071: docker 19.03 without `--gpus`.
+    text = (
+        "WARNING: The NVIDIA Driver was not detected.  GPU functionality will not be available.\n"
+        "   Use 'nvidia-docker run' to start this container; see\n"
+        "   https://github.com/NVIDIA/nvidia-docker/wiki/nvidia-docker\n"
+    )
+    _, env = _run(text)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("container_without_gpu", "error")], _found(env)
+
+
+def test_docker_without_the_nvidia_runtime_registered() -> None:
+    # NVIDIA-AI-IOT/live-vlm-webui#28 (a Jetson Orin Nano, JetPack 6.2.3)
+    _, env = _run(
+        "Jetson orin nano + Jetpack6.2.3\n\n"
+        "docker: Error response from daemon: unknown or invalid runtime name: nvidia\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("container_without_gpu", "error") and "nvidia-ctk" in f["fix"], f

@@ -473,6 +473,7 @@ _CUDA13_BUILD = re.compile(
     r"|[\w.-]+[:-]\S*\bcuda-?13\b",
     re.I,
 )
+_CUDA13_NAMES = ("uda13", "UDA13", "uda 13", "UDA 13", "uda-13", "UDA-13", "uda_13")
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
 # The same facts in Chinese or Japanese prose, whose clauses a full-width comma parts: "驱动版本 535.54.03" (driver
 # version), "显卡是 RTX 4090" (the graphics card is), "torch 版本 2.1.0+cu121" (version); 是/为/為/は: "is"
@@ -628,6 +629,11 @@ _APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))
 # does not pin the build (pytorch/pytorch#52571: pip took 1.7.1+rocm3.8).
 _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d+(?:\.\d+)?\+(cu\d{2,3})\b")
 # Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
+# ggml's CUDA device list (llama.cpp, Ollama, koboldcpp, whisper.cpp): "ggml_cuda_init: found 1 CUDA devices:" then
+# "  Device 0: NVIDIA GeForce RTX 5090 D, compute capability 12.0, VMM: yes"; and its build's CUDA archs in the
+# system_info line ("CUDA : ARCHS = 600,610,700,750,800,860,890,900": __CUDA_ARCH_LIST__, 890 being 8.9)
+_GGML_DEVICE = re.compile(r"\bDevice (\d{1,2}): (.{2,80}?), compute capability (\d{1,2}\.\d), VMM: (?:yes|no)\b")
+_GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = (\d{3,4}(?:,\d{3,4}){0,30})\b")
 # ComfyUI's (and Fooocus', Forge's) start-up line: "Device: cuda:0 NVIDIA GeForce RTX 3090 : cudaMallocAsync", torch's
 # CUDA device and its allocator (comfy/model_management.py, get_torch_device_name)
 _COMFY_DEVICE = re.compile(r"^Device: cuda:(\d{1,2}) (.{2,80}?) : \w*\s*$")
@@ -1585,7 +1591,7 @@ _CONTEXT_WORDS = Words(
         "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
         "reported version is", "uspen", "sleep", "ibernat", "have", "has no", "/dev/shm", "too old",
         "_check_driver()", "Torch ", "驱动", "驅動", "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン",
-        "AutoBatch: CUDA:", "Device: cuda:", "my ", "My ", "our ", "13",
+        "AutoBatch: CUDA:", "Device: cuda:", "compute capability", "ARCHS = ", "my ", "My ", "our ", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
@@ -1635,7 +1641,19 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = _RTX_SPACE.sub(r"\1 \2", o.group(1).strip())
         if _known_gpu(name):
             told.stated_gpu = (name, number, s)
-    if "13" in s and ("uda" in s or "UDA" in s) and _CUDA13_BUILD.search(s):
+    if (
+        "13" in s
+        and (
+            "uda13" in s
+            or "UDA13" in s
+            or "uda 13" in s
+            or "UDA 13" in s
+            or "uda-13" in s
+            or "UDA-13" in s
+            or "uda_13" in s
+        )
+        and _CUDA13_BUILD.search(s)
+    ):
         told.sign("cuda13_build", number, s)
     if told.stated_gpu is None and ("etson" in s or "ETSON" in s) and (j := _JETSON_BOARD.search(s)):
         # "my jetson nano (Jetpack 4.4 [L4T 32.4.3])": a Jetson board named in prose is the machine's GPU
@@ -1683,6 +1701,12 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             told.stated_gpu = (name, number, s)
     if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
+    if "compute capability" in s and (g := _GGML_DEVICE.search(s)) and _known_gpu(g.group(2)):
+        told.add_gpu(int(g.group(1)), g.group(2), number, s)
+        told.capabilities.setdefault(int(g.group(1)), g.group(3))
+    if "ARCHS = " in s and (a := _GGML_ARCHS.search(s)):
+        archs = tuple(f"{int(x) // 100}.{int(x) % 100 // 10}" for x in a.group(1).split(","))
+        told.arch_flags.setdefault("ggml", (archs, number, s))  # (read as detectron2's arch flags are)
     if s.startswith("Device: cuda:") and (c := _COMFY_DEVICE.match(s)) and _known_gpu(c.group(2)):
         told.add_gpu(int(c.group(1)), c.group(2), number, s)  # torch's CUDA device: CUDA works there
         _set_available(told, True, number, s)

@@ -42,6 +42,10 @@ class _Report:
 # The first two characters of every known key: a line whose own first two (lower-cased) are not
 # among them holds no known key (its stripped text starts where the key does).
 _KEY_HEADS = frozenset(k[:2] for k in _KEYS)
+# ... and their first four ("info" is no key's, though "in" is): a line whose first four differ, with no tab or
+# doubled blank among them (the key squeezes blanks), holds no known key either
+_KEY_HEADS4 = frozenset(k[:4] for k in _KEYS)
+_SHORT_HEADS = frozenset(k[:2] for k in _KEYS if len(k) < 4)  # ("os", "cpu": their first four hold the colon)
 # The lines _read_report can use: a key's colon, a banner's "=", the header, a package line, the colon-less
 # "PyTorch version 1.5.0". Its other lines change nothing outside a block (the line after one is always read).
 _REPORT_LINES = Words((":",), ("=", "collecting", "[", "p"))
@@ -86,13 +90,21 @@ def _read_report(lines: Sequence[str]) -> _Report:
             key = None
             if bare_torch is None and first in "Pp" and (m := _BARE_TORCH_KEY.match(s)):
                 bare_torch = m.group(1)
-        elif len(rep.extras) < 20 or not (head := s[:2]).isascii() or head[0] in "-*" or head.lower() in _KEY_HEADS:
+        elif (
+            (rep.report_keys and len(rep.extras) < 20)
+            or not (head := s[:2]).isascii()
+            or head[0] in "-*#"  # (bullets _key_of takes off)
+            or (
+                (h := head.lower()) in _KEY_HEADS
+                and (h in _SHORT_HEADS or s[:4].lower() in _KEY_HEADS4 or not s[:5].isprintable() or "  " in s[:5])
+            )
+        ):
             key = _key_of(s)
         else:
-            key = None  # no known key starts so, and no more extras are kept: the key would change nothing
-        if key is None and block is None:
-            continue  # (nothing below reads a line without a key outside a block)
+            key = None  # no known key starts so, and no extra is kept (none before a report's key): nothing to change
         known = key is not None and key in _KEYS
+        if block is None and not known and not (key and rep.report_keys and len(key) <= 40 and len(rep.extras) < 20):
+            continue  # (nothing below reads such a line outside a block)
         if block == "gpus" and not known:
             if re.match(r"GPU \d+:", s):
                 rep.gpu_lines.append(s)

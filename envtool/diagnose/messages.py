@@ -608,6 +608,21 @@ _KINDS: tuple[_Kind, ...] = (
         (),
         re.compile(r"."),
     ),
+    # docker asked for the NVIDIA runtime (`--runtime nvidia`, compose's `runtime: nvidia`) that its daemon has not
+    # registered: "docker: Error response from daemon: unknown or invalid runtime name: nvidia"
+    # (NVIDIA-AI-IOT/live-vlm-webui#28 on a Jetson Orin Nano: the Container Toolkit's runtime not configured)
+    _Kind("docker_unknown_runtime", ("unknown or invalid runtime name: nvidia",), (), re.compile(r"."), max_lines=1),
+    # NVIDIA's NGC images, started without the driver: "WARNING: The NVIDIA Driver was not detected.  GPU functionality
+    # will not be available." then "Use 'nvidia-docker run' to start this container" (NVIDIA/nvidia-docker#1071: docker
+    # 19.03 run without `--gpus`; newer images say "Use the NVIDIA Container Toolkit to start this container with GPU
+    # support")
+    _Kind(
+        "ngc_no_driver",
+        ("The NVIDIA Driver was not detected",),
+        ("WARNING: The NVIDIA Driver",),
+        re.compile(r"not be available|start this container|$"),
+        max_lines=3,
+    ),
     # libnvidia-container when it cannot load the host driver's NVML: "nvidia-container-cli: initialization error: load
     # library failed: libnvidia-ml.so.1: cannot open shared object file: no such file or directory" (NVIDIA/
     # libnvidia-container#231; docker/for-win#13835: "my drivers simply were not installed").
