@@ -1765,6 +1765,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
 
+    # ggml (llama.cpp) finding no CUDA device beside a GPU the paste names: its old start-up says only this when the
+    # runtime cannot start, most often for a driver older than the toolkit that built it (ggml-org/llama.cpp#6184)
+    ggml_none = ev("msg:ggml_no_device")
+    if ggml_none and nv.gpus and not any(f.id in CAUSE_ORDER for f in out):
+        add(
+            "driver_too_old",
+            f"ggml finds no CUDA device (line {ggml_none[0].line}) though the paste names the GPU: the CUDA runtime "
+            "did not start, most often because the driver is older than the CUDA toolkit the program was built "
+            "with (CUDA_VISIBLE_DEVICES set to no GPU reads the same)",
+            _with_settle(
+                "compare the driver's CUDA (nvidia-smi's 'CUDA Version') with the toolkit's (`nvcc --version`): "
+                "update the driver to one for the toolkit's CUDA, or build with a toolkit the driver supports",
+                "nvidia-smi; nvcc --version",
+            ),
+            _dedup((*ggml_none, *ev("gpu", "driver"))),
+            Severity.WARN,
+        )
     cuda13 = ev("cuda13_build")
     old_gpus = [
         (g, cc) for g in nv.gpus if (cc := rules.gpu_capability(g)) and tuple(map(int, cc.split(".")[:2])) < (7, 5)
@@ -2732,7 +2749,7 @@ _UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+
 
 
 _DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?!File)[A-Z]\w*)")
-_NO_ARCH_CC = re.compile(r"capability (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)")
+_NO_ARCH_CC = re.compile(r"(?:capability|gpu architecture) (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
 _CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)
 _NVCC_ARCH = re.compile(r"Unsupported gpu architecture '?compute_(\d{2,3})")

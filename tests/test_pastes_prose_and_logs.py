@@ -1299,3 +1299,36 @@ def test_docker_without_the_nvidia_runtime_registered() -> None:
     )
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("container_without_gpu", "error") and "nvidia-ctk" in f["fix"], f
+
+
+def test_ggml_finding_no_cuda_device_beside_a_named_gpu() -> None:
+    # ggml-org/llama.cpp#6184: built with the CUDA 12.4 toolkit on an older driver.
+    text = (
+        "I have a NVIDIA GeForce RTX 3090 Ti. `nvidia-smi` works correctly and `nvcc` is available.\n"
+        "ggml_init_cublas: no CUDA devices found, CUDA will be disabled\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("driver_too_old", "warn") and "nvcc --version" in f["fix"], f
+    # without a GPU named it is no such suspect
+    env = _run(text.split("\n", 1)[1])[1]
+    assert not any(f["id"] == "driver_too_old" for f in env["findings"]), _found(env)
+
+
+def test_a_miner_not_compiled_for_the_gpus_architecture() -> None:
+    # fireice-uk/xmr-stak#258: a GT 705 (Fermi, 2.1).
+    _, env = _run("`WARNING: NVIDIA GPU 0: miner not compiled for the gpu architecture 21.`\n")
+    (f,) = env["findings"]
+    assert f["id"] == "arch_unsupported" and "2.1" in f["message"], f
+
+
+def test_a_gpu_the_reporter_calls_theirs() -> None:
+    for line, name in (
+        ("I have a NVIDIA GeForce RTX 3090 Ti. nvidia-smi works", "NVIDIA GeForce RTX 3090 Ti"),
+        ("torch.cuda fails on my RTX 3090 and my 2019 macbook", "RTX 3090"),
+        ("the cuda13 images fail with our A100s", "A100"),
+    ):
+        _, env = _run(line + "\nnvidia-smi: command not found\n")
+        assert _told(env)["GPU 0"][0].startswith(name), (line, _told(env))
+    _, env = _run("my laptop with cuda has 16 GB\nnvidia-smi: command not found\n")
+    assert "GPU 0" not in _told(env), _told(env)

@@ -460,9 +460,7 @@ _GPU_MODEL = (
 )
 # A GPU the reporter calls theirs ("dont work with my V100", "on our A100s", "my RTX 3090 shows"): a name the knowledge
 # table knows
-_OWN_GPU = re.compile(
-    r"\b(?:my|our)\s+(?:nvidia\s+)?(?:new\s+|old\s+)?(" + _GPU_MODEL + r"|[VPTK]\d{2,3})(?:s\b)?(?=[\s,.;:)!?]|$)", re.I
-)
+_OWN_GPU = re.compile(r"\b(?:my|our|I have an?)\s+(?:new\s+|old\s+)?([^\s.,;:!?()]+(?: [^\s.,;:!?()]+){0,6})", re.I)
 # A build for CUDA 13 the report names ("the cuda13 images", "-cuda13 tag", "CUDA 13 containers"): nvcc 13 no longer
 # builds for Maxwell, Pascal or Volta (CUDA 12.8's release notes, "Deprecated Architectures": offline compilation
 # for them "will be removed in the next major CUDA Toolkit version release"; NVIDIA/cuDecomp#97: "CUDA 13.0 dropped
@@ -1591,7 +1589,8 @@ _CONTEXT_WORDS = Words(
         "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
         "reported version is", "uspen", "sleep", "ibernat", "have", "has no", "/dev/shm", "too old",
         "_check_driver()", "Torch ", "驱动", "驅動", "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン",
-        "AutoBatch: CUDA:", "Device: cuda:", "compute capability", "ARCHS = ", "my ", "My ", "our ", *_CUDA13_NAMES,
+        "AutoBatch: CUDA:", "Device: cuda:", "compute capability", "ARCHS = ", "my ", "My ", "our ", "I have a",
+        *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
@@ -1605,6 +1604,32 @@ _CONTEXT_WORDS = Words(
     ),
     fold=False,
 )  # fmt: skip
+
+
+_PROSE_WORDS = frozenset(
+    (
+        "and", "with", "on", "in", "is", "was", "are", "were", "which", "that", "but", "or", "for", "to", "from", "at",
+        "as", "it", "has", "have", "had", "does", "did", "not", "can", "cannot", "card", "graphics", "machine", "box",
+        "server",
+    )
+)  # fmt: skip
+
+
+def _own_gpu_name(words: str) -> str | None:
+    """The longest run of ``words``' first words that names a GPU the knowledge table knows ("NVIDIA GeForce RTX 3090
+    Ti" of "NVIDIA GeForce RTX 3090 Ti and 64 GB", "V100s" as "V100"), or None."""
+    parts = words.split()
+    # the name ends before the first word of prose ("RTX 3090 and ...", "V100 with ...")
+    cut = next((i for i, w in enumerate(parts) if w.lower() in _PROSE_WORDS), len(parts))
+    parts = parts[:cut]
+    if not any(c.isdigit() for c in "".join(parts)):
+        return None  # (every GPU name holds a number: "my laptop", "our cluster")
+    for k in range(len(parts), 0, -1):
+        name = _RTX_SPACE.sub(r"\1 \2", " ".join(parts[:k]))
+        for candidate in (name, name[:-1] if name.endswith("s") and name[-2:-1].isdigit() else None):
+            if candidate and candidate[-1:].isalnum() and _known_gpu(candidate):
+                return candidate
+    return None
 
 
 def _torch_mentioned(told: Told, s: str, number: int) -> None:
@@ -1637,10 +1662,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             if _SPEC_ITEM_GPU.match(name) and _known_gpu(name := _RTX_SPACE.sub(r"\1 \2", name)):
                 told.stated_gpu = (name, number, s)  # one item of a typed hardware list
                 break
-    if told.stated_gpu is None and ("my " in s or "My " in s or "our " in s) and (o := _OWN_GPU.search(s)):
-        name = _RTX_SPACE.sub(r"\1 \2", o.group(1).strip())
-        if _known_gpu(name):
-            told.stated_gpu = (name, number, s)
+    if told.stated_gpu is None and ("my " in s or "My " in s or "our " in s or "I have a" in s):
+        for o in _OWN_GPU.finditer(s):
+            if (own := _own_gpu_name(o.group(1))) is not None:
+                told.stated_gpu = (own, number, s)
+                break
     if (
         "13" in s
         and (

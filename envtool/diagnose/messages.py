@@ -185,6 +185,7 @@ _KINDS: tuple[_Kind, ...] = (
         (
             "Could not find compatible tinycudann extension for compute capability",
             "installation is missing the necessary PTX files",
+            "not compiled for the gpu architecture",  # xmr-stak: "miner not compiled for the gpu architecture 21."
         ),
         (),
         re.compile(r"."),
@@ -608,6 +609,9 @@ _KINDS: tuple[_Kind, ...] = (
         (),
         re.compile(r"."),
     ),
+    # ggml's CUDA start-up finding no device (llama.cpp before 2024 said only "ggml_init_cublas: no CUDA devices found,
+    # CUDA will be disabled"; ggml-org/llama.cpp#6184: a driver older than the CUDA 12.4 toolkit it was built with)
+    _Kind("ggml_no_device", ("no CUDA devices found, CUDA will be disabled",), (), re.compile(r"."), max_lines=1),
     # docker asked for the NVIDIA runtime (`--runtime nvidia`, compose's `runtime: nvidia`) that its daemon has not
     # registered: "docker: Error response from daemon: unknown or invalid runtime name: nvidia"
     # (NVIDIA-AI-IOT/live-vlm-webui#28 on a Jetson Orin Nano: the Container Toolkit's runtime not configured)
