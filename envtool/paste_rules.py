@@ -2497,6 +2497,37 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 mps_told,
                 Severity.WARN,
             )
+    # a torch that knows no "mps" device: it predates torch 1.12, where MPS came (PyTorch's 1.12 release notes)
+    if (unknown_mps := ev("msg:mps_device_unknown")) and not any(f.id == "mps_unavailable" for f in out):
+        add(
+            "mps_unavailable",
+            f"this torch knows no 'mps' device (line {unknown_mps[0].line}): it is older than torch 1.12, where the "
+            "MPS backend came",
+            "install a current torch (1.12 or later; today's macOS wheel from PyPI) in an arm64 python (Miniforge's, "
+            "python.org's universal2 or `uv python install`): `python -c \"import platform, torch; "
+            'print(platform.machine(), torch.__version__)"` must print arm64',
+            _dedup((*unknown_mps, *ev("torch", "macos"))),
+            Severity.ERROR,
+        )
+    # torch's own words that its MPS backend needs a newer macOS (it prints them only on an older one; noScribe#14)
+    # (where the paste shows the macOS version, the knowledge table's floor judges it: torch's message has named an
+    # older floor than its build's, pytorch/pytorch#139425)
+    floor_told = ev("msg:mps_macos_floor")
+    if floor_told and facts.platform.macos_version is None and not any(f.id == "mps_unavailable" for f in out):
+        needs = (
+            m.group(1)
+            if (m := re.search(r"supported on mac ?OS (\d{2}(?:\.\d)?)\+", floor_told[0].text, re.I))
+            else None
+        )
+        add(
+            "mps_unavailable",
+            f"torch says its MPS backend needs macOS {needs or 'a newer release'} or later (line "
+            f"{floor_told[0].line}): this Mac's macOS is older, so MPS is not available",
+            f"update macOS to {needs or 'the release torch names'} or later (Software Update), or run on the CPU; "
+            "`sw_vers` shows the version",
+            _dedup((*floor_told, *ev("macos"))),
+            Severity.ERROR,
+        )
     _shm_findings(signs, add)
     _told_too_old(facts, signs, out, add)
     _dll_findings(facts, signs, add)

@@ -1390,3 +1390,23 @@ def test_cuda_compat_ahead_of_the_drivers_libcuda() -> None:
     # Error 803 alone stays the driver's
     _, env = _run(text.split("\n")[0] + "\n")
     assert [f["id"] for f in env["findings"]] == ["no_driver"], _found(env)
+
+
+def test_torchs_mps_macos_floor_alone() -> None:
+    # kaixxx/noScribe#14 (in German): torch prints it only on a macOS older than its MPS floor.
+    _, env = _run(
+        "MPS scheint erst ab macOS 12.3 zu funktionieren:\n```\nThe MPS backend is supported on MacOS 12.3+.Current OS "
+        "version can be queried using `sw_vers`\n```\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("mps_unavailable", "error") and "12.3" in f["message"], f
+
+
+def test_a_torch_that_knows_no_mps_device() -> None:
+    # rasbt/machine-learning-notes#4 on an M1
+    _, env = _run(
+        "RuntimeError: Expected one of cpu, cuda, xpu, mkldnn, opengl, opencl, ideep, hip, ve, ort, mlc, xla, lazy, "
+        "vulkan, meta, hpu device type at start of device string: mps\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("mps_unavailable", "error") and "1.12" in f["message"], f

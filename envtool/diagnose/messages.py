@@ -787,6 +787,9 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"\+"),
         max_lines=1,
     ),
+    # torch before 1.12 has no "mps" device type: "RuntimeError: Expected one of cpu, cuda, xpu, ... device type at
+    # start of device string: mps" (rasbt/machine-learning-notes#4: an older torch, in an x86_64 python, on an M1)
+    _Kind("mps_device_unknown", ("device type at start of device string: mps",), (), re.compile(r"."), max_lines=1),
     # NCCL's CUDACHECK: "NCCL WARN Cuda failure 'invalid argument'" (NVIDIA/nccl#1518, before a shared memory
     # segment fails for that reason, not for its size).
     _Kind("nccl_cuda_failure", ("NCCL WARN Cuda failure",), ("Cuda failure",), re.compile(r"."), max_lines=1),
