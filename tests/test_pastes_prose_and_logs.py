@@ -1410,3 +1410,14 @@ def test_a_torch_that_knows_no_mps_device() -> None:
     )
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("mps_unavailable", "error") and "1.12" in f["message"], f
+
+
+def test_unsloths_no_gpu_and_a_geforce_number_alone() -> None:
+    # unslothai/unsloth#2024: Unsloth raises it where torch.cuda.is_available() is False; "a 4060 ti" is an RTX's.
+    _, env = _run(
+        'NotImplementedError("Unsloth: No NVIDIA GPU found? Unsloth currently only supports GPUs!")\n'
+        "SAME CPU ONLY ...I have a 4060 ti with 16gb of ram and brand new drivers\n"
+    )
+    rows = _told(env)
+    assert rows["CUDA available"] == ("False", 1) and rows["GPU 0"][0].startswith("RTX 4060 Ti"), rows
+    assert [f["id"] for f in env["findings"]] == ["cuda_unavailable"], _found(env)

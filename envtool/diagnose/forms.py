@@ -1599,6 +1599,7 @@ _CONTEXT_WORDS = Words(
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
         "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
+        "Unsloth: No NVIDIA GPU found",
         "docker-compose version", "Pytorch binaries", "cudnn", "l4t", "NCCL version", "cdiVersion", "/dev/nvidia",
         "'devices' was unexpected",
         "abric", "nvls.cc", "(NVLS) Multicast", "802", "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube",
@@ -1609,6 +1610,7 @@ _CONTEXT_WORDS = Words(
 )  # fmt: skip
 
 
+_BARE_MODEL = re.compile(r"^((?:10|16|20|30|40|50)[5-9]0)(ti|super)?$", re.I)
 _MEMORY_WORD = re.compile(r"\d+(?:\.\d+)?\s?(?:GB|GiB|G)$", re.I)  # "6Gb", "24GB": the card's memory, not its name
 _PROSE_WORDS = frozenset(
     (
@@ -1628,8 +1630,12 @@ def _own_gpu_name(words: str) -> str | None:
     parts = parts[:cut]
     if not any(c.isdigit() for c in "".join(parts)):
         return None  # (every GPU name holds a number: "my laptop", "our cluster")
+    if parts and (bare := _BARE_MODEL.match(parts[0])):
+        # "my 4060 ti", "I have a 3080ti": GeForce's number alone (GTX for the 10 and 16 series, RTX for the rest)
+        series = "GTX" if bare.group(1)[:2] in ("10", "16") else "RTX"
+        parts = [series, bare.group(1), *([bare.group(2)] if bare.group(2) else []), *parts[1:]]
     for k in range(len(parts), 0, -1):
-        name = _RTX_SPACE.sub(r"\1 \2", " ".join(parts[:k]))
+        name = _TI_SPACE.sub(r"\1 Ti", _RTX_SPACE.sub(r"\1 \2", " ".join(parts[:k])))
         for candidate in (name, name[:-1] if name.endswith("s") and name[-2:-1].isdigit() else None):
             if candidate and candidate[-1:].isalnum() and _known_gpu(candidate):
                 return candidate
@@ -1834,6 +1840,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("no_smi", number, s)
         if m.group(0).startswith(("exec:", "executable file")):
             told.sign("container", number, s)  # the container runtime's own words: it ran in a container
+    if "Unsloth: No NVIDIA GPU found" in s:
+        _set_available(told, False, number, s)  # Unsloth raises it where torch.cuda.is_available() is False
     if "Torch is not able to use GPU" in s:
         # Stable Diffusion web UI's launch check, raised when `assert torch.cuda.is_available()` fails in its
         # python (AUTOMATIC1111/stable-diffusion-webui modules/launch_utils.py): the answer False, in its words
