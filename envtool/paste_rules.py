@@ -2069,10 +2069,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         gpu_line = next((e for e in shown if e is not flags_line), shown[-1])
         if package == "ggml":
             # llama.cpp's system_info: __CUDA_ARCH_LIST__, virtual (PTX) archs among them
-            archs = forms.GGML_ARCHS.search(flags_line.text)
-            held = ", ".join(
-                f"{int(x) // 100}.{int(x) % 100 // 10}" for x in (archs.group(1) if archs else "").split(",") if x
-            )
+            held = ", ".join(forms.ggml_archs(flags_line.text))
             message = (
                 f"the program's ggml CUDA build (llama.cpp's) holds code for compute capability {held} (line "
                 f"{flags_line.line}), and the GPU is {cc} (line {gpu_line.line})"

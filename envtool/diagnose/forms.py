@@ -392,15 +392,22 @@ _NO_SMI = re.compile(
 _ABSENT = (
     r"(?:is\s+)?(?:unavailable|not available|not found|missing|not present|does(?:n't| not) exist|returns nothing)"
 )
+_CONTAINER = r"(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container\b"
+_IN_CONTAINER = r"\b(?:in|inside)\s+" + _CONTAINER
 _SMI_ABSENT_INSIDE = re.compile(
-    r"nvidia-smi`?\s+" + _ABSENT + r"\s+(?:from\s+|in\s+|inside\s+)(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container\b"
-    r"|\b(?:inside|in)\s+(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container,?\s+`?nvidia-smi`?\s+" + _ABSENT,
+    r"nvidia-smi`?\s+"
+    + _ABSENT
+    + r"\s+(?:from|in|inside)\s+"
+    + _CONTAINER
+    + "|"
+    + _IN_CONTAINER
+    + r",?\s+`?nvidia-smi`?\s+"
+    + _ABSENT,
     re.I,
 )
 # The report says nvidia-smi answers inside the container ("I have good nvidia-smi in the docker container", "In the
 # container, "nvidia-smi,nvcc -V" worked"): the container has the GPU's control devices, whatever torch says there
 _NOT = r"(?:(?!n't|\bnot\b|\bno\b|\bnever\b)[^.\n])"
-_IN_CONTAINER = r"\b(?:in|inside)\s+(?:the\s+|a\s+|my\s+)?(?:docker\s+)?container\b"
 _SMI_WORKS_INSIDE = re.compile(
     _IN_CONTAINER
     + _NOT
@@ -632,10 +639,19 @@ _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d
 # "  Device 0: NVIDIA GeForce RTX 5090 D, compute capability 12.0, VMM: yes"; and its build's CUDA archs in the
 # system_info line ("CUDA : ARCHS = 600,610,700,750,800,860,890,900": __CUDA_ARCH_LIST__, 890 being 8.9)
 _GGML_DEVICE = re.compile(r"\bDevice (\d{1,2}): (.{2,80}?), compute capability (\d{1,2}\.\d), VMM: (?:yes|no)\b")
-GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = (\d{3,4}(?:,\d{3,4}){0,30})\b")
+_GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = (\d{3,4}(?:,\d{3,4}){0,30})\b")
+
+
+def ggml_archs(line: str) -> tuple[str, ...]:
+    """The compute capabilities of ggml's "CUDA : ARCHS = 600,...,890" (890 being 8.9), or () without that field."""
+    m = _GGML_ARCHS.search(line)
+    return tuple(f"{int(x) // 100}.{int(x) % 100 // 10}" for x in m.group(1).split(",")) if m else ()
+
+
+# CUDA's forward-compatibility package named, or its folder on a path ("cuda-compat-12.9", "/usr/local/cuda/compat")
+_CUDA_COMPAT = re.compile(r"\bcuda-compat\b|/cuda[\w.-]*/compat\b", re.I)
 # ComfyUI's (and Fooocus', Forge's) start-up line: "Device: cuda:0 NVIDIA GeForce RTX 3090 : cudaMallocAsync", torch's
 # CUDA device and its allocator (comfy/model_management.py, get_torch_device_name)
-_CUDA_COMPAT = re.compile(r"\bcuda-compat\b|/cuda[\w.-]*/compat\b", re.I)
 _COMFY_DEVICE = re.compile(r"^Device: cuda:(\d{1,2}) (.{2,80}?) : \w*\s*$")
 # Ultralytics' other lines name torch's device the same way: "AutoBatch: CUDA:0 (Tesla T4) 14.75G total, ..."
 _AUTOBATCH = re.compile(r"^AutoBatch: CUDA:(\d{1,2}) \(([^,()]{2,80})\) [\d.]+G total")
@@ -1752,8 +1768,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.capabilities.setdefault(int(g.group(1)), g.group(3))
     if "compat" in s and _CUDA_COMPAT.search(s):
         told.sign("cuda_compat", number, s)  # CUDA's forward-compatibility package, or its folder on a path
-    if "ARCHS = " in s and (a := GGML_ARCHS.search(s)):
-        archs = tuple(f"{int(x) // 100}.{int(x) % 100 // 10}" for x in a.group(1).split(","))
+    if "ARCHS = " in s and (archs := ggml_archs(s)):
         told.arch_flags.setdefault("ggml", (archs, number, s))  # (read as detectron2's arch flags are)
     if s.startswith("Device: cuda:") and (c := _COMFY_DEVICE.match(s)) and _known_gpu(c.group(2)):
         told.add_gpu(int(c.group(1)), c.group(2), number, s)  # torch's CUDA device: CUDA works there
