@@ -15,7 +15,8 @@ size runs in a fresh process: the time is the best of --rounds of reading the pa
 allocations in a separate round, and the process's peak RSS. Wall and CPU time are both shown:
 on a shared machine the wall time also counts the time other processes held the core. "command" is
 the wall time of the whole ``envtool diagnose --json FILE`` a person runs (Python's start, the imports,
-reading the file, rendering), best of --rounds.
+reading the file, rendering), best of --rounds, with the bytecode an installed envtool has (pip compiles what it
+installs), and in parentheses without any (a checkout under PYTHONDONTWRITEBYTECODE compiles every module each run).
 
 ``--baseline REV`` also runs the ``envtool`` package of git revision REV (``git archive``) on the
 same inputs, each size right after the current code, and prints the CPU-time ratio: on a shared
@@ -221,17 +222,25 @@ def _measure(path: Path, rounds: int, package_root: Path) -> dict[str, float]:
     return result
 
 
-def _command(path: Path, rounds: int) -> float:
-    """The best wall time of the whole ``envtool diagnose --json`` command on ``path``."""
+def _command(path: Path, rounds: int, pycache: Path | None) -> float:
+    """The best wall time of the whole ``envtool diagnose --json`` command on ``path``: with ``pycache``, as an
+    installed envtool runs (pip writes the bytecode of what it installs; an untimed first run writes it there), and
+    without, as a checkout runs under PYTHONDONTWRITEBYTECODE (every module compiled from its source each time)."""
+    env = dict(os.environ)
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    argv = [sys.executable, "-m", "envtool", "diagnose", "--json", str(path)]
+    if pycache is not None:
+        subprocess.run(argv, capture_output=True, check=False, cwd=REPO, env=env)
     best = None
     for _ in range(rounds):
         t0 = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "envtool", "diagnose", "--json", str(path)],
-            capture_output=True,
-            check=False,  # exit 1 is a finding, not a failure of the run
-            cwd=REPO,
-        )
+        # exit 1 is a finding, not a failure of the run
+        subprocess.run(argv, capture_output=True, check=False, cwd=REPO, env=env)
         dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
     return best or 0.0
@@ -256,7 +265,8 @@ def _run_sizes(
         path = tmp / f"paste-{kind}-{size}.txt"
         path.write_text(text, encoding="utf-8")
         r = _measure(path, args.rounds, REPO)
-        command = _command(path, args.rounds)
+        command = _command(path, args.rounds, tmp / "pycache")
+        uncached = _command(path, args.rounds, None)
         size = len(text.encode("utf-8"))  # the log form holds every fixture once, whatever the size asked
         per_mb = r["seconds"] / (size / 1e6)
         scale = f"  x{r['seconds'] / prev:.1f} time for x{size / prev_size:.0f} input" if prev else ""
@@ -264,7 +274,8 @@ def _run_sizes(
             f"{size / 1e6:8.2f} MB  {r['lines']:8d} lines  wall {r['seconds'] * 1000:8.1f} ms  "
             f"CPU {r['cpu_seconds'] * 1000:8.1f} ms ({per_mb * 1000:6.1f} ms/MB wall)  "
             f"Python peak {r['py_peak'] / 2**20:7.1f} MiB  "
-            f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  command {command * 1000:7.1f} ms  "
+            f"process peak RSS {r['rss_kib'] / 1024:7.1f} MiB  command {command * 1000:7.1f} ms "
+            f"({uncached * 1000:7.1f} ms without bytecode)  "
             f"verdict {r['cause']}{scale}"
         )
         if baseline is not None:

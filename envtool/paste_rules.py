@@ -38,6 +38,12 @@ SETTLE_TORCH = 'python -c "import torch; print(torch.__version__, torch.version.
 SETTLE_FABRIC = "systemctl status nvidia-fabricmanager"
 SETTLE_MODE = "nvidia-smi --query-gpu=index,compute_mode --format=csv"
 SETTLE_CONTAINER = "docker run --rm --gpus all IMAGE nvidia-smi"
+_CONTAINER_FIX = (
+    "start the container with GPU access: `docker run --gpus all ...` (compose: a `deploy.resources."
+    "reservations.devices` entry with `capabilities: [gpu]`; Kubernetes/Podman: a CDI device), with the NVIDIA "
+    "Container Toolkit installed on the host; if nvidia-smi answers inside but CUDA does not, give it the "
+    "`compute` capability too (`NVIDIA_DRIVER_CAPABILITIES=compute,utility`)"
+)
 SETTLE_POD = "kubectl exec POD -- nvidia-smi"
 SETTLE_PODMAN = "podman run --rm --device nvidia.com/gpu=all IMAGE nvidia-smi -L"
 # Podman gives NVIDIA GPUs through CDI; its `--gpus` flag is there for Docker's command line and attached nothing
@@ -177,6 +183,22 @@ def diagnose_paste(facts: HostFacts, signs: Signs) -> tuple[list[Finding], Verdi
                 f"{f.fix}; to settle it, run `{SETTLE_DRIVER}`",
                 Severity.WARN,
             )
+        if f.id == "driver_too_old" and (walled := _insufficient_in_container(facts, signs)):
+            # CUDA's runtime says "insufficient" also where it finds no libcuda at all: a container started without
+            # GPU access has none (NVIDIA/nvidia-docker#24, #400; SYSTRAN/faster-whisper#1229, NVIDIA_VISIBLE_DEVICES
+            # missing on Unraid), while a host driver of CUDA 12 runs every CUDA 12 runtime
+            driver, runs = walled
+            ev = _dedup((*ev, *signs.get("container", ()), *signs.get("container_told", ())))
+            f = rules.finding(
+                "container_without_gpu",
+                f"CUDA says the driver is older than its runtime, but the paste names driver {driver}, whose CUDA "
+                f"{runs} runs every CUDA {runs.split('.')[0]} runtime (minor-version compatibility), and the program "
+                "runs in a container: CUDA says the same where it finds no driver at all, in a container started "
+                "without GPU access",
+                f"{_CONTAINER_FIX}; if the image's CUDA is newer than {runs}, {f.fix}; to settle it, run "
+                f"`{SETTLE_CONTAINER}`",
+                Severity.WARN,
+            )
         if f.severity == Severity.ERROR and not ev:
             settle = _SETTLE_FOR.get(f.id, "envtool detect --json")
             f = replace(
@@ -240,6 +262,26 @@ def _insufficient_alone(facts: HostFacts, signs: Signs) -> bool:
     others = ("msg:driver_too_old", "cuda_driver", "driver", "gpu")
     shown = signs.get("msg:driver_insufficient") and signs.get("other_gpu_only")
     return bool(shown) and not any(signs.get(t) for t in others)
+
+
+def _insufficient_in_container(facts: HostFacts, signs: Signs) -> tuple[str, str] | None:
+    """(driver, its CUDA) where CUDA's "driver version is insufficient" is the only sign of a too-old driver, the
+    program runs in a container, and the driver the paste names runs CUDA 12 or later (a CUDA 12 runtime needs no
+    newer one) while no torch build of a newer CUDA major is shown."""
+    nv = facts.nvidia
+    if not signs.get("msg:driver_insufficient") or signs.get("msg:driver_too_old") or signs.get("container_run_gpu"):
+        return None
+    if not (signs.get("container") or signs.get("container_told") or signs.get("container_run_no_gpu")):
+        return None
+    runs = nv.cuda_driver_version or (knowledge.max_cuda_for_driver(nv.driver_version) if nv.driver_version else None)
+    major = version_parts(runs)[:1] if runs else ()
+    if not runs or not nv.driver_version or not major or major[0] < 12:
+        return None
+    rt = facts.torch_runtime
+    built = (rt.cuda if rt is not None else None) or (facts.python.torch.cuda if facts.python.torch else None)
+    if signs.get("cuda13_build") or (built and version_parts(built)[:1] > major):
+        return None
+    return nv.driver_version, runs
 
 
 def _verdict(findings: Sequence[Finding], facts: HostFacts, signs: Signs) -> Verdict:
@@ -592,12 +634,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     smi_fail = ev("msg:smi_no_driver", "msg:smi_no_devices")
     runs_gpu, cuda_na = ev("container_run_gpu"), ev("smi_cuda_na")
     bare_run = _bare_run(no_driver_msgs or smi_fail, ev("container_run_no_gpu"), runs_gpu)
-    container_fix = (
-        "start the container with GPU access: `docker run --gpus all ...` (compose: a `deploy.resources."
-        "reservations.devices` entry with `capabilities: [gpu]`; Kubernetes/Podman: a CDI device), with the NVIDIA "
-        "Container Toolkit installed on the host; if nvidia-smi answers inside but CUDA does not, give it the "
-        "`compute` capability too (`NVIDIA_DRIVER_CAPABILITIES=compute,utility`)"
-    )
+    container_fix = _CONTAINER_FIX
     no_nvidia = bool(ev("other_gpu_only")) and not (gpu_named or nv.driver_version or nv.cuda_driver_version)
     mac = facts.system.os_name == "Darwin" and not (gpu_named or nv.driver_version)
     if toolkit and mac:
@@ -1649,7 +1686,10 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         add(
             "no_driver",
             "the CUDA driver fails to initialise" + ("" if gpu_named else " (the paste does not show an NVIDIA GPU)"),
-            "check `nvidia-smi`; reinstall the driver and reboot; in a container start it with `--gpus all`"
+            "check `nvidia-smi`; reinstall the driver and reboot; in a container start it with `--gpus all`; where "
+            "nvidia-smi answers, CUDA also needs the nvidia-uvm module (`sudo modprobe nvidia-uvm`: /dev/nvidia-uvm "
+            "must exist), and some drivers need its HMM off (`options nvidia_uvm uvm_disable_hmm=1` in "
+            "/etc/modprobe.d, then a reboot: ollama/ollama#11593)"
             + ("" if gpu_named else f"; to settle it, run `{SETTLE_DRIVER}`"),
             _dedup((*init_failed, *ev("gpu"))),
             None if gpu_named else Severity.WARN,

@@ -1421,3 +1421,58 @@ def test_unsloths_no_gpu_and_a_geforce_number_alone() -> None:
     rows = _told(env)
     assert rows["CUDA available"] == ("False", 1) and rows["GPU 0"][0].startswith("RTX 4060 Ti"), rows
     assert [f["id"] for f in env["findings"]] == ["cuda_unavailable"], _found(env)
+
+
+def test_docker_asked_for_a_gpu_on_a_macbook_named_in_prose() -> None:
+    # myshell-ai/MeloTTS#40: a Mac has no NVIDIA GPU; the fix was to drop --gpus all.
+    text = (
+        "docker build successfully. my macbookpro is M1 chip.\n"
+        "`sudo docker run --gpus all -it -p 8888:8888 melotts`\n"
+        'docker: Error response from daemon: could not select device driver "" with capabilities: [[gpu]].\n'
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("no_gpu", "error") and 1 in [e["line"] for e in f["evidence"]], f
+    # the same error without the Mac is the host's missing Container Toolkit
+    _, env = _run(text.replace("my macbookpro is M1 chip.", "my server has an RTX 3090."))
+    assert [f["id"] for f in env["findings"]] == ["container_without_gpu"], _found(env)
+
+
+def test_driver_insufficient_in_a_container_beside_a_cuda_12_driver() -> None:
+    # SYSTRAN/faster-whisper#1229: the Unraid container was given no GPU (NVIDIA_VISIBLE_DEVICES missing); CUDA's
+    # runtime says "insufficient" where it finds no libcuda at all.
+    text = (
+        "RuntimeError: CUDA failed with error CUDA driver version is insufficient for CUDA runtime version\n"
+        "When trying to install/run faster-whisper in a docker on my unraid server which has a P40 GPU.\n"
+        "Nvidia Driver Version: 565.77\n"
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("container_without_gpu", "warn") and "565.77" in f["message"], f
+    assert "--gpus all" in f["fix"] and sorted(e["line"] for e in f["evidence"]) == [1, 2, 3], f
+    # no container, or a driver of CUDA 11: the driver is what is too old
+    for changed in (
+        text.replace("in a docker on my unraid server", "on my unraid server"),
+        text.replace("565.77", "470.82.01"),
+    ):
+        _, env = _run(changed)
+        assert [f["id"] for f in env["findings"]] == ["driver_too_old"], _found(env)
+    # a torch of CUDA 13 needs a driver of CUDA 13
+    _, env = _run(text + "torch 2.9.0+cu130\n")
+    assert "driver_too_old" in [f["id"] for f in env["findings"]], _found(env)
+
+
+def test_cuinit_not_initialized_as_ollama_and_jax_print_it() -> None:
+    # ollama/ollama#11593 (fixed with nvidia_uvm's uvm_disable_hmm=1); JAX's backend error
+    for line in (
+        'time=2025-08-02T22:42:20.643Z level=INFO source=gpu.go:612 msg="Unable to load cudart library '
+        '/usr/lib/x86_64-linux-gnu/libcuda.so.575.57.08: cuda driver library init failure: 3"\n',
+        "Unable to initialize backend 'cuda': FAILED_PRECONDITION: No visible GPU devices. "
+        "CUDA_ERROR_NOT_INITIALIZED: initialization error\n",
+    ):
+        _, env = _run(line)
+        (f,) = env["findings"]
+        assert (f["id"], f["severity"]) == ("no_driver", "warn") and "nvidia-uvm" in f["fix"], f
+    # another code is not error 3
+    code, env = _run('msg="Unable to load cudart library libcuda.so: cuda driver library init failure: 35"\n')
+    assert code == 2 or "no_driver" not in [f["id"] for f in env["findings"]], _found(env)

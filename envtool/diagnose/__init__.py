@@ -153,10 +153,12 @@ def read_paste(text: str) -> Paste:
     _torchvision_signs(facts, rep, told, index, origin, signs)
     if signs.get("mps_not_available"):
         _linux_platform_signs(index, origin, signs)
-    if (signs.get("msg:nvml_unknown") or signs.get("msg:nvml_blocked")) and (
+    if (signs.get("msg:nvml_unknown") or signs.get("msg:nvml_blocked") or signs.get("msg:driver_insufficient")) and (
         e := _first_holding(index, origin, _CONTAINER_WORDS, _names_container)
     ):
-        signs["container_told"] = [e]  # the paste speaks of a container (NVML's "Unknown Error" is a container's)
+        # the paste speaks of a container (NVML's "Unknown Error" is a container's; so is CUDA's "insufficient" driver
+        # beside a new one)
+        signs["container_told"] = [e]
     if (signs.get("msg:no_device") or signs.get("msg:no_driver")) and (
         e := _first_holding(index, origin, _NOTEBOOK_WORDS, _true)
     ):

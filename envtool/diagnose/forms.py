@@ -454,6 +454,8 @@ _MACOS = re.compile(
     # a Mac named in prose: "on an M1 MBP", "my M2 Max MacBook Pro", "a MacBook Air", "Mac mini M4"
     r"|\bM\d{1,2}(?:\s+(?:Pro|Max|Ultra))?\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b|\bMacBook\s+(?:Pro|Air)\b"
     r"|\b(?:MacBook(?:\s+(?:Pro|Air))?|Mac\s?(?:mini|Studio|Pro)|iMac)\s+\(?M\d{1,2}\b"
+    # "my macbookpro is M1 chip" (myshell-ai/MeloTTS#40), "MacBook Pro with the M3 Max"
+    r"|\b(?i:mac\s?book(?:\s?(?:pro|air))?)\b[^\n]{0,30}?\bM\d{1,2}\b(?![.\d])"
 )
 # Prose and launcher lines, each bounded and anchored on a word: "NVIDIA Driver is 535.86", "the nvidia driver
 # is 535" (a branch), "My GPU is RTX3060", a line holding only a GPU's name, kohya's "INFO  Torch 2.0.1+cu118".
@@ -1385,6 +1387,9 @@ def _read_packages(told: Told, s: str, number: int) -> None:
 
 # A word every key read below holds (显卡: graphics card, 驱动: driver)
 _KEY_WORD = re.compile("name|torch|gpu|driver|cuda|python|nvcc|mode|card|显卡|驱动")
+# The most words of a key _read_key_value reads by name before a " (" (one with "driver" in it, or "python版本", may
+# have more)
+_KEY_WORDS = max(len(k.split()) for k in (*_KEYS, *_KV_KEYS, *_GPU_KEYS, *_TORCH_KEYS, "cuda version"))
 
 
 def _read_key_value(told: Told, s: str, number: int) -> None:
@@ -1398,7 +1403,19 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
         if _GPU_VALUE.match(s, colon):
             _read_gpu_value(told, s, colon, number)
         return  # no key read below holds none of these words (the key is this text, blanks squeezed)
-    key = " ".join(s[:colon].replace("`", "").split()).lower()
+    words = head.replace("`", "").split()
+    if (
+        len(words) > _KEY_WORDS
+        and "(" not in head
+        and "driver" not in (bare := " ".join(words))
+        and "驱动" not in bare
+        and not bare.startswith("python版本")
+    ):
+        # (a log line's "... gpu memory 26729 MiB on cuda:0 ..."): no key below has this many words
+        if _GPU_VALUE.match(s, colon):
+            _read_gpu_value(told, s, colon, number)
+        return
+    key = " ".join(words)
     paren = key.find(" (")
     if paren > 0:
         if key in _HF_TORCH_KEYS:
@@ -1620,7 +1637,8 @@ _CONTEXT_WORDS = Words(
         "'devices' was unexpected",
         "abric", "nvls.cc", "(NVLS) Multicast", "802", "wsl", "WSL", "/mnt/", "\\", "/Users/", "-packages/", "ube",
         "k8s", "k3s", "k0s", "kind:", "nvidia.com/gpu", "runtimeClassName", "default_runtime_name", "=> /", "ldd ",
-        "gfx", "Windows", "windows", "Apple M", "macOS", "Mac", "MBP", "Darwin", "homebrew", "Metal ", ".app/", "OS",
+        "gfx", "Windows", "windows", "Apple M", "macOS", "Mac", "acbook", "MBP", "Darwin", "homebrew", "Metal ",
+        ".app/", "OS",
     ),
     fold=False,
 )  # fmt: skip
@@ -1921,6 +1939,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         "Apple M" in s
         or "macOS" in s
         or "Mac" in s
+        or "acbook" in s
         or "MBP" in s
         or "Darwin" in s
         or "homebrew" in s

@@ -52,12 +52,15 @@ _KINDS: tuple[_Kind, ...] = (
         ("CUDA initialization: ", "Found no NVIDIA driver"),
         re.compile(r"index\.aspx" + _TRIGGERED),
     ),
-    # c10/cuda/CUDAFunctions.cpp; pytorch/pytorch#131117, wenet-e2e/wenet#700.
+    # c10/cuda/CUDAFunctions.cpp; pytorch/pytorch#131117, wenet-e2e/wenet#700. Also cuInit's
+    # CUDA_ERROR_NOT_INITIALIZED (3) as other programs print it: Ollama's "cuda driver library init failure: 3"
+    # (ollama/ollama#11593), JAX's and numba's "CUDA_ERROR_NOT_INITIALIZED".
     _Kind(
         "driver_init_failed",
-        ("CUDA driver initialization failed",),
-        ("CUDA initialization: ", "CUDA driver initialization failed"),
-        re.compile(r"CUDA gpu\.?" + _TRIGGERED),
+        ("CUDA driver initialization failed", "cuda driver library init failure: 3", "CUDA_ERROR_NOT_INITIALIZED"),
+        ("CUDA initialization: ", "CUDA driver initialization failed", "cuda driver library init failure"),
+        re.compile(r"CUDA gpu\.?|init failure: 3\b|_NOT_INITIALIZED\b" + _TRIGGERED),
+        unless=tuple(f"init failure: 3{d}" for d in range(10)),  # (error 35, 304 and the like are not 3)
     ),
     # c10/cuda/CUDAFunctions.cpp device_count_impl; "Error 804: forward compatibility was
     # attempted on non supported HW" in PKU-YuanGroup/Video-LLaVA#22 and hpcaitech/ColossalAI#4381,
