@@ -264,6 +264,12 @@ def _insufficient_alone(facts: HostFacts, signs: Signs) -> bool:
     return bool(shown) and not any(signs.get(t) for t in others)
 
 
+def _torch_build_cuda(facts: HostFacts) -> str | None:
+    """The CUDA torch was built for, as the paste shows it (its runtime's, else the installed build's)."""
+    rt = facts.torch_runtime
+    return (rt.cuda if rt is not None else None) or (facts.python.torch.cuda if facts.python.torch else None)
+
+
 def _insufficient_in_container(facts: HostFacts, signs: Signs) -> tuple[str, str] | None:
     """(driver, its CUDA) where CUDA's "driver version is insufficient" is the only sign of a too-old driver, the
     program runs in a container, and the driver the paste names runs CUDA 12 or later (a CUDA 12 runtime needs no
@@ -277,8 +283,7 @@ def _insufficient_in_container(facts: HostFacts, signs: Signs) -> tuple[str, str
     major = version_parts(runs)[:1] if runs else ()
     if not runs or not nv.driver_version or not major or major[0] < 12:
         return None
-    rt = facts.torch_runtime
-    built = (rt.cuda if rt is not None else None) or (facts.python.torch.cuda if facts.python.torch else None)
+    built = _torch_build_cuda(facts)
     if signs.get("cuda13_build") or (built and version_parts(built)[:1] > major):
         return None
     return nv.driver_version, runs
@@ -1364,8 +1369,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     if (mixed := ev("msg:cudnn_sublibrary_mismatch")) and not any(f.id == "conflicting_installs" for f in out):
         add(
             "conflicting_installs",
-            f"cuDNN's sub-libraries are of different versions (line {mixed[0].line}, "
-            "CUDNN_STATUS_SUBLIBRARY_VERSION_MISMATCH): two cuDNN installs are mixed on the loader's path, most often "
+            f"cuDNN's sub-libraries are of different versions (line {mixed[0].line}, CUDNN_STATUS_"
+            f"{'SUBLIBRARY_' if 'SUBLIBRARY' in mixed[0].text else ''}VERSION_MISMATCH): two cuDNN installs are mixed "
+            "on the loader's path, most often "
             "a system or image cuDNN beside the nvidia-cudnn wheel",
             _with_settle(
                 "keep one cuDNN: take the system or image cuDNN off the loader's path (LD_LIBRARY_PATH, "
@@ -1373,6 +1379,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 'python -c "import torch; print(torch.backends.cudnn.version())"',
             ),
             _dedup((*mixed, *ev("ld_library_path"))),
+            Severity.ERROR,
+        )
+    if (dgl := ev("msg:dgl_cpu_build")) and not any(f.id == "cpu_build_on_gpu" for f in out):
+        torch_cuda = _torch_build_cuda(facts)
+        add(
+            "cpu_build_on_gpu",
+            f"DGL is its CPU build (line {dgl[0].line}: it has no CUDA device API), beside whatever torch build runs",
+            "install DGL's CUDA build for torch's CUDA"
+            + (f" ({torch_cuda})" if torch_cuda else "")
+            + ": DGL's install page gives the `pip install dgl -f …/repo.html` (or conda) line for each CUDA; a plain "
+            "`pip install dgl` from the default index is its CPU build (dmlc/dgl#5427)",
+            _dedup((*dgl, *ev("torch"))),
             Severity.ERROR,
         )
     if (nodes := ev("msg:device_node_missing")) and not any(f.id == "no_driver" for f in out):
@@ -1817,8 +1835,11 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             (m for e in no_arch if (m := _NO_ARCH_CC.search(e.text)) is not None),
             None,
         )
+        least = _TF_MINIMUM.search(no_arch[0].text)
         named = (
-            f" (compute capability {found.group(1) or found.group(3)}.{found.group(2) or found.group(4)})"
+            f" (compute capability {found.group(1) or found.group(3) or found.group(5)}."
+            f"{found.group(2) or found.group(4) or found.group(6)}"
+            + (f", below the {least.group(1)} its build needs)" if least else ")")
             if found
             else ""
         )
@@ -2857,7 +2878,10 @@ _UNDEFINED = re.compile(r"(\S{0,300}?\.(?:so|pyd)[\w.]*): undefined symbol: (\S+
 
 
 _DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?!File)[A-Z]\w*)")
-_NO_ARCH_CC = re.compile(r"(?:capability|gpu architecture) (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)")
+_NO_ARCH_CC = re.compile(
+    r"(?:capability|gpu architecture) (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)|Cuda compute capability (\d+)\.(\d)\b"
+)
+_TF_MINIMUM = re.compile(r"minimum required Cuda capability is (\d+\.\d)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
 _CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)
 _NVCC_ARCH = re.compile(r"Unsupported gpu architecture '?compute_(\d{2,3})")

@@ -1476,3 +1476,42 @@ def test_cuinit_not_initialized_as_ollama_and_jax_print_it() -> None:
     # another code is not error 3
     code, env = _run('msg="Unable to load cudart library libcuda.so: cuda driver library init failure: 35"\n')
     assert code == 2 or "no_driver" not in [f["id"] for f in env["findings"]], _found(env)
+
+
+def test_driver_apis_ptx_error_and_tensorflows_capability_floor() -> None:
+    # openmm/openmm#3598: OpenMM built with a newer CUDA than driver 450 runs
+    _, env = _run(
+        " `Error loading CUDA module: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)`.\nDriver Version: 450.142.00\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("driver_too_old", "error") and "PTX" in f["message"], f
+    # tlkh/ai-lab#30: TensorFlow 19.09's build skips a K80
+    _, env = _run(
+        "`Ignoring visible gpu device (device: 0, name: Tesla K80, pci bus id: 0000:00:04.0, compute capability: 3.7) "
+        "with Cuda compute capability 3.7. The minimum required Cuda capability is 6.0.`\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "error"), f
+    assert "3.7, below the 6.0" in f["message"], f
+
+
+def test_cudnn_8s_version_mismatch_status_and_dgls_cpu_build() -> None:
+    # MahmoudAshraf97/whisper-diarization#120: cuDNN 8's name of the sub-library mismatch, on Colab
+    _, env = _run(
+        "--> 206                     torch._cudnn_rnn_flatten_weight(\nRuntimeError: cuDNN error: "
+        "CUDNN_STATUS_VERSION_MISMATCH\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
+    assert "CUDNN_STATUS_VERSION_MISMATCH" in f["message"], f
+    # the status named in a sentence is no error
+    code, env = _run("Does CUDNN_STATUS_VERSION_MISMATCH mean anything here?\n")
+    assert code == 2 or not env["findings"], _found(env)
+    # dmlc/dgl#5427: DGL's CPU build beside a CUDA torch
+    _, env = _run(
+        "torch==1.11.0+cu115\ndgl==1.0.1\n`dgl._ffi.base.DGLError: [14:00:04] /opt/dgl/src/runtime/c_runtime_api.cc:82:"
+        " Check failed: allow_missing: Device API cuda is not enabled. Please install the cuda version of dgl.`\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("cpu_build_on_gpu", "error") and "DGL" in f["message"], f
+    assert "(11.5)" in f["fix"], f
