@@ -2435,14 +2435,33 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         missing = ()
     if missing and not any(f.id == "conflicting_installs" for f in out):
         lib = torch_messages.missing_library(missing[0].text) or "a CUDA library"
-        add(
-            "conflicting_installs",
-            f"torch cannot load {lib}: the nvidia-* wheel that provides it is missing, or a path hides it",
-            "reinstall torch with its dependencies (`pip install --force-reinstall torch`) in a fresh environment; "
-            "do not point LD_LIBRARY_PATH at another CUDA",
-            _dedup((*missing, *ld)),
-            Severity.ERROR,
-        )
+        started = "error while loading shared libraries" in missing[0].text  # the loader starting an executable
+        if not started or _torch_in_paste(facts, signs):
+            add(
+                "conflicting_installs",
+                f"torch cannot load {lib}: the nvidia-* wheel that provides it is missing, or a path hides it",
+                "reinstall torch with its dependencies (`pip install --force-reinstall torch`) in a fresh "
+                "environment; do not point LD_LIBRARY_PATH at another CUDA",
+                _dedup((*missing, *ld)),
+                Severity.ERROR,
+            )
+        else:
+            # the loader starting another program ("./katago: error while loading shared libraries: libcudnn.so.7",
+            # lightvector/KataGo#284, gone after an upgrade to Ubuntu 20.04): the library of the major it was built
+            # against is not where the loader looks
+            add(
+                "conflicting_installs",
+                f"the program cannot load {lib}: the library of the version it was built against is not installed "
+                "where the loader looks (an OS upgrade or another CUDA install may have removed or replaced it)",
+                _with_settle(
+                    f"install the release that provides {lib} (the same major: NVIDIA's archive, or conda's package "
+                    "of it) and put its folder on LD_LIBRARY_PATH, or use the program's build for the CUDA and cuDNN "
+                    "installed",
+                    f"ldconfig -p | grep {lib.split('.so')[0]}",
+                ),
+                _dedup((*missing, *ld, *ev("nvcc"))),
+                Severity.ERROR,
+            )
     cudnn_load = ev("msg:cudnn_load")
     if cudnn_load and not any(f.id == "conflicting_installs" for f in out):
         m = _CUDNN_DLL.search(cudnn_load[0].text)

@@ -1515,3 +1515,22 @@ def test_cudnn_8s_version_mismatch_status_and_dgls_cpu_build() -> None:
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("cpu_build_on_gpu", "error") and "DGL" in f["message"], f
     assert "(11.5)" in f["fix"], f
+
+
+def test_another_programs_missing_cuda_library_is_no_wheels() -> None:
+    # lightvector/KataGo#284: libcudnn.so.7 gone after an upgrade to Ubuntu 20.04; no torch in the paste
+    text = (
+        '"./katago: error while loading shared libraries: libcudnn.so.7: cannot open shared object file: No such file '
+        'or directory\n"\nCuda compilation tools, release 10.1, V10.1.243\n'
+    )
+    _, env = _run(text)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
+    assert f["message"].startswith("the program cannot load libcudnn.so.7") and "wheel" not in f["message"], f
+    # torch's own loader error keeps the wheels' reading
+    _, env = _run(
+        '  File "/venv/lib/python3.11/site-packages/torch/__init__.py", line 290, in <module>\n'
+        "    from torch._C import *  # noqa: F403\n"
+        "ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory\n"
+    )
+    assert any("nvidia-* wheel" in f["message"] for f in env["findings"]), _found(env)
