@@ -1381,6 +1381,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*mixed, *ev("ld_library_path"))),
             Severity.ERROR,
         )
+    if (cupies := ev("msg:cupy_multiple")) and not any(f.id == "conflicting_installs" for f in out):
+        names = sorted(set(_CUPY_PACKAGE.findall(" ".join(e.text for e in cupies))))
+        add(
+            "conflicting_installs",
+            f"CuPy says several of its packages are installed side by side (line {cupies[0].line}"
+            + (f": {', '.join(names)}" if names else "")
+            + "): each is a build for one CUDA, and they share one `cupy` folder, so the one installed last "
+            "overwrote the others' files",
+            "uninstall every CuPy package (`pip uninstall "
+            + (" ".join(names) if names else "cupy-cudaXXx")
+            + "`), then install the one for the CUDA in use (a container image: keep one in its requirements)",
+            cupies,
+            Severity.ERROR,
+        )
     if (dgl := ev("msg:dgl_cpu_build")) and not any(f.id == "cpu_build_on_gpu" for f in out):
         torch_cuda = _torch_build_cuda(facts)
         add(
@@ -1908,7 +1922,28 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
 
     # ROCm: the torch build has no kernels for the AMD GPU's gfx target
     unlisted = tuple(e for e in ev("msg:rocm_target_unsupported") if _GFX_NAMED.search(e.text))
-    hip = ev("msg:hip_no_binary", "msg:hip_invalid_device_function", "msg:rocblas_no_tensile") + unlisted
+    amd_named = any(t.startswith("amd_gfx:") for t in signs)
+    # (CUDA's words for it, where the paste shows an AMD GPU: a HIP build of a CUDA program prints them)
+    invalid_fn = ev("msg:invalid_device_function")
+    hip = (
+        ev("msg:hip_no_binary", "msg:hip_invalid_device_function", "msg:rocblas_no_tensile")
+        + unlisted
+        + (invalid_fn if amd_named else ())
+    )
+    if invalid_fn and not amd_named and not any(f.id == "arch_unsupported" for f in out):
+        add(
+            "arch_unsupported",
+            f"the GPU code that ran has no kernel for this GPU ('invalid device function', line {invalid_fn[0].line}): "
+            "it was built for other GPUs, or for another CUDA than the one it runs with",
+            _with_settle(
+                "use a build that covers the GPU's compute capability (torch: a wheel whose arch list has it; a "
+                "program or extension built here: CMAKE_CUDA_ARCHITECTURES or TORCH_CUDA_ARCH_LIST with it) and that "
+                "was built for the CUDA it runs with",
+                "nvidia-smi --query-gpu=name,compute_cap --format=csv",
+            ),
+            _dedup((*invalid_fn, *ev("gpu", "torch"))),
+            Severity.WARN,
+        )
     if hip:
         gfx = sorted({t.partition(":")[2] for t in signs if t.startswith("amd_gfx:")})
         gfx_ev = _dedup(e for t in signs if t.startswith("amd_gfx:") for e in signs[t])
@@ -1935,6 +1970,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 if ev("msg:rocblas_no_tensile") and not ev("msg:hip_invalid_device_function")
                 else f"the HIP code that ran (torch's ROCm build or a ROCm library) has no kernel for this AMD "
                 f"GPU's gfx target{named} ('HIP error: invalid device function')"
+                if not (invalid_fn and amd_named)
+                else f"the HIP code that ran has no kernel for this AMD GPU's gfx target{named} ('invalid device "
+                f"function', line {invalid_fn[0].line})"
             ),
             "use an AMD GPU that the ROCm wheels are built for (AMD's ROCm compatibility matrix lists the gfx "
             "targets); a card of a supported family can run its sibling's kernels with "
@@ -1946,9 +1984,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 if rdna2
                 else "`HSA_OVERRIDE_GFX_VERSION`"
             )
-            + ", unsupported by AMD",
+            + ", unsupported by AMD"
+            + (
+                f"; a llama.cpp (ggml) build made here needs `-DAMDGPU_TARGETS={gfx[0]}` at its cmake step"
+                if gfx and any("ggml" in e.text for e in hip)
+                else ""
+            ),
             _dedup((*hip, *gfx_ev)),
-            None if ev("msg:hip_no_binary", "msg:hip_invalid_device_function") or unlisted else Severity.WARN,
+            None
+            if ev("msg:hip_no_binary", "msg:hip_invalid_device_function") or unlisted or (invalid_fn and gfx)
+            else Severity.WARN,
         )
 
     # torch built without the backend the program asked for ("PyTorch is not linked with support for xpu devices")
@@ -2900,6 +2945,7 @@ _DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?
 _NO_ARCH_CC = re.compile(
     r"(?:capability|gpu architecture) (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)|Cuda compute capability (\d+)\.(\d)\b"
 )
+_CUPY_PACKAGE = re.compile(r"\bcupy-(?:cuda\d{2,3}x?|rocm-\d-\d)\b")
 _TF_MINIMUM = re.compile(r"minimum required Cuda capability is (\d+\.\d)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
 _CUDNN_DLL = re.compile(r"Could not (?:load library|locate) ([\w.+-]{1,80}?\.(?:dll|so[\w.]*))", re.I)

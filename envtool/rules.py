@@ -642,7 +642,7 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
             )
     else:
         if tv is None:
-            return []
+            return _old_wheel_arch_findings(facts, version)
         sass, ptx = tv.sass, tv.ptx
         source = table_name
     for g in facts.nvidia.gpus:
@@ -668,6 +668,34 @@ def _arch_findings(facts: HostFacts, version: str | None, build_cuda: str) -> li
                     f"{_arch_text(sass, ptx)}{note}",
                     "install a torch build that covers it: `envtool detect` names the profile, "
                     "`envtool install --profile auto` installs it",
+                )
+            )
+    return out
+
+
+# PyTorch's wheels for CUDA 10.x and older (a "+cu102" local tag: its own index's builds) hold SASS up to sm_75 and no
+# PTX: pytorch/builder's manywheel/build.sh set TORCH_CUDA_ARCH_LIST to "3.7;5.0;6.0;7.0" (later ";7.5" too) for
+# 10.x, without "+PTX"; and CUDA 10.x's nvcc has no target above sm_75 (sm_80 came with CUDA 11.0). A GPU of 8.0 or
+# newer runs none of their kernels (replicate/cog#436: "1.10.2+cu102" on an RTX 3090).
+_OLD_WHEEL = re.compile(r"\+cu(\d{2,3})$")
+
+
+def _old_wheel_arch_findings(facts: HostFacts, version: str | None) -> list[Finding]:
+    m = _OLD_WHEEL.search(version or "")
+    if m is None or int(m.group(1)[:-1]) > 10:
+        return []
+    out = []
+    for g in facts.nvidia.gpus:
+        cc = gpu_capability(g)
+        if cc and version_parts(cc)[:1] >= (8,):
+            out.append(
+                finding(
+                    "arch_unsupported",
+                    f"GPU {g.index} ({g.name}, compute capability {cc}) is not covered by torch {version}: PyTorch's "
+                    "wheels for CUDA 10 and older hold kernels up to sm_75 and no PTX, and CUDA 10 cannot build for "
+                    f"{cc}",
+                    "install a torch built for CUDA 11.1 or newer (`envtool detect` names the profile, `envtool "
+                    "install --profile auto` installs it)",
                 )
             )
     return out

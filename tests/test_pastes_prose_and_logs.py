@@ -1534,3 +1534,53 @@ def test_another_programs_missing_cuda_library_is_no_wheels() -> None:
         "ImportError: libcudnn.so.9: cannot open shared object file: No such file or directory\n"
     )
     assert any("nvidia-* wheel" in f["message"] for f in env["findings"]), _found(env)
+
+
+def test_a_cuda_10_wheel_quoted_alone_on_an_ampere_gpu() -> None:
+    # replicate/cog#436: cog installed "1.10.2+cu102" for an RTX 3090; "gpu: true" in cog.yaml names no GPU
+    text = (
+        '### GPU: RTX 3090\n```\nbuild:\n    gpu: true\n    cuda: "11.3"\n```\n'
+        '`cog run python -c "import torch; print(torch.__version__)"`\n\n'
+        'gives me "1.10.2+cu102", and cuda 10.2 is not compatible with the architecture of the 3090.\n'
+    )
+    _, env = _run(text)
+    rows = _told(env)
+    assert rows["torch"][0].startswith("1.10.2+cu102") and "GPU 1" not in rows, rows
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "error") and "sm_75" in f["message"], f
+    # a CUDA 11.3 wheel has the RTX 3090's kernels; a Turing card runs the CUDA 10.2 wheel
+    for changed in (text.replace("+cu102", "+cu113"), text.replace("RTX 3090", "RTX 2080 Ti")):
+        _, env = _run(changed)
+        assert "arch_unsupported" not in [f["id"] for f in env["findings"]], _found(env)
+
+
+def test_invalid_device_function_as_cuda_programs_print_it() -> None:
+    # ggml-org/llama.cpp#4454: a HIP build of llama.cpp without -DAMDGPU_TARGETS on a 6700 XT (gfx1031)
+    _, env = _run(
+        "I'm using a 6700XT, which is gfx1031, with HSA_OVERRIDE_GFX_VERSION=10.3.0\n```\n"
+        "CUDA error 98 at /source/llama.cpp/ggml-cuda.cu:7788: invalid device function\ncurrent device: 0\n```\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "error") and "gfx1031" in f["message"], f
+    assert "-DAMDGPU_TARGETS=gfx1031" in f["fix"], f
+    # lightvector/KataGo#325: TensorFlow 1.15 on CUDA 10.2 (built for 10.0), an NVIDIA GPU
+    _, env = _run(
+        "2020-10-03 17:02:24.528951: F .\\tensorflow/core/kernels/random_op_gpu.h:227] Non-OK-status: "
+        "GpuLaunchKernel(FillPhiloxRandomKernelLaunch<Distribution>, num_blocks, block_size, 0, d.stream(), gen, data, "
+        "size, dist) status: Internal: invalid device function\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "warn") and "another CUDA" in f["message"], f
+
+
+def test_cupys_warning_of_several_cupy_packages() -> None:
+    # gpustack/gpustack#5459: an image with cupy-cuda12x and cupy-cuda13x
+    _, env = _run(
+        "(APIServer pid=1) /usr/local/lib/python3.12/dist-packages/cupy/_environment.py:670: UserWarning: \n"
+        "(APIServer pid=1)   CuPy may not function correctly because multiple CuPy packages are installed\n"
+        "(APIServer pid=1)   in your environment:\n(APIServer pid=1) \n"
+        "(APIServer pid=1)     cupy-cuda12x, cupy-cuda13x\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
+    assert "cupy-cuda12x, cupy-cuda13x" in f["message"] and "pip uninstall cupy-cuda12x cupy-cuda13x" in f["fix"], f

@@ -480,7 +480,7 @@ _CUDA13_BUILD = re.compile(
     r"|[\w.-]+[:-]\S*\bcuda-?13\b",
     re.I,
 )
-_CPU_TAGGED = re.compile(r"(?<![\w.+=~<>-])([12]\.\d{1,2}\.\d{1,2})\+cpu\b")
+_BUILD_TAGGED = re.compile(r"(?<![\w.+=~<>-])([12]\.\d{1,2}\.\d{1,2})\+(cpu|cu\d{2,3})\b")
 _COMPANION = re.compile(r"torch\s*vision|torch\s*audio|torchtext|xformers|torch-?scatter|torch-?sparse", re.I)
 _CUDA13_NAMES = ("uda13", "UDA13", "uda 13", "UDA 13", "uda-13", "UDA-13", "uda_13")
 _PROSE_GPU = re.compile(r"\b(?:my|the|our)\s+GPU\s+is\s+(?:an?\s+)?(" + _GPU_MODEL + r")(?=[\s,.;)]|$)", re.I)
@@ -1462,7 +1462,12 @@ def _read_key_value(told: Told, s: str, number: int) -> None:
             told.sign("macos", number, s)
         elif _NO_GPU_VALUE.match(name):
             told.sign("no_gpu_told", number, s)  # "- GPU: No GPU", "GPU: none": the reporter says there is none
-        elif name and not name[0].isdigit() and not any(_same_model(name, n) for n in told.gpus.values()):
+        elif (
+            name
+            and not name[0].isdigit()
+            and name.lower() not in _SWITCH_VALUES  # cog.yaml's "gpu: true", a config's "gpu: auto"
+            and not any(_same_model(name, n) for n in told.gpus.values())
+        ):
             told.add_gpu(len(told.gpus), name, number, s)
     elif key == "cuda available":
         if value in ("True", "False"):
@@ -1498,6 +1503,7 @@ _HF_TORCH_KEYS = frozenset({"pytorch version (gpu?)", "pytorch version (accelera
 _HF_TORCH = re.compile(r"(\d+\.\d+(?:\.\d+)?[\w.]*(?:\+[\w.]+)?)\s*\(\s*(True|False|CUDA|NA|[A-Z]{3})\s*\)")
 _MIB_TAIL = re.compile(r",\s*\d+\s*MiB\s*$")
 # A GPU field's value that says there is none ("No GPU", "none", "no dedicated GPU", "N/A", "-")
+_SWITCH_VALUES = frozenset(("true", "false", "yes", "on", "off", "auto", "all", "enabled", "disabled", "required"))
 _NO_GPU_VALUE = re.compile(
     r"(?i:no(?:ne)?\b(?:\s+(?:dedicated\s+|discrete\s+|nvidia\s+)?(?:gpu|graphics))?|n/?a|-+)\s*\.?$"
 )
@@ -1625,8 +1631,8 @@ _CONTEXT_WORDS = Words(
         "river", "=", "GPU is", "gpu is", "GPU IS", *_BARE_STARTS, "GTX", "RTX", "etson", "ETSON", "whl/",
         "reported version is", "uspen", "sleep", "ibernat", "have", "has no", "/dev/shm", "too old",
         "_check_driver()", "Torch ", "驱动", "驅動", "ドライバ", "显卡", "顯示卡", "GPU", "版本", "バージョン",
-        "AutoBatch: CUDA:", "Device: cuda:", "+cpu", "compute capability", "ARCHS = ", "compat", "my ", "My ", "our ",
-        "I have a", *_CUDA13_NAMES,
+        "AutoBatch: CUDA:", "Device: cuda:", "+cpu", "+cu", "compute capability", "ARCHS = ", "compat", "my ", "My ",
+        "our ", "I have a", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
         "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
@@ -1770,15 +1776,16 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         if _known_gpu(name):  # "我的显卡是 RTX 4090" ("my graphics card is ...")
             told.stated_gpu = (name, number, s)
     if (
-        "+cpu" in s
+        ("+cpu" in s or "+cu" in s)
         and told.stated_torch is None
         and "orch" not in s
-        and (c := _CPU_TAGGED.search(s))
+        and (c := _BUILD_TAGGED.search(s))
         and not _COMPANION.search(s)
     ):
-        # a version with PyTorch's CPU tag, quoted alone ("it says "2.0.0+cpu Autocast half"", SD.Next's System Info):
-        # torch's (a line that names torch or a companion, or pins a package, is read by the other readers)
-        told.stated_torch = (c.group(1) + "+cpu", number, s)
+        # a version with PyTorch's CPU or CUDA tag, quoted alone ("it says "2.0.0+cpu Autocast half"", SD.Next's System
+        # Info; `print(torch.__version__)` "gives me "1.10.2+cu102"", replicate/cog#436): torch's (a line that names
+        # torch or a companion, or pins a package, is read by the other readers; torchvision's are 0.x)
+        told.stated_torch = (f"{c.group(1)}+{c.group(2)}", number, s)
     if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
     if "compute capability" in s and (g := _GGML_DEVICE.search(s)) and _known_gpu(g.group(2)):

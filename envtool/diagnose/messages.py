@@ -204,6 +204,16 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # CuPy's own warning at import: "CuPy may not function correctly because multiple CuPy packages are installed in
+    # your environment:" then the packages ("cupy-cuda12x, cupy-cuda13x") a line or two later (cupy/_environment.py;
+    # gpustack/gpustack#5459)
+    _Kind(
+        "cupy_multiple",
+        ("multiple CuPy packages are installed",),
+        ("CuPy may not function correctly",),
+        re.compile(r"cupy-\w+\s*,\s*cupy-\w+"),
+        max_lines=4,
+    ),
     # DGL's CPU build asked for a CUDA device: "Check failed: allow_missing: Device API cuda is not enabled. Please
     # install the cuda version of dgl." (dgl/src/runtime/c_runtime_api.cc; dmlc/dgl#5427)
     _Kind("dgl_cpu_build", ("Device API cuda is not enabled",), (), re.compile(r"."), max_lines=1),
@@ -495,6 +505,17 @@ _KINDS: tuple[_Kind, ...] = (
         ),
         ("HIP error", "hipErrorInvalidDeviceFunction"),
         re.compile(r"."),
+    ),
+    # The same error as CUDA and other programs print it: torch's "CUDA error: invalid device function", ggml's "CUDA
+    # error 98 at …/ggml-cuda.cu:7788: invalid device function" (its HIP build too: ggml-org/llama.cpp#4454, a 6700 XT
+    # built without -DAMDGPU_TARGETS), TensorFlow's "status: Internal: invalid device function" (lightvector/KataGo#325)
+    _Kind(
+        "invalid_device_function",
+        (": invalid device function",),
+        ("CUDA error", "Non-OK-status", "status: "),
+        re.compile(r"."),
+        unless=("HIP error",),
+        max_lines=1,
     ),
     # WSL 2's NVML (through dxcore) when Windows does not lend the GPU to the Linux side:
     # "Failed to initialize NVML: GPU access blocked by the operating system" (microsoft/WSL#9166).
