@@ -1656,7 +1656,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 Severity.WARN,
             )
     compat = ev("msg:forward_compat", "msg:device_count_error")
-    compat = tuple(e for e in compat if "forward compatibility" in e.text)
+    compat = tuple(e for e in compat if "forward compatibility" in e.text or "driver error 804" in e.text.lower())
     # CUDA loads its forward-compatibility libcuda only for a CUDA newer than the driver ships with: the driver is
     # older than the CUDA in use (PKU-YuanGroup/Video-LLaVA#22: driver 470 on RTX 3090s, fixed by a newer driver).
     if compat and not any(f.id in ("no_driver", "driver_too_old") for f in out):

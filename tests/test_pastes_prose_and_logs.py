@@ -1584,3 +1584,15 @@ def test_cupys_warning_of_several_cupy_packages() -> None:
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
     assert "cupy-cuda12x, cupy-cuda13x" in f["message"] and "pip uninstall cupy-cuda12x cupy-cuda13x" in f["fix"], f
+
+
+def test_lammps_driver_api_error_804() -> None:
+    # lammps/lammps#4849: an RTX 5080 on a driver that does not support it
+    _, env = _run(
+        "Cuda driver error 804 in call at file\n'/home/u/lammps-22Jul2025/lib/gpu/geryon/nvd_device.h' in line 333.\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("driver_too_old", "error") and "804" in f["message"], f
+    # another code is not 804
+    code, env = _run("Cuda driver error 8040 in call at file 'x.h'\n")
+    assert code == 2 or "driver_too_old" not in [f["id"] for f in env["findings"]], _found(env)

@@ -85,12 +85,14 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"combination|cudaErrorSystemDriverMismatch"),
         unless=("cudaGetDeviceCount",),
     ),
-    # The same CUDA error (cudaErrorCompatNotSupportedOnDevice) raised outside device_count.
+    # The same CUDA error (cudaErrorCompatNotSupportedOnDevice) raised outside device_count; also by its number alone,
+    # as LAMMPS' GPU package prints the driver API's code ("Cuda driver error 804 in call at file '…nvd_device.h'",
+    # lammps/lammps#4849: an RTX 5080 on a driver that does not support it)
     _Kind(
         "forward_compat",
-        ("forward compatibility was attempted on non supported HW",),
-        ("CUDA initialization: ", "CUDA error: ", "forward compatibility"),
-        re.compile(r"non supported HW"),
+        ("forward compatibility was attempted on non supported HW", "Cuda driver error 804 ", "CUDA driver error 804 "),
+        ("CUDA initialization: ", "CUDA error: ", "forward compatibility", "Cuda driver error", "CUDA driver error"),
+        re.compile(r"non supported HW|error 804 "),
         unless=("cudaGetDeviceCount",),
     ),
     # torch/cuda/__init__.py _check_cubins (torch 1.8+): three lines, the GPU name first.
