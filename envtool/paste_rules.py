@@ -1381,6 +1381,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*mixed, *ev("ld_library_path"))),
             Severity.ERROR,
         )
+    if (ptxas := ev("msg:ptxas_too_old")) and not any(f.id == "arch_unsupported" for f in out):
+        failed = any("UNIMPLEMENTED" in e.text or "Error" in e.text for e in ptxas)
+        add(
+            "arch_unsupported",
+            f"XLA's ptxas is older than this GPU (line {ptxas[0].line}): the CUDA compiler it found cannot build for "
+            "the GPU's compute capability"
+            + (", and the driver's compiler could not either" if failed else "; XLA falls back to the driver's"),
+            "install a CUDA compiler that knows the GPU (the `nvidia-cuda-nvcc-cu12` wheel, or the toolkit XLA finds, "
+            "of CUDA 12.8 or newer for Blackwell, 11.8 for Hopper), usually by upgrading jax[cuda12] or TensorFlow",
+            _dedup((*ptxas, *ev("gpu"))),
+            None if failed else Severity.WARN,
+        )
     if (cupies := ev("msg:cupy_multiple")) and not any(f.id == "conflicting_installs" for f in out):
         names = sorted(set(_CUPY_PACKAGE.findall(" ".join(e.text for e in cupies))))
         add(

@@ -1596,3 +1596,18 @@ def test_lammps_driver_api_error_804() -> None:
     # another code is not 804
     code, env = _run("Cuda driver error 8040 in call at file 'x.h'\n")
     assert code == 2 or "driver_too_old" not in [f["id"] for f in env["findings"]], _found(env)
+
+
+def test_xlas_ptxas_older_than_the_gpu() -> None:
+    # Model3DBio/AlphaFold3-Conda-Install#2: an RTX 5090 with the CUDA 12.6 nvcc wheel
+    line = (
+        "/envs/af3/lib/python3.11/site-packages/nvidia/cuda_nvcc/bin/ptxas ptxas too old. Falling back to the driver "
+        "to compile.\n"
+    )
+    _, env = _run("jaxlib.xla_extension.XlaRuntimeError: UNIMPLEMENTED: " + line)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "error") and "ptxas" in f["message"], f
+    # the fallback alone (a warning in a log) is no failure yet
+    _, env = _run("W external/xla/xla/service/gpu/nvptx_compiler.cc:760] " + line)
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "warn"), f

@@ -216,6 +216,10 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"cupy-\w+\s*,\s*cupy-\w+"),
         max_lines=4,
     ),
+    # XLA (JAX, TensorFlow) finding its ptxas older than the GPU: "…/nvidia/cuda_nvcc/bin/ptxas ptxas too old. Falling
+    # back to the driver to compile." (an XlaRuntimeError UNIMPLEMENTED where the driver cannot either:
+    # Model3DBio/AlphaFold3-Conda-Install#2, an RTX 5090 with a CUDA 12.6 nvcc wheel)
+    _Kind("ptxas_too_old", ("ptxas too old",), (), re.compile(r"."), max_lines=1),
     # DGL's CPU build asked for a CUDA device: "Check failed: allow_missing: Device API cuda is not enabled. Please
     # install the cuda version of dgl." (dgl/src/runtime/c_runtime_api.cc; dmlc/dgl#5427)
     _Kind("dgl_cpu_build", ("Device API cuda is not enabled",), (), re.compile(r"."), max_lines=1),
