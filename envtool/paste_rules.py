@@ -2932,7 +2932,7 @@ def _shm_findings(signs: Signs, add: Callable[..., None]) -> None:
 # C++ namespaces (at::, c10::, torch::; with typeinfo/vtable/const prefixes): two torch builds mixed.
 _TORCH_OWN_SYMBOL = re.compile(
     r"((?:\blibtorch\w*|\blibc10\w*|\blibshm|/torch/_C[\w.-]*?)\.so[\w.]*): undefined symbol: "
-    r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
+    r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch|6caffe2)\d\w*)"
 )
 
 
@@ -2940,7 +2940,7 @@ _TORCH_OWN_SYMBOL = re.compile(
 # ("torchvision/_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol: _ZN2at19NonVariableTypeMode10is_enabledEv",
 # facebookresearch/maskrcnn-benchmark#813): that library was built against another torch.
 _EXTENSION_TORCH_SYMBOL = re.compile(
-    r"(\S{0,300}?[\w.+-]+\.(?:so|pyd)[\w.]*): undefined symbol: (_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch)\d\w*)"
+    r"(\S{0,300}?[\w.+-]+\.(?:so|pyd)[\w.]*): undefined symbol: (_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch|6caffe2)\d\w*)"
 )
 
 

@@ -1611,3 +1611,13 @@ def test_xlas_ptxas_older_than_the_gpu() -> None:
     _, env = _run("W external/xla/xla/service/gpu/nvptx_compiler.cc:760] " + line)
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("arch_unsupported", "warn"), f
+
+
+def test_an_extension_missing_torch_1s_caffe2_symbol() -> None:
+    # facebookresearch/pytorch3d#303: PyPI's pytorch3d built against another torch than conda's
+    _, env = _run(
+        "ImportError: /envs/p3d/lib/python3.8/site-packages/pytorch3d/_C.cpython-38-x86_64-linux-gnu.so: undefined "
+        "symbol: _ZN6caffe28TypeMeta21_typeMetaDataInstanceISt7complexIfEEEPKNS_6detail12TypeMetaDataEv\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error") and "pytorch3d" in f["message"], f
