@@ -1205,10 +1205,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     if mismatch:
         host_stated = tuple(e for e in ev("driver", "driver_stated") if "host" in e.text.lower())
         side = _mismatch_side(facts, signs, (*container, *gpu_requested, *host_stated))
+        dso = next((m for e in mismatch if (m := _DSO_MISMATCH.search(e.text))), None)
         add(
             "no_driver",
-            f"the NVIDIA driver's kernel module and its user-space library differ (NVML driver/library version "
-            f"mismatch){side[0]}",
+            "the NVIDIA driver's kernel module and its user-space library differ ("
+            + (
+                f"the loaded kernel module is {dso.group(1)}, libcuda is {dso.group(2)}"
+                if dso
+                else "NVML driver/library version mismatch"
+            )
+            + f"){side[0]}",
             side[1],
             _dedup((*mismatch, *ev("driver_upgrade", "nvml_library", "driver", "driver_stated", "nvcc"))),
         )
@@ -1382,16 +1388,16 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.ERROR,
         )
     if (ptxas := ev("msg:ptxas_too_old")) and not any(f.id == "arch_unsupported" for f in out):
-        failed = any("UNIMPLEMENTED" in e.text or "Error" in e.text for e in ptxas)
+        xla_failed = any("UNIMPLEMENTED" in e.text or "Error" in e.text for e in ptxas)
         add(
             "arch_unsupported",
             f"XLA's ptxas is older than this GPU (line {ptxas[0].line}): the CUDA compiler it found cannot build for "
             "the GPU's compute capability"
-            + (", and the driver's compiler could not either" if failed else "; XLA falls back to the driver's"),
+            + (", and the driver's compiler could not either" if xla_failed else "; XLA falls back to the driver's"),
             "install a CUDA compiler that knows the GPU (the `nvidia-cuda-nvcc-cu12` wheel, or the toolkit XLA finds, "
             "of CUDA 12.8 or newer for Blackwell, 11.8 for Hopper), usually by upgrading jax[cuda12] or TensorFlow",
             _dedup((*ptxas, *ev("gpu"))),
-            None if failed else Severity.WARN,
+            None if xla_failed else Severity.WARN,
         )
     if (cupies := ev("msg:cupy_multiple")) and not any(f.id == "conflicting_installs" for f in out):
         names = sorted(set(_CUPY_PACKAGE.findall(" ".join(e.text for e in cupies))))
@@ -1668,7 +1674,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 Severity.WARN,
             )
     compat = ev("msg:forward_compat", "msg:device_count_error")
-    compat = tuple(e for e in compat if "forward compatibility" in e.text or "driver error 804" in e.text.lower())
+    compat = tuple(e for e in compat if "forward compatibility" in e.text or _ERROR_804.search(e.text))
     # CUDA loads its forward-compatibility libcuda only for a CUDA newer than the driver ships with: the driver is
     # older than the CUDA in use (PKU-YuanGroup/Video-LLaVA#22: driver 470 on RTX 3090s, fixed by a newer driver).
     if compat and not any(f.id in ("no_driver", "driver_too_old") for f in out):
@@ -2957,6 +2963,9 @@ _DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?
 _NO_ARCH_CC = re.compile(
     r"(?:capability|gpu architecture) (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)|Cuda compute capability (\d+)\.(\d)\b"
 )
+# TensorFlow's and XLA's "kernel version 515.48.7 does not match DSO version 510.73.5"
+_ERROR_804 = re.compile(r"(?i:driver error|initialization failure with error) 804\b")
+_DSO_MISMATCH = re.compile(r"kernel version (\d{3}\.\d+(?:\.\d+)?) does not match DSO version (\d{3}\.\d+(?:\.\d+)?)")
 _CUPY_PACKAGE = re.compile(r"\bcupy-(?:cuda\d{2,3}x?|rocm-\d-\d)\b")
 _TF_MINIMUM = re.compile(r"minimum required Cuda capability is (\d+\.\d)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")

@@ -1621,3 +1621,30 @@ def test_an_extension_missing_torch_1s_caffe2_symbol() -> None:
     )
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("conflicting_installs", "error") and "pytorch3d" in f["message"], f
+
+
+def test_xlas_module_and_dso_mismatch_and_cuinits_unknown_error() -> None:
+    # jax-ml/jax#11477: an upgrade left the kernel module and libcuda of two releases
+    _, env = _run(
+        "    kernel version 515.48.7 does not match DSO version 510.73.5 -- cannot find working devices in this "
+        "configuration\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("no_driver", "error"), f
+    assert "515.48.7" in f["message"] and "510.73.5" in f["message"], f
+    # kalininalab/alphafold_non_docker#13: fixed by reinstalling the driver
+    _, env = _run(
+        "2021-08-20 11:22:14.253180: E external/org_tensorflow/tensorflow/stream_executor/cuda/cuda_driver.cc:271] "
+        "failed call to cuInit: CUDA_ERROR_UNKNOWN: unknown error\n"
+    )
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("no_driver", "warn")], _found(env)
+
+
+def test_tensorrts_cuda_initialization_failure_804() -> None:
+    # NVIDIA/TensorRT#1354: a host driver of CUDA 11.2 under a CUDA 11.3 container
+    _, env = _run(
+        '"[TensorRT] INTERNAL ERROR: [runtime.cpp::isCudaInstalledCorrectly::41] Error Code 6: Internal Error (CUDA '
+        "initialization failure with error 804. Please check your CUDA installation:  "
+        "http://docs.nvidia.com/cuda/cuda-installation-guide-linux/index.html)\n"
+    )
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("driver_too_old", "error")], _found(env)

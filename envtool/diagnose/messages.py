@@ -90,9 +90,23 @@ _KINDS: tuple[_Kind, ...] = (
     # lammps/lammps#4849: an RTX 5080 on a driver that does not support it)
     _Kind(
         "forward_compat",
-        ("forward compatibility was attempted on non supported HW", "Cuda driver error 804 ", "CUDA driver error 804 "),
-        ("CUDA initialization: ", "CUDA error: ", "forward compatibility", "Cuda driver error", "CUDA driver error"),
-        re.compile(r"non supported HW|error 804 "),
+        (
+            "forward compatibility was attempted on non supported HW",
+            "Cuda driver error 804 ",
+            "CUDA driver error 804 ",
+            # TensorRT's "CUDA initialization failure with error 804" (NVIDIA/TensorRT#1354: a driver of CUDA 11.2
+            # under a CUDA 11.3 container)
+            "CUDA initialization failure with error 804",
+        ),
+        (
+            "CUDA initialization: ",
+            "CUDA error: ",
+            "forward compatibility",
+            "Cuda driver error",
+            "CUDA driver error",
+            "CUDA initialization failure",
+        ),
+        re.compile(r"non supported HW|error 804\b"),
         unless=("cudaGetDeviceCount",),
     ),
     # torch/cuda/__init__.py _check_cubins (torch 1.8+): three lines, the GPU name first.
@@ -298,12 +312,19 @@ _KINDS: tuple[_Kind, ...] = (
     _Kind("nccl_graph_capture", ("NCCL cannot be captured in a graph",), (), re.compile(r"R\d{3}"), max_lines=2),
     # nvidia-smi / NVML: "Failed to initialize NVML: Driver/library version mismatch"
     # (pytorch/pytorch#45109, YoshitakaMo/localcolabfold#127; "Driver/Library" in
-    # rajeshroy402/DeepStream-dGPU-Installation#5).
+    # rajeshroy402/DeepStream-dGPU-Installation#5). TensorFlow's and XLA's words for the same split: "kernel version
+    # 515.48.7 does not match DSO version 510.73.5 -- cannot find working devices in this configuration"
+    # (jax-ml/jax#11477: the kernel module and libcuda of two driver releases)
     _Kind(
         "nvml_mismatch",
-        ("Driver/library version mismatch", "Driver/Library version mismatch", "driver/library version mismatch"),
-        ("Failed to initialize NVML", "NVML", "Driver/"),
-        re.compile(r"mismatch"),
+        (
+            "Driver/library version mismatch",
+            "Driver/Library version mismatch",
+            "driver/library version mismatch",
+            "does not match DSO version",
+        ),
+        ("Failed to initialize NVML", "NVML", "Driver/", "kernel version"),
+        re.compile(r"mismatch|this configuration"),
     ),
     # Loader errors on "import torch": "ImportError: .../libtorch_cuda.so: undefined symbol:
     # cudaLaunchKernelExC, version libcudart.so.11.0" (Layne-Huang/PMDM#5) and
@@ -387,6 +408,9 @@ _KINDS: tuple[_Kind, ...] = (
             "CUDA Error: unknown error",
             "CUDA failure 999: unknown error",
             "code: 999, reason: unknown error",
+            # TensorFlow's and XLA's (JAX's) "failed call to cuInit: CUDA_ERROR_UNKNOWN: unknown error"
+            # (kalininalab/alphafold_non_docker#13: fixed by reinstalling the driver)
+            "cuInit: CUDA_ERROR_UNKNOWN",
         ),
         (
             "CUDA unknown error",
@@ -396,6 +420,7 @@ _KINDS: tuple[_Kind, ...] = (
             "Error while calling cuda",
             "THCudaCheck FAIL",
             "cuda runtime error",
+            "failed call to cuInit",
         ),
         re.compile(r"to be zero\.?|unknown error(?:\s+at\s+\S+)?\s*$"),
     ),
