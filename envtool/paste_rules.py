@@ -2963,8 +2963,9 @@ _DRIVER_API_SYMBOL = re.compile(r"(?:undefined symbol: |symbol lookup for )(cu(?
 _NO_ARCH_CC = re.compile(
     r"(?:capability|gpu architecture) (\d)(\d)\b|PTX files that are <=\s*(\d)(\d)|Cuda compute capability (\d+)\.(\d)\b"
 )
-# TensorFlow's and XLA's "kernel version 515.48.7 does not match DSO version 510.73.5"
+# CUDA error 804 by its number: LAMMPS' "Cuda driver error 804", TensorRT's "initialization failure with error 804"
 _ERROR_804 = re.compile(r"(?i:driver error|initialization failure with error) 804\b")
+# TensorFlow's and XLA's "kernel version 515.48.7 does not match DSO version 510.73.5"
 _DSO_MISMATCH = re.compile(r"kernel version (\d{3}\.\d+(?:\.\d+)?) does not match DSO version (\d{3}\.\d+(?:\.\d+)?)")
 _CUPY_PACKAGE = re.compile(r"\bcupy-(?:cuda\d{2,3}x?|rocm-\d-\d)\b")
 _TF_MINIMUM = re.compile(r"minimum required Cuda capability is (\d+\.\d)")
