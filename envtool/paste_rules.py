@@ -879,7 +879,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
     # torch built for CUDA, unavailable inside a container (its prompt, /.dockerenv), and no GPU in sight there
-    build = (rt.cuda if rt else None) or (facts.python.torch.cuda if facts.python.torch else None)
+    build = _torch_build_cuda(facts)
     in_container = ev("container")
     if (
         unavailable
@@ -2793,8 +2793,8 @@ def _told_too_old(facts: HostFacts, signs: Signs, out: Sequence[Finding], add: C
         f.id == "driver_too_old" or (f.id in CAUSE_ORDER and f.severity == Severity.ERROR) for f in out
     ):
         return
-    rt, torch = facts.torch_runtime, facts.python.torch
-    build = (rt.cuda if rt else None) or (torch.cuda if torch else None)
+    rt = facts.torch_runtime
+    build = _torch_build_cuda(facts)
     if not build or signs.get("cpu_build") or signs.get("msg:not_compiled_with_cuda"):
         return
     unavailable = signs.get("cuda_available", ()) if rt is not None and rt.cuda_available is False else ()
@@ -3280,8 +3280,7 @@ def agree_with_profile(findings: Sequence[Finding], facts: HostFacts, rec: Paste
     driver_cuda = rules.driver_max_cuda(facts)
     if driver_cuda is None:
         return list(findings)
-    rt, torch = facts.torch_runtime, facts.python.torch
-    build = (rt.cuda if rt else None) or (torch.cuda if torch else None)
+    build = _torch_build_cuda(facts)
     runs = rec.name if rec.runs_on_driver else None
     out = []
     for f in findings:
