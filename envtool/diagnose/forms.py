@@ -440,23 +440,52 @@ _CUDA_802 = re.compile(r"\b(?:error\s*:?\s*802|802\s+(?:system\s+)?error)\b", re
 _WSL = re.compile(
     r"/usr/lib/wsl\b|microsoft-standard-WSL|\b(?:WSL|wsl|Wsl)2?\b|^/mnt/[a-z]/|\s/mnt/[a-z]/|\"/mnt/[a-z]/"
 )
-_MACOS = re.compile(
-    r"^Chip:\s*Apple M\d|^ProductName:\s*(?:macOS|Mac OS X)\b|\bDarwin Kernel Version\b|(?:^|[\s\"'(])/Users/[^/\s]+/"
-    r"|/opt/homebrew/|^(?:System Version|OS):\s*macOS\b"
-    r"|^OS\s*:\s*(?i:mac\s?os(?:\s?x)?|mac|os\s?x)\s*\d{2}\b"  # a template's "- OS: mac 13.0"
+# macOS's own lines and a Mac named in prose: one pattern per kind of line, each tried only where a word it must
+# match is on the line (one pattern of every branch tried each branch at every position of a long line).
+_MACOS_HEAD = re.compile(
+    r"Chip:\s*Apple M\d|ProductName:\s*(?:macOS|Mac OS X)\b|(?:System Version|OS):\s*macOS\b"
+    r"|OS\s*:\s*(?i:mac\s?os(?:\s?x)?|mac|os\s?x)\s*\d{2}\b"  # a template's "- OS: mac 13.0"
     # a hand-typed line that opens with macOS and its version ("- MacOS 12.5 M1 Pro chip", AbdBarho/stable-diffusion-
     # webui-docker#35; "Mac OS X 10.15.7")
-    r"|^(?i:mac\s?os(?:\s?x)?)\s+(?:10\.\d{1,2}|1[1-5]|26)(?:\.\d{1,2}){0,2}\b"
-    r"|\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b"
-    # system_profiler's displays section ("Chipset Model: Apple M2", "Metal Support: Metal 4": only macOS prints it),
-    # an application bundle's path ("/Applications/ComfyUI.app/Contents/Resources/...")
-    r"|^Chipset Model:\s*Apple M\d|^Metal (?:Support|Family):|/Applications/[^/\n]{1,80}\.app/Contents/"
-    # a Mac named in prose: "on an M1 MBP", "my M2 Max MacBook Pro", "a MacBook Air", "Mac mini M4"
-    r"|\bM\d{1,2}(?:\s+(?:Pro|Max|Ultra))?\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b|\bMacBook\s+(?:Pro|Air)\b"
+    r"|(?i:mac\s?os(?:\s?x)?)\s+(?:10\.\d{1,2}|1[1-5]|26)(?:\.\d{1,2}){0,2}\b"
+    # system_profiler's displays section ("Chipset Model: Apple M2", "Metal Support: Metal 4": only macOS prints it)
+    r"|Chipset Model:\s*Apple M\d|Metal (?:Support|Family):"
+)  # (matched at the line's start)
+_DARWIN = re.compile(r"\bDarwin Kernel Version\b")
+_MAC_HOME = re.compile(r"(?:^|[\s\"'(])/Users/[^/\s]+/")
+_MACOS_WHEEL = re.compile(r"\bmacOS-\d{1,2}\.\d{1,2}(?:\.\d{1,2})?-(?:arm64|x86_64)\b")
+# an application bundle's path ("/Applications/ComfyUI.app/Contents/Resources/...")
+_APP_BUNDLE = re.compile(r"/Applications/[^/\n]{1,80}\.app/Contents/")
+# a Mac named in prose: "on an M1 MBP", "my M2 Max MacBook Pro", "a MacBook Air", "Mac mini M4"
+_MAC_NAMED = re.compile(
+    r"\bM\d{1,2}(?:\s+(?:Pro|Max|Ultra))?\s+(?:MBP|MacBook|Mac\s?(?:mini|Studio|Pro)?|iMac)\b|\bMacBook\s+(?:Pro|Air)\b"
     r"|\b(?:MacBook(?:\s+(?:Pro|Air))?|Mac\s?(?:mini|Studio|Pro)|iMac)\s+\(?M\d{1,2}\b"
-    # "my macbookpro is M1 chip" (myshell-ai/MeloTTS#40), "MacBook Pro with the M3 Max"
-    r"|\b(?i:mac\s?book(?:\s?(?:pro|air))?)\b[^\n]{0,30}?\bM\d{1,2}\b(?![.\d])"
 )
+# "my macbookpro is M1 chip" (myshell-ai/MeloTTS#40), "MacBook Pro with the M3 Max"
+_MACBOOK_CHIP = re.compile(r"\b(?i:mac\s?book(?:\s?(?:pro|air))?)\b[^\n]{0,30}?\bM\d{1,2}\b(?![.\d])")
+
+
+def _says_macos(s: str) -> bool:
+    """Whether ``s`` is one of macOS's own lines (system_profiler, sw_vers, a Darwin kernel, a home folder, Homebrew, a
+    wheel's platform tag, an application bundle) or names a Mac in prose."""
+    if _MACOS_HEAD.match(s):
+        return True
+    if "/opt/homebrew/" in s:
+        return True
+    if "Darwin Kernel Version" in s and _DARWIN.search(s):
+        return True
+    if "/Users/" in s and _MAC_HOME.search(s):
+        return True
+    if "macOS-" in s and _MACOS_WHEEL.search(s):
+        return True
+    if "/Applications/" in s and _APP_BUNDLE.search(s):
+        return True
+    if ("Mac" in s or "MBP" in s) and _MAC_NAMED.search(s):
+        return True
+    low = s.lower()
+    return "book" in low and "mac" in low and _MACBOOK_CHIP.search(s) is not None
+
+
 # Prose and launcher lines, each bounded and anchored on a word: "NVIDIA Driver is 535.86", "the nvidia driver
 # is 535" (a branch), "My GPU is RTX3060", a line holding only a GPU's name, kohya's "INFO  Torch 2.0.1+cu118".
 _PROSE_DRIVER = re.compile(
@@ -516,7 +545,9 @@ _DRIVER_LINE = re.compile(r"^(?:NVIDIA\s+)?[Dd]river(?:\s+[Vv]ersion)?\s+v?(\d{3
 # A markdown table's row of two cells ("| Driver | 595.84 |"), read as the key and its value
 _MD_ROW = re.compile(r"^\|\s*([^|:]{1,40}?)\s*\|\s*([^|]{1,200}?)\s*\|$")
 # name=value pairs a script prints ("torch=2.14.0+cu130 | torch_cuda=13.0 | cuda_available=False")
-_ASSIGNED = re.compile(r"(?<![\w.=])([A-Za-z_][\w.]{0,40}(?:\(\))?)\s?=\s?([^\s|,;=]{1,60})(?=[\s|,;]|$)")
+# (the name's run is possessive: a shorter one is followed by a name character, which neither "()", a blank nor "="
+# is, so giving characters back never makes a match)
+_ASSIGNED = re.compile(r"(?<![\w.=])([A-Za-z_][\w.]{0,40}+(?:\(\))?)\s?=\s?([^\s|,;=]{1,60})(?=[\s|,;]|$)")
 _CVD = re.compile(r"(?:^|[\s;(])CUDA_VISIBLE_DEVICES=(?P<value>\"[^\"]{0,40}\"|'[^']{0,40}'|[^\s;]{0,40})(?=\s|;|$)")
 # A program setting it for itself: os.environ["CUDA_VISIBLE_DEVICES"] = '1'
 _CVD_PYTHON = re.compile(r"environ\[\s*['\"]CUDA_VISIBLE_DEVICES['\"]\s*\]\s*=\s*(['\"])(?P<value>[^'\"]{0,40})\1")
@@ -528,6 +559,8 @@ _ECHO_CVD = re.compile(r"^(?:\S+[$#]\s*)?echo \$CUDA_VISIBLE_DEVICES\s*$")
 _ASSIGNED_TORCH = frozenset(("torch", "torch_version", "torch.__version__", "torch_ver"))
 _ASSIGNED_CUDA = frozenset(("torch_cuda", "torch.version.cuda", "cuda_version", "torch_cuda_version"))
 _ASSIGNED_AVAILABLE = frozenset(("cuda_available", "torch.cuda.is_available()", "is_available", "cuda_is_available"))
+_ASSIGNED_NAMES = tuple(_ASSIGNED_TORCH | _ASSIGNED_CUDA | _ASSIGNED_AVAILABLE)
+_ASSIGNED_LONGEST = max(map(len, _ASSIGNED_NAMES))
 _BARE_STARTS = ("NVIDIA", "Nvidia", "GeForce", "Quadro", "Tesla", "TITAN", "RTX", "GTX")
 # An Apple M-series chip named alone ("M1 Max", "Apple M2"): Apple silicon's GPU, never an NVIDIA one.
 APPLE_CHIP_NAME = re.compile(r"(?:Apple\s+)?M\d{1,2}(?:\s+(?:Pro|Max|Ultra))?(?:\s+chip)?$", re.I)
@@ -1564,6 +1597,8 @@ def _hides_gpus(value: str) -> bool:
 
 def _read_assignments(told: Told, s: str, number: int) -> None:
     """torch's version, CUDA and availability as ``name=value`` pairs a script printed on one line."""
+    if not _names_assigned(s.lower()):
+        return  # no name this reads stands before an "=" (the pattern's every position costs on a long line)
     for key, value in _ASSIGNED.findall(s):
         key = key.lower()
         value = value.strip("'\"`")
@@ -1575,6 +1610,18 @@ def _read_assignments(told: Told, s: str, number: int) -> None:
             told.sign("torch", number, s)
         elif key in _ASSIGNED_AVAILABLE and value in ("True", "False"):
             _set_available(told, value == "True", number, s)
+
+
+def _names_assigned(low: str) -> bool:
+    """Whether a name of _ASSIGNED_TORCH, _ASSIGNED_CUDA or _ASSIGNED_AVAILABLE ends right before an "=" of the lowered
+    line, but for _ASSIGNED's one blank (what _ASSIGNED must match for _read_assignments to take a value)."""
+    at = low.find("=")
+    while at >= 0:
+        head = low[max(0, at - _ASSIGNED_LONGEST - 1) : at]
+        if head.endswith(_ASSIGNED_NAMES) or (head[-1:].isspace() and head[:-1].endswith(_ASSIGNED_NAMES)):
+            return True
+        at = low.find("=", at + 1)
+    return False
 
 
 # A value _read_gpu_value may take opens with a brand of _BARE_STARTS (matched at the key's colon).
@@ -1751,7 +1798,11 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.driver = told.driver or k.group(1)
         told.sign("driver", number, s)
         told.sign("kernel_module_version", number, s)
-    if ("have" in s or "has no" in s) and _TOLD_NO_GPU.search(s):
+    if (
+        ("have" in s or "has no" in s)
+        and ("don" in (low := s.lower()) or "do not" in low or "has" in low)  # (what the case-blind pattern needs)
+        and _TOLD_NO_GPU.search(s)
+    ):
         told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"
     if ("uspen" in s or "sleep" in s or "ibernat" in s) and _AFTER_SUSPEND.search(s) and _BROKEN.search(s):
         told.sign("after_suspend", number, s)  # the GPU lost after the machine slept, in the reporter's words
@@ -1943,17 +1994,21 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.windows = True  # a hand-typed "Windows 10" / "OS: Windows 11 Pro" line
         told.sign("windows", number, s)
     if (
-        "Apple M" in s
-        or "macOS" in s
-        or "Mac" in s
-        or "acbook" in s
-        or "MBP" in s
-        or "Darwin" in s
-        or "homebrew" in s
-        or "Metal " in s
-        or ".app/" in s
-        or s.startswith("OS")
-    ) and _MACOS.search(s):
+        (
+            "Apple M" in s
+            or "macOS" in s
+            or "Mac" in s
+            or "acbook" in s
+            or "MBP" in s
+            or "Darwin" in s
+            or "homebrew" in s
+            or "Metal " in s
+            or ".app/" in s
+            or s.startswith("OS")
+        )
+        and (not told.macos or len(told.signs.get("macos", ())) < 8)
+        and _says_macos(s)
+    ):
         told.macos = True
         told.sign("macos", number, s)
 
@@ -1975,7 +2030,7 @@ def _read_paths(told: Told, s: str, number: int) -> None:
         told.sign("directml", number, s)
     if "-packages/" in s and _POSIX_SITE.search(s):
         told.posix_python = True
-    if ("/Users/" in s or "/Applications/" in s) and _MACOS.search(s):
+    if ("/Users/" in s or "/Applications/" in s) and _says_macos(s):
         told.macos = True  # a home folder on macOS (Windows writes C:\Users), an application bundle
         told.sign("macos", number, s)
     if ("wsl" in s or "WSL" in s or "/mnt/" in s) and _WSL.search(s):
