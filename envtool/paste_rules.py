@@ -1399,6 +1399,20 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*ptxas, *ev("gpu"))),
             None if xla_failed else Severity.WARN,
         )
+    caps = next((m for e in ev("msg:compute_cap_mismatch") if (m := _COMPUTE_CAPS.search(e.text))), None)
+    if caps and caps.group(1) != caps.group(2) and not any(f.id == "arch_unsupported" for f in out):
+        # (the same capability on both sides, "… cap 120 … cap 120" (#652), is the program's own bug)
+        gpu_cc, built = (f"{c[:-1]}.{c[-1]}" for c in caps.groups())
+        add(
+            "arch_unsupported",
+            f"the program was built for compute capability {built} and this GPU's is {gpu_cc} (line "
+            f"{ev('msg:compute_cap_mismatch')[0].line}): its CUDA kernels do not run here",
+            f"use the build for capability {gpu_cc}: text-embeddings-inference publishes an image per architecture "
+            '(its "Supported models and hardware" table: `turing-` tags for 7.5), or build one with '
+            f"`--build-arg CUDA_COMPUTE_CAP={gpu_cc.replace('.', '')}` (its custom-container guide)",
+            _dedup((*ev("msg:compute_cap_mismatch"), *ev("gpu"))),
+            Severity.ERROR,
+        )
     if (cupies := ev("msg:cupy_multiple")) and not any(f.id == "conflicting_installs" for f in out):
         names = sorted(set(_CUPY_PACKAGE.findall(" ".join(e.text for e in cupies))))
         add(
@@ -2374,7 +2388,9 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     if (extension or ops_missing) and not any(f.id == "conflicting_installs" for f in out):
         m = _EXTENSION_TORCH_SYMBOL.search(extension[0].text) if extension else None
         what = (
-            f"{_package_of(m.group(1))}'s compiled library lacks one of torch's C++ symbols ({m.group(2)})"
+            f"{_package_of(m.group(1))}'s compiled library lacks one of torch's "
+            + ("C++ symbols" if m.group(2).startswith("_Z") else "C functions")
+            + f" ({m.group(2)})"
             if m
             else "torchvision's C++ operators did not register (its compiled library did not load)"
         )
@@ -2387,6 +2403,28 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"`pip install --force-reinstall torch=={torch_version or 'X'} {pkg}`), or rebuild the extension "
             "against this torch (`pip install --no-build-isolation --force-reinstall PACKAGE`)",
             _dedup((*extension, *ops_missing, *unpaired, *ev("torch"))),
+            Severity.ERROR,
+        )
+    bare = tuple(
+        e
+        for e in undefined
+        if e not in own
+        and e not in extension
+        and (b := _BARE_TORCH_SYMBOL.search(e.text)) is not None
+        and not _UNDEFINED.search(e.text)
+        and not _PYTHON_BINDING_SYMBOL.match(b.group(1))
+    )
+    if bare and not any(f.id == "conflicting_installs" for f in out):
+        symbol = b.group(1) if (b := _BARE_TORCH_SYMBOL.search(bare[0].text)) else "?"
+        add(
+            "conflicting_installs",
+            f"a compiled library lacks one of torch's C++ symbols ({symbol}): it was built against another torch "
+            "than the one installed (an install that replaced torch under its companions, or an extension built "
+            "for an older torch)",
+            "install torch and its companions as one set from one index (`pip install --force-reinstall "
+            f"torch=={torch_version or 'X'} torchvision torchaudio`, pinned to the pair torchvision's README "
+            "lists), or rebuild the extension the traceback names against this torch",
+            _dedup((*bare, *ev("torch"))),
             Severity.ERROR,
         )
     if unpaired and not any(f.id == "conflicting_installs" for f in out):
@@ -2945,9 +2983,17 @@ _TORCH_OWN_SYMBOL = re.compile(
 # An undefined symbol of torch's C++ API (at::, c10::, torch::) in another package's compiled library
 # ("torchvision/_C.cpython-36m-x86_64-linux-gnu.so: undefined symbol: _ZN2at19NonVariableTypeMode10is_enabledEv",
 # facebookresearch/maskrcnn-benchmark#813): that library was built against another torch.
+# Also one of torch's C functions of its stable ABI (aoti_torch_*, torch_*): "…/site-packages/torchaudio/lib/
+# libtorchaudio.abi3.so: undefined symbol: torch_dtype_float4_e2m1fn_x2", torchaudio 2.11 beside torch 2.10
+# (deepbeepmeep/Wan2GP#1701; torchcodec's libraries fail so beside an older torch too).
 _EXTENSION_TORCH_SYMBOL = re.compile(
-    r"(\S{0,300}?[\w.+-]+\.(?:so|pyd)[\w.]*): undefined symbol: (_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch|6caffe2)\d\w*)"
+    r"(\S{0,300}?[\w.+-]+\.(?:so|pyd)[\w.]*): undefined symbol: "
+    r"(_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch|6caffe2)\d\w*|(?:aoti_)?torch_[a-z]\w*)"
 )
+# One of torch's C++ symbols undefined where the line names no library ("`import torchaudio` results in the error …
+# undefined symbol: _ZN2at4_ops15sum_dim_IntList4call…", jasonppy/VoiceCraft#32: a dependency's install replaced
+# torch 2.0.1 by 2.2.2 under torchaudio)
+_BARE_TORCH_SYMBOL = re.compile(r"undefined symbol: (_Z(?:T[ISV])?N[KVr]*(?:2at|3c10|5torch|6caffe2)\d\w*)")
 
 
 # torch's Python bindings (libtorch_python.so: torch::utils::, torch::python::), which a library loaded outside
@@ -2967,6 +3013,8 @@ _NO_ARCH_CC = re.compile(
 _ERROR_804 = re.compile(r"(?i:driver error|initialization failure with error) 804\b")
 # TensorFlow's and XLA's "kernel version 515.48.7 does not match DSO version 510.73.5"
 _DSO_MISMATCH = re.compile(r"kernel version (\d{3}\.\d+(?:\.\d+)?) does not match DSO version (\d{3}\.\d+(?:\.\d+)?)")
+# text-embeddings-inference's "Runtime compute cap 75 is not compatible with compile time compute cap 80"
+_COMPUTE_CAPS = re.compile(r"Runtime compute cap (\d{2,3}) is not compatible with compile time compute cap (\d{2,3})\b")
 _CUPY_PACKAGE = re.compile(r"\bcupy-(?:cuda\d{2,3}x?|rocm-\d-\d)\b")
 _TF_MINIMUM = re.compile(r"minimum required Cuda capability is (\d+\.\d)")
 _GFX_NAMED = re.compile(r"\bgfx\d{2,4}[a-z]?\b")
@@ -2995,6 +3043,9 @@ def _foreign_torch_symbol(text: str) -> bool:
 def _package_of(path: str) -> str:
     """The package a compiled library belongs to: the folder under site-packages, else the file's stem."""
     parts = re.split(r"[/\\]", path.strip("'\"`"))
+    site = next((i for i, part in enumerate(parts[:-2]) if part.endswith("-packages")), None)
+    if site is not None and parts[site + 1]:
+        return parts[site + 1]  # ".../site-packages/torchaudio/lib/libtorchaudio.abi3.so": torchaudio's
     if len(parts) >= 2 and parts[-2] and not parts[-2].endswith(("-packages", "lib")):
         return parts[-2]
     return parts[-1].split(".")[0].lstrip("_") or "the extension"

@@ -1648,3 +1648,52 @@ def test_tensorrts_cuda_initialization_failure_804() -> None:
         "http://docs.nvidia.com/cuda/cuda-installation-guide-linux/index.html)\n"
     )
     assert [(f["id"], f["severity"]) for f in env["findings"]] == [("driver_too_old", "error")], _found(env)
+
+
+def test_text_embeddings_inferences_compute_cap_check() -> None:
+    # huggingface/text-embeddings-inference#34: RTX 2080s (7.5) under the image built for 8.0
+    _, env = _run(
+        "Error: Could not create backend\n\nCaused by:\n    Could not start backend: Runtime compute cap 75 is not "
+        "compatible with compile time compute cap 80\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("arch_unsupported", "error"), f
+    assert "8.0" in f["message"] and "7.5" in f["message"] and "CUDA_COMPUTE_CAP=75" in f["fix"], f
+    # a three-digit capability reads as 12.0
+    _, env = _run(
+        "Could not start backend: Runtime compute cap 120 is not compatible with compile time compute cap 80\n"
+    )
+    assert "12.0" in env["findings"][0]["message"], _found(env)
+    # the same capability on both sides is the program's own bug (#652)
+    _, env = _run(
+        "Could not start backend: Runtime compute cap 120 is not compatible with compile time compute cap 120\n"
+    )
+    assert "arch_unsupported" not in [f["id"] for f in env["findings"]], _found(env)
+
+
+def test_a_companion_missing_torchs_stable_c_function() -> None:
+    # deepbeepmeep/Wan2GP#1701: torchaudio 2.11 resolved beside torch 2.10
+    _, env = _run(
+        "`OSError: ~/miniconda3/envs/wan2gp/lib/python3.11/site-packages/torchaudio/lib/libtorchaudio.abi3.so: "
+        "undefined symbol: torch_dtype_float4_e2m1fn_x2`\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
+    assert "torchaudio's" in f["message"] and "torch_dtype_float4_e2m1fn_x2" in f["message"], f
+    # a library's own C function of that prefix-less kind is not torch's
+    _, env = _run("OSError: /opt/app/lib/libfoo.so: undefined symbol: foo_dtype_float4\n")
+    assert "torchaudio" not in str(env["findings"]), _found(env)
+
+
+def test_torchs_cpp_symbol_undefined_where_no_library_is_named() -> None:
+    # jasonppy/VoiceCraft#32: audiocraft's install replaced torch 2.0.1 by 2.2.2 under torchaudio
+    _, env = _run(
+        "Then `import torchaudio` results in the error\n\n     undefined symbol: "
+        "_ZN2at4_ops15sum_dim_IntList4callERKNS_6TensorEN3c1016OptionalArrayRefIlEEbNS5_8optionalINS5_10ScalarTypeEEE\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
+    assert "_ZN2at4_ops15sum_dim_IntList4call" in f["message"], f
+    # a CUDA runtime function undefined is no torch symbol
+    code, env = _run("undefined symbol: cudaGetDriverEntryPointByVersion\n")
+    assert code == 2 or "torch's C++ symbols" not in str(env["findings"]), _found(env)

@@ -234,6 +234,12 @@ _KINDS: tuple[_Kind, ...] = (
     # back to the driver to compile." (an XlaRuntimeError UNIMPLEMENTED where the driver cannot either:
     # Model3DBio/AlphaFold3-Conda-Install#2, an RTX 5090 with a CUDA 12.6 nvcc wheel)
     _Kind("ptxas_too_old", ("ptxas too old",), (), re.compile(r"."), max_lines=1),
+    # text-embeddings-inference's (candle's) start-up check of the GPU against the capability it was built for: "Could
+    # not start backend: Runtime compute cap 75 is not compatible with compile time compute cap 80"
+    # (huggingface/text-embeddings-inference#34: RTX 2080s under the image built for 8.0; #15, #30, #137 the same)
+    _Kind(
+        "compute_cap_mismatch", ("is not compatible with compile time compute cap",), (), re.compile(r"."), max_lines=1
+    ),
     # DGL's CPU build asked for a CUDA device: "Check failed: allow_missing: Device API cuda is not enabled. Please
     # install the cuda version of dgl." (dgl/src/runtime/c_runtime_api.cc; dmlc/dgl#5427)
     _Kind("dgl_cpu_build", ("Device API cuda is not enabled",), (), re.compile(r"."), max_lines=1),
