@@ -57,6 +57,7 @@ SETTLE_XPU = 'python -c "import torch; print(torch.__version__, torch.xpu.is_ava
 
 # The order in which a verdict names a root cause when several errors show.
 CAUSE_ORDER = (
+    "image_platform_mismatch",
     "fabric_manager_down",
     "container_without_gpu",
     "exclusive_process_mode",
@@ -1398,6 +1399,33 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "of CUDA 12.8 or newer for Blackwell, 11.8 for Hopper), usually by upgrading jax[cuda12] or TensorFlow",
             _dedup((*ptxas, *ev("gpu"))),
             None if xla_failed else Severity.WARN,
+        )
+    platform_warned, exec_refused = ev("msg:image_platform_mismatch"), ev("msg:exec_format_error")
+    if platform_warned or exec_refused:
+        p = _IMAGE_PLATFORMS.search(platform_warned[0].text) if platform_warned else None
+        image, host = (p.group(1), p.group(2)) if p else (None, None)
+        add(
+            "image_platform_mismatch",
+            (
+                f"the container image is built for {image} and this host is {host} (line {platform_warned[0].line})"
+                if image
+                else "the kernel cannot run a program here: one built for another CPU architecture than this machine's "
+                "(an amd64 image on Arm), or a script without its `#!` line"
+            )
+            + (
+                (": its programs cannot run here" if image else "")
+                + f' ("exec format error", line {exec_refused[0].line})'
+                if exec_refused
+                else ": docker runs it only under an emulator, if one is installed"
+            ),
+            "use an image built for this machine's architecture"
+            + (f" ({host})" if host else "")
+            + ": on a Jetson, an L4T image for its JetPack release (NGC's `l4t-` images), on other Arm machines "
+            "(Grace, DGX Spark) the image's arm64 variant (`docker pull --platform linux/arm64 IMAGE`, or a "
+            "multi-arch tag); a Dockerfile's `FROM` line names the base image to change"
+            + ("" if image else "; a script needs its `#!` line and Unix line endings"),
+            _dedup((*platform_warned, *exec_refused)),
+            Severity.ERROR if exec_refused and platform_warned else Severity.WARN,
         )
     caps = next((m for e in ev("msg:compute_cap_mismatch") if (m := _COMPUTE_CAPS.search(e.text))), None)
     if caps and caps.group(1) != caps.group(2) and not any(f.id == "arch_unsupported" for f in out):
@@ -3013,6 +3041,10 @@ _NO_ARCH_CC = re.compile(
 _ERROR_804 = re.compile(r"(?i:driver error|initialization failure with error) 804\b")
 # TensorFlow's and XLA's "kernel version 515.48.7 does not match DSO version 510.73.5"
 _DSO_MISMATCH = re.compile(r"kernel version (\d{3}\.\d+(?:\.\d+)?) does not match DSO version (\d{3}\.\d+(?:\.\d+)?)")
+# docker's "The requested image's platform (linux/amd64) does not match the detected host platform (linux/arm64/v8)"
+_IMAGE_PLATFORMS = re.compile(
+    r"image's platform \(([\w/.-]{3,40})\) does not match the detected host platform \(([\w/.-]{3,40})\)"
+)
 # text-embeddings-inference's "Runtime compute cap 75 is not compatible with compile time compute cap 80"
 _COMPUTE_CAPS = re.compile(r"Runtime compute cap (\d{2,3}) is not compatible with compile time compute cap (\d{2,3})\b")
 _CUPY_PACKAGE = re.compile(r"\bcupy-(?:cuda\d{2,3}x?|rocm-\d-\d)\b")

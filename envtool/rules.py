@@ -119,6 +119,10 @@ VOCABULARY: dict[str, tuple[Severity, str]] = {
         Severity.ERROR,
         "shared memory (/dev/shm) too small for DataLoader workers or NCCL (a container's 64 MB default)",
     ),
+    "image_platform_mismatch": (
+        Severity.ERROR,
+        "a container image (or a program) built for another CPU architecture than the host's (amd64 on Arm)",
+    ),
 }
 VOCABULARY.update(accel_rules.VOCABULARY)  # AMD, Intel, Apple, Hygon and NVIDIA-on-Arm (envtool/accel_rules.py)
 

@@ -1697,3 +1697,27 @@ def test_torchs_cpp_symbol_undefined_where_no_library_is_named() -> None:
     # a CUDA runtime function undefined is no torch symbol
     code, env = _run("undefined symbol: cudaGetDriverEntryPointByVersion\n")
     assert code == 2 or "torch's C++ symbols" not in str(env["findings"]), _found(env)
+
+
+def test_an_image_for_another_cpu_architecture() -> None:
+    # linghu8812/tensorrt_inference#144: an x86-64 CUDA base image built on a Jetson
+    _, env = _run(
+        "Step 1/9 : FROM nvidia/cuda:10.2-cudnn8-devel-ubuntu18.04\nStep 3/9 : RUN apt-get update\n ---> [Warning] The "
+        "requested image's platform (linux/amd64) does not match the detected host platform (linux/arm64/v8) and no "
+        "specific platform was requested\n ---> Running in 359afcd09f9c\nstandard_init_linux.go:228: exec user process "
+        "caused: exec format error\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "image_platform_mismatch", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert (f["severity"], [e["line"] for e in f["evidence"]]) == ("error", [3, 5]), f
+    assert "linux/amd64" in f["message"] and "linux/arm64/v8" in f["fix"] and "l4t-" in f["fix"], f
+    # docker's warning alone: the image may still run under an emulator
+    _, env = _run(
+        "WARNING: The requested image's platform (linux/amd64) does not match the detected host platform "
+        "(linux/arm64/v8) and no specific platform was requested\n"
+    )
+    assert [(f["id"], f["severity"]) for f in env["findings"]] == [("image_platform_mismatch", "warn")], _found(env)
+    # the kernel's refusal alone may also be a script without its #! line
+    _, env = _run("exec /docker-entrypoint.sh: exec format error\n")
+    (f,) = env["findings"]
+    assert f["severity"] == "warn" and "#!" in f["fix"], f

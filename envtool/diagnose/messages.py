@@ -234,6 +234,14 @@ _KINDS: tuple[_Kind, ...] = (
     # back to the driver to compile." (an XlaRuntimeError UNIMPLEMENTED where the driver cannot either:
     # Model3DBio/AlphaFold3-Conda-Install#2, an RTX 5090 with a CUDA 12.6 nvcc wheel)
     _Kind("ptxas_too_old", ("ptxas too old",), (), re.compile(r"."), max_lines=1),
+    # docker's warning that an image is for another CPU architecture than the host: "The requested image's platform
+    # (linux/amd64) does not match the detected host platform (linux/arm64/v8) and no specific platform was requested"
+    # (linghu8812/tensorrt_inference#144: an x86-64 CUDA image built on a Jetson)
+    _Kind("image_platform_mismatch", ("does not match the detected host platform",), (), re.compile(r"."), max_lines=1),
+    # the kernel refusing a program of another CPU architecture, as runc and shells print it ("standard_init_linux.go:
+    # 228: exec user process caused: exec format error", "exec /bin/sh: exec format error", bash's "cannot execute
+    # binary file: Exec format error")
+    _Kind("exec_format_error", ("exec format error", "Exec format error"), (), re.compile(r"."), max_lines=1),
     # text-embeddings-inference's (candle's) start-up check of the GPU against the capability it was built for: "Could
     # not start backend: Runtime compute cap 75 is not compatible with compile time compute cap 80"
     # (huggingface/text-embeddings-inference#34: RTX 2080s under the image built for 8.0; #15, #30, #137 the same)
