@@ -1,4 +1,4 @@
-"""The only module that starts subprocesses.
+"""The only module that starts subprocesses (and the one that forks: :func:`alongside`).
 
 Argument lists only (never a shell string), a timeout on every call, output decoded with
 ``errors="replace"``, and the whole process group killed on timeout so that a hung child
@@ -10,17 +10,21 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import pickle
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from envtool.errors import ExternalError, ToolNotFoundError
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -280,3 +284,51 @@ def stream(
     finally:
         if log is not None:
             log.close()
+
+
+def alongside(fn: Callable[..., _T], *args: Any) -> Callable[[], _T]:
+    """Start ``fn(*args)`` in a forked copy of this process, to run beside the caller's own work on another core;
+    the call returned waits for its value, pickled back over a pipe.
+
+    ``fn`` must be pure (a value from its arguments, nothing else changed): the copy shares nothing after the fork.
+    Where fork is missing (Windows) or unsafe (another thread runs), or the copy fails in any way, the value is
+    computed here when asked for, so the answer is the same either way.
+    """
+    here: Callable[[], _T] = functools.partial(fn, *args)
+    if not hasattr(os, "fork") or threading.active_count() > 1:
+        return here
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return here
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return here
+    if pid == 0:  # the copy: compute, write, and leave without running anything of the parent's (no atexit, no flush)
+        code = 1
+        try:
+            os.close(reader)
+            data = pickle.dumps(fn(*args), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(writer, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(writer)
+
+    def result() -> _T:
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            return here()
+        try:
+            value: _T = pickle.loads(data)
+        except Exception:  # (a copy that died mid-write)
+            return here()
+        return value
+
+    return result

@@ -57,11 +57,11 @@ def _read(path: str) -> tuple[str, str]:
 
 
 def run(args: argparse.Namespace, ui: object = None) -> CommandResult:
-    from envtool import diagnose, paste_rules, profiles, rules
+    from envtool import diagnose, paste_rules, profiles, rules, runner
 
     text, name = _read(args.file)
     loaded = profiles.load_profiles(args.profiles_dir)  # bad input is refused before any work
-    paste = diagnose.load_paste(text, name)
+    paste = diagnose.load_paste(text, name, alongside=runner.alongside)  # a long paste's forms on another core
     facts = paste.facts
     if paste.form == "envtool-report":
         findings = rules.evaluate(facts)

@@ -61,7 +61,7 @@ from envtool.diagnose.messages import (
     parse_incompatible_capability,
     parse_supported_arch_list,
 )
-from envtool.diagnose.platform import apply_vendor, read_vendor
+from envtool.diagnose.platform import apply_vendor, read_vendor, vendor_fields
 from envtool.errors import BadInputError
 from envtool.model import Evidence, HostFacts, facts_from_data
 
@@ -112,13 +112,33 @@ class Paste:
     form: str = "free-form"  # "collect_env", "free-form" or "envtool-report"
 
 
-def read_paste(text: str) -> Paste:
-    """Read a pasted report of any form; see :func:`parse_collect_env`."""
+# A call that starts ``fn(*args)`` and returns the call that waits for its value (envtool.runner.alongside runs it in
+# a forked copy of the process, on another core).
+Alongside = Callable[..., Callable[[], Any]]
+# The lines from which read_paste reads the free-form forms beside the other readers, given ``alongside``: a fork
+# costs a few milliseconds, the forms of 20,000 lines about a tenth of a second.
+_ALONGSIDE_LINES = 20_000
+
+
+def _here(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
+    return lambda: fn(*args)
+
+
+def read_paste(text: str, *, alongside: Alongside | None = None) -> Paste:
+    """Read a pasted report of any form; see :func:`parse_collect_env`.
+
+    With ``alongside`` (envtool.runner.alongside) a long paste's free-form forms are read beside the report grammar,
+    the messages and the vendor fields, on another core; the answer is the same as without it."""
     lines, origin = drop_repeats(*clean_numbered(text))
-    rep = _read_report(lines)
-    numbered = numbered_messages(lines)
+    start = alongside if alongside is not None and len(lines) >= _ALONGSIDE_LINES else _here
+    told_later = start(read_forms, lines, origin)
+    try:
+        rep = _read_report(lines)
+        numbered = numbered_messages(lines)
+        fields = vendor_fields(lines, origin)
+    finally:
+        told: Told = told_later()
     messages = tuple(msg for _, _, msg in numbered)
-    told = read_forms(lines, origin)
     lists_torch = _lists_torch(rep)  # "[pip3] torch==..." lines: collect_env's own syntax
     is_report = bool(rep.header or rep.report_keys or lists_torch)
     if not (is_report or messages or _told_anything(told)):
@@ -137,7 +157,7 @@ def read_paste(text: str) -> Paste:
             lst.append(Evidence(line=at, text=msg[:300]))
     if "container" not in signs and (compose := _compose_line(text)) is not None:
         signs["container"] = [compose]  # the paste is a docker-compose service's output
-    facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs))
+    facts = apply_vendor(facts, read_vendor(facts, lines, origin, signs, fields))
     index = LineIndex(lines)
     if (
         told.compat_banner
@@ -233,13 +253,13 @@ def _compose_line(text: str) -> Evidence | None:
     )
 
 
-def load_paste(text: str, name: str) -> Paste:
+def load_paste(text: str, name: str, *, alongside: Alongside | None = None) -> Paste:
     """A file's text read as a :class:`Paste` (envtool's JSON report included, with no lines)."""
     body = text[1:] if text.startswith("\ufeff") else text
     if body.lstrip().startswith("{"):
         return Paste(facts=load_report(text, name), form="envtool-report")
     try:
-        return read_paste(body)
+        return read_paste(body, alongside=alongside)
     except BadInputError as exc:
         raise BadInputError(f"{name}: {_one_line(str(exc))}") from exc
 

@@ -267,15 +267,22 @@ class VendorRead:
     notes: tuple[str, ...] = ()
 
 
+def vendor_fields(lines: Sequence[str], origin: Sequence[int]) -> _Fields:
+    """The ROCm, XPU, macOS and NVIDIA-on-Arm fields of the cleaned lines, for :func:`read_vendor`."""
+    return _scan(lines, origin)
+
+
 def read_vendor(
     facts: HostFacts,
     lines: Sequence[str],
     origin: Sequence[int],
     signs: dict[str, list[Evidence]],
+    fields: _Fields | None = None,
 ) -> VendorRead:
     """The accelerators and platform facts a paste states; ``signs`` gains the lines that show them
-    (topics ``accel``, ``macos``, ``platform``)."""
-    fields = _scan(lines, origin)
+    (topics ``accel``, ``macos``, ``platform``). ``fields``: :func:`vendor_fields` of the lines, if read already."""
+    if fields is None:
+        fields = _scan(lines, origin)
     text_at = _LineTexts(lines, origin)
     sysf = facts.system
     torch = facts.python.torch
