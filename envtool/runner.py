@@ -291,11 +291,13 @@ def alongside(fn: Callable[..., _T], *args: Any) -> Callable[[], _T]:
     the call returned waits for its value, pickled back over a pipe.
 
     ``fn`` must be pure (a value from its arguments, nothing else changed): the copy shares nothing after the fork.
-    Where fork is missing (Windows) or unsafe (another thread runs), or the copy fails in any way, the value is
-    computed here when asked for, so the answer is the same either way.
+    Only on Linux, where a fork is how processes start: Windows has none, and macOS's frameworks do not survive one
+    in a process that used them (Python's multiprocessing spawns there). Where another thread runs (a fork copies
+    its locks as held), or the copy fails in any way, the value is computed here when asked for, so the answer is
+    the same either way.
     """
     here: Callable[[], _T] = functools.partial(fn, *args)
-    if not hasattr(os, "fork") or threading.active_count() > 1:
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork") or threading.active_count() > 1:
         return here
     try:
         reader, writer = os.pipe()

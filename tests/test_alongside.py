@@ -4,6 +4,7 @@ forms so, beside its other readers. The answer must be the same as in one proces
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from envtool import diagnose, runner
 from envtool.diagnose import read_paste
 
-needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork on this platform (Windows)")
+needs_fork = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="alongside forks only on Linux")
 
 
 def _pid_and(value: int) -> tuple[int, int]:
@@ -35,6 +36,9 @@ def test_without_fork_the_value_is_computed_here(monkeypatch: pytest.MonkeyPatch
     monkeypatch.delattr(os, "fork", raising=False)
     pid, value = runner.alongside(_pid_and, 4)()
     assert (pid, value) == (os.getpid(), 8)
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "platform", "darwin")  # (macOS: no fork either)
+    assert runner.alongside(_pid_and, 4)() == (os.getpid(), 8)
 
 
 @needs_fork
