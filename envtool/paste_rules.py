@@ -1427,6 +1427,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*platform_warned, *exec_refused)),
             Severity.ERROR if exec_refused and platform_warned else Severity.WARN,
         )
+    entry = ev("msg:entry_point_missing")
+    if entry and not any(f.id == "conflicting_installs" for f in out):
+        m = _ENTRY_POINT.search(entry[0].text)
+        function, dll = (m.group(1), m.group(2).rpartition("\\")[2].strip("(). ")) if m else ("a function", "a DLL")
+        add(
+            "conflicting_installs",
+            f"Windows finds no {function} in {dll} (line {entry[0].line}): that DLL is of another version than the "
+            "program was built with (an older or newer copy first on PATH, or library files of another release)",
+            f"install the {dll} of the release the program names (for ROCm's libraries, the set built for the HIP "
+            f"version of the program's release), or take the other copy off PATH (`where {dll}` lists them)",
+            entry,
+            Severity.ERROR,
+        )
     caps = next((m for e in ev("msg:compute_cap_mismatch") if (m := _COMPUTE_CAPS.search(e.text))), None)
     if caps and caps.group(1) != caps.group(2) and not any(f.id == "arch_unsupported" for f in out):
         # (the same capability on both sides, "… cap 120 … cap 120" (#652), is the program's own bug)
@@ -2069,6 +2082,26 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "them)",
             _dedup((*xpu_missing, *ev("torch"))),
             Severity.ERROR,
+        )
+    # The report says the machine has no GPU and torch finds no CUDA (broadinstitute/CellBender#161: "I didn't have a
+    # graphic card on my work computer" under CellBender's "assert torch.cuda.is_available()"): the program asked for a
+    # GPU that is not there.
+    said_none = ev("no_gpu_told")
+    if (
+        said_none
+        and not gpu_named
+        and facts.torch_runtime is not None
+        and facts.torch_runtime.cuda_available is False
+        and not ev("cpu_build", "msg:not_compiled_with_cuda")
+    ):
+        add(
+            "no_gpu",
+            f"the report says this machine has no GPU (line {said_none[0].line}), and torch finds no CUDA device "
+            f"(line {ev('cuda_available')[0].line}): the program asks for a GPU that is not there",
+            "run the program on the CPU (drop its CUDA option, e.g. `--cuda`, or pass `--device cpu`) or on a machine "
+            f"with an NVIDIA GPU; to settle whether one is there, run `{SETTLE_DRIVER}`",
+            _dedup((*ev("cuda_available"), *said_none)),
+            Severity.WARN,
         )
     # a CPU-only torch: only a positive sign counts
     cpu = _dedup((*ev("cpu_build", "msg:not_compiled_with_cuda"), *(e for e in not_linked if "for cuda" in e.text)))
@@ -3044,6 +3077,10 @@ _DSO_MISMATCH = re.compile(r"kernel version (\d{3}\.\d+(?:\.\d+)?) does not matc
 # docker's "The requested image's platform (linux/amd64) does not match the detected host platform (linux/arm64/v8)"
 _IMAGE_PLATFORMS = re.compile(
     r"image's platform \(([\w/.-]{3,40})\) does not match the detected host platform \(([\w/.-]{3,40})\)"
+)
+# Windows' "The procedure entry point X could not be located in the dynamic link library Y.dll"
+_ENTRY_POINT = re.compile(
+    r"entry point (\S{1,200}?) could not be located in the dynamic link library (.{1,300}?\.dll)", re.I
 )
 # text-embeddings-inference's "Runtime compute cap 75 is not compatible with compile time compute cap 80"
 _COMPUTE_CAPS = re.compile(r"Runtime compute cap (\d{2,3}) is not compatible with compile time compute cap (\d{2,3})\b")

@@ -1721,3 +1721,36 @@ def test_an_image_for_another_cpu_architecture() -> None:
     _, env = _run("exec /docker-entrypoint.sh: exec format error\n")
     (f,) = env["findings"]
     assert f["severity"] == "warn" and "#!" in f["fix"], f
+
+
+def test_a_report_of_no_gpu_under_a_programs_cuda_assert() -> None:
+    # broadinstitute/CellBender#161: the program asserts CUDA on a work computer without a graphics card
+    _, env = _run(
+        "I am trying to run CellBender on my data, but I have an issue :\n\n"
+        '"    assert torch.cuda.is_available(), "Trying to use CUDA, " \\\n'
+        'AssertionError: Trying to use CUDA, but CUDA is not available."\n\n'
+        "I finally understood that I didn't have a graphic card on my work computer.\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "no_gpu", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert (f["severity"], [e["line"] for e in f["evidence"]]) == ("warn", [3, 4, 6]), f
+    # the assert alone, with no failure after it, is a program's source, not an answer
+    code, env = _run("    assert torch.cuda.is_available(), 'needs a GPU'\n    model.cuda()\nprint('done')\n")
+    assert code == 2 or not any(f["id"] == "no_gpu" for f in env["findings"]), _found(env)
+    # a GPU named beside it is no report of none
+    _, env = _run(
+        '    assert torch.cuda.is_available(), "Trying to use CUDA"\nAssertionError: Trying to use CUDA\n'
+        "I didn't have a graphic card driver installed for my RTX 3090 yet.\n"
+    )
+    assert not any(f["id"] == "no_gpu" for f in env["findings"]), _found(env)
+
+
+def test_windows_finding_no_entry_point_in_a_dll() -> None:
+    # likelovewant/ollama-for-amd#41: rocBLAS files for HIP 5.7 under an Ollama built with HIP 6.1.2
+    _, env = _run(
+        "Entry Point Not Found : The procedure entry point roclabs_bfdot_64 could not be located in the dynamic link "
+        "library (...\\lib\\ollama\\hip_blas.dll)\n"
+    )
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
+    assert "roclabs_bfdot_64" in f["message"] and "hip_blas.dll" in f["message"] and "where hip_blas.dll" in f["fix"], f

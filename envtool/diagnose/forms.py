@@ -90,6 +90,8 @@ class Told:
     cvd_echo: int | None = None
     # `pip show torch`'s "Name: torch" (the package, line) until its "Version:" line
     pip_show: tuple[str, int] | None = None
+    # a traceback's `assert torch.cuda.is_available()` source line (line, text) until the AssertionError after it
+    assert_available: tuple[int, str] | None = None
     # driver_own_cuda's answers for this paste (a long log repeats its banner; the table lookup is not free).
     _own_cuda: dict[str, str | None] = field(default_factory=dict)
 
@@ -603,8 +605,9 @@ _TOLD_TOO_OLD = re.compile(
 # A reporter saying the machine has no (NVIDIA) GPU: "I don't have a GPU", "we do not have any NVIDIA graphics card",
 # "my laptop has no dedicated GPU" (not "no GPU found", which is a symptom).
 _TOLD_NO_GPU = re.compile(
-    r"\b(?:I|we)\s+(?:don'?t|do not|dont)\s+have\s+(?:an?\s+|any\s+)?(?:NVIDIA\s+|dedicated\s+|discrete\s+)?"
-    r"(?:GPU|graphics card|video card)s?\b(?!\s*(?:problem|issue|error|driver|memory|support|access|-))"
+    r"\b(?:I|we)\s+(?:don'?t|do not|dont|didn'?t|did not)\s+have\s+(?:an?\s+|any\s+)?"
+    r"(?:NVIDIA\s+|dedicated\s+|discrete\s+)?"
+    r"(?:GPU|graphics? card|video card)s?\b(?!\s*(?:problem|issue|error|driver|memory|support|access|-))"
     r"|\bhas\s+no\s+(?:NVIDIA\s+|dedicated\s+|discrete\s+)?(?:GPU|graphics card)s?\b"
     r"(?!\s*(?:problem|issue|error|driver|-))",
     re.I,
@@ -700,8 +703,8 @@ _RELEVANT = (
     "nvidia", "nvrm", "nvml", "gpu", "torch", "driver", "cuda", "python", "ld_library_path", "abric", "docker",
     "podman", "nerdctl", "creating", "starting", "recreating", "attaching", "exited with code", "root@",
     "dockerenv", "wsl", "/mnt/", "\\", "upgrade:", "*-", "product:", "vendor:", "cpuonly", "transformers",
-    "pynvml", "kmod-", "graphics", "video card", "显卡", "驱动", "chip:", "productname:", "darwin", "/users/",
-    "homebrew", "macos", "macbook", "mbp", "mac mini", "mac studio", "imac", "gfx", "windows", "jetson",
+    "pynvml", "kmod-", "graphics", "graphic card", "video card", "显卡", "驱动", "chip:", "productname:", "darwin",
+    "/users/", "homebrew", "macos", "macbook", "mbp", "mac mini", "mac studio", "imac", "gfx", "windows", "jetson",
     "rtx", "gtx", "geforce", "quadro", "tesla", "titan", "_check_driver",
     "compute_", "compute mode", "index", "name", "uuid", "kube", "k8s", "k3s", "k0s", "kind:",
     "default_runtime_name", "runtimeclassname", "=> /",
@@ -760,6 +763,7 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             or in_display
             or told.pip_show is not None
             or told.cvd_echo is not None
+            or told.assert_available is not None
         )
 
     for idx in visit_lines(lines, _VISIT, pending):
@@ -771,6 +775,16 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 told.sign("cvd_hidden", echoed, f"echo $CUDA_VISIBLE_DEVICES -> {value!r}")
         if told.pip_show is not None and (origin[idx] if idx < numbered else idx + 1) - told.pip_show[1] > 3:
             told.pip_show = None  # no "Version:" line came within three lines of "Name: torch"
+        if told.assert_available is not None:
+            # the program's own check failed where its assert is followed by the AssertionError (CellBender's "assert
+            # torch.cuda.is_available(), ..." then "AssertionError: Trying to use CUDA, but CUDA is not available.")
+            at, asserted = told.assert_available
+            if raw.lstrip(" \t\"'`>").startswith("AssertionError"):
+                told.assert_available = None
+                _set_available(told, False, origin[idx] if idx < numbered else idx + 1, raw.strip())
+                told.sign("cuda_available", at, asserted)
+            elif (origin[idx] if idx < numbered else idx + 1) - at > 3:
+                told.assert_available = None
         stateless = expr_pending is None and csv_header is None and not ld_next and not in_display
         if stateless and told.pip_show is None:
             if 'File "' in raw and raw.lstrip().startswith('File "'):
@@ -826,6 +840,8 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 # "torch.cuda.is_available() returns False", or its first word when a sentence goes on
                 # ("... return false on my RTX 3090")
                 _take_values(told, found, m.group(1) if _value(m.group(1)) == first else first, number, number)
+            elif found[0] == _AVAILABLE and s.lstrip("\"'` ").startswith("assert "):
+                told.assert_available = (number, s)  # a source line: no value follows it
             else:
                 expr_pending = (found, number, s)
         # Each reader is called only where the first test it makes can pass (a call per line and reader
@@ -1800,7 +1816,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("kernel_module_version", number, s)
     if (
         ("have" in s or "has no" in s)
-        and ("don" in (low := s.lower()) or "do not" in low or "has" in low)  # (what the case-blind pattern needs)
+        and ("don" in (low := s.lower()) or "do not" in low or "did" in low or "has" in low)  # (what it must match)
         and _TOLD_NO_GPU.search(s)
     ):
         told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"

@@ -242,6 +242,16 @@ _KINDS: tuple[_Kind, ...] = (
     # 228: exec user process caused: exec format error", "exec /bin/sh: exec format error", bash's "cannot execute
     # binary file: Exec format error")
     _Kind("exec_format_error", ("exec format error", "Exec format error"), (), re.compile(r"."), max_lines=1),
+    # Windows' loader finding a DLL without a function the program calls: "The procedure entry point rocblas_… could
+    # not be located in the dynamic link library (…\\lib\\ollama\\hip_blas.dll)" (likelovewant/ollama-for-amd#41:
+    # rocBLAS files for HIP 5.7 under an Ollama built with HIP 6.1.2)
+    _Kind(
+        "entry_point_missing",
+        ("could not be located in the dynamic link library",),
+        ("The procedure entry point", "Entry Point Not Found"),
+        re.compile(r"\.dll", re.I),
+        max_lines=2,
+    ),
     # text-embeddings-inference's (candle's) start-up check of the GPU against the capability it was built for: "Could
     # not start backend: Runtime compute cap 75 is not compatible with compile time compute cap 80"
     # (huggingface/text-embeddings-inference#34: RTX 2080s under the image built for 8.0; #15, #30, #137 the same)
