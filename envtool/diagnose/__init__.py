@@ -29,6 +29,7 @@ Format references (the collect_env field set over the years):
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -120,18 +121,14 @@ Alongside = Callable[..., Callable[[], Any]]
 _ALONGSIDE_LINES = 20_000
 
 
-def _here(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    return lambda: fn(*args)
-
-
 def read_paste(text: str, *, alongside: Alongside | None = None) -> Paste:
     """Read a pasted report of any form; see :func:`parse_collect_env`.
 
     With ``alongside`` (envtool.runner.alongside) a long paste's free-form forms are read beside the report grammar,
     the messages and the vendor fields, on another core; the answer is the same as without it."""
     lines, origin = drop_repeats(*clean_numbered(text))
-    start = alongside if alongside is not None and len(lines) >= _ALONGSIDE_LINES else _here
-    told_later = start(read_forms, lines, origin)
+    start = alongside if alongside is not None and len(lines) >= _ALONGSIDE_LINES else functools.partial
+    told_later = start(read_forms, lines, origin)  # (a partial: read in this process, when asked for)
     try:
         rep = _read_report(lines)
         numbered = numbered_messages(lines)
