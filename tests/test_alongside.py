@@ -74,13 +74,14 @@ def test_a_copy_that_dies_is_replaced_by_the_call_here(monkeypatch: pytest.Monke
 
 
 def _long_paste(shared: Path, lines: int) -> str:
-    """The shared pastes and dumps cycled, each copy's blocks named apart (no block repeats), to ``lines`` lines."""
+    """The shared pastes and dumps cycled, each copy's blocks named apart at both ends (no block, head or tail of one
+    repeats), to ``lines`` lines."""
     corpus = "\n".join(p.read_text(encoding="utf-8") for p in sorted((shared / "pastes").glob("*.txt")))
     corpus += "\n".join(p.read_text(encoding="utf-8") for p in sorted((shared / "collect_env").glob("*.txt")))
     parts, total, copy = [], 0, 0
     while total < lines:
         copy += 1
-        part = f"(copy {copy})\n" + corpus.replace("\n\n", f"\n\n(copy {copy})\n")
+        part = f"(copy {copy})\n" + corpus.replace("\n\n", f"\n(end of copy {copy})\n\n(copy {copy})\n")
         parts.append(part)
         total += part.count("\n")
     return "".join(parts)

@@ -1023,6 +1023,41 @@ def test_only_a_block_the_paste_already_held_is_dropped() -> None:
     assert drop_repeats(spaced, list(range(1, 10))) == (spaced, list(range(1, 10)))
 
 
+_FRAMES = [
+    "Traceback (most recent call last):",
+    '  File "train.py", line 12, in <module>',
+    "    model.cuda()",
+    '  File "torch/nn/modules/module.py", line 905, in cuda',
+]
+
+
+def test_a_block_that_ends_or_begins_as_an_earlier_one_keeps_only_the_lines_that_differ() -> None:
+    from envtool.diagnose.lines import drop_repeats
+
+    # every step prints a line of its own, then the same traceback: its tail goes
+    lines = ["step 1", *_FRAMES, "", "step 2", *_FRAMES, "", "step 3", *_FRAMES]
+    kept, numbers = drop_repeats(lines, list(range(1, len(lines) + 1)))
+    assert kept == ["step 1", *_FRAMES, "", "step 2", "", "step 3"]
+    assert numbers == [1, 2, 3, 4, 5, 6, 7, 12, 13]
+    # the same frames, then an error line of its own: its head goes
+    lines = [*_FRAMES, "RuntimeError: CUDA out of memory. Tried to allocate 20.00 MiB", ""]
+    lines += [*_FRAMES, "    return self._apply(lambda t: t.cuda(device))", "RuntimeError: Tried to allocate 2.00 GiB"]
+    kept, numbers = drop_repeats(lines, list(range(1, len(lines) + 1)))
+    assert kept == lines[:6] + lines[-2:]
+    assert numbers == [1, 2, 3, 4, 5, 6, 11, 12]
+
+
+def test_only_a_head_or_tail_of_four_lines_or_more_is_dropped() -> None:
+    from envtool.diagnose.lines import drop_repeats
+
+    # a block that differs at both ends is read whole, whatever its middle repeats
+    lines = ["step 1", *_FRAMES, "loss 0.5", "", "step 2", *_FRAMES, "loss 0.4"]
+    assert drop_repeats(lines, list(range(1, 13))) == (lines, list(range(1, 13)))
+    # three lines are no run (a wrapped message's last lines: "Please update your GPU driver ...")
+    lines = ["step 1", *_FRAMES[1:], "", "step 2", *_FRAMES[1:]]
+    assert drop_repeats(lines, list(range(1, 10))) == (lines, list(range(1, 10)))
+
+
 def test_a_mac_told_by_system_profiler_a_bundle_path_or_its_model_and_chip_is_a_mac() -> None:
     # system_profiler's displays section (datalab-to/chandra#11), an app bundle's frame and "Mac mini M4"
     # (Comfy-Org/ComfyUI#6719): each makes the paste a Mac's, and torch's message the program's ask for CUDA.
@@ -1046,3 +1081,22 @@ def test_a_mac_told_by_system_profiler_a_bundle_path_or_its_model_and_chip_is_a_
         "my mini PC M4 slot\n",
     ):
         assert read_paste(other + error).facts.system.os_name != "Darwin", other
+
+
+@pytest.mark.skipif(not TEXTS, reason="the shared pastes fixtures are absent")
+def test_a_paste_whose_every_block_repeats_under_a_heading_of_its_own_reads_as_once() -> None:
+    # A log that prints "step N" and then the same report, traceback or table: each block's tail is a repeat (its
+    # lines are read once), and the verdict and findings are those of one copy.
+    for text in TEXTS:
+        try:
+            once = read_paste(text)
+        except BadInputError:
+            continue
+        body = text.rstrip("\n")
+        copies = "\n\n".join(f"step {n}\n" + body.replace("\n\n", f"\n\nstep {n}\n") for n in (1, 2, 3))
+        again = read_paste(copies + "\n")
+        assert again.facts == once.facts, text[:80]
+        before, after = (paste_rules.diagnose_paste(p.facts, p.signs) for p in (once, again))
+        assert [(f.id, f.severity) for f in after[0]] == [(f.id, f.severity) for f in before[0]]
+        # (the same verdict, its line numbers moved on by the headings)
+        assert re.sub(r"\blines? [\d, and]+", "", str(after[1])) == re.sub(r"\blines? [\d, and]+", "", str(before[1]))

@@ -1754,3 +1754,19 @@ def test_windows_finding_no_entry_point_in_a_dll() -> None:
     (f,) = env["findings"]
     assert (f["id"], f["severity"]) == ("conflicting_installs", "error"), f
     assert "roclabs_bfdot_64" in f["message"] and "hip_blas.dll" in f["message"] and "where hip_blas.dll" in f["fix"], f
+
+
+def test_lspci_run_twice_lists_each_gpu_once() -> None:
+    from envtool.diagnose import read_paste
+
+    listing = (
+        "$ lspci | grep -i nvidia\n"
+        "0000:5a:00.0 3D controller: NVIDIA Corporation Device 1db6 (rev a1)\n"
+        "0000:5e:00.0 3D controller: NVIDIA Corporation Device 1db6 (rev a1)\n"
+    )
+    twice = listing + "$ sudo reboot\n" + listing.replace("0000:", "")  # (the domain is printed with -D only)
+    for text in (listing, twice):
+        assert len(read_paste(text).facts.nvidia.gpus) == 2, text
+    # two GPUs at other addresses are two more
+    more = twice + "0000:b1:00.0 3D controller: NVIDIA Corporation Device 1db6 (rev a1)\n"
+    assert len(read_paste(more).facts.nvidia.gpus) == 3

@@ -64,6 +64,7 @@ class Told:
     # keep their own line, where the "gpu" sign keeps only the first eight lines of all of them.
     gpu_lines: dict[int, int] = field(default_factory=dict)
     pci_lines: list[int] = field(default_factory=list)
+    pci_slots: set[str] = field(default_factory=set)  # the bus addresses lspci listed (a GPU listed twice is one)
     last_gpu_line: int = 0  # the last line a reader took a GPU from (readers run in turn on each line)
     # The GPUs (by index) whose name nvidia-smi cut to fit its column ("GeForce RTX 208..."): a prefix, no model.
     cut_gpus: set[int] = field(default_factory=set)
@@ -264,6 +265,7 @@ _CSV_FIELDS = frozenset(
 _LSPCI = re.compile(
     r"(?:VGA compatible controller|3D controller|Display controller)(?: \[[0-9a-f]{4}\])?:\s*NVIDIA Corporation\s*(.*)$"
 )
+_PCI_SLOT = re.compile(r"(?:[0-9a-fA-F]{4}:)?([0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7])\s")  # lspci's "0000:5a:00.0 "
 _DPKG = re.compile(r"^(?:ii|hi|iU|rc)\s+(\S+)\s+(\S+)\s+(?:\S+)\s")
 _DRIVER_PKG = re.compile(
     r"^(?:nvidia-driver|libnvidia-compute|nvidia-utils|nvidia-kernel-common|libnvidia-gl)-(\d{3})\b"
@@ -1310,7 +1312,11 @@ def _read_system(told: Told, s: str, number: int) -> None:
     if "NVIDIA" in s:
         m = _LSPCI.search(s) if "controller" in s else None
         if m:
-            told.add_pci_gpu(_bracketed(m.group(1)), number, s)
+            slot = _PCI_SLOT.match(s)
+            if slot is None or slot.group(1) not in told.pci_slots:  # (lspci run twice lists its GPUs twice)
+                told.add_pci_gpu(_bracketed(m.group(1)), number, s)
+            if slot is not None:
+                told.pci_slots.add(slot.group(1))
         elif not told.driver:
             _read_windows_driver(told, s, number)
     elif (

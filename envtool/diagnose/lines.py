@@ -5,6 +5,7 @@ Every regular expression here runs on one bounded line, so a huge paste costs li
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -120,37 +121,64 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
 # A block of at least this many lines that the paste already held word for word is read once (see drop_repeats);
 # a single line is no block (a paste double-spaced line by line repeats its table borders).
 _REPEAT_MIN_LINES = 2
+# ... and a block's head or tail of at least this many lines, in a block that differs (see drop_repeats).
+_RUN_MIN_LINES = 4
 
 
 def drop_repeats(lines: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
-    """The cleaned ``lines`` (and their ``origin``) without the blocks the paste already held word for word.
+    """The cleaned ``lines`` (and their ``origin``) without what the paste already held word for word.
 
     A block is a run of non-blank lines of at least ``_REPEAT_MIN_LINES``; the second and later copies of one
     (a log printing the same traceback or table at every step, a report pasted twice) tell nothing the first
-    did not, so only the first is read and quoted. Text that does not repeat is returned as it is.
+    did not, so only the first is read and quoted. A block that differs from every earlier one may still end as
+    an earlier block ends, or begin as one begins, for ``_RUN_MIN_LINES`` lines or more (a log whose every step
+    prints a line of its own and then the same traceback, or the same frames and then an error line of its own):
+    that tail or head goes, and the lines that differ are read, a block of their own. Text that does not repeat is
+    returned as it is.
     """
     if len(origin) != len(lines):
         return lines, origin  # (not numbered line by line: nothing to keep in step)
+    width = _RUN_MIN_LINES
     seen: set[str] = set()
+    heads: dict[tuple[str, ...], int] = {}
+    tails: dict[tuple[str, ...], int] = {}
     drop: list[tuple[int, int]] = []
     start = -1
-    for i, line in enumerate(lines):
+    for i, line in enumerate(itertools.chain(lines, ("",))):
         if line and not line.isspace():
             if start < 0:
                 start = i
             continue
-        if start >= 0:
-            if i - start >= _REPEAT_MIN_LINES:
-                key = "\n".join(lines[start:i])
-                if key in seen:
-                    drop.append((start, i + 1))  # with the blank line after it (the one before it stays)
-                else:
-                    seen.add(key)
-            start = -1
-    if start >= 0 and len(lines) - start >= _REPEAT_MIN_LINES and "\n".join(lines[start:]) in seen:
-        drop.append((start, len(lines)))
+        if start < 0:
+            continue
+        if i - start >= _REPEAT_MIN_LINES:
+            key = "\n".join(lines[start:i])
+            if key in seen:
+                drop.append((start, i + 1))  # with the blank line after it (the one before it stays)
+            elif i - start > width:  # (a block no longer than a run is either whole or not repeated)
+                seen.add(key)
+                head = heads.setdefault(tuple(lines[start : start + width]), start)
+                tail = tails.setdefault(tuple(lines[i - width : i]), i)
+                if head != start:
+                    k = width
+                    while start + k < i and lines[start + k] == lines[head + k]:
+                        k += 1
+                    drop.append((start, start + k))
+                elif tail != i:
+                    k = width
+                    while i - k > start and lines[i - k - 1] == lines[tail - k - 1]:
+                        k += 1
+                    drop.append((i - k, i))
+            else:
+                seen.add(key)
+        start = -1
     if not drop:
         return lines, origin
+    return _without(lines, origin, drop)
+
+
+def _without(lines: list[str], origin: list[int], drop: list[tuple[int, int]]) -> tuple[list[str], list[int]]:
+    """``lines`` and ``origin`` without the ranges of ``drop`` (in order, apart)."""
     out: list[str] = []
     numbers: list[int] = []
     kept = 0
