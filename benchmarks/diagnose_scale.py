@@ -2,10 +2,12 @@
 
     python benchmarks/diagnose_scale.py [--rounds 3] [--sizes 10000,1000000,10000000] [--baseline REV]
 
-Five inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
+Six inputs per size: "dense" cycles the real pastes and collect_env dumps of ../shared/fixtures
 up to the size (every form and message, over and over, as a log that repeats its blocks does: the
 reader reads a repeated block once), "distinct" cycles them with a line naming the copy at the head
-of every block, so that no block repeats (the worst case: every line is read), "log" puts them
+of every block, so that no block repeats (as a log that prints a step line of its own before the same report or
+traceback: the reader reads each block's repeated tail once), "unique" names the copy at the head and at the foot of
+every block, so that no block, head or tail of one repeats (the worst case: every line is read), "log" puts them
 once in the middle of a plain training log of the size (what a pasted log usually is), "gpu-log" in the middle
 of a training log whose every line names the GPU, CUDA and torch with numbers of its own (no line repeats, and each
 is one the free-form readers must look at), and "smi-log" in the middle of `nvidia-smi -l 1`'s output (a captured H100
@@ -139,7 +141,7 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         baseline = _export(args.baseline, Path(tmp) / "baseline") if args.baseline else None
-        for kind in ("dense", "distinct", "log", "gpu-log", "smi-log"):
+        for kind in ("dense", "distinct", "unique", "log", "gpu-log", "smi-log"):
             print(_KINDS[kind])
             _run_sizes(args, corpus, log_line, kind, Path(tmp), baseline)
     return 0
@@ -147,7 +149,9 @@ def main() -> int:
 
 _KINDS = {
     "dense": "dense: every paste and dump cycled up to the size (its blocks repeat)",
-    "distinct": "distinct: every paste and dump cycled up to the size, each block naming its copy (the worst case)",
+    "distinct": "distinct: every paste and dump cycled up to the size, each block naming its copy at its head",
+    "unique": "unique: every paste and dump cycled up to the size, each block naming its copy at its head and foot "
+    "(the worst case: every line is read)",
     "log": "log: every paste and dump once, in the middle of a training log of the size",
     "gpu-log": "gpu-log: every paste and dump once, in the middle of a training log whose lines name the GPU and CUDA",
     "smi-log": "smi-log: every paste and dump once, in the middle of `nvidia-smi -l 1` (a real H100 banner, new "
@@ -208,13 +212,15 @@ def _same_width(number: str, step: int) -> str:
     return str((int(number) + step) % 10 ** len(number)).rjust(len(number))
 
 
-def _distinct(corpus: str, size: int) -> str:
-    """The corpus cycled up to ``size`` with a line naming the copy at the head of each block: no block repeats."""
+def _distinct(corpus: str, size: int, foot: bool = False) -> str:
+    """The corpus cycled up to ``size`` with a line naming the copy at the head of each block (and with ``foot`` one
+    at its foot too): no block repeats (nor, with ``foot``, a block's first or last lines)."""
     parts: list[str] = []
     total, copy = 0, 0
     while total < size:
         copy += 1
-        part = f"(copy {copy})\n" + corpus.replace("\n\n", f"\n\n(copy {copy})\n")
+        end = f"\n(end of copy {copy})" if foot else ""
+        part = f"(copy {copy})\n" + corpus.replace("\n\n", f"{end}\n\n(copy {copy})\n")
         parts.append(part)
         total += len(part)
     return "".join(parts)[:size]
@@ -275,8 +281,8 @@ def _run_sizes(
     for size in (int(s) for s in args.sizes.split(",")):
         if kind == "dense":
             text = (corpus * (size // len(corpus) + 1))[:size]
-        elif kind == "distinct":
-            text = _distinct(corpus, size)
+        elif kind in ("distinct", "unique"):
+            text = _distinct(corpus, size, foot=kind == "unique")
         elif kind == "gpu-log":
             text = _gpu_log(corpus, size)
         elif kind == "smi-log":
