@@ -1045,6 +1045,10 @@ def test_a_block_that_ends_or_begins_as_an_earlier_one_keeps_only_the_lines_that
     kept, numbers = drop_repeats(lines, list(range(1, len(lines) + 1)))
     assert kept == lines[:6] + lines[-2:]
     assert numbers == [1, 2, 3, 4, 5, 6, 11, 12]
+    # the earlier block opens the paste: its tail goes no further back than its first line
+    lines = [*_FRAMES, "", "step 2", *_FRAMES, "", "step 2"]
+    kept, _ = drop_repeats(lines, list(range(1, 13)))
+    assert kept == [*_FRAMES, "", "step 2", "", "step 2"]
 
 
 def test_only_a_head_or_tail_of_four_lines_or_more_is_dropped() -> None:

@@ -138,7 +138,6 @@ def drop_repeats(lines: list[str], origin: list[int]) -> tuple[list[str], list[i
     """
     if len(origin) != len(lines):
         return lines, origin  # (not numbered line by line: nothing to keep in step)
-    width = _RUN_MIN_LINES
     seen: set[str] = set()
     heads: dict[tuple[str, ...], int] = {}
     tails: dict[tuple[str, ...], int] = {}
@@ -155,26 +154,41 @@ def drop_repeats(lines: list[str], origin: list[int]) -> tuple[list[str], list[i
             key = "\n".join(lines[start:i])
             if key in seen:
                 drop.append((start, i + 1))  # with the blank line after it (the one before it stays)
-            elif i - start > width:  # (a block no longer than a run is either whole or not repeated)
-                seen.add(key)
-                head = heads.setdefault(tuple(lines[start : start + width]), start)
-                tail = tails.setdefault(tuple(lines[i - width : i]), i)
-                if head != start:
-                    k = width
-                    while start + k < i and lines[start + k] == lines[head + k]:
-                        k += 1
-                    drop.append((start, start + k))
-                elif tail != i:
-                    k = width
-                    while i - k > start and lines[i - k - 1] == lines[tail - k - 1]:
-                        k += 1
-                    drop.append((i - k, i))
             else:
                 seen.add(key)
+                if i - start >= _RUN_MIN_LINES:
+                    _drop_repeated_ends(lines, start, i, heads, tails, drop)
         start = -1
     if not drop:
         return lines, origin
     return _without(lines, origin, drop)
+
+
+def _drop_repeated_ends(
+    lines: list[str],
+    start: int,
+    end: int,
+    heads: dict[tuple[str, ...], int],
+    tails: dict[tuple[str, ...], int],
+    drop: list[tuple[int, int]],
+) -> None:
+    """Add to ``drop`` the head or tail of the block ``lines[start:end]`` that an earlier block began or ended with
+    (``heads`` and ``tails``: the first block to begin or end with each run of ``_RUN_MIN_LINES`` lines, kept whole)."""
+    width = _RUN_MIN_LINES
+    head = heads.setdefault(tuple(lines[start : start + width]), start)
+    if head != start:
+        k = width
+        while start + k < end and lines[start + k] == lines[head + k]:
+            k += 1
+        drop.append((start, start + k))
+        if start + k == end:
+            return  # (all of it went: its tail stands nowhere in what is kept)
+    tail = tails.setdefault(tuple(lines[end - width : end]), end)
+    if tail != end and head == start:
+        k = width
+        while end - k > start and tail - k > 0 and lines[end - k - 1] == lines[tail - k - 1]:
+            k += 1
+        drop.append((end - k, end))
 
 
 def _without(lines: list[str], origin: list[int], drop: list[tuple[int, int]]) -> tuple[list[str], list[int]]:
