@@ -744,6 +744,12 @@ _GRAMMAR_ONLY = (
 )
 
 
+# What read_forms remembers of the lines it read, so that a line repeated apart from its block is read once: an empty
+# Told (to tell whether a line changes one), and how many lines each memo holds at most (a bound on its memory).
+_EMPTY = Told()
+_MEMO_MAX = 1 << 17
+
+
 def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     """Every free-form fact and sign in the cleaned ``lines`` (``origin`` gives each one's line number)."""
     told = Told()
@@ -756,6 +762,11 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
     numbered = len(origin)
     relevant, starts = _RELEVANT_RX.search, _RELEVANT_STARTS
     context = _CONTEXT_WORDS.holder(lines)
+    passed_over: set[str] = set()
+    context_seen: set[str] = set()
+    context_idle: set[str] = set()
+    context_busy: set[str] = set()
+    probe = Told()
 
     def pending() -> bool:  # the next line is read whatever it holds
         return (
@@ -796,11 +807,16 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
                 if "in _check_driver" in raw:
                     told.sign("check_driver", origin[idx] if idx < numbered else idx + 1, raw)
                 continue
+            if raw in passed_over:
+                continue  # (a line that the tests below let go before)
             low = raw.lower()
-            if not low.lstrip().startswith(starts) and relevant(low) is None:
+            if (not low.lstrip().startswith(starts) and relevant(low) is None) or (
+                # a collect_env field the report grammar reads and no reader here uses
+                raw.startswith(_GRAMMAR_ONLY) and len(raw) < 100 and "|" not in raw and "NV" not in raw
+            ):
+                if len(passed_over) < _MEMO_MAX:
+                    passed_over.add(raw)
                 continue  # most lines of a long log: one pattern instead of every reader
-            if raw.startswith(_GRAMMAR_ONLY) and len(raw) < 100 and "|" not in raw and "NV" not in raw:
-                continue  # a collect_env field the report grammar reads and no reader here uses
         number = origin[idx] if idx < numbered else idx + 1
         s = raw[:_MAX_LINE].strip()
         if s and (
@@ -901,10 +917,24 @@ def read_forms(lines: Sequence[str], origin: Sequence[int]) -> Told:
             _read_key_value(told, f"{row.group(1)}: {row.group(2)}", number)
         elif s.find(":", 0, _MAX_KEY) > 0:
             _read_key_value(told, s, number)
-        if context(idx) or s not in raw:  # (s is not a part of raw where plain() took "**" out of it)
-            _read_context(told, s, raw, number)
-        else:
-            _torch_mentioned(told, s, number)  # the one test of _read_context a line without its words may pass
+        _torch_mentioned(told, s, number)
+        if not context(idx) and s in raw:  # (s is not a part of raw where plain() took "**" out of it)
+            continue  # none of _read_context's words
+        if raw in context_seen:
+            # A line read before changes this Told only if it changes an empty one (every test of the Told's state in
+            # _read_context passes on an empty Told): a log's repeated lines are read once.
+            if raw in context_idle:
+                continue
+            if raw not in context_busy:
+                _read_context(probe, s, raw, number)
+                if probe == _EMPTY:
+                    context_idle.add(raw)
+                    continue
+                probe = Told()
+                context_busy.add(raw)
+        elif len(context_seen) < _MEMO_MAX:
+            context_seen.add(raw)
+        _read_context(told, s, raw, number)
     _apply_sessions(told)
     _apply_stated(told)
     _apply_arch_flags(told)
@@ -1757,7 +1787,9 @@ def _torch_mentioned(told: Told, s: str, number: int) -> None:
 
 
 def _read_context(told: Told, s: str, raw: str, number: int) -> None:
-    # The prose readers run only where their anchor word is (each line of a long paste pays for every test).
+    # The prose readers run only where their anchor word is (each line of a long paste pays for every test). Every
+    # test they make of the Told's state holds on an empty Told (a field still None, a sign not yet given, a flag still
+    # False): read_forms skips a line read before that changes nothing in an empty one (tests/test_line_scans.py).
     if (
         told.stated_driver is None
         and ("river is" in s or "river version is" in s or "river =" in s or "river version =" in s)
@@ -1805,7 +1837,6 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
         if _known_gpu(name):
             told.stated_gpu = (name, number, s)
-    _torch_mentioned(told, s, number)
     if (
         "whl/" in s
         and "install" in s
