@@ -2103,6 +2103,32 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*ev("cuda_available"), *said_none)),
             Severity.WARN,
         )
+    if (serve := ev("msg:smi_unexpected")) and not gpu_named:
+        # TorchServe counts the GPUs with nvidia-smi and fails where its answer is no GPU table
+        if said_none:
+            add(
+                "no_gpu",
+                f"the report says this machine has no GPU (line {said_none[0].line}), and TorchServe's GPU count "
+                f"failed on nvidia-smi's answer (line {serve[0].line}): a GPU image or setting where there is no GPU",
+                "run TorchServe's CPU image (the `-cpu` tag, not `-gpu`) or set `number_of_gpu=0` in "
+                "config.properties; on a machine with an NVIDIA GPU, run the GPU image with `--gpus all`",
+                _dedup((*serve, *said_none)),
+                Severity.WARN,
+            )
+        else:
+            add(
+                "no_driver",
+                f"TorchServe's GPU count failed on nvidia-smi's answer (line {serve[0].line}): nvidia-smi printed an "
+                "error instead of its GPU table (no GPU given to the container, or a driver that does not answer)",
+                _with_settle(
+                    "give the container the GPU (`docker run --gpus all`, the NVIDIA Container Toolkit), or fix the "
+                    "host's driver until `nvidia-smi` lists the GPU; on a machine without a GPU, run TorchServe's "
+                    "CPU image",
+                    SETTLE_DRIVER,
+                ),
+                serve,
+                Severity.WARN,
+            )
     # a CPU-only torch: only a positive sign counts
     cpu = _dedup((*ev("cpu_build", "msg:not_compiled_with_cuda"), *(e for e in not_linked if "for cuda" in e.text)))
     if cpu:
@@ -2464,6 +2490,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             f"`pip install --force-reinstall torch=={torch_version or 'X'} {pkg}`), or rebuild the extension "
             "against this torch (`pip install --no-build-isolation --force-reinstall PACKAGE`)",
             _dedup((*extension, *ops_missing, *unpaired, *ev("torch"))),
+            Severity.ERROR,
+        )
+    no_kernel = tuple(e for e in ev("msg:op_no_cuda_kernel") if (o := _OP_NAMESPACE.search(e.text)) and o[1] != "aten")
+    if no_kernel and not any(f.id == "conflicting_installs" for f in out):
+        namespace, op = _OP_NAMESPACE.search(no_kernel[0].text).groups()  # type: ignore[union-attr]
+        add(
+            "conflicting_installs",
+            f"{namespace}'s operator {op} has no CUDA kernel: this {namespace} was built without CUDA (a CPU wheel) "
+            f"or for another torch than the CUDA build that runs it",
+            f"install the {namespace} built for this torch and its CUDA from the same index (`pip install "
+            f"--force-reinstall torch=={torch_version or 'X'} {namespace} --index-url …/whl/cuXXX`, PyTorch's index "
+            "for torch's CUDA), or rebuild it with CUDA",
+            _dedup((*no_kernel, *unpaired, *ev("torch"))),
             Severity.ERROR,
         )
     bare = tuple(
@@ -3107,6 +3146,10 @@ def _foreign_torch_symbol(text: str) -> bool:
     if m is None:
         return False
     return not (_PYTHON_BINDING_SYMBOL.match(m.group(2)) and "-packages" not in m.group(1))
+
+
+# The operator the dispatcher could not run: "Could not run 'torchvision::nms' with arguments from the 'CUDA' backend".
+_OP_NAMESPACE = re.compile(r"Could not run '(\w+)::(\w+)'")
 
 
 def _package_of(path: str) -> str:

@@ -1770,3 +1770,67 @@ def test_lspci_run_twice_lists_each_gpu_once() -> None:
     # two GPUs at other addresses are two more
     more = twice + "0000:b1:00.0 3D controller: NVIDIA Corporation Device 1db6 (rev a1)\n"
     assert len(read_paste(more).facts.nvidia.gpus) == 3
+
+
+def test_an_operator_without_its_cuda_kernel() -> None:
+    # ltdrdata/ComfyUI-Impact-Pack#958: a torchvision without CUDA kernels beside a CUDA torch (the dispatcher's own
+    # words, then its list of backends; the paste cut there)
+    _, env = _run(
+        "Could not run 'torchvision::nms' with arguments from the 'CUDA' backend. This could be because the operator "
+        "doesn't exist for this backend, or was omitted during the selective/custom build process (if using custom "
+        "build). 'torchvision::nms' is only available for these backends: [CPU, Meta, BackendSelect, Python].\n\n"
+        "CPU: registered at C:\\actions-runner\\_work\\vision\\vision\\pytorch\\vision\\torchvision\\csrc\\ops\\cuda"
+        "\\nms_kernel.cu:169 [kernel]\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "conflicting_installs", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "error" and "torchvision's operator nms has no CUDA kernel" in f["message"], f
+    assert [e["line"] for e in f["evidence"]] == [1] and "torchvision" in f["fix"], f
+    # another library's operator names that library
+    _, env = _run(
+        "NotImplementedError: Could not run 'torch_scatter::segment_sum_csr' with arguments from the 'CUDA' "
+        "backend. This could be because the operator doesn't exist for this backend\n"
+    )
+    (f,) = env["findings"]
+    assert f["id"] == "conflicting_installs" and "torch_scatter's operator segment_sum_csr" in f["message"], f
+    # torch's own operator is not a companion's
+    code, env = _run("Could not run 'aten::empty_strided' with arguments from the 'CUDA' backend.\n")
+    assert code == 2 or not any(f["id"] == "conflicting_installs" for f in env["findings"]), _found(env)
+
+
+def test_a_gpu_told_after_i_have_without_an_article() -> None:
+    # ultralytics/ultralytics#4598: "i have rtx3090 x 4", a DDP bug of the program's own (a report, no error)
+    code, env = _run(
+        "hi, i'm training yolov8 with ddp. \ni have rtx3090 x 4, cuda version 11.1 . \n"
+        "but, when train starts, only 1st gpu work seems like to train 128 batch alone. so it died with CUDA OOM.\n"
+    )
+    assert code != 2 and not [f for f in env["findings"] if f["severity"] == "error"], _found(env)
+    assert _told(env)["GPU 0"] == ("rtx3090 (compute capability 8.6)", 2), _told(env)
+    # a count after the name is no part of it, and "I have tried" names no GPU
+    code, env = _run("I have A100 x8 and CUDA error: out of memory\n")
+    assert _told(env)["GPU 0"][0].startswith("A100 ("), _told(env)
+    code, env = _run("I have tried everything, CUDA error: out of memory\n")
+    assert not any(k.startswith("GPU") for k in _told(env)), _told(env)
+
+
+def test_torchserve_counting_gpus_on_a_machine_told_without_one() -> None:
+    # pytorch/serve#2000: the GPU image on "a normal EC2 without GPU"
+    paste = (
+        "I want to use the docker in a normal EC2 without GPU, but it raise an error\n\n"
+        "docker image version: pytorch/torchserve:0.6.0-gpu\n\n"
+        "java.lang.AssertionError: Unexpected nvidia-smi response.\n"
+        "\tat org.pytorch.serve.util.ConfigManager.getAvailableGpu(ConfigManager.java:740)\n"
+    )
+    _, env = _run(paste)
+    assert env["data"]["verdict"]["cause"] == "no_gpu", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "warn" and "-cpu" in f["fix"] and [e["line"] for e in f["evidence"]] == [1, 5], f
+    # the message alone: nvidia-smi did not answer, with the command that settles it
+    _, env = _run(paste.split("\n", 2)[2])
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("no_driver", "warn") and "nvidia-smi" in f["fix"], f
+    # a machine "without GPU problems" is told of no missing GPU
+    _, env = _run(
+        "Our server without GPU problems ran fine\njava.lang.AssertionError: Unexpected nvidia-smi response.\n"
+    )
+    assert [f["id"] for f in env["findings"]] == ["no_driver"], _found(env)

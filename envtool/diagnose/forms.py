@@ -502,7 +502,9 @@ _GPU_MODEL = (
 )
 # A GPU the reporter calls theirs ("dont work with my V100", "on our A100s", "my RTX 3090 shows"): a name the knowledge
 # table knows
-_OWN_GPU = re.compile(r"\b(?:my|our|I have an?)\s+(?:new\s+|old\s+)?([^\s.,;:!?()]+(?: [^\s.,;:!?()]+){0,6})", re.I)
+_OWN_GPU = re.compile(
+    r"\b(?:my|our|I have(?: an?)?)\s+(?:new\s+|old\s+)?([^\s.,;:!?()]+(?: [^\s.,;:!?()]+){0,6})", re.I
+)
 # A build for CUDA 13 the report names ("the cuda13 images", "-cuda13 tag", "CUDA 13 containers"): nvcc 13 no longer
 # builds for Maxwell, Pascal or Volta (CUDA 12.8's release notes, "Deprecated Architectures": offline compilation
 # for them "will be removed in the next major CUDA Toolkit version release"; NVIDIA/cuDecomp#97: "CUDA 13.0 dropped
@@ -612,6 +614,13 @@ _TOLD_NO_GPU = re.compile(
     r"(?:GPU|graphics? card|video card)s?\b(?!\s*(?:problem|issue|error|driver|memory|support|access|-))"
     r"|\bhas\s+no\s+(?:NVIDIA\s+|dedicated\s+|discrete\s+)?(?:GPU|graphics card)s?\b"
     r"(?!\s*(?:problem|issue|error|driver|-))",
+    re.I,
+)
+# A machine the report says has no GPU: "a normal EC2 without GPU", "on a server without any NVIDIA GPUs".
+_WITHOUT_GPU = re.compile(
+    r"\b(?:machines?|computers?|PCs?|laptops?|servers?|instances?|EC2|VMs?|hosts?|nodes?|box|desktops?)\b"
+    r"[^.,;:!?]{0,24}?\bwithout\s+(?:an?\s+|any\s+)?(?:NVIDIA\s+|dedicated\s+|discrete\s+)?GPUs?\b"
+    r"(?!\s*(?:problem|issue|error|driver|memory|support|access|-))",
     re.I,
 )
 _KERNEL_REPORTED = re.compile(r"\bkernel reported version is:?\s*(\d{3}\.\d{1,3}(?:\.\d{1,3})?)")
@@ -1750,6 +1759,7 @@ _CONTEXT_WORDS = Words(
 
 
 _BARE_MODEL = re.compile(r"^((?:10|16|20|30|40|50)[5-9]0)(ti|super)?$", re.I)
+_COUNT_WORD = re.compile(r"[x×]\d*$", re.I)  # "rtx3090 x 4", "A100 x8": how many, after the name
 _MEMORY_WORD = re.compile(r"\d+(?:\.\d+)?\s?(?:GB|GiB|G)$", re.I)  # "6Gb", "24GB": the card's memory, not its name
 _PROSE_WORDS = frozenset(
     (
@@ -1765,7 +1775,14 @@ def _own_gpu_name(words: str) -> str | None:
     Ti" of "NVIDIA GeForce RTX 3090 Ti and 64 GB", "V100s" as "V100"), or None."""
     parts = words.split()
     # the name ends before the first word of prose ("RTX 3090 and ...", "V100 with ...")
-    cut = next((i for i, w in enumerate(parts) if w.lower() in _PROSE_WORDS or _MEMORY_WORD.match(w)), len(parts))
+    cut = next(
+        (
+            i
+            for i, w in enumerate(parts)
+            if w.lower() in _PROSE_WORDS or _MEMORY_WORD.match(w) or (i and _COUNT_WORD.match(w))
+        ),
+        len(parts),
+    )
     parts = parts[:cut]
     if not any(c.isdigit() for c in "".join(parts)):
         return None  # (every GPU name holds a number: "my laptop", "our cluster")
@@ -1813,7 +1830,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
             if _SPEC_ITEM_GPU.match(name) and _known_gpu(name := _RTX_SPACE.sub(r"\1 \2", name)):
                 told.stated_gpu = (name, number, s)  # one item of a typed hardware list
                 break
-    if told.stated_gpu is None and ("my " in s or "My " in s or "our " in s or "I have a" in s):
+    if told.stated_gpu is None and ("my " in s or "My " in s or "our " in s or "have " in s):
         for o in _OWN_GPU.finditer(s):
             if (own := _own_gpu_name(o.group(1))) is not None:
                 told.stated_gpu = (own, number, s)
@@ -1857,6 +1874,8 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and _TOLD_NO_GPU.search(s)
     ):
         told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"
+    if "without" in s and "GPU" in s and _WITHOUT_GPU.search(s):
+        told.sign("no_gpu_told", number, s)  # "use the docker in a normal EC2 without GPU" (pytorch/serve#2000)
     if ("uspen" in s or "sleep" in s or "ibernat" in s) and _AFTER_SUSPEND.search(s) and _BROKEN.search(s):
         told.sign("after_suspend", number, s)  # the GPU lost after the machine slept, in the reporter's words
     if "/dev/shm" in s and "No space left on device" in s:

@@ -502,6 +502,21 @@ _KINDS: tuple[_Kind, ...] = (
     # torchvision's C++ ops, registered by its _C library: "RuntimeError: operator torchvision::nms does not exist"
     # when that library was built for another torch (torchvision imports on without it; pytorch/vision README).
     _Kind("torchvision_ops_missing", ("operator torchvision::",), ("operator torchvision::",), re.compile(r"exist")),
+    # TorchServe's GPU count: ConfigManager.getAvailableGpu runs `nvidia-smi --query-gpu=index --format=csv` and raises
+    # "java.lang.AssertionError: Unexpected nvidia-smi response." where its output is no such table (pytorch/serve#2000:
+    # the GPU image on a machine without a GPU).
+    _Kind("smi_unexpected", ("Unexpected nvidia-smi response",), ("Unexpected nvidia-smi response",), max_lines=1),
+    # The dispatcher's "Could not run 'torchvision::nms' with arguments from the 'CUDA' backend. This could be because
+    # the operator doesn't exist for this backend, ..." (c10/core/dispatch/OperatorEntry.cpp, reportError): an
+    # operator its library registered for the CPU only (a torchvision wheel without CUDA kernels beside a CUDA torch,
+    # ltdrdata/ComfyUI-Impact-Pack#958), or torch's own ("aten::...") in a build without CUDA.
+    _Kind(
+        "op_no_cuda_kernel",
+        ("with arguments from the 'CUDA' backend",),
+        ("Could not run '",),
+        re.compile(r"'CUDA' backend\.?"),
+        max_lines=2,
+    ),
     # nvidia-smi when the driver lost a GPU: "Unable to determine the device handle for GPU
     # 0000:3B:00.0: GPU is lost.  Reboot the system to recover this GPU" (nvidia-smi(1) output,
     # NVIDIA/gpu-operator and k8s-device-plugin threads); the kernel's "NVRM: Xid (PCI:...): 79, ...
