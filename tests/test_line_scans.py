@@ -302,3 +302,26 @@ def test_a_line_read_before_that_changes_nothing_is_read_once_more(monkeypatch: 
     calls.clear()
     assert vars(forms.read_forms(paste, list(range(1, len(paste) + 1)))) == vars(told)
     assert calls.count(idle) == 6
+
+
+def test_clean_numbered_remembers_a_line_as_its_one_line_step_reads_it(shared_fixtures: Path) -> None:
+    # every paste's lines again after another's: each line that needs cleaning is cleaned once, and the answer is
+    # still the one-line step's on every line
+    texts = _texts(shared_fixtures)
+    for a, b in zip(texts, texts[1:] + texts[:1], strict=True):
+        text = f"{a}\n{b}\n{a}"
+        assert lines.clean_numbered(text) == _one_by_one(text)
+    calls: list[str] = []
+    step = lines._clean_physical
+
+    def counted(physical: str, broken: bool) -> list[str] | None:
+        calls.append(physical)
+        return step(physical, broken)
+
+    import unittest.mock
+
+    text = "> quoted line\nplain\n" * 5
+    with unittest.mock.patch.object(lines, "_clean_physical", counted):
+        cleaned = lines.clean_numbered(text)
+    assert cleaned == _one_by_one(text) and cleaned[0][:2] == ["quoted line", "plain"]
+    assert calls.count("> quoted line") == 1

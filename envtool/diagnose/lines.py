@@ -80,6 +80,10 @@ def _clean_lines(text: str) -> list[str]:
     return clean_numbered(text)[0]
 
 
+_UNSEEN: list[str] = []  # (no line becomes this list: _clean_physical returns a new one)
+_DONE_MAX = 1 << 17  # the lines clean_numbered remembers at most
+
+
 def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     """The text's lines without the wrapping people add, and the 1-based line number each came from.
 
@@ -104,8 +108,15 @@ def clean_numbered(text: str) -> tuple[list[str], list[int]]:
     else:
         rests = physicals
     kept = 0  # the lines before this one that need nothing are copied in one step, when one does
+    done: dict[str, list[str] | None] = {}  # what each line read so far became (a log repeats its lines)
     for number in _may_need(joined, broken):
-        cleaned = _clean_physical(physicals[number - 1], number in broken)
+        physical = physicals[number - 1]
+        if number in broken:
+            cleaned = _clean_physical(physical, True)
+        elif (cleaned := done.get(physical, _UNSEEN)) is _UNSEEN:
+            cleaned = _clean_physical(physical, False)
+            if len(done) < _DONE_MAX:
+                done[physical] = cleaned
         if cleaned is None:
             continue  # the line as it is (a line _may_need could not rule out)
         out.extend(rests[kept : number - 1])
