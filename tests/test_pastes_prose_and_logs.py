@@ -1834,3 +1834,19 @@ def test_torchserve_counting_gpus_on_a_machine_told_without_one() -> None:
         "Our server without GPU problems ran fine\njava.lang.AssertionError: Unexpected nvidia-smi response.\n"
     )
     assert [f["id"] for f in env["findings"]] == ["no_driver"], _found(env)
+
+
+def test_exclusive_compute_mode_in_the_reporters_words() -> None:
+    # choderalab/yank#443: "with `exclusive` GPU instead of `shared`", the traceback cut before its error
+    _, env = _run(
+        "When I run on the cluster with `exclusive` GPU instead of `shared` I get\n\n```\n"
+        "Traceback (most recent call last):\n"
+        '  File "/home/u/miniconda/bin/yank", line 9, in <module>\n'
+        "    simulation.run(niterations_to_run=niterations_to_run)\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "exclusive_process_mode", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert (f["severity"], [e["line"] for e in f["evidence"]]) == ("warn", [1]), f
+    # options that are "mutually exclusive" tell of no mode
+    code, env = _run("error: --cpu and --gpu are mutually exclusive GPU flags\nCUDA error: out of memory\n")
+    assert not any(f["id"] == "exclusive_process_mode" for f in env["findings"]), _found(env)

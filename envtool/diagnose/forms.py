@@ -616,6 +616,13 @@ _TOLD_NO_GPU = re.compile(
     r"(?!\s*(?:problem|issue|error|driver|-))",
     re.I,
 )
+# The GPUs' exclusive compute mode in a report's words ("exclusive GPU", "GPUs in exclusive process mode", "compute
+# mode set to exclusive"); "mutually exclusive" options are no mode.
+_EXCLUSIVE_TOLD = re.compile(
+    r"(?<!mutually )\bexclusive[`'\"]?(?:[\s_-]+(?:process|thread))?[\s_-]+(?:GPUs?|compute|mode)\b"
+    r"|\b(?:GPU|compute)\s+mode\s+(?:is\s+|set\s+to\s+|=\s*|:\s*)?[`'\"]?exclusive",
+    re.I,
+)
 # A machine the report says has no GPU: "a normal EC2 without GPU", "on a server without any NVIDIA GPUs".
 _WITHOUT_GPU = re.compile(
     r"\b(?:machines?|computers?|PCs?|laptops?|servers?|instances?|EC2|VMs?|hosts?|nodes?|box|desktops?)\b"
@@ -1743,7 +1750,7 @@ _CONTEXT_WORDS = Words(
         "our ", "I have a", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
-        "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
+        "xclusive", "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
         "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
         "Unsloth: No NVIDIA GPU found",
@@ -1874,6 +1881,9 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and _TOLD_NO_GPU.search(s)
     ):
         told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"
+    if "xclusive" in s and _EXCLUSIVE_TOLD.search(s):
+        # the reporter's words: "When I run on the cluster with `exclusive` GPU instead of `shared`" (choderalab/yank#443)
+        told.sign("exclusive_mode", number, s)
     if "without" in s and "GPU" in s and _WITHOUT_GPU.search(s):
         told.sign("no_gpu_told", number, s)  # "use the docker in a normal EC2 without GPU" (pytorch/serve#2000)
     if ("uspen" in s or "sleep" in s or "ibernat" in s) and _AFTER_SUSPEND.search(s) and _BROKEN.search(s):
