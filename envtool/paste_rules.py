@@ -419,6 +419,7 @@ def _builds_extension(signs: Signs) -> bool:
 # The messages only AMD's HIP runtime or torch's XPU backend prints.
 _VENDOR_MESSAGES = (
     ("rocm", "msg:rocm_no_kfd"),
+    ("rocm", "msg:rocm_hsa_failure"),
     ("rocm", "msg:hip_no_binary"),
     ("rocm", "msg:hip_invalid_device_function"),
     ("rocm", "msg:rocm_target_unsupported"),
@@ -1131,6 +1132,30 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             _dedup((*no_kfd, *ev("accel"))),
             Severity.ERROR,
         )
+    elif hsa := ev("msg:rocm_hsa_failure"):
+        # rocminfo could not open the KFD: no driver, unless the device is there and this user may not open it
+        if absent := ev("kfd_absent"):
+            add(
+                "amdgpu_missing",
+                f"rocminfo cannot open the KFD (line {hsa[0].line}) and the report says /dev/kfd is not there (line "
+                f"{absent[0].line}): the amdgpu kernel driver is not loaded",
+                "install AMD's driver for this kernel (`sudo amdgpu-install --usecase=dkms`; a ROCm release supports "
+                "only the kernels its install guide lists, so use one of them) or `sudo modprobe amdgpu`, then reboot; "
+                "`dmesg | grep -i kfd` shows why it did not load",
+                _dedup((*hsa, *absent, *ev("accel"))),
+                Severity.ERROR,
+            )
+        else:
+            add(
+                "amdgpu_missing",
+                f"rocminfo cannot open the KFD (line {hsa[0].line}): the amdgpu kernel driver is not loaded, or this "
+                "user may not open /dev/kfd",
+                "run `ls -l /dev/kfd; groups`: no /dev/kfd is the driver missing (`sudo amdgpu-install "
+                "--usecase=dkms` for this kernel, or `sudo modprobe amdgpu`); a /dev/kfd none of the user's groups may "
+                "open is access (`sudo usermod -aG render,video $USER`, then log in again)",
+                _dedup((*hsa, *ev("accel"))),
+                Severity.WARN,
+            )
     # CUDA_VISIBLE_DEVICES assigned in a shell without export: the programs it starts do not get it
     if (unexported := ev("cvd_unexported")) and not ev("cvd_exported"):
         add(
@@ -1144,21 +1169,28 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
     # A CUDA build of torch on a machine whose GPU the paste names as AMD's (Linux: ROCm is the build for it)
     amd = [a for a in facts.accelerators if a.vendor == "amd"]
     cuda_errors = ev("msg:driver_insufficient", "msg:driver_too_old", "msg:no_driver", "msg:no_device")
+    rocm_told = () if amd else ev("rocm_told")  # (the image or install the report says is ROCm's)
     if (
-        amd
+        (amd or rocm_told)
         and cuda_errors
         and not (gpu_named or nv.driver_version or nv.cuda_driver_version or container or gpu_requested)
         and facts.system.os_name not in ("Windows", "Darwin")
         and vendor_build(facts, signs) is None
     ):
+        where = (
+            f"the GPU the paste names is AMD's ({amd[0].name or 'an AMD GPU'})"
+            if amd
+            else f"the report says it runs AMD's ROCm (line {rocm_told[0].line})"
+        )
         add(
             "accel_build_mismatch",
-            f"torch is a CUDA build (its CUDA error, line {cuda_errors[0].line}), but the GPU the paste names is "
-            f"AMD's ({amd[0].name or 'an AMD GPU'}): CUDA needs an NVIDIA GPU",
+            f"torch is a CUDA build (its CUDA error, line {cuda_errors[0].line}), but {where}: CUDA needs an NVIDIA "
+            "GPU",
             "install torch's ROCm build for an AMD GPU (`envtool install --profile auto` picks it on Linux, for a GPU "
-            "among the gfx targets AMD's ROCm compatibility matrix lists), or the CPU build",
-            _dedup((*cuda_errors, *ev("accel"))),
-            Severity.ERROR,
+            "among the gfx targets AMD's ROCm compatibility matrix lists; in an image, the ROCm wheel of "
+            "PyTorch's `…/whl/rocmX.Y` index), or the CPU build",
+            _dedup((*cuda_errors, *ev("accel"), *rocm_told)),
+            Severity.ERROR if amd else Severity.WARN,
         )
     rocm = vendor_build(facts, signs)
     asked = ev("install_asked_cuda")
@@ -1711,7 +1743,7 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
                 _dedup((*zero, *hidden)),
                 Severity.ERROR,
             )
-    elif no_driver_msgs and not any(f.id == "container_without_gpu" for f in out):
+    elif no_driver_msgs and not any(f.id in ("container_without_gpu", "accel_build_mismatch") for f in out):
         fix = "install the NVIDIA driver and reboot; in a container, start it with `--gpus all`"
         if gpu_named:
             add(
@@ -2604,6 +2636,33 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             ),
             _dedup((*ev("cuda_available"), *ev("torch"), *ev("pypi_torch_install"), *ev("platform", "gpu", "jetpack"))),
             Severity.WARN,
+        )
+    # PyPI's Linux aarch64 torch is the CPU build (torch_builds.toml, the "cpu" variant's notes; pytorch/pytorch#168065:
+    # `pip install torch` on a GB200): an NVIDIA Arm server (Grace Hopper, Grace Blackwell, DGX Spark) gets a CUDA build
+    # from PyTorch's own index only
+    cpu_said = ev("cpu_build_told", "cpu_build") or (
+        ev("cuda_available") if rt_now is not None and rt_now.cuda_available is False else ()
+    )
+    if (
+        facts.platform.kind != "tegra"
+        and (facts.system.arch == "aarch64" or ev("aarch64_told"))
+        and (pypi := ev("pypi_torch_install"))
+        and cpu_said
+        and not any(f.id in CAUSE_ORDER for f in out)
+    ):
+        add(
+            "cpu_build_on_gpu",
+            f"torch came from pip's default index (line {pypi[0].line}) on a Linux aarch64 machine, where that index's "
+            f"torch is the CPU build (line {cpu_said[0].line}): an NVIDIA GPU on Arm (Grace Hopper, Grace Blackwell, "
+            "DGX Spark) needs the CUDA build of PyTorch's own index",
+            _with_settle(
+                "install torch from PyTorch's CUDA index for the CUDA the driver runs (`pip install torch --index-url "
+                "…/whl/cuXXX`; `envtool install --profile auto` picks it); on a Jetson, NVIDIA's wheel for its "
+                "JetPack",
+                SETTLE_TORCH,
+            ),
+            _dedup((*cpu_said, *pypi[:1], *ev("aarch64_told", "platform", "gpu"))),
+            Severity.ERROR if gpu_named else Severity.WARN,
         )
     missing = tuple(
         e

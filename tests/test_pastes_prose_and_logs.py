@@ -1850,3 +1850,58 @@ def test_exclusive_compute_mode_in_the_reporters_words() -> None:
     # options that are "mutually exclusive" tell of no mode
     code, env = _run("error: --cpu and --gpu are mutually exclusive GPU flags\nCUDA error: out of memory\n")
     assert not any(f["id"] == "exclusive_process_mode" for f in env["findings"]), _found(env)
+
+
+def test_rocminfo_that_cannot_open_the_kfd() -> None:
+    # ROCm/legacy-rocm-build#753: ROCm 2.2 on kernel 4.18, whose DKMS module did not load
+    paste = (
+        "`/opt/rocm/bin/rocminfo`\nI get\n"
+        ">hsa api call failure at line 900, file: /data/jenkins_workspace/compute-rocm-rel-2.2/rocminfo/rocminfo.cc. "
+        "Call returned 4104\n\n"
+        "`dmesg | grep kfd` produces no output at all. I also see that there is no kfd folder in /dev.\n\n"
+        "> 0b:00.0 VGA compatible controller: Advanced Micro Devices, Inc. [AMD/ATI] Vega 20 (rev c1)\n"
+    )
+    _, env = _run(paste)
+    assert env["data"]["verdict"]["cause"] == "amdgpu_missing", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert (f["severity"], [e["line"] for e in f["evidence"]][:2]) == ("error", [3, 5]), f
+    # rocminfo's failure alone may also be a /dev/kfd this user cannot open: a warning naming both
+    _, env = _run(paste.split("\n\n")[0] + "\n")
+    (f,) = env["findings"]
+    assert (f["id"], f["severity"]) == ("amdgpu_missing", "warn") and "groups" in f["fix"], f
+
+
+def test_a_cuda_torch_in_an_image_the_report_calls_rocm() -> None:
+    # YanWenKun/ComfyUI-Docker#126: the ROCm image's torch was a CUDA build
+    _, env = _run(
+        "Building current ROCm image (3ec1c71) prevents ComfyUI from starting with the following message:\n\n```\n"
+        '  File "/usr/local/lib64/python3.12/site-packages/torch/cuda/__init__.py", line 412, in _lazy_init\n'
+        "    torch._C._cuda_init()\n"
+        "RuntimeError: Found no NVIDIA driver on your system. Please check that you have an NVIDIA GPU and installed "
+        "a driver from http://www.nvidia.com/Download/index.aspx\n```\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "accel_build_mismatch", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "warn" and "ROCm" in f["message"] and [e["line"] for e in f["evidence"]] == [1, 6], f
+    # "ROCm" in another sense is no ROCm machine
+    _, env = _run("I read the ROCm docs once.\nRuntimeError: Found no NVIDIA driver on your system.\n")
+    assert [f["id"] for f in env["findings"]] == ["no_driver"], _found(env)
+
+
+def test_pip_install_torch_on_linux_aarch64_gets_the_cpu_build() -> None:
+    # pytorch/pytorch#168065: `pip install torch` on a GB200 gave the CPU build
+    paste = (
+        "Hi, noticing that trying to `pip install torch` resulted in the CPU version of torch stable.\n\nRepro:\n"
+        "1. Get an aarch64 machine, e.g. GB200\n2. `pip install torch`\n3. `pip list`, see if you see cudnn cublas\n"
+    )
+    _, env = _run(paste)
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "warn" and "aarch64" in f["message"] and "/whl/cu" in f["fix"], f
+    assert [e["line"] for e in f["evidence"]] == [1, 4] and "CPU version" in f["evidence"][0]["text"], f
+    # on x86_64 PyPI's torch is a CUDA build: no such finding
+    _, env = _run(paste.replace("aarch64", "x86_64"))
+    assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), _found(env)
+    # a wheel's name is no machine
+    _, env = _run(paste.replace("an aarch64 machine", "torch-2.5.0-cp311-manylinux_2_28_aarch64.whl"))
+    assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), _found(env)

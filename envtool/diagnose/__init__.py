@@ -376,7 +376,7 @@ def _tag(version: str) -> str:
 _NOT_A_REPORT = (
     "no_gpu_told", "wsl", "container_gpu", "nvcc", "macos", "amd_gfx", "torch_mentioned", "driver_branch", "kube",
     "pod_runtime_class", "cvd_set", "cvd_exported", "slurm", "pyxis_run", "rosetta_told", "install_asked_cuda",
-    "after_suspend",
+    "after_suspend", "rocm_told", "aarch64_told", "cpu_build_told",
 )  # fmt: skip
 
 

@@ -594,7 +594,7 @@ _L4T_IMAGE = re.compile(r"\bl4t-[\w-]*?:r(\d{2}\.\d{1,2}(?:\.\d{1,2})?)|\bl4t-r(
 # boards only, so the machine is a Jetson
 _JETPACK = re.compile(r"\bjetpack\s*(?:[<>=≤≥]=?|v(?:ersion)?)?\s*\d{1,2}(?:\.\d{1,2}){0,2}\b", re.I)
 # pip asked for torch from the default index: no index, find-links or wheel file on the line
-_PYPI_TORCH = re.compile(r"\bpip3?\s+install\s+(?:-[\w-]+\s+)*(?:torch|pytorch)(?:[<>=~!]=?[\w.]+)?(?=\s|$)")
+_PYPI_TORCH = re.compile(r"\bpip3?\s+install\s+(?:-[\w-]+\s+)*(?:torch|pytorch)(?:[<>=~!]=?[\w.]+)?(?=[\s`'\x22]|$)")
 _OTHER_INDEX = re.compile(r"--(?:extra-)?index-url|--find-links|\s-[if]\s|\.whl\b|/whl/")
 _NCCL_BUILT = re.compile(r"NCCL version \d+\.\d+\.\d+\+cuda(\d{1,2}\.\d)")
 # A shell prompt on a Mac's default host name ("me@MY-MBP ULTRA %", "jo@Jos-MacBook-Pro ~ %"; plain() takes the prompt
@@ -614,6 +614,28 @@ _TOLD_NO_GPU = re.compile(
     r"(?:GPU|graphics? card|video card)s?\b(?!\s*(?:problem|issue|error|driver|memory|support|access|-))"
     r"|\bhas\s+no\s+(?:NVIDIA\s+|dedicated\s+|discrete\s+)?(?:GPU|graphics card)s?\b"
     r"(?!\s*(?:problem|issue|error|driver|-))",
+    re.I,
+)
+# Linux's name for 64-bit Arm, as a word (not inside "manylinux2014_aarch64" wheel names or paths).
+_AARCH64_TOLD = re.compile(r"(?<![\w/.-])aarch64(?![\w/.-])")
+# The report says the torch it got is the CPU build: "the CPU version of torch", "torch's CPU-only build", "CPU-only
+# torch" (a question, "is it the CPU version of torch?", still says what the reporter sees).
+_CPU_TORCH_TOLD = re.compile(
+    r"\bCPU[\s-]+(?:only\s+)?(?:version|build|wheel|variant)s?\s+of\s+(?:py)?torch\b"
+    r"|\b(?:py)?torch(?:'s)?\s+(?:\S+\s+){0,3}?CPU[\s-]+only\s+(?:version|build|wheel)\b|\bCPU-only\s+(?:py)?torch\b",
+    re.I,
+)
+# The machine or image a report says is AMD's ROCm one: "the ROCm image", "installed with ROCm support", "rocm/pytorch",
+# a "-rocm6.2" tag (not a torch version's "+rocm6.2" local tag, which the package readers take).
+_ROCM_TOLD = re.compile(
+    r"\bROCm\s+(?:docker\s+)?(?:images?|containers?|version|support|builds?|install(?:ation)?|machine|host)\b"
+    r"|\bwith\s+ROCm\b|\brocm/(?:pytorch|dev-ubuntu|rocm-terminal)\b|[-:]rocm\d",
+    re.I,
+)
+# No /dev/kfd, as ls prints it or in a report's words (the AMD GPU driver's device is not there).
+_KFD_ABSENT = re.compile(
+    r"/dev/kfd'?:? No such file or directory|\bno\s+(?:/dev/)?kfd\b(?:\s+(?:folder|device|file|node))?\s+(?:in|under)"
+    r"\s+/dev\b|/dev/kfd\s+(?:does not|doesn't|did not|didn't)\s+exist|\bno\s+/dev/kfd\b",
     re.I,
 )
 # The GPUs' exclusive compute mode in a report's words ("exclusive GPU", "GPUs in exclusive process mode", "compute
@@ -729,6 +751,7 @@ _RELEVANT = (
     "pci", "memory", "/dev/shm", "arch flags", "nvcc", "nvls", "cdiversion", "'devices' was unexpected",
     "(release), revision", "cuda_visible_devices", "chipset model:", "metal support:", "metal family:",
     ".app/contents/", "directml", "i386", "rosetta", "--container-image", "slurm", "sbatch", "srun", "salloc",
+    "kfd", "rocm", "aarch64",
 )  # fmt: skip
 _RELEVANT_STARTS = ("|", "ii ", "hi ", "rc ", "iu ", "os:", "- os:", "* os:")
 
@@ -1750,7 +1773,9 @@ _CONTEXT_WORDS = Words(
         "our ", "I have a", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
-        "xclusive", "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools", "Creating", "Starting", "Recreating",
+        "xclusive", "kfd", "ROCm", "rocm", "aarch64", "PU version", "pu version", "PU-only", "pu-only", "PU only",
+        "pu only", "PU build", "pu build", "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools",
+        "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
         "run", "capabilities:", "runtime:", "driver:", "nvidia-", "Torch is not able to use GPU",
         "Unsloth: No NVIDIA GPU found",
@@ -1881,8 +1906,26 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and _TOLD_NO_GPU.search(s)
     ):
         told.sign("no_gpu_told", number, s)  # "Since I don't have a GPU I don't need CUDA"
+    if "aarch64" in s and _AARCH64_TOLD.search(s):
+        told.sign("aarch64_told", number, s)  # "Get an aarch64 machine, e.g. GB200" (Linux's name; a Mac says arm64)
+    if (
+        "PU version" in s
+        or "pu version" in s
+        or "PU-only" in s
+        or "pu-only" in s
+        or "PU only" in s
+        or "pu only" in s
+        or "PU build" in s
+        or "pu build" in s
+    ) and _CPU_TORCH_TOLD.search(s):
+        told.sign("cpu_build_told", number, s)  # "`pip install torch` resulted in the CPU version of torch"
+    if ("ROCm" in s or "rocm" in s) and _ROCM_TOLD.search(s):
+        told.sign("rocm_told", number, s)  # "Building current ROCm image (3ec1c71) prevents ComfyUI from starting"
+    if "kfd" in s and _KFD_ABSENT.search(s):
+        told.sign("kfd_absent", number, s)  # "there is no kfd folder in /dev", "/dev/kfd: No such file or directory"
     if "xclusive" in s and _EXCLUSIVE_TOLD.search(s):
-        # the reporter's words: "When I run on the cluster with `exclusive` GPU instead of `shared`" (choderalab/yank#443)
+        # the reporter's words: "When I run on the cluster with `exclusive` GPU instead of `shared`"
+        # (choderalab/yank#443, its traceback cut before the error)
         told.sign("exclusive_mode", number, s)
     if "without" in s and "GPU" in s and _WITHOUT_GPU.search(s):
         told.sign("no_gpu_told", number, s)  # "use the docker in a normal EC2 without GPU" (pytorch/serve#2000)

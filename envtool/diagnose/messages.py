@@ -605,6 +605,16 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # rocminfo where the HSA runtime cannot open the KFD: "hsa api call failure at line 900, file: .../rocminfo.cc. Call
+    # returned 4104" (4104 is HSA_STATUS_ERROR_OUT_OF_RESOURCES, 0x1008, in ROCR-Runtime's hsa.h: no /dev/kfd, the
+    # amdgpu driver not loaded, or one this user cannot open; ROCm/legacy-rocm-build#753: ROCm 2.2 on kernel 4.18)
+    _Kind(
+        "rocm_hsa_failure",
+        ("hsa api call failure",),
+        ("hsa api call failure",),
+        re.compile(r"returned \d+"),
+        max_lines=2,
+    ),
     # Lightning's accelerator check where torch.backends.mps.is_available() is False: "MisconfigurationException:
     # MPSAccelerator can not run on your system since the accelerator is not available" (Lightning-AI/pytorch-
     # lightning#14634: an x86_64 conda python under Rosetta on an M1 Pro).
