@@ -1177,15 +1177,15 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
         and facts.system.os_name not in ("Windows", "Darwin")
         and vendor_build(facts, signs) is None
     ):
-        where = (
+        amd_where = (
             f"the GPU the paste names is AMD's ({amd[0].name or 'an AMD GPU'})"
             if amd
             else f"the report says it runs AMD's ROCm (line {rocm_told[0].line})"
         )
         add(
             "accel_build_mismatch",
-            f"torch is a CUDA build (its CUDA error, line {cuda_errors[0].line}), but {where}: CUDA needs an NVIDIA "
-            "GPU",
+            f"torch is a CUDA build (its CUDA error, line {cuda_errors[0].line}), but {amd_where}: CUDA needs an "
+            "NVIDIA GPU",
             "install torch's ROCm build for an AMD GPU (`envtool install --profile auto` picks it on Linux, for a GPU "
             "among the gfx targets AMD's ROCm compatibility matrix lists; in an image, the ROCm wheel of "
             "PyTorch's `…/whl/rocmX.Y` index), or the CPU build",
