@@ -420,6 +420,7 @@ def _builds_extension(signs: Signs) -> bool:
 _VENDOR_MESSAGES = (
     ("rocm", "msg:rocm_no_kfd"),
     ("rocm", "msg:rocm_hsa_failure"),
+    ("rocm", "msg:kfd_unsupported"),
     ("rocm", "msg:hip_no_binary"),
     ("rocm", "msg:hip_invalid_device_function"),
     ("rocm", "msg:rocm_target_unsupported"),
@@ -1130,6 +1131,18 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             "`sudo modprobe amdgpu`, then reboot; check that the GPU is one AMD's ROCm compatibility matrix lists, and "
             "in a virtual machine that the GPU is passed through whole (ROCm does not support every virtualised GPU)",
             _dedup((*no_kfd, *ev("accel"))),
+            Severity.ERROR,
+        )
+    elif unsupported := ev("msg:kfd_unsupported"):
+        # the driver is loaded and refuses this GPU: no ROCm release computes on it
+        name = _KFD_CHIP.search(unsupported[0].text)
+        add(
+            "arch_unsupported",
+            f"the amdgpu driver says this GPU{f' ({name.group(1)})' if name else ''} is not supported by its KFD (line "
+            f"{unsupported[0].line}): ROCm cannot compute on it",
+            "use a GPU AMD's ROCm compatibility matrix lists, or torch's CPU build (`envtool install --profile cpu`); "
+            "a Vulkan program (or DirectML, on Windows) may still use it",
+            _dedup((*unsupported, *ev("msg:rocm_hsa_failure"), *ev("accel"))),
             Severity.ERROR,
         )
     elif hsa := ev("msg:rocm_hsa_failure"):
@@ -3207,6 +3220,8 @@ def _foreign_torch_symbol(text: str) -> bool:
     return not (_PYTHON_BINDING_SYMBOL.match(m.group(2)) and "-packages" not in m.group(1))
 
 
+# The chip the amdgpu driver's KFD refused: "kfd kfd: amdgpu: PITCAIRN  not supported in kfd".
+_KFD_CHIP = re.compile(r"amdgpu:\s+(\w+)\s+not supported in kfd")
 # The operator the dispatcher could not run: "Could not run 'torchvision::nms' with arguments from the 'CUDA' backend".
 _OP_NAMESPACE = re.compile(r"Could not run '(\w+)::(\w+)'")
 

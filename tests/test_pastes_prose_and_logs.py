@@ -1905,3 +1905,30 @@ def test_pip_install_torch_on_linux_aarch64_gets_the_cpu_build() -> None:
     # a wheel's name is no machine
     _, env = _run(paste.replace("an aarch64 machine", "torch-2.5.0-cp311-manylinux_2_28_aarch64.whl"))
     assert not any(f["id"] == "cpu_build_on_gpu" for f in env["findings"]), _found(env)
+
+
+def test_an_amd_gpu_the_kfd_does_not_support() -> None:
+    # ROCm/legacy-rocm-build#2232: a Radeon R7 370 (Pitcairn, GCN 1.0), the module loaded
+    _, env = _run(
+        "`rocminfo\n\nROCk module is loaded\n\nUnable to open /dev/kfd read-write: Cannot allocate memory\n\n"
+        "hsa api call failure at: /src/rocminfo/rocminfo.cc:1142\n\n"
+        "Call returned HSA_STATUS_ERROR_OUT_OF_RESOURCES: The runtime failed to allocate the necessary resources.\n`\n"
+        "`sudo dmesg | grep kfd\n\n[    3.548555] kfd kfd: amdgpu: PITCAIRN  not supported in kfd\n`\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "arch_unsupported", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "error" and "PITCAIRN" in f["message"] and "CPU build" in f["fix"], f
+
+
+def test_a_jetson_named_by_its_agx_board_alone() -> None:
+    # NVIDIA-ISAAC-ROS/isaac_ros_common#29: "my agx orin", PyPI's torch 1.12.0 in a container beside NVIDIA's build
+    _, env = _run(
+        "However, when I repeated the process on my agx orin (latest software), the base container does not seem to "
+        "have access to the gpu/cuda.\n\n>>> import torch\n>>> print(torch.__version__)\n1.12.0\n"
+        ">>> torch.cuda.is_available()\nFalse\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "cpu_build_on_gpu", env["data"]["verdict"]
+    assert _told(env)["GPU 0"][0].startswith("Jetson AGX Orin"), _told(env)
+    # "agx" inside another word is no board
+    _, env = _run("the vagx orin package failed\n>>> torch.cuda.is_available()\nFalse\n")
+    assert not any(k.startswith("GPU") for k in _told(env)), _told(env)

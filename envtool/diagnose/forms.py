@@ -535,7 +535,9 @@ _CJK_TORCH = re.compile(
     re.I,
 )
 _JETSON_BOARD = re.compile(
-    r"\bjetson[\s-]+((?:agx\s+)?(?:orin(?:\s+(?:nano|nx))?|xavier(?:\s+nx)?|thor)|nano|tx2)\b", re.I
+    r"\bjetson[\s-]+((?:agx\s+)?(?:orin(?:\s+(?:nano|nx))?|xavier(?:\s+nx)?|thor)|nano|tx2)\b"
+    r"|(?<![\w-])(agx[\s-]+(?:orin|xavier|thor))\b",  # ("AGX" names only NVIDIA's Jetson and DRIVE boards)
+    re.I,
 )
 _JETSON_WORDS = {"agx": "AGX", "nx": "NX", "tx2": "TX2"}
 _TORCH_WORD = re.compile(r"\b(?:py)?torch\b(?![/\\._-])", re.I)
@@ -1773,7 +1775,8 @@ _CONTEXT_WORDS = Words(
         "our ", "I have a", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
-        "xclusive", "kfd", "ROCm", "rocm", "aarch64", "PU version", "pu version", "PU-only", "pu-only", "PU only",
+        "xclusive", "kfd", "agx", "AGX", "Agx", "ROCm", "rocm", "aarch64",
+        "PU version", "pu version", "PU-only", "pu-only", "PU only",
         "pu only", "PU build", "pu build", "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools",
         "Creating", "Starting", "Recreating",
         "Attaching", "exited with code", "@", "/.dockerenv", "lurm", "batch", "srun", "SBATCH", "--container-image",
@@ -1881,9 +1884,14 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         and _CUDA13_BUILD.search(s)
     ):
         told.sign("cuda13_build", number, s)
-    if told.stated_gpu is None and ("etson" in s or "ETSON" in s) and (j := _JETSON_BOARD.search(s)):
+    if (
+        told.stated_gpu is None
+        and ("etson" in s or "ETSON" in s or "agx" in s or "AGX" in s or "Agx" in s)
+        and (j := _JETSON_BOARD.search(s))
+    ):
         # "my jetson nano (Jetpack 4.4 [L4T 32.4.3])": a Jetson board named in prose is the machine's GPU
-        name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in j.group(1).split())
+        board = (j.group(1) or j.group(2)).replace("-", " ")
+        name = "Jetson " + " ".join(_JETSON_WORDS.get(w.lower(), w.capitalize()) for w in board.split())
         if _known_gpu(name):
             told.stated_gpu = (name, number, s)
     if (

@@ -605,6 +605,9 @@ _KINDS: tuple[_Kind, ...] = (
         re.compile(r"."),
         max_lines=1,
     ),
+    # The amdgpu driver's KFD refusing a GPU it cannot compute on: "kfd kfd: amdgpu: PITCAIRN  not supported in kfd"
+    # (dmesg; drivers/gpu/drm/amd/amdkfd/kfd_device.c: a GCN 1.0 card, ROCm/legacy-rocm-build#2232)
+    _Kind("kfd_unsupported", (" not supported in kfd",), ("kfd kfd:", "amdgpu:"), re.compile(r"kfd"), max_lines=1),
     # rocminfo where the HSA runtime cannot open the KFD: "hsa api call failure at line 900, file: .../rocminfo.cc. Call
     # returned 4104" (4104 is HSA_STATUS_ERROR_OUT_OF_RESOURCES, 0x1008, in ROCR-Runtime's hsa.h: no /dev/kfd, the
     # amdgpu driver not loaded, or one this user cannot open; ROCm/legacy-rocm-build#753: ROCm 2.2 on kernel 4.18)
