@@ -1110,6 +1110,19 @@ def paste_findings(facts: HostFacts, signs: Signs) -> list[Finding]:
             Severity.WARN,
         )
         no_driver_msgs = smi_fail = ()
+    # NVML itself says the user may not open the device files
+    if (denied := ev("msg:nvml_no_permission")) and not signs.get("available_as_root:True"):
+        add(
+            "gpu_device_permission",
+            f"NVML cannot open the GPU for this user (line {denied[0].line}: 'Insufficient Permissions'): the user "
+            "cannot open the NVIDIA device files (/dev/nvidia*)",
+            "add the user to the group that owns /dev/nvidia* (`ls -l /dev/nvidia*`; often `video`: `sudo usermod -aG "
+            "video $USER`, then log in again; in a container, `--group-add` that group's id, since the image's own "
+            "group of that name may have another), or set the driver's device-file mode (the nvidia module's "
+            "NVreg_DeviceFileMode / NVreg_DeviceFileGID options); do not run the program as root",
+            _dedup((*denied, *ev("cuda_available"))),
+            Severity.ERROR,
+        )
     # The same python sees the GPU as root and not as the user: the user cannot open the device files
     if signs.get("available_as_root:True") and (as_user := ev("available_as_user:False")):
         add(

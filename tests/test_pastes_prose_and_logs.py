@@ -1932,3 +1932,41 @@ def test_a_jetson_named_by_its_agx_board_alone() -> None:
     # "agx" inside another word is no board
     _, env = _run("the vagx orin package failed\n>>> torch.cuda.is_available()\nFalse\n")
     assert not any(k.startswith("GPU") for k in _told(env)), _told(env)
+
+
+def test_an_error_in_a_details_blocks_summary_and_the_mode_in_capitals() -> None:
+    # dmlc/xgboost#11119: all GPUs in EXCLUSIVE_PROCESS mode, CUDA's error as the caption of the log's <details>
+    _, env = _run(
+        "xgboost4j-spark-gpu train failed on multiplue gpu node with EXCLUSIVE_PROCESS mode\n\n### Failure logs\n"
+        "1. failed with EXCLUSIVE_PROCESS mode for all GPUs\n<details>\n"
+        "<summary>cudaErrorDevicesUnavailable: CUDA-capable device(s) is/are busy or unavailable</summary>\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "exclusive_process_mode", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "error" and [e["line"] for e in f["evidence"]] == [1, 4, 6], f
+    # a caption that only names what follows stays a caption
+    code, env = _run("<details><summary>nvidia-smi</summary>\n\nno report here\n</details>\n")
+    assert code == 2, _found(env)
+
+
+def test_nvml_that_may_not_open_the_gpu_for_this_user() -> None:
+    # MrForExample/ComfyUI-3D-Pack#227: the image works with `--user root` only
+    _, env = _run(
+        "When run with `--user root` the image is able to load, however without it the image crashes out with a "
+        'message "no cuda gpus are available", and if trying to run nvidia-smi in the image, it results in '
+        "`Failed to initialize NVML: Insufficient Permissions`.\n"
+    )
+    assert env["data"]["verdict"]["cause"] == "gpu_device_permission", env["data"]["verdict"]
+    (f,) = env["findings"]
+    assert f["severity"] == "error" and "--group-add" in f["fix"], f
+
+
+def test_ggmls_list_of_devices() -> None:
+    # ggml-org/llama.cpp#22778: a build's own bug, the CUDA device listed (a laptop GPU the table does not know)
+    code, env = _run(
+        "./llama-cli  --list-devices\nAvailable devices:\n"
+        "  CUDA0: NVIDIA GeForce RTX 4090 Laptop GPU (16375 MiB, 15046 MiB free)\n"
+        "warning: no usable GPU found, --gpu-layers option will be ignored\n"
+    )
+    assert code != 2 and not [f for f in env["findings"] if f["severity"] == "error"], _found(env)
+    assert _told(env)["GPU 0"] == ("NVIDIA GeForce RTX 4090 Laptop GPU", 3), _told(env)

@@ -718,6 +718,9 @@ _ASKED_CUDA = re.compile(r"\binstall\b.*?\btorch\s*(?:==|>=|~=|<=|>|=)\s*\d+\.\d
 # ggml's CUDA device list (llama.cpp, Ollama, koboldcpp, whisper.cpp): "ggml_cuda_init: found 1 CUDA devices:" then
 # "  Device 0: NVIDIA GeForce RTX 5090 D, compute capability 12.0, VMM: yes"; and its build's CUDA archs in the
 # system_info line ("CUDA : ARCHS = 600,610,700,750,800,860,890,900": __CUDA_ARCH_LIST__, 890 being 8.9)
+# ggml's device list of `llama-cli --list-devices`: "  CUDA0: NVIDIA GeForce RTX 4090 Laptop GPU (16375 MiB, 15046 MiB
+# free)" (ggml-org/llama.cpp#22778)
+_GGML_LISTED = re.compile(r"CUDA(\d{1,2}): ([^()]{3,80}?) \(\d+ MiB, \d+ MiB free\)")
 _GGML_DEVICE = re.compile(r"\bDevice (\d{1,2}): (.{2,80}?), compute capability (\d{1,2}\.\d), VMM: (?:yes|no)\b")
 _GGML_ARCHS = re.compile(r"\bCUDA : ARCHS = (\d{3,4}(?:,\d{3,4}){0,30})\b")
 
@@ -1775,7 +1778,7 @@ _CONTEXT_WORDS = Words(
         "our ", "I have a", *_CUDA13_NAMES,
         "directml", "DirectML", "(release), REVISION", "CUDA_VISIBLE_DEVICES", "Python-",
         "YOLOv5", "(you have ", "etpack", "ETPACK", "pip install", "pip3 install",
-        "xclusive", "kfd", "agx", "AGX", "Agx", "ROCm", "rocm", "aarch64",
+        "xclusive", "XCLUSIVE", "MiB free)", "kfd", "agx", "AGX", "Agx", "ROCm", "rocm", "aarch64",
         "PU version", "pu version", "PU-only", "pu-only", "PU only",
         "pu only", "PU build", "pu build", "i386", "x86_64", "osetta", "+cu", "__cuda=", "Cuda compilation tools",
         "Creating", "Starting", "Recreating",
@@ -1931,7 +1934,7 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.sign("rocm_told", number, s)  # "Building current ROCm image (3ec1c71) prevents ComfyUI from starting"
     if "kfd" in s and _KFD_ABSENT.search(s):
         told.sign("kfd_absent", number, s)  # "there is no kfd folder in /dev", "/dev/kfd: No such file or directory"
-    if "xclusive" in s and _EXCLUSIVE_TOLD.search(s):
+    if ("xclusive" in s or "XCLUSIVE" in s) and _EXCLUSIVE_TOLD.search(s):
         # the reporter's words: "When I run on the cluster with `exclusive` GPU instead of `shared`"
         # (choderalab/yank#443, its traceback cut before the error)
         told.sign("exclusive_mode", number, s)
@@ -1972,6 +1975,12 @@ def _read_context(told: Told, s: str, raw: str, number: int) -> None:
         told.stated_torch = (f"{c.group(1)}+{c.group(2)}", number, s)
     if ("版本" in s or "バージョン" in s) and told.stated_torch is None and (m := _CJK_TORCH.search(s)):
         told.stated_torch = (m.group(1), number, s)  # "torch 版本 2.1.0+cu121"
+    if (
+        "MiB free)" in s
+        and (g := _GGML_LISTED.match(s))
+        and (g.group(2).startswith(_NVIDIA_BRANDS) or _known_gpu(g[2]))
+    ):
+        told.add_gpu(int(g.group(1)), g.group(2), number, s)  # ggml's `--list-devices`: a CUDA device it opened
     if "compute capability" in s and (g := _GGML_DEVICE.search(s)) and _known_gpu(g.group(2)):
         told.add_gpu(int(g.group(1)), g.group(2), number, s)
         told.capabilities.setdefault(int(g.group(1)), g.group(3))

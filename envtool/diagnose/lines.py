@@ -429,9 +429,12 @@ def _drop_html_tags(line: str) -> str:
         tag = s[: close + 1].lower()
         s = s[close + 1 :].lstrip()
         if tag.startswith("<summary"):
-            # The summary's own text is a caption, not report content.
+            # The summary's caption is a line of the report too: often a title ("collect_env"), sometimes the error
+            # itself (dmlc/xgboost#11119: "<summary>cudaErrorDevicesUnavailable: CUDA-capable device(s) is/are busy
+            # or unavailable</summary>")
             end = s.lower().find("</summary>")
-            s = s[end + len("</summary>") :].lstrip() if end >= 0 else ""
+            if end >= 0:
+                s = f"{s[:end].rstrip()} {s[end + len('</summary>') :].lstrip()}".strip()
     return s
 
 

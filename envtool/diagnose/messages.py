@@ -587,6 +587,16 @@ _KINDS: tuple[_Kind, ...] = (
         unless=("HIP error",),
         max_lines=1,
     ),
+    # NVML's NVML_ERROR_NO_PERMISSION ("Insufficient Permissions", nvmlErrorString): this user cannot open the
+    # NVIDIA device files, /dev/nvidiactl and /dev/nvidia* (MrForExample/ComfyUI-3D-Pack#227: an image's own user,
+    # root works).
+    _Kind(
+        "nvml_no_permission",
+        ("Failed to initialize NVML: Insufficient Permissions",),
+        ("Failed to initialize NVML",),
+        re.compile(r"Permissions"),
+        max_lines=1,
+    ),
     # WSL 2's NVML (through dxcore) when Windows does not lend the GPU to the Linux side:
     # "Failed to initialize NVML: GPU access blocked by the operating system" (microsoft/WSL#9166).
     _Kind(
